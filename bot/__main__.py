@@ -1,0 +1,55 @@
+"""`python -m bot`: start the server on BOT_HOST:BOT_PORT."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+import time
+
+from tornado.httpserver import HTTPServer
+
+from bot.app import build_services, make_app, refresh_knowledge_forever
+from settings import Settings, SettingsError
+
+log = logging.getLogger("bot")
+
+# Larger bodies are refused before a handler runs; /wechat applies its own, smaller limit.
+MAX_BODY_BYTES = 1024 * 1024
+
+
+async def main() -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    started = time.perf_counter()
+    try:
+        config = Settings.from_env()
+    except SettingsError as exc:
+        log.error("%s", exc)
+        return 2
+    services = await build_services(config)
+    app = make_app(services)
+    server = HTTPServer(app, xheaders=True, max_body_size=MAX_BODY_BYTES)
+    server.listen(config.port, config.host)
+    refresher = asyncio.ensure_future(refresh_knowledge_forever(services.knowledge))
+    log.info(
+        "为民服务助手 listening on http://%s:%s (env=%s, store=%s, %d items) in %.2fs",
+        config.host, config.port, config.env, "embedded" if config.embedded_store else "mongodb",
+        services.knowledge.status()["items"], time.perf_counter() - started,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    log.info("shutting down")
+    refresher.cancel()
+    server.stop()
+    await services.inbox.drain()
+    services.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))

@@ -1,0 +1,105 @@
+"""Builds the Tornado application: services are created once here and reach handlers via settings."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from tornado import web
+from wechatpy.crypto import WeChatCrypto
+
+from bot.assistant import Assistant
+from bot.dialog import DialogStore
+from bot.escalation import EscalationQueue
+from bot.inbox import Inbox
+from bot.knowledge import KnowledgeService
+from bot.store import Store
+from bot.wechat_api import WeChatAPI
+from settings import Settings
+
+log = logging.getLogger(__name__)
+
+KB_REFRESH_SECONDS = 5
+
+
+@dataclass
+class Services:
+    """Everything a handler may need; tests replace any of them."""
+
+    config: Settings
+    store: Store
+    knowledge: KnowledgeService
+    wechat_api: WeChatAPI
+    assistant: Assistant
+    inbox: Inbox
+
+    def close(self) -> None:
+        self.wechat_api.close()
+        self.store.close()
+
+
+async def build_services(config: Settings, store: Store | None = None) -> Services:
+    """Open the store, seed and index the knowledge base, and wire the conversation."""
+    store = store or Store.connect(config.mongodb_uri, config.mongodb_db)
+    await store.ensure_indexes()
+    knowledge = KnowledgeService(store)
+    await knowledge.seed_if_empty()
+    await knowledge.load()
+    wechat_api = WeChatAPI(config, store)
+    bookings, stations = await _booking_services(config, store, wechat_api)
+    assistant = Assistant(
+        understander=knowledge,
+        dialogs=DialogStore(store.conversations),
+        escalations=EscalationQueue(store.escalations),
+        base_url=config.base_url,
+        bookings=bookings,
+        stations=stations,
+    )
+    inbox = Inbox(store, assistant.answer, wechat_api.send_text, budget=config.reply_budget)
+    return Services(config, store, knowledge, wechat_api, assistant, inbox)
+
+
+async def _booking_services(config, store, wechat_api):
+    """Bookings and stations, when that part of the bot is installed (see bot/bookings.py)."""
+    try:
+        from bot.booking_dialog import build_booking_services
+    except ImportError:
+        return None, None
+    return await build_booking_services(config, store, wechat_api)
+
+
+def make_app(services: Services, **overrides) -> web.Application:
+    from handlers import default_handlers
+    from handlers.log import log_request
+
+    config = services.config
+    crypto = (
+        WeChatCrypto(config.wechat_token, config.wechat_aes_key, config.wechat_appid) if config.wechat_aes_key else None
+    )
+    settings = dict(
+        config=config,
+        services=services,
+        store=services.store,
+        knowledge=services.knowledge,
+        inbox=services.inbox,
+        wechat_api=services.wechat_api,
+        wechat_crypto=crypto,
+        cookie_secret=config.secret,
+        template_path=str(Path(__file__).resolve().parent.parent / "handlers" / "templates"),
+        log_function=log_request,
+        xsrf_cookies=False,
+    )
+    settings.update(overrides)
+    return web.Application(default_handlers, **settings)
+
+
+async def refresh_knowledge_forever(knowledge: KnowledgeService, every: float = KB_REFRESH_SECONDS) -> None:
+    """Rebuild this process's index when another process (or the console) edited the items."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await knowledge.refresh_if_changed()
+        except Exception:  # noqa: BLE001 - keep serving the old index, try again next tick
+            log.exception("knowledge base refresh failed")

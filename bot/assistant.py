@@ -1,0 +1,248 @@
+"""The conversation: decides the reply to each message through registries by type, event, menu key and intent."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from dataclasses import dataclass, field
+
+from bot import guide, texts
+from bot.nlu import Understander, Understanding, normalize
+
+log = logging.getLogger(__name__)
+
+NUMBER = re.compile(r"^\s*([0-9]{1,2})\s*[.。号]?\s*$")
+
+
+@dataclass
+class Turn:
+    """One message of one user, with the state loaded before and saved after it."""
+
+    openid: str
+    text: str
+    state: dict
+    understanding: Understanding | None = None
+    changed: bool = False
+    extra: dict = field(default_factory=dict)
+
+    def remember(self, **values) -> None:
+        for key, value in values.items():
+            if value is None:
+                self.state.pop(key, None)
+            else:
+                self.state[key] = value
+        self.changed = True
+
+
+class Assistant:
+    """Answers one WeChat message. Services are injected; nothing here knows about HTTP."""
+
+    def __init__(self, *, understander, dialogs, escalations, base_url: str, bookings=None, stations=None):
+        self._understander = understander  # callable returning the current Understander (rebuilt on edits)
+        self.dialogs = dialogs
+        self.escalations = escalations
+        self.base_url = base_url
+        self.bookings = bookings  # bot.booking_dialog.BookingDialog, when bookings are enabled
+        self.stations = stations
+        self._pending_saves: dict[str, asyncio.Task] = {}
+        self.by_type = {
+            "text": self.on_text,
+            "voice": self.on_voice,
+            "location": self.on_location,
+            "image": self.on_unsupported,
+            "video": self.on_unsupported,
+            "shortvideo": self.on_unsupported,
+            "link": self.on_unsupported,
+            "file": self.on_unsupported,
+            "event": self.on_event,
+        }
+        self.by_event = {
+            "subscribe": self.on_subscribe,
+            "subscribe_scan": self.on_subscribe,
+            "click": self.on_click,
+        }
+        self.by_menu = {
+            "MENU_GUIDE": lambda t: texts.MENU_GUIDE,
+            "MENU_HUMAN": lambda t: self.intent_human_agent(t),
+            "MENU_BOOK_PROXY": lambda t: self.intent_book(t, "book_proxy"),
+            "MENU_BOOK_HOME": lambda t: self.intent_book(t, "book_home_visit"),
+            "MENU_MY_BOOKINGS": lambda t: self.intent_query_progress(t),
+            "MENU_NEARBY": lambda t: self.nearby_prompt(t),
+        }
+        self.by_intent = {
+            "ask_item": self.intent_ask_item,
+            "out_of_scope": self.intent_ask_item,
+            "greeting": lambda t: texts.GREETING,
+            "thanks": lambda t: texts.THANKS,
+            "human_agent": self.intent_human_agent,
+            "book_proxy": lambda t: self.intent_book(t, "book_proxy"),
+            "book_home_visit": lambda t: self.intent_book(t, "book_home_visit"),
+            "query_progress": self.intent_query_progress,
+            "cancel_booking": self.intent_cancel_booking,
+            "rate_service": self.intent_rate_service,
+        }
+
+    @property
+    def understander(self) -> Understander:
+        return self._understander()
+
+    def guide_url(self, code: str) -> str:
+        return f"{self.base_url}/guide/{code}"
+
+    # ---- entry point ----
+
+    async def answer(self, message) -> str | None:
+        handler = self.by_type.get(message.type)
+        if handler is None:
+            return None  # unknown types get "success"
+        return await handler(message)
+
+    async def on_event(self, message) -> str | None:
+        handler = self.by_event.get((getattr(message, "event", "") or "").lower())
+        return await handler(message) if handler else None
+
+    async def on_subscribe(self, message) -> str:
+        return texts.WELCOME
+
+    async def on_click(self, message) -> str | None:
+        action = self.by_menu.get(getattr(message, "key", "") or "")
+        if action is None:
+            log.warning("menu key %r has no handler", getattr(message, "key", ""))
+            return texts.MENU_GUIDE
+        return await self._with_turn(message.source, "", action)
+
+    async def on_unsupported(self, message) -> str:
+        return texts.UNSUPPORTED
+
+    async def on_voice(self, message) -> str:
+        text = (message.recognition or "").strip()
+        if not text:
+            return texts.VOICE_UNCLEAR
+        return await self.converse(message.source, text)
+
+    async def on_text(self, message) -> str:
+        return await self.converse(message.source, message.content or "")
+
+    async def on_location(self, message) -> str:
+        if self.stations is None:
+            return texts.UNSUPPORTED
+        lat, lng = float(message.location_x), float(message.location_y)
+        return await self.stations.nearest_text(lat, lng)
+
+    async def nearby_prompt(self, turn: Turn) -> str:
+        return "请点输入框旁的“+”，选择“位置”发送您的位置，我帮您找最近的服务站。"
+
+    # ---- conversation ----
+
+    async def converse(self, openid: str, text: str) -> str:
+        return await self._with_turn(openid, text, self._converse)
+
+    async def _with_turn(self, openid: str, text: str, action) -> str:
+        pending = self._pending_saves.get(openid)
+        if pending is not None:
+            await asyncio.shield(pending)  # the previous turn's state must be visible to this one
+        turn = Turn(openid, text, await self.dialogs.get(openid))
+        reply = action(turn)
+        if asyncio.iscoroutine(reply):
+            reply = await reply
+        if turn.changed:
+            self._save_later(turn)
+        return reply
+
+    def _save_later(self, turn: Turn) -> None:
+        # State is written after the reply leaves; the next turn of the same user waits for it.
+        async def save():
+            try:
+                if turn.state:
+                    await self.dialogs.set(turn.openid, turn.state)
+                else:
+                    await self.dialogs.delete(turn.openid)
+            except Exception:  # noqa: BLE001 - losing context is logged, never fatal
+                log.exception("could not save dialog state")
+            finally:
+                self._pending_saves.pop(turn.openid, None)
+
+        self._pending_saves[turn.openid] = asyncio.ensure_future(save())
+
+    async def _converse(self, turn: Turn) -> str:
+        if self.bookings is not None and self.bookings.active(turn):
+            return await self.bookings.continue_form(turn)
+        number = NUMBER.match(normalize(turn.text))
+        if number and turn.state.get("choices"):
+            return await self.pick(turn, int(number.group(1)))
+        turn.understanding = self.understander.understand(turn.text)
+        handler = self.by_intent[turn.understanding.intent]
+        reply = handler(turn)
+        return await reply if asyncio.iscoroutine(reply) else reply
+
+    async def pick(self, turn: Turn, number: int) -> str:
+        choices = turn.state["choices"]
+        options = choices["options"]
+        if not 1 <= number <= len(options):
+            return f"请回复 1 到 {len(options)} 之间的数字。"
+        chosen = options[number - 1]
+        if choices["kind"] == "items":
+            return self.show_item(turn, chosen)
+        if choices["kind"] == "aspects":
+            item = self.understander.index.item(choices["item"])
+            if item is None:
+                turn.remember(choices=None)
+                return texts.NUMBER_STALE
+            return guide.section(item, chosen, self.guide_url(item["code"]))
+        if self.bookings is not None:
+            return await self.bookings.pick(turn, choices, chosen)
+        return texts.NUMBER_STALE
+
+    def show_item(self, turn: Turn, code: str, aspect: str | None = None) -> str:
+        item = self.understander.index.item(code)
+        if item is None:
+            turn.remember(item=None, choices=None)
+            return texts.NUMBER_STALE
+        if aspect:
+            turn.remember(item=code)
+            return guide.section(item, aspect, self.guide_url(code))
+        turn.remember(item=code, choices={"kind": "aspects", "item": code, "options": [a for a, _ in guide.FOLLOW_UPS]})
+        return guide.summary(item, self.guide_url(code))
+
+    def intent_ask_item(self, turn: Turn) -> str:
+        u = turn.understanding
+        result, aspect = u.result, u.aspect
+        current = turn.state.get("item")
+        if aspect and current and not (result.confident and result.best.code != current):
+            return self.show_item(turn, current, aspect)  # a follow-up about the item under discussion
+        if result.confident:
+            return self.show_item(turn, result.best.code, aspect)
+        if result.plausible:
+            options = [m.code for m in result.matches[:3]]
+            turn.remember(choices={"kind": "items", "options": options})
+            index = self.understander.index
+            lines = [texts.CHOOSE_ITEM] + [f"{i} {index.item(c)['name']}" for i, c in enumerate(options, 1)]
+            return "\n".join(lines + [texts.CHOOSE_NONE])
+        if aspect and u.intent == "ask_item":
+            return texts.ASK_WHICH_ITEM
+        return texts.DONT_KNOW
+
+    async def intent_human_agent(self, turn: Turn) -> str:
+        entry, created = await self.escalations.enqueue(turn.openid, "asked", turn.text)
+        return texts.HUMAN_QUEUED if created else texts.HUMAN_ALREADY
+
+    async def intent_book(self, turn: Turn, kind: str) -> str:
+        if self.bookings is None:
+            return texts.DONT_KNOW
+        return await self.bookings.start(turn, kind)
+
+    async def intent_query_progress(self, turn: Turn) -> str:
+        if self.bookings is None:
+            return texts.DONT_KNOW
+        return await self.bookings.list_open(turn)
+
+    async def intent_cancel_booking(self, turn: Turn) -> str:
+        if self.bookings is None:
+            return texts.DONT_KNOW
+        return await self.bookings.start_cancel(turn)
+
+    async def intent_rate_service(self, turn: Turn) -> str:
+        if self.bookings is None:
+            return texts.THANKS
+        return await self.bookings.rate(turn)

@@ -1,0 +1,73 @@
+"""`python -m bot.evaluate [FILE]`: accuracy of the bot's understanding on a labelled question set.
+
+Prints top-1/top-3 item accuracy, out-of-scope precision and recall, intent accuracy, and every miss.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from bot.nlu import Understander
+from knowledge_base import build_index_from_files
+
+DEFAULT_SET = Path(__file__).resolve().parent.parent / "tests" / "data" / "dev_questions.jsonl"
+
+
+def evaluate(understander: Understander, cases: list[dict]) -> dict:
+    item_cases = top1 = top3 = 0
+    intent_ok = oos_tp = oos_fp = oos_fn = 0
+    misses = []
+    for case in cases:
+        u = understander.understand(case["text"])
+        got = [m["code"] for m in u.as_json()["items"]]
+        want = set(case.get("items") or [])
+        if u.intent == case["intent"]:
+            intent_ok += 1
+        else:
+            misses.append(f"intent  {case['intent']:>15} -> {u.intent:<15} {case['text']}  {got[:3]}")
+        if case["intent"] == "out_of_scope":
+            oos_tp += u.intent == "out_of_scope"
+            oos_fn += u.intent != "out_of_scope"
+        elif u.intent == "out_of_scope":
+            oos_fp += 1
+        if case["intent"] == "ask_item" and want:
+            item_cases += 1
+            hit1 = u.intent == "ask_item" and bool(got) and got[0] in want
+            hit3 = u.intent == "ask_item" and bool(want & set(got[:3]))
+            top1 += hit1
+            top3 += hit3
+            if not hit1:
+                misses.append(f"item    {sorted(want)} -> {got[:3]} conf={u.confidence}  {case['text']}")
+    n = len(cases)
+    return {
+        "cases": n,
+        "top1": top1 / item_cases if item_cases else 0.0,
+        "top3": top3 / item_cases if item_cases else 0.0,
+        "oos_precision": oos_tp / (oos_tp + oos_fp) if oos_tp + oos_fp else 0.0,
+        "oos_recall": oos_tp / (oos_tp + oos_fn) if oos_tp + oos_fn else 0.0,
+        "intent_accuracy": intent_ok / n if n else 0.0,
+        "misses": misses,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("file", nargs="?", type=Path, default=DEFAULT_SET)
+    args = parser.parse_args(argv)
+    cases = [json.loads(line) for line in args.file.read_text(encoding="utf-8").splitlines() if line.strip()]
+    report = evaluate(Understander(build_index_from_files()), cases)
+    for miss in report.pop("misses"):
+        print(miss)
+    print(
+        f"cases={report['cases']}  top1={report['top1']:.1%}  top3={report['top3']:.1%}  "
+        f"oos_precision={report['oos_precision']:.1%}  oos_recall={report['oos_recall']:.1%}  "
+        f"intent={report['intent_accuracy']:.1%}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

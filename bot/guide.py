@@ -1,0 +1,128 @@
+"""Service guides as short chat texts for a phone screen: a summary with numbered follow-ups, or one part."""
+
+from __future__ import annotations
+
+# Follow-ups offered under a summary, in this order; the number the user replies picks one.
+FOLLOW_UPS = [
+    ("materials", "要带什么材料"),
+    ("process", "办理流程"),
+    ("location", "在哪里办、几点上班"),
+    ("time", "多久能办好、收费吗"),
+    ("conditions", "谁可以办"),
+    ("phone", "咨询电话"),
+]
+
+
+def _days(n: int) -> str:
+    return "当场办结" if n == 0 else f"{n}个工作日"
+
+
+def summary(item: dict, guide_url: str) -> str:
+    fee = item["fee"] if len(item["fee"]) <= 12 else item["fee"][:12] + "…"
+    lines = [
+        f"【{item['name']}】",
+        item["summary"],
+        f"承诺时限：{_days(item['promised_limit_days'])}；{fee}",
+        f"最多跑{item['visits']}次" if item["visits"] else "全程网办，不用跑",
+    ]
+    if item.get("proxy") or item.get("home_visit"):
+        ways = [w for w, ok in (("代办", item.get("proxy")), ("上门", item.get("home_visit"))) if ok]
+        lines.append(f"老人、残疾人等可预约{'或'.join(ways)}服务，回复“预约{ways[0]}”。")
+    lines.append("")
+    lines.append("回复数字了解更多：")
+    lines += [f"{i} {label}" for i, (_a, label) in enumerate(FOLLOW_UPS, 1)]
+    lines.append(f'<a href="{guide_url}">查看完整办事指南</a>')
+    return "\n".join(lines)
+
+
+def _materials(item: dict) -> list[str]:
+    out = []
+    for i, m in enumerate(item["materials"], 1):
+        line = f"{i}. {m['name']}（{m['form']}{m['count']}份）"
+        if m.get("note"):
+            line += f"：{m['note']}"
+        out.append(line)
+    return ["申请材料："] + out
+
+
+def _process(item: dict) -> list[str]:
+    return ["办理流程："] + [f"{i}. {s}" for i, s in enumerate(item["process"], 1)]
+
+
+def _location(item: dict) -> list[str]:
+    return [f"办理地点：{item['location']}", f"办理时间：{item['hours']}"]
+
+
+def _time(item: dict) -> list[str]:
+    return [
+        f"承诺时限：{_days(item['promised_limit_days'])}（法定时限{_days(item['legal_limit_days'])}）",
+        f"收费标准：{item['fee']}",
+    ]
+
+
+def _fee(item: dict) -> list[str]:
+    return [f"收费标准：{item['fee']}"]
+
+
+def _conditions(item: dict) -> list[str]:
+    return ["受理条件："] + [f"{i}. {c}" for i, c in enumerate(item["conditions"], 1)]
+
+
+def _phone(item: dict) -> list[str]:
+    return [f"咨询电话：{item['phone']}", f"投诉电话：{item['complaint_phone']}"]
+
+
+def _hours(item: dict) -> list[str]:
+    return [f"办理时间：{item['hours']}", f"办理地点：{item['location']}"]
+
+
+def _online(item: dict) -> list[str]:
+    head = "可以网上办理。" if item["online"] else "暂不能全程网上办理。"
+    return [head + item["online_how"], f"到现场次数：{item['visits']}次"]
+
+
+def _basis(item: dict) -> list[str]:
+    return ["设定依据："] + [f"· {b}" for b in item["basis"]]
+
+
+SECTIONS = {
+    "materials": _materials,
+    "process": _process,
+    "location": _location,
+    "time": _time,
+    "fee": _fee,
+    "conditions": _conditions,
+    "phone": _phone,
+    "hours": _hours,
+    "online": _online,
+    "basis": _basis,
+}
+
+
+def section(item: dict, aspect: str, guide_url: str) -> str:
+    lines = [f"【{item['name']}】"] + SECTIONS[aspect](item)
+    lines.append(f'<a href="{guide_url}">完整指南</a>　回复“人工”找工作人员')
+    return "\n".join(lines)
+
+
+# Labels of a printed 办事指南, for the mobile guide page.
+FIELD_LABELS = {
+    "item_type": "事项类型",
+    "implementing_body": "实施主体",
+    "handling_agency": "承办机构",
+    "basis": "设定依据",
+    "conditions": "受理条件",
+    "materials": "申请材料",
+    "process": "办理流程",
+    "legal_limit_days": "法定时限",
+    "promised_limit_days": "承诺时限",
+    "fee": "收费标准",
+    "location": "办理地点",
+    "hours": "办理时间",
+    "phone": "咨询电话",
+    "complaint_phone": "投诉电话",
+    "online": "网上办理",
+    "visits": "到现场次数",
+    "result": "办理结果",
+    "faq": "常见问题",
+}

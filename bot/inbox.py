@@ -1,0 +1,171 @@
+"""Receiving WeChat messages exactly once, within WeChat's 5-second budget, and recording them.
+
+WeChat retries a callback up to three times when it has no answer within 5 s. Each message is
+claimed by inserting its dedupe key into `messages` (a unique index, so the claim holds across
+server processes). A retry of a message already answered gets the same reply; a retry that
+arrives while the first run is still working waits for that run instead of starting another.
+When the answer is not ready within the budget we answer "success" (an empty reply) and deliver
+it later as a customer-service message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import datetime, timezone
+
+from pymongo.errors import DuplicateKeyError, PyMongoError
+
+log = logging.getLogger(__name__)
+
+POLL_INTERVAL = 0.2
+
+
+def dedupe_key(message) -> str:
+    """MsgId for messages; sender + CreateTime + event for events, which carry no MsgId."""
+    if message.type == "event":
+        event = getattr(message, "event", "") or ""
+        key = getattr(message, "key", "") or ""
+        return f"ev:{message.source}:{message.time}:{event}:{key}"
+    if message.id:
+        return f"msg:{message.id}"
+    return f"ev:{message.source}:{message.time}:{message.type}"
+
+
+def describe(message) -> str:
+    """The message's content as stored: text, recognised speech, coordinates, event and key."""
+    kind = message.type
+    if kind == "text":
+        return message.content or ""
+    if kind == "voice":
+        return message.recognition or ""
+    if kind == "location":
+        return f"{message.location_x},{message.location_y} {message.label or ''}".strip()
+    if kind == "event":
+        return f"{message.event} {getattr(message, 'key', '') or ''}".strip()
+    return ""
+
+
+class Inbox:
+    """Claims, answers (through `answer`) and records each inbound message once."""
+
+    def __init__(self, store, answer, deliver, budget: float = 4.0):
+        self.store = store
+        self._answer = answer  # async (message) -> reply text or None
+        self._deliver = deliver  # async (openid, text) -> None, the customer-service path
+        self.budget = budget
+        self._in_flight: dict[str, asyncio.Future] = {}
+        self._background: set[asyncio.Task] = set()
+
+    async def receive(self, message) -> str | None:
+        """The passive reply text for WeChat, or None for "success"."""
+        started = time.monotonic()
+        key = dedupe_key(message)
+        if key in self._in_flight:  # a retry reaching the same process: share the first run
+            return await self._await_first(self._in_flight[key], started)
+        claimed = await self._claim(key, message)
+        if not claimed:
+            return await self._replay(key, started)
+        run = asyncio.ensure_future(self._answer(message))
+        self._in_flight[key] = run
+        run.add_done_callback(lambda _f: self._in_flight.pop(key, None))
+        try:
+            reply = await asyncio.wait_for(asyncio.shield(run), self.budget)
+        except asyncio.TimeoutError:
+            log.warning("reply to %s not ready within %.1fs: answering later by customer-service message", key, self.budget)
+            self._spawn(self._deliver_late(key, message, run))
+            return None
+        except Exception:
+            log.exception("answering %s failed", key)
+            reply = "抱歉，系统开小差了，请稍后再试，或回复“人工”找工作人员。"
+        self._spawn(self._record_reply(key, message, reply, "passive"))
+        return reply
+
+    async def _claim(self, key: str, message) -> bool:
+        doc = {
+            "dedupe_key": key,
+            "direction": "in",
+            "openid": message.source,
+            "type": message.type,
+            "content": describe(message),
+            "wechat_time": message.time,
+            "created_at": datetime.now(timezone.utc),
+            "status": "processing",
+        }
+        try:
+            await self.store.messages.insert_one(doc)
+            return True
+        except DuplicateKeyError:
+            log.info("retry of %s: not processing it again", key)
+            return False
+        except PyMongoError as exc:
+            # Answering matters more than the record: go on, deduping only within this process.
+            log.error("message store unavailable (%s): answering %s without a stored claim", type(exc).__name__, key)
+            return True
+
+    async def _await_first(self, run: asyncio.Future, started: float) -> str | None:
+        remaining = self.budget - (time.monotonic() - started)
+        try:
+            return await asyncio.wait_for(asyncio.shield(run), max(remaining, 0.01))
+        except asyncio.TimeoutError:
+            return None
+        except Exception:  # the first run logged it and answered
+            return None
+
+    async def _replay(self, key: str, started: float) -> str | None:
+        """Answer a retry with the first run's reply, waiting for it while it is still being made."""
+        while True:
+            doc = await self.store.messages.find_one({"dedupe_key": key}, {"status": 1, "reply": 1})
+            if doc and doc.get("status") != "processing":
+                return doc.get("reply") if doc.get("status") == "answered" else None
+            if time.monotonic() - started + POLL_INTERVAL >= self.budget:
+                return None  # the first run will deliver by customer-service message
+            await asyncio.sleep(POLL_INTERVAL)
+
+    async def _deliver_late(self, key: str, message, run: asyncio.Future) -> None:
+        try:
+            reply = await run
+        except Exception:
+            log.exception("answering %s failed after the budget", key)
+            reply = "抱歉，系统开小差了，请稍后再试，或回复“人工”找工作人员。"
+        if reply:
+            try:
+                await self._deliver(message.source, reply)
+            except Exception:  # noqa: BLE001 - logged; the record below says it was not delivered
+                log.exception("customer-service delivery of %s failed", key)
+                await self._record_reply(key, message, reply, "undelivered")
+                return
+        await self._record_reply(key, message, reply, "customer_service")
+
+    async def _record_reply(self, key: str, message, reply: str | None, how: str) -> None:
+        now = datetime.now(timezone.utc)
+        status = "answered" if how == "passive" else how
+        try:
+            await self.store.messages.update_one(
+                {"dedupe_key": key}, {"$set": {"status": status, "reply": reply, "answered_by": how, "replied_at": now}}
+            )
+            if reply:
+                await self.store.messages.insert_one(
+                    {"direction": "out", "openid": message.source, "type": "text", "content": reply,
+                     "in_reply_to": key, "answered_by": how, "created_at": now}
+                )
+        except PyMongoError:
+            log.exception("could not record the reply to %s", key)
+
+    async def record_outbound(self, openid: str, content: str, how: str) -> None:
+        """Store a message we sent outside a reply (notifications, staff answers)."""
+        await self.store.messages.insert_one(
+            {"direction": "out", "openid": openid, "type": "text", "content": content,
+             "answered_by": how, "created_at": datetime.now(timezone.utc)}
+        )
+
+    def _spawn(self, coro) -> None:
+        task = asyncio.ensure_future(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def drain(self) -> None:
+        """Wait for background records and late deliveries (tests, shutdown)."""
+        while self._background:
+            await asyncio.gather(*list(self._background), return_exceptions=True)

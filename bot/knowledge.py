@@ -1,0 +1,85 @@
+"""The knowledge base at run time: items live in MongoDB (seeded from the files), every process
+keeps its own index and rebuilds it when the items' version counter moves."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from bot.nlu import Understander
+from knowledge_base.catalog import load_items
+from knowledge_base.index import ItemIndex
+
+log = logging.getLogger(__name__)
+
+VERSION_ID = "items_version"
+
+
+class KnowledgeService:
+    def __init__(self, store, items_dir=None):
+        self.store = store
+        self.items_dir = items_dir
+        self.version = None
+        self._understander: Understander | None = None
+        self.built_at = 0.0
+        self.build_seconds = 0.0
+
+    def __call__(self) -> Understander:
+        return self._understander
+
+    @property
+    def ready(self) -> bool:
+        return self._understander is not None
+
+    async def seed_if_empty(self) -> int:
+        """Copy the item files into an empty `items` collection; returns how many were inserted."""
+        if await self.store.items.count_documents({}, limit=1):
+            return 0
+        kwargs = {"items_dir": self.items_dir} if self.items_dir else {}
+        items, problems = load_items(**kwargs)
+        for problem in problems:
+            log.error("knowledge base file skipped: %s", problem)
+        if items:
+            await self.store.items.insert_many([dict(i) for i in items])
+            await self.bump_version()
+        log.info("seeded %d service items from files", len(items))
+        return len(items)
+
+    async def bump_version(self) -> int:
+        doc = await self.store.meta.find_one_and_update(
+            {"_id": VERSION_ID}, {"$inc": {"value": 1}}, upsert=True, return_document=True
+        )
+        return doc["value"]
+
+    async def current_version(self) -> int:
+        doc = await self.store.meta.find_one({"_id": VERSION_ID})
+        return doc["value"] if doc else 0
+
+    async def load(self) -> None:
+        """Build the index from MongoDB (index building is CPU work: done in a thread)."""
+        version = await self.current_version()
+        items = [doc async for doc in self.store.items.find({}, {"_id": 0})]
+        started = time.perf_counter()
+        loop = asyncio.get_running_loop()
+        lexicon = self._understander.index.lexicon if self._understander else None
+        index = await loop.run_in_executor(None, lambda: ItemIndex(items, lexicon))
+        self._understander = Understander(index)
+        self.version = version
+        self.build_seconds = time.perf_counter() - started
+        self.built_at = time.time()
+        log.info("knowledge base index built: %d items, version %s, %.2fs", len(items), version, self.build_seconds)
+
+    async def refresh_if_changed(self) -> bool:
+        if await self.current_version() != self.version:
+            await self.load()
+            return True
+        return False
+
+    def status(self) -> dict:
+        return {
+            "ok": self.ready,
+            "items": len(self._understander.index) if self.ready else 0,
+            "version": self.version,
+            "build_seconds": round(self.build_seconds, 3),
+        }

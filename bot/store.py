@@ -1,0 +1,99 @@
+"""MongoDB access through motor: the client, the collections and the indexes every query relies on."""
+
+from __future__ import annotations
+
+import logging
+
+from pymongo import ASCENDING, DESCENDING, IndexModel
+from pymongo.errors import PyMongoError
+
+log = logging.getLogger(__name__)
+
+# Every query that runs per message is backed by one of these (DESIGN.md, MongoDB).
+INDEXES: dict[str, list[IndexModel]] = {
+    "messages": [
+        # Dedupe key: MsgId, or sender + CreateTime + event for events. Unique so that a
+        # WeChat retry is refused by the database itself, across server processes.
+        IndexModel([("dedupe_key", ASCENDING)], unique=True, sparse=True, name="dedupe_key"),
+        IndexModel([("openid", ASCENDING), ("created_at", DESCENDING)], name="by_user"),
+    ],
+    "conversations": [
+        IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0, name="expiry"),
+    ],
+    "items": [
+        IndexModel([("code", ASCENDING)], unique=True, name="code"),
+    ],
+    "users": [
+        IndexModel([("openid", ASCENDING)], unique=True, name="openid"),
+        IndexModel([("station_id", ASCENDING)], name="station"),
+    ],
+    "bookings": [
+        IndexModel([("number", ASCENDING)], unique=True, name="number"),
+        IndexModel([("request_key", ASCENDING)], unique=True, sparse=True, name="request_key"),
+        IndexModel([("booked_by", ASCENDING), ("status", ASCENDING)], name="by_booker"),
+        IndexModel([("station_id", ASCENDING), ("status", ASCENDING)], name="by_station"),
+    ],
+    "stations": [IndexModel([("code", ASCENDING)], unique=True, name="code")],
+    "invites": [IndexModel([("code", ASCENDING)], unique=True, name="code")],
+    "escalations": [IndexModel([("status", ASCENDING), ("created_at", ASCENDING)], name="queue")],
+    "tokens": [],
+    "counters": [],
+    "meta": [],
+}
+
+
+class Store:
+    """Owns the motor client and hands out collections by name (`store.messages`)."""
+
+    def __init__(self, client, db_name: str, embedded: bool):
+        self.client = client
+        self.db = client[db_name]
+        self.embedded = embedded
+
+    @classmethod
+    def connect(cls, uri: str, db_name: str) -> "Store":
+        if uri.startswith("mongomock://"):
+            from mongomock_motor import AsyncMongoMockClient
+
+            log.warning(
+                "MONGODB_URI=mongomock:// : using the embedded in-memory store; "
+                "all data is lost when the server stops. Set MONGODB_URI for a real MongoDB."
+            )
+            return cls(AsyncMongoMockClient(tz_aware=True), db_name, embedded=True)
+        from motor.motor_asyncio import AsyncIOMotorClient
+
+        client = AsyncIOMotorClient(uri, tz_aware=True, serverSelectionTimeoutMS=3000)
+        return cls(client, db_name, embedded=False)
+
+    def __getattr__(self, name: str):
+        if name in INDEXES:
+            return self.db[name]
+        raise AttributeError(name)
+
+    async def ensure_indexes(self) -> None:
+        for name, models in INDEXES.items():
+            if models:
+                await self.db[name].create_indexes(models)
+
+    async def ping(self) -> dict:
+        """Health of the store for /healthz: never raises."""
+        try:
+            await self.db.command("ping")
+            return {"ok": True, "embedded": self.embedded}
+        except PyMongoError as exc:
+            return {"ok": False, "embedded": self.embedded, "error": type(exc).__name__}
+        except NotImplementedError:
+            # mongomock does not implement every command; the in-process store is up by definition.
+            return {"ok": True, "embedded": self.embedded}
+
+    async def next_sequence(self, name: str) -> int:
+        """Atomic counter (booking numbers and the like)."""
+        from pymongo import ReturnDocument
+
+        doc = await self.counters.find_one_and_update(
+            {"_id": name}, {"$inc": {"value": 1}}, upsert=True, return_document=ReturnDocument.AFTER
+        )
+        return doc["value"]
+
+    def close(self) -> None:
+        self.client.close()

@@ -1,0 +1,179 @@
+"""Outbound WeChat API: access token shared through MongoDB, customer-service messages, mini-program login.
+
+wechatpy's client is synchronous (requests), so every call runs in a thread pool, never on the
+event loop. The access token lives in the `tokens` collection so all server processes share one:
+a short lease in the same document lets exactly one process fetch a new token while the others wait
+for it (no stampede on WeChat's token endpoint, which is rate limited).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+
+from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError
+from wechatpy import WeChatClient
+from wechatpy.client.api import WeChatWxa
+from wechatpy.exceptions import WeChatClientException
+
+log = logging.getLogger(__name__)
+
+# WeChat says the token is invalid or expired: fetch a new one and retry once.
+TOKEN_ERRORS = {40001, 40014, 42001}
+REFRESH_MARGIN = 300  # seconds before expiry a token is renewed
+LEASE_SECONDS = 10
+HTTP_TIMEOUT = 5
+
+
+class WeChatAPIError(Exception):
+    """A WeChat API call failed; carries WeChat's errcode when there is one."""
+
+    def __init__(self, errcode: int | None, errmsg: str):
+        super().__init__(f"WeChat API error {errcode}: {errmsg}")
+        self.errcode = errcode
+        self.errmsg = errmsg
+
+
+class OfficialAccountClient(WeChatClient):
+    """wechatpy's client pointed at a configurable API base (tests use a local fake)."""
+
+    def __init__(self, appid: str, secret: str, api_base: str, access_token: str | None = None):
+        super().__init__(appid, secret, access_token=access_token, timeout=HTTP_TIMEOUT, auto_retry=False)
+        self.API_BASE_URL = api_base + "cgi-bin/"
+        self._api_root = api_base
+
+    def fetch_access_token(self) -> dict:
+        # wechatpy hard-codes api.weixin.qq.com here; use the configured base instead.
+        return self._fetch_access_token(
+            url=self.API_BASE_URL + "token",
+            params={"grant_type": "client_credential", "appid": self.appid, "secret": self.secret},
+        )
+
+
+class AccessTokenStore:
+    """The Official Account's access token, cached in MongoDB and shared by every process."""
+
+    def __init__(self, collection, appid: str, fetch, clock=time.time):
+        self.collection = collection
+        self.appid = appid
+        self._fetch = fetch  # async () -> {"access_token": ..., "expires_in": ...}
+        self._clock = clock
+        self._lock = asyncio.Lock()  # one fetch per process; the lease covers other processes
+
+    async def get(self, *, invalid: str | None = None) -> str:
+        """A valid token. `invalid` is a token WeChat just rejected: it is not returned again."""
+        doc = await self.collection.find_one({"_id": self.appid})
+        if self._usable(doc, invalid):
+            return doc["access_token"]
+        async with self._lock:
+            deadline = self._clock() + LEASE_SECONDS + 2
+            while True:
+                doc = await self.collection.find_one({"_id": self.appid})
+                if self._usable(doc, invalid):
+                    return doc["access_token"]
+                if await self._take_lease():
+                    return await self._refresh()
+                if self._clock() > deadline:
+                    raise WeChatAPIError(None, "timed out waiting for another process to fetch the access token")
+                await asyncio.sleep(0.1)
+
+    def _usable(self, doc: dict | None, invalid: str | None) -> bool:
+        return bool(
+            doc
+            and doc.get("access_token")
+            and doc["access_token"] != invalid
+            and doc.get("expires_at", 0) - REFRESH_MARGIN > self._clock()
+        )
+
+    async def _take_lease(self) -> bool:
+        now = self._clock()
+        try:
+            doc = await self.collection.find_one_and_update(
+                {"_id": self.appid, "$or": [{"lease_until": {"$lt": now}}, {"lease_until": {"$exists": False}}]},
+                {"$set": {"lease_until": now + LEASE_SECONDS}},
+                upsert=True,
+                return_document=ReturnDocument.AFTER,
+            )
+        except DuplicateKeyError:
+            return False  # the document exists and another process holds the lease
+        return doc is not None
+
+    async def _refresh(self) -> str:
+        try:
+            result = await self._fetch()
+        except BaseException:
+            await self.collection.update_one({"_id": self.appid}, {"$unset": {"lease_until": ""}})
+            raise
+        token = result["access_token"]
+        expires_at = self._clock() + int(result.get("expires_in", 7200))
+        await self.collection.update_one(
+            {"_id": self.appid},
+            {"$set": {"access_token": token, "expires_at": expires_at}, "$unset": {"lease_until": ""}},
+        )
+        log.info("fetched a new access token for %s, valid for %ss", self.appid, int(expires_at - self._clock()))
+        return token
+
+
+class WeChatAPI:
+    """Async facade over wechatpy for the calls the bot makes."""
+
+    def __init__(self, settings, store, executor: ThreadPoolExecutor | None = None):
+        self.settings = settings
+        self.api_base = settings.api_base
+        self.executor = executor or ThreadPoolExecutor(max_workers=8, thread_name_prefix="wechat-api")
+        self._clients: dict[str, OfficialAccountClient] = {}
+        self.tokens = AccessTokenStore(store.tokens, settings.wechat_appid, self._fetch_token)
+
+    async def _run(self, fn, *args):
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self.executor, partial(fn, *args))
+        except WeChatClientException as exc:
+            raise WeChatAPIError(exc.errcode, str(exc.errmsg)) from None
+        except OSError as exc:  # requests' connection errors derive from OSError
+            raise WeChatAPIError(None, f"cannot reach WeChat API: {type(exc).__name__}") from None
+
+    def _client(self, token: str | None = None) -> OfficialAccountClient:
+        # One client per token value so a refresh never changes the token under a call in flight.
+        key = token or ""
+        client = self._clients.get(key)
+        if client is None:
+            client = OfficialAccountClient(
+                self.settings.wechat_appid, self.settings.wechat_secret, self.api_base, access_token=token
+            )
+            self._clients = {key: client}
+        return client
+
+    async def _fetch_token(self) -> dict:
+        return await self._run(self._client().fetch_access_token)
+
+    async def _call(self, method: str, *args):
+        """Call `client.<group>.<name>(*args)` with a shared token, renewing it once if WeChat rejects it."""
+        group, name = method.split(".")
+        token = await self.tokens.get()
+        try:
+            return await self._run(getattr(getattr(self._client(token), group), name), *args)
+        except WeChatAPIError as exc:
+            if exc.errcode not in TOKEN_ERRORS:
+                raise
+            log.warning("access token rejected by WeChat (errcode %s); renewing", exc.errcode)
+            token = await self.tokens.get(invalid=token)
+            return await self._run(getattr(getattr(self._client(token), group), name), *args)
+
+    async def send_text(self, openid: str, content: str) -> None:
+        """Customer-service text message (客服消息), allowed within 48 h of the user's last message."""
+        await self._call("message.send_text", openid, content)
+
+    async def code_to_session(self, code: str) -> dict:
+        """Mini-program login: exchange a wx.login() code for openid and session_key."""
+        client = OfficialAccountClient(self.settings.wxa_appid, self.settings.wxa_secret, self.api_base)
+        wxa = WeChatWxa(client)
+        wxa.API_BASE_URL = self.api_base
+        return await self._run(wxa.code_to_session, code)
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,123 @@
+"""/wechat: the Official Account callback (GET URL verification, POST messages in plain, compatible and safe mode)."""
+
+from __future__ import annotations
+
+import logging
+import re
+import struct
+import time
+from xml.parsers.expat import ExpatError
+
+from tornado import web
+from wechatpy import create_reply, parse_message
+from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
+from wechatpy.utils import check_signature
+
+from handlers.base import BaseHandler
+
+log = logging.getLogger(__name__)
+
+# WeChat's callbacks are a few hundred bytes; anything near this is not from WeChat.
+MAX_CALLBACK_BYTES = 64 * 1024
+# WeChat never sends a DTD: refusing one up front rules out entity expansion and external entities.
+DTD = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+# What wechatpy's decryption raises on a payload that was not encrypted with our key and appid
+# (bad base64, wrong block size, bad padding, wrong length prefix, wrong appid, malformed outer XML).
+UNDECRYPTABLE = (ExpatError, KeyError, TypeError, ValueError, IndexError, struct.error, InvalidAppIdException)
+
+
+class WeChatCallbackHandler(BaseHandler):
+    def reject(self, status: int, why: str) -> None:
+        log.warning("wechat callback rejected (%d): %s [request %s]", status, why, self.request_id)
+        raise web.HTTPError(status, reason={400: "Bad Request", 403: "Forbidden", 413: "Payload Too Large"}[status])
+
+    def write_error(self, status_code: int, **kwargs) -> None:
+        self.set_header("Content-Type", "text/plain; charset=UTF-8")
+        self.finish(self._reason)
+
+    def _verify_query_signature(self) -> tuple[str, str]:
+        """Checks `signature` over token, timestamp, nonce and the timestamp's age; returns (timestamp, nonce)."""
+        signature = self.get_query_argument("signature", "")
+        timestamp = self.get_query_argument("timestamp", "")
+        nonce = self.get_query_argument("nonce", "")
+        if not (signature and timestamp and nonce):
+            self.reject(403, "missing signature, timestamp or nonce")
+        try:
+            check_signature(self.config.wechat_token, signature, timestamp, nonce)
+        except InvalidSignatureException:
+            self.reject(403, "invalid signature")
+        self._check_skew(timestamp)
+        return timestamp, nonce
+
+    def _check_skew(self, timestamp: str) -> None:
+        max_skew = self.config.wechat_max_skew
+        if not max_skew:
+            return
+        try:
+            age = abs(time.time() - int(timestamp))
+        except ValueError:
+            self.reject(403, "timestamp is not a number")
+        if age > max_skew:
+            self.reject(403, f"stale timestamp ({int(age)}s off, limit {max_skew}s)")
+
+    def get(self) -> None:
+        """URL verification: echo `echostr`, decrypting it first when WeChat sent it encrypted."""
+        echostr = self.get_query_argument("echostr", "")
+        msg_signature = self.get_query_argument("msg_signature", "")
+        if msg_signature:
+            timestamp = self.get_query_argument("timestamp", "")
+            nonce = self.get_query_argument("nonce", "")
+            if self.wechat_crypto is None:
+                self.reject(400, "encrypted echostr but WECHAT_AES_KEY is not set")
+            self._check_skew(timestamp)
+            try:
+                echostr = self.wechat_crypto.decrypt_message({"Encrypt": echostr}, msg_signature, timestamp, nonce)
+            except InvalidSignatureException:
+                self.reject(403, "invalid msg_signature")
+            except UNDECRYPTABLE:
+                self.reject(400, "undecryptable echostr")
+        else:
+            self._verify_query_signature()
+        self.set_header("Content-Type", "text/plain; charset=UTF-8")
+        self.finish(echostr)
+
+    async def post(self) -> None:
+        timestamp, nonce = self._verify_query_signature()
+        body = self.request.body
+        if len(body) > MAX_CALLBACK_BYTES:
+            self.reject(413, f"body of {len(body)} bytes")
+        if DTD.search(body):
+            self.reject(400, "XML with a DTD or entity declaration")
+        encrypted = self.get_query_argument("encrypt_type", "raw").lower() == "aes"
+        xml = self._decrypt(body, timestamp, nonce) if encrypted else body
+        try:
+            message = parse_message(xml)
+        except (ExpatError, KeyError, TypeError, AttributeError, ValueError, UnicodeDecodeError):
+            self.reject(400, "malformed message XML")
+        if message is None or not message.source:
+            self.reject(400, "message without sender")
+        reply_text = await self.inbox.receive(message)
+        self.set_header("Content-Type", "application/xml; charset=UTF-8" if reply_text else "text/plain; charset=UTF-8")
+        if not reply_text:
+            self.finish("success")
+            return
+        xml_reply = create_reply(reply_text, message).render()
+        if encrypted:
+            xml_reply = self.wechat_crypto.encrypt_message(xml_reply, nonce, timestamp)
+        self.finish(xml_reply)
+
+    def _decrypt(self, body: bytes, timestamp: str, nonce: str) -> str:
+        if self.wechat_crypto is None:
+            self.reject(400, "safe-mode message but WECHAT_AES_KEY is not set")
+        msg_signature = self.get_query_argument("msg_signature", "")
+        if not msg_signature:
+            self.reject(403, "safe-mode message without msg_signature")
+        try:
+            return self.wechat_crypto.decrypt_message(body, msg_signature, timestamp, nonce)
+        except InvalidSignatureException:
+            self.reject(403, "invalid msg_signature")
+        except UNDECRYPTABLE:
+            self.reject(400, "undecryptable safe-mode payload")
+
+
+default_handlers = [(r"/wechat", WeChatCallbackHandler)]

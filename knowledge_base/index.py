@@ -1,0 +1,174 @@
+"""Ranking service items for a resident's message: BM25 over weighted fields, with a calibrated abstention.
+
+Each field is its own BM25 index (bm25s scores; we do the partial sort ourselves, which is much
+faster than a full retrieval at 100,000 items). Fields and weights:
+
+- title words    name + aliases, jieba search-mode words       the strongest evidence
+- text words     summary, FAQ questions, keywords              how residents phrase needs
+- detail words   materials, conditions, result, department     weak evidence
+- title chars    character bigrams of name + aliases           recovers wrong characters
+- title pinyin   pinyin-syllable bigrams of name + aliases     recovers homophone typos
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import bm25s
+import numpy as np
+
+from knowledge_base.text import Lexicon, char_bigrams, pinyin_bigrams
+
+FIELD_WEIGHTS = {"title": 3.0, "text": 1.0, "detail": 0.3, "chars": 1.0, "pinyin": 0.8}
+# BM25 length normalisation per field: titles with many aliases must not be punished much.
+FIELD_B = {"title": 0.3, "text": 0.6, "detail": 0.75, "chars": 0.3, "pinyin": 0.3}
+
+# Calibrated on tests/data/dev_questions.jsonl (see `python -m knowledge_base evaluate`).
+ANSWER_CONFIDENCE = 0.55  # at or above: answer the top item
+CHOICE_CONFIDENCE = 0.30  # at or above: offer the closest items as numbered choices
+
+
+@dataclass
+class Match:
+    code: str
+    name: str
+    score: float
+
+
+@dataclass
+class Result:
+    query: str
+    matches: list[Match] = field(default_factory=list)
+    terms: list[str] = field(default_factory=list)  # the message's words that can identify an item
+    confidence: float = 0.0
+
+    @property
+    def best(self) -> Match | None:
+        return self.matches[0] if self.matches else None
+
+    @property
+    def confident(self) -> bool:
+        return self.confidence >= ANSWER_CONFIDENCE
+
+    @property
+    def plausible(self) -> bool:
+        return self.confidence >= CHOICE_CONFIDENCE
+
+
+def _title_texts(item: dict) -> list[str]:
+    return [item["name"], *item.get("aliases", [])]
+
+
+def _text_texts(item: dict) -> list[str]:
+    return [item.get("summary", ""), *(qa["q"] for qa in item.get("faq", [])), *item.get("keywords", [])]
+
+
+def _detail_texts(item: dict) -> list[str]:
+    return [
+        *(m["name"] for m in item.get("materials", [])),
+        *item.get("conditions", []),
+        item.get("result", ""),
+        item.get("department", ""),
+        item.get("theme", ""),
+    ]
+
+
+class ItemIndex:
+    """An immutable search index over a list of items; rebuild to change it."""
+
+    def __init__(self, items: list[dict], lexicon: Lexicon | None = None):
+        self.lexicon = lexicon or Lexicon()
+        self.lexicon.add_words(i["name"] for i in items)
+        self.items = {i["code"]: i for i in items}
+        self.codes = [i["code"] for i in items]
+        self.names = [i["name"] for i in items]
+        lx = self.lexicon
+        corpora: dict[str, list[list[str]]] = {f: [] for f in FIELD_WEIGHTS}
+        self._title_vocab: list[frozenset[str]] = []
+        for item in items:
+            titles = [lx.normalize(t) for t in _title_texts(item)]
+            title_words = [w for t in titles for w in lx.words(t)]
+            corpora["title"].append(title_words)
+            corpora["text"].append([w for t in _text_texts(item) for w in lx.words(lx.normalize(t))])
+            corpora["detail"].append([w for t in _detail_texts(item) for w in lx.words(lx.normalize(t))])
+            corpora["chars"].append([g for t in titles for g in char_bigrams(t)])
+            corpora["pinyin"].append([g for t in titles for g in pinyin_bigrams(t)])
+        self.fields: dict[str, bm25s.BM25] = {}
+        self._idf: dict[str, dict[str, float]] = {}
+        n = max(len(items), 1)
+        for name, corpus in corpora.items():
+            # bm25s cannot index an empty document; a placeholder token never matches a query.
+            retriever = bm25s.BM25(k1=1.2, b=FIELD_B[name])
+            retriever.index([doc or ["\x00"] for doc in corpus], show_progress=False)
+            self.fields[name] = retriever
+            df: dict[str, int] = {}
+            for doc in corpus:
+                for tok in set(doc):
+                    df[tok] = df.get(tok, 0) + 1
+            self._idf[name] = {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
+        self._max_idf = math.log(1 + (n + 0.5) / 0.5)
+        self._doc_words = [frozenset(a + b) for a, b in zip(corpora["title"], corpora["text"])]
+        self._doc_chars = [frozenset(c) for c in corpora["chars"]]
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def item(self, code: str) -> dict | None:
+        return self.items.get(code)
+
+    def query_tokens(self, text: str) -> dict[str, list[str]]:
+        norm = self.lexicon.normalize(text)
+        words = self.lexicon.words(norm)
+        return {
+            "title": words,
+            "text": words,
+            "detail": words,
+            "chars": char_bigrams(norm),
+            "pinyin": pinyin_bigrams(norm),
+        }
+
+    def search(self, text: str, k: int = 5) -> Result:
+        tokens = self.query_tokens(text)
+        result = Result(query=text, terms=tokens["title"])
+        if not self.codes or not (tokens["title"] or tokens["chars"]):
+            return result
+        scores = np.zeros(len(self.codes), dtype=np.float32)
+        for name, weight in FIELD_WEIGHTS.items():
+            if tokens[name]:
+                scores += weight * self.fields[name].get_scores(tokens[name])
+        k = min(k, len(self.codes))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        result.matches = [
+            Match(self.codes[i], self.names[i], round(float(scores[i]), 3)) for i in top if scores[i] > 0
+        ]
+        if result.matches:
+            result.confidence = self._confidence(tokens, int(top[0]), scores, top)
+        return result
+
+    def _confidence(self, tokens: dict[str, list[str]], best: int, scores: np.ndarray, top: np.ndarray) -> float:
+        """How much of the message the best item explains, tempered by how clearly it wins.
+
+        Coverage: the idf-weighted share of the message's words found in the best item's title or
+        text (unknown words weigh like the rarest known word, single characters half); character
+        bigram coverage stands in when a typo broke the words. Margin: top-1 over top-2 scores.
+        """
+        words = list(dict.fromkeys(tokens["title"]))
+        title_idf = self._idf["title"]
+        total = hit = 0.0
+        for w in words:
+            weight = title_idf.get(w, self._idf["text"].get(w, self._max_idf))
+            if len(w) == 1:
+                weight *= 0.5
+            total += weight
+            if w in self._doc_words[best]:
+                hit += weight
+        word_cov = hit / total if total else 0.0
+        grams = list(dict.fromkeys(tokens["chars"]))
+        char_cov = sum(g in self._doc_chars[best] for g in grams) / len(grams) if grams else 0.0
+        coverage = max(word_cov, 0.9 * char_cov)
+        s1 = float(scores[best])
+        s2 = float(scores[top[1]]) if len(top) > 1 else 0.0
+        margin = (s1 - s2) / s1 if s1 > 0 else 0.0
+        return round(min(1.0, 0.75 * coverage + 0.25 * margin + (0.1 if s1 > 12 else 0.0)), 3)

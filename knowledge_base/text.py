@@ -1,0 +1,114 @@
+"""Text normalisation and tokenisation for matching: jieba words, character bigrams and pinyin bigrams.
+
+Word segmentation alone misses homophone typos typed with pinyin input (身份正, 低报), so every
+text is also seen as character bigrams and as pinyin-syllable bigrams.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+
+import jieba
+import yaml
+from pypinyin import Style, lazy_pinyin
+
+from knowledge_base.catalog import DATA_DIR
+
+CJK = re.compile(r"[\u4e00-\u9fff]+")
+# Characters kept inside tokens; everything else separates.
+PUNCT = re.compile(r"[^\w\u4e00-\u9fff]+")
+
+
+class Lexicon:
+    """Domain vocabulary: user dictionary, synonyms/typos folded to one spelling, stop words."""
+
+    def __init__(self, data_dir: Path = DATA_DIR, extra_words: list[str] = ()):
+        jieba.setLogLevel(logging.WARNING)
+        self.tokenizer = jieba.Tokenizer()
+        self.tokenizer.initialize()
+        words = [w.split()[0] for w in _lines(data_dir / "userdict.txt")]
+        synonyms = yaml.safe_load((data_dir / "synonyms.yaml").read_text(encoding="utf-8")) or {}
+        # variant -> canonical, longest variant first so "居民身份证" wins over "身份证".
+        self.fold: list[tuple[str, str]] = []
+        for canonical, variants in synonyms.items():
+            words.append(canonical)
+            for v in variants or []:
+                self.fold.append((str(v).lower(), canonical))
+        self.fold.sort(key=lambda pair: -len(pair[0]))
+        self._fold_re = re.compile("|".join(re.escape(v) for v, _ in self.fold)) if self.fold else None
+        self._fold_map = dict(self.fold)
+        self._known: set[str] = set()
+        self.add_words(list(words) + list(extra_words))
+        self.stopwords = set(_lines(data_dir / "stopwords.txt"))
+
+    def add_words(self, words) -> None:
+        """Teach jieba domain words (item names when items are added) so they stay whole."""
+        for w in words:
+            w = self.normalize(w)
+            if len(w) >= 2 and w not in self._known:
+                self._known.add(w)
+                self.tokenizer.add_word(w, freq=50000)
+
+    def normalize(self, text: str) -> str:
+        """Full-width to half-width, lower case, fold synonyms and common typos to one spelling."""
+        text = unicodedata.normalize("NFKC", text or "").lower().strip()
+        if self._fold_re is not None:
+            text = self._fold_re.sub(lambda m: self._fold_map[m.group(0)], text)
+        return text
+
+    def words(self, text: str) -> list[str]:
+        """Search-mode jieba tokens of normalised text, without stop words and punctuation."""
+        out = []
+        for tok in self.tokenizer.cut_for_search(text):
+            tok = tok.strip()
+            if not tok or PUNCT.fullmatch(tok) or tok in self.stopwords:
+                continue
+            out.append(tok)
+        return out
+
+
+def char_bigrams(text: str) -> list[str]:
+    grams = []
+    for run in CJK.findall(text):
+        if len(run) == 1:
+            grams.append(run)
+        grams.extend(run[i : i + 2] for i in range(len(run) - 1))
+    return grams
+
+
+@lru_cache(maxsize=65536)
+def _syllables(run: str) -> tuple[str, ...]:
+    # Without tones and with fuzzy initials/finals that southwestern speakers mix up (zh/z, n/l, in/ing).
+    out = []
+    for s in lazy_pinyin(run, style=Style.NORMAL, errors="ignore"):
+        s = s.replace("zh", "z").replace("ch", "c").replace("sh", "s")
+        if s.startswith("n"):
+            s = "l" + s[1:]
+        if s.endswith("ng"):
+            s = s[:-1]
+        out.append(s)
+    return tuple(out)
+
+
+def pinyin_bigrams(text: str) -> list[str]:
+    grams = []
+    for run in CJK.findall(text):
+        syl = _syllables(run)
+        if len(syl) == 1:
+            grams.append(syl[0])
+        grams.extend(syl[i] + "|" + syl[i + 1] for i in range(len(syl) - 1))
+    return grams
+
+
+def _lines(path: Path) -> list[str]:
+    if not path.is_file():
+        return []
+    return [
+        line.strip()
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]

@@ -1,0 +1,133 @@
+"""Every setting of the service, read from the environment (and an optional .env file) in one place.
+
+The names and defaults are a contract (see DESIGN.md): `make run` starts with nothing set.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+DEV_PLACEHOLDER = "dev-placeholder"
+WECHAT_API_DEFAULT = "https://api.weixin.qq.com/"
+
+
+class SettingsError(ValueError):
+    """A setting is missing or invalid; the message names the variable."""
+
+
+def _load_dotenv(path: Path, environ: dict) -> None:
+    """Fill `environ` from KEY=VALUE lines of a .env file, never overriding real variables."""
+    if not path.is_file():
+        return
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        environ.setdefault(key.strip(), value.strip().strip("'\""))
+
+
+def _int(environ: dict, name: str, default: int) -> int:
+    raw = environ.get(name, "")
+    if raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    wechat_token: str = "dev-token"
+    wechat_appid: str = "wx" + DEV_PLACEHOLDER
+    wechat_secret: str = DEV_PLACEHOLDER
+    wechat_aes_key: str | None = None
+    wechat_max_skew: int = 300
+    wechat_api_base: str = WECHAT_API_DEFAULT
+    wxa_appid: str = "wxa" + DEV_PLACEHOLDER
+    wxa_secret: str = DEV_PLACEHOLDER
+    mongodb_uri: str = "mongomock://"
+    mongodb_db: str = "govbot"
+    secret: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
+    data_key: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
+    env: str = "dev"
+    # Extension: the address residents' phones reach the server at, for links to /guide/<code>.
+    public_url: str = ""
+    # Not part of the environment contract: where the knowledge-base seed files live.
+    kb_data_dir: Path = Path(__file__).parent / "knowledge_base" / "data"
+    # Seconds of WeChat's 5 s budget we allow ourselves before answering "success"
+    # and delivering the reply later as a customer-service message.
+    reply_budget: float = 4.0
+
+    @property
+    def embedded_store(self) -> bool:
+        return self.mongodb_uri.startswith("mongomock://")
+
+    @property
+    def base_url(self) -> str:
+        return self.public_url or f"http://{self.host}:{self.port}"
+
+    @property
+    def api_base(self) -> str:
+        """WeChat API base URL ending in a slash, e.g. https://api.weixin.qq.com/"""
+        return self.wechat_api_base.rstrip("/") + "/"
+
+    @classmethod
+    def from_env(cls, environ: dict | None = None, dotenv: Path | None = None) -> "Settings":
+        env = dict(os.environ if environ is None else environ)
+        _load_dotenv(dotenv or Path.cwd() / ".env", env)
+        mode = env.get("BOT_ENV", "dev") or "dev"
+        if mode not in ("dev", "production"):
+            raise SettingsError(f"BOT_ENV must be 'dev' or 'production', got {mode!r}")
+        aes_key = env.get("WECHAT_AES_KEY") or None
+        if aes_key is not None and len(aes_key) != 43:
+            raise SettingsError("WECHAT_AES_KEY must be the 43-character EncodingAESKey")
+        values = dict(
+            host=env.get("BOT_HOST") or cls.host,
+            port=_int(env, "BOT_PORT", cls.port),
+            wechat_token=env.get("WECHAT_TOKEN") or cls.wechat_token,
+            wechat_appid=env.get("WECHAT_APPID") or cls.wechat_appid,
+            wechat_secret=env.get("WECHAT_SECRET") or cls.wechat_secret,
+            wechat_aes_key=aes_key,
+            wechat_max_skew=_int(env, "WECHAT_MAX_SKEW", cls.wechat_max_skew),
+            wechat_api_base=env.get("WECHAT_API_BASE") or WECHAT_API_DEFAULT,
+            wxa_appid=env.get("WXA_APPID") or cls.wxa_appid,
+            wxa_secret=env.get("WXA_SECRET") or cls.wxa_secret,
+            mongodb_uri=env.get("MONGODB_URI") or cls.mongodb_uri,
+            mongodb_db=env.get("MONGODB_DB") or cls.mongodb_db,
+            env=mode,
+            public_url=(env.get("BOT_PUBLIC_URL") or "").rstrip("/"),
+        )
+        if env.get("BOT_SECRET"):
+            values["secret"] = env["BOT_SECRET"]
+        if env.get("BOT_DATA_KEY"):
+            values["data_key"] = env["BOT_DATA_KEY"]
+        settings = cls(**values)
+        if mode == "production":
+            settings.check_production(env)
+        return settings
+
+    def check_production(self, env: dict) -> None:
+        """Refuse to run production on dev placeholders, generated keys or the embedded store."""
+        problems = []
+        for name in ("WECHAT_APPID", "WECHAT_SECRET", "WXA_APPID", "WXA_SECRET"):
+            if not env.get(name) or DEV_PLACEHOLDER in env.get(name, ""):
+                problems.append(f"{name} is not set")
+        if not env.get("WECHAT_TOKEN") or env.get("WECHAT_TOKEN") == "dev-token":
+            problems.append("WECHAT_TOKEN is the dev default")
+        for name in ("BOT_SECRET", "BOT_DATA_KEY"):
+            if not env.get(name):
+                problems.append(f"{name} is required in production")
+        if self.embedded_store:
+            problems.append("MONGODB_URI selects the in-memory embedded store")
+        if problems:
+            raise SettingsError("BOT_ENV=production refuses to start: " + "; ".join(problems))
