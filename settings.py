@@ -52,7 +52,7 @@ class Settings:
     wechat_secret: str = DEV_PLACEHOLDER
     wechat_aes_key: str | None = None
     wechat_max_skew: int = 300
-    wechat_api_base: str = WECHAT_API_DEFAULT
+    wechat_api_base: str | None = None  # unset: WeChat's, or the dev sandbox (see api_base)
     wxa_appid: str = "wxa" + DEV_PLACEHOLDER
     wxa_secret: str = DEV_PLACEHOLDER
     mongodb_uri: str = "mongomock://"
@@ -77,9 +77,19 @@ class Settings:
         return self.public_url or f"http://{self.host}:{self.port}"
 
     @property
+    def uses_sandbox(self) -> bool:
+        """Dev server with placeholder credentials: real WeChat would refuse every call, so outbound
+        messages go to the built-in sandbox at /dev/wechat-api/, where `bot.simulate` reads them."""
+        return self.env == "dev" and self.wechat_api_base is None and DEV_PLACEHOLDER in self.wechat_appid
+
+    @property
     def api_base(self) -> str:
         """WeChat API base URL ending in a slash, e.g. https://api.weixin.qq.com/"""
-        return self.wechat_api_base.rstrip("/") + "/"
+        if self.wechat_api_base:
+            return self.wechat_api_base.rstrip("/") + "/"
+        if self.uses_sandbox:
+            return f"http://127.0.0.1:{self.port}/dev/wechat-api/"
+        return WECHAT_API_DEFAULT
 
     @classmethod
     def from_env(cls, environ: dict | None = None, dotenv: Path | None = None) -> "Settings":
@@ -99,7 +109,7 @@ class Settings:
             wechat_secret=env.get("WECHAT_SECRET") or cls.wechat_secret,
             wechat_aes_key=aes_key,
             wechat_max_skew=_int(env, "WECHAT_MAX_SKEW", cls.wechat_max_skew),
-            wechat_api_base=env.get("WECHAT_API_BASE") or WECHAT_API_DEFAULT,
+            wechat_api_base=env.get("WECHAT_API_BASE") or None,
             wxa_appid=env.get("WXA_APPID") or cls.wxa_appid,
             wxa_secret=env.get("WXA_SECRET") or cls.wxa_secret,
             mongodb_uri=env.get("MONGODB_URI") or cls.mongodb_uri,

@@ -40,11 +40,11 @@ class Services:
         self.store.close()
 
 
-async def build_services(config: Settings, store: Store | None = None) -> Services:
+async def build_services(config: Settings, store: Store | None = None, lexicon=None) -> Services:
     """Open the store, seed and index the knowledge base, and wire the conversation."""
     store = store or Store.connect(config.mongodb_uri, config.mongodb_db)
     await store.ensure_indexes()
-    knowledge = KnowledgeService(store)
+    knowledge = KnowledgeService(store, lexicon=lexicon)
     await knowledge.seed_if_empty()
     await knowledge.load()
     wechat_api = WeChatAPI(config, store)
@@ -92,7 +92,13 @@ def make_app(services: Services, **overrides) -> web.Application:
         xsrf_cookies=False,
     )
     settings.update(overrides)
-    return web.Application(default_handlers, **settings)
+    routes = list(default_handlers)
+    if config.uses_sandbox:
+        from handlers.wechat_sandbox import SandboxState, sandbox_handlers
+
+        log.warning("dev placeholders: outbound WeChat API calls go to the sandbox at /dev/wechat-api/")
+        routes = sandbox_handlers("/dev/wechat-api/", SandboxState()) + routes
+    return web.Application(routes, **settings)
 
 
 async def refresh_knowledge_forever(knowledge: KnowledgeService, every: float = KB_REFRESH_SECONDS) -> None:

@@ -17,8 +17,9 @@ VERSION_ID = "items_version"
 
 
 class KnowledgeService:
-    def __init__(self, store, items_dir=None):
+    def __init__(self, store, items_dir=None, lexicon=None):
         self.store = store
+        self._lexicon = lexicon
         self.items_dir = items_dir
         self.version = None
         self._understander: Understander | None = None
@@ -62,7 +63,7 @@ class KnowledgeService:
         items = [doc async for doc in self.store.items.find({}, {"_id": 0})]
         started = time.perf_counter()
         loop = asyncio.get_running_loop()
-        lexicon = self._understander.index.lexicon if self._understander else None
+        lexicon = self._understander.index.lexicon if self._understander else self._lexicon
         index = await loop.run_in_executor(None, lambda: ItemIndex(items, lexicon))
         self._understander = Understander(index)
         self.version = version
