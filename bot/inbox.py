@@ -33,6 +33,10 @@ def dedupe_key(message) -> str:
     return f"ev:{message.source}:{message.time}:{message.type}"
 
 
+def reply_id(key: str) -> str:
+    return "reply:" + key
+
+
 def describe(message) -> str:
     """The message's content as stored: text, recognised speech, coordinates, event and key."""
     kind = message.type
@@ -83,15 +87,16 @@ class Inbox:
         return reply
 
     async def _claim(self, key: str, message) -> bool:
+        # The dedupe key is the document's _id: MongoDB's own unique index refuses a second claim
+        # in one indexed insert, across processes, and the record needs no later update.
         doc = {
-            "dedupe_key": key,
+            "_id": key,
             "direction": "in",
             "openid": message.source,
             "type": message.type,
             "content": describe(message),
             "wechat_time": message.time,
             "created_at": datetime.now(timezone.utc),
-            "status": "processing",
         }
         try:
             await self.store.messages.insert_one(doc)
@@ -116,9 +121,9 @@ class Inbox:
     async def _replay(self, key: str, started: float) -> str | None:
         """Answer a retry with the first run's reply, waiting for it while it is still being made."""
         while True:
-            doc = await self.store.messages.find_one({"dedupe_key": key}, {"status": 1, "reply": 1})
-            if doc and doc.get("status") != "processing":
-                return doc.get("reply") if doc.get("status") == "answered" else None
+            doc = await self.store.messages.find_one({"_id": reply_id(key)}, {"content": 1, "answered_by": 1})
+            if doc is not None:
+                return doc["content"] if doc["answered_by"] == "passive" else None
             if time.monotonic() - started + POLL_INTERVAL >= self.budget:
                 return None  # the first run will deliver by customer-service message
             await asyncio.sleep(POLL_INTERVAL)
@@ -139,17 +144,13 @@ class Inbox:
         await self._record_reply(key, message, reply, "customer_service")
 
     async def _record_reply(self, key: str, message, reply: str | None, how: str) -> None:
-        now = datetime.now(timezone.utc)
-        status = "answered" if how == "passive" else how
+        """Store the reply as an outbound message whose _id derives from the inbound one (one insert)."""
         try:
-            await self.store.messages.update_one(
-                {"dedupe_key": key}, {"$set": {"status": status, "reply": reply, "answered_by": how, "replied_at": now}}
+            await self.store.messages.insert_one(
+                {"_id": reply_id(key), "direction": "out", "openid": message.source, "type": "text",
+                 "content": reply, "in_reply_to": key, "answered_by": how,
+                 "created_at": datetime.now(timezone.utc)}
             )
-            if reply:
-                await self.store.messages.insert_one(
-                    {"direction": "out", "openid": message.source, "type": "text", "content": reply,
-                     "in_reply_to": key, "answered_by": how, "created_at": now}
-                )
         except PyMongoError:
             log.exception("could not record the reply to %s", key)
 

@@ -12,9 +12,8 @@ log = logging.getLogger(__name__)
 # Every query that runs per message is backed by one of these (DESIGN.md, MongoDB).
 INDEXES: dict[str, list[IndexModel]] = {
     "messages": [
-        # Dedupe key: MsgId, or sender + CreateTime + event for events. Unique so that a
-        # WeChat retry is refused by the database itself, across server processes.
-        IndexModel([("dedupe_key", ASCENDING)], unique=True, sparse=True, name="dedupe_key"),
+        # Inbound messages use their dedupe key (MsgId, or sender + CreateTime + event) as _id,
+        # so the always-unique _id index refuses a WeChat retry across server processes.
         IndexModel([("openid", ASCENDING), ("created_at", DESCENDING)], name="by_user"),
     ],
     "conversations": [

@@ -158,10 +158,10 @@ async def test_messages_are_recorded_with_how_they_were_answered(server, service
     await resident.say("结婚登记要带什么")
     await services.inbox.drain()
     inbound = await services.store.messages.find_one({"direction": "in", "openid": resident.openid})
-    assert inbound["content"] == "结婚登记要带什么" and inbound["answered_by"] == "passive"
-    assert "结婚登记" in inbound["reply"]
+    assert inbound["content"] == "结婚登记要带什么" and inbound["type"] == "text" and inbound["created_at"]
     outbound = await services.store.messages.find_one({"direction": "out", "openid": resident.openid})
-    assert outbound["content"] == inbound["reply"]
+    assert outbound["in_reply_to"] == inbound["_id"] and outbound["answered_by"] == "passive"
+    assert "结婚登记" in outbound["content"]
 
 
 # ---- retries ----
@@ -173,7 +173,7 @@ async def test_retry_of_answered_message_gets_same_reply_and_is_not_processed_tw
     await services.inbox.drain()
     second = await resident.send(xml)
     assert first == second
-    assert await services.store.messages.count_documents({"dedupe_key": "msg:777001"}) == 1
+    assert await services.store.messages.count_documents({"_id": "msg:777001"}) == 1
     assert await services.store.messages.count_documents({"direction": "out", "in_reply_to": "msg:777001"}) == 1
 
 
@@ -219,8 +219,8 @@ async def test_slow_answer_replies_success_then_customer_service_message(server,
     await services.inbox.drain()
     sent = wechat_api.state.messages_to("o_slow")
     assert len(sent) == 1 and "住房公积金提取（租房）" in sent[0]["text"]["content"]
-    doc = await services.store.messages.find_one({"openid": "o_slow", "direction": "in"})
-    assert doc["answered_by"] == "customer_service"
+    doc = await services.store.messages.find_one({"openid": "o_slow", "direction": "out"})
+    assert doc["answered_by"] == "customer_service" and "住房公积金" in doc["content"]
 
 
 # ---- bad input ----
