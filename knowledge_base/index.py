@@ -18,15 +18,16 @@ from dataclasses import dataclass, field
 import bm25s
 import numpy as np
 
-from knowledge_base.text import Lexicon, char_bigrams, pinyin_bigrams
+from knowledge_base.text import CJK, Lexicon, char_bigrams, pinyin_bigrams, pinyin_key
 
 FIELD_WEIGHTS = {"title": 3.0, "text": 1.0, "detail": 0.3, "chars": 1.0, "pinyin": 0.8}
 # BM25 length normalisation per field: titles with many aliases must not be punished much.
 FIELD_B = {"title": 0.3, "text": 0.6, "detail": 0.75, "chars": 0.3, "pinyin": 0.3}
 
 # Calibrated on tests/data/dev_questions.jsonl (see `python -m knowledge_base evaluate`).
-ANSWER_CONFIDENCE = 0.55  # at or above: answer the top item
-CHOICE_CONFIDENCE = 0.30  # at or above: offer the closest items as numbered choices
+ANSWER_CONFIDENCE = 0.50  # at or above: answer the top item
+CHOICE_CONFIDENCE = 0.35  # at or above: offer the closest items as numbered choices; below: abstain
+SCORE_SATURATION = 40.0  # a combined BM25 score this high is as strong as evidence gets
 
 
 @dataclass
@@ -87,13 +88,17 @@ class ItemIndex:
         corpora: dict[str, list[list[str]]] = {f: [] for f in FIELD_WEIGHTS}
         self._title_vocab: list[frozenset[str]] = []
         for item in items:
-            titles = [lx.normalize(t) for t in _title_texts(item)]
-            title_words = [w for t in titles for w in lx.words(t)]
-            corpora["title"].append(title_words)
+            # Titles as written and as folded: a typo near a folded variant ("高零补贴" next to the
+            # alias "高龄补贴", folded to 高龄津贴) still finds the written form.
+            titles = list(dict.fromkeys(
+                form for t in _title_texts(item) for form in (lx.normalize(t), lx.normalize(t, fold=False))
+            ))
+            title_runs = [r for t in titles for r in lx.runs(t)]
+            corpora["title"].append([w for t in titles for w in lx.words(t)])
             corpora["text"].append([w for t in _text_texts(item) for w in lx.words(lx.normalize(t))])
             corpora["detail"].append([w for t in _detail_texts(item) for w in lx.words(lx.normalize(t))])
-            corpora["chars"].append([g for t in titles for g in char_bigrams(t)])
-            corpora["pinyin"].append([g for t in titles for g in pinyin_bigrams(t)])
+            corpora["chars"].append([g for r in title_runs for g in char_bigrams(r)])
+            corpora["pinyin"].append([g for r in title_runs for g in pinyin_bigrams(r)])
         self.fields: dict[str, bm25s.BM25] = {}
         self._idf: dict[str, dict[str, float]] = {}
         n = max(len(items), 1)
@@ -109,6 +114,12 @@ class ItemIndex:
             self._idf[name] = {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
         self._max_idf = math.log(1 + (n + 0.5) / 0.5)
         self._doc_words = [frozenset(a + b) for a, b in zip(corpora["title"], corpora["text"])]
+        # Sound-alike spelling correction: pinyin of every known 2-4 character word -> the words.
+        self._vocab = set(self._idf["title"]) | set(self._idf["text"])
+        self._by_sound: dict[str, set[str]] = {}
+        for w in self._vocab:
+            if 2 <= len(w) <= 4 and CJK.fullmatch(w):
+                self._by_sound.setdefault(pinyin_key(w), set()).add(w)
         self._doc_chars = [frozenset(c) for c in corpora["chars"]]
 
     def __len__(self) -> int:
@@ -117,15 +128,38 @@ class ItemIndex:
     def item(self, code: str) -> dict | None:
         return self.items.get(code)
 
+    def sound_alikes(self, runs: list[str]) -> list[str]:
+        """Known words that sound like an unknown stretch of the message: 高零 -> 高龄, 设保卡 -> 社保卡.
+
+        Pinyin input puts the right sound and the wrong character; every 2-4 character window that
+        is not itself a known word is looked up by its (fuzzy) pinyin. A typo changes one character,
+        so a sound-alike must keep all the others (疾证 does not become 急诊).
+        """
+        found = []
+        for run in runs:
+            for size in (4, 3, 2):
+                for i in range(len(run) - size + 1):
+                    window = run[i : i + size]
+                    if window in self._vocab or not CJK.fullmatch(window):
+                        continue
+                    for word in self._by_sound.get(pinyin_key(window), ()):
+                        same = sum(a == b for a, b in zip(word, window))
+                        if same >= size - 1 and word not in found:
+                            found.append(word)
+        return found
+
     def query_tokens(self, text: str) -> dict[str, list[str]]:
-        norm = self.lexicon.normalize(text)
-        words = self.lexicon.words(norm)
+        lx = self.lexicon
+        norm = lx.normalize(text)
+        runs = lx.runs(norm) + lx.runs(lx.normalize(text, fold=False))
+        words = lx.words(norm)
+        words += [w for w in self.sound_alikes(runs) if w not in words]
         return {
             "title": words,
             "text": words,
             "detail": words,
-            "chars": char_bigrams(norm),
-            "pinyin": pinyin_bigrams(norm),
+            "chars": list(dict.fromkeys(g for r in runs for g in char_bigrams(r))),
+            "pinyin": list(dict.fromkeys(g for r in runs for g in pinyin_bigrams(r))),
         }
 
     def search(self, text: str, k: int = 5) -> Result:
@@ -148,27 +182,31 @@ class ItemIndex:
         return result
 
     def _confidence(self, tokens: dict[str, list[str]], best: int, scores: np.ndarray, top: np.ndarray) -> float:
-        """How much of the message the best item explains, tempered by how clearly it wins.
+        """How sure we are that the best item is what the message is about, in [0, 1].
 
-        Coverage: the idf-weighted share of the message's words found in the best item's title or
-        text (unknown words weigh like the rarest known word, single characters half); character
-        bigram coverage stands in when a typo broke the words. Margin: top-1 over top-2 scores.
+        - coverage: the idf-weighted share of the message's words found in the best item's title
+          or text (unknown words weigh like the rarest known word, single characters half);
+          character-bigram coverage stands in when a typo broke the words;
+        - strength: the best item's score, saturating at SCORE_SATURATION;
+        - margin: how clearly it beats the second item.
+        Weights and thresholds were calibrated on tests/data/dev_questions.jsonl.
         """
         words = list(dict.fromkeys(tokens["title"]))
-        title_idf = self._idf["title"]
+        title_idf, text_idf = self._idf["title"], self._idf["text"]
         total = hit = 0.0
         for w in words:
-            weight = title_idf.get(w, self._idf["text"].get(w, self._max_idf))
+            weight = title_idf.get(w, text_idf.get(w, self._max_idf))
             if len(w) == 1:
                 weight *= 0.5
             total += weight
             if w in self._doc_words[best]:
                 hit += weight
         word_cov = hit / total if total else 0.0
-        grams = list(dict.fromkeys(tokens["chars"]))
+        grams = tokens["chars"]
         char_cov = sum(g in self._doc_chars[best] for g in grams) / len(grams) if grams else 0.0
         coverage = max(word_cov, 0.9 * char_cov)
         s1 = float(scores[best])
         s2 = float(scores[top[1]]) if len(top) > 1 else 0.0
+        strength = min(1.0, s1 / SCORE_SATURATION)
         margin = (s1 - s2) / s1 if s1 > 0 else 0.0
-        return round(min(1.0, 0.75 * coverage + 0.25 * margin + (0.1 if s1 > 12 else 0.0)), 3)
+        return round(0.5 * coverage + 0.4 * strength + 0.1 * margin, 3)

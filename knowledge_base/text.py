@@ -53,21 +53,39 @@ class Lexicon:
                 self._known.add(w)
                 self.tokenizer.add_word(w, freq=50000)
 
-    def normalize(self, text: str) -> str:
-        """Full-width to half-width, lower case, fold synonyms and common typos to one spelling."""
+    def normalize(self, text: str, fold: bool = True) -> str:
+        """Full-width to half-width, lower case, and (with `fold`) synonyms and common typos to one spelling."""
         text = unicodedata.normalize("NFKC", text or "").lower().strip()
-        if self._fold_re is not None:
+        if fold and self._fold_re is not None:
             text = self._fold_re.sub(lambda m: self._fold_map[m.group(0)], text)
         return text
 
-    def words(self, text: str) -> list[str]:
-        """Search-mode jieba tokens of normalised text, without stop words and punctuation."""
-        out = []
-        for tok in self.tokenizer.cut_for_search(text):
+    def runs(self, text: str) -> list[str]:
+        """Stretches of normalised text between stop words and punctuation ("身份证丢了咋办" -> ["身份证丢"]).
+
+        Character and pinyin bigrams are taken within runs, so filler such as "多少钱" never
+        matches an item, while a typo inside a content word ("依保") still does.
+        """
+        runs, current = [], []
+        for tok in self.tokenizer.cut(text):
             tok = tok.strip()
             if not tok or PUNCT.fullmatch(tok) or tok in self.stopwords:
+                if current:
+                    runs.append("".join(current))
+                    current = []
                 continue
-            out.append(tok)
+            current.append(tok)
+        if current:
+            runs.append("".join(current))
+        return runs
+
+    def words(self, text: str) -> list[str]:
+        """Search-mode jieba words of normalised text (long words also as their parts), without stop words."""
+        out = []
+        for run in self.runs(text):
+            for tok in self.tokenizer.cut_for_search(run):
+                if tok not in self.stopwords and not PUNCT.fullmatch(tok):
+                    out.append(tok)
         return out
 
 
@@ -92,6 +110,11 @@ def _syllables(run: str) -> tuple[str, ...]:
             s = s[:-1]
         out.append(s)
     return tuple(out)
+
+
+def pinyin_key(word: str) -> str:
+    """Fuzzy pinyin of a CJK word as one string: 社保卡 and 设保卡 both give 'se|bao|ka'."""
+    return "|".join(_syllables(word))
 
 
 def pinyin_bigrams(text: str) -> list[str]:
