@@ -62,6 +62,9 @@ class Settings:
     env: str = "dev"
     # Extension: the address residents' phones reach the server at, for links to /guide/<code>.
     public_url: str = ""
+    # Extension: bearer token of the staff admin API (/api/v1/admin, `python -m bot.admin`).
+    # Dev default below; production without BOT_ADMIN_TOKEN disables the admin API.
+    admin_token: str | None = field(default="dev-admin-token", repr=False)
     # Not part of the environment contract: where the knowledge-base seed files live.
     kb_data_dir: Path = Path(__file__).parent / "knowledge_base" / "data"
     # Seconds of WeChat's 5 s budget we allow ourselves before answering "success"
@@ -116,6 +119,7 @@ class Settings:
             mongodb_db=env.get("MONGODB_DB") or cls.mongodb_db,
             env=mode,
             public_url=(env.get("BOT_PUBLIC_URL") or "").rstrip("/"),
+            admin_token=env.get("BOT_ADMIN_TOKEN") or ("dev-admin-token" if mode == "dev" else None),
         )
         if env.get("BOT_SECRET"):
             values["secret"] = env["BOT_SECRET"]

@@ -11,6 +11,8 @@ from tornado import web
 from wechatpy.crypto import WeChatCrypto
 
 from bot.assistant import Assistant
+from bot.booking_dialog import build_booking_services
+from bot.bookings import BookingService
 from bot.dialog import DialogStore
 from bot.escalation import EscalationQueue
 from bot.inbox import Inbox
@@ -34,6 +36,7 @@ class Services:
     wechat_api: WeChatAPI
     assistant: Assistant
     inbox: Inbox
+    bookings: BookingService
 
     def close(self) -> None:
         self.wechat_api.close()
@@ -48,26 +51,21 @@ async def build_services(config: Settings, store: Store | None = None, lexicon=N
     await knowledge.seed_if_empty()
     await knowledge.load()
     wechat_api = WeChatAPI(config, store)
-    bookings, stations = await _booking_services(config, store, wechat_api)
+    dialogs = DialogStore(store.conversations)
+    escalations = EscalationQueue(store.escalations)
+    booking_dialog, stations, bookings = await build_booking_services(
+        config, store, wechat_api, dialogs, escalations, knowledge
+    )
     assistant = Assistant(
         understander=knowledge,
-        dialogs=DialogStore(store.conversations),
-        escalations=EscalationQueue(store.escalations),
+        dialogs=dialogs,
+        escalations=escalations,
         base_url=config.base_url,
-        bookings=bookings,
+        bookings=booking_dialog,
         stations=stations,
     )
     inbox = Inbox(store, assistant.answer, wechat_api.send_text, budget=config.reply_budget)
-    return Services(config, store, knowledge, wechat_api, assistant, inbox)
-
-
-async def _booking_services(config, store, wechat_api):
-    """Bookings and stations, when that part of the bot is installed (see bot/bookings.py)."""
-    try:
-        from bot.booking_dialog import build_booking_services
-    except ImportError:
-        return None, None
-    return await build_booking_services(config, store, wechat_api)
+    return Services(config, store, knowledge, wechat_api, assistant, inbox, bookings)
 
 
 def make_app(services: Services, **overrides) -> web.Application:
@@ -85,6 +83,7 @@ def make_app(services: Services, **overrides) -> web.Application:
         knowledge=services.knowledge,
         inbox=services.inbox,
         wechat_api=services.wechat_api,
+        bookings=services.bookings,
         wechat_crypto=crypto,
         cookie_secret=config.secret,
         template_path=str(Path(__file__).resolve().parent.parent / "handlers" / "templates"),

@@ -37,6 +37,12 @@ class DialogStore:
         expires = self.clock() + timedelta(seconds=self.ttl)
         await self.collection.replace_one({"_id": openid}, {"_id": openid, "state": state, "expires_at": expires}, upsert=True)
 
+    async def merge(self, openid: str, values: dict) -> None:
+        """Set some keys of the user's state (used by notifications, outside a conversation turn)."""
+        state = await self.get(openid)
+        state.update(values)
+        await self.set(openid, state)
+
     async def delete(self, openid: str) -> None:
         await self.collection.delete_one({"_id": openid})
 

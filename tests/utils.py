@@ -21,3 +21,24 @@ class Server:
 
 def user(server: Server, openid: str = "o_resident_1", safe: bool = False) -> WeChatUser:
     return WeChatUser(server.url, openid, TOKEN, APPID, AES_KEY, safe=safe)
+
+
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def make_id(birth: str = "19480312", area: str = "530322", seq: str = "123") -> str:
+    """A valid 18-digit ID number (GB 11643 check digit) for the given birth date."""
+    body = area + birth + seq
+    return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, ID_WEIGHTS)) % 11]
+
+
+def next_workday_text() -> str:
+    """A bookable date as a resident would type it: the next working day after tomorrow."""
+    from datetime import timedelta
+
+    from bot.bookings import today_in_china
+    from bot.workdays import WorkCalendar
+
+    cal = WorkCalendar()
+    day = cal.next_workday(today_in_china() + timedelta(days=1))
+    return f"{day.month}月{day.day}日"

@@ -1,0 +1,66 @@
+"""`python -m bot.admin`: staff actions against a running server's admin API.
+
+    python -m bot.admin list
+    python -m bot.admin accept DB202611250001 --staff 李明
+    python -m bot.admin reject DB202611250001 --staff 李明 --reason "材料不全"
+    python -m bot.admin invite LL-003-01 --name 李春梅 --staff 李明
+
+Uses BOT_ADMIN_TOKEN (the dev default when unset) and --url (default http://BOT_HOST:BOT_PORT).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import urllib.error
+import urllib.request
+
+from bot.bookings import TRANSITIONS
+from settings import Settings
+
+
+def call(url: str, token: str, method: str = "GET", body: dict | None = None) -> tuple[int, dict]:
+    data = json.dumps(body, ensure_ascii=False).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method, headers={
+        "Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read() or b"{}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    config = Settings.from_env()
+    parser = argparse.ArgumentParser(prog="python -m bot.admin", description="Staff actions on bookings.")
+    parser.add_argument("--url", default=f"http://{config.host}:{config.port}")
+    parser.add_argument("--staff", default=os.environ.get("USER", "staff"), help="who is acting (recorded)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="open bookings")
+    for action in TRANSITIONS:
+        p = sub.add_parser(action, help=f"{action} a booking")
+        p.add_argument("number")
+        p.add_argument("--reason", default="")
+        p.add_argument("--assignee", default="")
+    inv = sub.add_parser("invite", help="one-time code that binds a WeChat user as a station's proxy")
+    inv.add_argument("station")
+    inv.add_argument("--name", default="")
+    args = parser.parse_args(argv)
+    token = config.admin_token or ""
+    base = args.url.rstrip("/") + "/api/v1/admin"
+    if args.command == "list":
+        status, data = call(f"{base}/bookings", token)
+    elif args.command == "invite":
+        status, data = call(f"{base}/invites", token, "POST", {"station": args.station, "name": args.name,
+                                                               "staff": args.staff})
+    else:
+        status, data = call(f"{base}/bookings/{args.number}/{args.command}", token, "POST",
+                            {"staff": args.staff, "reason": args.reason, "assignee": args.assignee})
+    print(json.dumps(data, ensure_ascii=False, indent=1, default=str))
+    return 0 if status < 400 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,339 @@
+"""Proxy (代办) and home-visit (上门) bookings: eligibility, the status machine, due dates, notifications.
+
+Status machine (every change is one conditional update, so concurrent staff actions cannot both win):
+
+    submitted -> accepted -> assigned -> in_progress -> completed
+    submitted | accepted | assigned            -> cancelled   (by the person who booked)
+    submitted | accepted | assigned | in_progress -> rejected (by staff, with a reason)
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+import yaml
+from pymongo import DESCENDING, ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from bot.privacy import FieldCipher, IDCard, mask_id, mask_name, mask_phone
+
+log = logging.getLogger(__name__)
+
+CHINA = timezone(timedelta(hours=8))  # no daylight saving on the mainland
+RULES_FILE = Path(__file__).parent / "data" / "booking_rules.yaml"
+
+KIND_LABELS = {"proxy": "代办服务", "home_visit": "上门服务"}
+KIND_PREFIX = {"proxy": "DB", "home_visit": "SM"}
+STATUS_LABELS = {
+    "submitted": "已提交，等待受理",
+    "accepted": "已受理",
+    "assigned": "已安排工作人员",
+    "in_progress": "正在办理",
+    "completed": "已办结",
+    "cancelled": "已取消",
+    "rejected": "未通过",
+}
+OPEN_STATUSES = ("submitted", "accepted", "assigned", "in_progress")
+CANCELLABLE = ("submitted", "accepted", "assigned")
+# action -> (statuses it may start from, status it leads to, who may do it)
+TRANSITIONS = {
+    "accept": (("submitted",), "accepted", "staff"),
+    "assign": (("accepted",), "assigned", "staff"),
+    "start": (("assigned",), "in_progress", "staff"),
+    "complete": (("in_progress",), "completed", "staff"),
+    "reject": (("submitted", "accepted", "assigned", "in_progress"), "rejected", "staff"),
+    "cancel": (CANCELLABLE, "cancelled", "booker"),
+}
+
+
+class BookingError(Exception):
+    """Base of booking errors; `message` is safe to show to the user (Chinese)."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(BookingError):
+    pass
+
+
+class Forbidden(BookingError):
+    pass
+
+
+class BookingConflict(BookingError):
+    """The booking is no longer in a status the action can start from."""
+
+
+class NotEligible(BookingError):
+    pass
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: a resident, a station proxy, or staff."""
+
+    kind: str  # "resident" | "proxy" | "staff"
+    id: str  # openid, or the staff member's name
+    station: str | None = None
+
+    @property
+    def label(self) -> str:
+        return {"resident": "居民", "proxy": "代办员", "staff": "工作人员"}[self.kind]
+
+
+@dataclass
+class BookingRequest:
+    kind: str
+    item: dict
+    booked_by: Actor
+    name: str
+    id_card: IDCard
+    phone: str
+    preferred_date: date
+    station: str
+    relation: str = "本人"
+    address: str = ""
+    qualification: str = ""
+    request_key: str = field(default_factory=lambda: secrets.token_hex(8))
+
+
+def load_rules(path: Path = RULES_FILE) -> dict:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def today_in_china(now: datetime | None = None) -> date:
+    return (now or datetime.now(timezone.utc)).astimezone(CHINA).date()
+
+
+class BookingService:
+    def __init__(self, store, cipher: FieldCipher, calendar, stations, notifier, rules: dict | None = None,
+                 clock=lambda: datetime.now(timezone.utc)):
+        self.store = store
+        self.bookings = store.bookings
+        self.cipher = cipher
+        self.calendar = calendar
+        self.stations = stations
+        self.notifier = notifier
+        self.rules = rules or load_rules()
+        self.clock = clock
+
+    # ---- rules ----
+
+    def check_offered(self, kind: str, item: dict) -> None:
+        """Is this kind of service offered for this item? Raises NotEligible with the nearest alternative."""
+        if item.get(kind):
+            return
+        where = f"可到{item['location']}办理，咨询电话 {item['phone']}。"
+        if kind == "proxy":
+            reason = f"「{item['name']}」需要本人到场办理，暂不能代办。"
+            other = "行动不便的可预约上门服务，回复“预约上门”。" if item.get("home_visit") else ""
+        else:
+            reason = f"「{item['name']}」暂不提供上门服务。"
+            other = "可以请村（社区）代办员代办，回复“预约代办”。" if item.get("proxy") else ""
+        raise NotEligible("\n".join(x for x in (reason, other, where) if x))
+
+    def home_visit_by_age(self, id_card: IDCard) -> bool:
+        return id_card.age_on(today_in_china(self.clock())) >= self.rules["home_visit"]["min_age"]
+
+    def declared_reasons(self) -> list[dict]:
+        return self.rules["home_visit"]["declared"]
+
+    def not_qualified_message(self, item: dict) -> str:
+        age = self.rules["home_visit"]["min_age"]
+        lines = [f"抱歉，上门服务只面向{age}岁以上老人、残疾人、卧床失能、优抚对象等行动不便的群众。"]
+        if item.get("proxy"):
+            lines.append("可以请村（社区）代办员代办，回复“预约代办”。")
+        lines.append(f"也可到{item['location']}办理，电话 {item['phone']}。")
+        return "\n".join(lines)
+
+    def check_date(self, day: date) -> str | None:
+        """None when `day` can be booked, else the reason (Chinese)."""
+        today = today_in_china(self.clock())
+        if day <= today:
+            return "请选一个今天以后的日期。"
+        if (day - today).days > self.rules["max_days_ahead"]:
+            return f"只能预约{self.rules['max_days_ahead']}天以内的日期。"
+        if not self.calendar.is_workday(day):
+            return f"{day.month}月{day.day}日是休息日，工作人员不上班。"
+        return None
+
+    def due_date(self, item: dict, preferred: date) -> date:
+        """Promised working days, counted from the day the service starts (the preferred date)."""
+        start = max(preferred, today_in_china(self.clock()))
+        return self.calendar.add_workdays(start, int(item["promised_limit_days"]))
+
+    # ---- create ----
+
+    async def create(self, req: BookingRequest) -> dict:
+        """Create the booking once: the same request_key (a retried confirmation) returns the first one."""
+        existing = await self.bookings.find_one({"request_key": req.request_key})
+        if existing:
+            return existing
+        self.check_offered(req.kind, req.item)
+        now = self.clock()
+        local_day = today_in_china(now)
+        seq = await self.store.next_sequence(f"booking:{local_day.isoformat()}")
+        c = self.cipher
+        doc = {
+            "number": f"{KIND_PREFIX[req.kind]}{local_day:%Y%m%d}{seq:04d}",
+            "request_key": req.request_key,
+            "kind": req.kind,
+            "item_code": req.item["code"],
+            "item_name": req.item["name"],
+            "promised_days": int(req.item["promised_limit_days"]),
+            "beneficiary": {
+                "name": req.name,
+                "relation": req.relation,
+                "id_enc": c.encrypt(req.id_card.number, "beneficiary.id_number"),
+                "id_hash": c.blind_index(req.id_card.number),
+                "id_masked": mask_id(req.id_card.number),
+                "phone_enc": c.encrypt(req.phone, "beneficiary.phone"),
+                "phone_masked": mask_phone(req.phone),
+                "address_enc": c.encrypt(req.address, "beneficiary.address") if req.address else None,
+                "birth_year": req.id_card.birth.year,
+            },
+            "qualification": req.qualification or None,
+            "booked_by": req.booked_by.id,
+            "booked_by_kind": req.booked_by.kind,
+            "on_behalf": req.booked_by.kind == "proxy" or req.relation != "本人",
+            "station": req.station,
+            "preferred_date": req.preferred_date.isoformat(),
+            "due_date": self.due_date(req.item, req.preferred_date).isoformat(),
+            "status": "submitted",
+            "history": [{"status": "submitted", "at": now, "by": f"{req.booked_by.kind}:{req.booked_by.id}"}],
+            "created_at": now,
+            "completed_at": None,
+            "on_time": None,
+            "rating": None,
+        }
+        try:
+            await self.bookings.insert_one(doc)
+        except DuplicateKeyError:
+            return await self.bookings.find_one({"request_key": req.request_key})
+        log.info("booking %s created (%s, %s) by %s", doc["number"], req.kind, req.item["code"], req.booked_by.kind)
+        if req.booked_by.kind == "resident" and req.relation == "本人":
+            # Remember who this resident is, so bookings others make for them reach them too.
+            await self.store.users.update_one(
+                {"openid": req.booked_by.id},
+                {"$set": {"id_hash": doc["beneficiary"]["id_hash"]}, "$setOnInsert": {"role": "resident"}},
+                upsert=True,
+            )
+        await self.notifier.booking_created(doc)
+        return doc
+
+    # ---- read ----
+
+    def _visible_filter(self, actor: Actor) -> dict:
+        if actor.kind == "staff":
+            return {}
+        if actor.kind == "proxy":
+            return {"$or": [{"station": actor.station}, {"booked_by": actor.id}]}
+        return {"booked_by": actor.id}
+
+    async def list_for(self, actor: Actor, statuses=OPEN_STATUSES, limit: int = 10) -> list[dict]:
+        query = {**self._visible_filter(actor), "status": {"$in": list(statuses)}}
+        cursor = self.bookings.find(query).sort("created_at", DESCENDING).limit(limit)
+        return [b async for b in cursor]
+
+    async def get_for(self, actor: Actor, number: str) -> dict:
+        booking = await self.bookings.find_one({"number": number.upper(), **self._visible_filter(actor)})
+        if booking is None:
+            # Same answer whether it does not exist or belongs to someone else: no enumeration.
+            raise NotFound(f"没有找到预约 {number}。")
+        return booking
+
+    # ---- change ----
+
+    async def transition(self, number: str, action: str, actor: Actor, reason: str = "", assignee: str = "") -> dict:
+        if action not in TRANSITIONS:
+            raise BookingError(f"unknown action {action!r}")
+        sources, target, who = TRANSITIONS[action]
+        booking = await self.get_for(actor, number)
+        if who == "staff" and actor.kind != "staff":
+            raise Forbidden("只有工作人员可以办理这一步。")
+        if who == "booker" and actor.kind != "staff" and booking["booked_by"] != actor.id:
+            raise Forbidden("只有预约人可以取消这个预约。")
+        if action == "reject" and not reason.strip():
+            raise BookingError("退回预约需要填写原因。")
+        now = self.clock()
+        entry = {"status": target, "at": now, "by": f"{actor.kind}:{actor.id}"}
+        if reason:
+            entry["reason"] = reason.strip()[:200]
+        update: dict = {"$set": {"status": target}, "$push": {"history": entry}}
+        if assignee:
+            update["$set"]["assignee"] = assignee[:40]
+        if target == "completed":
+            on_time = today_in_china(now).isoformat() <= booking["due_date"]
+            update["$set"].update(completed_at=now, on_time=on_time)
+        updated = await self.bookings.find_one_and_update(
+            {"number": booking["number"], "status": {"$in": list(sources)}},
+            update,
+            return_document=ReturnDocument.AFTER,
+        )
+        if updated is None:
+            current = await self.bookings.find_one({"number": booking["number"]}, {"status": 1})
+            raise BookingConflict(
+                f"预约 {booking['number']} 当前状态是“{STATUS_LABELS[current['status']]}”，不能{ACTION_LABELS[action]}。"
+            )
+        log.info("booking %s: %s -> %s by %s", updated["number"], booking["status"], target, actor.kind)
+        await self.notifier.status_changed(updated, entry)
+        return updated
+
+    async def rate(self, actor: Actor, number: str, score: int, comment: str = "") -> dict:
+        if not 1 <= score <= 5:
+            raise BookingError("请打1到5分。")
+        booking = await self.get_for(actor, number)
+        if booking["booked_by"] != actor.id:
+            raise Forbidden("只有预约人可以评价。")
+        updated = await self.bookings.find_one_and_update(
+            {"number": booking["number"], "status": "completed", "rating": None},
+            {"$set": {"rating": {"score": score, "comment": comment[:300], "at": self.clock()}}},
+            return_document=ReturnDocument.AFTER,
+        )
+        if updated is None:
+            raise BookingConflict("这个预约还没办结，或已经评价过了。")
+        return updated
+
+    async def unrated_completed(self, actor: Actor) -> dict | None:
+        return await self.bookings.find_one(
+            {"booked_by": actor.id, "status": "completed", "rating": None}, sort=[("completed_at", DESCENDING)]
+        )
+
+    def reveal(self, booking: dict) -> dict:
+        """Decrypted beneficiary contact, for staff who need to call or visit."""
+        b = booking["beneficiary"]
+        return {
+            "id_number": self.cipher.decrypt(b["id_enc"], "beneficiary.id_number"),
+            "phone": self.cipher.decrypt(b["phone_enc"], "beneficiary.phone"),
+            "address": self.cipher.decrypt(b["address_enc"], "beneficiary.address") if b.get("address_enc") else "",
+        }
+
+
+ACTION_LABELS = {"accept": "受理", "assign": "派单", "start": "开始办理", "complete": "办结", "reject": "退回",
+                 "cancel": "取消"}
+
+
+def public_view(booking: dict) -> dict:
+    """What may be shown outside the staff console: masked, no ciphertext."""
+    b = booking["beneficiary"]
+    return {
+        "number": booking["number"],
+        "kind": booking["kind"],
+        "item": {"code": booking["item_code"], "name": booking["item_name"]},
+        "status": booking["status"],
+        "status_label": STATUS_LABELS[booking["status"]],
+        "beneficiary": {"name": mask_name(b["name"]), "relation": b["relation"], "id": b["id_masked"],
+                        "phone": b["phone_masked"]},
+        "station": booking["station"],
+        "preferred_date": booking["preferred_date"],
+        "due_date": booking["due_date"],
+        "on_time": booking.get("on_time"),
+        "rating": (booking.get("rating") or {}).get("score"),
+        "history": [{"status": h["status"], "at": h["at"], "reason": h.get("reason")} for h in booking["history"]],
+    }

@@ -1,0 +1,63 @@
+"""Service stations (county centre, townships, village stations): seed data and nearest-station lookup."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import yaml
+
+STATIONS_FILE = Path(__file__).parent / "data" / "stations.yaml"
+EARTH_RADIUS_KM = 6371.0
+
+
+def distance_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    """Great-circle (haversine) distance."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lng2 - lng1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(a))
+
+
+def load_station_file(path: Path = STATIONS_FILE) -> list[dict]:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+class StationDirectory:
+    """Stations live in MongoDB (seeded from the file); the list is small and cached per process."""
+
+    def __init__(self, collection):
+        self.collection = collection
+        self._stations: list[dict] = []
+
+    async def seed_if_empty(self, path: Path = STATIONS_FILE) -> None:
+        if not await self.collection.count_documents({}, limit=1):
+            await self.collection.insert_many(load_station_file(path))
+        await self.reload()
+
+    async def reload(self) -> None:
+        self._stations = [s async for s in self.collection.find({}, {"_id": 0})]
+
+    def get(self, code: str) -> dict | None:
+        return next((s for s in self._stations if s["code"] == code), None)
+
+    def townships(self) -> list[dict]:
+        return [s for s in self._stations if s["level"] == "乡镇"]
+
+    def county_centre(self) -> dict | None:
+        return next((s for s in self._stations if s["level"] == "县"), None)
+
+    def nearest(self, lat: float, lng: float, k: int = 3) -> list[tuple[float, dict]]:
+        ranked = sorted((distance_km(lat, lng, s["lat"], s["lng"]), s) for s in self._stations if "lat" in s)
+        return ranked[:k]
+
+    async def nearest_text(self, lat: float, lng: float) -> str:
+        if not (-90 <= lat <= 90 and -180 <= lng <= 180):
+            return "这个位置我没看懂，请重新发送一次位置。"
+        lines = ["离您最近的服务站："]
+        for i, (km, s) in enumerate(self.nearest(lat, lng), 1):
+            dist = f"{km * 1000:.0f}米" if km < 1 else f"{km:.1f}公里"
+            lines.append(f"{i}. {s['name']}（约{dist}）\n   {s['address']}\n   电话 {s['phone']}\n   {s['hours']}")
+        if self.nearest(lat, lng, 1) and self.nearest(lat, lng, 1)[0][0] > 50:
+            lines.append("您离陆良县较远，以上为本县服务站，请以当地政务服务中心为准。")
+        return "\n".join(lines)
