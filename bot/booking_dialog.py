@@ -75,6 +75,8 @@ class BookingDialog:
         item_code = self._item_from(turn)
         if item_code:
             form["data"]["item"] = item_code
+        elif turn.understanding is not None and turn.understanding.result.plausible:
+            form["item_options"] = [m.code for m in turn.understanding.result.matches[:3]]
         turn.remember(form=form, choices=None)
         if item_code:
             refused = self._refusal(form)
@@ -164,6 +166,11 @@ class BookingDialog:
         return await getattr(self, f"_ask_{step}")(turn, form, actor)
 
     async def _ask_item(self, turn, form, actor) -> str:
+        if form.get("item_options"):
+            index = self._index().index
+            lines = ["请问要办下面哪一项？回复数字："]
+            lines += [f"{i} {index.item(c)['name']}" for i, c in enumerate(form["item_options"], 1)]
+            return "\n".join(lines + ["都不是的话，请直接说要办什么事。"])
         return "请问要办什么事？比如“低保申请”“社保卡补办”“养老金认证”。"
 
     async def _ask_who(self, turn, form, actor) -> str:

@@ -10,10 +10,9 @@ import secrets
 from datetime import datetime, timezone
 
 from pymongo.errors import DuplicateKeyError
-from tornado import web
 
 from bot.bookings import TRANSITIONS, Actor, BookingConflict, BookingError, Forbidden, NotFound, public_view
-from handlers.base import APIHandler
+from handlers.base import APIError, APIHandler
 
 ERROR_STATUS = {NotFound: 404, Forbidden: 403, BookingConflict: 409}
 
@@ -24,9 +23,9 @@ class AdminHandler(APIHandler):
         header = self.request.headers.get("Authorization", "")
         given = header[len("Bearer "):] if header.startswith("Bearer ") else ""
         if not expected:
-            raise web.HTTPError(403, reason="admin API disabled: set BOT_ADMIN_TOKEN")
+            raise APIError(403, "admin API disabled: set BOT_ADMIN_TOKEN")
         if not given or not hmac.compare_digest(given.encode(), expected.encode()):
-            raise web.HTTPError(401, reason="missing or wrong admin token")
+            raise APIError(401, "missing or wrong admin token")
 
     @property
     def bookings(self):
@@ -35,12 +34,12 @@ class AdminHandler(APIHandler):
     def staff(self, body: dict) -> Actor:
         name = str(body.get("staff") or "").strip()
         if not name:
-            raise web.HTTPError(400, reason="'staff' (who is acting) is required")
+            raise APIError(400, "'staff' (who is acting) is required")
         return Actor("staff", name[:40])
 
     def fail(self, exc: BookingError) -> None:
         status = next((code for cls, code in ERROR_STATUS.items() if isinstance(exc, cls)), 400)
-        raise web.HTTPError(status, reason=exc.message)
+        raise APIError(status, exc.message)
 
 
 class BookingListHandler(AdminHandler):
@@ -53,7 +52,7 @@ class BookingListHandler(AdminHandler):
 class BookingActionHandler(AdminHandler):
     async def post(self, number: str, action: str) -> None:
         if action not in TRANSITIONS:
-            raise web.HTTPError(404, reason=f"unknown action {action!r}; one of {sorted(TRANSITIONS)}")
+            raise APIError(404, f"unknown action {action!r}; one of {sorted(TRANSITIONS)}")
         body = self.get_json_body()
         try:
             booking = await self.bookings.transition(
@@ -70,7 +69,7 @@ class InviteHandler(AdminHandler):
         staff = self.staff(body)
         station = self.bookings.stations.get(str(body.get("station", "")))
         if station is None:
-            raise web.HTTPError(400, reason="unknown station code")
+            raise APIError(400, "unknown station code")
         for _ in range(5):
             code = f"YQ{secrets.randbelow(10**6):06d}"
             try:
@@ -82,7 +81,7 @@ class InviteHandler(AdminHandler):
             except DuplicateKeyError:
                 continue
         else:
-            raise web.HTTPError(503, reason="could not allocate an invite code, try again")
+            raise APIError(503, "could not allocate an invite code, try again")
         self.write_json({"code": code, "station": station["code"], "station_name": station["name"]}, status=201)
 
 

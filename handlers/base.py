@@ -45,6 +45,14 @@ class BaseHandler(web.RequestHandler):
         self.set_header("X-Content-Type-Options", "nosniff")
 
 
+class APIError(web.HTTPError):
+    """An error whose message goes into the JSON body (any language; HTTP reason phrases must be ASCII)."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(status)
+        self.message = message
+
+
 class APIHandler(BaseHandler):
     """JSON in, JSON out; any HTTPError becomes {"error": {"status", "message"}}."""
 
@@ -56,9 +64,9 @@ class APIHandler(BaseHandler):
         try:
             body = json.loads(self.request.body or b"{}")
         except (ValueError, UnicodeDecodeError):
-            raise web.HTTPError(400, reason="request body is not valid JSON") from None
+            raise APIError(400, "request body is not valid JSON") from None
         if not isinstance(body, dict):
-            raise web.HTTPError(400, reason="request body must be a JSON object")
+            raise APIError(400, "request body must be a JSON object")
         return body
 
     def write_json(self, data, status: int = 200) -> None:
@@ -68,8 +76,8 @@ class APIHandler(BaseHandler):
     def write_error(self, status_code: int, **kwargs) -> None:
         reason = self._reason
         exc = kwargs.get("exc_info", (None, None, None))[1]
-        if isinstance(exc, web.HTTPError) and exc.log_message:
-            reason = exc.log_message % exc.args if exc.args else exc.log_message
+        if isinstance(exc, APIError):
+            reason = exc.message
         self.set_header("Content-Type", "application/json; charset=UTF-8")
         self.finish(json.dumps({"error": {"status": status_code, "message": reason, "request_id": self.request_id}}))
 
@@ -86,7 +94,7 @@ class HealthHandler(APIHandler):
 
 class NotFoundAPIHandler(APIHandler):
     def prepare(self) -> None:
-        raise web.HTTPError(404, reason="no such API endpoint")
+        raise APIError(404, "no such API endpoint")
 
 
 default_handlers = [(r"/healthz", HealthHandler)]

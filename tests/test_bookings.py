@@ -1,0 +1,211 @@
+"""Bookings end to end: chat forms through /wechat, staff actions through the admin API, notifications
+through the fake WeChat API, and who may see what."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from tornado.httpclient import AsyncHTTPClient
+
+from bot.bookings import Actor, BookingRequest, Forbidden
+from bot.privacy import parse_id_number
+from tests.utils import make_id, next_workday_text, user
+
+ADMIN = {"Authorization": "Bearer dev-admin-token"}
+
+
+async def admin(server, path: str, body: dict | None = None, token: dict = ADMIN):
+    response = await AsyncHTTPClient().fetch(
+        f"{server.url}/api/v1/admin/{path}", method="POST" if body is not None else "GET",
+        body=json.dumps(body) if body is not None else None, headers=token, raise_error=False)
+    assert response.headers["Content-Type"].startswith("application/json")
+    return response.code, json.loads(response.body)
+
+
+async def converse(resident, *lines: str) -> list[str]:
+    return [await resident.say(line) for line in lines]
+
+
+async def book_home_visit_for_mother(server, openid="o_daughter") -> tuple[object, str]:
+    resident = user(server, openid)
+    replies = await converse(
+        resident,
+        "我妈瘫痪在床，身份证过期了能上门办吗",
+        "2", "2", "张桂芬", make_id("19480312"), "13812345678", "三岔河镇水寨村5组12号", "3",
+        next_workday_text(),
+    )
+    assert "请核对预约信息" in replies[-1]
+    done = await resident.say("1")
+    assert "预约成功" in done
+    return resident, done.split("预约号：")[1].split()[0]
+
+
+async def test_resident_books_a_home_visit_for_a_parent(server, services):
+    resident, number = await book_home_visit_for_mother(server)
+    assert number.startswith("SM")
+    booking = await services.store.bookings.find_one({"number": number})
+    assert booking["kind"] == "home_visit" and booking["item_code"] == "GA-002"
+    assert booking["on_behalf"] and booking["beneficiary"]["relation"] == "母亲"
+    assert booking["qualification"] == "age"  # born 1948: the age rule applies, nothing asked
+    assert booking["station"] == "LL-003" and booking["status"] == "submitted"
+    # Personal data is encrypted at rest and masked for display.
+    raw = json.dumps(booking, default=str, ensure_ascii=False)
+    assert make_id("19480312") not in raw and "13812345678" not in raw and "水寨村5组" not in raw
+    assert booking["beneficiary"]["id_masked"] == "5303**********" + make_id("19480312")[-4:]
+    assert services.bookings.reveal(booking)["phone"] == "13812345678"
+    progress = await resident.say("查进度")
+    assert number in progress and "已提交" in progress
+
+
+async def test_form_validates_and_allows_back_edit_and_quit(server):
+    resident = user(server, "o_careful")
+    assert "要办什么事" in await resident.say("预约上门服务")  # no item under discussion yet
+    assert "给谁办" in await resident.say("高龄津贴")
+    assert "您的姓名" in await resident.say("1")
+    assert "给谁办" in await resident.say("上一步")
+    await converse(resident, "1", "李国华")
+    wrong = await resident.say("530322194803121234")
+    assert "校验不通过" in wrong
+    assert "出生日期" in await resident.say("530322194813451234")
+    assert "电话" in await resident.say(make_id("19400101"))
+    assert "11位手机号" in await resident.say("12345")
+    await resident.say("13900001111")
+    await resident.say("召夸镇老街村3组")
+    await resident.say("5")
+    summary = await resident.say(next_workday_text())
+    assert "李*华（本人）" in summary and "139****1111" in summary
+    assert "要改哪一项" in await resident.say("2")
+    assert "姓名" in await resident.say("1")
+    assert "李*明" in await resident.say("李国明")
+    assert "已退出" in await resident.say("取消")
+    assert "没有办理中的预约" in await resident.say("我的预约")
+
+
+async def test_item_that_cannot_be_proxied_is_refused_with_alternative(server):
+    reply = await user(server, "o_x").say("能帮我妈代办身份证补领吗")
+    assert "需要本人到场" in reply and "上门" in reply and "派出所" in reply
+
+
+async def test_younger_beneficiary_without_reason_does_not_qualify_for_home_visit(server):
+    resident = user(server, "o_young")
+    replies = await converse(resident, "社保卡能上门办吗", "1", "王小平", make_id("19900101"), "13700001111",
+                             "中枢街道南门路5号")
+    assert "属于哪种情况" in replies[-1] and "5 都不是" in replies[-1]
+    reply = await resident.say("5")
+    assert "上门服务只面向" in reply and "代办" in reply
+
+
+async def test_abandoned_form_expires(services):
+    from datetime import timedelta
+
+    dialogs = services.assistant.dialogs
+    await dialogs.set("o_gone", {"form": {"kind": "proxy", "data": {}, "done": []}})
+    assert "form" in await dialogs.get("o_gone")
+    real_clock = dialogs.clock
+    dialogs.clock = lambda: real_clock() + timedelta(seconds=dialogs.ttl + 1)
+    assert await dialogs.get("o_gone") == {}
+
+
+async def test_status_changes_notify_and_completion_asks_for_rating(server, services, wechat_api):
+    resident, number = await book_home_visit_for_mother(server, "o_notify")
+    for action in ("accept", "assign", "start", "complete"):
+        code, body = await admin(server, f"bookings/{number}/{action}", {"staff": "李明", "assignee": "王建国"})
+        assert code == 200, body
+        assert body["beneficiary"]["id"].startswith("5303****")
+    sent = [m["text"]["content"] for m in wechat_api.state.messages_to("o_notify")]
+    assert len(sent) == 4
+    assert "已受理" in sent[0] and "已办结" in sent[3] and "打分" in sent[3]
+    booking = await services.store.bookings.find_one({"number": number})
+    assert booking["completed_at"] and booking["on_time"] is True
+    assert [h["status"] for h in booking["history"]] == ["submitted", "accepted", "assigned", "in_progress", "completed"]
+    assert "谢谢您的评价" in await resident.say("5")
+    assert (await services.store.bookings.find_one({"number": number}))["rating"]["score"] == 5
+
+
+async def test_low_rating_goes_to_staff_queue(server, services):
+    resident, number = await book_home_visit_for_mother(server, "o_unhappy")
+    for action in ("accept", "assign", "start", "complete"):
+        await admin(server, f"bookings/{number}/{action}", {"staff": "李明"})
+    reply = await resident.say("1")
+    assert "工作人员回访" in reply
+    entry = await services.store.escalations.find_one({"openid": "o_unhappy"})
+    assert entry["reason"] == "low_rating" and entry["status"] == "waiting"
+
+
+async def test_user_cancels_before_work_starts_but_not_after(server, services, wechat_api):
+    resident, number = await book_home_visit_for_mother(server, "o_cancel")
+    assert "确定取消" in await resident.say("取消预约")
+    assert "已取消" in await resident.say("1")
+    assert (await services.store.bookings.find_one({"number": number}))["status"] == "cancelled"
+    _resident, other = await book_home_visit_for_mother(server, "o_cancel")
+    for action in ("accept", "assign", "start"):
+        await admin(server, f"bookings/{other}/{action}", {"staff": "李明"})
+    assert "没有可以取消" in await resident.say("取消预约")
+
+
+async def test_concurrent_staff_actions_one_wins(server, services):
+    _resident, number = await book_home_visit_for_mother(server, "o_race")
+    results = await asyncio.gather(*(admin(server, f"bookings/{number}/accept", {"staff": f"s{i}"}) for i in range(4)))
+    codes = sorted(code for code, _ in results)
+    assert codes == [200, 409, 409, 409]
+    booking = await services.store.bookings.find_one({"number": number})
+    assert [h["status"] for h in booking["history"]].count("accepted") == 1
+
+
+async def test_admin_api_rejects_bad_requests(server):
+    _resident, number = await book_home_visit_for_mother(server, "o_admin")
+    assert (await admin(server, "bookings", token={"Authorization": "Bearer wrong"}))[0] == 401
+    code, body = await admin(server, f"bookings/{number}/complete", {"staff": "李明"})
+    assert code == 409 and "不能办结" in body["error"]["message"]
+    assert (await admin(server, f"bookings/{number}/reject", {"staff": "李明"}))[0] == 400
+    assert (await admin(server, f"bookings/{number}/accept", {}))[0] == 400
+    assert (await admin(server, "bookings/DB209901010001/accept", {"staff": "x"}))[0] == 404
+
+
+async def test_same_request_creates_one_booking(services):
+    item = services.knowledge().index.item("MZ-004")
+    request = BookingRequest(kind="proxy", item=item, booked_by=Actor("resident", "o_twice"), name="赵大爷",
+                             id_card=parse_id_number(make_id("19500101")), phone="13811112222",
+                             preferred_date=__import__("datetime").date.today(), station="LL-003",
+                             request_key="o_twice:form1")
+    first, second = await asyncio.gather(services.bookings.create(request), services.bookings.create(request))
+    assert first["number"] == second["number"]
+    assert await services.store.bookings.count_documents({"booked_by": "o_twice"}) == 1
+
+
+async def test_proxy_books_for_villagers_and_isolation_holds(server, services):
+    code, invite = await admin(server, "invites", {"station": "LL-003-01", "name": "李春梅", "staff": "李明"})
+    assert code == 201
+    proxy = user(server, "o_proxy")
+    assert "绑定成功" in await proxy.say(f"绑定 {invite['code']}")
+    assert "无效或已经用过" in await user(server, "o_thief").say(f"绑定 {invite['code']}")
+    first = await proxy.say("帮村里赵大爷预约代办低保")
+    if "哪一项" in first:  # the item was not certain: it is offered as a numbered choice
+        assert "1 最低生活保障申请" in first
+        await proxy.say("1")
+    replies = await converse(proxy, "赵有福", make_id("19520606"), "13666667777", next_workday_text())
+    assert "给谁办" not in "".join(replies) and "炒铁村" in replies[-1]
+    assert "预约成功" in await proxy.say("1")
+    booking = await services.store.bookings.find_one({"booked_by": "o_proxy"})
+    assert booking["kind"] == "proxy" and booking["station"] == "LL-003-01" and booking["on_behalf"]
+    # The proxy sees it; an unrelated resident and another station's proxy do not.
+    assert booking["number"] in await proxy.say("查进度")
+    assert booking["number"] not in await user(server, "o_neighbour").say("查进度")
+    assert "没有找到" in await user(server, "o_neighbour").say(f"查一下预约号 {booking['number']}")
+    _code, other = await admin(server, "invites", {"station": "LL-004-01", "staff": "李明"})
+    other_proxy = user(server, "o_proxy2")
+    await other_proxy.say(other["code"])
+    assert booking["number"] not in await other_proxy.say("查进度")
+    # Proxies cannot act as staff.
+    with pytest.raises(Forbidden):
+        await services.bookings.transition(booking["number"], "accept", Actor("proxy", "o_proxy", "LL-003-01"))
+
+
+async def test_location_message_lists_nearest_stations(server):
+    resident = user(server)
+    reply = await resident.send(resident.location_xml(24.9512, 103.5821, "炒铁村"))
+    assert reply.splitlines()[1].startswith("1. 三岔河镇炒铁村便民服务站")
+    assert "公里" in reply or "米" in reply
+
