@@ -93,8 +93,9 @@ class ItemIndex:
             titles = list(dict.fromkeys(
                 form for t in _title_texts(item) for form in (lx.normalize(t), lx.normalize(t, fold=False))
             ))
-            title_runs = [r for t in titles for r in lx.runs(t)]
-            corpora["title"].append([w for t in titles for w in lx.words(t)])
+            analysed = [lx.analyze(t) for t in titles]
+            title_runs = [r for runs, _words in analysed for r in runs]
+            corpora["title"].append([w for _runs, words in analysed for w in words])
             corpora["text"].append([w for t in _text_texts(item) for w in lx.words(lx.normalize(t))])
             corpora["detail"].append([w for t in _detail_texts(item) for w in lx.words(lx.normalize(t))])
             corpora["chars"].append([g for r in title_runs for g in char_bigrams(r)])
@@ -151,9 +152,9 @@ class ItemIndex:
     def query_tokens(self, text: str) -> dict[str, list[str]]:
         lx = self.lexicon
         norm = lx.normalize(text)
-        runs = lx.runs(norm) + lx.runs(lx.normalize(text, fold=False))
-        words = lx.words(norm)
-        words += [w for w in self.sound_alikes(runs) if w not in words]
+        runs, words = lx.analyze(norm)
+        runs = runs + lx.analyze(lx.normalize(text, fold=False))[0]
+        words = words + [w for w in self.sound_alikes(runs) if w not in words]
         return {
             "title": words,
             "text": words,

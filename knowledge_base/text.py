@@ -42,6 +42,7 @@ class Lexicon:
         self._fold_re = re.compile("|".join(re.escape(v) for v, _ in self.fold)) if self.fold else None
         self._fold_map = dict(self.fold)
         self._known: set[str] = set()
+        self._analyzed: dict[str, tuple[list[str], list[str]]] = {}
         self.add_words(list(words) + list(extra_words))
         self.stopwords = set(_lines(data_dir / "stopwords.txt"))
 
@@ -52,6 +53,7 @@ class Lexicon:
             if len(w) >= 2 and w not in self._known:
                 self._known.add(w)
                 self.tokenizer.add_word(w, freq=50000)
+                self._analyzed.clear()  # segmentation may change with a new word
 
     def normalize(self, text: str, fold: bool = True) -> str:
         """Full-width to half-width, lower case, and (with `fold`) synonyms and common typos to one spelling."""
@@ -59,6 +61,17 @@ class Lexicon:
         if fold and self._fold_re is not None:
             text = self._fold_re.sub(lambda m: self._fold_map[m.group(0)], text)
         return text
+
+    def analyze(self, text: str) -> tuple[list[str], list[str]]:
+        """(runs, words) of normalised text, memoised: catalogs repeat phrases (materials, steps, FAQs)
+        and segmentation is most of the index build time."""
+        cached = self._analyzed.get(text)
+        if cached is None:
+            if len(self._analyzed) > 500_000:
+                self._analyzed.clear()
+            runs = self.runs(text)
+            cached = self._analyzed[text] = (runs, self._words_of(runs))
+        return cached
 
     def runs(self, text: str) -> list[str]:
         """Stretches of normalised text between stop words and punctuation ("身份证丢了咋办" -> ["身份证丢"]).
@@ -81,8 +94,11 @@ class Lexicon:
 
     def words(self, text: str) -> list[str]:
         """Search-mode jieba words of normalised text (long words also as their parts), without stop words."""
+        return self.analyze(text)[1]
+
+    def _words_of(self, runs: list[str]) -> list[str]:
         out = []
-        for run in self.runs(text):
+        for run in runs:
             for tok in self.tokenizer.cut_for_search(run):
                 if tok not in self.stopwords and not PUNCT.fullmatch(tok):
                     out.append(tok)

@@ -1,0 +1,126 @@
+"""Benchmark: `understand` latency at catalog size and at 100,000 synthetic items, index build time,
+resident memory, and server start-up time (embedded store, knowledge base included).
+
+    .venv/bin/python bench/understand_speed.py [--synthetic 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.nlu import Understander  # noqa: E402
+from knowledge_base.catalog import load_items  # noqa: E402
+from knowledge_base.index import ItemIndex  # noqa: E402
+from knowledge_base.text import Lexicon  # noqa: E402
+
+PLACES = ["城区", "农村", "外地", "老年", "残疾", "困难", "企业", "个人", "学生", "退役", "新生", "流动", "留守", "山区"]
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def messages() -> list[str]:
+    path = ROOT / "tests" / "data" / "dev_questions.jsonl"
+    return [json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def timings(understander: Understander, texts: list[str], rounds: int) -> tuple[float, float]:
+    for t in texts[:50]:
+        understander.understand(t)  # warm caches as a running server would have them
+    samples = []
+    for _ in range(rounds):
+        for t in texts:
+            start = time.perf_counter()
+            understander.understand(t)
+            samples.append(time.perf_counter() - start)
+    samples.sort()
+    return statistics.median(samples) * 1000, samples[int(len(samples) * 0.99)] * 1000
+
+
+def synthetic_items(items: list[dict], n: int, seed: int = 7) -> list[dict]:
+    """Plausible items: catalog items recombined with qualifiers, so vocabulary and lengths are realistic."""
+    rng = random.Random(seed)
+    out = []
+    for i in range(n):
+        base = rng.choice(items)
+        other = rng.choice(items)
+        qualifier = rng.choice(PLACES) + rng.choice(PLACES)
+        out.append({
+            **base,
+            "code": f"SY-{i:06d}",
+            "name": f"{qualifier}{base['name']}{rng.choice(['', '（变更）', '（注销）', '（延续）'])}",
+            "aliases": rng.sample(base["aliases"], min(5, len(base["aliases"]))) + other["aliases"][:1],
+            "faq": rng.sample(base["faq"], min(2, len(base["faq"]))),
+            "materials": base["materials"][:3],
+        })
+    return out
+
+
+def startup_seconds() -> float:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    started = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "bot"], cwd=ROOT, env={"BOT_PORT": str(port), "PATH": "/usr/bin"},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while time.perf_counter() - started < 60:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:
+                    if json.loads(r.read())["ok"]:
+                        return time.perf_counter() - started
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("server did not start")
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--synthetic", type=int, default=100_000)
+    args = parser.parse_args()
+    texts = messages()
+    items, _ = load_items()
+
+    started = time.perf_counter()
+    lexicon = Lexicon()
+    lexicon_s = time.perf_counter() - started
+    started = time.perf_counter()
+    small = Understander(ItemIndex(items, lexicon))
+    build_small = time.perf_counter() - started
+    med, p99 = timings(small, texts, rounds=5)
+    print(f"catalog ({len(items)} items): build {build_small:.2f}s (+ jieba dictionary {lexicon_s:.2f}s), "
+          f"understand median {med:.2f} ms, p99 {p99:.2f} ms over {5 * len(texts)} messages; RSS {rss_mb():.0f} MB")
+
+    if args.synthetic:
+        many = synthetic_items(items, args.synthetic)
+        started = time.perf_counter()
+        big = Understander(ItemIndex(many, lexicon))
+        build_big = time.perf_counter() - started
+        med, p99 = timings(big, texts, rounds=1)
+        print(f"synthetic ({len(many)} items): build {build_big:.1f}s, understand median {med:.2f} ms, "
+              f"p99 {p99:.2f} ms over {len(texts)} messages; RSS {rss_mb():.0f} MB")
+
+    print(f"server start-up to healthy /healthz (embedded store, seeding and indexing {len(items)} items): "
+          f"{startup_seconds():.2f}s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
