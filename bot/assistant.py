@@ -13,6 +13,7 @@ from bot.nlu import Understander, Understanding, normalize
 log = logging.getLogger(__name__)
 
 NUMBER = re.compile(r"^\s*([0-9]{1,2})\s*[.。号]?\s*$")
+NEARBY = re.compile(r"(附近|最近|离我近|周边|旁边).{0,6}(服务站|服务中心|便民|办事|窗口|代办点|政务)")
 
 
 @dataclass
@@ -70,6 +71,8 @@ class Assistant:
             "MENU_MY_BOOKINGS": lambda t: self.intent_query_progress(t),
             "MENU_NEARBY": lambda t: self.nearby_prompt(t),
         }
+        # Text commands that are not service questions, tried before understanding the message.
+        self.by_text = [(NEARBY, self.nearby_prompt)]
         self.by_intent = {
             "ask_item": self.intent_ask_item,
             "out_of_scope": self.intent_ask_item,
@@ -131,7 +134,11 @@ class Assistant:
         return await self.stations.nearest_text(lat, lng)
 
     async def nearby_prompt(self, turn: Turn) -> str:
-        return "请点输入框旁的“+”，选择“位置”发送您的位置，我帮您找最近的服务站。"
+        lines = ["请点输入框旁的“+”，选“位置”把您的位置发给我，我帮您找最近的服务站。"]
+        centre = self.stations.county_centre() if self.stations else None
+        if centre:
+            lines.append(f"也可以到{centre['name']}：{centre['address']}，电话 {centre['phone']}。")
+        return "\n".join(lines)
 
     # ---- conversation ----
 
@@ -171,6 +178,9 @@ class Assistant:
         number = NUMBER.match(normalize(turn.text))
         if number and turn.state.get("choices"):
             return await self.pick(turn, int(number.group(1)))
+        for pattern, command in self.by_text:
+            if pattern.search(turn.text):
+                return await command(turn)
         turn.understanding = self.understander.understand(turn.text)
         handler = self.by_intent[turn.understanding.intent]
         reply = handler(turn)

@@ -17,6 +17,8 @@ from datetime import datetime, timezone
 
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
+from bot.privacy import mask_text
+
 log = logging.getLogger(__name__)
 
 POLL_INTERVAL = 0.2
@@ -38,7 +40,12 @@ def reply_id(key: str) -> str:
 
 
 def describe(message) -> str:
-    """The message's content as stored: text, recognised speech, coordinates, event and key."""
+    """The message's content as stored (text, recognised speech, coordinates, event and key), with ID
+    and phone numbers masked: the chat log must not become a plaintext copy of booking forms."""
+    return mask_text(_content(message))
+
+
+def _content(message) -> str:
     kind = message.type
     if kind == "text":
         return message.content or ""

@@ -28,12 +28,14 @@ def log_request(handler) -> None:
     else:
         level = logging.ERROR
     request_id = getattr(handler, "request_id", "-") if hasattr(handler, "settings") else "-"
+    rejection = getattr(handler, "rejection", None)
     access_log.log(
         level,
-        "%d %s %s %.1fms [request %s]",
+        "%d %s %s %.1fms [request %s]%s",
         status,
         handler.request.method,
         scrub(handler.request.uri),
         1000.0 * handler.request.request_time(),
         request_id,
+        f" rejected: {rejection}" if rejection else "",
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import re
 import struct
 import time
@@ -15,7 +14,6 @@ from wechatpy.utils import check_signature
 
 from handlers.base import BaseHandler
 
-log = logging.getLogger(__name__)
 
 # WeChat's callbacks are a few hundred bytes; anything near this is not from WeChat.
 MAX_CALLBACK_BYTES = 64 * 1024
@@ -28,7 +26,8 @@ UNDECRYPTABLE = (ExpatError, KeyError, TypeError, ValueError, IndexError, struct
 
 class WeChatCallbackHandler(BaseHandler):
     def reject(self, status: int, why: str) -> None:
-        log.warning("wechat callback rejected (%d): %s [request %s]", status, why, self.request_id)
+        # Logged once, by the request log (handlers/log.py), which appends this reason.
+        self.rejection = why
         raise web.HTTPError(status, reason={400: "Bad Request", 403: "Forbidden", 413: "Payload Too Large"}[status])
 
     def write_error(self, status_code: int, **kwargs) -> None:
