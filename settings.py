@@ -95,7 +95,7 @@ class Settings:
         return WECHAT_API_DEFAULT
 
     @classmethod
-    def from_env(cls, environ: dict | None = None, dotenv: Path | None = None) -> "Settings":
+    def from_env(cls, environ: dict | None = None, dotenv: Path | None = None) -> Settings:
         env = dict(os.environ if environ is None else environ)
         _load_dotenv(dotenv or Path.cwd() / ".env", env)
         mode = env.get("BOT_ENV", "dev") or "dev"

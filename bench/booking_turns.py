@@ -43,8 +43,17 @@ async def main() -> int:
     checkpoints = []
     for n in range(args.bookings):
         openid = f"o_bench_{n}"
-        script = ["我妈瘫痪在床身份证过期了能上门办吗", "2", "2", "张桂芬", make_id("19480312"), "13812345678",
-                  "三岔河镇水寨村5组12号", "3", f"{day.month}月{day.day}日"]
+        script = [
+            "我妈瘫痪在床身份证过期了能上门办吗",
+            "2",
+            "2",
+            "张桂芬",
+            make_id("19480312"),
+            "13812345678",
+            "三岔河镇水寨村5组12号",
+            "3",
+            f"{day.month}月{day.day}日",
+        ]
         for text in script:
             start = time.perf_counter()
             await assistant.converse(openid, text)
@@ -58,8 +67,7 @@ async def main() -> int:
     store = "embedded (mongomock)" if services.config.embedded_store else "MongoDB"
     print(f"store: {store}; {args.bookings} bookings, {len(turns)} form turns")
     print(f"dialog turn: median {statistics.median(turns) * 1000:.2f} ms, p99 {pct(turns, 0.99):.2f} ms")
-    print(f"confirm + create booking: median {statistics.median(creations) * 1000:.2f} ms, "
-          f"p99 {pct(creations, 0.99):.2f} ms")
+    print(f"confirm + create booking: median {statistics.median(creations) * 1000:.2f} ms, p99 {pct(creations, 0.99):.2f} ms")
     for count, median in checkpoints:
         print(f"  creation median of the last 20 with {count} bookings stored: {median:.2f} ms")
     services.close()

@@ -59,14 +59,16 @@ def synthetic_items(items: list[dict], n: int, seed: int = 7) -> list[dict]:
         base = rng.choice(items)
         other = rng.choice(items)
         qualifier = rng.choice(PLACES) + rng.choice(PLACES)
-        out.append({
-            **base,
-            "code": f"SY-{i:06d}",
-            "name": f"{qualifier}{base['name']}{rng.choice(['', '（变更）', '（注销）', '（延续）'])}",
-            "aliases": rng.sample(base["aliases"], min(5, len(base["aliases"]))) + other["aliases"][:1],
-            "faq": rng.sample(base["faq"], min(2, len(base["faq"]))),
-            "materials": base["materials"][:3],
-        })
+        out.append(
+            {
+                **base,
+                "code": f"SY-{i:06d}",
+                "name": f"{qualifier}{base['name']}{rng.choice(['', '（变更）', '（注销）', '（延续）'])}",
+                "aliases": rng.sample(base["aliases"], min(5, len(base["aliases"]))) + other["aliases"][:1],
+                "faq": rng.sample(base["faq"], min(2, len(base["faq"]))),
+                "materials": base["materials"][:3],
+            }
+        )
     return out
 
 
@@ -86,8 +88,10 @@ def compare_top_k(index: ItemIndex, texts: list[str], k: int = 5) -> None:
         top = np.argpartition(-scores, k - 1)[:k]
         top[np.argsort(-scores[top])]
     partial_ms = (time.perf_counter() - start) / len(queries) * 1000
-    print(f"  top-{k} on one field at {len(index)} items: bm25s retrieve() {retrieve_ms:.2f} ms/query, "
-          f"get_scores + argpartition {partial_ms:.2f} ms/query")
+    print(
+        f"  top-{k} on one field at {len(index)} items: bm25s retrieve() {retrieve_ms:.2f} ms/query, "
+        f"get_scores + argpartition {partial_ms:.2f} ms/query"
+    )
 
 
 def startup_seconds() -> float:
@@ -95,8 +99,13 @@ def startup_seconds() -> float:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "bot"], cwd=ROOT, env={"BOT_PORT": str(port), "PATH": "/usr/bin"},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot"],
+        cwd=ROOT,
+        env={"BOT_PORT": str(port), "PATH": "/usr/bin"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         while time.perf_counter() - started < 60:
             try:
@@ -125,8 +134,10 @@ def main() -> int:
     small = Understander(ItemIndex(items, lexicon))
     build_small = time.perf_counter() - started
     med, p99 = timings(small, texts, rounds=5)
-    print(f"catalog ({len(items)} items): build {build_small:.2f}s (+ jieba dictionary {lexicon_s:.2f}s), "
-          f"understand median {med:.2f} ms, p99 {p99:.2f} ms over {5 * len(texts)} messages; RSS {rss_mb():.0f} MB")
+    print(
+        f"catalog ({len(items)} items): build {build_small:.2f}s (+ jieba dictionary {lexicon_s:.2f}s), "
+        f"understand median {med:.2f} ms, p99 {p99:.2f} ms over {5 * len(texts)} messages; RSS {rss_mb():.0f} MB"
+    )
 
     if args.synthetic:
         many = synthetic_items(items, args.synthetic)
@@ -134,12 +145,15 @@ def main() -> int:
         big = Understander(ItemIndex(many, lexicon))
         build_big = time.perf_counter() - started
         med, p99 = timings(big, texts, rounds=1)
-        print(f"synthetic ({len(many)} items): build {build_big:.1f}s, understand median {med:.2f} ms, "
-              f"p99 {p99:.2f} ms over {len(texts)} messages; RSS {rss_mb():.0f} MB")
+        print(
+            f"synthetic ({len(many)} items): build {build_big:.1f}s, understand median {med:.2f} ms, "
+            f"p99 {p99:.2f} ms over {len(texts)} messages; RSS {rss_mb():.0f} MB"
+        )
         compare_top_k(big.index, texts)
 
-    print(f"server start-up to healthy /healthz (embedded store, seeding and indexing {len(items)} items): "
-          f"{startup_seconds():.2f}s")
+    print(
+        f"server start-up to healthy /healthz (embedded store, seeding and indexing {len(items)} items): {startup_seconds():.2f}s"
+    )
     return 0
 
 

@@ -28,13 +28,23 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.simulate import WeChatUser, sign  # noqa: E402
+from bot.simulate import WeChatUser  # noqa: E402
 
 TOKEN = "bench-token"
 APPID = "wxbench0000000000"
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
-QUESTIONS = ["身份证丢了怎么补", "办低保要什么材料", "社保卡在哪里办", "结婚登记要带什么", "高龄津贴怎么领",
-             "驾照到期换证", "医保异地备案怎么弄", "公积金租房提取多久到账", "残疾证怎么办理", "出生登记要什么"]
+QUESTIONS = [
+    "身份证丢了怎么补",
+    "办低保要什么材料",
+    "社保卡在哪里办",
+    "结婚登记要带什么",
+    "高龄津贴怎么领",
+    "驾照到期换证",
+    "医保异地备案怎么弄",
+    "公积金租房提取多久到账",
+    "残疾证怎么办理",
+    "出生登记要什么",
+]
 
 BARE_SERVER = """
 import asyncio, tornado.web
@@ -69,7 +79,7 @@ def wait_up(url: str, timeout: float = 30) -> None:
 def lua_script(requests: list[tuple[str, str]], threads: int = 2) -> str:
     """wrk script cycling through (path, body) pairs; each wrk thread takes its own share, so no
     request is sent twice (which would measure the retry path instead of the pipeline)."""
-    entries = ",\n".join("{%s,%s}" % (json.dumps(p), json.dumps(b, ensure_ascii=False)) for p, b in requests)
+    entries = ",\n".join(f"{{{json.dumps(p)},{json.dumps(b, ensure_ascii=False)}}}" for p, b in requests)
     return f"""
 local reqs = {{
 {entries}
@@ -97,7 +107,7 @@ def build_requests(n: int, safe: bool, offset: int) -> list[tuple[str, str]]:
         u = users[i % len(users)]
         xml = u.text_xml(random.choice(QUESTIONS), msg_id=offset + i)
         url, body = u.signed_request(xml, timestamp=ts, nonce=str(i))
-        reqs.append((url[len("http://x"):], body))
+        reqs.append((url[len("http://x") :], body))
     return reqs
 
 
@@ -106,15 +116,22 @@ def run_wrk(url: str, script: str, seconds: int, connections: int) -> dict:
         fh.write(script)
     out = subprocess.run(
         ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", fh.name, url],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     os.unlink(fh.name)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     lat = dict(re.findall(r"^\s+(50|99)(?:\.0+)?%\s+([\d.]+\w+)", out, re.M))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     total = int(re.search(r"(\d+) requests in", out).group(1))
-    return {"rps": rps, "p50": lat.get("50"), "p99": lat.get("99"), "requests": total,
-            "non_2xx": int(errors.group(1)) if errors else 0}
+    return {
+        "rps": rps,
+        "p50": lat.get("50"),
+        "p99": lat.get("99"),
+        "requests": total,
+        "non_2xx": int(errors.group(1)) if errors else 0,
+    }
 
 
 def start(cmd: list[str], env: dict) -> subprocess.Popen:
@@ -139,14 +156,21 @@ def main() -> int:
     try:
         wait_up(f"http://127.0.0.1:{port}/wechat")
         results["bare tornado handler"] = run_wrk(
-            f"http://127.0.0.1:{port}", lua_script(build_requests(2000, False, 10**9)), args.seconds, args.connections)
+            f"http://127.0.0.1:{port}", lua_script(build_requests(2000, False, 10**9)), args.seconds, args.connections
+        )
     finally:
         bare.terminate()
 
     for mode, safe in (("plaintext pipeline", False), ("safe-mode pipeline", True)):
         port = free_port()
-        env = dict(os.environ, BOT_PORT=str(port), WECHAT_TOKEN=TOKEN, WECHAT_APPID=APPID,
-                   WECHAT_AES_KEY=AES_KEY, MONGODB_URI="mongomock://")
+        env = dict(
+            os.environ,
+            BOT_PORT=str(port),
+            WECHAT_TOKEN=TOKEN,
+            WECHAT_APPID=APPID,
+            WECHAT_AES_KEY=AES_KEY,
+            MONGODB_URI="mongomock://",
+        )
         server = start([sys.executable, "-m", "bot"], env)
         try:
             wait_up(f"http://127.0.0.1:{port}/healthz")
@@ -162,8 +186,11 @@ def main() -> int:
     base = results["bare tornado handler"]["rps"]
     print(f"{'':24} {'req/s':>8} {'x bare':>7} {'p50':>9} {'p99':>9} {'requests':>9} {'non-2xx':>8}")
     for name, r in results.items():
-        print(f"{name:24} {r['rps']:8.0f} {r['rps'] / base:7.2f} {r['p50']:>9} {r['p99']:>9} "
-              f"{r['requests']:9d} {r['non_2xx']:8d}" + (f"  store: {r['store']}, ~{r['messages_after']} messages after" if 'store' in r else ""))
+        store = f"  store: {r['store']}, ~{r['messages_after']} messages after" if "store" in r else ""
+        print(
+            f"{name:24} {r['rps']:8.0f} {r['rps'] / base:7.2f} {r['p50']:>9} {r['p99']:>9} "
+            f"{r['requests']:9d} {r['non_2xx']:8d}{store}"
+        )
     return 0
 
 

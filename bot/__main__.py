@@ -35,8 +35,12 @@ async def main() -> int:
     refresher = asyncio.ensure_future(refresh_knowledge_forever(services.knowledge))
     log.info(
         "为民服务助手 listening on http://%s:%s (env=%s, store=%s, %d items) in %.2fs",
-        config.host, config.port, config.env, "embedded" if config.embedded_store else "mongodb",
-        services.knowledge.status()["items"], time.perf_counter() - started,
+        config.host,
+        config.port,
+        config.env,
+        "embedded" if config.embedded_store else "mongodb",
+        services.knowledge.status()["items"],
+        time.perf_counter() - started,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -23,8 +23,9 @@ from settings import Settings
 
 def call(url: str, token: str, method: str = "GET", body: dict | None = None) -> tuple[int, dict]:
     data = json.dumps(body, ensure_ascii=False).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method, headers={
-        "Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    request = urllib.request.Request(
+        url, data=data, method=method, headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    )
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, json.loads(response.read())
@@ -53,11 +54,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "list":
         status, data = call(f"{base}/bookings", token)
     elif args.command == "invite":
-        status, data = call(f"{base}/invites", token, "POST", {"station": args.station, "name": args.name,
-                                                               "staff": args.staff})
+        status, data = call(f"{base}/invites", token, "POST", {"station": args.station, "name": args.name, "staff": args.staff})
     else:
-        status, data = call(f"{base}/bookings/{args.number}/{args.command}", token, "POST",
-                            {"staff": args.staff, "reason": args.reason, "assignee": args.assignee})
+        status, data = call(
+            f"{base}/bookings/{args.number}/{args.command}",
+            token,
+            "POST",
+            {"staff": args.staff, "reason": args.reason, "assignee": args.assignee},
+        )
     print(json.dumps(data, ensure_ascii=False, indent=1, default=str))
     return 0 if status < 400 else 1
 

@@ -53,9 +53,7 @@ async def build_services(config: Settings, store: Store | None = None, lexicon=N
     wechat_api = WeChatAPI(config, store)
     dialogs = DialogStore(store.conversations)
     escalations = EscalationQueue(store.escalations)
-    booking_dialog, stations, bookings = await build_booking_services(
-        config, store, wechat_api, dialogs, escalations, knowledge
-    )
+    booking_dialog, stations, bookings = await build_booking_services(config, store, wechat_api, dialogs, escalations, knowledge)
     assistant = Assistant(
         understander=knowledge,
         dialogs=dialogs,
@@ -73,9 +71,7 @@ def make_app(services: Services, **overrides) -> web.Application:
     from handlers.log import log_request
 
     config = services.config
-    crypto = (
-        WeChatCrypto(config.wechat_token, config.wechat_aes_key, config.wechat_appid) if config.wechat_aes_key else None
-    )
+    crypto = WeChatCrypto(config.wechat_token, config.wechat_aes_key, config.wechat_appid) if config.wechat_aes_key else None
     settings = dict(
         config=config,
         services=services,

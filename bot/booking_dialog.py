@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
-from datetime import date
+from datetime import UTC, date
 
 from bot import texts
 from bot.bookings import (
@@ -46,8 +46,9 @@ HINT = "（回复“上一步”可返回，“取消”可退出）"
 class BookingDialog:
     """Conversation steps for bookings; domain rules are in BookingService."""
 
-    def __init__(self, service: BookingService, stations: StationDirectory, escalations: EscalationQueue,
-                 users, invites, index_provider):
+    def __init__(
+        self, service: BookingService, stations: StationDirectory, escalations: EscalationQueue, users, invites, index_provider
+    ):
         self.service = service
         self.stations = stations
         self.escalations = escalations
@@ -518,25 +519,29 @@ class BookingDialog:
     # ---- proxies ----
 
     async def bind_proxy(self, turn, code: str) -> str:
-        from datetime import datetime, timezone
+        from datetime import datetime
 
         from pymongo import ReturnDocument
 
         invite = await self.invites.find_one_and_update(
             {"code": code, "used_by": None},
-            {"$set": {"used_by": turn.openid, "used_at": datetime.now(timezone.utc)}},
+            {"$set": {"used_by": turn.openid, "used_at": datetime.now(UTC)}},
             return_document=ReturnDocument.AFTER,
         )
         if invite is None:
             return "邀请码无效或已经用过了，请向服务站工作人员重新获取。"
         await self.users.update_one(
             {"openid": turn.openid},
-            {"$set": {"role": "proxy", "station": invite["station"], "name": invite.get("name", "")},
-             "$setOnInsert": {"openid": turn.openid}},
+            {
+                "$set": {"role": "proxy", "station": invite["station"], "name": invite.get("name", "")},
+                "$setOnInsert": {"openid": turn.openid},
+            },
             upsert=True,
         )
-        return (f"绑定成功！您现在是{self._station_name(invite['station'])}的代办员。\n"
-                "说“预约代办”为村民预约，说“查进度”查看本站的预约。")
+        return (
+            f"绑定成功！您现在是{self._station_name(invite['station'])}的代办员。\n"
+            "说“预约代办”为村民预约，说“查进度”查看本站的预约。"
+        )
 
 
 async def build_booking_services(config, store, wechat_api, dialogs, escalations, index_provider):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
 import yaml
@@ -108,12 +108,13 @@ def load_rules(path: Path = RULES_FILE) -> dict:
 
 
 def today_in_china(now: datetime | None = None) -> date:
-    return (now or datetime.now(timezone.utc)).astimezone(CHINA).date()
+    return (now or datetime.now(UTC)).astimezone(CHINA).date()
 
 
 class BookingService:
-    def __init__(self, store, cipher: FieldCipher, calendar, stations, notifier, rules: dict | None = None,
-                 clock=lambda: datetime.now(timezone.utc)):
+    def __init__(
+        self, store, cipher: FieldCipher, calendar, stations, notifier, rules: dict | None = None, clock=lambda: datetime.now(UTC)
+    ):
         self.store = store
         self.bookings = store.bookings
         self.cipher = cipher
@@ -315,8 +316,7 @@ class BookingService:
         }
 
 
-ACTION_LABELS = {"accept": "受理", "assign": "派单", "start": "开始办理", "complete": "办结", "reject": "退回",
-                 "cancel": "取消"}
+ACTION_LABELS = {"accept": "受理", "assign": "派单", "start": "开始办理", "complete": "办结", "reject": "退回", "cancel": "取消"}
 
 
 def public_view(booking: dict) -> dict:
@@ -328,8 +328,12 @@ def public_view(booking: dict) -> dict:
         "item": {"code": booking["item_code"], "name": booking["item_name"]},
         "status": booking["status"],
         "status_label": STATUS_LABELS[booking["status"]],
-        "beneficiary": {"name": mask_name(b["name"]), "relation": b["relation"], "id": b["id_masked"],
-                        "phone": b["phone_masked"]},
+        "beneficiary": {
+            "name": mask_name(b["name"]),
+            "relation": b["relation"],
+            "id": b["id_masked"],
+            "phone": b["phone_masked"],
+        },
         "station": booking["station"],
         "preferred_date": booking["preferred_date"],
         "due_date": booking["due_date"],

@@ -7,7 +7,7 @@ A small get/set/delete store over the `conversations` collection; state expires 
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from pymongo.errors import PyMongoError
 
@@ -17,7 +17,7 @@ DEFAULT_TTL = 30 * 60
 
 
 class DialogStore:
-    def __init__(self, collection, ttl: int = DEFAULT_TTL, clock=lambda: datetime.now(timezone.utc)):
+    def __init__(self, collection, ttl: int = DEFAULT_TTL, clock=lambda: datetime.now(UTC)):
         self.collection = collection
         self.ttl = ttl
         self.clock = clock
@@ -48,4 +48,4 @@ class DialogStore:
 
 
 def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from pymongo.errors import DuplicateKeyError
 
@@ -24,7 +24,7 @@ class EscalationQueue:
             "reason": reason,  # "asked", "low_rating", "complaint", "not_understood"
             "last_message": last_message[:500],
             "status": "waiting",
-            "created_at": datetime.now(timezone.utc),
+            "created_at": datetime.now(UTC),
             "first_response_at": None,
             "closed_at": None,
             "staff": None,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
@@ -83,7 +83,7 @@ class Inbox:
         run.add_done_callback(lambda _f: self._in_flight.pop(key, None))
         try:
             reply = await asyncio.wait_for(asyncio.shield(run), self.budget)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             log.warning("reply to %s not ready within %.1fs: answering later by customer-service message", key, self.budget)
             self._spawn(self._deliver_late(key, message, run))
             return None
@@ -103,7 +103,7 @@ class Inbox:
             "type": message.type,
             "content": describe(message),
             "wechat_time": message.time,
-            "created_at": datetime.now(timezone.utc),
+            "created_at": datetime.now(UTC),
         }
         try:
             await self.store.messages.insert_one(doc)
@@ -120,7 +120,7 @@ class Inbox:
         remaining = self.budget - (time.monotonic() - started)
         try:
             return await asyncio.wait_for(asyncio.shield(run), max(remaining, 0.01))
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return None
         except Exception:  # the first run logged it and answered
             return None
@@ -154,9 +154,16 @@ class Inbox:
         """Store the reply as an outbound message whose _id derives from the inbound one (one insert)."""
         try:
             await self.store.messages.insert_one(
-                {"_id": reply_id(key), "direction": "out", "openid": message.source, "type": "text",
-                 "content": reply, "in_reply_to": key, "answered_by": how,
-                 "created_at": datetime.now(timezone.utc)}
+                {
+                    "_id": reply_id(key),
+                    "direction": "out",
+                    "openid": message.source,
+                    "type": "text",
+                    "content": reply,
+                    "in_reply_to": key,
+                    "answered_by": how,
+                    "created_at": datetime.now(UTC),
+                }
             )
         except PyMongoError:
             log.exception("could not record the reply to %s", key)
@@ -164,8 +171,14 @@ class Inbox:
     async def record_outbound(self, openid: str, content: str, how: str) -> None:
         """Store a message we sent outside a reply (notifications, staff answers)."""
         await self.store.messages.insert_one(
-            {"direction": "out", "openid": openid, "type": "text", "content": content,
-             "answered_by": how, "created_at": datetime.now(timezone.utc)}
+            {
+                "direction": "out",
+                "openid": openid,
+                "type": "text",
+                "content": content,
+                "answered_by": how,
+                "created_at": datetime.now(UTC),
+            }
         )
 
     def _spawn(self, coro) -> None:

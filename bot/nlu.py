@@ -42,6 +42,7 @@ ASPECTS: list[tuple[str, re.Pattern]] = [
 BOOKING_NUMBER = re.compile(r"\b([A-Z]{2}\d{8,12})\b", re.IGNORECASE)
 RATING = re.compile(r"([1-5一二三四五])\s*(?:分|星)")
 CHINESE_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5}
+RULES_FILE = Path(__file__).with_name("intents.yaml")
 # Longer than this and made of several sentences: a pasted article, not a question.
 PASTED_TEXT_CHARS = 120
 MEANINGFUL = re.compile(r"[\u4e00-\u9fffa-zA-Z0-9]")
@@ -93,7 +94,7 @@ def normalize(text: str) -> str:
 class Understander:
     """Intent rules plus the item index: the same object serves the bot and `bot.understand`."""
 
-    def __init__(self, index: ItemIndex, rules_path: Path = Path(__file__).with_name("intents.yaml")):
+    def __init__(self, index: ItemIndex, rules_path: Path = RULES_FILE):
         self.index = index
         self.rules = _load_rules(rules_path)
 

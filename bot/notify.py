@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from pymongo.errors import PyMongoError
 
@@ -29,8 +29,14 @@ class Notifier:
             log.warning("notification to a user failed: errcode %s", exc.errcode)
         try:
             await self.store.messages.insert_one(
-                {"direction": "out", "openid": openid, "type": "text", "content": text,
-                 "answered_by": kind if delivered else "undelivered", "created_at": datetime.now(timezone.utc)}
+                {
+                    "direction": "out",
+                    "openid": openid,
+                    "type": "text",
+                    "content": text,
+                    "answered_by": kind if delivered else "undelivered",
+                    "created_at": datetime.now(UTC),
+                }
             )
         except PyMongoError:
             log.exception("could not record a notification")

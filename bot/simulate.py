@@ -32,8 +32,16 @@ def sign(*parts: str) -> str:
 class WeChatUser:
     """Builds, signs and posts callbacks the way WeChat does; used by the CLI and by the tests."""
 
-    def __init__(self, base_url: str, openid: str, token: str, appid: str = "", aes_key: str | None = None,
-                 account: str = "gh_govbot", safe: bool = False):
+    def __init__(
+        self,
+        base_url: str,
+        openid: str,
+        token: str,
+        appid: str = "",
+        aes_key: str | None = None,
+        account: str = "gh_govbot",
+        safe: bool = False,
+    ):
         self.base_url = base_url.rstrip("/")
         self.openid = openid
         self.token = token
@@ -81,14 +89,18 @@ class WeChatUser:
         body = xml
         if self.safe:
             encrypted = xmltodict.parse(self.crypto.encrypt_message(xml, nonce, timestamp))["xml"]
-            body = f"<xml><ToUserName><![CDATA[{self.account}]]></ToUserName><Encrypt><![CDATA[{encrypted['Encrypt']}]]></Encrypt></xml>"
+            body = (
+                f"<xml><ToUserName><![CDATA[{self.account}]]></ToUserName>"
+                f"<Encrypt><![CDATA[{encrypted['Encrypt']}]]></Encrypt></xml>"
+            )
             query += f"&encrypt_type=aes&msg_signature={encrypted['MsgSignature']}"
         return f"{self.base_url}/wechat?{query}", body
 
     async def post_xml(self, xml: str, **kw):
         url, body = self.signed_request(xml, **kw)
-        return await self.http.fetch(url, method="POST", body=body.encode(), raise_error=False,
-                                     headers={"Content-Type": "text/xml"}, request_timeout=10)
+        return await self.http.fetch(
+            url, method="POST", body=body.encode(), raise_error=False, headers={"Content-Type": "text/xml"}, request_timeout=10
+        )
 
     def read_reply(self, body: bytes) -> dict | None:
         """The reply as a dict of XML fields (decrypted in safe mode), or None for "success"."""
@@ -118,9 +130,7 @@ async def _read_outbox(user: WeChatUser, outbox_url: str) -> None:
     after = 0
     while True:
         try:
-            response = await user.http.fetch(
-                f"{outbox_url}?openid={user.openid}&after={after}&wait=20", request_timeout=30
-            )
+            response = await user.http.fetch(f"{outbox_url}?openid={user.openid}&after={after}&wait=20", request_timeout=30)
         except (HTTPClientError, OSError):
             await asyncio.sleep(3)
             continue
@@ -160,7 +170,7 @@ async def _interactive(user: WeChatUser, outbox_url: str | None) -> int:
 
 def _command_xml(user: WeChatUser, line: str) -> str:
     if line.startswith("/voice"):
-        return user.voice_xml(line[len("/voice"):].strip())
+        return user.voice_xml(line[len("/voice") :].strip())
     if line.startswith("/location"):
         lat, lng = (float(x) for x in line.split()[1:3])
         return user.location_xml(lat, lng)

@@ -54,7 +54,7 @@ class Store:
         self.embedded = embedded
 
     @classmethod
-    def connect(cls, uri: str, db_name: str) -> "Store":
+    def connect(cls, uri: str, db_name: str) -> Store:
         if uri.startswith("mongomock://"):
             from mongomock_motor import AsyncMongoMockClient
 

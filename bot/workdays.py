@@ -41,7 +41,8 @@ class WorkCalendar:
                 self._warned.add(day.year)
                 log.warning(
                     "no official holiday calendar for %d: counting weekends only; add the year to %s",
-                    day.year, HOLIDAY_FILE,
+                    day.year,
+                    HOLIDAY_FILE,
                 )
             if day in self._extra_workdays:
                 return True

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from pymongo.errors import DuplicateKeyError
 
@@ -21,7 +21,7 @@ class AdminHandler(APIHandler):
     def prepare(self) -> None:
         expected = self.config.admin_token
         header = self.request.headers.get("Authorization", "")
-        given = header[len("Bearer "):] if header.startswith("Bearer ") else ""
+        given = header[len("Bearer ") :] if header.startswith("Bearer ") else ""
         if not expected:
             raise APIError(403, "admin API disabled: set BOT_ADMIN_TOKEN")
         if not given or not hmac.compare_digest(given.encode(), expected.encode()):
@@ -74,8 +74,14 @@ class InviteHandler(AdminHandler):
             code = f"YQ{secrets.randbelow(10**6):06d}"
             try:
                 await self.store.invites.insert_one(
-                    {"code": code, "station": station["code"], "name": str(body.get("name", ""))[:20],
-                     "created_by": staff.id, "created_at": datetime.now(timezone.utc), "used_by": None}
+                    {
+                        "code": code,
+                        "station": station["code"],
+                        "name": str(body.get("name", ""))[:20],
+                        "created_by": staff.id,
+                        "created_at": datetime.now(UTC),
+                        "used_by": None,
+                    }
                 )
                 break
             except DuplicateKeyError:

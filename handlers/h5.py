@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from tornado import web
-
 from bot.guide import FIELD_LABELS
 from handlers.base import BaseHandler
 

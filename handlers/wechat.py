@@ -14,7 +14,6 @@ from wechatpy.utils import check_signature
 
 from handlers.base import BaseHandler
 
-
 # WeChat's callbacks are a few hundred bytes; anything near this is not from WeChat.
 MAX_CALLBACK_BYTES = 64 * 1024
 # WeChat never sends a DTD: refusing one up front rules out entity expansion and external entities.

@@ -108,7 +108,7 @@ class OutboxHandler(SandboxHandler):
                 break
             try:
                 await asyncio.wait_for(self.state.changed.wait(), remaining)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
         self.reply({"next": len(self.state.outbox), "messages": [m for _i, m in fresh]})
 

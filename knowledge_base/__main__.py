@@ -1,8 +1,8 @@
 """`python -m knowledge_base validate|export|import`: maintain the service-item files.
 
-    python -m knowledge_base validate              check every file in knowledge_base/data/items
-    python -m knowledge_base export items.xlsx     write all items to .csv, .xlsx or .json
-    python -m knowledge_base import items.xlsx     check a .csv/.xlsx/.json and write valid rows as item files
+python -m knowledge_base validate              check every file in knowledge_base/data/items
+python -m knowledge_base export items.xlsx     write all items to .csv, .xlsx or .json
+python -m knowledge_base import items.xlsx     check a .csv/.xlsx/.json and write valid rows as item files
 """
 
 from __future__ import annotations

@@ -5,9 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import yaml
 
@@ -159,6 +160,7 @@ def save_item(item: dict, items_dir: Path = ITEMS_DIR) -> Path:
 
 
 # ---- flat formats (CSV / XLSX): one row per item, Chinese labels as headers ----
+
 
 def _to_cell(name: str, value: Any) -> str:
     if name in STRUCTURED:

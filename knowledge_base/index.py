@@ -90,9 +90,9 @@ class ItemIndex:
         for item in items:
             # Titles as written and as folded: a typo near a folded variant ("高零补贴" next to the
             # alias "高龄补贴", folded to 高龄津贴) still finds the written form.
-            titles = list(dict.fromkeys(
-                form for t in _title_texts(item) for form in (lx.normalize(t), lx.normalize(t, fold=False))
-            ))
+            titles = list(
+                dict.fromkeys(form for t in _title_texts(item) for form in (lx.normalize(t), lx.normalize(t, fold=False)))
+            )
             analysed = [lx.analyze(t) for t in titles]
             title_runs = [r for runs, _words in analysed for r in runs]
             corpora["title"].append([w for _runs, words in analysed for w in words])
@@ -175,9 +175,7 @@ class ItemIndex:
         k = min(k, len(self.codes))
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]
-        result.matches = [
-            Match(self.codes[i], self.names[i], round(float(scores[i]), 3)) for i in top if scores[i] > 0
-        ]
+        result.matches = [Match(self.codes[i], self.names[i], round(float(scores[i]), 3)) for i in top if scores[i] > 0]
         if result.matches:
             result.confidence = self._confidence(tokens, int(top[0]), scores, top)
         return result

@@ -146,8 +146,4 @@ def pinyin_bigrams(text: str) -> list[str]:
 def _lines(path: Path) -> list[str]:
     if not path.is_file():
         return []
-    return [
-        line.strip()
-        for line in path.read_text(encoding="utf-8").splitlines()
-        if line.strip() and not line.startswith("#")
-    ]
+    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip() and not line.startswith("#")]

@@ -18,8 +18,12 @@ ADMIN = {"Authorization": "Bearer dev-admin-token"}
 
 async def admin(server, path: str, body: dict | None = None, token: dict = ADMIN):
     response = await AsyncHTTPClient().fetch(
-        f"{server.url}/api/v1/admin/{path}", method="POST" if body is not None else "GET",
-        body=json.dumps(body) if body is not None else None, headers=token, raise_error=False)
+        f"{server.url}/api/v1/admin/{path}",
+        method="POST" if body is not None else "GET",
+        body=json.dumps(body) if body is not None else None,
+        headers=token,
+        raise_error=False,
+    )
     assert response.headers["Content-Type"].startswith("application/json")
     return response.code, json.loads(response.body)
 
@@ -33,7 +37,13 @@ async def book_home_visit_for_mother(server, openid="o_daughter") -> tuple[objec
     replies = await converse(
         resident,
         "我妈瘫痪在床，身份证过期了能上门办吗",
-        "2", "2", "张桂芬", make_id("19480312"), "13812345678", "三岔河镇水寨村5组12号", "3",
+        "2",
+        "2",
+        "张桂芬",
+        make_id("19480312"),
+        "13812345678",
+        "三岔河镇水寨村5组12号",
+        "3",
         next_workday_text(),
     )
     assert "请核对预约信息" in replies[-1]
@@ -90,8 +100,7 @@ async def test_item_that_cannot_be_proxied_is_refused_with_alternative(server):
 
 async def test_younger_beneficiary_without_reason_does_not_qualify_for_home_visit(server):
     resident = user(server, "o_young")
-    replies = await converse(resident, "社保卡能上门办吗", "1", "王小平", make_id("19900101"), "13700001111",
-                             "中枢街道南门路5号")
+    replies = await converse(resident, "社保卡能上门办吗", "1", "王小平", make_id("19900101"), "13700001111", "中枢街道南门路5号")
     assert "属于哪种情况" in replies[-1] and "5 都不是" in replies[-1]
     reply = await resident.say("5")
     assert "上门服务只面向" in reply and "代办" in reply
@@ -166,10 +175,17 @@ async def test_admin_api_rejects_bad_requests(server):
 
 async def test_same_request_creates_one_booking(services):
     item = services.knowledge().index.item("MZ-004")
-    request = BookingRequest(kind="proxy", item=item, booked_by=Actor("resident", "o_twice"), name="赵大爷",
-                             id_card=parse_id_number(make_id("19500101")), phone="13811112222",
-                             preferred_date=__import__("datetime").date.today(), station="LL-003",
-                             request_key="o_twice:form1")
+    request = BookingRequest(
+        kind="proxy",
+        item=item,
+        booked_by=Actor("resident", "o_twice"),
+        name="赵大爷",
+        id_card=parse_id_number(make_id("19500101")),
+        phone="13811112222",
+        preferred_date=__import__("datetime").date.today(),
+        station="LL-003",
+        request_key="o_twice:form1",
+    )
     first, second = await asyncio.gather(services.bookings.create(request), services.bookings.create(request))
     assert first["number"] == second["number"]
     assert await services.store.bookings.count_documents({"booked_by": "o_twice"}) == 1
@@ -208,4 +224,3 @@ async def test_location_message_lists_nearest_stations(server):
     reply = await resident.send(resident.location_xml(24.9512, 103.5821, "炒铁村"))
     assert reply.splitlines()[1].startswith("1. 三岔河镇炒铁村便民服务站")
     assert "公里" in reply or "米" in reply
-

@@ -8,8 +8,16 @@ from datetime import date
 import pytest
 
 from bot.dateparse import parse_day
-from bot.privacy import (FieldCipher, InvalidIDNumber, mask_id, mask_name, mask_phone, mask_text, parse_id_number,
-                         parse_mobile)
+from bot.privacy import (
+    FieldCipher,
+    InvalidIDNumber,
+    mask_id,
+    mask_name,
+    mask_phone,
+    mask_text,
+    parse_id_number,
+    parse_mobile,
+)
 from bot.workdays import WorkCalendar
 from tests.utils import make_id
 
@@ -24,12 +32,15 @@ def test_id_with_x_check_digit_is_accepted_in_either_case():
     assert parse_id_number(number.lower()).number == number
 
 
-@pytest.mark.parametrize("raw, words", [
-    ("53032219480312123", "18位"),
-    ("5303221948031212A4", "格式"),
-    ("530322194802301234", "出生日期"),
-    ("530322209901011234", "出生日期"),
-])
+@pytest.mark.parametrize(
+    "raw, words",
+    [
+        ("53032219480312123", "18位"),
+        ("5303221948031212A4", "格式"),
+        ("530322194802301234", "出生日期"),
+        ("530322209901011234", "出生日期"),
+    ],
+)
 def test_invalid_id_numbers_are_explained(raw, words):
     with pytest.raises(InvalidIDNumber, match=words):
         parse_id_number(raw, today=date(2026, 11, 25))
@@ -89,17 +100,20 @@ def test_year_without_official_calendar_falls_back_to_weekends_and_file_with_war
     assert "no official holiday calendar for 2027" in caplog.text
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("明天", date(2026, 11, 26)),
-    ("后天", date(2026, 11, 27)),
-    ("下周一", date(2026, 11, 30)),
-    ("周五", date(2026, 11, 27)),
-    ("12月3日", date(2026, 12, 3)),
-    ("十二月三号", date(2026, 12, 3)),
-    ("1月5号", date(2027, 1, 5)),
-    ("2026-12-08", date(2026, 12, 8)),
-    ("28号", date(2026, 11, 28)),
-    ("随便", None),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("明天", date(2026, 11, 26)),
+        ("后天", date(2026, 11, 27)),
+        ("下周一", date(2026, 11, 30)),
+        ("周五", date(2026, 11, 27)),
+        ("12月3日", date(2026, 12, 3)),
+        ("十二月三号", date(2026, 12, 3)),
+        ("1月5号", date(2027, 1, 5)),
+        ("2026-12-08", date(2026, 12, 8)),
+        ("28号", date(2026, 11, 28)),
+        ("随便", None),
+    ],
+)
 def test_dates_as_residents_type_them(text, expected):
     assert parse_day(text, date(2026, 11, 25)) == expected

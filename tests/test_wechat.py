@@ -47,9 +47,11 @@ def query(**params) -> str:
 
 # ---- URL verification ----
 
+
 async def test_get_verification_echoes_echostr(server):
     ts, nonce = str(int(time.time())), "123"
-    r = await fetch(f"{server.url}/wechat?" + query(signature=sign(TOKEN, ts, nonce), timestamp=ts, nonce=nonce, echostr="hello42"))
+    q = query(signature=sign(TOKEN, ts, nonce), timestamp=ts, nonce=nonce, echostr="hello42")
+    r = await fetch(f"{server.url}/wechat?{q}")
     assert r.code == 200
     assert r.body == b"hello42"
 
@@ -66,8 +68,14 @@ async def sample_server(wechat_api):
     """A server configured with WeChat's sample credentials; their timestamps are from 2014."""
     from settings import Settings
 
-    cfg = Settings(wechat_token=SAMPLE_TOKEN, wechat_aes_key=SAMPLE_AES_KEY, wechat_appid=SAMPLE_APPID,
-                   wechat_max_skew=0, wechat_api_base=wechat_api.url + "/", mongodb_db="govbot_sample")
+    cfg = Settings(
+        wechat_token=SAMPLE_TOKEN,
+        wechat_aes_key=SAMPLE_AES_KEY,
+        wechat_appid=SAMPLE_APPID,
+        wechat_max_skew=0,
+        wechat_api_base=wechat_api.url + "/",
+        mongodb_db="govbot_sample",
+    )
     store = Store.connect("mongomock://", cfg.mongodb_db)
     services = await build_services(cfg, store=store, lexicon=shared_lexicon())
     srv = await serve(make_app(services))
@@ -84,8 +92,13 @@ async def test_safe_mode_url_verification_with_wechat_sample(sample_server):
 
 
 async def test_safe_mode_message_with_wechat_sample_vector(sample_server):
-    q = query(signature=sign(SAMPLE_TOKEN, SAMPLE_TIMESTAMP, SAMPLE_NONCE), timestamp=SAMPLE_TIMESTAMP,
-              nonce=SAMPLE_NONCE, encrypt_type="aes", msg_signature=SAMPLE_MSG_SIGNATURE)
+    q = query(
+        signature=sign(SAMPLE_TOKEN, SAMPLE_TIMESTAMP, SAMPLE_NONCE),
+        timestamp=SAMPLE_TIMESTAMP,
+        nonce=SAMPLE_NONCE,
+        encrypt_type="aes",
+        msg_signature=SAMPLE_MSG_SIGNATURE,
+    )
     r = await fetch(f"{sample_server.url}/wechat?{q}", "POST", SAMPLE_XML.encode())
     assert r.code == 200
     outer = xmltodict.parse(r.body)["xml"]
@@ -98,13 +111,19 @@ async def test_safe_mode_message_with_wechat_sample_vector(sample_server):
 
 
 async def test_safe_mode_with_wrong_msg_signature_is_403(sample_server):
-    q = query(signature=sign(SAMPLE_TOKEN, SAMPLE_TIMESTAMP, SAMPLE_NONCE), timestamp=SAMPLE_TIMESTAMP,
-              nonce=SAMPLE_NONCE, encrypt_type="aes", msg_signature="f" * 40)
+    q = query(
+        signature=sign(SAMPLE_TOKEN, SAMPLE_TIMESTAMP, SAMPLE_NONCE),
+        timestamp=SAMPLE_TIMESTAMP,
+        nonce=SAMPLE_NONCE,
+        encrypt_type="aes",
+        msg_signature="f" * 40,
+    )
     r = await fetch(f"{sample_server.url}/wechat?{q}", "POST", SAMPLE_XML.encode())
     assert r.code == 403
 
 
 # ---- messages ----
+
 
 async def test_plain_text_question_is_answered_from_the_knowledge_base(server):
     reply = await user(server).say("身份证丢了怎么补办")
@@ -166,6 +185,7 @@ async def test_messages_are_recorded_with_how_they_were_answered(server, service
 
 # ---- retries ----
 
+
 async def test_retry_of_answered_message_gets_same_reply_and_is_not_processed_twice(server, services):
     resident = user(server)
     xml = resident.text_xml("低保怎么申请", msg_id=777001)
@@ -225,6 +245,7 @@ async def test_slow_answer_replies_success_then_customer_service_message(server,
 
 # ---- bad input ----
 
+
 async def test_missing_signature_is_403(server):
     r = await fetch(f"{server.url}/wechat", "POST", b"<xml/>")
     assert r.code == 403
@@ -243,11 +264,14 @@ async def test_oversized_body_is_413(server):
     assert r.code == 413
 
 
-@pytest.mark.parametrize("body", [
-    "<xml><MsgType>text</MsgType>",  # truncated
-    "not xml at all",
-    "<xml><ToUserName>a</ToUserName></xml>",  # no MsgType / sender
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "<xml><MsgType>text</MsgType>",  # truncated
+        "not xml at all",
+        "<xml><ToUserName>a</ToUserName></xml>",  # no MsgType / sender
+    ],
+)
 async def test_malformed_xml_is_400(server, body):
     r = await user(server).post_xml(body)
     assert r.code == 400
@@ -255,9 +279,11 @@ async def test_malformed_xml_is_400(server, body):
 
 
 async def test_entity_expansion_is_refused(server):
-    bomb = ('<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;">]>'
-            "<xml><ToUserName>x</ToUserName><FromUserName>u</FromUserName><CreateTime>1</CreateTime>"
-            "<MsgType>text</MsgType><Content>&b;</Content><MsgId>1</MsgId></xml>")
+    bomb = (
+        '<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;">]>'
+        "<xml><ToUserName>x</ToUserName><FromUserName>u</FromUserName><CreateTime>1</CreateTime>"
+        "<MsgType>text</MsgType><Content>&b;</Content><MsgId>1</MsgId></xml>"
+    )
     r = await user(server).post_xml(bomb)
     assert r.code == 400
 
@@ -267,8 +293,13 @@ async def test_undecryptable_safe_mode_payload_is_400(server):
     ts, nonce = str(int(time.time())), "42"
     garbage = "bm90IGVuY3J5cHRlZA=="
     body = f"<xml><ToUserName>gh</ToUserName><Encrypt><![CDATA[{garbage}]]></Encrypt></xml>"
-    q = query(signature=sign(TOKEN, ts, nonce), timestamp=ts, nonce=nonce, encrypt_type="aes",
-              msg_signature=sign(TOKEN, ts, nonce, garbage))
+    q = query(
+        signature=sign(TOKEN, ts, nonce),
+        timestamp=ts,
+        nonce=nonce,
+        encrypt_type="aes",
+        msg_signature=sign(TOKEN, ts, nonce, garbage),
+    )
     r = await fetch(f"{resident.base_url}/wechat?{q}", "POST", body.encode())
     assert r.code == 400
 

@@ -21,8 +21,9 @@ async def test_token_is_fetched_once_and_shared_by_concurrent_callers_and_proces
     # Two WeChatAPI objects on one database stand for two server processes.
     other_process = WeChatAPI(services.config, services.store)
     try:
-        await asyncio.gather(*(api.send_text("o_a", f"消息{i}") for i in range(6)
-                               for api in (services.wechat_api, other_process)))
+        await asyncio.gather(
+            *(api.send_text("o_a", f"消息{i}") for i in range(6) for api in (services.wechat_api, other_process))
+        )
     finally:
         other_process.close()
     assert wechat_api.state.token_requests == 1
@@ -56,9 +57,19 @@ async def test_other_wechat_errors_surface_with_their_code(services, wechat_api)
 async def test_simulator_holds_a_conversation_with_the_server(server):
     env = {**os.environ, "WECHAT_TOKEN": TOKEN, "PYTHONPATH": str(ROOT)}
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.simulate", "--url", server.url, "--openid", "o_sim",
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        cwd=ROOT, env=env)
+        sys.executable,
+        "-m",
+        "bot.simulate",
+        "--url",
+        server.url,
+        "--openid",
+        "o_sim",
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        cwd=ROOT,
+        env=env,
+    )
     out, err = await asyncio.wait_for(proc.communicate("你好\n/subscribe\n低保要什么材料\n/quit\n".encode()), 60)
     text = out.decode()
     assert proc.returncode == 0, err.decode()
