@@ -35,17 +35,18 @@ def call(url: str, token: str, method: str = "GET", body: dict | None = None) ->
 
 def main(argv: list[str] | None = None) -> int:
     config = Settings.from_env()
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--url", default=f"http://{config.host}:{config.port}")
+    common.add_argument("--staff", default=os.environ.get("USER", "staff"), help="who is acting (recorded)")
     parser = argparse.ArgumentParser(prog="python -m bot.admin", description="Staff actions on bookings.")
-    parser.add_argument("--url", default=f"http://{config.host}:{config.port}")
-    parser.add_argument("--staff", default=os.environ.get("USER", "staff"), help="who is acting (recorded)")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("list", help="open bookings")
+    sub.add_parser("list", help="open bookings", parents=[common])
     for action in TRANSITIONS:
-        p = sub.add_parser(action, help=f"{action} a booking")
+        p = sub.add_parser(action, help=f"{action} a booking", parents=[common])
         p.add_argument("number")
         p.add_argument("--reason", default="")
         p.add_argument("--assignee", default="")
-    inv = sub.add_parser("invite", help="one-time code that binds a WeChat user as a station's proxy")
+    inv = sub.add_parser("invite", help="one-time code that binds a WeChat user as a station's proxy", parents=[common])
     inv.add_argument("station")
     inv.add_argument("--name", default="")
     args = parser.parse_args(argv)
