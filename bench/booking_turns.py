@@ -14,17 +14,14 @@ import asyncio
 import statistics
 import sys
 import time
-from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.app import build_services  # noqa: E402
-from bot.bookings import today_in_china  # noqa: E402
-from bot.workdays import WorkCalendar  # noqa: E402
 from settings import Settings  # noqa: E402
-from tests.utils import make_id  # noqa: E402
+from tests.utils import home_visit_script  # noqa: E402
 
 
 def pct(samples: list[float], q: float) -> float:
@@ -38,22 +35,11 @@ async def main() -> int:
     args = parser.parse_args()
     services = await build_services(Settings(wechat_api_base="http://127.0.0.1:9/"))
     assistant = services.assistant
-    day = WorkCalendar().next_workday(today_in_china() + timedelta(days=1))
     turns, creations = [], []
     checkpoints = []
     for n in range(args.bookings):
         openid = f"o_bench_{n}"
-        script = [
-            "我妈瘫痪在床身份证过期了能上门办吗",
-            "2",
-            "2",
-            "张桂芬",
-            make_id("19480312"),
-            "13812345678",
-            "三岔河镇水寨村5组12号",
-            "3",
-            f"{day.month}月{day.day}日",
-        ]
+        script = home_visit_script()
         for text in script:
             start = time.perf_counter()
             await assistant.converse(openid, text)

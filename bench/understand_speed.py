@@ -78,16 +78,20 @@ def compare_top_k(index: ItemIndex, texts: list[str], k: int = 5) -> None:
 
     field = index.fields["title"]
     queries = [q for q in (index.query_tokens(t)["title"] for t in texts[:200]) if q]
-    start = time.perf_counter()
-    for q in queries:
-        field.retrieve([q], k=k, show_progress=False, n_threads=1)
-    retrieve_ms = (time.perf_counter() - start) / len(queries) * 1000
-    start = time.perf_counter()
-    for q in queries:
+
+    def per_query_ms(top_k) -> float:
+        start = time.perf_counter()
+        for q in queries:
+            top_k(q)
+        return (time.perf_counter() - start) / len(queries) * 1000
+
+    def partial_sort(q):
         scores = field.get_scores(q)
         top = np.argpartition(-scores, k - 1)[:k]
-        top[np.argsort(-scores[top])]
-    partial_ms = (time.perf_counter() - start) / len(queries) * 1000
+        return top[np.argsort(-scores[top])]
+
+    retrieve_ms = per_query_ms(lambda q: field.retrieve([q], k=k, show_progress=False, n_threads=1))
+    partial_ms = per_query_ms(partial_sort)
     print(
         f"  top-{k} on one field at {len(index)} items: bm25s retrieve() {retrieve_ms:.2f} ms/query, "
         f"get_scores + argpartition {partial_ms:.2f} ms/query"

@@ -11,7 +11,7 @@ from tornado.httpclient import AsyncHTTPClient
 
 from bot.bookings import Actor, BookingRequest, Forbidden
 from bot.privacy import parse_id_number
-from tests.utils import make_id, next_workday_text, user
+from tests.utils import home_visit_script, make_id, next_workday_text, user
 
 ADMIN = {"Authorization": "Bearer dev-admin-token"}
 
@@ -34,18 +34,7 @@ async def converse(resident, *lines: str) -> list[str]:
 
 async def book_home_visit_for_mother(server, openid="o_daughter") -> tuple[object, str]:
     resident = user(server, openid)
-    replies = await converse(
-        resident,
-        "我妈瘫痪在床，身份证过期了能上门办吗",
-        "2",
-        "2",
-        "张桂芬",
-        make_id("19480312"),
-        "13812345678",
-        "三岔河镇水寨村5组12号",
-        "3",
-        next_workday_text(),
-    )
+    replies = await converse(resident, *home_visit_script())
     assert "请核对预约信息" in replies[-1]
     done = await resident.say("1")
     assert "预约成功" in done

@@ -91,14 +91,19 @@ async def test_safe_mode_url_verification_with_wechat_sample(sample_server):
     assert r.body and r.body != SAMPLE_ECHO["echostr"].encode()
 
 
-async def test_safe_mode_message_with_wechat_sample_vector(sample_server):
-    q = query(
+def sample_query(msg_signature: str) -> str:
+    """The query WeChat sends with its sample message (the plain signature is computed, not published)."""
+    return query(
         signature=sign(SAMPLE_TOKEN, SAMPLE_TIMESTAMP, SAMPLE_NONCE),
         timestamp=SAMPLE_TIMESTAMP,
         nonce=SAMPLE_NONCE,
         encrypt_type="aes",
-        msg_signature=SAMPLE_MSG_SIGNATURE,
+        msg_signature=msg_signature,
     )
+
+
+async def test_safe_mode_message_with_wechat_sample_vector(sample_server):
+    q = sample_query(SAMPLE_MSG_SIGNATURE)
     r = await fetch(f"{sample_server.url}/wechat?{q}", "POST", SAMPLE_XML.encode())
     assert r.code == 200
     outer = xmltodict.parse(r.body)["xml"]
@@ -111,13 +116,7 @@ async def test_safe_mode_message_with_wechat_sample_vector(sample_server):
 
 
 async def test_safe_mode_with_wrong_msg_signature_is_403(sample_server):
-    q = query(
-        signature=sign(SAMPLE_TOKEN, SAMPLE_TIMESTAMP, SAMPLE_NONCE),
-        timestamp=SAMPLE_TIMESTAMP,
-        nonce=SAMPLE_NONCE,
-        encrypt_type="aes",
-        msg_signature="f" * 40,
-    )
+    q = sample_query("f" * 40)
     r = await fetch(f"{sample_server.url}/wechat?{q}", "POST", SAMPLE_XML.encode())
     assert r.code == 403
 

@@ -32,6 +32,21 @@ def make_id(birth: str = "19480312", area: str = "530322", seq: str = "123") -> 
     return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, ID_WEIGHTS)) % 11]
 
 
+def home_visit_script(birth: str = "19480312") -> list[str]:
+    """A daughter books a home visit for her bedridden mother, one message per form step."""
+    return [
+        "我妈瘫痪在床，身份证过期了能上门办吗",
+        "2",
+        "2",
+        "张桂芬",
+        make_id(birth),
+        "13812345678",
+        "三岔河镇水寨村5组12号",
+        "3",
+        next_workday_text(),
+    ]
+
+
 def next_workday_text() -> str:
     """A bookable date as a resident would type it: the next working day after tomorrow."""
     from datetime import timedelta
