@@ -82,7 +82,9 @@ class Inbox:
         self._in_flight[key] = run
         run.add_done_callback(lambda _f: self._in_flight.pop(key, None))
         try:
-            reply = await asyncio.wait_for(asyncio.shield(run), self.budget)
+            # The budget counts from arrival: a slow claim (store trouble) leaves less time to answer.
+            remaining = max(self.budget - (time.monotonic() - started), 0.05)
+            reply = await asyncio.wait_for(asyncio.shield(run), remaining)
         except TimeoutError:
             log.warning("reply to %s not ready within %.1fs: answering later by customer-service message", key, self.budget)
             self._spawn(self._deliver_late(key, message, run))

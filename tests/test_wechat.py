@@ -320,3 +320,33 @@ async def test_healthz_reports_store_and_knowledge_base(server):
 
     data = json.loads(r.body)
     assert r.code == 200 and data["store"]["ok"] and data["knowledge_base"]["items"] >= 100
+
+
+class _DownCollection:
+    """A collection whose server cannot be reached."""
+
+    def __getattr__(self, name):
+        async def fail(*args, **kwargs):
+            from pymongo.errors import ServerSelectionTimeoutError
+
+            raise ServerSelectionTimeoutError("127.0.0.1:27017: connection refused")
+
+        return fail
+
+
+class _DownDatabase:
+    def __getitem__(self, name):
+        return _DownCollection()
+
+    async def command(self, *args, **kwargs):
+        from pymongo.errors import ServerSelectionTimeoutError
+
+        raise ServerSelectionTimeoutError("connection refused")
+
+
+async def test_mongodb_down_still_answers_from_the_in_memory_index_and_health_says_so(server, services):
+    services.store.db = _DownDatabase()
+    reply = await user(server, "o_down").say("身份证丢了怎么补办")
+    assert "居民身份证补领" in reply
+    r = await fetch(f"{server.url}/healthz")
+    assert r.code == 503 and b'"ok": false' in r.body
