@@ -28,6 +28,7 @@ FIELD_B = {"title": 0.3, "text": 0.6, "detail": 0.75, "chars": 0.3, "pinyin": 0.
 ANSWER_CONFIDENCE = 0.50  # at or above: answer the top item
 CHOICE_CONFIDENCE = 0.35  # at or above: offer the closest items as numbered choices; below: abstain
 SCORE_SATURATION = 40.0  # a combined BM25 score this high is as strong as evidence gets
+MIN_EVIDENCE = 6.0  # below this combined score the confidence shrinks in proportion
 
 
 @dataclass
@@ -187,7 +188,8 @@ class ItemIndex:
           or text (unknown words weigh like the rarest known word, single characters half);
           character-bigram coverage stands in when a typo broke the words;
         - strength: the best item's score, saturating at SCORE_SATURATION;
-        - margin: how clearly it beats the second item.
+        - margin: how clearly it beats the second item;
+        and all of it shrinks when the best score is below MIN_EVIDENCE.
         Weights and thresholds were calibrated on tests/data/dev_questions.jsonl.
         """
         words = list(dict.fromkeys(tokens["title"]))
@@ -208,4 +210,6 @@ class ItemIndex:
         s2 = float(scores[top[1]]) if len(top) > 1 else 0.0
         strength = min(1.0, s1 / SCORE_SATURATION)
         margin = (s1 - s2) / s1 if s1 > 0 else 0.0
-        return round(0.5 * coverage + 0.4 * strength + 0.1 * margin, 3)
+        confidence = 0.5 * coverage + 0.4 * strength + 0.1 * margin
+        # A tiny score means only a common word matched ("对", "没有"): full coverage of nothing.
+        return round(confidence * min(1.0, s1 / MIN_EVIDENCE), 3)

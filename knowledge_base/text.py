@@ -38,6 +38,9 @@ class Lexicon:
             words.append(canonical)
             for v in variants or []:
                 self.fold.append((str(v).lower(), canonical))
+        # Canonical spellings map to themselves, so a short variant inside one is left alone
+        # (养老保 -> 养老保险 must not turn 养老保险 into 养老保险险).
+        self.fold += [(str(c).lower(), c) for c in synonyms]
         self.fold.sort(key=lambda pair: -len(pair[0]))
         self._fold_re = re.compile("|".join(re.escape(v) for v, _ in self.fold)) if self.fold else None
         self._fold_map = dict(self.fold)
