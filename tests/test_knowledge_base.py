@@ -127,10 +127,19 @@ def test_understand_cli_contract():
     assert out[1]["intent"] == "human_agent" and out[2]["intent"] == "out_of_scope"
 
 
-def test_development_set_meets_the_accuracy_floor(understander):
-    """A regression floor a little under the measured figures (see the issue note for those)."""
-    cases = [json.loads(line) for line in DEFAULT_SET.read_text(encoding="utf-8").splitlines() if line.strip()]
+@pytest.mark.parametrize(
+    "name, floors",
+    [
+        # The development set (tuned on) and a second set written independently from the catalog only.
+        ("dev_questions.jsonl", {"top1": 0.95, "top3": 0.98, "oos_recall": 0.95, "intent_accuracy": 0.97}),
+        ("second_questions.jsonl", {"top1": 0.93, "top3": 0.97, "oos_recall": 0.9, "intent_accuracy": 0.95}),
+    ],
+)
+def test_question_sets_meet_the_accuracy_floor(understander, name, floors):
+    """Regression floors a little under the measured figures (the issue notes give those)."""
+    path = DEFAULT_SET.parent / name
+    cases = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     assert len(cases) >= 300
     report = evaluate(understander, cases)
-    assert report["top1"] >= 0.92 and report["top3"] >= 0.97
-    assert report["oos_recall"] >= 0.93 and report["intent_accuracy"] >= 0.96
+    for metric, floor in floors.items():
+        assert report[metric] >= floor, (metric, report[metric], report["misses"][:10])
