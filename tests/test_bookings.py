@@ -213,3 +213,26 @@ async def test_location_message_lists_nearest_stations(server):
     reply = await resident.send(resident.location_xml(24.9512, 103.5821, "炒铁村"))
     assert reply.splitlines()[1].startswith("1. 三岔河镇炒铁村便民服务站")
     assert "公里" in reply or "米" in reply
+
+
+async def test_double_tap_on_confirm_creates_one_booking(server, services):
+    resident = user(server, "o_double")
+    await converse(resident, *home_visit_script())
+    first, second = await asyncio.gather(resident.say("1"), resident.say("1"))
+    numbers = {reply.split("预约号：")[1].split()[0] for reply in (first, second) if "预约号" in reply}
+    assert len(numbers) == 1
+    assert await services.store.bookings.count_documents({"booked_by": "o_double"}) == 1
+
+
+async def test_beneficiary_who_follows_the_account_is_notified_too(server, services, wechat_api):
+    # The mother once booked for herself, so the account knows her ID (as a keyed hash only).
+    mother = user(server, "o_mother")
+    script = home_visit_script()
+    await converse(mother, "社保卡能上门办吗", "1", "张桂芬", script[4], "13812345678", "三岔河镇水寨村5组12号", "3", script[-1])
+    assert "预约成功" in await mother.say("1")
+    assert (await services.store.users.find_one({"openid": "o_mother"}))["id_hash"]
+    # Her daughter books for her; staff accept; both hear about it.
+    _daughter, number = await book_home_visit_for_mother(server, "o_daughter2")
+    await admin(server, f"bookings/{number}/accept", {"staff": "李明"})
+    assert any(number in m["text"]["content"] for m in wechat_api.state.messages_to("o_daughter2"))
+    assert any("为您办理的预约" in m["text"]["content"] for m in wechat_api.state.messages_to("o_mother"))
