@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import re
 from dataclasses import dataclass, field
@@ -18,33 +19,39 @@ NEARBY = re.compile(r"(附近|最近|离我近|周边|旁边).{0,6}(服务站|�
 
 @dataclass
 class Turn:
-    """One message of one user, with the state loaded before and saved after it."""
+    """One message of one user, with the state loaded before and saved after it (only if it changed)."""
 
     openid: str
     text: str
     state: dict
     understanding: Understanding | None = None
-    changed: bool = False
-    extra: dict = field(default_factory=dict)
+    loaded: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.loaded = copy.deepcopy(self.state)
+
+    @property
+    def changed(self) -> bool:
+        return self.state != self.loaded
 
     def remember(self, **values) -> None:
+        """Set keys of the state; None removes a key."""
         for key, value in values.items():
             if value is None:
                 self.state.pop(key, None)
             else:
                 self.state[key] = value
-        self.changed = True
 
 
 class Assistant:
     """Answers one WeChat message. Services are injected; nothing here knows about HTTP."""
 
-    def __init__(self, *, understander, dialogs, escalations, base_url: str, bookings=None, stations=None):
+    def __init__(self, *, understander, dialogs, escalations, base_url: str, bookings, stations):
         self._understander = understander  # callable returning the current Understander (rebuilt on edits)
         self.dialogs = dialogs
         self.escalations = escalations
         self.base_url = base_url
-        self.bookings = bookings  # bot.booking_dialog.BookingDialog, when bookings are enabled
+        self.bookings = bookings  # bot.booking_dialog.BookingDialog
         self.stations = stations
         self._pending_saves: dict[str, asyncio.Task] = {}
         self.by_type = {
@@ -128,14 +135,15 @@ class Assistant:
         return await self.converse(message.source, message.content or "")
 
     async def on_location(self, message) -> str:
-        if self.stations is None:
-            return texts.UNSUPPORTED
-        lat, lng = float(message.location_x), float(message.location_y)
+        try:
+            lat, lng = float(message.location_x), float(message.location_y)
+        except (TypeError, ValueError):
+            return "这个位置我没看懂，请重新发送一次位置。"
         return await self.stations.nearest_text(lat, lng)
 
     async def nearby_prompt(self, turn: Turn) -> str:
         lines = ["请点输入框旁的“+”，选“位置”把您的位置发给我，我帮您找最近的服务站。"]
-        centre = self.stations.county_centre() if self.stations else None
+        centre = self.stations.county_centre()
         if centre:
             lines.append(f"也可以到{centre['name']}：{centre['address']}，电话 {centre['phone']}。")
         return "\n".join(lines)
@@ -173,7 +181,7 @@ class Assistant:
         self._pending_saves[turn.openid] = asyncio.ensure_future(save())
 
     async def _converse(self, turn: Turn) -> str:
-        if self.bookings is not None and self.bookings.active(turn):
+        if self.bookings.active(turn):
             return await self.bookings.continue_form(turn)
         number = NUMBER.match(normalize(turn.text))
         if number and turn.state.get("choices"):
@@ -200,9 +208,7 @@ class Assistant:
                 turn.remember(choices=None)
                 return texts.NUMBER_STALE
             return guide.section(item, chosen, self.guide_url(item["code"]))
-        if self.bookings is not None:
-            return await self.bookings.pick(turn, choices, chosen)
-        return texts.NUMBER_STALE
+        return await self.bookings.pick(turn, choices, chosen)
 
     def show_item(self, turn: Turn, code: str, aspect: str | None = None) -> str:
         item = self.understander.index.item(code)
@@ -238,21 +244,13 @@ class Assistant:
         return texts.HUMAN_QUEUED if created else texts.HUMAN_ALREADY
 
     async def intent_book(self, turn: Turn, kind: str) -> str:
-        if self.bookings is None:
-            return texts.DONT_KNOW
         return await self.bookings.start(turn, kind)
 
     async def intent_query_progress(self, turn: Turn) -> str:
-        if self.bookings is None:
-            return texts.DONT_KNOW
         return await self.bookings.list_open(turn)
 
     async def intent_cancel_booking(self, turn: Turn) -> str:
-        if self.bookings is None:
-            return texts.DONT_KNOW
         return await self.bookings.start_cancel(turn)
 
     async def intent_rate_service(self, turn: Turn) -> str:
-        if self.bookings is None:
-            return texts.THANKS
         return await self.bookings.rate(turn)
