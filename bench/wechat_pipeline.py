@@ -76,7 +76,7 @@ def wait_up(url: str, timeout: float = 30) -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
-def lua_script(requests: list[tuple[str, str]], threads: int = 2) -> str:
+def lua_script(requests: list[tuple[str, str]], threads: int) -> str:
     """wrk script cycling through (path, body) pairs; each wrk thread takes its own share, so no
     request is sent twice (which would measure the retry path instead of the pipeline)."""
     entries = ",\n".join(f"{{{json.dumps(p)},{json.dumps(b, ensure_ascii=False)}}}" for p, b in requests)
@@ -115,7 +115,7 @@ def run_wrk(url: str, script: str, seconds: int, connections: int) -> dict:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False, encoding="utf-8") as fh:
         fh.write(script)
     out = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", fh.name, url],
+        ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", fh.name, url],
         capture_output=True,
         text=True,
         check=True,
@@ -156,7 +156,10 @@ def main() -> int:
     try:
         wait_up(f"http://127.0.0.1:{port}/wechat")
         results["bare tornado handler"] = run_wrk(
-            f"http://127.0.0.1:{port}", lua_script(build_requests(2000, False, 10**9)), args.seconds, args.connections
+            f"http://127.0.0.1:{port}",
+            lua_script(build_requests(2000, False, 10**9), min(2, args.connections)),
+            args.seconds,
+            args.connections,
         )
     finally:
         bare.terminate()
@@ -174,7 +177,7 @@ def main() -> int:
         server = start([sys.executable, "-m", "bot"], env)
         try:
             wait_up(f"http://127.0.0.1:{port}/healthz")
-            script = lua_script(build_requests(n, safe, 2 * 10**9 if safe else 3 * 10**9))
+            script = lua_script(build_requests(n, safe, 2 * 10**9 if safe else 3 * 10**9), min(2, args.connections))
             results[mode] = run_wrk(f"http://127.0.0.1:{port}", script, args.seconds, args.connections)
             # Messages stored after the run: each request writes one inbound and one outbound record.
             results[mode]["store"] = "embedded (mongomock)"
