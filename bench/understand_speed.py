@@ -124,6 +124,19 @@ def startup_seconds() -> float:
         proc.wait()
 
 
+def measure(label: str, items: list[dict], lexicon: Lexicon, texts: list[str], rounds: int, extra: str = "") -> Understander:
+    """Build an index over `items`, time `understand` on every message `rounds` times, print the figures."""
+    started = time.perf_counter()
+    understander = Understander(ItemIndex(items, lexicon))
+    build = time.perf_counter() - started
+    med, p99 = timings(understander, texts, rounds=rounds)
+    print(
+        f"{label} ({len(items)} items): build {build:.2f}s{extra}, understand median {med:.2f} ms, "
+        f"p99 {p99:.2f} ms over {rounds * len(texts)} messages; RSS {rss_mb():.0f} MB"
+    )
+    return understander
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--synthetic", type=int, default=100_000)
@@ -134,25 +147,9 @@ def main() -> int:
     started = time.perf_counter()
     lexicon = Lexicon()
     lexicon_s = time.perf_counter() - started
-    started = time.perf_counter()
-    small = Understander(ItemIndex(items, lexicon))
-    build_small = time.perf_counter() - started
-    med, p99 = timings(small, texts, rounds=5)
-    print(
-        f"catalog ({len(items)} items): build {build_small:.2f}s (+ jieba dictionary {lexicon_s:.2f}s), "
-        f"understand median {med:.2f} ms, p99 {p99:.2f} ms over {5 * len(texts)} messages; RSS {rss_mb():.0f} MB"
-    )
-
+    measure("catalog", items, lexicon, texts, rounds=5, extra=f" (+ jieba dictionary {lexicon_s:.2f}s)")
     if args.synthetic:
-        many = synthetic_items(items, args.synthetic)
-        started = time.perf_counter()
-        big = Understander(ItemIndex(many, lexicon))
-        build_big = time.perf_counter() - started
-        med, p99 = timings(big, texts, rounds=1)
-        print(
-            f"synthetic ({len(many)} items): build {build_big:.1f}s, understand median {med:.2f} ms, "
-            f"p99 {p99:.2f} ms over {len(texts)} messages; RSS {rss_mb():.0f} MB"
-        )
+        big = measure("synthetic", synthetic_items(items, args.synthetic), lexicon, texts, rounds=1)
         compare_top_k(big.index, texts)
 
     print(
