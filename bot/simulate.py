@@ -16,7 +16,6 @@ import json
 import random
 import sys
 import time
-from xml.sax.saxutils import escape
 
 import xmltodict
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
@@ -59,7 +58,11 @@ class WeChatUser:
             f"<CreateTime>{create_time or int(time.time())}</CreateTime>",
             f"<MsgType><![CDATA[{msg_type}]]></MsgType>",
         ]
-        parts += [f"<{k}><![CDATA[{v}]]></{k}>" if isinstance(v, str) else f"<{k}>{v}</{k}>" for k, v in fields.items()]
+        # As WeChat does, "]]>" inside text is split across two CDATA sections.
+        parts += [
+            f"<{k}><![CDATA[{v.replace(']]>', ']]]]><![CDATA[>')}]]></{k}>" if isinstance(v, str) else f"<{k}>{v}</{k}>"
+            for k, v in fields.items()
+        ]
         if msg_type != "event":
             parts.append(f"<MsgId>{msg_id or next(_msg_ids)}</MsgId>")
         return "<xml>" + "".join(parts) + "</xml>"
@@ -180,7 +183,7 @@ def _command_xml(user: WeChatUser, line: str) -> str:
         return user.event_xml("CLICK", line.split()[1])
     if line == "/image":
         return user.xml("image", {"PicUrl": "http://example.invalid/p.jpg", "MediaId": "m1"})
-    return user.text_xml(escape(line) if "]]>" in line else line)
+    return user.text_xml(line)
 
 
 def main(argv: list[str] | None = None) -> int:

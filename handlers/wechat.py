@@ -23,6 +23,12 @@ DTD = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 UNDECRYPTABLE = (ExpatError, KeyError, TypeError, ValueError, IndexError, struct.error, InvalidAppIdException)
 
 
+def cdata_safe(text: str) -> str:
+    """wechatpy puts reply text in CDATA unescaped: split any "]]>" (it may come from what a user typed)
+    so it cannot close the section and inject XML into the reply."""
+    return text.replace("]]>", "]]]]><![CDATA[>")
+
+
 class WeChatCallbackHandler(BaseHandler):
     def reject(self, status: int, why: str) -> None:
         # Logged once, by the request log (handlers/log.py), which appends this reason.
@@ -99,7 +105,7 @@ class WeChatCallbackHandler(BaseHandler):
         if not reply_text:
             self.finish("success")
             return
-        xml_reply = create_reply(reply_text, message).render()
+        xml_reply = create_reply(cdata_safe(reply_text), message).render()
         if encrypted:
             xml_reply = self.wechat_crypto.encrypt_message(xml_reply, nonce, timestamp)
         self.finish(xml_reply)

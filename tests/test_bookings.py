@@ -236,3 +236,11 @@ async def test_beneficiary_who_follows_the_account_is_notified_too(server, servi
     await admin(server, f"bookings/{number}/accept", {"staff": "李明"})
     assert any(number in m["text"]["content"] for m in wechat_api.state.messages_to("o_daughter2"))
     assert any("为您办理的预约" in m["text"]["content"] for m in wechat_api.state.messages_to("o_mother"))
+
+
+async def test_user_text_cannot_break_the_reply_xml(server):
+    resident = user(server, "o_xml")
+    script = home_visit_script()
+    script[6] = "]]><x/>村5组12号水寨"
+    replies = await converse(resident, *script)
+    assert "地址：]]><x/>村**" in replies[-1]
