@@ -10,7 +10,9 @@ from __future__ import annotations
 import logging
 import re
 import secrets
-from datetime import UTC, date
+from datetime import UTC, date, datetime
+
+from pymongo import ReturnDocument
 
 from bot import texts
 from bot.bookings import (
@@ -519,10 +521,6 @@ class BookingDialog:
     # ---- proxies ----
 
     async def bind_proxy(self, turn, code: str) -> str:
-        from datetime import datetime
-
-        from pymongo import ReturnDocument
-
         invite = await self.invites.find_one_and_update(
             {"code": code, "used_by": None},
             {"$set": {"used_by": turn.openid, "used_at": datetime.now(UTC)}},
