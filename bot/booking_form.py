@@ -1,0 +1,382 @@
+"""The booking form in chat: one short question at a time, only for what is missing, forgiving.
+
+At any step the user may answer "上一步" (back) or "取消"/"退出" (quit); before creating, a summary
+is confirmed and any field can be changed. The form lives in the dialog state, so an abandoned
+form expires with it. Domain rules (who qualifies, dates, creating the booking) are in BookingService.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import date
+
+from bot.bookings import KIND_LABELS, Actor, BookingError, BookingRequest, BookingService, NotEligible, today_in_china
+from bot.dateparse import describe_day, parse_day
+from bot.nlu import normalize
+from bot.privacy import InvalidIDNumber, mask_id, mask_name, mask_phone, parse_id_number, parse_mobile
+from bot.stations import StationDirectory
+
+QUIT = re.compile(r"^(取消|退出|不办了|不约了|算了|不用了|结束|不预约了).{0,6}$")
+BACK = re.compile(r"^(上一步|返回|后退|退回上一步|改上一个)$")
+RELATIONS = ["父亲", "母亲", "配偶", "子女", "其他亲属"]
+EDITABLE = [("name", "姓名"), ("id", "身份证号"), ("phone", "电话"), ("address", "地址"), ("date", "日期")]
+HINT = "（回复“上一步”可返回，“取消”可退出）"
+
+
+class BookingForm:
+    def __init__(self, service: BookingService, stations: StationDirectory, index_provider):
+        self.service = service
+        self.stations = stations
+        self._index = index_provider  # callable returning the current Understander
+
+    async def start(self, turn, kind: str, actor: Actor) -> str:
+        form = {"id": secrets.token_hex(8), "kind": kind, "data": {}, "done": []}
+        item_code = self._item_from(turn)
+        if item_code:
+            form["data"]["item"] = item_code
+        elif turn.understanding is not None and turn.understanding.result.plausible:
+            form["item_options"] = [m.code for m in turn.understanding.result.matches[:3]]
+        turn.remember(form=form, choices=None)
+        if item_code:
+            refused = self._refusal(form)
+            if refused:
+                turn.remember(form=None)
+                return refused
+        intro = f"好的，为您预约{KIND_LABELS[kind]}。"
+        if actor.kind == "proxy":
+            intro += f"（代办员，服务站：{self.station_name(actor.station)}）"
+        return intro + "\n" + await self._ask_next(turn, actor) + "\n" + HINT
+
+    def _item_from(self, turn) -> str | None:
+        """The item named in this message, else the one under discussion."""
+        u = turn.understanding
+        if u is not None and u.result.confident:
+            return u.result.best.code
+        return turn.state.get("item")
+
+    def _refusal(self, form) -> str | None:
+        item = self._index().index.item(form["data"]["item"])
+        try:
+            self.service.check_offered(form["kind"], item)
+        except NotEligible as exc:
+            return exc.message
+        return None
+
+    async def answer(self, turn, actor: Actor) -> str:
+        """Take the user's answer to the current question and ask the next one."""
+        text = normalize(turn.text)
+        form = turn.state["form"]
+        if QUIT.match(text):
+            turn.remember(form=None, choices=None)
+            return "好的，已退出预约，信息没有提交。需要时随时说“预约代办”或“预约上门”。"
+        if BACK.match(text):
+            if form["done"]:
+                last = form["done"].pop()
+                form["data"].pop(last, None)
+                if last == "who":
+                    form["data"].pop("relation", None)
+            turn.remember(form=form)
+            return await self._ask_next(turn, actor)
+        step = self._next_step(form, actor)
+        handler = getattr(self, f"_answer_{step}")
+        reply = await handler(turn, form, actor, turn.text.strip())
+        if reply is not None:  # a validation message or a final answer
+            return reply
+        turn.remember(form=form)
+        return await self._ask_next(turn, actor)
+
+    def _steps(self, form, actor: Actor) -> list[str]:
+        data = form["data"]
+        steps = ["item"]
+        if actor.kind == "resident":
+            steps.append("who")
+            if data.get("who") == "other":
+                steps.append("relation")
+        steps += ["name", "id", "phone"]
+        if form["kind"] == "home_visit":
+            steps.append("address")
+            if not data.get("qualification"):
+                steps.append("qualify")
+        if actor.kind == "resident":
+            steps.append("station")
+        steps += ["date", "confirm"]
+        return steps
+
+    def _next_step(self, form, actor: Actor) -> str:
+        for step in self._steps(form, actor):
+            if step not in form["data"]:
+                return step
+        return "confirm"
+
+    def _done(self, form, step: str, value) -> None:
+        form["data"][step] = value
+        if step in form["done"]:
+            form["done"].remove(step)
+        form["done"].append(step)
+
+    # ---- questions ----
+
+    async def _ask_next(self, turn, actor: Actor) -> str:
+        form = turn.state["form"]
+        step = self._next_step(form, actor)
+        return await getattr(self, f"_ask_{step}")(turn, form, actor)
+
+    async def _ask_item(self, turn, form, actor) -> str:
+        if form.get("item_options"):
+            index = self._index().index
+            lines = ["请问要办下面哪一项？回复数字："]
+            lines += [f"{i} {index.item(c)['name']}" for i, c in enumerate(form["item_options"], 1)]
+            return "\n".join(lines + ["都不是的话，请直接说要办什么事。"])
+        return "请问要办什么事？比如“低保申请”“社保卡补办”“养老金认证”。"
+
+    async def _ask_who(self, turn, form, actor) -> str:
+        return "给谁办？\n1 给自己办\n2 给家人办（父母、配偶等）"
+
+    async def _ask_relation(self, turn, form, actor) -> str:
+        return "TA是您的：\n" + "\n".join(f"{i} {r}" for i, r in enumerate(RELATIONS, 1))
+
+    async def _ask_name(self, turn, form, actor) -> str:
+        who = "您" if form["data"].get("who") == "self" else "办事人"
+        return f"请输入{who}的姓名。"
+
+    async def _ask_id(self, turn, form, actor) -> str:
+        return "请输入办事人的18位身份证号码。"
+
+    async def _ask_phone(self, turn, form, actor) -> str:
+        return "请输入联系电话（11位手机号），工作人员会打这个电话联系。"
+
+    async def _ask_address(self, turn, form, actor) -> str:
+        return "请输入上门地址，写到村（小区）和门牌，例如：三岔河镇水寨村5组12号。"
+
+    async def _ask_qualify(self, turn, form, actor) -> str:
+        reasons = self.service.declared_reasons()
+        lines = ["上门服务面向行动不便的群众。办事人属于哪种情况？"]
+        lines += [f"{i} {r['label']}" for i, r in enumerate(reasons, 1)]
+        lines.append(f"{len(reasons) + 1} 都不是")
+        return "\n".join(lines)
+
+    async def _ask_station(self, turn, form, actor) -> str:
+        lines = ["办事人在哪个乡镇（街道）？请回复数字："]
+        lines += [f"{i} {s['name'].replace('便民服务中心', '')}" for i, s in enumerate(self.stations.townships(), 1)]
+        return "\n".join(lines)
+
+    async def _ask_date(self, turn, form, actor) -> str:
+        nxt = self.service.calendar.next_workday(today_in_china(self.service.clock()))
+        return f"希望哪天办理？可以回复“明天”“下周一”或“12月3日”。\n最早可约：{describe_day(nxt)}"
+
+    async def _ask_confirm(self, turn, form, actor) -> str:
+        return self._summary(form, actor) + "\n回复：1 确认提交　2 修改　3 取消"
+
+    async def _ask_edit(self, turn, form, actor) -> str:
+        fields = self._editable(form)
+        return "要改哪一项？\n" + "\n".join(f"{i} {label}" for i, (_k, label) in enumerate(fields, 1))
+
+    # ---- answers: return None to move on, or a message to stay ----
+
+    async def _answer_item(self, turn, form, actor, text) -> str | None:
+        understander = self._index()
+        result = understander.index.search(text)
+        options = form.get("item_options")
+        if options and text.isdigit() and 1 <= int(text) <= len(options):
+            code = options[int(text) - 1]
+        elif result.confident:
+            code = result.best.code
+        elif result.plausible:
+            form["item_options"] = [m.code for m in result.matches[:3]]
+            turn.remember(form=form)
+            lines = ["是下面哪一项？请回复数字："]
+            lines += [f"{i} {understander.index.item(c)['name']}" for i, c in enumerate(form["item_options"], 1)]
+            return "\n".join(lines)
+        else:
+            return "没找到这个事项，请换个说法，比如“低保”“残疾证”“社保卡”。"
+        form.pop("item_options", None)
+        self._done(form, "item", code)
+        refused = self._refusal(form)
+        if refused:
+            turn.remember(form=None)
+            return refused
+        return None
+
+    async def _answer_who(self, turn, form, actor, text) -> str | None:
+        if text in ("1", "自己", "本人", "给自己办", "我自己"):
+            self._done(form, "who", "self")
+            form["data"]["relation"] = "本人"
+        elif text in ("2", "家人", "给家人办") or any(r in text for r in ("妈", "爸", "父", "母", "老人", "家")):
+            self._done(form, "who", "other")
+        else:
+            return "请回复 1（给自己办）或 2（给家人办）。"
+        return None
+
+    async def _answer_relation(self, turn, form, actor, text) -> str | None:
+        if text.isdigit() and 1 <= int(text) <= len(RELATIONS):
+            relation = RELATIONS[int(text) - 1]
+        elif any(r in text for r in ("爸", "父")):
+            relation = "父亲"
+        elif any(r in text for r in ("妈", "母")):
+            relation = "母亲"
+        else:
+            return f"请回复 1 到 {len(RELATIONS)} 的数字。"
+        self._done(form, "relation", relation)
+        return None
+
+    async def _answer_name(self, turn, form, actor, text) -> str | None:
+        name = re.sub(r"\s+", "", text)
+        if not re.fullmatch(r"[\u4e00-\u9fff·]{2,15}", name):
+            return "请输入中文姓名（2到15个字），例如：张桂芬。"
+        self._done(form, "name", name)
+        return None
+
+    async def _answer_id(self, turn, form, actor, text) -> str | None:
+        try:
+            card = parse_id_number(text, today_in_china(self.service.clock()))
+        except InvalidIDNumber as exc:
+            return f"{exc}\n请重新输入，或回复“上一步”。"
+        self._done(form, "id", card.number)
+        if form["kind"] == "home_visit" and self.service.home_visit_by_age(card):
+            form["data"]["qualification"] = "age"
+        elif form["kind"] == "home_visit" and form["data"].get("qualification") == "age":
+            form["data"].pop("qualification")  # corrected to a younger person's number
+        return None
+
+    async def _answer_phone(self, turn, form, actor, text) -> str | None:
+        try:
+            phone = parse_mobile(text)
+        except ValueError as exc:
+            return str(exc)
+        self._done(form, "phone", phone)
+        return None
+
+    async def _answer_address(self, turn, form, actor, text) -> str | None:
+        address = text.strip()
+        if len(address) < 5 or len(address) > 100:
+            return "地址太短了，请写到村（小区）和门牌，方便工作人员找到。"
+        self._done(form, "address", address)
+        return None
+
+    async def _answer_qualify(self, turn, form, actor, text) -> str | None:
+        reasons = self.service.declared_reasons()
+        if not (text.isdigit() and 1 <= int(text) <= len(reasons) + 1):
+            return f"请回复 1 到 {len(reasons) + 1} 的数字。"
+        choice = int(text)
+        if choice == len(reasons) + 1:
+            item = self._index().index.item(form["data"]["item"])
+            turn.remember(form=None)
+            return self.service.not_qualified_message(item)
+        form["data"]["qualification"] = reasons[choice - 1]["key"]
+        self._done(form, "qualify", reasons[choice - 1]["key"])
+        return None
+
+    async def _answer_station(self, turn, form, actor, text) -> str | None:
+        townships = self.stations.townships()
+        if text.isdigit() and 1 <= int(text) <= len(townships):
+            station = townships[int(text) - 1]
+        else:
+            station = next((s for s in townships if text and text in s["name"]), None)
+            if station is None:
+                return f"请回复 1 到 {len(townships)} 的数字。"
+        self._done(form, "station", station["code"])
+        return None
+
+    async def _answer_date(self, turn, form, actor, text) -> str | None:
+        today = today_in_china(self.service.clock())
+        suggestion = form.get("date_suggestion")
+        if suggestion and text == "1":
+            day = date.fromisoformat(suggestion)
+        else:
+            day = parse_day(text, today)
+        if day is None:
+            return "没看懂这个日期，请回复如“明天”“下周一”或“12月3日”。"
+        problem = self.service.check_date(day)
+        if problem:
+            nxt = self.service.calendar.next_workday(max(day, today))
+            if self.service.check_date(nxt) is None:
+                form["date_suggestion"] = nxt.isoformat()
+                turn.remember(form=form)
+                return f"{problem}\n{describe_day(nxt)}可以吗？回复 1 选这天，或换一个日期。"
+            return problem + "\n请换一个日期。"
+        form.pop("date_suggestion", None)
+        self._done(form, "date", day.isoformat())
+        return None
+
+    async def _answer_confirm(self, turn, form, actor, text) -> str | None:
+        if form.get("editing"):
+            return await self._answer_edit(turn, form, actor, text)
+        if text in ("1", "确认", "确定", "提交", "对", "是", "好的"):
+            return await self._submit(turn, form, actor)
+        if text in ("2", "修改", "改"):
+            form["editing"] = True
+            turn.remember(form=form)
+            return await self._ask_edit(turn, form, actor)
+        if text == "3":
+            turn.remember(form=None)
+            return "好的，已取消，信息没有提交。"
+        return "请回复 1 确认提交，2 修改，3 取消。"
+
+    async def _answer_edit(self, turn, form, actor, text) -> str | None:
+        fields = self._editable(form)
+        if not (text.isdigit() and 1 <= int(text) <= len(fields)):
+            return f"请回复 1 到 {len(fields)} 的数字。"
+        key = fields[int(text) - 1][0]
+        form.pop("editing", None)
+        form["data"].pop(key, None)
+        if key == "id" and form["data"].get("qualification") == "age":
+            form["data"].pop("qualification")
+        return None  # the form asks for the cleared field, then shows the summary again
+
+    def _editable(self, form) -> list[tuple[str, str]]:
+        return [(k, label) for k, label in EDITABLE if k != "address" or form["kind"] == "home_visit"]
+
+    # ---- summary and submit ----
+
+    def _summary(self, form, actor: Actor) -> str:
+        d = form["data"]
+        item = self._index().index.item(d["item"])
+        station = d.get("station") or actor.station
+        lines = [
+            "请核对预约信息：",
+            f"事项：{item['name']}",
+            f"服务：{KIND_LABELS[form['kind']]}",
+            f"办事人：{mask_name(d['name'])}（{d.get('relation') or '居民'}）",
+            f"身份证：{mask_id(d['id'])}",
+            f"电话：{mask_phone(d['phone'])}",
+        ]
+        if form["kind"] == "home_visit":
+            lines.append(f"地址：{d['address'][:8]}**")
+        lines.append(f"服务站：{self.station_name(station)}")
+        lines.append(f"希望日期：{describe_day(date.fromisoformat(d['date']))}")
+        return "\n".join(lines)
+
+    async def _submit(self, turn, form, actor: Actor) -> str:
+        d = form["data"]
+        item = self._index().index.item(d["item"])
+        request = BookingRequest(
+            kind=form["kind"],
+            item=item,
+            booked_by=actor,
+            name=d["name"],
+            id_card=parse_id_number(d["id"], today_in_china(self.service.clock())),
+            phone=d["phone"],
+            preferred_date=date.fromisoformat(d["date"]),
+            station=d.get("station") or actor.station,
+            relation=d.get("relation") or ("居民" if actor.kind == "proxy" else "本人"),
+            address=d.get("address", ""),
+            qualification=d.get("qualification", ""),
+            request_key=f"{turn.openid}:{form['id']}",
+        )
+        try:
+            booking = await self.service.create(request)
+        except BookingError as exc:
+            turn.remember(form=None)
+            return exc.message
+        turn.remember(form=None, choices=None)
+        due = date.fromisoformat(booking["due_date"])
+        return (
+            f"预约成功！预约号：{booking['number']}\n"
+            f"工作人员会在1个工作日内电话联系确认，进展会在这里通知您。\n"
+            f"预计 {due.month}月{due.day}日 前办结。回复“查进度”随时查看。"
+        )
+
+    def station_name(self, code: str | None) -> str:
+        station = self.stations.get(code) if code else None
+        return station["name"] if station else "（未选择）"
