@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
+from bot import texts
 from bot.privacy import mask_text
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,19 @@ def dedupe_key(message) -> str:
     if message.id:
         return f"msg:{message.id}"
     return f"ev:{message.source}:{message.time}:{message.type}"
+
+
+def outbound_record(openid: str, content: str | None, how: str, **extra) -> dict:
+    """A message we sent, as stored in `messages`; `how` is passive, customer_service, notification or undelivered."""
+    return {
+        "direction": "out",
+        "openid": openid,
+        "type": "text",
+        "content": content,
+        "answered_by": how,
+        "created_at": datetime.now(UTC),
+        **extra,
+    }
 
 
 def reply_id(key: str) -> str:
@@ -91,7 +105,7 @@ class Inbox:
             return None
         except Exception:
             log.exception("answering %s failed", key)
-            reply = "抱歉，系统开小差了，请稍后再试，或回复“人工”找工作人员。"
+            reply = texts.ERROR
         self._spawn(self._record_reply(key, message, reply, "passive"))
         return reply
 
@@ -142,7 +156,7 @@ class Inbox:
             reply = await run
         except Exception:
             log.exception("answering %s failed after the budget", key)
-            reply = "抱歉，系统开小差了，请稍后再试，或回复“人工”找工作人员。"
+            reply = texts.ERROR
         if reply:
             try:
                 await self._deliver(message.source, reply)
@@ -155,33 +169,9 @@ class Inbox:
     async def _record_reply(self, key: str, message, reply: str | None, how: str) -> None:
         """Store the reply as an outbound message whose _id derives from the inbound one (one insert)."""
         try:
-            await self.store.messages.insert_one(
-                {
-                    "_id": reply_id(key),
-                    "direction": "out",
-                    "openid": message.source,
-                    "type": "text",
-                    "content": reply,
-                    "in_reply_to": key,
-                    "answered_by": how,
-                    "created_at": datetime.now(UTC),
-                }
-            )
+            await self.store.messages.insert_one(outbound_record(message.source, reply, how, _id=reply_id(key), in_reply_to=key))
         except PyMongoError:
             log.exception("could not record the reply to %s", key)
-
-    async def record_outbound(self, openid: str, content: str, how: str) -> None:
-        """Store a message we sent outside a reply (notifications, staff answers)."""
-        await self.store.messages.insert_one(
-            {
-                "direction": "out",
-                "openid": openid,
-                "type": "text",
-                "content": content,
-                "answered_by": how,
-                "created_at": datetime.now(UTC),
-            }
-        )
 
     def _spawn(self, coro) -> None:
         task = asyncio.ensure_future(coro)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 
 from pymongo.errors import PyMongoError
 
 from bot.bookings import STATUS_LABELS
+from bot.inbox import outbound_record
 from bot.wechat_api import WeChatAPIError
 
 log = logging.getLogger(__name__)
@@ -28,16 +28,7 @@ class Notifier:
             delivered = False
             log.warning("notification to a user failed: errcode %s", exc.errcode)
         try:
-            await self.store.messages.insert_one(
-                {
-                    "direction": "out",
-                    "openid": openid,
-                    "type": "text",
-                    "content": text,
-                    "answered_by": kind if delivered else "undelivered",
-                    "created_at": datetime.now(UTC),
-                }
-            )
+            await self.store.messages.insert_one(outbound_record(openid, text, kind if delivered else "undelivered"))
         except PyMongoError:
             log.exception("could not record a notification")
         return delivered
