@@ -17,7 +17,6 @@ from functools import partial
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 from wechatpy import WeChatClient
-from wechatpy.client.api import WeChatWxa
 from wechatpy.exceptions import WeChatClientException
 
 log = logging.getLogger(__name__)
@@ -125,7 +124,9 @@ class WeChatAPI:
         self.settings = settings
         self.api_base = settings.api_base
         self.executor = executor or ThreadPoolExecutor(max_workers=8, thread_name_prefix="wechat-api")
-        self._clients: dict[str, OfficialAccountClient] = {}
+        # Fetches tokens; calls use a client holding the current token (see _client).
+        self._fetcher = OfficialAccountClient(settings.wechat_appid, settings.wechat_secret, self.api_base)
+        self._current: tuple[str, OfficialAccountClient] | None = None
         self.tokens = AccessTokenStore(store.tokens, settings.wechat_appid, self._fetch_token)
 
     async def _run(self, fn, *args):
@@ -137,19 +138,17 @@ class WeChatAPI:
         except OSError as exc:  # requests' connection errors derive from OSError
             raise WeChatAPIError(None, f"cannot reach WeChat API: {type(exc).__name__}") from None
 
-    def _client(self, token: str | None = None) -> OfficialAccountClient:
-        # One client per token value so a refresh never changes the token under a call in flight.
-        key = token or ""
-        client = self._clients.get(key)
-        if client is None:
+    def _client(self, token: str) -> OfficialAccountClient:
+        # A new client per token value, so a refresh never changes the token under a call in flight.
+        if self._current is None or self._current[0] != token:
             client = OfficialAccountClient(
                 self.settings.wechat_appid, self.settings.wechat_secret, self.api_base, access_token=token
             )
-            self._clients = {key: client}
-        return client
+            self._current = (token, client)
+        return self._current[1]
 
     async def _fetch_token(self) -> dict:
-        return await self._run(self._client().fetch_access_token)
+        return await self._run(self._fetcher.fetch_access_token)
 
     async def _call(self, method: str, *args):
         """Call `client.<group>.<name>(*args)` with a shared token, renewing it once if WeChat rejects it."""
@@ -167,13 +166,6 @@ class WeChatAPI:
     async def send_text(self, openid: str, content: str) -> None:
         """Customer-service text message (客服消息), allowed within 48 h of the user's last message."""
         await self._call("message.send_text", openid, content)
-
-    async def code_to_session(self, code: str) -> dict:
-        """Mini-program login: exchange a wx.login() code for openid and session_key."""
-        client = OfficialAccountClient(self.settings.wxa_appid, self.settings.wxa_secret, self.api_base)
-        wxa = WeChatWxa(client)
-        wxa.API_BASE_URL = self.api_base
-        return await self._run(wxa.code_to_session, code)
 
     def close(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)

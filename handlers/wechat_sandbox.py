@@ -1,4 +1,4 @@
-"""A stand-in for WeChat's API (access token, customer-service messages, code2session) on 127.0.0.1.
+"""A stand-in for WeChat's API (access token, customer-service messages) on 127.0.0.1.
 
 The tests run it as their fake WeChat API server; a dev server with placeholder credentials mounts it
 at /dev/wechat-api/ so outbound messages have somewhere to go, and `python -m bot.simulate` reads
@@ -26,7 +26,6 @@ class SandboxState:
     token_requests: int = 0
     reject_next: list[int] = field(default_factory=list)  # errcodes to answer the next sends with
     outbox: list[dict] = field(default_factory=list)
-    sessions: dict[str, dict] = field(default_factory=dict)  # js_code -> {"openid", "session_key"}
     changed: asyncio.Event = field(default_factory=asyncio.Event)
 
     def valid(self, token: str | None) -> bool:
@@ -83,16 +82,6 @@ class CustomSendHandler(SandboxHandler):
         self.reply({"errcode": 0, "errmsg": "ok"})
 
 
-class CodeToSessionHandler(SandboxHandler):
-    def get(self) -> None:
-        code = self.get_argument("js_code", "")
-        session = self.state.sessions.get(code)
-        if session is None:
-            self.reply({"errcode": 40029, "errmsg": "invalid code"})
-            return
-        self.reply(session)
-
-
 class OutboxHandler(SandboxHandler):
     """GET ?openid=&after=N : messages to that user from index N on, waiting up to `wait` seconds for one."""
 
@@ -118,7 +107,6 @@ def sandbox_handlers(prefix: str, state: SandboxState) -> list:
     return [
         (prefix + r"cgi-bin/token", TokenHandler, kw),
         (prefix + r"cgi-bin/message/custom/send", CustomSendHandler, kw),
-        (prefix + r"sns/jscode2session", CodeToSessionHandler, kw),
         (prefix + r"outbox", OutboxHandler, kw),
     ]
 
