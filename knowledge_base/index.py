@@ -29,6 +29,9 @@ ANSWER_CONFIDENCE = 0.50  # at or above: answer the top item
 CHOICE_CONFIDENCE = 0.35  # at or above: offer the closest items as numbered choices; below: abstain
 SCORE_SATURATION = 40.0  # a combined BM25 score this high is as strong as evidence gets
 MIN_EVIDENCE = 6.0  # below this combined score the confidence shrinks in proportion
+# Top two items this close (relative score gap) are a near tie ("公积金", "身份证" alone):
+# offer them as choices rather than pick one.
+MIN_MARGIN = 0.03
 
 
 @dataclass
@@ -44,6 +47,7 @@ class Result:
     matches: list[Match] = field(default_factory=list)
     terms: list[str] = field(default_factory=list)  # the message's words that can identify an item
     confidence: float = 0.0
+    margin: float = 0.0  # (top-1 - top-2) / top-1
 
     @property
     def best(self) -> Match | None:
@@ -51,7 +55,7 @@ class Result:
 
     @property
     def confident(self) -> bool:
-        return self.confidence >= ANSWER_CONFIDENCE
+        return self.confidence >= ANSWER_CONFIDENCE and self.margin >= MIN_MARGIN
 
     @property
     def plausible(self) -> bool:
@@ -179,6 +183,8 @@ class ItemIndex:
         result.matches = [Match(self.codes[i], self.names[i], round(float(scores[i]), 3)) for i in top if scores[i] > 0]
         if result.matches:
             result.confidence = self._confidence(tokens, int(top[0]), scores, top)
+            s1, s2 = float(scores[top[0]]), float(scores[top[1]]) if len(top) > 1 else 0.0
+            result.margin = round((s1 - s2) / s1, 3)
         return result
 
     def _confidence(self, tokens: dict[str, list[str]], best: int, scores: np.ndarray, top: np.ndarray) -> float:

@@ -89,7 +89,9 @@ async def test_item_that_cannot_be_proxied_is_refused_with_alternative(server):
 
 async def test_younger_beneficiary_without_reason_does_not_qualify_for_home_visit(server):
     resident = user(server, "o_young")
-    replies = await converse(resident, "社保卡能上门办吗", "1", "王小平", make_id("19900101"), "13700001111", "中枢街道南门路5号")
+    replies = await converse(
+        resident, "第一次办社保卡能上门吗", "1", "王小平", make_id("19900101"), "13700001111", "中枢街道南门路5号"
+    )
     assert "属于哪种情况" in replies[-1] and "5 都不是" in replies[-1]
     reply = await resident.say("5")
     assert "上门服务只面向" in reply and "代办" in reply
@@ -228,7 +230,9 @@ async def test_beneficiary_who_follows_the_account_is_notified_too(server, servi
     # The mother once booked for herself, so the account knows her ID (as a keyed hash only).
     mother = user(server, "o_mother")
     script = home_visit_script()
-    await converse(mother, "社保卡能上门办吗", "1", "张桂芬", script[4], "13812345678", "三岔河镇水寨村5组12号", "3", script[-1])
+    await converse(
+        mother, "第一次办社保卡能上门吗", "1", "张桂芬", script[4], "13812345678", "三岔河镇水寨村5组12号", "3", script[-1]
+    )
     assert "预约成功" in await mother.say("1")
     assert (await services.store.users.find_one({"openid": "o_mother"}))["id_hash"]
     # Her daughter books for her; staff accept; both hear about it.

@@ -76,3 +76,13 @@ async def test_knowledge_base_edit_in_mongodb_rebuilds_the_index(services):
     assert await services.knowledge.refresh_if_changed()
     result = services.knowledge().understand("吃皇粮补助")
     assert result.result.best.code == "MZ-004"
+
+
+async def test_a_near_tie_between_sibling_items_is_asked_not_guessed(server):
+    resident = user(server, "o_tie")
+    reply = await resident.say("公积金")
+    options = reply.splitlines()[1:4]
+    assert reply.startswith("您问的是下面哪一项") and all(
+        line[2:].startswith("住房公积金") or "公积金" in line for line in options
+    )
+    assert (await resident.say("1")).startswith("【住房公积金")
