@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import date
 
 import pytest
 from tornado.httpclient import AsyncHTTPClient
 
-from bot.bookings import Actor, BookingRequest, Forbidden
+from bot.bookings import STATUS_LABELS, TRANSITIONS, Actor, BookingConflict, BookingRequest, Forbidden
 from bot.privacy import parse_id_number
 from tests.utils import home_visit_script, make_id, next_workday_text, user
 
@@ -26,6 +27,21 @@ async def admin(server, path: str, body: dict | None = None, token: dict = ADMIN
     )
     assert response.headers["Content-Type"].startswith("application/json")
     return response.code, json.loads(response.body)
+
+
+def proxy_request(services, openid: str, **overrides) -> BookingRequest:
+    """A valid proxy booking of 低保 for an elderly villager, made directly through the service."""
+    fields = dict(
+        kind="proxy",
+        item=services.knowledge().index.item("MZ-004"),
+        booked_by=Actor("resident", openid),
+        name="赵大爷",
+        id_card=parse_id_number(make_id("19500101")),
+        phone="13811112222",
+        preferred_date=date.today(),
+        station="LL-003",
+    )
+    return BookingRequest(**{**fields, **overrides})
 
 
 async def converse(resident, *lines: str) -> list[str]:
@@ -165,18 +181,7 @@ async def test_admin_api_rejects_bad_requests(server):
 
 
 async def test_same_request_creates_one_booking(services):
-    item = services.knowledge().index.item("MZ-004")
-    request = BookingRequest(
-        kind="proxy",
-        item=item,
-        booked_by=Actor("resident", "o_twice"),
-        name="赵大爷",
-        id_card=parse_id_number(make_id("19500101")),
-        phone="13811112222",
-        preferred_date=__import__("datetime").date.today(),
-        station="LL-003",
-        request_key="o_twice:form1",
-    )
+    request = proxy_request(services, "o_twice", request_key="o_twice:form1")
     first, second = await asyncio.gather(services.bookings.create(request), services.bookings.create(request))
     assert first["number"] == second["number"]
     assert await services.store.bookings.count_documents({"booked_by": "o_twice"}) == 1
@@ -248,3 +253,36 @@ async def test_user_text_cannot_break_the_reply_xml(server):
     script[6] = "]]><x/>村5组12号水寨"
     replies = await converse(resident, *script)
     assert "地址：]]><x/>村**" in replies[-1]
+
+
+async def _booking_in(services, status: str) -> str:
+    request = proxy_request(services, "o_matrix")
+    booking = await services.bookings.create(request)
+    await services.store.bookings.update_one({"number": booking["number"]}, {"$set": {"status": status}})
+    return booking["number"]
+
+
+@pytest.mark.parametrize("status", list(STATUS_LABELS))
+async def test_state_machine_allows_exactly_the_documented_transitions(services, status):
+    staff, booker = Actor("staff", "李明"), Actor("resident", "o_matrix")
+    for action, (sources, target, who) in TRANSITIONS.items():
+        number = await _booking_in(services, status)
+        actor = booker if who == "booker" else staff
+        if status in sources:
+            updated = await services.bookings.transition(number, action, actor, reason="原因")
+            assert updated["status"] == target and updated["history"][-1]["status"] == target
+        else:
+            with pytest.raises(BookingConflict):
+                await services.bookings.transition(number, action, actor, reason="原因")
+
+
+async def test_an_expired_form_does_not_swallow_the_next_message(server, services):
+    from datetime import timedelta
+
+    resident = user(server, "o_slowpoke")
+    assert "给谁办" in await resident.say("预约代办低保")
+    dialogs = services.assistant.dialogs
+    real_clock = dialogs.clock
+    dialogs.clock = lambda: real_clock() + timedelta(seconds=dialogs.ttl + 60)
+    reply = await resident.say("结婚登记要带什么")
+    assert "结婚登记" in reply and "给谁办" not in reply
