@@ -12,9 +12,8 @@ from knowledge_base import build_index_from_files
 def main() -> int:
     understander = Understander(build_index_from_files())
     for line in sys.stdin:
-        text = line.rstrip("\n")
-        if not text.strip():
-            continue
+        # One output line per input line, blank ones included, so outputs stay aligned with inputs.
+        text = line.rstrip("\r\n")
         print(json.dumps(understander.understand(text).as_json(), ensure_ascii=False), flush=True)
     return 0
 

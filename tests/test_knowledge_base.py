@@ -113,18 +113,19 @@ def test_out_of_scope_messages_are_recognised(understander, message):
 
 
 def test_understand_cli_contract():
-    lines = "身份证丢了怎么补\n转人工\n今天天气怎么样\n"
+    lines = "身份证丢了怎么补\n转人工\n今天天气怎么样\n\n"
     result = subprocess.run(
         [sys.executable, "-m", "bot.understand"], input=lines, capture_output=True, text=True, cwd=ROOT, timeout=120
     )
     assert result.returncode == 0, result.stderr
     out = [json.loads(line) for line in result.stdout.splitlines()]
-    assert [o["text"] for o in out] == lines.split()
+    assert [o["text"] for o in out] == lines.split("\n")[:-1]
     for o in out:
         assert set(o) == {"text", "intent", "items", "confidence"} and o["intent"] in INTENTS
         assert len(o["items"]) <= 5 and all(set(i) == {"code", "name", "score"} for i in o["items"])
     assert out[0]["intent"] == "ask_item" and out[0]["items"][0]["code"] == "GA-003"
     assert out[1]["intent"] == "human_agent" and out[2]["intent"] == "out_of_scope"
+    assert out[3] == {"text": "", "intent": "out_of_scope", "items": [], "confidence": 0.0}
 
 
 @pytest.mark.parametrize(
