@@ -17,7 +17,7 @@ DEFAULT_SET = Path(__file__).resolve().parent.parent / "tests" / "data" / "dev_q
 
 
 def evaluate(understander: Understander, cases: list[dict]) -> dict:
-    item_cases = top1 = top3 = 0
+    item_cases = top1 = top3 = booking_cases = booking_top1 = 0
     intent_ok = oos_tp = oos_fp = oos_fn = 0
     misses = []
     for case in cases:
@@ -33,6 +33,9 @@ def evaluate(understander: Understander, cases: list[dict]) -> dict:
             oos_fn += u.intent != "out_of_scope"
         elif u.intent == "out_of_scope":
             oos_fp += 1
+        if case["intent"] in ("book_proxy", "book_home_visit") and want:
+            booking_cases += 1
+            booking_top1 += bool(got) and got[0] in want
         if case["intent"] == "ask_item" and want:
             item_cases += 1
             hit1 = u.intent == "ask_item" and bool(got) and got[0] in want
@@ -49,6 +52,7 @@ def evaluate(understander: Understander, cases: list[dict]) -> dict:
         "oos_precision": oos_tp / (oos_tp + oos_fp) if oos_tp + oos_fp else 0.0,
         "oos_recall": oos_tp / (oos_tp + oos_fn) if oos_tp + oos_fn else 0.0,
         "intent_accuracy": intent_ok / n if n else 0.0,
+        "booking_item_top1": booking_top1 / booking_cases if booking_cases else 0.0,
         "misses": misses,
     }
 
@@ -64,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"cases={report['cases']}  top1={report['top1']:.1%}  top3={report['top3']:.1%}  "
         f"oos_precision={report['oos_precision']:.1%}  oos_recall={report['oos_recall']:.1%}  "
-        f"intent={report['intent_accuracy']:.1%}"
+        f"intent={report['intent_accuracy']:.1%}  booking_item_top1={report['booking_item_top1']:.1%}"
     )
     return 0
 
