@@ -19,6 +19,9 @@ from bot.stations import StationDirectory
 
 QUIT = re.compile(r"^(取消|退出|不办了|不约了|算了|不用了|结束|不预约了).{0,6}$")
 BACK = re.compile(r"^(上一步|返回|后退|退回上一步|改上一个)$")
+# Han names are 2-4 characters (a few more for compound surnames); minority names join parts with "·".
+NAME = re.compile(r"[\u4e00-\u9fff]{2,6}|[\u4e00-\u9fff]{1,10}(·[\u4e00-\u9fff]{1,10}){1,3}")
+NOT_A_NAME = re.compile(r"什么|怎么|咋|吗|么|哪|多少|要不要|能不能|可以|谢谢|不知道|办理|材料|预约")
 RELATIONS = ["父亲", "母亲", "配偶", "子女", "其他亲属"]
 EDITABLE = [("name", "姓名"), ("id", "身份证号"), ("phone", "电话"), ("address", "地址"), ("date", "日期")]
 HINT = "（回复“上一步”可返回，“取消”可退出）"
@@ -222,8 +225,8 @@ class BookingForm:
 
     async def _answer_name(self, turn, form, actor, text) -> str | None:
         name = re.sub(r"\s+", "", text)
-        if not re.fullmatch(r"[\u4e00-\u9fff·]{2,15}", name):
-            return "请输入中文姓名（2到15个字），例如：张桂芬。"
+        if not NAME.fullmatch(name) or NOT_A_NAME.search(name):
+            return "请输入办事人的中文姓名，例如：张桂芬。想先问别的事，请回复“取消”退出预约。"
         self._done(form, "name", name)
         return None
 
