@@ -22,6 +22,7 @@ BACK = re.compile(r"^(上一步|返回|后退|退回上一步|改上一个)$")
 # Han names are 2-4 characters (a few more for compound surnames); minority names join parts with "·".
 NAME = re.compile(r"[\u4e00-\u9fff]{2,6}|[\u4e00-\u9fff]{1,10}(·[\u4e00-\u9fff]{1,10}){1,3}")
 NOT_A_NAME = re.compile(r"什么|怎么|咋|吗|么|哪|多少|要不要|能不能|可以|谢谢|不知道|办理|材料|预约")
+ADDRESS_PART = re.compile(r"村|组|号|路|街|道|镇|乡|小区|社区|栋|幢|单元|巷|弄|楼|屯|寨|营|院")
 RELATIONS = ["父亲", "母亲", "配偶", "子女", "其他亲属"]
 EDITABLE = [("name", "姓名"), ("id", "身份证号"), ("phone", "电话"), ("address", "地址"), ("date", "日期")]
 HINT = "（回复“上一步”可返回，“取消”可退出）"
@@ -252,8 +253,8 @@ class BookingForm:
 
     async def _answer_address(self, turn, form, actor, text) -> str | None:
         address = text.strip()
-        if len(address) < 5 or len(address) > 100:
-            return "地址太短了，请写到村（小区）和门牌，方便工作人员找到。"
+        if not 5 <= len(address) <= 100 or not ADDRESS_PART.search(address) or NOT_A_NAME.search(address):
+            return "请写上门地址，到村（小区）和门牌，例如：三岔河镇水寨村5组12号。"
         self._done(form, "address", address)
         return None
 

@@ -90,6 +90,7 @@ async def test_form_validates_and_allows_back_edit_and_quit(server):
     assert "电话" in await resident.say(make_id("19400101"))
     assert "11位手机号" in await resident.say("12345")
     await resident.say("13900001111")
+    assert "上门地址" in await resident.say("你们几点上班")
     await resident.say("召夸镇老街村3组")
     await resident.say("5")
     summary = await resident.say(next_workday_text())
