@@ -39,6 +39,9 @@ ASPECTS: list[tuple[str, re.Pattern]] = [
     ("process", re.compile(r"流程|步骤|程序|怎么办理|手续")),
 ]
 
+# Parts of a guide whose question outweighs a mention of proxies or home visits.
+GUIDE_FACTS = {"materials", "time", "fee", "location", "phone", "hours"}
+BOOKING_VERB = re.compile(r"预约|约|帮我|帮忙|帮他|帮她|安排|派人|派个人|请.{0,4}(来|帮)|麻烦")
 CIRCUMSTANCES = re.compile(
     r"瘫痪在床|瘫痪|卧床不起|卧床|下不了床|出不了门|走不动路?|行动不便|行动不方便|腿脚不好|腿脚不便|坐轮椅|"
     r"重度残疾|不识字|不会弄|走不开|回不来|在外地|在外省|打工"
@@ -49,7 +52,7 @@ CHINESE_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5}
 RULES_FILE = Path(__file__).with_name("intents.yaml")
 # Longer than this and made of several sentences: a pasted article, not a question.
 PASTED_TEXT_CHARS = 120
-MEANINGFUL = re.compile(r"[\u4e00-\u9fffa-zA-Z0-9]")
+MEANINGFUL = re.compile(r"[\u4e00-\u9fffa-zA-Z0-9⭐👍👎]")
 
 
 @dataclass
@@ -116,7 +119,7 @@ class Understander:
         empty = Result(query=text)
         if not MEANINGFUL.search(norm) or _looks_pasted(norm):
             return Understanding(text, "out_of_scope", empty)
-        intent = self.rule_intent(norm)
+        intent = self.rule_intent(self.index.lexicon.normalize(norm))
         if intent == "out_of_scope":
             return Understanding(text, intent, empty)
         if intent in ("book_proxy", "book_home_visit"):
@@ -124,6 +127,9 @@ class Understander:
             norm = CIRCUMSTANCES.sub(" ", norm)
         result = self.index.search(norm)
         aspect = aspect_of(norm)
+        if intent in ("book_proxy", "book_home_visit") and aspect in GUIDE_FACTS and not BOOKING_VERB.search(norm):
+            # "可以委托别人办吗 要带哪些材料" asks about the guide; nobody asked us to book anything.
+            intent = "ask_item"
         if intent is None:
             # "要带什么材料" alone still asks about an item: the one under discussion.
             asks_part = aspect is not None and not result.terms
@@ -145,7 +151,8 @@ def rating_of(text: str) -> int | None:
     stripped = normalize(text)
     if stripped in {"1", "2", "3", "4", "5"}:
         return int(stripped)
-    return None
+    stars = stripped.count("⭐")
+    return stars if 1 <= stars <= 5 else None
 
 
 def _looks_pasted(text: str) -> bool:
