@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 from pymongo import ReturnDocument
 
 from bot import texts
 from bot.booking_form import BookingForm
 from bot.bookings import CANCELLABLE, KIND_LABELS, STATUS_LABELS, Actor, BookingError, BookingService
+from bot.dateparse import month_day
 from bot.escalation import EscalationQueue
 from bot.nlu import BOOKING_NUMBER, normalize, rating_of
 from bot.notify import Notifier
@@ -75,9 +76,8 @@ class BookingDialog:
         head = "本站的预约：" if actor.kind == "proxy" else "您的预约："
         lines = [head]
         for i, b in enumerate(bookings, 1):
-            due = date.fromisoformat(b["due_date"])
             lines.append(f"{i}. {b['number']} {b['item_name']}（{KIND_LABELS[b['kind']][:2]}）")
-            lines.append(f"   {STATUS_LABELS[b['status']]}，预计{due.month}月{due.day}日前办结")
+            lines.append(f"   {STATUS_LABELS[b['status']]}，预计{month_day(b['due_date'])}前办结")
         lines.append("回复“取消预约”可取消还没开始办理的预约。")
         return "\n".join(lines)
 

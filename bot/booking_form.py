@@ -11,8 +11,8 @@ import re
 import secrets
 from datetime import date
 
-from bot.bookings import KIND_LABELS, Actor, BookingError, BookingRequest, BookingService, NotEligible, today_in_china
-from bot.dateparse import describe_day, parse_day
+from bot.bookings import KIND_LABELS, Actor, BookingError, BookingRequest, BookingService, NotEligible
+from bot.dateparse import describe_day, month_day, parse_day
 from bot.nlu import normalize
 from bot.privacy import InvalidIDNumber, mask_id, mask_name, mask_phone, parse_id_number, parse_mobile
 from bot.stations import StationDirectory
@@ -166,7 +166,7 @@ class BookingForm:
         return "\n".join(lines)
 
     async def _ask_date(self, turn, form, actor) -> str:
-        nxt = self.service.calendar.next_workday(today_in_china(self.service.clock()))
+        nxt = self.service.calendar.next_workday(self.service.today())
         return f"希望哪天办理？可以回复“明天”“下周一”或“12月3日”。\n最早可约：{describe_day(nxt)}"
 
     async def _ask_confirm(self, turn, form, actor) -> str:
@@ -233,7 +233,7 @@ class BookingForm:
 
     async def _answer_id(self, turn, form, actor, text) -> str | None:
         try:
-            card = parse_id_number(text, today_in_china(self.service.clock()))
+            card = parse_id_number(text, self.service.today())
         except InvalidIDNumber as exc:
             return f"{exc}\n请重新输入，或回复“上一步”。"
         self._done(form, "id", card.number)
@@ -283,7 +283,7 @@ class BookingForm:
         return None
 
     async def _answer_date(self, turn, form, actor, text) -> str | None:
-        today = today_in_china(self.service.clock())
+        today = self.service.today()
         suggestion = form.get("date_suggestion")
         if suggestion and text == "1":
             day = date.fromisoformat(suggestion)
@@ -359,7 +359,7 @@ class BookingForm:
             item=item,
             booked_by=actor,
             name=d["name"],
-            id_card=parse_id_number(d["id"], today_in_china(self.service.clock())),
+            id_card=parse_id_number(d["id"], self.service.today()),
             phone=d["phone"],
             preferred_date=date.fromisoformat(d["date"]),
             station=d.get("station") or actor.station,
@@ -374,11 +374,10 @@ class BookingForm:
             turn.remember(form=None)
             return exc.message
         turn.remember(form=None, choices=None)
-        due = date.fromisoformat(booking["due_date"])
         return (
             f"预约成功！预约号：{booking['number']}\n"
             f"工作人员会在1个工作日内电话联系确认，进展会在这里通知您。\n"
-            f"预计 {due.month}月{due.day}日 前办结。回复“查进度”随时查看。"
+            f"预计 {month_day(booking['due_date'])} 前办结。回复“查进度”随时查看。"
         )
 
     def station_name(self, code: str | None) -> str:

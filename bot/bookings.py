@@ -19,6 +19,7 @@ import yaml
 from pymongo import DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
+from bot.dateparse import month_day
 from bot.privacy import FieldCipher, IDCard, mask_id, mask_name, mask_phone
 
 log = logging.getLogger(__name__)
@@ -139,8 +140,12 @@ class BookingService:
             other = "可以请村（社区）代办员代办，回复“预约代办”。" if item.get("proxy") else ""
         raise NotEligible("\n".join(x for x in (reason, other, where) if x))
 
+    def today(self) -> date:
+        """The mainland calendar day now, by the service's clock (tests move it)."""
+        return today_in_china(self.clock())
+
     def home_visit_by_age(self, id_card: IDCard) -> bool:
-        return id_card.age_on(today_in_china(self.clock())) >= self.rules["home_visit"]["min_age"]
+        return id_card.age_on(self.today()) >= self.rules["home_visit"]["min_age"]
 
     def declared_reasons(self) -> list[dict]:
         return self.rules["home_visit"]["declared"]
@@ -155,18 +160,18 @@ class BookingService:
 
     def check_date(self, day: date) -> str | None:
         """None when `day` can be booked, else the reason (Chinese)."""
-        today = today_in_china(self.clock())
+        today = self.today()
         if day <= today:
             return "请选一个今天以后的日期。"
         if (day - today).days > self.rules["max_days_ahead"]:
             return f"只能预约{self.rules['max_days_ahead']}天以内的日期。"
         if not self.calendar.is_workday(day):
-            return f"{day.month}月{day.day}日是休息日，工作人员不上班。"
+            return f"{month_day(day)}是休息日，工作人员不上班。"
         return None
 
     def due_date(self, item: dict, preferred: date) -> date:
         """Promised working days, counted from the day the service starts (the preferred date)."""
-        start = max(preferred, today_in_china(self.clock()))
+        start = max(preferred, self.today())
         return self.calendar.add_workdays(start, int(item["promised_limit_days"]))
 
     # ---- create ----

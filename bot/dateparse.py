@@ -84,5 +84,11 @@ def _safe(y: int, m: int, d: int) -> date | None:
         return None
 
 
+def month_day(day: date | str) -> str:
+    """12月3日, from a date or an ISO string as bookings store it."""
+    day = date.fromisoformat(day) if isinstance(day, str) else day
+    return f"{day.month}月{day.day}日"
+
+
 def describe_day(day: date) -> str:
-    return f"{day.month}月{day.day}日（周{WEEKDAY_NAMES[day.weekday()]}）"
+    return f"{month_day(day)}（周{WEEKDAY_NAMES[day.weekday()]}）"

@@ -7,6 +7,7 @@ import logging
 from pymongo.errors import PyMongoError
 
 from bot.bookings import STATUS_LABELS
+from bot.dateparse import month_day
 from bot.inbox import outbound_record
 from bot.wechat_api import WeChatAPIError
 
@@ -42,7 +43,7 @@ class Notifier:
         if entry.get("reason"):
             lines.append(f"原因：{entry['reason']}")
         if status in ("accepted", "assigned", "in_progress"):
-            lines.append(f"预计 {_md(booking['due_date'])} 前办结。")
+            lines.append(f"预计 {month_day(booking['due_date'])} 前办结。")
         if status == "assigned" and booking.get("assignee"):
             lines.append(f"负责人：{booking['assignee']}")
         if status == "completed":
@@ -57,8 +58,3 @@ class Notifier:
         beneficiary = await self.store.users.find_one({"id_hash": booking["beneficiary"]["id_hash"]}, {"openid": 1})
         if beneficiary and beneficiary["openid"] != booking["booked_by"]:
             await self.send(beneficiary["openid"], text.replace("您的预约", "为您办理的预约"))
-
-
-def _md(iso: str) -> str:
-    y, m, d = iso.split("-")
-    return f"{int(m)}月{int(d)}日"
