@@ -72,11 +72,11 @@ class Assistant:
         }
         self.by_menu = {
             "MENU_GUIDE": lambda t: texts.MENU_GUIDE,
-            "MENU_HUMAN": lambda t: self.intent_human_agent(t),
+            "MENU_HUMAN": self.intent_human_agent,
             "MENU_BOOK_PROXY": lambda t: self.intent_book(t, "book_proxy"),
             "MENU_BOOK_HOME": lambda t: self.intent_book(t, "book_home_visit"),
-            "MENU_MY_BOOKINGS": lambda t: self.intent_query_progress(t),
-            "MENU_NEARBY": lambda t: self.nearby_prompt(t),
+            "MENU_MY_BOOKINGS": self.intent_query_progress,
+            "MENU_NEARBY": self.nearby_prompt,
         }
         # Text commands that are not service questions, tried before understanding the message.
         self.by_text = [(NEARBY, self.nearby_prompt)]
@@ -138,7 +138,7 @@ class Assistant:
         try:
             lat, lng = float(message.location_x), float(message.location_y)
         except (TypeError, ValueError):
-            return "这个位置我没看懂，请重新发送一次位置。"
+            return texts.LOCATION_UNCLEAR
         return await self.stations.nearest_text(lat, lng)
 
     async def nearby_prompt(self, turn: Turn) -> str:

@@ -10,7 +10,7 @@ import json
 import sys
 from pathlib import Path
 
-from bot.nlu import Understander
+from bot.nlu import BOOKING_INTENTS, Understander
 from knowledge_base import build_index_from_files
 
 DEFAULT_SET = Path(__file__).resolve().parent.parent / "tests" / "data" / "dev_questions.jsonl"
@@ -33,7 +33,7 @@ def evaluate(understander: Understander, cases: list[dict]) -> dict:
             oos_fn += u.intent != "out_of_scope"
         elif u.intent == "out_of_scope":
             oos_fp += 1
-        if case["intent"] in ("book_proxy", "book_home_visit") and want:
+        if case["intent"] in BOOKING_INTENTS and want:
             booking_cases += 1
             booking_top1 += bool(got) and got[0] in want
         if case["intent"] == "ask_item" and want:

@@ -39,6 +39,7 @@ ASPECTS: list[tuple[str, re.Pattern]] = [
     ("process", re.compile(r"流程|步骤|程序|怎么办理|手续")),
 ]
 
+BOOKING_INTENTS = ("book_proxy", "book_home_visit")
 # Parts of a guide whose question outweighs a mention of proxies or home visits.
 GUIDE_FACTS = {"materials", "time", "fee", "location", "phone", "hours"}
 BOOKING_VERB = re.compile(r"预约|约|帮我|帮忙|帮他|帮她|安排|派人|派个人|请.{0,4}(来|帮)|麻烦")
@@ -122,12 +123,12 @@ class Understander:
         intent = self.rule_intent(self.index.lexicon.normalize(norm))
         if intent == "out_of_scope":
             return Understanding(text, intent, empty)
-        if intent in ("book_proxy", "book_home_visit"):
+        if intent in BOOKING_INTENTS:
             # How the person is ("卧床不起", "走不动") says why to book, not what: keep it out of item matching.
             norm = CIRCUMSTANCES.sub(" ", norm)
         result = self.index.search(norm)
         aspect = aspect_of(norm)
-        if intent in ("book_proxy", "book_home_visit") and aspect in GUIDE_FACTS and not BOOKING_VERB.search(norm):
+        if intent in BOOKING_INTENTS and aspect in GUIDE_FACTS and not BOOKING_VERB.search(norm):
             # "可以委托别人办吗 要带哪些材料" asks about the guide; nobody asked us to book anything.
             intent = "ask_item"
         if intent is None:

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import yaml
 
+from bot import texts
+
 STATIONS_FILE = Path(__file__).parent / "data" / "stations.yaml"
 EARTH_RADIUS_KM = 6371.0
 
@@ -53,11 +55,12 @@ class StationDirectory:
 
     async def nearest_text(self, lat: float, lng: float) -> str:
         if not (-90 <= lat <= 90 and -180 <= lng <= 180):
-            return "这个位置我没看懂，请重新发送一次位置。"
+            return texts.LOCATION_UNCLEAR
+        nearest = self.nearest(lat, lng)
         lines = ["离您最近的服务站："]
-        for i, (km, s) in enumerate(self.nearest(lat, lng), 1):
+        for i, (km, s) in enumerate(nearest, 1):
             dist = f"{km * 1000:.0f}米" if km < 1 else f"{km:.1f}公里"
             lines.append(f"{i}. {s['name']}（约{dist}）\n   {s['address']}\n   电话 {s['phone']}\n   {s['hours']}")
-        if self.nearest(lat, lng, 1) and self.nearest(lat, lng, 1)[0][0] > 50:
+        if nearest and nearest[0][0] > 50:
             lines.append("您离陆良县较远，以上为本县服务站，请以当地政务服务中心为准。")
         return "\n".join(lines)

@@ -24,7 +24,7 @@ FIELD_WEIGHTS = {"title": 3.0, "text": 1.0, "detail": 0.3, "chars": 1.0, "pinyin
 # BM25 length normalisation per field: titles with many aliases must not be punished much.
 FIELD_B = {"title": 0.3, "text": 0.6, "detail": 0.75, "chars": 0.3, "pinyin": 0.3}
 
-# Calibrated on tests/data/dev_questions.jsonl (see `python -m knowledge_base evaluate`).
+# Calibrated on tests/data/dev_questions.jsonl (see `python -m bot.evaluate`).
 ANSWER_CONFIDENCE = 0.50  # at or above: answer the top item
 CHOICE_CONFIDENCE = 0.35  # at or above: offer the closest items as numbered choices; below: abstain
 SCORE_SATURATION = 40.0  # a combined BM25 score this high is as strong as evidence gets
@@ -91,7 +91,6 @@ class ItemIndex:
         self.names = [i["name"] for i in items]
         lx = self.lexicon
         corpora: dict[str, list[list[str]]] = {f: [] for f in FIELD_WEIGHTS}
-        self._title_vocab: list[frozenset[str]] = []
         for item in items:
             # Titles as written and as folded: a typo near a folded variant ("高零补贴" next to the
             # alias "高龄补贴", folded to 高龄津贴) still finds the written form.
@@ -182,19 +181,20 @@ class ItemIndex:
         top = top[np.argsort(-scores[top], kind="stable")]
         result.matches = [Match(self.codes[i], self.names[i], round(float(scores[i]), 3)) for i in top if scores[i] > 0]
         if result.matches:
-            result.confidence = self._confidence(tokens, int(top[0]), scores, top)
             s1, s2 = float(scores[top[0]]), float(scores[top[1]]) if len(top) > 1 else 0.0
-            result.margin = round((s1 - s2) / s1, 3)
+            margin = (s1 - s2) / s1
+            result.margin = round(margin, 3)
+            result.confidence = self._confidence(tokens, int(top[0]), s1, margin)
         return result
 
-    def _confidence(self, tokens: dict[str, list[str]], best: int, scores: np.ndarray, top: np.ndarray) -> float:
+    def _confidence(self, tokens: dict[str, list[str]], best: int, s1: float, margin: float) -> float:
         """How sure we are that the best item is what the message is about, in [0, 1].
 
         - coverage: the idf-weighted share of the message's words found in the best item's title
           or text (unknown words weigh like the rarest known word, single characters half);
           character-bigram coverage stands in when a typo broke the words;
-        - strength: the best item's score, saturating at SCORE_SATURATION;
-        - margin: how clearly it beats the second item;
+        - strength: the best item's score `s1`, saturating at SCORE_SATURATION;
+        - margin: how clearly it beats the second item ((s1 - s2) / s1);
         and all of it shrinks when the best score is below MIN_EVIDENCE.
         Weights and thresholds were calibrated on tests/data/dev_questions.jsonl.
         """
@@ -212,10 +212,7 @@ class ItemIndex:
         grams = tokens["chars"]
         char_cov = sum(g in self._doc_chars[best] for g in grams) / len(grams) if grams else 0.0
         coverage = max(word_cov, 0.9 * char_cov)
-        s1 = float(scores[best])
-        s2 = float(scores[top[1]]) if len(top) > 1 else 0.0
         strength = min(1.0, s1 / SCORE_SATURATION)
-        margin = (s1 - s2) / s1 if s1 > 0 else 0.0
         confidence = 0.5 * coverage + 0.4 * strength + 0.1 * margin
         # A tiny score means only a common word matched ("对", "没有"): full coverage of nothing.
         return round(confidence * min(1.0, s1 / MIN_EVIDENCE), 3)
