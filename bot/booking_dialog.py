@@ -168,7 +168,7 @@ class BookingDialog:
             upsert=True,
         )
         return (
-            f"绑定成功！您现在是{self.form.station_name(invite['station'])}的代办员。\n"
+            f"绑定成功！您现在是{self.stations.name_of(invite['station'])}的代办员。\n"
             "说“预约代办”为村民预约，说“查进度”查看本站的预约。"
         )
 

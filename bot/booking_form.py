@@ -38,18 +38,17 @@ class BookingForm:
         form = {"id": secrets.token_hex(8), "kind": kind, "data": {}, "done": []}
         item_code = self._item_from(turn)
         if item_code:
+            refused = self._refusal(kind, item_code)
+            if refused:
+                turn.remember(choices=None)
+                return refused
             form["data"]["item"] = item_code
         elif turn.understanding is not None and turn.understanding.result.plausible:
             form["item_options"] = [m.code for m in turn.understanding.result.matches[:3]]
         turn.remember(form=form, choices=None)
-        if item_code:
-            refused = self._refusal(form)
-            if refused:
-                turn.remember(form=None)
-                return refused
         intro = f"好的，为您预约{KIND_LABELS[kind]}。"
         if actor.kind == "proxy":
-            intro += f"（代办员，服务站：{self.station_name(actor.station)}）"
+            intro += f"（代办员，服务站：{self.stations.name_of(actor.station)}）"
         return intro + "\n" + await self._ask_next(turn, actor) + "\n" + HINT
 
     def _item_from(self, turn) -> str | None:
@@ -59,10 +58,10 @@ class BookingForm:
             return u.result.best.code
         return turn.state.get("item")
 
-    def _refusal(self, form) -> str | None:
-        item = self._index().index.item(form["data"]["item"])
+    def _refusal(self, kind: str, item_code: str) -> str | None:
+        item = self._index().index.item(item_code)
         try:
-            self.service.check_offered(form["kind"], item)
+            self.service.check_offered(kind, item)
         except NotEligible as exc:
             return exc.message
         return None
@@ -196,7 +195,7 @@ class BookingForm:
             return "没找到这个事项，请换个说法，比如“低保”“残疾证”“社保卡”。"
         form.pop("item_options", None)
         self._done(form, "item", code)
-        refused = self._refusal(form)
+        refused = self._refusal(form["kind"], code)
         if refused:
             turn.remember(form=None)
             return refused
@@ -347,7 +346,7 @@ class BookingForm:
         ]
         if form["kind"] == "home_visit":
             lines.append(f"地址：{d['address'][:8]}**")
-        lines.append(f"服务站：{self.station_name(station)}")
+        lines.append(f"服务站：{self.stations.name_of(station)}")
         lines.append(f"希望日期：{describe_day(date.fromisoformat(d['date']))}")
         return "\n".join(lines)
 
@@ -379,7 +378,3 @@ class BookingForm:
             f"工作人员会在1个工作日内电话联系确认，进展会在这里通知您。\n"
             f"预计 {month_day(booking['due_date'])} 前办结。回复“查进度”随时查看。"
         )
-
-    def station_name(self, code: str | None) -> str:
-        station = self.stations.get(code) if code else None
-        return station["name"] if station else "（未选择）"

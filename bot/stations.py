@@ -43,6 +43,10 @@ class StationDirectory:
     def get(self, code: str) -> dict | None:
         return next((s for s in self._stations if s["code"] == code), None)
 
+    def name_of(self, code: str | None) -> str:
+        station = self.get(code) if code else None
+        return station["name"] if station else "（未选择）"
+
     def townships(self) -> list[dict]:
         return [s for s in self._stations if s["level"] == "乡镇"]
 
