@@ -14,7 +14,7 @@ from bot.bookings import CANCELLABLE, KIND_LABELS, STATUS_LABELS, Actor, Booking
 from bot.dateparse import month_day
 from bot.escalation import EscalationQueue
 from bot.nlu import BOOKING_NUMBER, normalize, rating_of
-from bot.notify import Notifier
+from bot.notify import Notifier, rating_choices
 from bot.privacy import FieldCipher
 from bot.stations import StationDirectory
 from bot.workdays import WorkCalendar
@@ -135,7 +135,7 @@ class BookingDialog:
         if score is None:
             score = 1 if complaint else (5 if re.search(r"满意|好评|点赞|很好", turn.text) else None)
         if score is None:
-            turn.remember(choices={"kind": "rating", "options": [1, 2, 3, 4, 5], "number": booking["number"]})
+            turn.remember(choices=rating_choices(booking["number"]))
             return f"请为预约 {booking['number']}（{booking['item_name']}）打分：回复1-5，5分最满意。"
         return await self._record_rating(turn, actor, booking["number"], score, turn.text)
 

@@ -230,7 +230,6 @@ class BookingService:
                 {"$set": {"id_hash": doc["beneficiary"]["id_hash"]}, "$setOnInsert": {"role": "resident"}},
                 upsert=True,
             )
-        await self.notifier.booking_created(doc)
         return doc
 
     # ---- read ----

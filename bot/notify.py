@@ -14,6 +14,11 @@ from bot.wechat_api import WeChatAPIError
 log = logging.getLogger(__name__)
 
 
+def rating_choices(number: str) -> dict:
+    """Dialog state that makes a bare "1".."5" rate booking `number`."""
+    return {"kind": "rating", "options": [1, 2, 3, 4, 5], "number": number}
+
+
 class Notifier:
     def __init__(self, wechat_api, store, dialogs):
         self.wechat_api = wechat_api
@@ -34,9 +39,6 @@ class Notifier:
             log.exception("could not record a notification")
         return delivered
 
-    async def booking_created(self, booking: dict) -> None:
-        """The booker got the confirmation as the reply; nothing more to send."""
-
     async def status_changed(self, booking: dict, entry: dict) -> None:
         status = booking["status"]
         lines = [f"您的预约 {booking['number']}（{booking['item_name']}）{STATUS_LABELS[status]}。"]
@@ -51,9 +53,7 @@ class Notifier:
         text = "\n".join(lines)
         await self.send(booking["booked_by"], text)
         if status == "completed":
-            await self.dialogs.merge(
-                booking["booked_by"], {"choices": {"kind": "rating", "options": [1, 2, 3, 4, 5], "number": booking["number"]}}
-            )
+            await self.dialogs.merge(booking["booked_by"], {"choices": rating_choices(booking["number"])})
         # The beneficiary, when they follow the account themselves and someone else booked.
         beneficiary = await self.store.users.find_one({"id_hash": booking["beneficiary"]["id_hash"]}, {"openid": 1})
         if beneficiary and beneficiary["openid"] != booking["booked_by"]:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from pymongo.errors import DuplicateKeyError
 
-from bot.bookings import TRANSITIONS, Actor, BookingConflict, BookingError, Forbidden, NotFound, public_view
+from bot.bookings import OPEN_STATUSES, TRANSITIONS, Actor, BookingConflict, BookingError, Forbidden, NotFound, public_view
 from handlers.base import APIError, APIHandler
 
 ERROR_STATUS = {NotFound: 404, Forbidden: 403, BookingConflict: 409}
@@ -44,7 +44,7 @@ class AdminHandler(APIHandler):
 
 class BookingListHandler(AdminHandler):
     async def get(self) -> None:
-        statuses = self.get_arguments("status") or ["submitted", "accepted", "assigned", "in_progress"]
+        statuses = self.get_arguments("status") or list(OPEN_STATUSES)
         found = await self.bookings.list_for(Actor("staff", "api"), statuses, limit=100)
         self.write_json({"bookings": [public_view(b) for b in found]})
 
