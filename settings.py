@@ -14,6 +14,7 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 DEV_PLACEHOLDER = "dev-placeholder"
+DEV_ADMIN_TOKEN = "dev-admin-token"
 WECHAT_API_DEFAULT = "https://api.weixin.qq.com/"
 
 
@@ -64,7 +65,7 @@ class Settings:
     public_url: str = ""
     # Extension: bearer token of the staff admin API (/api/v1/admin, `python -m bot.admin`).
     # Dev default below; production without BOT_ADMIN_TOKEN disables the admin API.
-    admin_token: str | None = field(default="dev-admin-token", repr=False)
+    admin_token: str | None = field(default=DEV_ADMIN_TOKEN, repr=False)
     # Not part of the environment contract: where the knowledge-base seed files live.
     kb_data_dir: Path = Path(__file__).parent / "knowledge_base" / "data"
     # Seconds of WeChat's 5 s budget we allow ourselves before answering "success"
@@ -119,7 +120,7 @@ class Settings:
             mongodb_db=env.get("MONGODB_DB") or cls.mongodb_db,
             env=mode,
             public_url=(env.get("BOT_PUBLIC_URL") or "").rstrip("/"),
-            admin_token=env.get("BOT_ADMIN_TOKEN") or ("dev-admin-token" if mode == "dev" else None),
+            admin_token=env.get("BOT_ADMIN_TOKEN") or (DEV_ADMIN_TOKEN if mode == "dev" else None),
         )
         if env.get("BOT_SECRET"):
             values["secret"] = env["BOT_SECRET"]
