@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.nlu import Understander  # noqa: E402
+from bot.conversation.nlu import Understander  # noqa: E402
 from knowledge_base.catalog import load_items  # noqa: E402
 from knowledge_base.index import ItemIndex  # noqa: E402
 from knowledge_base.text import Lexicon  # noqa: E402

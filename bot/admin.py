@@ -17,7 +17,7 @@ import sys
 import urllib.error
 import urllib.request
 
-from bot.bookings import TRANSITIONS
+from bot.bookings.service import TRANSITIONS
 from settings import Settings
 
 

@@ -10,15 +10,15 @@ from pathlib import Path
 from tornado import web
 from wechatpy.crypto import WeChatCrypto
 
-from bot.assistant import Assistant
-from bot.booking_dialog import build_booking_services
-from bot.bookings import BookingService
-from bot.dialog import DialogStore
-from bot.escalation import EscalationQueue
-from bot.inbox import Inbox
-from bot.knowledge import KnowledgeService
+from bot.bookings.chat import build_booking_services
+from bot.bookings.service import BookingService
+from bot.conversation.assistant import Assistant
+from bot.conversation.dialog import DialogStore
+from bot.conversation.knowledge import KnowledgeService
+from bot.handoff.queue import EscalationQueue
 from bot.store import Store
-from bot.wechat_api import WeChatAPI
+from bot.wechat.api import WeChatAPI
+from bot.wechat.inbox import Inbox
 from settings import Settings
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ import json
 import sys
 from pathlib import Path
 
-from bot.nlu import BOOKING_INTENTS, Understander
+from bot.conversation.nlu import BOOKING_INTENTS, Understander
 from knowledge_base import build_index_from_files
 
 DEFAULT_SET = Path(__file__).resolve().parent.parent / "tests" / "data" / "dev_questions.jsonl"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
-from bot.nlu import Understander
+from bot.conversation.nlu import Understander
 from knowledge_base import build_index_from_files
 
 

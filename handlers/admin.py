@@ -11,7 +11,16 @@ from datetime import UTC, datetime
 
 from pymongo.errors import DuplicateKeyError
 
-from bot.bookings import OPEN_STATUSES, TRANSITIONS, Actor, BookingConflict, BookingError, Forbidden, NotFound, public_view
+from bot.bookings.service import (
+    OPEN_STATUSES,
+    TRANSITIONS,
+    Actor,
+    BookingConflict,
+    BookingError,
+    Forbidden,
+    NotFound,
+    public_view,
+)
 from handlers.base import APIError, APIHandler
 
 ERROR_STATUS = {NotFound: 404, Forbidden: 403, BookingConflict: 409}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.guide import FIELD_LABELS
+from bot.conversation.guide import FIELD_LABELS
 from handlers.base import BaseHandler
 
 

@@ -10,7 +10,7 @@ from datetime import date
 import pytest
 from tornado.httpclient import AsyncHTTPClient
 
-from bot.bookings import STATUS_LABELS, TRANSITIONS, Actor, BookingConflict, BookingRequest, Forbidden
+from bot.bookings.service import STATUS_LABELS, TRANSITIONS, Actor, BookingConflict, BookingRequest, Forbidden
 from bot.privacy import parse_id_number
 from tests.utils import home_visit_script, make_id, next_workday_text, user
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.conversation.nlu import INTENTS, Understander
 from bot.evaluate import DEFAULT_SET, evaluate
-from bot.nlu import INTENTS, Understander
 from knowledge_base.catalog import FIELDS, export_items, import_items, load_items
 from knowledge_base.index import ItemIndex
 from tests.conftest import shared_lexicon

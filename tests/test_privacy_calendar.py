@@ -7,7 +7,8 @@ from datetime import date
 
 import pytest
 
-from bot.dateparse import parse_day
+from bot.bookings.dateparse import parse_day
+from bot.bookings.workdays import WorkCalendar
 from bot.privacy import (
     FieldCipher,
     InvalidIDNumber,
@@ -18,7 +19,6 @@ from bot.privacy import (
     parse_id_number,
     parse_mobile,
 )
-from bot.workdays import WorkCalendar
 from tests.utils import make_id
 
 

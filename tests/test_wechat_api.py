@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.wechat_api import WeChatAPI, WeChatAPIError
+from bot.wechat.api import WeChatAPI, WeChatAPIError
 from tests.utils import TOKEN, user
 
 ROOT = Path(__file__).resolve().parent.parent

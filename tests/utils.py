@@ -51,8 +51,8 @@ def next_workday_text() -> str:
     """A bookable date as a resident would type it: the next working day after tomorrow."""
     from datetime import timedelta
 
-    from bot.bookings import today_in_china
-    from bot.workdays import WorkCalendar
+    from bot.bookings.service import today_in_china
+    from bot.bookings.workdays import WorkCalendar
 
     cal = WorkCalendar()
     day = cal.next_workday(today_in_china() + timedelta(days=1))

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
-from bot import texts
+from bot.conversation import texts
 from bot.privacy import mask_text
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from bot import texts
+from bot.conversation import texts
 
 STATIONS_FILE = Path(__file__).parent / "data" / "stations.yaml"
 EARTH_RADIUS_KM = 6371.0

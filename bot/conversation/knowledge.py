@@ -7,7 +7,7 @@ import asyncio
 import logging
 import time
 
-from bot.nlu import Understander
+from bot.conversation.nlu import Understander
 from knowledge_base.catalog import load_items
 from knowledge_base.index import ItemIndex
 

@@ -8,16 +8,17 @@ from datetime import UTC, datetime
 
 from pymongo import ReturnDocument
 
-from bot import texts
-from bot.booking_form import BookingForm
-from bot.bookings import CANCELLABLE, KIND_LABELS, STATUS_LABELS, Actor, BookingError, BookingService
-from bot.dateparse import month_day
-from bot.escalation import EscalationQueue
-from bot.nlu import BOOKING_NUMBER, normalize, rating_of
-from bot.notify import Notifier, rating_choices
+from bot.bookings.dateparse import month_day
+from bot.bookings.form import BookingForm
+from bot.bookings.notices import BookingNotices, rating_choices
+from bot.bookings.service import CANCELLABLE, KIND_LABELS, STATUS_LABELS, Actor, BookingError, BookingService
+from bot.bookings.stations import StationDirectory
+from bot.bookings.workdays import WorkCalendar
+from bot.conversation import texts
+from bot.conversation.nlu import BOOKING_NUMBER, normalize, rating_of
+from bot.handoff.queue import EscalationQueue
+from bot.notifications.notifier import Notifier
 from bot.privacy import FieldCipher
-from bot.stations import StationDirectory
-from bot.workdays import WorkCalendar
 
 log = logging.getLogger(__name__)
 
@@ -177,7 +178,7 @@ async def build_booking_services(config, store, wechat_api, dialogs, escalations
     """Wire bookings, stations and notifications (called by bot/app.py)."""
     stations = StationDirectory(store.stations)
     await stations.seed_if_empty()
-    notifier = Notifier(wechat_api, store, dialogs)
-    service = BookingService(store, FieldCipher(config.data_key), WorkCalendar(), stations, notifier)
+    notices = BookingNotices(Notifier(wechat_api, store), store, dialogs)
+    service = BookingService(store, FieldCipher(config.data_key), WorkCalendar(), stations, notices)
     dialog = BookingDialog(service, stations, escalations, store.users, store.invites, index_provider)
     return dialog, stations, service

@@ -8,8 +8,8 @@ import logging
 import re
 from dataclasses import dataclass, field
 
-from bot import guide, texts
-from bot.nlu import Understander, Understanding, normalize
+from bot.conversation import guide, texts
+from bot.conversation.nlu import Understander, Understanding, normalize
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ class Assistant:
         self.dialogs = dialogs
         self.escalations = escalations
         self.base_url = base_url
-        self.bookings = bookings  # bot.booking_dialog.BookingDialog
+        self.bookings = bookings  # bot.bookings.chat.BookingDialog
         self.stations = stations
         self._pending_saves: dict[str, asyncio.Task] = {}
         self.by_type = {

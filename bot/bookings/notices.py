@@ -1,17 +1,9 @@
-"""Telling people about their bookings: customer-service messages, recorded like every outbound message."""
+"""What a booking's status change tells the people concerned (text composed here, sent by notifications)."""
 
 from __future__ import annotations
 
-import logging
-
-from pymongo.errors import PyMongoError
-
-from bot.bookings import STATUS_LABELS
-from bot.dateparse import month_day
-from bot.inbox import outbound_record
-from bot.wechat_api import WeChatAPIError
-
-log = logging.getLogger(__name__)
+from bot.bookings.dateparse import month_day
+from bot.bookings.service import STATUS_LABELS
 
 
 def rating_choices(number: str) -> dict:
@@ -19,25 +11,13 @@ def rating_choices(number: str) -> dict:
     return {"kind": "rating", "options": [1, 2, 3, 4, 5], "number": number}
 
 
-class Notifier:
-    def __init__(self, wechat_api, store, dialogs):
-        self.wechat_api = wechat_api
+class BookingNotices:
+    """The `notifier` BookingService calls on every status change."""
+
+    def __init__(self, notifier, store, dialogs):
+        self.notifier = notifier
         self.store = store
         self.dialogs = dialogs
-
-    async def send(self, openid: str, text: str, kind: str = "notification") -> bool:
-        """Send a customer-service text; never raises (a failed notice is recorded as undelivered)."""
-        delivered = True
-        try:
-            await self.wechat_api.send_text(openid, text)
-        except WeChatAPIError as exc:
-            delivered = False
-            log.warning("notification to a user failed: errcode %s", exc.errcode)
-        try:
-            await self.store.messages.insert_one(outbound_record(openid, text, kind if delivered else "undelivered"))
-        except PyMongoError:
-            log.exception("could not record a notification")
-        return delivered
 
     async def status_changed(self, booking: dict, entry: dict) -> None:
         status = booking["status"]
@@ -51,10 +31,10 @@ class Notifier:
         if status == "completed":
             lines.append("请为本次服务打分：回复1-5（5分最满意），也可以说说意见。")
         text = "\n".join(lines)
-        await self.send(booking["booked_by"], text)
+        await self.notifier.send(booking["booked_by"], text)
         if status == "completed":
             await self.dialogs.merge(booking["booked_by"], {"choices": rating_choices(booking["number"])})
         # The beneficiary, when they follow the account themselves and someone else booked.
         beneficiary = await self.store.users.find_one({"id_hash": booking["beneficiary"]["id_hash"]}, {"openid": 1})
         if beneficiary and beneficiary["openid"] != booking["booked_by"]:
-            await self.send(beneficiary["openid"], text.replace("您的预约", "为您办理的预约"))
+            await self.notifier.send(beneficiary["openid"], text.replace("您的预约", "为您办理的预约"))

@@ -19,7 +19,7 @@ import yaml
 from pymongo import DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from bot.dateparse import month_day
+from bot.bookings.dateparse import month_day
 from bot.privacy import FieldCipher, IDCard, mask_id, mask_name, mask_phone
 
 log = logging.getLogger(__name__)

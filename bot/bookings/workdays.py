@@ -1,7 +1,7 @@
 """Working days on the mainland calendar: public holidays and adjusted working days (调休) count.
 
 Years covered by the maintained `chinesecalendar` package use it. For a later year we fall back to
-weekends plus bot/data/holidays.yaml, which staff can edit, and warn once per year that the
+weekends plus bot/bookings/data/holidays.yaml, which staff can edit, and warn once per year that the
 official calendar for that year is missing.
 """
 

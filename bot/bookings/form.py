@@ -11,11 +11,11 @@ import re
 import secrets
 from datetime import date
 
-from bot.bookings import KIND_LABELS, Actor, BookingError, BookingRequest, BookingService, NotEligible
-from bot.dateparse import describe_day, month_day, parse_day
-from bot.nlu import normalize
+from bot.bookings.dateparse import describe_day, month_day, parse_day
+from bot.bookings.service import KIND_LABELS, Actor, BookingError, BookingRequest, BookingService, NotEligible
+from bot.bookings.stations import StationDirectory
+from bot.conversation.nlu import normalize
 from bot.privacy import InvalidIDNumber, mask_id, mask_name, mask_phone, parse_id_number, parse_mobile
-from bot.stations import StationDirectory
 
 QUIT = re.compile(r"^(取消|退出|不办了|不约了|算了|不用了|结束|不预约了).{0,6}$")
 BACK = re.compile(r"^(上一步|返回|后退|退回上一步|改上一个)$")

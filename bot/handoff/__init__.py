@@ -1,0 +1,1 @@
+"""Hand-off to staff: the queue of residents waiting for a person."""

@@ -1,0 +1,1 @@
+"""Outbound notifications to residents and staff."""

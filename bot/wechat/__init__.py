@@ -1,0 +1,1 @@
+"""WeChat access: receiving callbacks exactly once within 5 s (inbox) and the outbound API (api)."""
