@@ -16,6 +16,7 @@ from bot.conversation.assistant import Assistant
 from bot.conversation.dialog import DialogStore
 from bot.conversation.knowledge import KnowledgeService
 from bot.handoff.queue import EscalationQueue
+from bot.staff.audit import AuditLog
 from bot.store import Store
 from bot.wechat.api import WeChatAPI
 from bot.wechat.inbox import Inbox
@@ -37,6 +38,7 @@ class Services:
     assistant: Assistant
     inbox: Inbox
     bookings: BookingService
+    audit: AuditLog
 
     def close(self) -> None:
         self.wechat_api.close()
@@ -63,7 +65,7 @@ async def build_services(config: Settings, store: Store | None = None, lexicon=N
         stations=stations,
     )
     inbox = Inbox(store, assistant.answer, wechat_api.send_text, budget=config.reply_budget)
-    return Services(config, store, knowledge, wechat_api, assistant, inbox, bookings)
+    return Services(config, store, knowledge, wechat_api, assistant, inbox, bookings, AuditLog(store.audit))
 
 
 def make_app(services: Services, **overrides) -> web.Application:
@@ -80,6 +82,7 @@ def make_app(services: Services, **overrides) -> web.Application:
         inbox=services.inbox,
         wechat_api=services.wechat_api,
         bookings=services.bookings,
+        audit=services.audit,
         wechat_crypto=crypto,
         cookie_secret=config.secret,
         template_path=str(Path(__file__).resolve().parent.parent / "handlers" / "templates"),

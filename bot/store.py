@@ -39,6 +39,11 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("status", ASCENDING), ("created_at", ASCENDING)], name="queue"),
         IndexModel([("openid", ASCENDING), ("status", ASCENDING)], name="by_user"),
     ],
+    "audit": [
+        IndexModel([("at", DESCENDING)], name="newest"),
+        IndexModel([("target", ASCENDING), ("at", DESCENDING)], name="by_target"),
+        IndexModel([("actor", ASCENDING), ("at", DESCENDING)], name="by_actor"),
+    ],
     "tokens": [],
     "counters": [],
     "meta": [],
