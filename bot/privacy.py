@@ -78,6 +78,12 @@ def mask_phone(number: str) -> str:
     return number[:3] + "****" + number[-4:] if len(number) == 11 else "*" * len(number)
 
 
+def mask_address(address: str) -> str:
+    """三岔河镇水寨村5组12号 -> 三岔河镇水寨村**: the place up to the first number, never the house."""
+    head = re.split(r"[0-9０-９一二三四五六七八九十]+\s*[组号栋幢单元楼室]", address, maxsplit=1)[0]
+    return head[:10] + "**"
+
+
 def mask_name(name: str) -> str:
     """张*丰: keeps the family name and the last character of longer names."""
     if len(name) <= 1:
@@ -87,17 +93,32 @@ def mask_name(name: str) -> str:
     return name[0] + "*" * (len(name) - 2) + name[-1]
 
 
-MASK_PATTERNS = [
-    (re.compile(r"(?<!\d)([1-9]\d{3})\d{10}(\d{3}[\dXx])(?!\d)"), r"\1**********\2"),
-    (re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)"), r"\1****\2"),
-]
+# A run of digits as people type them: with spaces or dashes between groups, an optional +86 in front,
+# and an X at the end of an ID number. Candidates are checked below after removing the separators.
+DIGIT_RUN = re.compile(r"(?<![0-9])(?:\+\s*)?\d(?:[\s\-]*\d)*(?:[\s\-]*[Xx])?(?![0-9])")
+# Digits a person might have typed as (part of) an ID number, even a mistyped one: mask them too.
+LONG_NUMBER = 15
+
+
+def _mask_run(match: re.Match) -> str:
+    raw = match.group(0)
+    digits = re.sub(r"[\s\-+]", "", raw).upper()
+    if digits.endswith("X") and len(digits) != 18:  # a letter after a phone number, not an ID check digit
+        head = DIGIT_RUN.match(raw[:-1])
+        return _mask_run(head) + raw[head.end() :]
+    if digits.startswith("86") and MOBILE_PATTERN.match(digits[2:]):
+        return mask_phone(digits[2:])
+    if MOBILE_PATTERN.match(digits):
+        return mask_phone(digits)
+    if len(digits) >= LONG_NUMBER:
+        return mask_id(digits)
+    return raw
 
 
 def mask_text(text: str) -> str:
-    """Mask ID and phone numbers inside free text (log lines, stored chat content)."""
-    for pattern, replacement in MASK_PATTERNS:
-        text = pattern.sub(replacement, text)
-    return text
+    """Mask ID and mobile numbers inside free text (log lines, stored chat content), in every format the
+    booking form accepts: 530302 19430815 0429, 5303021943 08150429, +8613987654321, 139 8765 4321."""
+    return DIGIT_RUN.sub(_mask_run, text) if text else text
 
 
 class FieldCipher:

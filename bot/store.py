@@ -25,7 +25,7 @@ INDEXES: dict[str, list[IndexModel]] = {
     "users": [
         IndexModel([("openid", ASCENDING)], unique=True, name="openid"),
         IndexModel([("station", ASCENDING)], name="station"),
-        IndexModel([("id_hash", ASCENDING)], sparse=True, name="id_hash"),
+        IndexModel([("verified_id_hash", ASCENDING)], sparse=True, name="verified_id_hash"),
     ],
     "bookings": [
         IndexModel([("number", ASCENDING)], unique=True, name="number"),
@@ -57,6 +57,8 @@ class Store:
         self.client = client
         self.db = client[db_name]
         self.embedded = embedded
+        # Data that does not survive a restart (the in-memory embedded store).
+        self.volatile = embedded
 
     @classmethod
     def connect(cls, uri: str, db_name: str) -> Store:
@@ -94,13 +96,20 @@ class Store:
             # mongomock does not implement every command; the in-process store is up by definition.
             return {"ok": True, "embedded": self.embedded}
 
-    async def next_sequence(self, name: str) -> int:
-        """Atomic counter (booking numbers and the like)."""
+    async def next_sequence(self, name: str, floor=None) -> int:
+        """Atomic counter (booking numbers and the like). When the counter does not exist yet, `floor()`
+        (an async callable) gives the highest value already used, so numbers never repeat when the
+        counter is lost while the data it numbered is not."""
         from pymongo import ReturnDocument
 
-        doc = await self.counters.find_one_and_update(
-            {"_id": name}, {"$inc": {"value": 1}}, upsert=True, return_document=ReturnDocument.AFTER
-        )
+        doc = await self.counters.find_one_and_update({"_id": name}, {"$inc": {"value": 1}}, return_document=ReturnDocument.AFTER)
+        if doc is None:
+            start = await floor() if floor else 0
+            # $max leaves a counter another process created meanwhile untouched if it is already higher.
+            await self.counters.update_one({"_id": name}, {"$max": {"value": start}}, upsert=True)
+            doc = await self.counters.find_one_and_update(
+                {"_id": name}, {"$inc": {"value": 1}}, return_document=ReturnDocument.AFTER
+            )
         return doc["value"]
 
     def close(self) -> None:

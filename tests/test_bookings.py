@@ -235,20 +235,23 @@ async def test_double_tap_on_confirm_creates_one_booking(server, services):
     assert await services.store.bookings.count_documents({"booked_by": "o_double"}) == 1
 
 
-async def test_beneficiary_who_follows_the_account_is_notified_too(server, services, wechat_api):
-    # The mother once booked for herself, so the account knows her ID (as a keyed hash only).
-    mother = user(server, "o_mother")
+async def test_a_self_declared_id_links_no_one_but_a_verified_identity_is_notified(server, services, wechat_api):
+    # A stranger books "for myself" with the mother's ID number: that proves nothing about who they are.
+    stranger = user(server, "o_stranger")
     script = home_visit_script()
     await converse(
-        mother, "第一次办社保卡能上门吗", "1", "张桂芬", script[4], "13812345678", "三岔河镇水寨村5组12号", "3", script[-1]
+        stranger, "第一次办社保卡能上门吗", "1", "张桂芬", script[4], "13812345678", "三岔河镇水寨村5组12号", "3", script[-1]
     )
-    assert "预约成功" in await mother.say("1")
-    assert (await services.store.users.find_one({"openid": "o_mother"}))["id_hash"]
-    # Her daughter books for her; staff accept; both hear about it.
+    assert "预约成功" in await stranger.say("1")
+    # The real mother follows the account and her identity was verified (real-name check or staff at a visit).
+    id_hash = services.bookings.cipher.blind_index(make_id())
+    await services.store.users.insert_one({"openid": "o_mother", "role": "resident", "verified_id_hash": id_hash})
+    # Her daughter books for her; staff accept; the daughter and the verified mother hear, the stranger does not.
     _daughter, number = await book_home_visit_for_mother(server, "o_daughter2")
     await admin(server, f"bookings/{number}/accept", {"staff": "李明"})
     assert any(number in m["text"]["content"] for m in wechat_api.state.messages_to("o_daughter2"))
     assert any("为您办理的预约" in m["text"]["content"] for m in wechat_api.state.messages_to("o_mother"))
+    assert not any(number in m["text"]["content"] for m in wechat_api.state.messages_to("o_stranger"))
 
 
 async def test_user_text_cannot_break_the_reply_xml(server):

@@ -15,7 +15,7 @@ from bot.bookings.dateparse import describe_day, month_day, parse_day
 from bot.bookings.service import KIND_LABELS, Actor, BookingError, BookingRequest, BookingService, NotEligible
 from bot.bookings.stations import StationDirectory
 from bot.conversation.nlu import normalize
-from bot.privacy import InvalidIDNumber, mask_id, mask_name, mask_phone, parse_id_number, parse_mobile
+from bot.privacy import InvalidIDNumber, mask_address, mask_id, mask_name, mask_phone, parse_id_number, parse_mobile
 
 QUIT = re.compile(r"^(取消|退出|不办了|不约了|算了|不用了|结束|不预约了).{0,6}$")
 BACK = re.compile(r"^(上一步|返回|后退|退回上一步|改上一个)$")
@@ -35,6 +35,10 @@ class BookingForm:
         self._index = index_provider  # callable returning the current Understander
 
     async def start(self, turn, kind: str, actor: Actor) -> str:
+        try:
+            await self.service.check_limits(actor)  # before asking anything, not after the whole form
+        except BookingError as exc:
+            return exc.message
         form = {"id": secrets.token_hex(8), "kind": kind, "data": {}, "done": []}
         item_code = self._item_from(turn)
         if item_code:
@@ -111,6 +115,15 @@ class BookingForm:
             if step not in form["data"]:
                 return step
         return "confirm"
+
+    # Dialog state is stored (conversations), so the form keeps ID number, phone and address sealed
+    # with the field cipher: no collection holds them in plain text, even for an unfinished form.
+    def _seal(self, step: str, value: str) -> str:
+        return self.service.cipher.encrypt(value, f"form.{step}")
+
+    def _open(self, form, step: str) -> str:
+        value = form["data"].get(step)
+        return self.service.cipher.decrypt(value, f"form.{step}") if value else ""
 
     def _done(self, form, step: str, value) -> None:
         form["data"][step] = value
@@ -235,7 +248,7 @@ class BookingForm:
             card = parse_id_number(text, self.service.today())
         except InvalidIDNumber as exc:
             return f"{exc}\n请重新输入，或回复“上一步”。"
-        self._done(form, "id", card.number)
+        self._done(form, "id", self._seal("id", card.number))
         if form["kind"] == "home_visit" and self.service.home_visit_by_age(card):
             form["data"]["qualification"] = "age"
         elif form["kind"] == "home_visit" and form["data"].get("qualification") == "age":
@@ -247,14 +260,14 @@ class BookingForm:
             phone = parse_mobile(text)
         except ValueError as exc:
             return str(exc)
-        self._done(form, "phone", phone)
+        self._done(form, "phone", self._seal("phone", phone))
         return None
 
     async def _answer_address(self, turn, form, actor, text) -> str | None:
         address = text.strip()
         if not 5 <= len(address) <= 100 or not ADDRESS_PART.search(address) or NOT_A_NAME.search(address):
             return "请写上门地址，到村（小区）和门牌，例如：三岔河镇水寨村5组12号。"
-        self._done(form, "address", address)
+        self._done(form, "address", self._seal("address", address))
         return None
 
     async def _answer_qualify(self, turn, form, actor, text) -> str | None:
@@ -341,11 +354,11 @@ class BookingForm:
             f"事项：{item['name']}",
             f"服务：{KIND_LABELS[form['kind']]}",
             f"办事人：{mask_name(d['name'])}（{d.get('relation') or '居民'}）",
-            f"身份证：{mask_id(d['id'])}",
-            f"电话：{mask_phone(d['phone'])}",
+            f"身份证：{mask_id(self._open(form, 'id'))}",
+            f"电话：{mask_phone(self._open(form, 'phone'))}",
         ]
         if form["kind"] == "home_visit":
-            lines.append(f"地址：{d['address'][:8]}**")
+            lines.append(f"地址：{mask_address(self._open(form, 'address'))}")
         lines.append(f"服务站：{self.stations.name_of(station)}")
         lines.append(f"希望日期：{describe_day(date.fromisoformat(d['date']))}")
         return "\n".join(lines)
@@ -358,12 +371,12 @@ class BookingForm:
             item=item,
             booked_by=actor,
             name=d["name"],
-            id_card=parse_id_number(d["id"], self.service.today()),
-            phone=d["phone"],
+            id_card=parse_id_number(self._open(form, "id"), self.service.today()),
+            phone=self._open(form, "phone"),
             preferred_date=date.fromisoformat(d["date"]),
             station=d.get("station") or actor.station,
             relation=d.get("relation") or ("居民" if actor.kind == "proxy" else "本人"),
-            address=d.get("address", ""),
+            address=self._open(form, "address"),
             qualification=d.get("qualification", ""),
             request_key=f"{turn.openid}:{form['id']}",
         )

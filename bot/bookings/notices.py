@@ -34,7 +34,8 @@ class BookingNotices:
         await self.notifier.send(booking["booked_by"], text)
         if status == "completed":
             await self.dialogs.merge(booking["booked_by"], {"choices": rating_choices(booking["number"])})
-        # The beneficiary, when they follow the account themselves and someone else booked.
-        beneficiary = await self.store.users.find_one({"id_hash": booking["beneficiary"]["id_hash"]}, {"openid": 1})
+        # The beneficiary, when they follow the account themselves and someone else booked. Only a verified
+        # identity counts: an ID number someone typed for "myself" proves nothing (README, identity).
+        beneficiary = await self.store.users.find_one({"verified_id_hash": booking["beneficiary"]["id_hash"]}, {"openid": 1})
         if beneficiary and beneficiary["openid"] != booking["booked_by"]:
             await self.notifier.send(beneficiary["openid"], text.replace("您的预约", "为您办理的预约"))

@@ -20,7 +20,7 @@ from pymongo import DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from bot.bookings.dateparse import month_day
-from bot.privacy import FieldCipher, IDCard, mask_id, mask_name, mask_phone
+from bot.privacy import FieldCipher, IDCard, mask_id, mask_name, mask_phone, mask_text
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +75,10 @@ class NotEligible(BookingError):
     pass
 
 
+class LimitReached(BookingError):
+    """The booker has too many bookings open (or made too many today)."""
+
+
 @dataclass(frozen=True)
 class Actor:
     """Who is acting: a resident, a station proxy, or staff."""
@@ -124,6 +128,7 @@ class BookingService:
         self.notifier = notifier
         self.rules = rules or load_rules()
         self.clock = clock
+        self.started_at = clock()
 
     # ---- rules ----
 
@@ -182,9 +187,10 @@ class BookingService:
         if existing:
             return existing
         self.check_offered(req.kind, req.item)
+        await self.check_limits(req.booked_by)
         now = self.clock()
         local_day = today_in_china(now)
-        seq = await self.store.next_sequence(f"booking:{local_day.isoformat()}")
+        seq = await self.store.next_sequence(f"booking:{local_day.isoformat()}", floor=lambda: self._numbers_used(local_day))
         c = self.cipher
         doc = {
             "number": f"{KIND_PREFIX[req.kind]}{local_day:%Y%m%d}{seq:04d}",
@@ -223,14 +229,34 @@ class BookingService:
         except DuplicateKeyError:
             return await self.bookings.find_one({"request_key": req.request_key})
         log.info("booking %s created (%s, %s) by %s", doc["number"], req.kind, req.item["code"], req.booked_by.kind)
-        if req.booked_by.kind == "resident" and req.relation == "本人":
-            # Remember who this resident is, so bookings others make for them reach them too.
-            await self.store.users.update_one(
-                {"openid": req.booked_by.id},
-                {"$set": {"id_hash": doc["beneficiary"]["id_hash"]}, "$setOnInsert": {"role": "resident"}},
-                upsert=True,
-            )
         return doc
+
+    async def check_limits(self, booker: Actor) -> None:
+        """Refuse a booking over the per-user limits (booking_rules.yaml), politely."""
+        if booker.kind == "proxy":
+            since = datetime.combine(self.today(), datetime.min.time(), CHINA)
+            made = await self.bookings.count_documents({"booked_by": booker.id, "created_at": {"$gte": since}})
+            if made >= self.rules["max_per_proxy_per_day"]:
+                raise LimitReached(f"今天已提交{made}个预约，达到每天的上限。明天再提交，急事请打服务站电话。")
+        elif booker.kind == "resident":
+            open_count = await self.bookings.count_documents({"booked_by": booker.id, "status": {"$in": list(OPEN_STATUSES)}})
+            if open_count >= self.rules["max_open_per_resident"]:
+                raise LimitReached(f"您已有{open_count}个预约正在办理，办结后再约新的吧。回复“查进度”看看，或取消不需要的预约。")
+
+    async def _numbers_used(self, day: date) -> int:
+        """The highest sequence number already used on `day`, plus a start-up component on a volatile store:
+        after a restart of the in-memory store the bookings are gone but residents still hold their numbers."""
+        highest = 0
+        for prefix in KIND_PREFIX.values():
+            last = await self.bookings.find_one(
+                {"number": {"$regex": f"^{prefix}{day:%Y%m%d}"}}, {"number": 1}, sort=[("created_at", DESCENDING)]
+            )
+            if last:
+                highest = max(highest, int(last["number"][10:]))
+        if getattr(self.store, "volatile", False):
+            started = self.started_at.astimezone(CHINA)
+            highest = max(highest, (started.hour * 60 + started.minute) * 10)
+        return highest
 
     # ---- read ----
 
@@ -298,7 +324,7 @@ class BookingService:
             raise Forbidden("只有预约人可以评价。")
         updated = await self.bookings.find_one_and_update(
             {"number": booking["number"], "status": "completed", "rating": None},
-            {"$set": {"rating": {"score": score, "comment": comment[:300], "at": self.clock()}}},
+            {"$set": {"rating": {"score": score, "comment": mask_text(comment)[:300], "at": self.clock()}}},
             return_document=ReturnDocument.AFTER,
         )
         if updated is None:

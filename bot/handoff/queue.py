@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 
 from pymongo.errors import DuplicateKeyError
 
+from bot.privacy import mask_text
+
 
 class EscalationQueue:
     def __init__(self, collection):
@@ -22,7 +24,7 @@ class EscalationQueue:
         entry = {
             "openid": openid,
             "reason": reason,  # "asked", "low_rating", "complaint", "not_understood"
-            "last_message": last_message[:500],
+            "last_message": mask_text(last_message)[:500],  # what residents type may hold ID or phone numbers
             "status": "waiting",
             "created_at": datetime.now(UTC),
             "first_response_at": None,
