@@ -11,6 +11,7 @@ from tornado import web
 from wechatpy.crypto import WeChatCrypto
 
 from bot.bookings.chat import build_booking_services
+from bot.bookings.invites import InviteService
 from bot.bookings.service import BookingService
 from bot.conversation.assistant import Assistant
 from bot.conversation.dialog import DialogStore
@@ -20,6 +21,7 @@ from bot.staff.audit import AuditLog
 from bot.store import Store
 from bot.wechat.api import WeChatAPI
 from bot.wechat.inbox import Inbox
+from bot.wechat.replay import replay_guard
 from settings import Settings
 
 log = logging.getLogger(__name__)
@@ -39,6 +41,7 @@ class Services:
     inbox: Inbox
     bookings: BookingService
     audit: AuditLog
+    invites: InviteService
 
     def close(self) -> None:
         self.wechat_api.close()
@@ -55,7 +58,9 @@ async def build_services(config: Settings, store: Store | None = None, lexicon=N
     wechat_api = WeChatAPI(config, store)
     dialogs = DialogStore(store.conversations)
     escalations = EscalationQueue(store.escalations)
-    booking_dialog, stations, bookings = await build_booking_services(config, store, wechat_api, dialogs, escalations, knowledge)
+    booking_dialog, stations, bookings, invites = await build_booking_services(
+        config, store, wechat_api, dialogs, escalations, knowledge
+    )
     assistant = Assistant(
         understander=knowledge,
         dialogs=dialogs,
@@ -65,7 +70,7 @@ async def build_services(config: Settings, store: Store | None = None, lexicon=N
         stations=stations,
     )
     inbox = Inbox(store, assistant.answer, wechat_api.send_text, budget=config.reply_budget)
-    return Services(config, store, knowledge, wechat_api, assistant, inbox, bookings, AuditLog(store.audit))
+    return Services(config, store, knowledge, wechat_api, assistant, inbox, bookings, AuditLog(store.audit), invites)
 
 
 def make_app(services: Services, **overrides) -> web.Application:
@@ -83,7 +88,9 @@ def make_app(services: Services, **overrides) -> web.Application:
         wechat_api=services.wechat_api,
         bookings=services.bookings,
         audit=services.audit,
+        invites=services.invites,
         wechat_crypto=crypto,
+        replay_guard=replay_guard(services.store, config.wechat_max_skew),
         cookie_secret=config.secret,
         template_path=str(Path(__file__).resolve().parent.parent / "handlers" / "templates"),
         log_function=log_request,

@@ -1,18 +1,22 @@
-"""/api/v1/admin: staff actions on bookings and proxy invitations, until the staff console replaces them.
+"""/api/v1/admin: staff actions on bookings and proxy invitations, for scripts and the CLI (`python -m bot.admin`).
 
-Authorised by `Authorization: Bearer <BOT_ADMIN_TOKEN>`; every response is JSON.
+Authorised by `Authorization: Bearer <BOT_ADMIN_TOKEN>`; every response is JSON. Lists are masked; a booking's
+detail shows the beneficiary's full contact to the staff member named in the request, and that view is audited.
 """
 
 from __future__ import annotations
 
+import base64
 import hmac
-import secrets
-from datetime import UTC, datetime
+from datetime import datetime
 
-from pymongo.errors import DuplicateKeyError
+from bson import ObjectId
+from bson.errors import InvalidId
 
+from bot.bookings.invites import InviteError
 from bot.bookings.service import (
     OPEN_STATUSES,
+    STATUS_LABELS,
     TRANSITIONS,
     Actor,
     BookingConflict,
@@ -24,6 +28,8 @@ from bot.bookings.service import (
 from handlers.base import APIError, APIHandler
 
 ERROR_STATUS = {NotFound: 404, Forbidden: 403, BookingConflict: 409}
+NUMBER = r"([A-Za-z]{2}\d{12,13})"
+MAX_PAGE = 200
 
 
 class AdminHandler(APIHandler):
@@ -40,22 +46,96 @@ class AdminHandler(APIHandler):
     def bookings(self):
         return self.settings["bookings"]
 
-    def staff(self, body: dict) -> Actor:
-        name = str(body.get("staff") or "").strip()
-        if not name:
+    def text(self, body: dict, name: str, *, required: bool = False, max_len: int = 200) -> str:
+        """A string field of the JSON body: absent is "", any other type is a 400 naming the field."""
+        value = body.get(name)
+        if value is None and not required:
+            return ""
+        if not isinstance(value, str):
+            raise APIError(400, f"'{name}' must be a string")
+        value = value.strip()
+        if required and not value:
+            raise APIError(400, f"'{name}' is required")
+        if len(value) > max_len:
+            raise APIError(400, f"'{name}' is longer than {max_len} characters")
+        return value
+
+    def staff(self, value: str) -> Actor:
+        if not value:
             raise APIError(400, "'staff' (who is acting) is required")
-        return Actor("staff", name[:40])
+        return Actor("staff", value[:40])
 
     def fail(self, exc: BookingError) -> None:
         status = next((code for cls, code in ERROR_STATUS.items() if isinstance(exc, cls)), 400)
         raise APIError(status, exc.message)
 
 
+def encode_cursor(position: tuple[datetime, ObjectId] | None) -> str | None:
+    if position is None:
+        return None
+    at, oid = position
+    return base64.urlsafe_b64encode(f"{at.isoformat()}|{oid}".encode()).decode()
+
+
+def decode_cursor(raw: str) -> tuple[datetime, ObjectId]:
+    try:
+        at, _, oid = base64.urlsafe_b64decode(raw.encode()).decode().partition("|")
+        return datetime.fromisoformat(at), ObjectId(oid)
+    except (ValueError, UnicodeDecodeError, InvalidId, TypeError):
+        raise APIError(400, "'cursor' is not one this API returned") from None
+
+
 class BookingListHandler(AdminHandler):
+    """GET ?status=&kind=&station=&item=&number=&limit=&cursor= : a page of bookings, newest first, masked."""
+
     async def get(self) -> None:
         statuses = self.get_arguments("status") or list(OPEN_STATUSES)
-        found = await self.bookings.list_for(Actor("staff", "api"), statuses, limit=100)
-        self.write_json({"bookings": [public_view(b) for b in found]})
+        unknown = [s for s in statuses if s not in STATUS_LABELS]
+        if unknown:
+            raise APIError(400, f"unknown status {unknown[0]!r}; one of {sorted(STATUS_LABELS)}")
+        try:
+            limit = int(self.get_argument("limit", "50"))
+        except ValueError:
+            raise APIError(400, "'limit' must be a whole number") from None
+        if not 1 <= limit <= MAX_PAGE:
+            raise APIError(400, f"'limit' must be between 1 and {MAX_PAGE}")
+        actor = Actor("staff", "api")
+        number = self.get_argument("number", "").strip()
+        if number:  # lookup by number
+            try:
+                found = [await self.bookings.get_for(actor, number)]
+            except NotFound:
+                found = []
+            self.write_json({"bookings": [public_view(b) for b in found], "next_cursor": None})
+            return
+        cursor = self.get_argument("cursor", "")
+        found, position = await self.bookings.page(
+            actor,
+            statuses=statuses,
+            kind=self.get_argument("kind", "") or None,
+            station=self.get_argument("station", "") or None,
+            item_code=self.get_argument("item", "") or None,
+            limit=limit,
+            after=decode_cursor(cursor) if cursor else None,
+        )
+        self.write_json({"bookings": [public_view(b) for b in found], "next_cursor": encode_cursor(position)})
+
+
+class BookingDetailHandler(AdminHandler):
+    """GET ?staff=NAME : one booking with the beneficiary's full phone, address and ID, audited."""
+
+    async def get(self, number: str) -> None:
+        staff = self.staff(self.get_argument("staff", "").strip())
+        try:
+            booking = await self.bookings.get_for(staff, number)
+        except BookingError as exc:
+            self.fail(exc)
+        view = public_view(booking)
+        view["contact"] = self.bookings.reveal(booking)
+        await self.settings["audit"].record(
+            f"staff:{staff.id}", "view_contact", f"booking:{booking['number']}", detail={"via": "admin_api"}
+        )
+        self.write_json(view)
 
 
 class BookingActionHandler(AdminHandler):
@@ -63,45 +143,35 @@ class BookingActionHandler(AdminHandler):
         if action not in TRANSITIONS:
             raise APIError(404, f"unknown action {action!r}; one of {sorted(TRANSITIONS)}")
         body = self.get_json_body()
+        staff = self.staff(self.text(body, "staff", max_len=40))
+        reason, assignee = self.text(body, "reason"), self.text(body, "assignee", max_len=40)
         try:
-            booking = await self.bookings.transition(
-                number, action, self.staff(body), reason=str(body.get("reason", "")), assignee=str(body.get("assignee", ""))
-            )
+            booking = await self.bookings.transition(number, action, staff, reason=reason, assignee=assignee)
         except BookingError as exc:
             self.fail(exc)
+        await self.settings["audit"].record(
+            f"staff:{staff.id}", action, f"booking:{booking['number']}", after={"status": booking["status"], "reason": reason}
+        )
         self.write_json(public_view(booking))
 
 
 class InviteHandler(AdminHandler):
     async def post(self) -> None:
         body = self.get_json_body()
-        staff = self.staff(body)
-        station = self.bookings.stations.get(str(body.get("station", "")))
-        if station is None:
-            raise APIError(400, "unknown station code")
-        for _ in range(5):
-            code = f"YQ{secrets.randbelow(10**6):06d}"
-            try:
-                await self.store.invites.insert_one(
-                    {
-                        "code": code,
-                        "station": station["code"],
-                        "name": str(body.get("name", ""))[:20],
-                        "created_by": staff.id,
-                        "created_at": datetime.now(UTC),
-                        "used_by": None,
-                    }
-                )
-                break
-            except DuplicateKeyError:
-                continue
-        else:
-            raise APIError(503, "could not allocate an invite code, try again")
-        self.write_json({"code": code, "station": station["code"], "station_name": station["name"]}, status=201)
+        staff = self.staff(self.text(body, "staff", max_len=40))
+        try:
+            invite = await self.settings["invites"].create(
+                self.text(body, "station"), self.text(body, "name", max_len=20), staff.id
+            )
+        except InviteError as exc:
+            raise APIError(400, str(exc)) from None
+        await self.settings["audit"].record(f"staff:{staff.id}", "invite_proxy", f"station:{invite['station']}")
+        self.write_json(invite, status=201)
 
 
 default_handlers = [
     (r"/api/v1/admin/bookings", BookingListHandler),
-    (r"/api/v1/admin/bookings/([A-Za-z]{2}\d{12})/([a-z_]+)", BookingActionHandler),
+    (rf"/api/v1/admin/bookings/{NUMBER}", BookingDetailHandler),
+    (rf"/api/v1/admin/bookings/{NUMBER}/([a-z_]+)", BookingActionHandler),
     (r"/api/v1/admin/invites", InviteHandler),
 ]

@@ -12,6 +12,7 @@ from wechatpy import create_reply, parse_message
 from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 from wechatpy.utils import check_signature
 
+from bot.wechat.replay import digest as replay_digest
 from handlers.base import BaseHandler
 
 # WeChat's callbacks are a few hundred bytes; anything near this is not from WeChat.
@@ -21,6 +22,42 @@ DTD = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 # What wechatpy's decryption raises on a payload that was not encrypted with our key and appid
 # (bad base64, wrong block size, bad padding, wrong length prefix, wrong appid, malformed outer XML).
 UNDECRYPTABLE = (ExpatError, KeyError, TypeError, ValueError, IndexError, struct.error, InvalidAppIdException)
+
+
+# Fields we read or echo, and what a real WeChat callback puts in them. Anything else (nested
+# elements, attributes, out-of-range numbers, an openid with XML in it) is not from WeChat: 400.
+ACCOUNT_ID = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")  # FromUserName/ToUserName are echoed into the reply
+TEXT_FIELDS = ("Content", "Recognition", "Label", "Event", "EventKey", "MsgType", "Format", "MediaId", "PicUrl", "Url")
+NUMBER_FIELDS = {"CreateTime": 2**32, "MsgId": 2**64}
+COORDINATES = {"Location_X": 90.0, "Location_Y": 180.0, "Latitude": 90.0, "Longitude": 180.0}
+MAX_TEXT = 4096
+
+
+def invalid_field(data: dict) -> str | None:
+    """Why the parsed callback cannot be from WeChat, or None when every field we use is well formed."""
+    for name in ("FromUserName", "ToUserName"):
+        value = data.get(name)
+        if not isinstance(value, str) or not ACCOUNT_ID.match(value):
+            return f"{name} is not an account id"
+    for name in TEXT_FIELDS:
+        value = data.get(name)
+        if value is not None and (not isinstance(value, str) or len(value) > MAX_TEXT):
+            return f"{name} is not plain text"
+    for name, limit in NUMBER_FIELDS.items():
+        value = data.get(name)
+        if name == "CreateTime" or value is not None:
+            if not isinstance(value, str) or not value.isdigit() or int(value) >= limit:
+                return f"{name} is not a number in range"
+    for name, limit in COORDINATES.items():
+        value = data.get(name)
+        if value is not None:
+            try:
+                number = float(value) if isinstance(value, str) else None
+            except ValueError:
+                number = None
+            if number is None or not -limit <= number <= limit:  # NaN fails both comparisons
+                return f"{name} is not a coordinate"
+    return None
 
 
 def cdata_safe(text: str) -> str:
@@ -98,8 +135,13 @@ class WeChatCallbackHandler(BaseHandler):
             message = parse_message(xml)
         except (ExpatError, KeyError, TypeError, AttributeError, ValueError, UnicodeDecodeError):
             self.reject(400, "malformed message XML")
-        if message is None or not message.source:
+        if message is None:
             self.reject(400, "message without sender")
+        problem = invalid_field(message._data)  # wechatpy keeps the parsed XML as a dict
+        if problem:
+            self.reject(400, problem)
+        if not await self.settings["replay_guard"].first_use(timestamp, nonce, replay_digest(xml)):
+            self.reject(403, "signature reused with another message")
         reply_text = await self.inbox.receive(message)
         self.set_header("Content-Type", "application/xml; charset=UTF-8" if reply_text else "text/plain; charset=UTF-8")
         if not reply_text:

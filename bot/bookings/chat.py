@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import UTC, datetime
-
-from pymongo import ReturnDocument
 
 from bot.bookings.dateparse import month_day
 from bot.bookings.form import BookingForm
+from bot.bookings.invites import InviteError, InviteService
 from bot.bookings.notices import BookingNotices, rating_choices
 from bot.bookings.service import CANCELLABLE, KIND_LABELS, STATUS_LABELS, Actor, BookingError, BookingService
 from bot.bookings.stations import StationDirectory
@@ -22,7 +20,7 @@ from bot.privacy import FieldCipher
 
 log = logging.getLogger(__name__)
 
-INVITE = re.compile(r"^(?:绑定|代办员绑定|邀请码)?\s*(YQ\d{6})$", re.IGNORECASE)
+INVITE = re.compile(r"^(?:绑定|代办员绑定|邀请码)?\s*(YQ[0-9A-Z]{6,10})$", re.IGNORECASE)
 COMPLAINT = re.compile(r"投诉|不满意|差评|态度(差|不好)|太慢|迟到|没人管")
 
 
@@ -153,21 +151,10 @@ class BookingDialog:
     # ---- proxies ----
 
     async def bind_proxy(self, turn, code: str) -> str:
-        invite = await self.invites.find_one_and_update(
-            {"code": code, "used_by": None},
-            {"$set": {"used_by": turn.openid, "used_at": datetime.now(UTC)}},
-            return_document=ReturnDocument.AFTER,
-        )
-        if invite is None:
-            return "邀请码无效或已经用过了，请向服务站工作人员重新获取。"
-        await self.users.update_one(
-            {"openid": turn.openid},
-            {
-                "$set": {"role": "proxy", "station": invite["station"], "name": invite.get("name", "")},
-                "$setOnInsert": {"openid": turn.openid},
-            },
-            upsert=True,
-        )
+        try:
+            invite = await self.invites.redeem(turn.openid, code)
+        except InviteError as exc:
+            return str(exc)
         return (
             f"绑定成功！您现在是{self.stations.name_of(invite['station'])}的代办员。\n"
             "说“预约代办”为村民预约，说“查进度”查看本站的预约。"
@@ -180,5 +167,6 @@ async def build_booking_services(config, store, wechat_api, dialogs, escalations
     await stations.seed_if_empty()
     notices = BookingNotices(Notifier(wechat_api, store), store, dialogs)
     service = BookingService(store, FieldCipher(config.data_key), WorkCalendar(), stations, notices)
-    dialog = BookingDialog(service, stations, escalations, store.users, store.invites, index_provider)
-    return dialog, stations, service
+    invites = InviteService(store.invites, store.users, store.limits, stations)
+    dialog = BookingDialog(service, stations, escalations, store.users, invites, index_provider)
+    return dialog, stations, service, invites

@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
 import yaml
+from bson import ObjectId
 from pymongo import DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
@@ -271,6 +272,31 @@ class BookingService:
         query = {**self._visible_filter(actor), "status": {"$in": list(statuses)}}
         cursor = self.bookings.find(query).sort("created_at", DESCENDING).limit(limit)
         return [b async for b in cursor]
+
+    async def page(
+        self,
+        actor: Actor,
+        *,
+        statuses=OPEN_STATUSES,
+        kind: str | None = None,
+        station: str | None = None,
+        item_code: str | None = None,
+        limit: int = 50,
+        after: tuple[datetime, ObjectId] | None = None,
+    ) -> tuple[list[dict], tuple[datetime, ObjectId] | None]:
+        """One page of bookings, newest first, and the position to continue `after` (None on the last page)."""
+        query: dict = {**self._visible_filter(actor), "status": {"$in": list(statuses)}}
+        for key, value in (("kind", kind), ("station", station), ("item_code", item_code)):
+            if value:
+                query[key] = value
+        if after is not None:
+            at, oid = after
+            query = {"$and": [query, {"$or": [{"created_at": {"$lt": at}}, {"created_at": at, "_id": {"$lt": oid}}]}]}
+        cursor = self.bookings.find(query).sort([("created_at", DESCENDING), ("_id", DESCENDING)]).limit(limit + 1)
+        found = [b async for b in cursor]
+        more = len(found) > limit
+        found = found[:limit]
+        return found, ((found[-1]["created_at"], found[-1]["_id"]) if more else None)
 
     async def get_for(self, actor: Actor, number: str) -> dict:
         booking = await self.bookings.find_one({"number": number.upper(), **self._visible_filter(actor)})
