@@ -18,6 +18,22 @@ DEV_ADMIN_TOKEN = "dev-admin-token"
 WECHAT_API_DEFAULT = "https://api.weixin.qq.com/"
 
 
+# Secrets shorter than this, or made of few distinct characters, are guessable.
+MIN_KEY_LENGTH = 32
+WEAK_WORDS = ("dev", "test", "secret", "password", "changeme", "example", "placeholder")
+
+
+def weak_key(value: str) -> str | None:
+    """Why `value` is not a production secret, or None."""
+    if not value:
+        return "is required in production"
+    if len(value) < MIN_KEY_LENGTH:
+        return f"is shorter than {MIN_KEY_LENGTH} characters"
+    if len(set(value)) < 10 or any(word in value.lower() for word in WEAK_WORDS):
+        return "looks like a placeholder, not a random key"
+    return None
+
+
 class SettingsError(ValueError):
     """A setting is missing or invalid; the message names the variable."""
 
@@ -129,6 +145,13 @@ class Settings:
         settings = cls(**values)
         if mode == "production":
             settings.check_production(env)
+        elif not settings.embedded_store and not env.get("BOT_DATA_KEY"):
+            # A generated key dies with the process: every field it encrypted in a real database would be
+            # unreadable after a restart ("encrypted field failed authentication").
+            raise SettingsError(
+                "MONGODB_URI points at a real database but BOT_DATA_KEY is not set: set a fixed key "
+                "(e.g. `openssl rand -hex 32`), or encrypted personal data becomes unreadable after a restart"
+            )
         return settings
 
     def check_production(self, env: dict) -> None:
@@ -140,8 +163,14 @@ class Settings:
         if not env.get("WECHAT_TOKEN") or env.get("WECHAT_TOKEN") == "dev-token":
             problems.append("WECHAT_TOKEN is the dev default")
         for name in ("BOT_SECRET", "BOT_DATA_KEY"):
-            if not env.get(name):
-                problems.append(f"{name} is required in production")
+            problem = weak_key(env.get(name, ""))
+            if problem:
+                problems.append(f"{name} {problem}")
+        if self.admin_token is not None:
+            if self.admin_token == DEV_ADMIN_TOKEN:
+                problems.append("BOT_ADMIN_TOKEN is the dev default")
+            elif len(self.admin_token) < MIN_KEY_LENGTH:
+                problems.append(f"BOT_ADMIN_TOKEN is shorter than {MIN_KEY_LENGTH} characters")
         if self.embedded_store:
             problems.append("MONGODB_URI selects the in-memory embedded store")
         if problems:

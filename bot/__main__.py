@@ -17,6 +17,16 @@ log = logging.getLogger("bot")
 
 # Larger bodies are refused before a handler runs; /wechat applies its own, smaller limit.
 MAX_BODY_BYTES = 1024 * 1024
+# A slow or half-sent request must not hold a connection: idle keep-alive and body upload limits (seconds).
+IDLE_TIMEOUT = 60
+BODY_TIMEOUT = 15
+
+
+def http_server(app, **kwargs) -> HTTPServer:
+    """The HTTP server with the limits above (tests build theirs here too)."""
+    return HTTPServer(
+        app, max_body_size=MAX_BODY_BYTES, idle_connection_timeout=IDLE_TIMEOUT, body_timeout=BODY_TIMEOUT, **kwargs
+    )
 
 
 async def main() -> int:
@@ -30,7 +40,7 @@ async def main() -> int:
         return 2
     services = await build_services(config)
     app = make_app(services)
-    server = HTTPServer(app, xheaders=True, max_body_size=MAX_BODY_BYTES)
+    server = http_server(app, xheaders=True)
     server.listen(config.port, config.host)
     refresher = asyncio.ensure_future(refresh_knowledge_forever(services.knowledge))
     log.info(

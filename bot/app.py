@@ -13,10 +13,12 @@ from wechatpy.crypto import WeChatCrypto
 from bot.bookings.chat import build_booking_services
 from bot.bookings.invites import InviteService
 from bot.bookings.service import BookingService
+from bot.conversation import texts
 from bot.conversation.assistant import Assistant
 from bot.conversation.dialog import DialogStore
 from bot.conversation.knowledge import KnowledgeService
 from bot.handoff.queue import EscalationQueue
+from bot.limits import MessageRateLimit
 from bot.staff.audit import AuditLog
 from bot.store import Store
 from bot.wechat.api import WeChatAPI
@@ -69,7 +71,8 @@ async def build_services(config: Settings, store: Store | None = None, lexicon=N
         bookings=booking_dialog,
         stations=stations,
     )
-    inbox = Inbox(store, assistant.answer, wechat_api.send_text, budget=config.reply_budget)
+    answer = MessageRateLimit().wrap(assistant.answer, texts.TOO_FAST)
+    inbox = Inbox(store, answer, wechat_api.send_text, budget=config.reply_budget)
     return Services(config, store, knowledge, wechat_api, assistant, inbox, bookings, AuditLog(store.audit), invites)
 
 

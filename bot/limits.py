@@ -50,3 +50,48 @@ class AttemptLimiter:
 
 def _aware(value):
     return value.replace(tzinfo=UTC) if isinstance(value, datetime) and value.tzinfo is None else value
+
+
+class MessageRateLimit:
+    """Per-user message rate in this process: generous for a person typing, a wall for a script.
+
+    Over the limit a user gets one polite reply, then silence ("success") until the window ends. Kept in
+    process memory: it runs on every message and must not touch the store; with several processes the
+    limit applies per process, which is still far below what would hurt.
+    """
+
+    def __init__(self, per_minute: int = 30, per_hour: int = 600, clock=None):
+        import time
+
+        self.limits = ((60.0, per_minute), (3600.0, per_hour))
+        self.clock = clock or time.monotonic
+        self._windows: dict[tuple[str, float], list] = {}  # (openid, span) -> [window start, count, warned]
+        self._next_sweep = 0.0
+
+    def check(self, openid: str) -> str:
+        """ "ok", "warn" (first refusal in this window) or "drop"."""
+        now = self.clock()
+        if now >= self._next_sweep:
+            self._windows = {k: w for k, w in self._windows.items() if now - w[0] < k[1]}
+            self._next_sweep = now + 60
+        verdict = "ok"
+        for span, limit in self.limits:
+            window = self._windows.get((openid, span))
+            if window is None or now - window[0] >= span:
+                window = self._windows[(openid, span)] = [now, 0, False]
+            window[1] += 1
+            if window[1] > limit and verdict == "ok":
+                verdict = "drop" if window[2] else "warn"
+                window[2] = True
+        return verdict
+
+    def wrap(self, answer, too_fast: str):
+        """`answer` (async message -> reply) behind the limit."""
+
+        async def answer_within_limits(message):
+            verdict = self.check(message.source)
+            if verdict == "ok":
+                return await answer(message)
+            return too_fast if verdict == "warn" else None
+
+        return answer_within_limits

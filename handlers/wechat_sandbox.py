@@ -87,8 +87,13 @@ class OutboxHandler(SandboxHandler):
 
     async def get(self) -> None:
         openid = self.get_argument("openid")
-        after = int(self.get_argument("after", "0"))
-        wait = min(float(self.get_argument("wait", "0")), 25.0)
+        try:
+            after = int(self.get_argument("after", "0"))
+            wait = float(self.get_argument("wait", "0"))
+        except ValueError:
+            raise web.HTTPError(400, reason="after and wait must be numbers") from None
+        if not (after >= 0 and 0 <= wait <= 25):  # NaN fails every comparison
+            raise web.HTTPError(400, reason="after must be >= 0 and wait between 0 and 25 seconds")
         deadline = time.time() + wait
         while True:
             fresh = [(i, m) for i, m in enumerate(self.state.outbox) if i >= after and m.get("touser") == openid]

@@ -6,9 +6,9 @@ from __future__ import annotations
 import os
 
 import pytest
-from tornado.httpserver import HTTPServer
 from tornado.testing import bind_unused_port
 
+from bot.__main__ import http_server
 from bot.app import build_services, make_app
 from bot.store import Store
 from handlers.wechat_sandbox import make_sandbox_app
@@ -29,7 +29,7 @@ def shared_lexicon() -> Lexicon:
 
 async def serve(app) -> Server:
     sock, port = bind_unused_port()
-    server = HTTPServer(app, max_body_size=1024 * 1024)
+    server = http_server(app)
     server.add_sockets([sock])
     return Server(server, f"http://127.0.0.1:{port}", app)
 

@@ -7,7 +7,21 @@ import json
 import pytest
 from tornado.httpclient import AsyncHTTPClient
 
-from settings import Settings, SettingsError
+from settings import DEV_ADMIN_TOKEN, Settings, SettingsError
+
+STRONG_SECRET = "9f2c7a51e0b84d3fa6c1e2d7b5a90f43"
+STRONG_DATA_KEY = "Qm7Rz2Lk9Vt4Xw8Np3Hs6Jd1Fb5Gc0Ya"
+PRODUCTION = {
+    "BOT_ENV": "production",
+    "WECHAT_TOKEN": "t0k3n",
+    "WECHAT_APPID": "wx1",
+    "WECHAT_SECRET": "s",
+    "WXA_APPID": "wx2",
+    "WXA_SECRET": "s2",
+    "BOT_SECRET": STRONG_SECRET,
+    "BOT_DATA_KEY": STRONG_DATA_KEY,
+    "MONGODB_URI": "mongodb://db:27017",
+}
 
 
 def test_defaults_start_a_dev_server_with_nothing_set(tmp_path):
@@ -60,8 +74,8 @@ def test_production_refuses_placeholders_generated_keys_and_the_embedded_store(t
             "WECHAT_SECRET": "s",
             "WXA_APPID": "wx2",
             "WXA_SECRET": "s2",
-            "BOT_SECRET": "x" * 32,
-            "BOT_DATA_KEY": "y" * 32,
+            "BOT_SECRET": STRONG_SECRET,
+            "BOT_DATA_KEY": STRONG_DATA_KEY,
             "MONGODB_URI": "mongodb://db:27017",
         },
         dotenv=tmp_path / "none",
@@ -73,3 +87,27 @@ async def test_unknown_api_path_is_a_json_404(server):
     r = await AsyncHTTPClient().fetch(f"{server.url}/api/v1/nothing", raise_error=False)
     assert r.code == 404 and r.headers["Content-Type"].startswith("application/json")
     assert json.loads(r.body)["error"]["status"] == 404 and r.headers["X-Request-Id"]
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"BOT_ADMIN_TOKEN": DEV_ADMIN_TOKEN}, "BOT_ADMIN_TOKEN is the dev default"),
+        ({"BOT_ADMIN_TOKEN": "short-token"}, "BOT_ADMIN_TOKEN is shorter than 32"),
+        ({"BOT_SECRET": "x" * 40}, "BOT_SECRET looks like a placeholder"),
+        ({"BOT_SECRET": "dev-secret-0123456789abcdefghijkl"}, "BOT_SECRET looks like a placeholder"),
+        ({"BOT_DATA_KEY": "abc123"}, "BOT_DATA_KEY is shorter than 32"),
+    ],
+)
+def test_production_refuses_weak_or_dev_secrets_and_admin_tokens(tmp_path, change, message):
+    with pytest.raises(SettingsError, match=message):
+        Settings.from_env({**PRODUCTION, **change}, dotenv=tmp_path / "none")
+    strong = Settings.from_env({**PRODUCTION, "BOT_ADMIN_TOKEN": "Zr4" + STRONG_SECRET}, dotenv=tmp_path / "none")
+    assert strong.admin_token.startswith("Zr4")
+
+
+def test_dev_on_a_real_database_needs_a_fixed_data_key(tmp_path):
+    with pytest.raises(SettingsError, match="BOT_DATA_KEY is not set"):
+        Settings.from_env({"MONGODB_URI": "mongodb://127.0.0.1:27017"}, dotenv=tmp_path / "none")
+    fixed = Settings.from_env({"MONGODB_URI": "mongodb://127.0.0.1:27017", "BOT_DATA_KEY": "k"}, dotenv=tmp_path / "none")
+    assert fixed.data_key == "k"

@@ -14,6 +14,9 @@ from bot.conversation.nlu import Understander, Understanding, normalize
 log = logging.getLogger(__name__)
 
 NUMBER = re.compile(r"^\s*([0-9]{1,2})\s*[.。号]?\s*$")
+# A bare ID or mobile number outside a form: the answer to a form question whose form was lost
+# (it expired, or the server restarted). Say so instead of "I cannot answer that".
+FORM_ANSWER = re.compile(r"^\s*(?:\+?86)?[\d\s\-]{11,22}[Xx]?\s*$")
 NEARBY = re.compile(r"(附近|最近|离我近|周边|旁边).{0,6}(服务站|服务中心|便民|办事|窗口|代办点|政务)")
 
 
@@ -79,7 +82,7 @@ class Assistant:
             "MENU_NEARBY": self.nearby_prompt,
         }
         # Text commands that are not service questions, tried before understanding the message.
-        self.by_text = [(NEARBY, self.nearby_prompt)]
+        self.by_text = [(NEARBY, self.nearby_prompt), (FORM_ANSWER, self.form_lost)]
         self.by_intent = {
             "ask_item": self.intent_ask_item,
             "out_of_scope": self.intent_ask_item,
@@ -140,6 +143,9 @@ class Assistant:
         except (TypeError, ValueError):
             return texts.LOCATION_UNCLEAR
         return await self.stations.nearest_text(lat, lng)
+
+    async def form_lost(self, turn: Turn) -> str:
+        return texts.FORM_LOST
 
     async def nearby_prompt(self, turn: Turn) -> str:
         lines = ["请点输入框旁的“+”，选“位置”把您的位置发给我，我帮您找最近的服务站。"]
