@@ -24,9 +24,8 @@ BODY_TIMEOUT = 15
 
 def http_server(app, **kwargs) -> HTTPServer:
     """The HTTP server with the limits above (tests build theirs here too)."""
-    return HTTPServer(
-        app, max_body_size=MAX_BODY_BYTES, idle_connection_timeout=IDLE_TIMEOUT, body_timeout=BODY_TIMEOUT, **kwargs
-    )
+    limits = dict(max_body_size=MAX_BODY_BYTES, idle_connection_timeout=IDLE_TIMEOUT, body_timeout=BODY_TIMEOUT)
+    return HTTPServer(app, **{**limits, **kwargs})
 
 
 async def main() -> int:

@@ -17,6 +17,8 @@ NUMBER = re.compile(r"^\s*([0-9]{1,2})\s*[.。号]?\s*$")
 # A bare ID or mobile number outside a form: the answer to a form question whose form was lost
 # (it expired, or the server restarted). Say so instead of "I cannot answer that".
 FORM_ANSWER = re.compile(r"^\s*(?:\+?86)?[\d\s\-]{11,22}[Xx]?\s*$")
+# Asking for a person wins even in the middle of a booking form: the form is dropped, not submitted.
+HUMAN_IN_FORM = re.compile(r"人工|真人|客服|找工作人员")
 NEARBY = re.compile(r"(附近|最近|离我近|周边|旁边).{0,6}(服务站|服务中心|便民|办事|窗口|代办点|政务)")
 
 
@@ -188,6 +190,9 @@ class Assistant:
 
     async def _converse(self, turn: Turn) -> str:
         if self.bookings.active(turn):
+            if "form" in turn.state and HUMAN_IN_FORM.search(turn.text):
+                turn.remember(form=None, choices=None)
+                return await self.intent_human_agent(turn)
             return await self.bookings.continue_form(turn)
         number = NUMBER.match(normalize(turn.text))
         if number and turn.state.get("choices"):
