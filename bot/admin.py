@@ -1,6 +1,7 @@
 """`python -m bot.admin`: staff actions against a running server's admin API.
 
-    python -m bot.admin list
+    python -m bot.admin list --status submitted --limit 20
+    python -m bot.admin show DB202611250001 --staff 李明
     python -m bot.admin accept DB202611250001 --staff 李明
     python -m bot.admin reject DB202611250001 --staff 李明 --reason "材料不全"
     python -m bot.admin invite LL-003-01 --name 李春梅 --staff 李明
@@ -16,6 +17,7 @@ import os
 import sys
 import urllib.error
 import urllib.request
+from urllib.parse import urlencode
 
 from bot.bookings.service import TRANSITIONS
 from settings import Settings
@@ -40,7 +42,14 @@ def main(argv: list[str] | None = None) -> int:
     common.add_argument("--staff", default=os.environ.get("USER", "staff"), help="who is acting (recorded)")
     parser = argparse.ArgumentParser(prog="python -m bot.admin", description="Staff actions on bookings.")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("list", help="open bookings", parents=[common])
+    lst = sub.add_parser("list", help="bookings, newest first (open ones unless --status)", parents=[common])
+    lst.add_argument("--status", action="append", default=[])
+    lst.add_argument("--kind", choices=["proxy", "home_visit"])
+    lst.add_argument("--station")
+    lst.add_argument("--limit", type=int, default=50)
+    lst.add_argument("--cursor", help="next_cursor of the previous page")
+    show = sub.add_parser("show", help="one booking with the beneficiary's full contact (audited)", parents=[common])
+    show.add_argument("number")
     for action in TRANSITIONS:
         p = sub.add_parser(action, help=f"{action} a booking", parents=[common])
         p.add_argument("number")
@@ -53,7 +62,11 @@ def main(argv: list[str] | None = None) -> int:
     token = config.admin_token or ""
     base = args.url.rstrip("/") + "/api/v1/admin"
     if args.command == "list":
-        status, data = call(f"{base}/bookings", token)
+        params = [("status", s) for s in args.status] + [("limit", args.limit)]
+        params += [(k, v) for k, v in (("kind", args.kind), ("station", args.station), ("cursor", args.cursor)) if v]
+        status, data = call(f"{base}/bookings?{urlencode(params)}", token)
+    elif args.command == "show":
+        status, data = call(f"{base}/bookings/{args.number}?{urlencode({'staff': args.staff})}", token)
     elif args.command == "invite":
         status, data = call(f"{base}/invites", token, "POST", {"station": args.station, "name": args.name, "staff": args.staff})
     else:
