@@ -9,7 +9,7 @@ import logging
 import re
 import socket
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from tornado.httpclient import AsyncHTTPClient
@@ -118,9 +118,9 @@ async def test_a_staff_member_sees_full_contact_on_the_detail_and_the_view_is_au
     assert code == 400
 
 
-async def test_a_bare_id_number_after_a_lost_form_is_answered_politely(server):
-    reply = await user(server, "o_restarted").say(make_id())
-    assert reply == texts.FORM_LOST
+@pytest.mark.parametrize("answer", [make_id(), "139 8765 4321", "12月3日"])
+async def test_a_form_answer_after_a_lost_form_is_answered_politely(server, answer):
+    assert await user(server, "o_restarted").say(answer) == texts.FORM_LOST
 
 
 # ---- abuse limits ----
@@ -186,6 +186,13 @@ async def test_booking_numbers_continue_when_the_counter_is_lost(services):
     await services.store.counters.delete_many({})  # as after a restart that kept the data but not the counter
     second = await services.bookings.create(proxy_request(services, "o_num_2"))
     assert second["number"][:10] == first["number"][:10] and int(second["number"][10:]) > int(first["number"][10:])
+
+
+async def test_numbers_on_a_volatile_store_start_past_any_earlier_run_of_the_day(services):
+    services.store.volatile = True  # the in-memory store: a restart forgets bookings residents still hold
+    booking = await services.bookings.create(proxy_request(services, "o_volatile"))
+    started = services.bookings.started_at.astimezone(timezone(timedelta(hours=8)))
+    assert int(booking["number"][10:]) > (started.hour * 60 + started.minute) * 10
 
 
 # ---- no 500, ever ----

@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 NUMBER = re.compile(r"^\s*([0-9]{1,2})\s*[.。号]?\s*$")
 # A bare ID or mobile number outside a form: the answer to a form question whose form was lost
 # (it expired, or the server restarted). Say so instead of "I cannot answer that".
-FORM_ANSWER = re.compile(r"^\s*(?:\+?86)?[\d\s\-]{11,22}[Xx]?\s*$")
+FORM_ANSWER = re.compile(r"^\s*(?:(?:\+?86)?[\d\s\-]{11,22}[Xx]?|\d{1,2}月\d{1,2}[日号]?)\s*$")
 # Asking for a person wins even in the middle of a booking form: the form is dropped, not submitted.
 HUMAN_IN_FORM = re.compile(r"人工|真人|客服|找工作人员")
 NEARBY = re.compile(r"(附近|最近|离我近|周边|旁边).{0,6}(服务站|服务中心|便民|办事|窗口|代办点|政务)")
