@@ -4,7 +4,7 @@
     python -m bot.admin show DB202611250001 --staff 李明
     python -m bot.admin accept DB202611250001 --staff 李明
     python -m bot.admin reject DB202611250001 --staff 李明 --reason "材料不全"
-    python -m bot.admin invite LL-003-01 --name 李春梅 --staff 李明
+    python -m bot.admin invite LDX-002-01 --name 李春梅 --staff 李明
 
 Uses BOT_ADMIN_TOKEN (the dev default when unset) and --url (default http://BOT_HOST:BOT_PORT).
 """

@@ -69,7 +69,7 @@ def parse_mobile(raw: str) -> str:
 
 
 def mask_id(number: str) -> str:
-    """5303**********1234"""
+    """5306**********1234"""
     return number[:4] + "*" * (len(number) - 8) + number[-4:] if len(number) > 8 else "*" * len(number)
 
 
@@ -79,7 +79,7 @@ def mask_phone(number: str) -> str:
 
 
 def mask_address(address: str) -> str:
-    """三岔河镇水寨村5组12号 -> 三岔河镇水寨村**: the place up to the first number, never the house."""
+    """大山包镇大山包村5组12号 -> 大山包镇大山包村**: the place up to the first number, never the house."""
     head = re.split(r"[0-9０-９一二三四五六七八九十]+\s*[组号栋幢单元楼室]", address, maxsplit=1)[0]
     return head[:10] + "**"
 
@@ -117,7 +117,7 @@ def _mask_run(match: re.Match) -> str:
 
 def mask_text(text: str) -> str:
     """Mask ID and mobile numbers inside free text (log lines, stored chat content), in every format the
-    booking form accepts: 530302 19430815 0429, 5303021943 08150429, +8613987654321, 139 8765 4321."""
+    booking form accepts: 530602 19430815 0429, 5306021943 08150429, +8613987654321, 139 8765 4321."""
     return DIGIT_RUN.sub(_mask_run, text) if text else text
 
 

@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from knowledge_base.catalog import ITEMS_DIR, export_items, import_items, load_items, save_item
+from knowledge_base.catalog import ITEMS_DIR, export_items, import_items, load_items, near_duplicate_answers, save_item
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "validate":
         items, problems = load_items(args.dir)
+        problems += near_duplicate_answers(items)
         for p in problems:
             print(p)
         print(f"{len(items)} valid items, {len(problems)} problems")

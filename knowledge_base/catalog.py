@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -34,9 +37,14 @@ FIELDS: dict[str, tuple[type | tuple, str]] = {
     "conditions": (list, "受理条件"),
     "materials": (list, "申请材料"),
     "process": (list, "办理流程"),
-    "legal_limit_days": (int, "法定时限（工作日）"),
-    "promised_limit_days": (int, "承诺时限（工作日）"),
+    "case_type": (str, "办件类型"),
+    "legal_limit_days": (int, "法定时限"),
+    "legal_limit_unit": (str, "法定时限单位"),
+    "promised_limit_days": (int, "承诺时限"),
+    "promised_limit_unit": (str, "承诺时限单位"),
+    "special_steps": (list, "特殊环节"),
     "fee": (str, "收费标准"),
+    "fee_basis": (list, "收费依据"),
     "location": (str, "办理地点"),
     "hours": (str, "办理时间"),
     "phone": (str, "咨询电话"),
@@ -45,15 +53,31 @@ FIELDS: dict[str, tuple[type | tuple, str]] = {
     "online_how": (str, "网上办理方式"),
     "visits": (int, "到现场次数"),
     "result": (str, "办理结果"),
+    "delivery": (list, "结果送达方式"),
+    "progress_query": (list, "办理进度查询途径"),
+    "scope": (str, "通办范围"),
+    "refusal_cases": (list, "不予受理情形"),
+    "remedy": (list, "救济途径"),
     "faq": (list, "常见问题"),
+    "review": (dict, "审核状态"),
     "sample": (bool, "样例内容"),
 }
 OPTIONAL = {"keywords"}
 ITEM_TYPES = {"行政许可", "行政确认", "行政给付", "行政裁决", "行政备案", "其他行政权力", "公共服务", "行政征收", "行政奖励"}
 MATERIAL_FORMS = {"原件", "复印件", "原件和复印件", "电子证照"}
+MATERIAL_SOURCES = {"申请人自备", "政府部门核发", "中介机构出具", "其他单位出具", "窗口领取或现场填写"}
+MATERIAL_KEYS = {"name", "form", "count", "required", "source", "note"}
 LEVELS = {"村", "乡镇", "县", "市"}
-# Fields flattened to one cell in CSV/XLSX; lists of strings join with a newline.
-STRUCTURED = {"materials", "faq"}
+CASE_TYPES = {"即办件", "承诺件"}
+LIMIT_UNITS = {"工作日", "自然日"}
+SCOPES = {"属地办理", "全县通办", "全市通办", "全省通办", "跨省通办"}
+REVIEW_STATUSES = {"draft", "reviewed"}
+# Decisions of an administrative organ: a resident who disagrees may apply for 行政复议 or sue (行政诉讼).
+ADMINISTRATIVE_ACTS = ITEM_TYPES - {"公共服务", "行政裁决"}
+# Fields flattened to one cell in CSV/XLSX as JSON; other lists of strings join with a newline.
+STRUCTURED = {"materials", "faq", "special_steps", "review"}
+# Lists that may be empty: no special step; no fee basis when nothing is charged.
+MAY_BE_EMPTY = {"special_steps", "fee_basis"}
 
 
 @dataclass(frozen=True)
@@ -94,13 +118,100 @@ def validate_item(item: Any, source: str) -> list[Problem]:
         bad("item_type", f"{item['item_type']!r} is not one of {sorted(ITEM_TYPES)}")
     if item["level"] not in LEVELS:
         bad("level", f"{item['level']!r} is not one of {sorted(LEVELS)}")
-    for name in ("aliases", "basis", "conditions", "process"):
-        if not item[name] or not all(isinstance(x, str) and x.strip() for x in item[name]):
+    for name in ("aliases", "basis", "conditions", "process", "delivery", "progress_query", "refusal_cases", "remedy"):
+        if not item[name] or not _texts(item[name]):
             bad(name, "must be a non-empty list of texts")
-    if not 0 <= item["promised_limit_days"] <= item["legal_limit_days"] or item["legal_limit_days"] > 365:
-        bad("promised_limit_days", "must be between 0 and legal_limit_days (working days)")
+    _check_limits(item, bad)
+    _check_fee(item, bad)
+    if item["scope"] not in SCOPES:
+        bad("scope", f"{item['scope']!r} is not one of {sorted(SCOPES)}")
+    _check_remedy(item, bad)
     if item["visits"] not in (0, 1, 2):
         bad("visits", "must be 0, 1 or 2")
+    _check_materials(item, bad)
+    if not item["faq"]:
+        bad("faq", "at least one question is required")
+    for i, qa in enumerate(item["faq"], 1):
+        if not isinstance(qa, dict) or not qa.get("q") or not qa.get("a"):
+            bad(f"faq[{i}]", "needs q and a")
+    _check_review(item, bad)
+    _check_consistency(item, bad)
+    return problems
+
+
+def _texts(values: list) -> bool:
+    return all(isinstance(x, str) and x.strip() for x in values)
+
+
+def _calendar_span(days: int, unit: str) -> float:
+    """The shortest calendar span a limit can mean: N working days take at least N*7/5 calendar days."""
+    return days * 7 / 5 if unit == "工作日" and days >= 5 else days
+
+
+def _check_limits(item: dict, bad) -> None:
+    for name in ("legal_limit_unit", "promised_limit_unit"):
+        if item[name] not in LIMIT_UNITS:
+            bad(name, f"{item[name]!r} is not one of {sorted(LIMIT_UNITS)}")
+    legal, promised = item["legal_limit_days"], item["promised_limit_days"]
+    if not 0 <= legal <= 365:
+        bad("legal_limit_days", "must be between 0 and 365")
+    if promised < 0:
+        bad("promised_limit_days", "must not be negative")
+    elif item["legal_limit_unit"] in LIMIT_UNITS and item["promised_limit_unit"] in LIMIT_UNITS:
+        if item["legal_limit_unit"] == item["promised_limit_unit"]:
+            too_long = promised > legal
+        else:
+            too_long = _calendar_span(promised, item["promised_limit_unit"]) > _calendar_span(legal, item["legal_limit_unit"])
+        if too_long:
+            bad(
+                "promised_limit_days",
+                f"{promised} {item['promised_limit_unit']} is longer than the legal limit ({legal} {item['legal_limit_unit']})",
+            )
+    if item["case_type"] not in CASE_TYPES:
+        bad("case_type", f"{item['case_type']!r} is not one of {sorted(CASE_TYPES)}")
+    elif (item["case_type"] == "即办件") != (promised == 0):
+        bad("case_type", "即办件 means promised_limit_days 0; 承诺件 means more than 0")
+    for i, step in enumerate(item["special_steps"], 1):
+        where = f"special_steps[{i}]"
+        if not isinstance(step, dict) or not isinstance(step.get("name"), str) or not step.get("name"):
+            bad(where, "needs a name")
+            continue
+        days = step.get("days")
+        if not isinstance(days, int) or isinstance(days, bool) or days < 0:
+            bad(where + ".days", "must be a whole number of days, at least 0")
+        if step.get("unit") not in LIMIT_UNITS:
+            bad(where + ".unit", f"{step.get('unit')!r} is not one of {sorted(LIMIT_UNITS)}")
+        if set(step) - {"name", "days", "unit", "note"}:
+            bad(where, f"unknown keys {sorted(set(step) - {'name', 'days', 'unit', 'note'})}")
+
+
+# A fee text that cites its legal basis belongs in fee_basis; the chat summary shows the amount only.
+CITATION = re.compile(r"《|〔|依据")
+FREE = re.compile(r"^(不收费|免费|不收取)")
+
+
+def _check_fee(item: dict, bad) -> None:
+    if CITATION.search(item["fee"]):
+        bad("fee", "cites a legal basis: move the citation to fee_basis and keep the amount here")
+    if not _texts(item["fee_basis"]):
+        bad("fee_basis", "must be a list of texts")
+    elif not item["fee_basis"] and not FREE.match(item["fee"]):
+        bad("fee_basis", "a fee is charged: name its basis (收费依据)")
+
+
+def _check_remedy(item: dict, bad) -> None:
+    if not item["remedy"] or not _texts(item["remedy"]):
+        return  # reported above
+    text = "".join(item["remedy"])
+    if item["item_type"] in ADMINISTRATIVE_ACTS:
+        for way in ("行政复议", "行政诉讼"):
+            if way not in text:
+                bad("remedy", f"a {item['item_type']} decision can be challenged: name the {way} route")
+    elif item["item_type"] == "行政裁决" and "人民法院" not in text:
+        bad("remedy", "name the court a party may turn to (人民法院)")
+
+
+def _check_materials(item: dict, bad) -> None:
     if not item["materials"]:
         bad("materials", "at least one material is required")
     for i, m in enumerate(item["materials"], 1):
@@ -112,13 +223,91 @@ def validate_item(item: Any, source: str) -> list[Problem]:
             bad(where + ".form", f"{m.get('form')!r} is not one of {sorted(MATERIAL_FORMS)}")
         if not isinstance(m.get("count"), int) or isinstance(m.get("count"), bool) or m["count"] < 1:
             bad(where + ".count", "must be a whole number of copies, at least 1")
-        if set(m) - {"name", "form", "count", "note"}:
-            bad(where, f"unknown keys {sorted(set(m) - {'name', 'form', 'count', 'note'})}")
-    if not item["faq"]:
-        bad("faq", "at least one question is required")
+        if not isinstance(m.get("required"), bool):
+            bad(where + ".required", "must be true (always needed) or false (only in some cases, say when in note)")
+        elif not m["required"] and not m.get("note"):
+            bad(where + ".note", "an optional material needs a note saying when it is needed")
+        if m.get("source") not in MATERIAL_SOURCES:
+            bad(where + ".source", f"{m.get('source')!r} is not one of {sorted(MATERIAL_SOURCES)}")
+        if set(m) - MATERIAL_KEYS:
+            bad(where, f"unknown keys {sorted(set(m) - MATERIAL_KEYS)}")
+
+
+def _check_review(item: dict, bad) -> None:
+    review = item["review"]
+    if set(review) - {"status", "reviewer", "date", "note"}:
+        bad("review", f"unknown keys {sorted(set(review) - {'status', 'reviewer', 'date', 'note'})}")
+    if review.get("status") not in REVIEW_STATUSES:
+        bad("review.status", f"{review.get('status')!r} is not one of {sorted(REVIEW_STATUSES)}")
+        return
+    raw, day = review.get("date"), None
+    if raw is not None:
+        try:
+            day = date.fromisoformat(raw) if isinstance(raw, str) else None
+        except ValueError:
+            pass
+        if day is None:
+            bad("review.date", f"{raw!r} is not a quoted date YYYY-MM-DD")
+        elif day > date.today():
+            bad("review.date", f"{raw} is in the future")
+    if review["status"] == "reviewed":
+        if not isinstance(review.get("reviewer"), str) or not review["reviewer"].strip():
+            bad("review.reviewer", "a reviewed item names its reviewer (department and person)")
+        if raw is None:
+            bad("review.date", "a reviewed item has the review date, YYYY-MM-DD")
+
+
+HOW_QUESTION = re.compile(r"怎么|如何|怎样|咋|谁来")
+YES_ANSWER = re.compile(r"^(可以|能)[。，,.！]")
+AGENT_ALLOWED = re.compile(r"(?<!不)(可以|可|能)(委托|让|由)[^。；]{0,12}(代办|代为|代领|代理|办理)")
+
+
+def _texts_of(item: dict):
+    """(field, text) for every resident-facing text of an item."""
+    for name in ("summary", "online_how", "location", "result", "fee"):
+        yield name, item[name]
+    for name in ("conditions", "process", "delivery", "progress_query"):
+        for i, text in enumerate(item[name], 1):
+            yield f"{name}[{i}]", text
+    for i, m in enumerate(item["materials"], 1):
+        yield f"materials[{i}]", f"{m['name']} {m.get('note', '')}"
     for i, qa in enumerate(item["faq"], 1):
-        if not isinstance(qa, dict) or not qa.get("q") or not qa.get("a"):
-            bad(f"faq[{i}]", "needs q and a")
+        yield f"faq[{i}]", f"{qa['q']} {qa['a']}"
+
+
+def _check_consistency(item: dict, bad) -> None:
+    """Texts must not promise what the item's flags rule out, nor dodge the question asked."""
+    for where, text in _texts_of(item):
+        if not item["home_visit"] and "预约上门" in text:
+            bad(where, "offers a home visit (预约上门) but home_visit is false")
+        if not item["proxy"] and ("预约代办" in text or "代办员" in text):
+            bad(where, "offers the proxy service (代办) but proxy is false")
+    for i, qa in enumerate(item["faq"], 1):
+        if HOW_QUESTION.search(qa["q"]) and YES_ANSWER.match(qa["a"]):
+            bad(f"faq[{i}]", "answers a how-question with 可以: say how")
+        if not item["proxy"] and AGENT_ALLOWED.search(qa["a"]) and "代办服务" not in qa["a"]:
+            bad(f"faq[{i}]", "lets an agent act but proxy is false: say the 代办服务 does not cover it, and why")
+
+
+def near_duplicate_answers(items: list[dict], threshold: float = 0.75) -> list[Problem]:
+    """FAQ answers copied across departments: each department's answer must be its own."""
+    answers = [
+        (item["code"], item["department"], i, qa["a"])
+        for item in items
+        for i, qa in enumerate(item["faq"], 1)
+        if len(qa["a"]) >= 12
+    ]
+    problems = []
+    for n, (code, dept, i, text) in enumerate(answers):
+        for other_code, other_dept, j, other in answers[n + 1 :]:
+            if other_dept == dept:
+                continue
+            matcher = difflib.SequenceMatcher(None, text, other, autojunk=False)
+            if matcher.real_quick_ratio() >= threshold and matcher.quick_ratio() >= threshold:
+                if matcher.ratio() >= threshold:
+                    problems.append(
+                        Problem(f"items/{code}.yaml", f"faq[{i}]", f"answer nearly identical to {other_code} faq[{j}]")
+                    )
     return problems
 
 
@@ -150,12 +339,27 @@ def load_items(items_dir: Path = ITEMS_DIR) -> tuple[list[dict], list[Problem]]:
     return items, problems
 
 
+class _GuideDumper(yaml.SafeDumper):
+    """Indents list items under their key, as the hand-written item files do."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False):
+        return super().increase_indent(flow, False)
+
+
+def _file_order() -> list[str]:
+    names = list(FIELDS)
+    return names[: names.index("aliases") + 1] + sorted(OPTIONAL) + names[names.index("aliases") + 1 :]
+
+
+def dump_item(item: dict) -> str:
+    ordered = {k: item[k] for k in _file_order() if k in item}
+    text = "# 样例内容：仅供开发演示，上线前须以政务服务中心官方事项目录替换\n" if item.get("sample") else ""
+    return text + yaml.dump(ordered, Dumper=_GuideDumper, allow_unicode=True, sort_keys=False, width=1000)
+
+
 def save_item(item: dict, items_dir: Path = ITEMS_DIR) -> Path:
     path = items_dir / f"{item['code']}.yaml"
-    ordered = {k: item[k] for k in list(FIELDS) + sorted(OPTIONAL) if k in item}
-    text = "# 样例内容：仅供开发演示，上线前须以政务服务中心官方事项目录替换\n" if item.get("sample") else ""
-    text += yaml.safe_dump(ordered, allow_unicode=True, sort_keys=False, width=1000)
-    path.write_text(text, encoding="utf-8")
+    path.write_text(dump_item(item), encoding="utf-8")
     return path
 
 

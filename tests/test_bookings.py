@@ -39,7 +39,7 @@ def proxy_request(services, openid: str, **overrides) -> BookingRequest:
         id_card=parse_id_number(make_id("19500101")),
         phone="13811112222",
         preferred_date=date.today(),
-        station="LL-003",
+        station="ZYQ-003",
     )
     return BookingRequest(**{**fields, **overrides})
 
@@ -64,11 +64,11 @@ async def test_resident_books_a_home_visit_for_a_parent(server, services):
     assert booking["kind"] == "home_visit" and booking["item_code"] == "GA-002"
     assert booking["on_behalf"] and booking["beneficiary"]["relation"] == "母亲"
     assert booking["qualification"] == "age"  # born 1948: the age rule applies, nothing asked
-    assert booking["station"] == "LL-003" and booking["status"] == "submitted"
+    assert booking["station"] == "ZYQ-003" and booking["status"] == "submitted"
     # Personal data is encrypted at rest and masked for display.
     raw = json.dumps(booking, default=str, ensure_ascii=False)
-    assert make_id("19480312") not in raw and "13812345678" not in raw and "水寨村5组" not in raw
-    assert booking["beneficiary"]["id_masked"] == "5303**********" + make_id("19480312")[-4:]
+    assert make_id("19480312") not in raw and "13812345678" not in raw and "大山包村5组" not in raw
+    assert booking["beneficiary"]["id_masked"] == "5306**********" + make_id("19480312")[-4:]
     assert services.bookings.reveal(booking)["phone"] == "13812345678"
     progress = await resident.say("查进度")
     assert number in progress and "已提交" in progress
@@ -84,14 +84,14 @@ async def test_form_validates_and_allows_back_edit_and_quit(server):
     assert "中文姓名" in await resident.say("低保要什么材料")  # a question is not a name
     assert "中文姓名" in await resident.say("Tom")
     await resident.say("李国华")
-    wrong = await resident.say("530322194803121234")
+    wrong = await resident.say("530602194803121233")
     assert "校验不通过" in wrong
-    assert "出生日期" in await resident.say("530322194813451234")
+    assert "出生日期" in await resident.say("530602194813451234")
     assert "电话" in await resident.say(make_id("19400101"))
     assert "11位手机号" in await resident.say("12345")
     await resident.say("13900001111")
     assert "上门地址" in await resident.say("你们几点上班")
-    await resident.say("召夸镇老街村3组")
+    await resident.say("龙头山镇翠屏村3组")
     await resident.say("5")
     summary = await resident.say(next_workday_text())
     assert "李*华（本人）" in summary and "139****1111" in summary
@@ -110,7 +110,7 @@ async def test_item_that_cannot_be_proxied_is_refused_with_alternative(server):
 async def test_younger_beneficiary_without_reason_does_not_qualify_for_home_visit(server):
     resident = user(server, "o_young")
     replies = await converse(
-        resident, "第一次办社保卡能上门吗", "1", "王小平", make_id("19900101"), "13700001111", "中枢街道南门路5号"
+        resident, "第一次办社保卡能上门吗", "1", "王小平", make_id("19900101"), "13700001111", "文屏街道政通路5号"
     )
     assert "属于哪种情况" in replies[-1] and "5 都不是" in replies[-1]
     reply = await resident.say("5")
@@ -133,7 +133,7 @@ async def test_status_changes_notify_and_completion_asks_for_rating(server, serv
     for action in ("accept", "assign", "start", "complete"):
         code, body = await admin(server, f"bookings/{number}/{action}", {"staff": "李明", "assignee": "王建国"})
         assert code == 200, body
-        assert body["beneficiary"]["id"].startswith("5303****")
+        assert body["beneficiary"]["id"].startswith("5306****")
     sent = [m["text"]["content"] for m in wechat_api.state.messages_to("o_notify")]
     assert len(sent) == 4
     assert "已受理" in sent[0] and "已办结" in sent[3] and "打分" in sent[3]
@@ -192,7 +192,7 @@ async def test_same_request_creates_one_booking(services):
 
 
 async def test_proxy_books_for_villagers_and_isolation_holds(server, services):
-    code, invite = await admin(server, "invites", {"station": "LL-003-01", "name": "李春梅", "staff": "李明"})
+    code, invite = await admin(server, "invites", {"station": "LDX-002-01", "name": "李春梅", "staff": "李明"})
     assert code == 201
     proxy = user(server, "o_proxy")
     assert "绑定成功" in await proxy.say(f"绑定 {invite['code']}")
@@ -202,27 +202,27 @@ async def test_proxy_books_for_villagers_and_isolation_holds(server, services):
         assert "1 最低生活保障申请" in first
         await proxy.say("1")
     replies = await converse(proxy, "赵有福", make_id("19520606"), "13666667777", next_workday_text())
-    assert "给谁办" not in "".join(replies) and "炒铁村" in replies[-1]
+    assert "给谁办" not in "".join(replies) and "光明村" in replies[-1]
     assert "预约成功" in await proxy.say("1")
     booking = await services.store.bookings.find_one({"booked_by": "o_proxy"})
-    assert booking["kind"] == "proxy" and booking["station"] == "LL-003-01" and booking["on_behalf"]
+    assert booking["kind"] == "proxy" and booking["station"] == "LDX-002-01" and booking["on_behalf"]
     # The proxy sees it; an unrelated resident and another station's proxy do not.
     assert booking["number"] in await proxy.say("查进度")
     assert booking["number"] not in await user(server, "o_neighbour").say("查进度")
     assert "没有找到" in await user(server, "o_neighbour").say(f"查一下预约号 {booking['number']}")
-    _code, other = await admin(server, "invites", {"station": "LL-004-01", "staff": "李明"})
+    _code, other = await admin(server, "invites", {"station": "YJX-002-01", "staff": "李明"})
     other_proxy = user(server, "o_proxy2")
     await other_proxy.say(other["code"])
     assert booking["number"] not in await other_proxy.say("查进度")
     # Proxies cannot act as staff.
     with pytest.raises(Forbidden):
-        await services.bookings.transition(booking["number"], "accept", Actor("proxy", "o_proxy", "LL-003-01"))
+        await services.bookings.transition(booking["number"], "accept", Actor("proxy", "o_proxy", "LDX-002-01"))
 
 
 async def test_location_message_lists_nearest_stations(server):
     resident = user(server)
-    reply = await resident.send(resident.location_xml(24.9512, 103.5821, "炒铁村"))
-    assert reply.splitlines()[1].startswith("1. 三岔河镇炒铁村便民服务站")
+    reply = await resident.send(resident.location_xml(27.0920, 103.4010, "光明村"))
+    assert reply.splitlines()[1].startswith("1. 龙头山镇光明村为民服务站")
     assert "公里" in reply or "米" in reply
 
 
@@ -240,7 +240,7 @@ async def test_a_self_declared_id_links_no_one_but_a_verified_identity_is_notifi
     stranger = user(server, "o_stranger")
     script = home_visit_script()
     await converse(
-        stranger, "第一次办社保卡能上门吗", "1", "张桂芬", script[4], "13812345678", "三岔河镇水寨村5组12号", "3", script[-1]
+        stranger, "第一次办社保卡能上门吗", "1", "张桂芬", script[4], "13812345678", "大山包镇大山包村5组12号", "3", script[-1]
     )
     assert "预约成功" in await stranger.say("1")
     # The real mother follows the account and her identity was verified (real-name check or staff at a visit).
@@ -257,7 +257,7 @@ async def test_a_self_declared_id_links_no_one_but_a_verified_identity_is_notifi
 async def test_user_text_cannot_break_the_reply_xml(server):
     resident = user(server, "o_xml")
     script = home_visit_script()
-    script[6] = "]]><x/>村5组12号水寨"
+    script[6] = "]]><x/>村5组12号光明"
     replies = await converse(resident, *script)
     assert "地址：]]><x/>村**" in replies[-1]
 

@@ -52,9 +52,9 @@ async def strings_in_store(services):
 # ---- personal data ----
 
 ID_FORMATS = [
-    lambda n: n,  # 530302194308150429
-    lambda n: f"{n[:6]} {n[6:14]} {n[14:]}",  # 530302 19430815 0429
-    lambda n: f"{n[:10]} {n[10:]}",  # 5303021943 08150429
+    lambda n: n,  # 530602194308150429
+    lambda n: f"{n[:6]} {n[6:14]} {n[14:]}",  # 530602 19430815 0429
+    lambda n: f"{n[:10]} {n[10:]}",  # 5306021943 08150429
     lambda n: n.lower(),
 ]
 PHONE_FORMATS = [
@@ -66,7 +66,7 @@ PHONE_FORMATS = [
 
 
 async def test_no_collection_holds_a_full_id_or_phone_number(server, services):
-    ids = [make_id("1943081" + str(i), area="530302", seq=f"04{i}") for i in range(4)]
+    ids = [make_id("1943081" + str(i), area="530602", seq=f"04{i}") for i in range(4)]
     phones = [f"1398765432{i}" for i in range(4)]
     # One booking per accepted format (different residents, so no per-user limit applies).
     for i, (id_fmt, phone_fmt) in enumerate(zip(ID_FORMATS, PHONE_FORMATS)):
@@ -110,7 +110,7 @@ async def test_a_staff_member_sees_full_contact_on_the_detail_and_the_view_is_au
     _resident, number = await book_home_visit_for_mother(server, "o_reveal")
     code, detail = await admin(server, f"bookings/{number}?staff=李明")
     assert code == 200
-    assert detail["contact"]["phone"] == "13812345678" and detail["contact"]["address"].startswith("三岔河镇")
+    assert detail["contact"]["phone"] == "13812345678" and detail["contact"]["address"].startswith("大山包镇")
     assert detail["beneficiary"]["phone"] == "138****5678"
     entry = await services.store.audit.find_one({"action": "view_contact"})
     assert entry["actor"] == "staff:李明" and entry["target"] == f"booking:{number}"

@@ -35,10 +35,10 @@ def test_id_with_x_check_digit_is_accepted_in_either_case():
 @pytest.mark.parametrize(
     "raw, words",
     [
-        ("53032219480312123", "18位"),
-        ("5303221948031212A4", "格式"),
-        ("530322194802301234", "出生日期"),
-        ("530322209901011234", "出生日期"),
+        ("53060219480312123", "18位"),
+        ("5306021948031212A4", "格式"),
+        ("530602194802301234", "出生日期"),
+        ("530602209901011234", "出生日期"),
     ],
 )
 def test_invalid_id_numbers_are_explained(raw, words):
@@ -61,10 +61,10 @@ def test_mobile_numbers():
 
 
 def test_masking():
-    assert mask_id("530322194803121233") == "5303**********1233"
+    assert mask_id("530602194803121234") == "5306**********1234"
     assert mask_phone("13812345678") == "138****5678"
     assert mask_name("张桂芬") == "张*芬" and mask_name("李明") == "李*"
-    assert mask_text("身份证530322194803121233 电话13812345678") == "身份证5303**********1233 电话138****5678"
+    assert mask_text("身份证530602194803121234 电话13812345678") == "身份证5306**********1234 电话138****5678"
 
 
 def test_field_encryption_round_trip_binds_context_and_detects_tampering():

@@ -79,21 +79,21 @@ async def test_simulator_holds_a_conversation_with_the_server(server):
 async def test_bad_requests_are_logged_once_without_secrets(server, caplog):
     resident = user(server)
     with caplog.at_level(logging.INFO):
-        r = await resident.post_xml(resident.text_xml("我的身份证号530322194803121233"), timestamp="1")
+        r = await resident.post_xml(resident.text_xml("我的身份证号530602194803121234"), timestamp="1")
     assert r.code == 403
     lines = [rec.getMessage() for rec in caplog.records if "rejected" in rec.getMessage()]
     assert len(lines) == 1 and "stale timestamp" in lines[0]
     assert "signature=[hidden]" in lines[0] and "nonce=[hidden]" in lines[0]
-    assert "530322194803121233" not in caplog.text
+    assert "530602194803121234" not in caplog.text
 
 
 async def test_stored_chat_masks_id_and_phone_numbers(server, services):
-    await user(server, "o_mask").say("我妈身份证530322194803121233 电话13812345678")
+    await user(server, "o_mask").say("我妈身份证530602194803121234 电话13812345678")
     await services.inbox.drain()
     doc = await services.store.messages.find_one({"openid": "o_mask", "direction": "in"})
-    assert doc["content"] == "我妈身份证5303**********1233 电话138****5678"
+    assert doc["content"] == "我妈身份证5306**********1234 电话138****5678"
 
 
 async def test_nearby_station_question_asks_for_location(server):
     reply = await user(server).say("附近的服务站在哪")
-    assert "位置" in reply and "陆良县政务服务中心" in reply
+    assert "位置" in reply and "昭通市政务服务中心" in reply

@@ -26,7 +26,7 @@ def user(server: Server, openid: str = "o_resident_1", safe: bool = False) -> We
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
 
-def make_id(birth: str = "19480312", area: str = "530322", seq: str = "123") -> str:
+def make_id(birth: str = "19480312", area: str = "530602", seq: str = "123") -> str:
     """A valid 18-digit ID number (GB 11643 check digit) for the given birth date."""
     body = area + birth + seq
     return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, ID_WEIGHTS)) % 11]
@@ -41,7 +41,7 @@ def home_visit_script(birth: str = "19480312") -> list[str]:
         "张桂芬",
         make_id(birth),
         "13812345678",
-        "三岔河镇水寨村5组12号",
+        "大山包镇大山包村5组12号",
         "3",
         next_workday_text(),
     ]

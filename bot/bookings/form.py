@@ -163,7 +163,7 @@ class BookingForm:
         return "请输入联系电话（11位手机号），工作人员会打这个电话联系。"
 
     async def _ask_address(self, turn, form, actor) -> str:
-        return "请输入上门地址，写到村（小区）和门牌，例如：三岔河镇水寨村5组12号。"
+        return "请输入上门地址，写到村（小区）和门牌，例如：龙头山镇光明村5组12号。"
 
     async def _ask_qualify(self, turn, form, actor) -> str:
         reasons = self.service.declared_reasons()
@@ -173,8 +173,13 @@ class BookingForm:
         return "\n".join(lines)
 
     async def _ask_station(self, turn, form, actor) -> str:
-        lines = ["办事人在哪个乡镇（街道）？请回复数字："]
-        lines += [f"{i} {s['name'].replace('便民服务中心', '')}" for i, s in enumerate(self.stations.townships(), 1)]
+        lines, n = ["办事人在哪个乡镇（街道）？请回复数字，或直接写乡镇名："], 0
+        for county, townships in self.stations.townships_by_county():
+            names = []
+            for s in townships:
+                n += 1
+                names.append(f"{n} {s['name'].replace('为民服务中心', '')}")
+            lines.append(f"{county}：" + "　".join(names) if county else "　".join(names))
         return "\n".join(lines)
 
     async def _ask_date(self, turn, form, actor) -> str:
@@ -266,7 +271,7 @@ class BookingForm:
     async def _answer_address(self, turn, form, actor, text) -> str | None:
         address = text.strip()
         if not 5 <= len(address) <= 100 or not ADDRESS_PART.search(address) or NOT_A_NAME.search(address):
-            return "请写上门地址，到村（小区）和门牌，例如：三岔河镇水寨村5组12号。"
+            return "请写上门地址，到村（小区）和门牌，例如：龙头山镇光明村5组12号。"
         self._done(form, "address", self._seal("address", address))
         return None
 

@@ -176,9 +176,17 @@ class BookingService:
         return None
 
     def due_date(self, item: dict, preferred: date) -> date:
-        """Promised working days, counted from the day the service starts (the preferred date)."""
+        """The promised limit counted from the day the service starts (the preferred date), in its unit:
+        working days on the official calendar, or calendar days (自然日) where the item says so. A calendar-day
+        limit ending on a rest day ends on the next working day (民法典第二百零三条)."""
         start = max(preferred, self.today())
-        return self.calendar.add_workdays(start, int(item["promised_limit_days"]))
+        days = int(item["promised_limit_days"])
+        if item.get("promised_limit_unit") != "自然日":
+            return self.calendar.add_workdays(start, days)
+        end = start + timedelta(days=days)
+        while not self.calendar.is_workday(end):
+            end += timedelta(days=1)
+        return end
 
     # ---- create ----
 

@@ -1,4 +1,4 @@
-"""Service stations (county centre, townships, village stations): seed data and nearest-station lookup."""
+"""Service stations (city centre, county-level centres, townships, village stations): seed data and nearest lookup."""
 
 from __future__ import annotations
 
@@ -51,7 +51,19 @@ class StationDirectory:
         return [s for s in self._stations if s["level"] == "乡镇"]
 
     def county_centre(self) -> dict | None:
-        return next((s for s in self._stations if s["level"] == "县"), None)
+        """The top-level centre residents are pointed to: the city centre (市), else a county-level one."""
+        for level in ("市", "县"):
+            centre = next((s for s in self._stations if s["level"] == level), None)
+            if centre:
+                return centre
+        return None
+
+    def townships_by_county(self) -> list[tuple[str, list[dict]]]:
+        """Townships grouped by county-level division, in file order: [(county, [station, ...]), ...]."""
+        groups: dict[str, list[dict]] = {}
+        for s in self.townships():
+            groups.setdefault(s.get("county", ""), []).append(s)
+        return list(groups.items())
 
     def nearest(self, lat: float, lng: float, k: int = 3) -> list[tuple[float, dict]]:
         ranked = sorted((distance_km(lat, lng, s["lat"], s["lng"]), s) for s in self._stations if "lat" in s)
@@ -66,5 +78,5 @@ class StationDirectory:
             dist = f"{km * 1000:.0f}米" if km < 1 else f"{km:.1f}公里"
             lines.append(f"{i}. {s['name']}（约{dist}）\n   {s['address']}\n   电话 {s['phone']}\n   {s['hours']}")
         if nearest and nearest[0][0] > 50:
-            lines.append("您离陆良县较远，以上为本县服务站，请以当地政务服务中心为准。")
+            lines.append("您离昭通市较远，以上为本市服务站，请以当地政务服务中心为准。")
         return "\n".join(lines)
