@@ -64,8 +64,9 @@ class KnowledgeService:
         started = time.perf_counter()
         loop = asyncio.get_running_loop()
         lexicon = self._understander.index.lexicon if self._understander else self._lexicon
-        index = await loop.run_in_executor(None, lambda: ItemIndex(items, lexicon))
-        self._understander = Understander(index)
+        # The intent classifier trains on first use (once per process): in the thread too.
+        self._understander = await loop.run_in_executor(None, lambda: Understander(ItemIndex(items, lexicon)))
+        loop.run_in_executor(None, self._understander.warm)  # the pinyin reader, off the reply path
         self.version = version
         self.build_seconds = time.perf_counter() - started
         self.built_at = time.time()

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import yaml
 
+from bot.conversation.classifier import IntentClassifier, example_texts, shared_classifier
+from bot.conversation.pinyin import PinyinReader, looks_pinyin, shared_reader
 from knowledge_base.index import ItemIndex, Result
 
 INTENTS = (
@@ -53,7 +55,24 @@ CHINESE_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5}
 RULES_FILE = Path(__file__).with_name("intents.yaml")
 # Longer than this and made of several sentences: a pasted article, not a question.
 PASTED_TEXT_CHARS = 120
-MEANINGFUL = re.compile(r"[\u4e00-\u9fffa-zA-Z0-9⭐👍👎]")
+MEANINGFUL = re.compile(r"[\u4e00-\u9fffa-zA-Z0-9\u2600-\u27bf\u2b50\U0001F000-\U0001FAFF]")
+
+# How the classifier and the rules are combined (calibrated on held-apart writers, see README "Intents").
+# A rule that fires wins unless the classifier is at least this sure of another intent:
+OVERRIDE_RULE = 0.8
+# Booking rules fire on any mention of 代办/上门, also in ratings, progress questions and cancellations:
+OVERRIDE_BOOKING_RULE = 0.4
+# With no rule, the classifier decides a non-item intent at or above this probability:
+ACCEPT_INTENT = 0.4
+# ... but at or above this when an item matched with confidence ("孙子10岁了没办过身份证 现在能办吗"):
+ACCEPT_INTENT_OVER_ITEM = 0.85
+# ... and out_of_scope above this, even when an item matched with confidence ("快递", "打车"),
+ACCEPT_OOS = 0.7
+# or above this when an item is only plausible ("复印身份证哪点便宜"), or matched hardly at all:
+ACCEPT_OOS_PLAUSIBLE_ITEM = 0.4
+ACCEPT_OOS_UNSURE_ITEM = 0.3
+# A government-service question the catalog does not hold ("护照怎么办") is ask_item with no item:
+ACCEPT_ASK = 0.8
 
 
 @dataclass
@@ -102,9 +121,27 @@ def normalize(text: str) -> str:
 class Understander:
     """Intent rules plus the item index: the same object serves the bot and `bot.understand`."""
 
-    def __init__(self, index: ItemIndex, rules_path: Path = RULES_FILE):
+    def __init__(
+        self,
+        index: ItemIndex,
+        rules_path: Path = RULES_FILE,
+        classifier: IntentClassifier | None = None,
+        pinyin: PinyinReader | None = None,
+    ):
         self.index = index
         self.rules = _load_rules(rules_path)
+        self.classifier = classifier if classifier is not None else shared_classifier()
+        self._pinyin = pinyin
+
+    @property
+    def pinyin(self) -> PinyinReader:
+        """Built on first use (most processes see few pinyin messages; `warm` builds it ahead)."""
+        if self._pinyin is None:
+            self._pinyin = shared_reader(_catalog_texts(self.index), example_texts(), self.index.lexicon.tokenizer.cut)
+        return self._pinyin
+
+    def warm(self) -> None:
+        self.pinyin  # noqa: B018 - builds it
 
     def rule_intent(self, text: str) -> str | None:
         for rule in self.rules:
@@ -118,24 +155,61 @@ class Understander:
     def understand(self, text: str) -> Understanding:
         norm = normalize(text)
         empty = Result(query=text)
+        if looks_pinyin(norm):
+            norm = self.pinyin.read(norm) or norm
         if not MEANINGFUL.search(norm) or _looks_pasted(norm):
             return Understanding(text, "out_of_scope", empty)
-        intent = self.rule_intent(self.index.lexicon.normalize(norm))
-        if intent == "out_of_scope":
-            return Understanding(text, intent, empty)
-        if intent in BOOKING_INTENTS:
-            # How the person is ("卧床不起", "走不动") says why to book, not what: keep it out of item matching.
-            norm = CIRCUMSTANCES.sub(" ", norm)
+        rule = self.rule_intent(self.index.lexicon.normalize(norm))
+        if rule == "out_of_scope":
+            return Understanding(text, rule, empty)
+        guess, sure, _ = self.classifier.predict(norm)
         result = self.index.search(norm)
         aspect = aspect_of(norm)
-        if intent in BOOKING_INTENTS and aspect in GUIDE_FACTS and not BOOKING_VERB.search(norm):
-            # "可以委托别人办吗 要带哪些材料" asks about the guide; nobody asked us to book anything.
-            intent = "ask_item"
-        if intent is None:
-            # "要带什么材料" alone still asks about an item: the one under discussion.
-            asks_part = aspect is not None and not result.terms
-            intent = "ask_item" if result.plausible or asks_part else "out_of_scope"
+        intent = self.combine(rule, guess, sure, result, aspect)
+        if intent == "out_of_scope":
+            # Not a question we recognise; the asker may still mean the item under discussion ("多久能办好"),
+            # unless the classifier says it is about something else ("打车去政务中心要好多钱").
+            return Understanding(text, intent, empty, aspect=None if guess == "out_of_scope" else aspect)
+        if intent in BOOKING_INTENTS:
+            # How the person is ("卧床不起", "走不动") says why to book, not what: keep it out of item matching.
+            trimmed = CIRCUMSTANCES.sub(" ", norm)
+            if trimmed != norm:
+                result = self.index.search(trimmed)
+            if rule == intent and aspect in GUIDE_FACTS and not BOOKING_VERB.search(norm):
+                # "可以委托别人办吗 要带哪些材料" asks about the guide; nobody asked us to book anything.
+                intent = "ask_item"
         return Understanding(text, intent, result, aspect=aspect)
+
+    @staticmethod
+    def combine(rule: str | None, guess: str, sure: float, result: Result, aspect: str | None) -> str:
+        """The intent from the rule that fired (if any), the classifier's guess and how sure it is,
+        and the item match. Thresholds at the top of this module."""
+        if rule is not None:
+            override = OVERRIDE_BOOKING_RULE if rule in BOOKING_INTENTS else OVERRIDE_RULE
+            return guess if guess != rule and sure >= override else rule
+        if guess not in ("ask_item", "out_of_scope"):
+            # A confidently matched item is evidence for a question about it: the classifier must be surer.
+            if sure >= (ACCEPT_INTENT_OVER_ITEM if result.confident else ACCEPT_INTENT):
+                return guess
+        if guess == "out_of_scope":
+            # The better an item matched, the surer the classifier must be that this is not about it.
+            if result.confident:
+                needed = ACCEPT_OOS
+            elif result.plausible:
+                needed = ACCEPT_OOS_PLAUSIBLE_ITEM
+            else:
+                needed = ACCEPT_OOS_UNSURE_ITEM
+            if sure >= needed:
+                return guess
+        # "要带什么材料" alone still asks about an item: the one under discussion.
+        asks_part = aspect is not None and not result.terms
+        if result.plausible or asks_part or (guess == "ask_item" and sure >= ACCEPT_ASK):
+            return "ask_item"
+        return "out_of_scope"
+
+
+def _catalog_texts(index: ItemIndex) -> list[str]:
+    return [t for item in index.items.values() for t in (item["name"], *item.get("aliases", []), *item.get("keywords", []))]
 
 
 def aspect_of(text: str) -> str | None:

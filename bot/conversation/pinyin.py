@@ -1,0 +1,144 @@
+"""Reading messages typed in pinyin ("shen fen zheng diu le", "quxiao yuyue") as Chinese characters.
+
+Residents without a Chinese keyboard type toneless pinyin, spaced or run together. The letters are
+split into syllables, and the syllables are read back as the words residents and the catalog use
+(words of the item guides and of the example messages), longest word first; a syllable no word
+covers becomes its most frequent character. The result feeds the rules, the classifier and item
+matching like any typed message.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import Counter
+from collections.abc import Iterable
+
+from pypinyin import Style, lazy_pinyin
+
+SYLLABLES = frozenset(
+    """
+    a ai an ang ao ba bai ban bang bao bei ben beng bi bian biao bie bin bing bo bu ca cai can cang cao ce cen
+    ceng cha chai chan chang chao che chen cheng chi chong chou chu chua chuai chuan chuang chui chun chuo ci cong
+    cou cu cuan cui cun cuo da dai dan dang dao de den deng di dian diao die ding diu dong dou du duan dui dun duo
+    e ei en eng er fa fan fang fei fen feng fiao fo fou fu ga gai gan gang gao ge gei gen geng gong gou gu gua
+    guai guan guang gui gun guo ha hai han hang hao he hei hen heng hong hou hu hua huai huan huang hui hun huo ji
+    jia jian jiang jiao jie jin jing jiong jiu ju juan jue jun ka kai kan kang kao ke ken keng kong kou ku kua
+    kuai kuan kuang kui kun kuo la lai lan lang lao le lei leng li lia lian liang liao lie lin ling liu lo long
+    lou lu luan lun luo lv lve ma mai man mang mao me mei men meng mi mian miao mie min ming miu mo mou mu na nai
+    nan nang nao ne nei nen neng ni nian niang niao nie nin ning niu nong nou nu nuan nun nuo nv nve o ou pa pai
+    pan pang pao pei pen peng pi pian piao pie pin ping po pou pu qi qia qian qiang qiao qie qin qing qiong qiu qu
+    quan que qun ran rang rao re ren reng ri rong rou ru rua ruan rui run ruo sa sai san sang sao se sen seng sha
+    shai shan shang shao she shen sheng shi shou shu shua shuai shuan shuang shui shun shuo si song sou su suan
+    sui sun suo ta tai tan tang tao te teng ti tian tiao tie ting tong tou tu tuan tui tun tuo wa wai wan wang wei
+    wen weng wo wu xi xia xian xiang xiao xie xin xing xiong xiu xu xuan xue xun ya yan yang yao ye yi yin ying yo
+    yong you yu yuan yue yun za zai zan zang zao ze zei zen zeng zha zhai zhan zhang zhao zhe zhen zheng zhi zhong
+    zhou zhu zhua zhuai zhuan zhuang zhui zhun zhuo zi zong zou zu zuan zui zun zuo
+    """.split()
+)
+LONGEST = max(map(len, SYLLABLES))
+LATIN_RUN = re.compile(r"[a-z]+")
+CJK_WORD = re.compile(r"[\u4e00-\u9fff]+")
+MAX_WORD = 6  # syllables
+
+
+def syllables(run: str) -> list[str] | None:
+    """Split one run of letters into pinyin syllables (fewest syllables wins), or None if it is not pinyin."""
+    n = len(run)
+    best: list[list[str] | None] = [None] * (n + 1)
+    best[0] = []
+    for i in range(n):
+        if best[i] is None:
+            continue
+        for j in range(min(n, i + LONGEST), i, -1):
+            piece = run[i:j]
+            if piece in SYLLABLES and (best[j] is None or len(best[j]) > len(best[i]) + 1):
+                best[j] = best[i] + [piece]
+    return best[n]
+
+
+def looks_pinyin(text: str) -> list[str] | None:
+    """The syllables of a message written in pinyin (at least two, and nothing but letters, spaces,
+    digits and punctuation), else None."""
+    if CJK_WORD.search(text):
+        return None
+    runs = LATIN_RUN.findall(text)
+    out: list[str] = []
+    for run in runs:
+        syl = syllables(run)
+        if syl is None:
+            return None
+        out += syl
+    return out if len(out) >= 2 else None
+
+
+def syllables_of(text: str) -> list[str]:
+    out: list[str] = []
+    for run in LATIN_RUN.findall(text):
+        out += syllables(run) or []
+    return out
+
+
+class PinyinReader:
+    def __init__(self, texts: Iterable[str], cut):
+        """texts: Chinese texts whose words residents use; cut: a word segmenter (jieba's cut)."""
+        words: Counter[str] = Counter()
+        for text in texts:
+            for run in CJK_WORD.findall(text):
+                words.update(w for w in cut(run) if CJK_WORD.fullmatch(w))
+        self.words: dict[tuple[str, ...], tuple[str, int]] = {}
+        chars: dict[str, Counter[str]] = {}
+        for word, count in words.items():
+            if len(word) > MAX_WORD:
+                continue
+            key = tuple(lazy_pinyin(word, style=Style.NORMAL, errors="ignore"))
+            if len(key) != len(word):
+                continue
+            if len(word) == 1:
+                chars.setdefault(key[0], Counter())[word] += count
+            elif key not in self.words or self.words[key][1] < count:
+                self.words[key] = (word, count)
+        self.chars = {s: c.most_common(1)[0][0] for s, c in chars.items()}
+
+    def read(self, text: str) -> str | None:
+        """The message in characters (digits kept: "hen manyi 5 fen" -> 很满意5分), or None when it is not pinyin."""
+        if looks_pinyin(text) is None:
+            return None
+        parts = re.split(r"([0-9]+)", text)
+        return "".join(part if part.isdigit() else self._read(looks_pinyin(part) or syllables_of(part)) for part in parts)
+
+    def _read(self, syl: list[str]) -> str:
+        n = len(syl)
+        # best[i]: (syllables covered by words, -pieces, text) for the first i syllables.
+        best: list[tuple[int, int, str] | None] = [None] * (n + 1)
+        best[0] = (0, 0, "")
+        for i in range(n):
+            if best[i] is None:
+                continue
+            covered, pieces, sofar = best[i]
+            options = []
+            for size in range(min(MAX_WORD, n - i), 1, -1):
+                hit = self.words.get(tuple(syl[i : i + size]))
+                if hit:
+                    options.append((size, covered + size, hit[0]))
+            one = self.chars.get(syl[i]) or self.words.get((syl[i],), ("", 0))[0]
+            options.append((1, covered + (1 if one else 0), one or syl[i]))
+            for size, cov, piece in options:
+                cand = (cov, pieces - 1, sofar + piece)
+                if best[i + size] is None or cand[:2] > best[i + size][:2]:
+                    best[i + size] = cand
+        return best[n][2] if best[n] else ""
+
+
+_SHARED: dict[int, PinyinReader] = {}
+_LOCK = threading.Lock()
+
+
+def shared_reader(catalog_texts: list[str], example_texts: list[str], cut) -> PinyinReader:
+    """One reader per process and catalog wording (tests and index rebuilds reuse it)."""
+    key = hash((tuple(catalog_texts), len(example_texts)))
+    with _LOCK:
+        if key not in _SHARED:
+            _SHARED.clear()
+            _SHARED[key] = PinyinReader([*catalog_texts, *example_texts], cut)
+        return _SHARED[key]

@@ -1,0 +1,109 @@
+"""Intents that generalise: the n-gram classifier combined with the rules, pinyin input, and the everyday
+messages the rules alone missed (issue 12), at unit level and through /wechat."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from bot.conversation import texts
+from bot.conversation.classifier import IntentClassifier, default_example_files, load_examples, shared_classifier
+from bot.conversation.nlu import INTENTS, Understander, normalize
+from bot.conversation.pinyin import looks_pinyin
+from knowledge_base.catalog import load_items
+from knowledge_base.index import ItemIndex
+from tests.conftest import shared_lexicon
+from tests.utils import user
+
+
+@pytest.fixture(scope="module")
+def understander() -> Understander:
+    items, _ = load_items()
+    return Understander(ItemIndex(items, shared_lexicon()))
+
+
+def test_classifier_trains_quickly_on_the_repository_examples_and_knows_every_intent():
+    examples = load_examples(default_example_files())
+    assert len(examples) >= 1000
+    assert {intent for _, intent in examples} == set(INTENTS)
+    started = time.perf_counter()
+    clf = IntentClassifier.train(examples, INTENTS, normalize)
+    assert time.perf_counter() - started < 3  # well under a second on a quiet machine
+    label, sure, probs = clf.predict("麻烦帮我把预约撤了")
+    assert label == "cancel_booking" and 0 < sure <= 1 and abs(sum(probs.values()) - 1) < 1e-5
+
+
+def test_classifier_is_trained_once_per_process():
+    assert shared_classifier() is shared_classifier()
+
+
+def test_pinyin_messages_are_read_as_characters(understander):
+    assert looks_pinyin("hello") is None and looks_pinyin("身份证") is None
+    assert looks_pinyin("quxiao yuyue") == ["qu", "xiao", "yu", "yue"]
+    assert understander.pinyin.read("shen fen zheng diu le zen me bu ban").startswith("身份证丢了")
+    assert understander.pinyin.read("hen manyi 5 fen") == "很满意5分"
+
+
+# Written for these tests, apart from the example files: the categories the rules alone got wrong.
+EVERYDAY = [
+    ("谢谢小同志啊 我晓得咋个弄了", "thanks"),
+    ("好嘞 多谢了师傅", "thanks"),
+    ("有人在没得", "greeting"),
+    ("喂 在不在嘛", "greeting"),
+    ("我不想跟机器说话 找个真人来", "human_agent"),
+    ("给我个电话 我直接打过去问", "human_agent"),
+    ("我上个星期报的那个事 现在咋样了", "query_progress"),
+    ("交上去的资料审完没得", "query_progress"),
+    ("不整了 那个约的撤掉", "cancel_booking"),
+    ("算了算了 预约的不要了", "cancel_booking"),
+    ("wo yao ren gong", "human_agent"),
+    ("qu xiao yu yue", "cancel_booking"),
+    ("di bao zen me shen qing", "ask_item"),
+    ("快递到了 在哪点取件", "out_of_scope"),
+    ("打车去政务中心要好多钱", "out_of_scope"),
+    ("手机话费咋个充", "out_of_scope"),
+    ("很满意 代办员很负责", "rate_service"),
+    ("低保要带哪些材料", "ask_item"),
+    ("我妈瘫痪在床 身份证过期了能上门办吗", "book_home_visit"),
+]
+
+
+@pytest.mark.parametrize("text,intent", EVERYDAY)
+def test_everyday_messages_get_their_intent(understander, text, intent):
+    assert understander.understand(text).intent == intent
+
+
+def test_the_classifier_abstains_when_unsure(understander):
+    # No rule fires, the classifier is not sure, no item matches: out of scope, not a guess.
+    assert understander.understand("阿巴阿巴").intent == "out_of_scope"
+    # An item matched with confidence keeps the question about it unless the classifier is very sure.
+    u = understander.understand("孙子10岁了从来没办过身份证，现在能办吗")
+    assert u.intent == "ask_item" and u.result.best.code == "GA-001"
+
+
+def test_understanding_stays_cheap(understander):
+    messages = [text for text, _ in EVERYDAY]
+    for m in messages:
+        understander.understand(m)
+    started = time.perf_counter()
+    for _ in range(5):
+        for m in messages:
+            understander.understand(m)
+    per_message_ms = (time.perf_counter() - started) / (5 * len(messages)) * 1000
+    assert per_message_ms < 50  # a generous floor for a shared machine; bench/understand_speed.py measures
+
+
+async def test_pinyin_request_for_a_person_reaches_the_queue(server, services):
+    reply = await user(server, "o_pinyin").say("zhuan ren gong")
+    assert reply == texts.HUMAN_QUEUED
+    assert await services.store.escalations.count_documents({"openid": "o_pinyin", "reason": "asked"}) == 1
+
+
+async def test_out_of_scope_with_a_domain_word_is_not_answered_as_an_item(server):
+    reply = await user(server, "o_taxi").say("打车去政务中心要好多钱")
+    assert "【" not in reply and "答不上来" in reply
+
+
+async def test_thanks_with_an_address_term_and_a_trailing_clause(server):
+    assert await user(server, "o_thanks").say("谢谢小同志啊 我晓得咋个弄了") == texts.THANKS
