@@ -66,20 +66,7 @@ def test_production_refuses_placeholders_generated_keys_and_the_embedded_store(t
     text = str(err.value)
     for part in ("WECHAT_APPID", "BOT_DATA_KEY", "BOT_SECRET", "embedded store", "WECHAT_TOKEN"):
         assert part in text
-    ok = Settings.from_env(
-        {
-            "BOT_ENV": "production",
-            "WECHAT_TOKEN": "t0k3n",
-            "WECHAT_APPID": "wx1",
-            "WECHAT_SECRET": "s",
-            "WXA_APPID": "wx2",
-            "WXA_SECRET": "s2",
-            "BOT_SECRET": STRONG_SECRET,
-            "BOT_DATA_KEY": STRONG_DATA_KEY,
-            "MONGODB_URI": "mongodb://db:27017",
-        },
-        dotenv=tmp_path / "none",
-    )
+    ok = Settings.from_env(PRODUCTION, dotenv=tmp_path / "none")
     assert ok.env == "production" and not ok.uses_sandbox and ok.admin_token is None
 
 
