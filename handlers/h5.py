@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.conversation.guide import FIELD_LABELS
+from bot.conversation.guide import FIELD_LABELS, REVIEW_LABELS, limit_text
 from handlers.base import BaseHandler
 
 
@@ -13,7 +13,7 @@ class GuidePageHandler(BaseHandler):
             self.set_status(404)
             self.render("not_found.html", code=code)
             return
-        self.render("guide.html", item=item, labels=FIELD_LABELS)
+        self.render("guide.html", item=item, labels=FIELD_LABELS, review_labels=REVIEW_LABELS, limit_text=limit_text)
 
 
 default_handlers = [(r"/guide/([A-Za-z]{2,4}-[0-9]{3})", GuidePageHandler)]

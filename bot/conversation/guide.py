@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 # Follow-ups offered under a summary, in this order; the number the user replies picks one.
 FOLLOW_UPS = [
     ("materials", "要带什么材料"),
@@ -13,18 +15,52 @@ FOLLOW_UPS = [
 ]
 
 
-def _days(n: int) -> str:
-    return "当场办结" if n == 0 else f"{n}个工作日"
+# Longest fee text a summary card shows; longer ones are cut after a whole sentence.
+SUMMARY_FEE_CHARS = 30
+SENTENCE_END = re.compile(r"(?<=[。；！？])")
+# Legal citations belong on the guide page, not in a chat card: "（依据《…》…）", "（发改价格〔2003〕2322号）".
+CITATION = re.compile(r"（[^（）]*(?:《|〔|依据)[^（）]*）|，?依据《[^》]*》[^，。；）]*")
+
+
+def _days(n: int, unit: str = "工作日") -> str:
+    if n == 0:
+        return "当场办结"
+    return f"{n}个工作日" if unit == "工作日" else f"{n}个自然日"
+
+
+def shorten(text: str, limit: int) -> str:
+    """At most `limit` characters of whole sentences (at least the first), without legal citations.
+
+    A sentence ends at 。；！？; a cut text says where the rest is."""
+    text = CITATION.sub("", text).strip()
+    if len(text) <= limit:
+        return text
+    sentences = [s for s in SENTENCE_END.split(text) if s]
+    kept = sentences[0]
+    for sentence in sentences[1:]:
+        if len(kept) + len(sentence) > limit:
+            break
+        kept += sentence
+    if kept == text:
+        return text
+    return kept.rstrip("。；！？，") + "（其他情形见完整指南）"
+
+
+def _special_steps(item: dict) -> str:
+    steps = [f"{s['name']}{_days(s['days'], s['unit'])}" for s in item.get("special_steps", []) if s.get("days")]
+    return f"另有{'、'.join(steps)}，不计入办理时限。" if steps else ""
 
 
 def summary(item: dict, guide_url: str) -> str:
-    fee = item["fee"] if len(item["fee"]) <= 12 else item["fee"][:12] + "…"
+    promised = _days(item["promised_limit_days"], item.get("promised_limit_unit", "工作日"))
     lines = [
         f"【{item['name']}】",
         item["summary"],
-        f"承诺时限：{_days(item['promised_limit_days'])}；{fee}",
+        f"承诺时限：{promised}；收费：{shorten(item['fee'], SUMMARY_FEE_CHARS)}",
         f"最多跑{item['visits']}次" if item["visits"] else "全程网办，不用跑",
     ]
+    if _special_steps(item):
+        lines.insert(3, _special_steps(item))
     if item.get("proxy") or item.get("home_visit"):
         ways = [w for w, ok in (("代办", item.get("proxy")), ("上门", item.get("home_visit"))) if ok]
         lines.append(f"老人、残疾人等可预约{'或'.join(ways)}服务，回复“预约{ways[0]}”。")
@@ -54,14 +90,16 @@ def _location(item: dict) -> list[str]:
 
 
 def _time(item: dict) -> list[str]:
-    return [
-        f"承诺时限：{_days(item['promised_limit_days'])}（法定时限{_days(item['legal_limit_days'])}）",
-        f"收费标准：{item['fee']}",
-    ]
+    promised = _days(item["promised_limit_days"], item.get("promised_limit_unit", "工作日"))
+    legal = _days(item["legal_limit_days"], item.get("legal_limit_unit", "工作日"))
+    lines = [f"承诺时限：{promised}（法定时限{legal}）"]
+    if _special_steps(item):
+        lines.append(_special_steps(item))
+    return lines + [f"收费标准：{CITATION.sub('', item['fee'])}"]
 
 
 def _fee(item: dict) -> list[str]:
-    return [f"收费标准：{item['fee']}"]
+    return [f"收费标准：{CITATION.sub('', item['fee'])}"]
 
 
 def _conditions(item: dict) -> list[str]:
@@ -108,6 +146,7 @@ def section(item: dict, aspect: str, guide_url: str) -> str:
 # Labels of a printed 办事指南, for the mobile guide page.
 FIELD_LABELS = {
     "item_type": "事项类型",
+    "case_type": "办件类型",
     "implementing_body": "实施主体",
     "handling_agency": "承办机构",
     "basis": "设定依据",
@@ -116,7 +155,9 @@ FIELD_LABELS = {
     "process": "办理流程",
     "legal_limit_days": "法定时限",
     "promised_limit_days": "承诺时限",
+    "special_steps": "特殊环节",
     "fee": "收费标准",
+    "fee_basis": "收费依据",
     "location": "办理地点",
     "hours": "办理时间",
     "phone": "咨询电话",
@@ -124,5 +165,17 @@ FIELD_LABELS = {
     "online": "网上办理",
     "visits": "到现场次数",
     "result": "办理结果",
+    "delivery": "结果送达方式",
+    "progress_query": "办理进度查询",
+    "scope": "通办范围",
+    "refusal_cases": "不予受理情形",
+    "remedy": "救济途径",
     "faq": "常见问题",
+    "review": "审核状态",
 }
+REVIEW_LABELS = {"draft": "草稿，待主管部门审核", "reviewed": "已审核"}
+
+
+def limit_text(days: int, unit: str) -> str:
+    """A time limit as the guide page prints it."""
+    return _days(days, unit)

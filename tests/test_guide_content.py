@@ -1,0 +1,287 @@
+"""Guide content and schema: every field a 办事指南 carries is checked, the fixes stay fixed, summaries cut whole sentences."""
+
+from __future__ import annotations
+
+import copy
+import re
+import subprocess
+import sys
+from datetime import UTC, date, datetime
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import yaml
+
+from bot.bookings.service import BookingService
+from bot.bookings.stations import load_station_file
+from bot.bookings.workdays import WorkCalendar
+from bot.conversation.guide import section, shorten, summary
+from knowledge_base.catalog import dump_item, export_items, import_items, load_items, validate_item
+from tests.utils import home_visit_script, user
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def items():
+    items, problems = load_items()
+    assert problems == []
+    return {i["code"]: i for i in items}
+
+
+def test_validate_passes_on_all_items_including_copied_answers():
+    result = subprocess.run([sys.executable, "-m", "knowledge_base", "validate"], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stdout
+    assert result.stdout.strip().endswith("120 valid items, 0 problems")
+
+
+def _break(item, change):
+    broken = copy.deepcopy(item)
+    change(broken)
+    return broken
+
+
+BROKEN = [
+    # (what to break, the field named in the report, words of the problem)
+    (lambda i: i.update(case_type="加急件"), "case_type", "is not one of"),
+    (lambda i: i.update(case_type="即办件"), "case_type", "即办件 means promised_limit_days 0"),
+    (lambda i: i.update(legal_limit_unit="月"), "legal_limit_unit", "is not one of"),
+    (
+        lambda i: i.update(legal_limit_days=3, legal_limit_unit="自然日", promised_limit_days=5),
+        "promised_limit_days",
+        "longer than the legal limit",
+    ),
+    (lambda i: i.update(fee="工本费40元（依据发改价格〔2003〕2322号）"), "fee", "cites a legal basis"),
+    (lambda i: i.update(fee_basis=[]), "fee_basis", "a fee is charged"),
+    (lambda i: i.update(delivery=[]), "delivery", "non-empty list"),
+    (lambda i: i.update(progress_query=[""]), "progress_query", "non-empty list"),
+    (lambda i: i.update(refusal_cases=[]), "refusal_cases", "non-empty list"),
+    (lambda i: i.update(scope="全国"), "scope", "is not one of"),
+    (lambda i: i.update(remedy=["可拨打12345投诉"]), "remedy", "行政复议"),
+    (lambda i: i["materials"][0].pop("required"), "materials[1].required", "must be true"),
+    (lambda i: i["materials"][0].update(source="网上下载"), "materials[1].source", "is not one of"),
+    (lambda i: i["materials"][0].update(required=False, note=""), "materials[1].note", "optional material"),
+    (lambda i: i.update(special_steps=[{"name": "公示", "days": -1, "unit": "自然日"}]), "special_steps[1].days", "whole number"),
+    (lambda i: i.update(special_steps=[{"name": "公示", "days": 7, "unit": "周"}]), "special_steps[1].unit", "is not one of"),
+    (lambda i: i.update(review={"status": "reviewed"}), "review.reviewer", "names its reviewer"),
+    (
+        lambda i: i.update(review={"status": "reviewed", "reviewer": "市公安局 张三", "date": "2999-01-01"}),
+        "review.date",
+        "future",
+    ),
+    (lambda i: i.update(review={"status": "approved"}), "review.status", "is not one of"),
+    (lambda i: i.update(home_visit=False), "faq[4]", "home_visit is false"),
+    (lambda i: i["faq"].append({"q": "怎么补办？", "a": "可以。"}), "faq[5]", "how-question"),
+    (lambda i: i["faq"].append({"q": "能让家人代办吗？", "a": "可以委托家人代为办理。"}), "faq[5]", "proxy is false"),
+]
+
+
+def test_each_broken_field_is_reported_as_file_field_problem(items, tmp_path):
+    folder = tmp_path / "items"
+    folder.mkdir()
+    expected = []
+    for n, (change, field, words) in enumerate(BROKEN, 1):
+        code = f"XX-{n:03d}"
+        broken = _break(items["GA-003"], change)  # 身份证补领: a fee, a home visit, no proxy, 行政确认
+        broken["code"] = code
+        (folder / f"{code}.yaml").write_text(dump_item(broken), encoding="utf-8")
+        expected.append((f"items/{code}.yaml: {field}: ", words))
+    result = subprocess.run(
+        [sys.executable, "-m", "knowledge_base", "validate", "--dir", str(folder)], capture_output=True, text=True, cwd=ROOT
+    )
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    for prefix, words in expected:
+        assert any(line.startswith(prefix) and words in line for line in lines), (prefix, words, result.stdout)
+    assert f"0 valid items, {len(lines) - 1} problems" == lines[-1]
+
+
+def test_answers_copied_across_departments_are_reported(items, tmp_path):
+    folder = tmp_path / "items"
+    folder.mkdir()
+    first, second = copy.deepcopy(items["MZ-004"]), copy.deepcopy(items["RS-002"])
+    second["faq"][0]["a"] = first["faq"][0]["a"]
+    for item in (first, second):
+        (folder / f"{item['code']}.yaml").write_text(dump_item(item), encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "knowledge_base", "validate", "--dir", str(folder)], capture_output=True, text=True, cwd=ROOT
+    )
+    assert result.returncode == 1
+    assert "items/MZ-004.yaml: faq[1]: answer nearly identical to RS-002 faq[1]" in result.stdout
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".json"])
+def test_export_and_import_carry_every_new_field(items, tmp_path, suffix):
+    chosen = [items[c] for c in ("BDC-001", "GA-005", "MZ-002", "RS-013", "SF-003")]
+    path = tmp_path / f"items{suffix}"
+    export_items(chosen, path)
+    back, problems = import_items(path)
+    assert problems == []
+    for original, imported in zip(chosen, back):
+        for field in (
+            "case_type",
+            "legal_limit_unit",
+            "promised_limit_unit",
+            "special_steps",
+            "fee_basis",
+            "delivery",
+            "progress_query",
+            "scope",
+            "refusal_cases",
+            "remedy",
+            "review",
+            "materials",
+        ):
+            assert imported[field] == original[field], (original["code"], field)
+
+
+def test_summaries_cut_whole_sentences_and_leave_citations_to_the_guide_page(items):
+    for item in items.values():
+        card = summary(item, "https://example/guide")
+        fee_line = next(line for line in card.splitlines() if line.startswith("承诺时限："))
+        assert not re.search(r"〔|依据", card), item["code"]
+        shown = fee_line.split("收费：", 1)[1]
+        if shown.endswith("（其他情形见完整指南）"):
+            kept = shown.removesuffix("（其他情形见完整指南）")
+            rest = item["fee"][len(kept) :]
+            assert item["fee"].startswith(kept) and rest[:1] in "。；！？", (item["code"], shown)
+        else:
+            assert shown == item["fee"], item["code"]
+    assert (
+        shorten("工本费40元（依据《国家发展改革委 财政部关于居民身份证收费标准》）。损坏换领40元。", 20)
+        == "工本费40元。损坏换领40元。"
+    )
+    assert shorten("有效期满换领20元；损坏换领40元；低保对象免收工本费", 12) == "有效期满换领20元（其他情形见完整指南）"
+    assert shorten("一句很长很长很长很长的话没有标点也不能从中间截断", 5) == "一句很长很长很长很长的话没有标点也不能从中间截断"
+
+
+def test_limits_show_their_unit(items):
+    assert "承诺时限：当场办结（法定时限3个自然日）" in section(items["ZJ-001"], "time", "u")
+    assert "法定时限60个自然日" in section(items["GA-003"], "time", "u")
+    assert "另有离婚冷静期30个自然日" in summary(items["MZ-002"], "u")
+
+
+async def test_chat_summary_shows_the_amount_without_the_citation(server):
+    reply = await user(server, "o_fee").say("身份证丢了怎么补")
+    assert "收费：工本费40元" in reply and "《" not in reply and "〔" not in reply
+
+
+async def test_guide_page_shows_the_new_fields(server):
+    from tornado.httpclient import AsyncHTTPClient
+
+    page = (await AsyncHTTPClient().fetch(f"{server.url}/guide/GA-003")).body.decode()
+    for part in (
+        "办件类型",
+        "承诺件",
+        "60个自然日",
+        "收费依据",
+        "发改价格〔2003〕2322号",
+        "结果送达方式",
+        "办理进度查询",
+        "通办范围",
+        "跨省通办",
+        "不予受理情形",
+        "救济途径",
+        "行政复议",
+        "必须提供",
+        "来源：",
+        "审核状态",
+        "草稿",
+        "96128",
+    ):
+        assert part in page, part
+
+
+def _service(today: date) -> BookingService:
+    clock = lambda: datetime(today.year, today.month, today.day, 4, tzinfo=UTC)  # noqa: E731
+    return BookingService(SimpleNamespace(bookings=None), None, WorkCalendar(), None, None, rules={}, clock=clock)
+
+
+def test_due_date_counts_calendar_days_when_the_limit_is_in_calendar_days():
+    service = _service(date(2026, 12, 1))
+    calendar_item = {"promised_limit_days": 40, "promised_limit_unit": "自然日"}
+    working_item = {"promised_limit_days": 40, "promised_limit_unit": "工作日"}
+    # 40 calendar days after Tue 1 Dec 2026 is Sun 10 Jan 2027: a limit ending on a rest day ends the next working day.
+    assert service.due_date(calendar_item, date(2026, 12, 1)) == date(2027, 1, 11)
+    assert service.due_date(working_item, date(2026, 12, 1)) > date(2027, 1, 20)
+    assert service.due_date({"promised_limit_days": 3, "promised_limit_unit": "自然日"}, date(2026, 12, 1)) == date(2026, 12, 4)
+
+
+CONTENT = [
+    ("BDC-003", lambda i: "由抵押权人（银行等）缴纳" in i["fee"] and "约定" not in i["fee"]),
+    ("MZ-008", lambda i: "第二代或第三代" in i["conditions"][0] and "次月" not in yaml.safe_dump(i, allow_unicode=True)),
+    ("MZ-009", lambda i: "第二代或第三代" in i["conditions"][0] and "次月" not in yaml.safe_dump(i, allow_unicode=True)),
+    ("GA-005", lambda i: any("亲子鉴定" in m["name"] for m in i["materials"]) and "亲子鉴定" in i["faq"][2]["a"]),
+    ("WS-001", lambda i: i["online"] and "在线申请" in i["online_how"]),
+    ("GA-001", lambda i: (i["legal_limit_days"], i["legal_limit_unit"]) == (60, "自然日")),
+    ("GA-003", lambda i: (i["legal_limit_days"], i["legal_limit_unit"]) == (60, "自然日")),
+    ("ZJ-001", lambda i: (i["legal_limit_days"], i["legal_limit_unit"]) == (3, "自然日")),
+    ("RS-013", lambda i: (i["legal_limit_days"], i["legal_limit_unit"]) == (45, "自然日") and "人民法院" in i["remedy"][0]),
+    ("GA-007", lambda i: i["location"].startswith("迁入地公安派出所")),
+    ("GA-008", lambda i: i["location"].startswith("迁入地公安派出所")),
+    ("BDC-002", lambda i: not i["proxy"] and "不提供代办服务" in i["faq"][2]["a"]),
+    ("SF-003", lambda i: not i["proxy"] and "不提供代办服务" in i["faq"][1]["a"]),
+]
+
+
+@pytest.mark.parametrize("code, check", CONTENT, ids=[c for c, _ in CONTENT])
+def test_content_fixes_stay_fixed(items, code, check):
+    assert check(items[code])
+
+
+def test_the_sample_setting_is_zhaotong_and_stays_marked(items):
+    for item in items.values():
+        text = yaml.safe_dump(item, allow_unicode=True)
+        assert not re.search(r"陆良|曲靖|麒麟|0874", text), item["code"]
+        assert "本服务号" not in text and "本账号" not in text, item["code"]
+        assert item["sample"] is True and item["review"]["status"] == "draft"
+        assert re.fullmatch(r"0870-\d{7}|\d{5}", item["phone"]), item["code"]
+    assert items["MZ-004"]["implementing_body"] == "昭阳区民政局"
+
+
+def test_stations_cover_the_city_centre_and_all_eleven_counties():
+    stations = load_station_file()
+    by_code = {s["code"]: s for s in stations}
+    assert len(by_code) == len(stations)
+    city = [s for s in stations if s["level"] == "市"]
+    assert [(s["name"], s["windows"], s["phone"]) for s in city] == [("昭通市政务服务中心", 24, "96128")]
+    counties = {s["county"] for s in stations if s["level"] == "县"}
+    assert counties == {
+        "昭阳区",
+        "鲁甸县",
+        "巧家县",
+        "盐津县",
+        "大关县",
+        "永善县",
+        "绥江县",
+        "镇雄县",
+        "彝良县",
+        "威信县",
+        "水富市",
+    }
+    for s in stations:
+        assert 26.3 < s["lat"] < 28.8 and 102.5 < s["lng"] < 105.5, s["code"]
+        if s["level"] == "乡镇":
+            assert by_code[s["parent"]]["level"] == "县" and s["name"].endswith("为民服务中心")
+        if s["level"] == "村":
+            assert by_code[s["parent"]]["level"] == "乡镇" and s["proxies"]
+
+
+async def test_booking_form_lists_townships_by_county(server):
+    resident = user(server, "o_towns")
+    script = home_visit_script()
+    replies = [await resident.say(line) for line in script[:7]]
+    assert "昭阳区：1 龙泉街道　2 旧圃镇　3 大山包镇" in replies[-1]
+    assert "水富市：" in replies[-1] and "威信县：" in replies[-1]
+
+
+async def test_location_far_from_zhaotong_says_so(server):
+    resident = user(server, "o_far")
+    reply = await resident.send(resident.location_xml(25.04, 102.71, "昆明"))
+    assert "您离昭通市较远" in reply
+
+
+def test_validate_item_reports_every_problem_not_just_the_first(items):
+    broken = _break(items["GA-003"], lambda i: i.update(scope="全国", case_type="加急件"))
+    assert {p.field for p in validate_item(broken, "x")} == {"scope", "case_type"}
