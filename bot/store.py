@@ -15,6 +15,8 @@ INDEXES: dict[str, list[IndexModel]] = {
         # Inbound messages use their dedupe key (MsgId, or sender + CreateTime + event) as _id,
         # so the always-unique _id index refuses a WeChat retry across server processes.
         IndexModel([("openid", ASCENDING), ("created_at", DESCENDING)], name="by_user"),
+        # The report: messages in and bot replies out in a period (bot/report/pipelines.py).
+        IndexModel([("direction", ASCENDING), ("created_at", ASCENDING)], name="by_direction"),
     ],
     "conversations": [
         IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0, name="expiry"),
@@ -33,13 +35,33 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("booked_by", ASCENDING), ("status", ASCENDING)], name="by_booker"),
         IndexModel([("station", ASCENDING), ("status", ASCENDING)], name="by_station"),
         IndexModel([("status", ASCENDING), ("created_at", DESCENDING)], name="by_status"),
+        # The bookings desk (bot/bookings/desk.py) and the report's pipelines (bot/report/pipelines.py).
+        IndexModel([("created_at", DESCENDING)], name="received"),
+        IndexModel([("completed_at", ASCENDING)], name="completed"),
+        IndexModel([("rating.at", ASCENDING)], sparse=True, name="rated"),
+        IndexModel([("item_code", ASCENDING), ("created_at", DESCENDING)], name="by_item"),
+        IndexModel([("due_date", ASCENDING), ("status", ASCENDING)], name="by_due"),
+        IndexModel([("beneficiary.phone_hash", ASCENDING)], sparse=True, name="by_phone_hash"),
+        IndexModel([("beneficiary.name_hash", ASCENDING)], sparse=True, name="by_name_hash"),
+        IndexModel([("assignee_ref.id", ASCENDING), ("status", ASCENDING)], sparse=True, name="by_assignee"),
     ],
     "stations": [IndexModel([("code", ASCENDING)], unique=True, name="code")],
     "invites": [IndexModel([("code", ASCENDING)], unique=True, name="code")],
     "escalations": [
         IndexModel([("status", ASCENDING), ("created_at", ASCENDING)], name="queue"),
         IndexModel([("openid", ASCENDING), ("status", ASCENDING)], name="by_user"),
+        # The report: transfers queued, and chat ratings given, in a period.
+        IndexModel([("created_at", ASCENDING)], name="queued_at"),
+        IndexModel([("rating.at", ASCENDING)], sparse=True, name="rated"),
     ],
+    # The 96128 hotline's call log (bot/report/hotline.py).
+    "hotline_calls": [
+        IndexModel([("at", DESCENDING)], name="by_time"),
+        IndexModel([("item_code", ASCENDING), ("at", DESCENDING)], name="by_item"),
+        IndexModel([("rating.at", ASCENDING)], sparse=True, name="rated"),
+    ],
+    # Every saved version of a service item (bot/catalog/editor.py).
+    "item_versions": [IndexModel([("code", ASCENDING), ("version", DESCENDING)], unique=True, name="by_item")],
     "audit": [
         IndexModel([("at", DESCENDING)], name="newest"),
         IndexModel([("target", ASCENDING), ("at", DESCENDING)], name="by_target"),

@@ -1,0 +1,1 @@
+"""The centre's accountability report: figures (aggregation pipelines), charts and exports."""

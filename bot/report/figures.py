@@ -1,0 +1,296 @@
+"""The accountability figures for a period: runs the pipelines of bot/report/pipelines.py and assembles the result.
+
+The database does the counting; Python only rolls items up into departments, computes percentiles of the
+(few) first-response times, and judges each 差评's follow-up deadline on the working-day calendar.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from bot.ratings import LEVELS
+from bot.report import pipelines as P
+from bot.report.periods import CHINA, Period
+from bot.report.rates import Rate, percentile
+
+log = logging.getLogger(__name__)
+
+DEFAULT_FOLLOWUP_WORKDAYS = 15
+
+
+def fallback_replies() -> list[str]:
+    """The bot's replies that mean it could not answer (see definitions: bot_unanswered)."""
+    from bot.conversation import texts
+
+    replies = [texts.DONT_KNOW, texts.VOICE_UNCLEAR, texts.UNSUPPORTED]
+    try:  # the hand-off desk offers a person after two misses in a row
+        from bot.handoff import texts as handoff_texts
+
+        replies.append(handoff_texts.OFFER)
+    except (ImportError, AttributeError):
+        pass
+    return replies
+
+
+async def run(collection, pipeline: list[dict]) -> list[dict]:
+    return [doc async for doc in collection.aggregate(pipeline)]
+
+
+def _first(rows: list[dict]) -> dict:
+    return rows[0] if rows else {}
+
+
+def _satisfaction(counts: dict) -> Rate:
+    return Rate(int(counts.get("satisfied", 0)), int(counts.get("rated", 0)))
+
+
+def _levels(counts: dict) -> dict[int, int]:
+    return {score: int(counts.get(f"s{score}", 0)) for score in LEVELS}
+
+
+@dataclass
+class Breakdown:
+    """One row of a breakdown (an item, a department, a station or a channel)."""
+
+    key: str
+    label: str
+    received: int = 0
+    open: int = 0
+    overdue_open: int = 0
+    completed: int = 0
+    on_time_n: int = 0
+    rated: int = 0
+    satisfied: int = 0
+    complaints: int = 0
+
+    def add(self, row: dict) -> None:
+        for name in ("received", "open", "overdue_open", "completed", "rated", "satisfied", "complaints"):
+            setattr(self, name, getattr(self, name) + int(row.get(name, 0)))
+        self.on_time_n += int(row.get("on_time", 0))
+
+    @property
+    def on_time(self) -> Rate:
+        return Rate(self.on_time_n, self.completed)
+
+    @property
+    def satisfaction(self) -> Rate:
+        return Rate(self.satisfied, self.rated)
+
+
+@dataclass
+class Report:
+    period: Period
+    filters: P.Filters
+    generated_at: datetime
+    bookings: dict = field(default_factory=dict)
+    satisfaction: dict = field(default_factory=dict)
+    complaints: dict = field(default_factory=dict)
+    chat: dict = field(default_factory=dict)
+    hotline: dict = field(default_factory=dict)
+    breakdown: dict[str, list[Breakdown]] = field(default_factory=dict)
+    trend: list[dict] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+class ReportService:
+    def __init__(self, store, calendar, *, followup_workdays: int = DEFAULT_FOLLOWUP_WORKDAYS, clock=lambda: datetime.now(UTC)):
+        self.store = store
+        self.calendar = calendar
+        self.followup_workdays = followup_workdays
+        self.clock = clock
+        self.fallbacks = fallback_replies()
+
+    # ---- names for keys ----
+
+    async def items(self) -> dict[str, dict]:
+        return {i["code"]: i async for i in self.store.items.find({}, {"_id": 0, "code": 1, "name": 1, "department": 1})}
+
+    async def station_names(self) -> dict[str, str]:
+        return {s["code"]: s["name"] async for s in self.store.stations.find({}, {"_id": 0, "code": 1, "name": 1})}
+
+    async def item_codes_of_department(self, department: str) -> tuple[str, ...]:
+        return tuple(sorted([i["code"] async for i in self.store.items.find({"department": department}, {"code": 1})]))
+
+    async def filters(self, item: str = "", department: str = "", station: str = "", channel: str = "") -> P.Filters:
+        codes: tuple[str, ...] = ()
+        if item:
+            codes = (item,)
+        elif department:
+            codes = await self.item_codes_of_department(department) or ("-none-",)
+        return P.Filters(item_codes=codes, station=station, channel=channel if channel in P.CHANNEL_LABELS else "")
+
+    # ---- the report ----
+
+    async def build(self, period: Period, filters: P.Filters | None = None) -> Report:
+        started = time.perf_counter()
+        filters = filters or P.Filters()
+        now = self.clock()
+        today = now.astimezone(CHINA).date().isoformat()
+        report = Report(period, filters, now)
+        items, stations = await self.items(), await self.station_names()
+        b = self.store.bookings
+        received = _first(await run(b, P.bookings_received(period, filters, today)))
+        completed = _first(await run(b, P.bookings_completed(period, filters)))
+        rated = _first(await run(b, P.bookings_rated(period, filters)))
+        report.breakdown = self._breakdowns(received, completed, rated, items, stations)
+        total = report.breakdown.pop("total")
+        t = total[0] if total else Breakdown("total", "合计")
+        report.bookings = {
+            "received": t.received,
+            "completed": t.completed,
+            "on_time": t.on_time,
+            "late": t.completed - t.on_time_n,
+            "open": t.open,
+            "overdue_open": t.overdue_open,
+        }
+        chat_rated = _first(await run(self.store.escalations, P.escalations_rated(period)))
+        hotline = _first(await run(self.store.hotline_calls, P.hotline_calls(period, filters.item_codes)))
+        hotline_rated = _first(hotline.get("rated", []))
+        sources = {"bookings": _first(rated.get("total", [])), "chat": chat_rated, "hotline": hotline_rated}
+        all_counts = {k: sum(int(c.get(k, 0)) for c in sources.values()) for k in ("satisfied", "rated")}
+        report.satisfaction = {
+            "all": _satisfaction(all_counts),
+            **{name: _satisfaction(counts) for name, counts in sources.items()},
+            "levels": {name: _levels(counts) for name, counts in sources.items()},
+        }
+        report.satisfaction["levels"]["all"] = {
+            s: sum(levels[s] for levels in report.satisfaction["levels"].values()) for s in LEVELS
+        }
+        report.chat = await self._chat(period)
+        report.hotline = self._hotline(hotline)
+        report.complaints = await self._complaints(period, filters)
+        report.trend = await self._trend(period, filters)
+        report.seconds = time.perf_counter() - started
+        log.info("report %s built in %.3fs", period.label, report.seconds)
+        return report
+
+    def _breakdowns(self, received: dict, completed: dict, rated: dict, items: dict, stations: dict) -> dict:
+        labels = {
+            "total": lambda k: "合计",
+            "item": lambda k: (items.get(k) or {}).get("name", k or "（无）"),
+            "station": lambda k: stations.get(k, k or "（未选择）"),
+            "channel": lambda k: P.CHANNEL_LABELS.get(k, k or "（未知）"),
+        }
+        out: dict[str, list[Breakdown]] = {}
+        for dim in P.DIMENSIONS:
+            rows: dict[str, Breakdown] = {}
+            for facet in (received, completed, rated):
+                for row in facet.get(dim, []):
+                    key = row["_id"] if row["_id"] is not None else ""
+                    if dim == "total":
+                        key = "total"
+                    rows.setdefault(key, Breakdown(key, labels[dim](key))).add(row)
+            out[dim] = sorted(rows.values(), key=lambda r: (-r.received, r.key))
+        departments: dict[str, Breakdown] = {}
+        for row in out["item"]:
+            dept = (items.get(row.key) or {}).get("department") or "（未知部门）"
+            target = departments.setdefault(dept, Breakdown(dept, dept))
+            for name in ("received", "open", "overdue_open", "completed", "on_time_n", "rated", "satisfied", "complaints"):
+                setattr(target, name, getattr(target, name) + getattr(row, name))
+        out["department"] = sorted(departments.values(), key=lambda r: (-r.received, r.key))
+        return out
+
+    async def _chat(self, period: Period) -> dict:
+        inbound = _first(await run(self.store.messages, P.messages_inbound(period)))
+        by_type = {row["_id"]: row["n"] for row in inbound.get("by_type", [])}
+        replies = _first(await run(self.store.messages, P.bot_replies(period, self.fallbacks)))
+        queued = _first(await run(self.store.escalations, P.escalations_queued(period)))
+        total = _first(queued.get("total", []))
+        seconds = sorted(_first(queued.get("response_seconds", [])).get("seconds", []))
+        unanswered = int(replies.get("unanswered", 0))
+        answered = int(replies.get("replies", 0)) - unanswered - int(replies.get("silent", 0))
+        transfers, pending = int(total.get("transfers", 0)), int(total.get("pending", 0))
+        return {
+            "messages": sum(by_type.values()),
+            "questions": by_type.get("text", 0) + by_type.get("voice", 0),
+            "by_type": by_type,
+            "residents": int(_first(inbound.get("residents", [])).get("n", 0)),
+            "bot_answered": answered,
+            "bot_unanswered": unanswered,
+            "with_staff": int(replies.get("silent", 0)),
+            "bot_answer_rate": Rate(answered, answered + unanswered),
+            "transfers": transfers,
+            "by_reason": {row["_id"]: row["n"] for row in queued.get("by_reason", [])},
+            "answered_by_person": int(total.get("answered", 0)),
+            "pending": pending,
+            "transfer_success": Rate(int(total.get("in_time", 0)), transfers - pending),
+            "first_response_median": percentile(seconds, 50),
+            "first_response_p90": percentile(seconds, 90),
+            "first_response_count": len(seconds),
+        }
+
+    def _hotline(self, hotline: dict) -> dict:
+        total, rated = _first(hotline.get("total", [])), _first(hotline.get("rated", []))
+        transferred = int(total.get("transferred", 0))
+        return {
+            "calls": int(total.get("calls", 0)),
+            "answered": int(total.get("answered", 0)),
+            "transferred": transferred,
+            "transfer_success": Rate(int(total.get("transfer_answered", 0)), transferred),
+            "satisfaction": _satisfaction(rated),
+            "levels": _levels(rated),
+            "by_topic": {row["_id"]: row["n"] for row in hotline.get("by_topic", [])},
+        }
+
+    async def _complaints(self, period: Period, filters: P.Filters) -> dict:
+        from bot.report.complaints import judge
+
+        found = []
+        booking_match = filters.match()
+        for doc in await run(self.store.bookings, P.low_ratings()(period, booking_match)):
+            found.append(("booking", doc["number"], doc, f"{doc['number']} {doc.get('item_name', '')}"))
+        if not filters.active:
+            for doc in await run(self.store.escalations, P.low_ratings()(period)):
+                found.append(("escalation", str(doc["_id"]), doc, "人工客服会话"))
+        hotline_match = {"item_code": {"$in": list(filters.item_codes)}} if filters.item_codes else None
+        if not (filters.station or filters.channel):
+            for doc in await run(self.store.hotline_calls, P.low_ratings()(period, hotline_match)):
+                found.append(("hotline", str(doc["_id"]), doc, f"96128 来电：{doc.get('topic', '')}"))
+        rows = [
+            judge(kind, key, doc, what, self.calendar, self.followup_workdays, self.clock()) for kind, key, doc, what in found
+        ]
+        rows.sort(key=lambda r: r["rated_at"], reverse=True)
+        due = [r for r in rows if r["state"] != "open"]
+        return {
+            "count": len(rows),
+            "rows": rows,
+            "followed_up": Rate(sum(1 for r in rows if r["state"] == "in_time"), len(due)),
+            "workdays": self.followup_workdays,
+        }
+
+    async def _trend(self, period: Period, filters: P.Filters) -> list[dict]:
+        months = period.months()
+        by_start = {start: {"month": label} for label, start in months}
+
+        def fold(rows: list[dict]) -> None:
+            for row in rows:
+                start = row["_id"]
+                if isinstance(start, datetime):
+                    start = start if start.tzinfo else start.replace(tzinfo=UTC)
+                    if start in by_start:
+                        by_start[start].update({k: v for k, v in row.items() if k != "_id"})
+
+        b = self.store.bookings
+        fold(await run(b, P.trend_received(period, filters)))
+        fold(await run(b, P.trend_completed(period, filters)))
+        fold(await run(b, P.trend_rated(period, filters)))
+        if not filters.active:
+            fold(await run(self.store.escalations, P.trend_escalations(period)))
+        out = []
+        for _label, start in months:
+            row = by_start[start]
+            out.append(
+                {
+                    "month": row["month"],
+                    "received": int(row.get("received", 0)),
+                    "completed": int(row.get("completed", 0)),
+                    "on_time": Rate(int(row.get("on_time", 0)), int(row.get("completed", 0))),
+                    "satisfaction": Rate(int(row.get("satisfied", 0)), int(row.get("rated", 0))),
+                    "transfers": int(row.get("transfers", 0)),
+                    "transfer_success": Rate(int(row.get("in_time", 0)), int(row.get("transfers", 0))),
+                }
+            )
+        return out
