@@ -87,6 +87,9 @@ class Settings:
     # Seconds of WeChat's 5 s budget we allow ourselves before answering "success"
     # and delivering the reply later as a customer-service message.
     reply_budget: float = 4.0
+    # Console back office (README, "Staff console: bookings, items, report").
+    desk_agents_see_all: bool = False  # agents act on every station's bookings, not only their own
+    report_followup_workdays: int = 15  # a 差评 is followed up (整改) within this many working days
 
     @property
     def embedded_store(self) -> bool:
@@ -137,6 +140,8 @@ class Settings:
             env=mode,
             public_url=(env.get("BOT_PUBLIC_URL") or "").rstrip("/"),
             admin_token=env.get("BOT_ADMIN_TOKEN") or (DEV_ADMIN_TOKEN if mode == "dev" else None),
+            desk_agents_see_all=(env.get("DESK_AGENTS_SEE_ALL") or "").lower() in ("1", "true", "yes"),
+            report_followup_workdays=_int(env, "REPORT_FOLLOWUP_WORKDAYS", cls.report_followup_workdays),
         )
         if env.get("BOT_SECRET"):
             values["secret"] = env["BOT_SECRET"]

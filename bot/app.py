@@ -10,6 +10,7 @@ from pathlib import Path
 from tornado import web
 from wechatpy.crypto import WeChatCrypto
 
+from bot.backoffice import BackOffice, build_backoffice
 from bot.bookings.chat import build_booking_services
 from bot.bookings.invites import InviteService
 from bot.bookings.service import BookingService
@@ -28,7 +29,8 @@ from settings import Settings
 
 log = logging.getLogger(__name__)
 
-KB_REFRESH_SECONDS = 5
+# Every process answers from an edited item within this plus the index rebuild (about a second).
+KB_REFRESH_SECONDS = 2
 
 
 @dataclass
@@ -44,6 +46,7 @@ class Services:
     bookings: BookingService
     audit: AuditLog
     invites: InviteService
+    backoffice: BackOffice | None = None
 
     def close(self) -> None:
         self.wechat_api.close()
@@ -73,7 +76,9 @@ async def build_services(config: Settings, store: Store | None = None, lexicon=N
     )
     answer = MessageRateLimit().wrap(assistant.answer, texts.TOO_FAST)
     inbox = Inbox(store, answer, wechat_api.send_text, budget=config.reply_budget)
-    return Services(config, store, knowledge, wechat_api, assistant, inbox, bookings, AuditLog(store.audit), invites)
+    audit = AuditLog(store.audit)
+    backoffice = build_backoffice(config, store, bookings, stations, knowledge, audit)
+    return Services(config, store, knowledge, wechat_api, assistant, inbox, bookings, audit, invites, backoffice)
 
 
 def make_app(services: Services, **overrides) -> web.Application:

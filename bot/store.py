@@ -43,6 +43,7 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("due_date", ASCENDING), ("status", ASCENDING)], name="by_due"),
         IndexModel([("beneficiary.phone_hash", ASCENDING)], sparse=True, name="by_phone_hash"),
         IndexModel([("beneficiary.name_hash", ASCENDING)], sparse=True, name="by_name_hash"),
+        IndexModel([("beneficiary.id_hash", ASCENDING)], name="by_id_hash"),
         IndexModel([("assignee_ref.id", ASCENDING), ("status", ASCENDING)], sparse=True, name="by_assignee"),
     ],
     "stations": [IndexModel([("code", ASCENDING)], unique=True, name="code")],
@@ -62,6 +63,8 @@ INDEXES: dict[str, list[IndexModel]] = {
     ],
     # Every saved version of a service item (bot/catalog/editor.py).
     "item_versions": [IndexModel([("code", ASCENDING), ("version", DESCENDING)], unique=True, name="by_item")],
+    # Catalog imports waiting for confirmation after their preview.
+    "item_imports": [IndexModel([("at", ASCENDING)], expireAfterSeconds=7200, name="expiry")],
     "audit": [
         IndexModel([("at", DESCENDING)], name="newest"),
         IndexModel([("target", ASCENDING), ("at", DESCENDING)], name="by_target"),

@@ -113,6 +113,11 @@ def load_rules(path: Path = RULES_FILE) -> dict:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
+def name_key(name: str) -> str:
+    """A name as its keyed hash is computed: no spaces (staff type "张 桂芬" as often as "张桂芬")."""
+    return "".join((name or "").split())
+
+
 def today_in_china(now: datetime | None = None) -> date:
     return (now or datetime.now(UTC)).astimezone(CHINA).date()
 
@@ -216,6 +221,10 @@ class BookingService:
                 "id_masked": mask_id(req.id_card.number),
                 "phone_enc": c.encrypt(req.phone, "beneficiary.phone"),
                 "phone_masked": mask_phone(req.phone),
+                # Keyed hash: a mini-program user with this verified phone sees their own chat bookings.
+                "phone_hash": c.blind_index(req.phone),
+                # Keyed hash of the name: the staff desk finds a booking by name without a text scan.
+                "name_hash": c.blind_index(name_key(req.name)),
                 "address_enc": c.encrypt(req.address, "beneficiary.address") if req.address else None,
                 "birth_year": req.id_card.birth.year,
             },
@@ -315,7 +324,11 @@ class BookingService:
 
     # ---- change ----
 
-    async def transition(self, number: str, action: str, actor: Actor, reason: str = "", assignee: str = "") -> dict:
+    async def transition(
+        self, number: str, action: str, actor: Actor, reason: str = "", assignee: str = "", note: str = "", assignee_ref=None
+    ) -> dict:
+        """`reason` is told to the resident; `note` is for staff only. `assignee_ref` ({"kind", "id"}) says
+        which staff member or village proxy `assignee` names."""
         if action not in TRANSITIONS:
             raise BookingError(f"unknown action {action!r}")
         sources, target, who = TRANSITIONS[action]
@@ -330,9 +343,14 @@ class BookingService:
         entry = {"status": target, "at": now, "by": f"{actor.kind}:{actor.id}"}
         if reason:
             entry["reason"] = reason.strip()[:200]
+        if note.strip():
+            entry["note"] = mask_text(note.strip())[:300]
         update: dict = {"$set": {"status": target}, "$push": {"history": entry}}
         if assignee:
             update["$set"]["assignee"] = assignee[:40]
+            entry["assignee"] = assignee[:40]
+            if assignee_ref:
+                update["$set"]["assignee_ref"] = assignee_ref
         if target == "completed":
             on_time = today_in_china(now).isoformat() <= booking["due_date"]
             update["$set"].update(completed_at=now, on_time=on_time)
@@ -348,6 +366,24 @@ class BookingService:
             )
         log.info("booking %s: %s -> %s by %s", updated["number"], booking["status"], target, actor.kind)
         await self.notifier.status_changed(updated, entry)
+        return updated
+
+    async def reassign(self, number: str, actor: Actor, assignee: str, assignee_ref=None, note: str = "") -> dict:
+        """Hand an assigned or started booking to someone else (staff only; the status does not change)."""
+        if actor.kind != "staff":
+            raise Forbidden("只有工作人员可以改派。")
+        booking = await self.get_for(actor, number)
+        entry = {"status": booking["status"], "at": self.clock(), "by": f"staff:{actor.id}", "assignee": assignee[:40]}
+        if note.strip():
+            entry["note"] = mask_text(note.strip())[:300]
+        updated = await self.bookings.find_one_and_update(
+            {"number": booking["number"], "status": {"$in": ["assigned", "in_progress"]}},
+            {"$set": {"assignee": assignee[:40], "assignee_ref": assignee_ref}, "$push": {"history": entry}},
+            return_document=ReturnDocument.AFTER,
+        )
+        if updated is None:
+            raise BookingConflict(f"预约 {booking['number']} 还没派单或已经结束，不能改派。")
+        log.info("booking %s reassigned by staff", updated["number"])
         return updated
 
     async def rate(self, actor: Actor, number: str, score: int, comment: str = "") -> dict:

@@ -67,3 +67,12 @@ class WorkCalendar:
         while not self.is_workday(day):
             day += timedelta(days=1)
         return day
+
+    def workdays_between(self, start: date, end: date) -> int:
+        """Working days after `start` up to and including `end` (0 when end <= start)."""
+        count, day = 0, start
+        while day < end:
+            day += timedelta(days=1)
+            if self.is_workday(day):
+                count += 1
+        return count
