@@ -4,7 +4,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint clean
+.PHONY: run test bench lint clean system-packages
+
+# The console tests drive Debian's chromium with CJK fonts; install them when missing (needs root, as in CI).
+DEBIAN_PACKAGES := chromium fonts-noto-cjk
+
+system-packages:
+	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "installing Debian packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; fi
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,7 +22,7 @@ $(STAMP): requirements.txt
 run: $(STAMP)
 	$(BIN)/python -m bot
 
-test: $(STAMP)
+test: system-packages $(STAMP)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)

@@ -90,6 +90,17 @@ class Settings:
     # Console back office (README, "Staff console: bookings, items, report").
     desk_agents_see_all: bool = False  # agents act on every station's bookings, not only their own
     report_followup_workdays: int = 15  # a 差评 is followed up (整改) within this many working days
+    # Staff console (README, "Staff console"): sessions, login throttling, hand-off to staff, live queue.
+    staff_idle_minutes: int = 30
+    staff_login_delay: float = 15.0
+    staff_lock_after: int = 6
+    staff_lock_minutes: int = 30
+    handoff_hours: str = "09:00-17:30"
+    handoff_unclaimed_minutes: int = 10
+    handoff_answer_target: int = 180
+    handoff_phone: str = "12345"
+    console_live: str = "auto"  # auto: in-process on the embedded store, poll on MongoDB; or memory, poll
+    console_poll_seconds: float = 0.5
 
     @property
     def embedded_store(self) -> bool:
@@ -142,7 +153,17 @@ class Settings:
             admin_token=env.get("BOT_ADMIN_TOKEN") or (DEV_ADMIN_TOKEN if mode == "dev" else None),
             desk_agents_see_all=(env.get("DESK_AGENTS_SEE_ALL") or "").lower() in ("1", "true", "yes"),
             report_followup_workdays=_int(env, "REPORT_FOLLOWUP_WORKDAYS", cls.report_followup_workdays),
+            staff_idle_minutes=_int(env, "STAFF_SESSION_IDLE_MINUTES", cls.staff_idle_minutes),
+            staff_lock_after=_int(env, "STAFF_LOCK_AFTER", cls.staff_lock_after),
+            staff_lock_minutes=_int(env, "STAFF_LOCK_MINUTES", cls.staff_lock_minutes),
+            handoff_hours=env.get("HANDOFF_HOURS") or cls.handoff_hours,
+            handoff_unclaimed_minutes=_int(env, "HANDOFF_UNCLAIMED_MINUTES", cls.handoff_unclaimed_minutes),
+            handoff_answer_target=_int(env, "HANDOFF_ANSWER_TARGET_SECONDS", cls.handoff_answer_target),
+            handoff_phone=env.get("HANDOFF_PHONE") or cls.handoff_phone,
+            console_live=env.get("CONSOLE_LIVE") or cls.console_live,
         )
+        if values["console_live"] not in ("auto", "memory", "poll"):
+            raise SettingsError("CONSOLE_LIVE must be auto, memory or poll")
         if env.get("BOT_SECRET"):
             values["secret"] = env["BOT_SECRET"]
         if env.get("BOT_DATA_KEY"):

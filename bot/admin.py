@@ -5,6 +5,7 @@
     python -m bot.admin accept DB202611250001 --staff 李明
     python -m bot.admin reject DB202611250001 --staff 李明 --reason "材料不全"
     python -m bot.admin invite LDX-002-01 --name 李春梅 --staff 李明
+    python -m bot.admin create-staff liming --role admin --password 'a long passphrase'
 
 Uses BOT_ADMIN_TOKEN (the dev default when unset) and --url (default http://BOT_HOST:BOT_PORT).
 """
@@ -58,6 +59,13 @@ def main(argv: list[str] | None = None) -> int:
     inv = sub.add_parser("invite", help="one-time code that binds a WeChat user as a station's proxy", parents=[common])
     inv.add_argument("station")
     inv.add_argument("--name", default="")
+    cs = sub.add_parser(
+        "create-staff", help="a staff account for the console (the first admin, or scripted ones)", parents=[common]
+    )
+    cs.add_argument("username")
+    cs.add_argument("--role", required=True, choices=["agent", "supervisor", "admin"])
+    cs.add_argument("--password", required=True)
+    cs.add_argument("--name", default="")
     args = parser.parse_args(argv)
     token = config.admin_token or ""
     base = args.url.rstrip("/") + "/api/v1/admin"
@@ -67,6 +75,13 @@ def main(argv: list[str] | None = None) -> int:
         status, data = call(f"{base}/bookings?{urlencode(params)}", token)
     elif args.command == "show":
         status, data = call(f"{base}/bookings/{args.number}?{urlencode({'staff': args.staff})}", token)
+    elif args.command == "create-staff":
+        status, data = call(
+            f"{base}/staff",
+            token,
+            "POST",
+            {"username": args.username, "role": args.role, "password": args.password, "name": args.name, "staff": args.staff},
+        )
     elif args.command == "invite":
         status, data = call(f"{base}/invites", token, "POST", {"station": args.station, "name": args.name, "staff": args.staff})
     else:

@@ -15,6 +15,7 @@ from bot.bookings.chat import build_booking_services
 from bot.bookings.invites import InviteService
 from bot.bookings.service import BookingService
 from bot.conversation import texts
+from bot.console import ConsoleServices, build_console, live_hub
 from bot.conversation.assistant import Assistant
 from bot.conversation.dialog import DialogStore
 from bot.conversation.knowledge import KnowledgeService
@@ -47,8 +48,11 @@ class Services:
     audit: AuditLog
     invites: InviteService
     backoffice: BackOffice | None = None
+    console: ConsoleServices | None = None
 
     def close(self) -> None:
+        if self.console is not None:
+            self.console.stop()
         self.wechat_api.close()
         self.store.close()
 
@@ -62,7 +66,10 @@ async def build_services(config: Settings, store: Store | None = None, lexicon=N
     await knowledge.load()
     wechat_api = WeChatAPI(config, store)
     dialogs = DialogStore(store.conversations)
-    escalations = EscalationQueue(store.escalations)
+    hub = live_hub()
+    escalations = EscalationQueue(store.escalations, on_change=hub.publish)
+    audit = AuditLog(store.audit)
+    console = await build_console(config, store, wechat_api, dialogs, audit, escalations, hub)
     booking_dialog, stations, bookings, invites = await build_booking_services(
         config, store, wechat_api, dialogs, escalations, knowledge
     )
@@ -73,12 +80,12 @@ async def build_services(config: Settings, store: Store | None = None, lexicon=N
         base_url=config.base_url,
         bookings=booking_dialog,
         stations=stations,
+        handoff=console.desk,
     )
     answer = MessageRateLimit().wrap(assistant.answer, texts.TOO_FAST)
     inbox = Inbox(store, answer, wechat_api.send_text, budget=config.reply_budget)
-    audit = AuditLog(store.audit)
     backoffice = build_backoffice(config, store, bookings, stations, knowledge, audit)
-    return Services(config, store, knowledge, wechat_api, assistant, inbox, bookings, audit, invites, backoffice)
+    return Services(config, store, knowledge, wechat_api, assistant, inbox, bookings, audit, invites, backoffice, console)
 
 
 def make_app(services: Services, **overrides) -> web.Application:
@@ -97,6 +104,8 @@ def make_app(services: Services, **overrides) -> web.Application:
         bookings=services.bookings,
         audit=services.audit,
         invites=services.invites,
+        console=services.console,
+        xsrf_cookie_kwargs={"httponly": True, "samesite": "Strict"},
         wechat_crypto=crypto,
         replay_guard=replay_guard(services.store, config.wechat_max_skew),
         cookie_secret=config.secret,

@@ -54,6 +54,12 @@ INDEXES: dict[str, list[IndexModel]] = {
         # The report: transfers queued, and chat ratings given, in a period.
         IndexModel([("created_at", ASCENDING)], name="queued_at"),
         IndexModel([("rating.at", ASCENDING)], sparse=True, name="rated"),
+        # One open chat per resident (open_key is the openid while waiting or serving, unset on close).
+        IndexModel([("open_key", ASCENDING)], unique=True, sparse=True, name="one_open"),
+        IndexModel([("updated_at", ASCENDING)], name="changes"),  # the live queue's poll (bot/handoff/live.py)
+        IndexModel([("status", ASCENDING), ("staff", ASCENDING)], name="by_staff"),
+        IndexModel([("status", ASCENDING), ("closed_at", DESCENDING)], name="closed"),
+        IndexModel([("first_response_at", DESCENDING)], sparse=True, name="answered"),
     ],
     # The 96128 hotline's call log (bot/report/hotline.py).
     "hotline_calls": [
@@ -65,6 +71,13 @@ INDEXES: dict[str, list[IndexModel]] = {
     "item_versions": [IndexModel([("code", ASCENDING), ("version", DESCENDING)], unique=True, name="by_item")],
     # Catalog imports waiting for confirmation after their preview.
     "item_imports": [IndexModel([("at", ASCENDING)], expireAfterSeconds=7200, name="expiry")],
+    "staff": [IndexModel([("username", ASCENDING)], unique=True, name="username")],
+    "staff_sessions": [
+        IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0, name="expiry"),
+        IndexModel([("username", ASCENDING)], name="by_user"),
+    ],
+    "login_throttle": [IndexModel([("last_failure", DESCENDING)], name="newest")],
+    "canned_replies": [IndexModel([("position", ASCENDING)], name="position")],
     "audit": [
         IndexModel([("at", DESCENDING)], name="newest"),
         IndexModel([("target", ASCENDING), ("at", DESCENDING)], name="by_target"),

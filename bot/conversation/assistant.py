@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from bot.conversation import guide, texts
 from bot.conversation.nlu import Understander, Understanding, normalize
+from bot.handoff import texts as handoff_texts
 
 log = logging.getLogger(__name__)
 
@@ -51,13 +52,14 @@ class Turn:
 class Assistant:
     """Answers one WeChat message. Services are injected; nothing here knows about HTTP."""
 
-    def __init__(self, *, understander, dialogs, escalations, base_url: str, bookings, stations):
+    def __init__(self, *, understander, dialogs, escalations, base_url: str, bookings, stations, handoff=None):
         self._understander = understander  # callable returning the current Understander (rebuilt on edits)
         self.dialogs = dialogs
         self.escalations = escalations
         self.base_url = base_url
         self.bookings = bookings  # bot.bookings.chat.BookingDialog
         self.stations = stations
+        self.handoff = handoff  # bot.handoff.desk.HandoffDesk: chats with staff
         self._pending_saves: dict[str, asyncio.Task] = {}
         self.by_type = {
             "text": self.on_text,
@@ -108,6 +110,10 @@ class Assistant:
     # ---- entry point ----
 
     async def answer(self, message) -> str | None:
+        if self.handoff is not None:
+            routed = await self.handoff.intercept(message)
+            if routed is not None:  # with staff: forwarded, the bot stays quiet ("") or confirms the exit
+                return routed
         handler = self.by_type.get(message.type)
         if handler is None:
             return None  # unknown types get "success"
@@ -203,7 +209,20 @@ class Assistant:
         turn.understanding = self.understander.understand(turn.text)
         handler = self.by_intent[turn.understanding.intent]
         reply = handler(turn)
-        return await reply if asyncio.iscoroutine(reply) else reply
+        reply = await reply if asyncio.iscoroutine(reply) else reply
+        return self.count_misses(turn, reply)
+
+    def count_misses(self, turn: Turn, reply: str) -> str:
+        """After two answers in a row that did not understand the resident, offer a person."""
+        if reply != texts.DONT_KNOW or self.handoff is None:
+            turn.remember(misses=None)
+            return reply
+        misses = turn.state.get("misses", 0) + 1
+        if misses < 2:
+            turn.remember(misses=misses)
+            return reply
+        turn.remember(misses=None, choices={"kind": "offer_human", "options": ["yes"]})
+        return handoff_texts.OFFER
 
     async def pick(self, turn: Turn, number: int) -> str:
         choices = turn.state["choices"]
@@ -211,6 +230,12 @@ class Assistant:
         if not 1 <= number <= len(options):
             return f"请回复 1 到 {len(options)} 之间的数字。"
         chosen = options[number - 1]
+        if choices["kind"] == "handoff_rating":
+            turn.remember(choices=None)
+            return await self.handoff.rate(turn.openid, choices["escalation"], int(chosen))
+        if choices["kind"] == "offer_human":
+            turn.remember(choices=None)
+            return await self.handoff.request(turn.openid, "not_understood", turn.text)
         if choices["kind"] == "items":
             return self.show_item(turn, chosen)
         if choices["kind"] == "aspects":
@@ -251,6 +276,8 @@ class Assistant:
         return texts.DONT_KNOW
 
     async def intent_human_agent(self, turn: Turn) -> str:
+        if self.handoff is not None:
+            return await self.handoff.request(turn.openid, "asked", turn.text)
         entry, created = await self.escalations.enqueue(turn.openid, "asked", turn.text)
         return texts.HUMAN_QUEUED if created else texts.HUMAN_ALREADY
 

@@ -1,0 +1,82 @@
+"""Wiring of the staff console's services (accounts, sessions, throttling, the hand-off desk, the live queue).
+
+Called by bot/app.py; the console's pages reach these through `services.console`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+
+from bot.handoff.canned import CannedReplies, seed_if_empty
+from bot.handoff.desk import HandoffDesk, HandoffPolicy, summary
+from bot.handoff.hours import WorkingHours
+from bot.handoff.live import ChangePoller, LiveHub
+from bot.handoff.queue import EscalationQueue
+from bot.staff.accounts import StaffAccounts
+from bot.staff.sessions import SessionStore, check_secret
+from bot.staff.throttle import LoginThrottle, ThrottlePolicy
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ConsoleServices:
+    accounts: StaffAccounts
+    sessions: SessionStore
+    throttle: LoginThrottle
+    desk: HandoffDesk
+    canned: CannedReplies
+    hub: LiveHub
+    poller: ChangePoller | None
+    tasks: list = field(default_factory=list)
+
+    def start(self) -> None:
+        """Background work of a serving process: unclaimed-chat reminders and, on MongoDB, the change poll."""
+        self.tasks.append(asyncio.ensure_future(self.desk.remind_forever()))
+        if self.poller is not None:
+            self.tasks.append(asyncio.ensure_future(self.poller.run()))
+
+    def stop(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        self.tasks.clear()
+
+
+def live_hub() -> LiveHub:
+    return LiveHub(summarize=summary)
+
+
+async def build_console(config, store, wechat_api, dialogs, audit, queue: EscalationQueue, hub: LiveHub) -> ConsoleServices:
+    check_secret(config.env, config.secret)
+    hours = WorkingHours(config.handoff_hours)
+    policy = HandoffPolicy(
+        hours=config.handoff_hours,
+        unclaimed_minutes=config.handoff_unclaimed_minutes,
+        answer_target_seconds=config.handoff_answer_target,
+        phone=config.handoff_phone,
+    )
+    desk = HandoffDesk(queue, store, wechat_api, dialogs, audit, policy, hours)
+    canned = CannedReplies(store.canned_replies)
+    await seed_if_empty(canned)
+    throttle = LoginThrottle(
+        store.login_throttle,
+        ThrottlePolicy(
+            delay_seconds=config.staff_login_delay, lock_after=config.staff_lock_after, lock_minutes=config.staff_lock_minutes
+        ),
+    )
+    live = config.console_live
+    if live == "auto":
+        live = "memory" if store.embedded else "poll"
+    poller = ChangePoller(store.escalations, hub, every=config.console_poll_seconds) if live == "poll" else None
+    log.info("live queue: %s", "in-process" if poller is None else f"poll every {config.console_poll_seconds}s")
+    return ConsoleServices(
+        accounts=StaffAccounts(store.staff),
+        sessions=SessionStore(store.staff_sessions, idle_minutes=config.staff_idle_minutes),
+        throttle=throttle,
+        desk=desk,
+        canned=canned,
+        hub=hub,
+        poller=poller,
+    )

@@ -1,0 +1,89 @@
+"""Console sessions: a random token in a signed cookie, its hash in `staff_sessions`.
+
+A session ends after `idle` of inactivity (checked on every request; a TTL index removes the rest),
+on logout, and when the account's `session_version` moves on (password change, account disabled).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import UTC, datetime, timedelta
+
+# Seen-times are written at most this often per session, to keep writes off every request.
+TOUCH_EVERY = timedelta(seconds=30)
+# Secrets that must never sign production cookies.
+DEV_SECRETS = frozenset({"dev-secret", "test-cookie-secret", "changeme", "secret", "dev"})
+MIN_SECRET_LENGTH = 32
+
+
+class WeakSecret(ValueError):
+    pass
+
+
+def check_secret(env: str, secret: str) -> None:
+    """Under BOT_ENV=production the console refuses a dev or short BOT_SECRET."""
+    if env != "production":
+        return
+    if secret in DEV_SECRETS or len(secret) < MIN_SECRET_LENGTH:
+        raise WeakSecret(
+            f"BOT_ENV=production: BOT_SECRET signs console cookies; use {MIN_SECRET_LENGTH}+ random characters "
+            "(openssl rand -hex 32), not a dev value"
+        )
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class SessionStore:
+    def __init__(self, collection, idle_minutes: int = 30, clock=lambda: datetime.now(UTC)):
+        self.collection = collection
+        self.idle = timedelta(minutes=idle_minutes)
+        self.clock = clock
+
+    async def start(self, account: dict, address: str, agent: str = "") -> str:
+        token = secrets.token_urlsafe(32)
+        now = self.clock()
+        await self.collection.insert_one(
+            {
+                "_id": _digest(token),
+                "username": account["username"],
+                "version": account["session_version"],
+                "created_at": now,
+                "seen_at": now,
+                "expires_at": now + self.idle,
+                "address": address,
+                "agent": agent[:200],
+            }
+        )
+        return token
+
+    async def resume(self, token: str | None, accounts) -> tuple[dict, dict] | None:
+        """(session, account) while the session is live and its account still allows it."""
+        if not token:
+            return None
+        key = _digest(token)
+        session = await self.collection.find_one({"_id": key})
+        now = self.clock()
+        if session is None or _aware(session["expires_at"]) <= now:
+            return None
+        account = await accounts.get(session["username"])
+        if account is None or account.get("disabled") or account["session_version"] != session["version"]:
+            await self.collection.delete_one({"_id": key})
+            return None
+        if now - _aware(session["seen_at"]) >= TOUCH_EVERY:
+            await self.collection.update_one({"_id": key}, {"$set": {"seen_at": now, "expires_at": now + self.idle}})
+        return session, account
+
+    async def end(self, token: str | None) -> None:
+        if token:
+            await self.collection.delete_one({"_id": _digest(token)})
+
+    async def end_all(self, username: str) -> int:
+        result = await self.collection.delete_many({"username": username})
+        return result.deleted_count
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

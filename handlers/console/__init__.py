@@ -1,0 +1,14 @@
+"""/console/: the staff web console (pages, actions, the live-queue WebSocket and its own static assets)."""
+
+from tornado import web
+
+from handlers.console import auth, chats, live, manage
+from handlers.console.base import STATIC
+
+default_handlers = [
+    *auth.default_handlers,
+    *chats.default_handlers,
+    *manage.default_handlers,
+    *live.default_handlers,
+    (r"/console/static/(.*)", web.StaticFileHandler, {"path": str(STATIC)}),
+]

@@ -1,0 +1,239 @@
+/* Staff console: the live queue over a WebSocket (with reconnect), forms posted by fetch with the XSRF
+   token, canned replies on Alt+digit. Every form also works as a plain form without this script. */
+(function () {
+  "use strict";
+  var body = document.body;
+  var page = body.dataset.page;
+  var me = body.dataset.me;
+  var supervisor = body.dataset.role === "supervisor" || body.dataset.role === "admin";
+  var xsrf = (document.querySelector('meta[name="xsrf-token"]') || {}).content || "";
+
+  function post(url, data) {
+    return fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Accept": "application/json", "X-XSRFToken": xsrf },
+      body: data instanceof FormData ? data : new URLSearchParams(data || {}),
+    }).then(function (r) {
+      if (r.status === 401) { location.href = "/console/login?next=" + encodeURIComponent(location.pathname); }
+      return r.json().catch(function () { return { ok: false, error: "出错了（" + r.status + "）" }; });
+    });
+  }
+
+  function flash(text) {
+    var f = document.getElementById("flash");
+    if (!f) return;
+    f.textContent = text;
+    f.hidden = false;
+    clearTimeout(flash.timer);
+    flash.timer = setTimeout(function () { f.hidden = true; }, 8000);
+  }
+
+  // ---- waiting times ----
+  function minutesSince(iso) {
+    var ms = Date.now() - new Date(iso).getTime();
+    return Math.max(0, Math.floor(ms / 60000));
+  }
+  function waitText(iso) {
+    var m = minutesSince(iso);
+    if (m < 1) return "刚刚";
+    if (m < 60) return "等了 " + m + " 分钟";
+    return "等了 " + Math.floor(m / 60) + " 小时 " + (m % 60) + " 分";
+  }
+  function updateWaits() {
+    document.querySelectorAll(".wait[data-since]").forEach(function (el) {
+      var li = el.closest(".chat");
+      if (li && li.dataset.status === "closed") { el.textContent = "已结束"; return; }
+      el.textContent = waitText(el.dataset.since);
+      el.classList.toggle("long", minutesSince(el.dataset.since) >= 3 && li && li.dataset.status === "waiting");
+    });
+  }
+  setInterval(updateWaits, 15000);
+  updateWaits();
+
+  // ---- the queue page ----
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text != null) e.textContent = text;
+    return e;
+  }
+  function row(c) {
+    var li = el("li", "chat status-" + c.status);
+    li.dataset.id = c.id; li.dataset.rev = c.rev; li.dataset.status = c.status; li.dataset.staff = c.staff || "";
+    var a = el("a", "open"); a.href = "/console/chats/" + c.id;
+    var r1 = el("span", "row1");
+    r1.appendChild(el("span", "who", c.resident));
+    r1.appendChild(el("span", "tag reason-" + c.reason, c.reason_label));
+    var w = el("span", "wait"); w.dataset.since = c.created_at; r1.appendChild(w);
+    a.appendChild(r1);
+    a.appendChild(el("span", "last", c.last_message));
+    var meta = el("span", "meta");
+    if (c.staff) { meta.appendChild(document.createTextNode("接待：")); meta.appendChild(el("b", "staff", c.staff)); }
+    else meta.textContent = "等待接待";
+    a.appendChild(meta);
+    li.appendChild(a);
+    if (c.status === "waiting") {
+      var f = el("form", "claim-form"); f.method = "post"; f.action = "/console/chats/" + c.id + "/claim"; f.dataset.claim = "";
+      var b = el("button", "primary claim", "接待"); b.type = "submit"; f.appendChild(b);
+      li.appendChild(f);
+    }
+    li.appendChild(el("p", "row-notice"));
+    return li;
+  }
+  function listFor(c) {
+    if (c.status === "waiting") return document.getElementById("waiting");
+    if (c.status === "serving" && (supervisor || c.staff === me)) return document.getElementById("serving");
+    if (c.status === "closed" && supervisor) return document.getElementById("closed");
+    return null;
+  }
+  function placeRow(c) {
+    var old = document.querySelector('.chat[data-id="' + c.id + '"]');
+    if (old && Number(old.dataset.rev) >= c.rev) return;
+    var list = listFor(c);
+    var li = row(c);
+    if (old) old.remove();
+    if (!list) return;
+    if (c.status === "waiting") {
+      // oldest first: keep the queue in arrival order
+      var after = Array.prototype.find.call(list.children, function (x) {
+        var s = x.querySelector(".wait"); return s && s.dataset.since > c.created_at;
+      });
+      list.insertBefore(li, after || null);
+    } else {
+      list.insertBefore(li, c.status === "closed" ? list.firstChild : null);
+    }
+    li.classList.add("fresh");
+    updateWaits();
+    var count = document.getElementById("waiting-count");
+    if (count) count.textContent = document.getElementById("waiting").children.length;
+  }
+  function resync() {
+    fetch("/console/queue.json", { headers: { "Accept": "application/json" }, credentials: "same-origin" })
+      .then(function (r) { return r.json(); })
+      .then(function (d) { (d.chats || []).forEach(placeRow); });
+  }
+
+  // ---- the chat page ----
+  var chatId = body.dataset.chat;
+  var refreshing = null;
+  function refreshLive() {
+    var live = document.getElementById("live");
+    if (!live) return;
+    if (refreshing) { refreshing.again = true; return; }
+    refreshing = {};
+    fetch(live.dataset.url, { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
+      .then(function (html) {
+        var t = document.getElementById("transcript");
+        var atBottom = !t || t.scrollTop + t.clientHeight >= t.scrollHeight - 20;
+        live.innerHTML = html;
+        var t2 = document.getElementById("transcript");
+        if (t2 && atBottom) t2.scrollTop = t2.scrollHeight;
+      })
+      .catch(function () {})
+      .then(function () { var again = refreshing.again; refreshing = null; if (again) refreshLive(); });
+  }
+  var transcript = document.getElementById("transcript");
+  if (transcript) transcript.scrollTop = transcript.scrollHeight;
+
+  // ---- live socket with reconnect ----
+  var status = document.getElementById("live-status");
+  var delay = 500, connectedOnce = false;
+  function connect() {
+    if (!me) return;
+    var ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/console/ws");
+    ws.onopen = function () {
+      delay = 500;
+      if (status) { status.className = "live-status on"; status.title = "实时更新已连接"; }
+      if (connectedOnce) { if (page === "queue") resync(); if (chatId) refreshLive(); }
+      connectedOnce = true;
+    };
+    ws.onmessage = function (ev) {
+      var data = JSON.parse(ev.data);
+      if (data.type !== "chat") return;
+      if (page === "queue") placeRow(data.chat);
+      if (chatId && data.chat.id === chatId) refreshLive();
+    };
+    ws.onclose = function (ev) {
+      if (status) { status.className = "live-status off"; status.title = "实时更新已断开，正在重连"; }
+      if (ev.code === 4001) { location.href = "/console/login"; return; }
+      setTimeout(connect, delay);
+      delay = Math.min(delay * 2, 10000);
+    };
+  }
+  connect();
+
+  // ---- forms ----
+  document.addEventListener("submit", function (ev) {
+    var form = ev.target;
+    if (form.matches("[data-claim]")) {
+      ev.preventDefault();
+      var holder = form.closest(".chat") || form.closest(".chat-head");
+      var notice = holder && holder.querySelector(".row-notice");
+      var btn = form.querySelector("button"); if (btn) btn.disabled = true;
+      post(form.action, new FormData(form)).then(function (d) {
+        if (d.ok) { location.href = d.url; return; }
+        if (notice && document.body.contains(notice)) notice.textContent = d.error;
+        flash(d.error);
+        if (btn) btn.disabled = false;
+      });
+    } else if (form.id === "reply") {
+      ev.preventDefault();
+      sendReply(form);
+    } else if (form.matches("[data-ajax]")) {
+      ev.preventDefault();
+      post(form.action, new FormData(form)).then(function (d) {
+        if (!d.ok) { alert(d.error); return; }
+        if (form.dataset.then) { location.href = form.dataset.then; return; }
+        form.reset(); refreshLive();
+      });
+    }
+  });
+  function sendReply(form) {
+    var text = form.querySelector("textarea");
+    var err = form.querySelector(".form-error");
+    var btn = form.querySelector(".send");
+    if (!text.value.trim()) return;
+    btn.disabled = true; err.textContent = "";
+    post(form.action, new FormData(form)).then(function (d) {
+      btn.disabled = false;
+      if (!d.ok) { err.textContent = d.error; return; }
+      text.value = "";
+      if (d.delivery && d.delivery.status === "failed") err.textContent = d.delivery.error;
+      refreshLive();
+    }, function () { btn.disabled = false; err.textContent = "网络故障，没有发出去，请重试。"; });
+  }
+  document.addEventListener("click", function (ev) {
+    var retry = ev.target.closest("[data-retry]");
+    if (retry) {
+      retry.disabled = true;
+      post(retry.dataset.retry, {}).then(function (d) { if (!d.ok) alert(d.error); refreshLive(); });
+      return;
+    }
+    var chip = ev.target.closest("[data-canned]");
+    if (chip) insertCanned(chip.dataset.canned);
+  });
+  function insertCanned(text) {
+    var ta = document.getElementById("reply-text");
+    if (!ta) return;
+    var start = ta.selectionStart || 0, end = ta.selectionEnd || 0;
+    ta.value = ta.value.slice(0, start) + text + ta.value.slice(end);
+    ta.focus();
+    ta.selectionStart = ta.selectionEnd = start + text.length;
+  }
+  var replyText = document.getElementById("reply-text");
+  if (replyText) {
+    replyText.addEventListener("keydown", function (ev) {
+      if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey)) { ev.preventDefault(); sendReply(document.getElementById("reply")); }
+    });
+    document.addEventListener("keydown", function (ev) {
+      if (!ev.altKey || ev.ctrlKey || ev.metaKey) return;
+      var m = /^(?:Digit|Numpad)([1-9])$/.exec(ev.code || "");
+      if (!m) return;
+      var chips = document.querySelectorAll("[data-canned]");
+      var chip = chips[Number(m[1]) - 1];
+      if (chip) { ev.preventDefault(); insertCanned(chip.dataset.canned); }
+    });
+  }
+})();

@@ -1,0 +1,81 @@
+"""Helpers for the console tests: staff accounts, signing in through the browser, screenshots."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+ARTIFACTS = Path(__file__).parent / "artifacts"
+PHONE = {"width": 390, "height": 844}
+LAPTOP = {"width": 1366, "height": 800}
+PASSWORD = "correct horse battery"
+
+
+class AlwaysOpen:
+    """Working hours around the clock, so tests do not depend on when they run."""
+
+    spec = "00:00-24:00"
+
+    def is_open(self, when: datetime) -> bool:
+        return True
+
+    def next_open(self, when: datetime) -> datetime:
+        return when
+
+    def working_seconds(self, start: datetime, end: datetime) -> float:
+        return max((end - start).total_seconds(), 0.0)
+
+    def describe_next(self, when: datetime) -> str:
+        return "今天 9:00"
+
+    def describe(self) -> str:
+        return "全天"
+
+
+class ClosedToday(AlwaysOpen):
+    def is_open(self, when: datetime) -> bool:
+        return False
+
+    def describe_next(self, when: datetime) -> str:
+        return "明天（12月3日 周四）9:00"
+
+    def describe(self) -> str:
+        return "工作日 9:00-17:30"
+
+
+def open_all_day(services) -> None:
+    services.console.desk.hours = AlwaysOpen()
+
+
+async def make_staff(services, username: str, role: str = "agent", password: str = PASSWORD, must_change: bool = False) -> dict:
+    return await services.console.accounts.create(username, role, password, must_change=must_change, created_by="test")
+
+
+async def new_page(browser, size=LAPTOP):
+    context = await browser.new_context(viewport=size, locale="zh-CN")
+    return await context.new_page()
+
+
+async def login(page, server, username: str, password: str = PASSWORD) -> None:
+    await page.goto(server.url + "/console/")
+    await page.fill("input[name=username]", username)
+    await page.fill("input[name=password]", password)
+    await page.press("input[name=password]", "Enter")
+    await page.wait_for_load_state()
+
+
+async def shoot(page, name: str) -> None:
+    """Save the page at phone and laptop widths under tests/artifacts/."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    original = page.viewport_size
+    for label, size in (("phone", PHONE), ("laptop", LAPTOP)):
+        await page.set_viewport_size(size)
+        await page.wait_for_timeout(100)
+        await page.screenshot(path=str(ARTIFACTS / f"{name}-{label}.png"), full_page=True)
+    await page.set_viewport_size(original)
+
+
+def ago(minutes: float) -> datetime:
+    from datetime import UTC
+
+    return datetime.now(UTC) - timedelta(minutes=minutes)
