@@ -278,3 +278,22 @@ def test_rates_and_percentiles():
     assert Rate(0, 0).text == "— (0/0)"
     assert percentile([1, 2, 3, 4], 50) == 2.5 and percentile([5], 90) == 5 and percentile([], 50) is None
     assert percentile(list(range(1, 11)), 90) == 9
+
+
+async def test_charts_and_exports_carry_the_figures(march):
+    import io
+
+    from openpyxl import load_workbook
+
+    from bot.report import charts, export
+
+    report = await march["service"].build(Period.year(2026))
+    svg = charts.trend_chart(report.trend)
+    assert svg.startswith("<svg") and "03月" in svg and "按时办结率" in svg and "style=" not in svg
+    assert "按时" in charts.comparison_chart(report.breakdown["station"], "按服务站")
+    text = export.report_csv(report).decode("utf-8-sig")
+    assert "按时办结率,66.67% (2/3),2,3," in text and "转接成功率" in text
+    book = load_workbook(io.BytesIO(export.report_xlsx(report)))
+    assert book.sheetnames == ["汇总", "按事项", "按部门", "按服务站", "按渠道", "月度趋势", "差评整改"]
+    summary = {row[1]: row for row in book["汇总"].iter_rows(values_only=True)}
+    assert summary["满意率（全部）"][2:5] == ("33.33% (2/6)", 2, 6)
