@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.errors import PyMongoError
@@ -37,7 +38,7 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("status", ASCENDING), ("created_at", DESCENDING)], name="by_status"),
         # The bookings desk (bot/bookings/desk.py) and the report's pipelines (bot/report/pipelines.py).
         IndexModel([("created_at", DESCENDING)], name="received"),
-        IndexModel([("completed_at", ASCENDING)], name="completed"),
+        IndexModel([("status", ASCENDING), ("completed_at", ASCENDING)], name="completed"),
         IndexModel([("rating.at", ASCENDING)], sparse=True, name="rated"),
         IndexModel([("item_code", ASCENDING), ("created_at", DESCENDING)], name="by_item"),
         IndexModel([("due_date", ASCENDING), ("status", ASCENDING)], name="by_due"),
@@ -153,5 +154,46 @@ class Store:
             )
         return doc["value"]
 
+    async def aggregate(self, name: str, pipeline: list[dict]) -> list[dict]:
+        """Run an aggregation pipeline and return its documents.
+
+        On MongoDB this is `collection.aggregate`. mongomock's own `aggregate` copies the whole collection
+        through its cursor (about 0.1 ms a document) before the first stage; here the leading `$match`
+        selects the documents first (mongomock's own filter, on shallow copies; no stage the report uses
+        changes nested values) and mongomock's pipeline code runs the remaining stages. Same pipeline, same
+        result, about ten times faster: a report over 100,000 messages takes seconds, not a minute."""
+        collection = self.db[name]
+        if not self.embedded or not pipeline or "$match" not in pipeline[0]:
+            return [doc async for doc in collection.aggregate(pipeline)]
+        from mongomock import aggregate
+        from mongomock.filtering import filter_applies
+
+        sync = collection._AsyncMongoMockCollection__collection  # the mongomock collection mongomock-motor wraps
+        match = _naive_utc(pipeline[0]["$match"])  # mongomock holds datetimes as naive UTC
+        docs = [dict(doc) for doc in list(sync._store.documents) if filter_applies(match, doc)]
+        rest = _naive_utc(pipeline[1:])
+        return _aware_utc(list(aggregate.process_pipeline(docs, sync.database, rest, None)))
+
     def close(self) -> None:
         self.client.close()
+
+
+def _naive_utc(value):
+    if isinstance(value, dict):
+        return {k: _naive_utc(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_naive_utc(v) for v in value]
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(UTC).replace(tzinfo=None)
+    return value
+
+
+def _aware_utc(value):
+    """What a tz-aware client returns: UTC datetimes with their zone."""
+    if isinstance(value, dict):
+        return {k: _aware_utc(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_aware_utc(v) for v in value]
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value

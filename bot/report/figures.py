@@ -35,10 +35,6 @@ def fallback_replies() -> list[str]:
     return replies
 
 
-async def run(collection, pipeline: list[dict]) -> list[dict]:
-    return [doc async for doc in collection.aggregate(pipeline)]
-
-
 def _first(rows: list[dict]) -> dict:
     return rows[0] if rows else {}
 
@@ -131,10 +127,10 @@ class ReportService:
         today = now.astimezone(CHINA).date().isoformat()
         report = Report(period, filters, now)
         items, stations = await self.items(), await self.station_names()
-        b = self.store.bookings
-        received = _first(await run(b, P.bookings_received(period, filters, today)))
-        completed = _first(await run(b, P.bookings_completed(period, filters)))
-        rated = _first(await run(b, P.bookings_rated(period, filters)))
+        run = self.store.aggregate
+        received = _first(await run("bookings", P.bookings_received(period, filters, today)))
+        completed = _first(await run("bookings", P.bookings_completed(period, filters)))
+        rated = _first(await run("bookings", P.bookings_rated(period, filters)))
         report.breakdown = self._breakdowns(received, completed, rated, items, stations)
         total = report.breakdown.pop("total")
         t = total[0] if total else Breakdown("total", "合计")
@@ -146,8 +142,8 @@ class ReportService:
             "open": t.open,
             "overdue_open": t.overdue_open,
         }
-        chat_rated = _first(await run(self.store.escalations, P.escalations_rated(period)))
-        hotline = _first(await run(self.store.hotline_calls, P.hotline_calls(period, filters.item_codes)))
+        chat_rated = _first(await run("escalations", P.escalations_rated(period)))
+        hotline = _first(await run("hotline_calls", P.hotline_calls(period, filters.item_codes)))
         hotline_rated = _first(hotline.get("rated", []))
         sources = {"bookings": _first(rated.get("total", [])), "chat": chat_rated, "hotline": hotline_rated}
         all_counts = {k: sum(int(c.get(k, 0)) for c in sources.values()) for k in ("satisfied", "rated")}
@@ -159,10 +155,13 @@ class ReportService:
         report.satisfaction["levels"]["all"] = {
             s: sum(levels[s] for levels in report.satisfaction["levels"].values()) for s in LEVELS
         }
-        report.chat = await self._chat(period)
+        report.chat, queued = await self._chat(period)
         report.hotline = self._hotline(hotline)
         report.complaints = await self._complaints(period, filters)
-        report.trend = await self._trend(period, filters)
+        months = [received.get("by_month", []), completed.get("by_month", []), rated.get("by_month", [])]
+        if not filters.active:
+            months.append(queued.get("by_month", []))
+        report.trend = self._trend(period, months)
         report.seconds = time.perf_counter() - started
         log.info("report %s built in %.3fs", period.label, report.seconds)
         return report
@@ -193,11 +192,12 @@ class ReportService:
         out["department"] = sorted(departments.values(), key=lambda r: (-r.received, r.key))
         return out
 
-    async def _chat(self, period: Period) -> dict:
-        inbound = _first(await run(self.store.messages, P.messages_inbound(period)))
+    async def _chat(self, period: Period) -> tuple[dict, dict]:
+        run = self.store.aggregate
+        inbound = _first(await run("messages", P.messages_inbound(period)))
         by_type = {row["_id"]: row["n"] for row in inbound.get("by_type", [])}
-        replies = _first(await run(self.store.messages, P.bot_replies(period, self.fallbacks)))
-        queued = _first(await run(self.store.escalations, P.escalations_queued(period)))
+        replies = _first(await run("messages", P.bot_replies(period, self.fallbacks)))
+        queued = _first(await run("escalations", P.escalations_queued(period)))
         total = _first(queued.get("total", []))
         seconds = sorted(_first(queued.get("response_seconds", [])).get("seconds", []))
         unanswered = int(replies.get("unanswered", 0))
@@ -220,7 +220,7 @@ class ReportService:
             "first_response_median": percentile(seconds, 50),
             "first_response_p90": percentile(seconds, 90),
             "first_response_count": len(seconds),
-        }
+        }, queued
 
     def _hotline(self, hotline: dict) -> dict:
         total, rated = _first(hotline.get("total", [])), _first(hotline.get("rated", []))
@@ -240,14 +240,15 @@ class ReportService:
 
         found = []
         booking_match = filters.match()
-        for doc in await run(self.store.bookings, P.low_ratings()(period, booking_match)):
+        run = self.store.aggregate
+        for doc in await run("bookings", P.low_ratings()(period, booking_match)):
             found.append(("booking", doc["number"], doc, f"{doc['number']} {doc.get('item_name', '')}"))
         if not filters.active:
-            for doc in await run(self.store.escalations, P.low_ratings()(period)):
+            for doc in await run("escalations", P.low_ratings()(period)):
                 found.append(("escalation", str(doc["_id"]), doc, "人工客服会话"))
         hotline_match = {"item_code": {"$in": list(filters.item_codes)}} if filters.item_codes else None
         if not (filters.station or filters.channel):
-            for doc in await run(self.store.hotline_calls, P.low_ratings()(period, hotline_match)):
+            for doc in await run("hotline_calls", P.low_ratings()(period, hotline_match)):
                 found.append(("hotline", str(doc["_id"]), doc, f"96128 来电：{doc.get('topic', '')}"))
         rows = [
             judge(kind, key, doc, what, self.calendar, self.followup_workdays, self.clock()) for kind, key, doc, what in found
@@ -261,24 +262,17 @@ class ReportService:
             "workdays": self.followup_workdays,
         }
 
-    async def _trend(self, period: Period, filters: P.Filters) -> list[dict]:
+    def _trend(self, period: Period, facets: list[list[dict]]) -> list[dict]:
+        """Month rows from the `by_month` buckets of the pipelines above."""
         months = period.months()
         by_start = {start: {"month": label} for label, start in months}
-
-        def fold(rows: list[dict]) -> None:
+        for rows in facets:
             for row in rows:
                 start = row["_id"]
                 if isinstance(start, datetime):
                     start = start if start.tzinfo else start.replace(tzinfo=UTC)
                     if start in by_start:
                         by_start[start].update({k: v for k, v in row.items() if k != "_id"})
-
-        b = self.store.bookings
-        fold(await run(b, P.trend_received(period, filters)))
-        fold(await run(b, P.trend_completed(period, filters)))
-        fold(await run(b, P.trend_rated(period, filters)))
-        if not filters.active:
-            fold(await run(self.store.escalations, P.trend_escalations(period)))
         out = []
         for _label, start in months:
             row = by_start[start]

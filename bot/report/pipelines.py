@@ -91,8 +91,16 @@ def _bookings(time_field: str, period: Period, filters: Filters) -> list[dict]:
     return stages
 
 
-def _facet(fields: dict) -> dict:
-    return {"$facet": {name: [{"$group": {"_id": key, **fields}}] for name, key in DIMENSIONS.items()}}
+def month_bucket(path: str, period: Period, output: dict) -> dict:
+    """Documents per mainland month of the period (the `_id` of each bucket is the month's UTC start)."""
+    return {"$bucket": {"groupBy": path, "boundaries": period.month_boundaries(), "default": "outside", "output": output}}
+
+
+def _facet(fields: dict, time_path: str, period: Period) -> dict:
+    """The same counts in total, by item, station and channel, and by month (for the trend)."""
+    facets = {name: [{"$group": {"_id": key, **fields}}] for name, key in DIMENSIONS.items()}
+    facets["by_month"] = [month_bucket(time_path, period, fields)]
+    return {"$facet": facets}
 
 
 def bookings_received(period: Period, filters: Filters, today: str) -> list[dict]:
@@ -105,7 +113,7 @@ def bookings_received(period: Period, filters: Filters, today: str) -> list[dict
         "cancelled": count_if({"$eq": ["$status", "cancelled"]}),
         "rejected": count_if({"$eq": ["$status", "rejected"]}),
     }
-    return _bookings("created_at", period, filters) + [_facet(fields)]
+    return _bookings("created_at", period, filters) + [_facet(fields, "$created_at", period)]
 
 
 def bookings_completed(period: Period, filters: Filters) -> list[dict]:
@@ -113,35 +121,12 @@ def bookings_completed(period: Period, filters: Filters) -> list[dict]:
     fields = {"completed": {"$sum": 1}, "on_time": count_if({"$eq": ["$on_time", True]})}
     stages = _bookings("completed_at", period, filters)
     stages[0]["$match"]["status"] = "completed"
-    return stages + [_facet(fields)]
+    return stages + [_facet(fields, "$completed_at", period)]
 
 
 def bookings_rated(period: Period, filters: Filters) -> list[dict]:
     """Ratings of bookings given in the period."""
-    return _bookings("rating.at", period, filters) + [_facet(rating_fields("$rating.score"))]
-
-
-def bookings_trend(time_field: str, period: Period, filters: Filters, output: dict) -> list[dict]:
-    bucket = {"groupBy": f"${time_field}", "boundaries": period.month_boundaries(), "default": "outside", "output": output}
-    return _bookings(time_field, period, filters) + [{"$bucket": bucket}]
-
-
-def trend_received(period: Period, filters: Filters) -> list[dict]:
-    return bookings_trend("created_at", period, filters, {"received": {"$sum": 1}})
-
-
-def trend_completed(period: Period, filters: Filters) -> list[dict]:
-    stages = bookings_trend(
-        "completed_at", period, filters, {"completed": {"$sum": 1}, "on_time": count_if({"$eq": ["$on_time", True]})}
-    )
-    stages[0]["$match"]["status"] = "completed"
-    return stages
-
-
-def trend_rated(period: Period, filters: Filters) -> list[dict]:
-    return bookings_trend(
-        "rating.at", period, filters, {"rated": {"$sum": 1}, "satisfied": rating_fields("$rating.score")["satisfied"]}
-    )
+    return _bookings("rating.at", period, filters) + [_facet(rating_fields("$rating.score"), "$rating.at", period)]
 
 
 def escalations_queued(period: Period) -> list[dict]:
@@ -163,6 +148,13 @@ def escalations_queued(period: Period) -> list[dict]:
                     }
                 ],
                 "by_reason": [{"$group": {"_id": "$reason", "n": {"$sum": 1}}}],
+                "by_month": [
+                    month_bucket(
+                        "$created_at",
+                        period,
+                        {"transfers": {"$sum": 1}, "in_time": count_if({"$eq": ["$answered_in_time", True]})},
+                    )
+                ],
                 "response_seconds": [
                     {"$match": {"first_response_seconds": {"$ne": None}}},
                     {"$group": {"_id": None, "seconds": {"$push": "$first_response_seconds"}}},
@@ -174,12 +166,6 @@ def escalations_queued(period: Period) -> list[dict]:
 
 def escalations_rated(period: Period) -> list[dict]:
     return [{"$match": {"rating.at": period.bounds()}}, {"$group": {"_id": None, **rating_fields("$rating.score")}}]
-
-
-def trend_escalations(period: Period) -> list[dict]:
-    output = {"transfers": {"$sum": 1}, "in_time": count_if({"$eq": ["$answered_in_time", True]})}
-    bucket = {"groupBy": "$created_at", "boundaries": period.month_boundaries(), "default": "outside", "output": output}
-    return [{"$match": {"created_at": period.bounds()}}, {"$bucket": bucket}]
 
 
 def messages_inbound(period: Period) -> list[dict]:
