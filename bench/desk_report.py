@@ -70,7 +70,7 @@ async def seed(services, n_bookings: int, n_messages: int, rng: random.Random) -
         phone = f"13{rng.randrange(10**9):09d}"
         docs.append(
             {
-                "number": f"{KIND_PREFIX[kind]}{created.astimezone(CHINA):%Y%m%d}{n:05d}",
+                "number": f"{KIND_PREFIX[kind]}{created.astimezone(CHINA):%Y%m%d}{n % 10000:04d}",
                 "kind": kind,
                 "item_code": item["code"],
                 "item_name": item["name"],

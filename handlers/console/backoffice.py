@@ -1,0 +1,44 @@
+"""Shared parts of the back-office pages (bookings desk, items, report, 96128): services and downloads."""
+
+from __future__ import annotations
+
+from urllib.parse import quote, urlencode
+
+from handlers.console.base import ConsoleHandler
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class BackOfficeHandler(ConsoleHandler):
+    @property
+    def backoffice(self):
+        return self.settings["services"].backoffice
+
+    @property
+    def stations(self):
+        return self.backoffice.desk.stations
+
+    def get_template_namespace(self) -> dict:
+        ns = super().get_template_namespace()
+        ns["url_query"] = lambda args: urlencode({k: v for k, v in args.items() if v})
+        from bot.catalog.editor import field_label
+
+        ns["field_label"] = field_label
+        return ns
+
+    def arg(self, name: str, default: str = "") -> str:
+        return (self.get_argument(name, default) or "").strip()
+
+    def download(self, filename: str, data: bytes, fmt: str) -> None:
+        self.set_header("Content-Type", XLSX if fmt == "xlsx" else "text/csv; charset=utf-8")
+        self.set_header("Content-Disposition", f"attachment; filename*=UTF-8''{quote(filename)}")
+        self.finish(data)
+
+    async def item_choices(self) -> list[dict]:
+        return [i async for i in self.store.items.find({}, {"_id": 0, "code": 1, "name": 1, "department": 1}).sort("code", 1)]
+
+    async def departments(self) -> list[str]:
+        return sorted({i.get("department") for i in await self.item_choices() if i.get("department")})
+
+    def station_choices(self) -> list[dict]:
+        return sorted(self.stations._stations, key=lambda s: s["code"])
