@@ -25,7 +25,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bson import ObjectId  # noqa: E402
 
 from bot.app import build_services  # noqa: E402
 from bot.bookings.desk import DeskFilter, Scope  # noqa: E402
@@ -141,7 +140,7 @@ async def seed(services, n_bookings: int, n_messages: int, rng: random.Random) -
         )
     await store.escalations.insert_many(chats)
     calls = []
-    for n in range(n_bookings // 5):
+    for _n in range(n_bookings // 5):
         at = rand_time(rng, start, end)
         transferred = rng.random() < 0.3
         calls.append(
@@ -236,9 +235,8 @@ async def main() -> int:
         name: await services.store.db[name].count_documents({})
         for name in ("bookings", "messages", "escalations", "hotline_calls")
     }
-    print(
-        f"store: {'embedded (mongomock)' if services.store.embedded else 'MongoDB'}; holds {counts}; seeded in {time.perf_counter() - started:.1f}s"
-    )
+    kind = "embedded (mongomock)" if services.store.embedded else "MongoDB"
+    print(f"store: {kind}; holds {counts}; seeded in {time.perf_counter() - started:.1f}s")
     desk, reports = services.backoffice.desk, services.backoffice.reports
     everyone = Scope(None, True)
     station = (await services.store.bookings.find_one({}))["station"]
@@ -258,9 +256,10 @@ async def main() -> int:
     )
     await measure("count of open bookings", lambda: desk.count(DeskFilter(), everyone), args.repeat)
     print("report (domain, every pipeline):")
-    await measure("year 2026", lambda: reports.build(Period.year(2026)), args.repeat)
-    await measure("month 2026-06", lambda: reports.build(Period.month(2026, 6)), args.repeat)
-    await measure("day 2026-06-15", lambda: reports.build(Period.day(date(2026, 6, 15))), args.repeat)
+    await measure("year 2026", lambda: reports.build(Period.year(2026), fresh=True), args.repeat)
+    await measure("year 2026, again within a minute (cached)", lambda: reports.build(Period.year(2026)), args.repeat)
+    await measure("month 2026-06", lambda: reports.build(Period.month(2026, 6), fresh=True), args.repeat)
+    await measure("day 2026-06-15", lambda: reports.build(Period.day(date(2026, 6, 15)), fresh=True), args.repeat)
     await measure("year 2026, one station", lambda: _filtered(reports, station), args.repeat)
     print("report pipelines: the index each uses")
     year, filters = Period.year(2026), P.Filters()
@@ -290,7 +289,7 @@ async def main() -> int:
 
 
 async def _filtered(reports, station):
-    return await reports.build(Period.year(2026), await reports.filters(station=station))
+    return await reports.build(Period.year(2026), await reports.filters(station=station), fresh=True)
 
 
 async def http_pages(services, station: str, number: str, repeat: int) -> None:

@@ -14,8 +14,8 @@ from bot.backoffice import BackOffice, build_backoffice
 from bot.bookings.chat import build_booking_services
 from bot.bookings.invites import InviteService
 from bot.bookings.service import BookingService
-from bot.conversation import texts
 from bot.console import ConsoleServices, build_console, live_hub
+from bot.conversation import texts
 from bot.conversation.assistant import Assistant
 from bot.conversation.dialog import DialogStore
 from bot.conversation.knowledge import KnowledgeService

@@ -22,10 +22,13 @@ class BackOffice:
 
 
 def build_backoffice(config, store, bookings, stations, knowledge, audit) -> BackOffice:
+    reports = ReportService(store, bookings.calendar, followup_workdays=config.report_followup_workdays)
     return BackOffice(
-        desk=BookingDesk(bookings, store, stations, audit, agents_see_all=config.desk_agents_see_all),
+        desk=BookingDesk(
+            bookings, store, stations, audit, agents_see_all=config.desk_agents_see_all, on_change=reports.invalidate
+        ),
         editor=ItemEditor(store, knowledge, audit),
-        reports=ReportService(store, bookings.calendar, followup_workdays=config.report_followup_workdays),
-        hotline=HotlineLog(store.hotline_calls, audit),
-        followups=FollowUps(store, audit),
+        reports=reports,
+        hotline=HotlineLog(store.hotline_calls, audit, on_change=reports.invalidate),
+        followups=FollowUps(store, audit, on_change=reports.invalidate),
     )

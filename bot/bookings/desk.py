@@ -122,7 +122,7 @@ def _midnight(day: date) -> datetime:
 
 
 class BookingDesk:
-    def __init__(self, service, store, stations, audit, *, agents_see_all: bool = False):
+    def __init__(self, service, store, stations, audit, *, agents_see_all: bool = False, on_change=None):
         self.service = service
         self.store = store
         self.bookings = store.bookings
@@ -131,6 +131,7 @@ class BookingDesk:
         self.stations = stations
         self.audit = audit
         self.agents_see_all = agents_see_all
+        self.on_change = on_change  # the report's cache
 
     def scope(self, account: dict) -> Scope:
         return scope_for(account, self.agents_see_all)
@@ -330,6 +331,8 @@ class BookingDesk:
             after={"status": updated["status"], "assignee": updated.get("assignee")},
             detail={"note": note, "reason": reason} if (note or reason) else None,
         )
+        if self.on_change:
+            self.on_change()
         return updated
 
     async def _assignee(self, booking: dict, chosen: str) -> tuple[dict, str]:

@@ -108,6 +108,9 @@ def parse_form(values: dict[str, str], code: str) -> tuple[dict, dict[str, list[
                 value = json.loads(raw) if raw.strip() else []
             elif kind == "bool":
                 value = raw in ("是", "1", "on", "true", "yes")
+            elif kind == "int" and raw.strip() and not re.fullmatch(r"\d+", raw.strip()):
+                errors.setdefault(name, []).append("须为整数，请填阿拉伯数字，例如 5")
+                continue
             else:
                 value = catalog._from_cell(name, raw)
         except (ValueError, json.JSONDecodeError) as exc:
@@ -118,7 +121,10 @@ def parse_form(values: dict[str, str], code: str) -> tuple[dict, dict[str, list[
                 continue
         item[name] = value
     item["code"] = code
+    unreadable = set(errors)
     for problem in catalog.validate_item(item, code):
+        if problem_field(problem) in unreadable:
+            continue  # already told why it could not be read
         errors.setdefault(problem_field(problem), []).append(
             (problem.field + "：" if problem.field != problem_field(problem) else "") + explain(problem.message)
         )

@@ -79,7 +79,7 @@ def trend_chart(trend: list[dict], title: str = "月度接件与办结") -> str:
 def comparison_chart(rows: list, title: str, limit: int = 12) -> str:
     """Horizontal bars of bookings received per station (or department), with the on-time rate at the end."""
     rows = [r for r in rows if r.received or r.completed][:limit]
-    label_w, bar_w, row_h, top = 210, 380, 26, 34
+    label_w, bar_w, row_h, top = 150, 220, 26, 34
     width, height = label_w + bar_w + 170, top + row_h * max(len(rows), 1) + 16
     peak = max([r.received for r in rows] + [1])
     body = [_text(0, 20, title, size=15, weight="bold")]
@@ -87,7 +87,7 @@ def comparison_chart(rows: list, title: str, limit: int = 12) -> str:
         body.append(_text(0, top + 16, "本期没有数据", size=12, fill="#57606a"))
     for i, r in enumerate(rows):
         y = top + i * row_h
-        label = r.label if len(r.label) <= 14 else r.label[:13] + "…"
+        label = r.label if len(r.label) <= 10 else r.label[:9] + "…"
         body.append(_text(label_w - 8, y + 15, label, size=12, anchor="end"))
         w = bar_w * r.received / peak
         body.append(

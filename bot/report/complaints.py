@@ -54,10 +54,11 @@ def judge(kind: str, key: str, doc: dict, what: str, calendar, workdays: int, no
 
 
 class FollowUps:
-    def __init__(self, store, audit, clock=lambda: datetime.now(UTC)):
+    def __init__(self, store, audit, clock=lambda: datetime.now(UTC), on_change=None):
         self.store = store
         self.audit = audit
         self.clock = clock
+        self.on_change = on_change  # the report's cache
 
     async def record(self, kind: str, key: str, staff: str, note: str) -> dict:
         """Mark the 差评 on a booking (key: its number), a chat (escalation id) or a hotline call (id) followed up."""
@@ -80,5 +81,7 @@ class FollowUps:
         )
         if updated is None:
             raise FollowUpError("没有找到这条差评，或已经登记过整改。")
+        if self.on_change:
+            self.on_change()
         await self.audit.record(f"staff:{staff}", "follow_up", f"{kind}:{key}", after={"note": note})
         return updated

@@ -20,10 +20,11 @@ class HotlineError(Exception):
 
 
 class HotlineLog:
-    def __init__(self, collection, audit, clock=lambda: datetime.now(UTC)):
+    def __init__(self, collection, audit, clock=lambda: datetime.now(UTC), on_change=None):
         self.collection = collection
         self.audit = audit
         self.clock = clock
+        self.on_change = on_change  # the report's cache
 
     async def record(
         self,
@@ -64,6 +65,8 @@ class HotlineLog:
         }
         result = await self.collection.insert_one(call)
         call["_id"] = result.inserted_id
+        if self.on_change:
+            self.on_change()
         await self.audit.record(
             f"staff:{staff}", "log_call", f"hotline:{result.inserted_id}", after={k: v for k, v in call.items() if k != "_id"}
         )

@@ -2,7 +2,7 @@
 
 from tornado import web
 
-from handlers.console import auth, chats, live, manage
+from handlers.console import auth, bookings, chats, items, live, manage, report
 from handlers.console.base import STATIC
 
 default_handlers = [
@@ -10,5 +10,8 @@ default_handlers = [
     *chats.default_handlers,
     *manage.default_handlers,
     *live.default_handlers,
+    *bookings.default_handlers,
+    *items.default_handlers,
+    *report.default_handlers,
     (r"/console/static/(.*)", web.StaticFileHandler, {"path": str(STATIC)}),
 ]

@@ -30,6 +30,10 @@ SESSION_COOKIE = "govbot_staff"
 # report, issue 14) are added here; the report's label must contain 报表.
 NAV: list[tuple[str, str, str]] = [
     ("/console/", "会话", "agent"),
+    ("/console/bookings", "预约", "agent"),
+    ("/console/hotline", "96128", "agent"),
+    ("/console/items", "事项", "supervisor"),
+    ("/console/report", "统计报表", "agent"),
     ("/console/canned", "常用语", "supervisor"),
     ("/console/audit", "操作记录", "supervisor"),
     ("/console/staff", "账号", "admin"),

@@ -60,7 +60,10 @@ class BookingExportHandler(BookingsMixin, BackOfficeHandler):
             raise ConsoleError(403, "只有班长可以导出完整联系方式。")
         rows = await desk.export_rows(f, desk.scope(self.account), reveal=reveal)
         await self.audit.record(
-            self.actor, "export_bookings", "bookings", detail={"filter": f.args(), "rows": len(rows), "format": fmt, "full_contact": reveal}
+            self.actor,
+            "export_bookings",
+            "bookings",
+            detail={"filter": f.args(), "rows": len(rows), "format": fmt, "full_contact": reveal},
         )
         stamp = datetime.now().strftime("%Y%m%d-%H%M")
         data = export.bookings_xlsx(rows) if fmt == "xlsx" else export.bookings_csv(rows)
@@ -128,7 +131,9 @@ class ScopesHandler(BackOfficeHandler):
 
     async def get(self) -> None:
         agents = [a async for a in self.store.db["staff"].find({"role": "agent"}, {"password_hash": 0}).sort("username", 1)]
-        self.render("desk_scopes.html", agents=agents, stations=self.station_choices(), see_all=self.backoffice.desk.agents_see_all)
+        self.render(
+            "desk_scopes.html", agents=agents, stations=self.station_choices(), see_all=self.backoffice.desk.agents_see_all
+        )
 
     async def post(self) -> None:
         username = self.get_body_argument("username", "")

@@ -63,7 +63,10 @@ class ItemHandler(BackOfficeHandler):
         item, errors = parse_form(values, code)
         if errors:
             self.set_status(400)
-            await self.form(code, values, errors=errors, error=f"有 {len(errors)} 处需要修改，见标红的字段。", base_version=base)
+            names = "、".join(field_label(n) for n in errors)
+            await self.form(
+                code, values, errors=errors, error=f"有 {len(errors)} 处需要修改（{names}），见标红的字段。", base_version=base
+            )
             return
         try:
             version = await editor.save(code, item, self.username, base_version=base, note=self.get_body_argument("note", ""))
@@ -129,7 +132,10 @@ class ImportHandler(BackOfficeHandler):
             self.render("item_import.html", preview=None, error=exc.message, applied=None)
             return
         await self.audit.record(
-            self.actor, "preview_import", f"catalog:{preview.filename}", detail={"rows": len(preview.rows), "problems": len(preview.problems)}
+            self.actor,
+            "preview_import",
+            f"catalog:{preview.filename}",
+            detail={"rows": len(preview.rows), "problems": len(preview.problems)},
         )
         self.render("item_import.html", preview=preview, error=None, applied=None)
 

@@ -8,7 +8,7 @@ from bot.report import charts, export
 from bot.report.complaints import FollowUpError
 from bot.report.definitions import DEFINITIONS
 from bot.report.hotline import OUTCOMES, TOPICS, HotlineError
-from bot.report.periods import KINDS, PeriodError, Period
+from bot.report.periods import KINDS, Period, PeriodError
 from bot.report.pipelines import CHANNEL_LABELS
 from handlers.console.backoffice import BackOfficeHandler
 from handlers.console.base import ConsoleError
@@ -90,7 +90,10 @@ class FollowUpHandler(BackOfficeHandler):
     async def post(self) -> None:
         try:
             await self.backoffice.followups.record(
-                self.get_body_argument("kind", ""), self.get_body_argument("key", ""), self.username, self.get_body_argument("note", "")
+                self.get_body_argument("kind", ""),
+                self.get_body_argument("key", ""),
+                self.username,
+                self.get_body_argument("note", ""),
             )
         except FollowUpError as exc:
             raise ConsoleError(400, exc.message) from None
@@ -148,4 +151,3 @@ default_handlers = [
     (r"/console/report/followup", FollowUpHandler),
     (r"/console/hotline", HotlineHandler),
 ]
-
