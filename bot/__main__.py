@@ -37,11 +37,16 @@ async def main() -> int:
     except SettingsError as exc:
         log.error("%s", exc)
         return 2
-    services = await build_services(config)
+    try:
+        services = await build_services(config)
+    except SettingsError as exc:  # e.g. the console refusing a weak BOT_SECRET, or bad HANDOFF_HOURS
+        log.error("%s", exc)
+        return 2
     app = make_app(services)
     server = http_server(app, xheaders=True)
     server.listen(config.port, config.host)
     refresher = asyncio.ensure_future(refresh_knowledge_forever(services.knowledge))
+    services.console.start()  # unclaimed-chat reminders; the live-queue poll on a real MongoDB
     log.info(
         "为民服务助手 listening on http://%s:%s (env=%s, store=%s, %d items) in %.2fs",
         config.host,

@@ -17,6 +17,7 @@ from bot.handoff.queue import EscalationQueue
 from bot.staff.accounts import StaffAccounts
 from bot.staff.sessions import SessionStore, check_secret
 from bot.staff.throttle import LoginThrottle, ThrottlePolicy
+from settings import SettingsError
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,10 @@ def live_hub() -> LiveHub:
 
 async def build_console(config, store, wechat_api, dialogs, audit, queue: EscalationQueue, hub: LiveHub) -> ConsoleServices:
     check_secret(config.env, config.secret)
-    hours = WorkingHours(config.handoff_hours)
+    try:
+        hours = WorkingHours(config.handoff_hours)
+    except ValueError as exc:
+        raise SettingsError(f"HANDOFF_HOURS: {exc}") from None
     policy = HandoffPolicy(
         hours=config.handoff_hours,
         unclaimed_minutes=config.handoff_unclaimed_minutes,

@@ -103,3 +103,85 @@ async def test_a_residents_request_appears_live_and_two_agents_race_to_claim(ser
     assert "我家在水寨村" in await chat.inner_text("#transcript")
     claims = [e async for e in services.store.audit.find({"action": "claim"})]
     assert [c["actor"] for c in claims] == [f"staff:{winner}"]
+
+
+async def claimed_chat(server, services, browser, agent: str = "alice", openid: str = "o_li_002", first: str = "人工"):
+    """A resident asks for a person and `agent` takes the chat; returns (agent's page, resident)."""
+    open_all_day(services)
+    await make_staff(services, agent)
+    page = await new_page(browser)
+    await login(page, server, agent)
+    resident = user(server, openid)
+    await resident.say(first)
+    await page.wait_for_selector("#waiting .chat button.claim", timeout=2000)
+    await page.click("#waiting .chat button.claim")
+    await page.wait_for_selector("textarea")
+    return page, resident
+
+
+async def test_agent_replies_through_wechat_and_sees_refusals_next_to_the_message(server, services, browser, wechat_api):
+    page, resident = await claimed_chat(server, services, browser)
+    await page.fill("textarea", "您好，我是工作人员，请问办什么业务？")
+    await page.click("button:has-text('发送')")
+    await page.wait_for_selector(".msg.from-agent .delivery.ok", timeout=3000)
+    sent = wechat_api.state.messages_to("o_li_002")
+    assert sent[-1]["text"]["content"] == "您好，我是工作人员，请问办什么业务？"
+    chat = await services.store.escalations.find_one({"openid": "o_li_002"})
+    assert chat["first_response_at"] and chat["first_response_by"] == "alice" and chat["answered_in_time"] is True
+
+    wechat_api.state.reject_next = [45015]
+    await page.fill("textarea", "还在吗？")
+    await page.press("textarea", "Control+Enter")
+    failed = page.locator(".msg.from-agent:has-text('还在吗？') .delivery.failed")
+    await failed.wait_for(timeout=3000)
+    assert "45015" in await failed.inner_text() and "48 小时" in await failed.inner_text()
+    assert await page.locator(".msg.from-agent:has-text('还在吗？') button.retry").count() == 1
+    await shoot(page, "chat")
+
+    # A retry that goes through replaces the refusal.
+    await page.click(".msg.from-agent:has-text('还在吗？') button.retry")
+    await page.locator(".msg.from-agent:has-text('还在吗？') .delivery.ok").wait_for(timeout=3000)
+    assert wechat_api.state.messages_to("o_li_002")[-1]["text"]["content"] == "还在吗？"
+
+
+async def test_the_residents_messages_go_to_the_agent_until_close_then_rating(server, services, browser, wechat_api):
+    page, resident = await claimed_chat(server, services, browser, first="我要找人工")
+    bot_replies = await services.store.messages.count_documents({"direction": "out", "content": {"$nin": [None, ""]}})
+    assert await resident.say("身份证丢了怎么补") in (None, "")  # the bot stays quiet ...
+    await page.locator("#transcript .from-resident:has-text('身份证丢了怎么补')").wait_for(timeout=2000)  # ... the agent sees it
+    after = await services.store.messages.count_documents({"direction": "out", "content": {"$nin": [None, ""]}})
+    assert after == bot_replies
+
+    # Canned replies go in with a keystroke.
+    await page.focus("textarea")
+    await page.keyboard.press("Alt+1")
+    assert "工作人员" in await page.input_value("textarea")
+    await page.fill("textarea", "带户口本到派出所办理。")
+    await page.click("button:has-text('发送')")
+    await page.wait_for_selector(".msg.from-agent .delivery.ok", timeout=3000)
+    await page.fill(".chat-side input[name=text]", "居民腿脚不便，可以预约上门")
+    await page.click(".chat-side button:has-text('添加备注')")
+    await page.locator(".notes:has-text('腿脚不便')").wait_for(timeout=2000)
+
+    await page.select_option("select[name=resolution]", "solved")
+    await page.click("button:has-text('结束并请居民评价')")
+    await page.wait_for_url(server.url + "/console/")
+    ask = wechat_api.state.messages_to("o_li_002")[-1]["text"]["content"]
+    assert "请为本次服务打分" in ask and "5 非常满意" in ask and "1 非常不满意" in ask
+
+    # Back with the bot; a low rating returns the resident to the queue as a complaint.
+    reply = await resident.say("2")
+    assert "没让您满意" in reply
+    chats = [c async for c in services.store.escalations.find({"openid": "o_li_002"}).sort("created_at", 1)]
+    assert chats[0]["status"] == "closed" and chats[0]["rating"]["score"] == 2 and chats[0]["resolution"] == "solved"
+    assert chats[1]["status"] == "waiting" and chats[1]["reason"] == "complaint"
+    await page.locator("#waiting .chat:has-text('对人工服务的评价：不满意')").wait_for(timeout=2000)
+    assert "投诉" in await page.inner_text("#waiting")
+
+
+async def test_exit_returns_the_resident_to_the_bot(server, services, browser):
+    page, resident = await claimed_chat(server, services, browser, openid="o_exit")
+    assert "已退出人工服务" in await resident.say("退出人工")
+    assert "【" in await resident.say("身份证丢了怎么补")  # the bot answers again
+    chat = await services.store.escalations.find_one({"openid": "o_exit"})
+    assert chat["status"] == "closed" and chat["closed_by"] == "resident"

@@ -10,26 +10,24 @@ import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
 
+from settings import SettingsError, weak_key
+
 # Seen-times are written at most this often per session, to keep writes off every request.
 TOUCH_EVERY = timedelta(seconds=30)
-# Secrets that must never sign production cookies.
-DEV_SECRETS = frozenset({"dev-secret", "test-cookie-secret", "changeme", "secret", "dev"})
-MIN_SECRET_LENGTH = 32
 
 
-class WeakSecret(ValueError):
+class WeakSecret(SettingsError):
     pass
 
 
 def check_secret(env: str, secret: str) -> None:
-    """Under BOT_ENV=production the console refuses a dev or short BOT_SECRET."""
+    """Under BOT_ENV=production the console refuses a dev, short or guessable BOT_SECRET (it signs the
+    session cookies). settings.py checks the environment too; this also covers Settings built in code."""
     if env != "production":
         return
-    if secret in DEV_SECRETS or len(secret) < MIN_SECRET_LENGTH:
-        raise WeakSecret(
-            f"BOT_ENV=production: BOT_SECRET signs console cookies; use {MIN_SECRET_LENGTH}+ random characters "
-            "(openssl rand -hex 32), not a dev value"
-        )
+    problem = weak_key(secret)
+    if problem:
+        raise WeakSecret(f"BOT_ENV=production: BOT_SECRET signs console cookies and {problem}")
 
 
 def _digest(token: str) -> str:
