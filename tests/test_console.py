@@ -185,3 +185,123 @@ async def test_exit_returns_the_resident_to_the_bot(server, services, browser):
     assert "【" in await resident.say("身份证丢了怎么补")  # the bot answers again
     chat = await services.store.escalations.find_one({"openid": "o_exit"})
     assert chat["status"] == "closed" and chat["closed_by"] == "resident"
+
+
+async def test_requests_without_the_xsrf_token_are_refused(server, services, browser):
+    page, resident = await claimed_chat(server, services, browser, openid="o_xsrf")
+    chat = await services.store.escalations.find_one({"openid": "o_xsrf"})
+    url = f"{server.url}/console/chats/{chat['_id']}/reply"
+    # Same session cookie, no token: refused, and nothing reaches the resident.
+    response = await page.request.post(url, form={"text": "伪造的回复"}, headers={"Accept": "application/json"})
+    assert response.status == 403
+    forged = await page.request.post(
+        url, form={"text": "伪造的回复", "_xsrf": "2|00|00|00"}, headers={"Accept": "application/json"}
+    )
+    assert forged.status == 403
+    assert await services.store.messages.count_documents({"answered_by": "agent"}) == 0
+    login_without_token = await page.request.post(f"{server.url}/console/login", form={"username": "alice", "password": PASSWORD})
+    assert login_without_token.status == 403
+
+
+async def test_an_agent_cannot_manage_canned_replies_or_staff(server, services, browser):
+    await make_staff(services, "alice")
+    page = await new_page(browser)
+    await login(page, server, "alice")
+    nav = await page.inner_text("nav")
+    assert "常用语" not in nav and "账号" not in nav and "操作记录" not in nav
+    for path in ("/console/canned", "/console/staff", "/console/audit"):
+        response = await page.goto(server.url + path)
+        assert response.status == 403 and "没有这个权限" in await page.inner_text("main")
+    token = await page.get_attribute("meta[name=xsrf-token]", "content")
+    for path, form in (
+        ("/console/canned", {"action": "create", "title": "x", "text": "y"}),
+        ("/console/staff", {"action": "create", "username": "mallory", "role": "admin"}),
+    ):
+        response = await page.request.post(server.url + path, form=form, headers={"X-XSRFToken": token})
+        assert response.status == 403
+    assert await services.console.accounts.get("mallory") is None
+    assert await services.store.canned_replies.count_documents({"title": "x"}) == 0
+
+
+async def test_supervisor_manages_canned_replies_and_reads_every_action_in_the_audit_log(server, services, browser):
+    page, resident = await claimed_chat(server, services, browser, openid="o_audit")
+    await page.fill("textarea", "请问您的电话是 13812345678 吗？")
+    await page.click("button:has-text('发送')")
+    await page.wait_for_selector(".msg.from-agent .delivery.ok", timeout=3000)
+    await make_staff(services, "bob")
+    await page.reload()
+    await page.select_option("select[name=to]", "bob")
+    await page.click("button:has-text('转接')")
+    await page.wait_for_url(server.url + "/console/")
+
+    await make_staff(services, "zhang", "supervisor")
+    boss = await new_page(browser)
+    await login(boss, server, "zhang")
+    await boss.goto(server.url + "/console/canned")
+    await boss.fill("form:has(input[name=action][value=create]) input[name=title]", "电话")
+    await boss.fill("form:has(input[name=action][value=create]) textarea[name=text]", "中心电话 96128，工作日 9:00-17:30。")
+    await boss.click("button:has-text('添加')")
+    await boss.locator(".canned-list input[value='电话']").wait_for()
+    await shoot(boss, "canned")
+    await boss.goto(server.url + "/console/audit")
+    log = await boss.inner_text("table.audit")
+    for action in ("login", "claim", "reply", "transfer", "canned_create"):
+        assert action in log, action
+    assert "13812345678" not in log and "138****5678" in log
+    await shoot(boss, "audit")
+    # The supervisor sees the chat bob now serves.
+    await boss.goto(server.url + "/console/")
+    assert "bob" in await boss.inner_text("#serving")
+    entries = [e async for e in services.store.audit.find({"action": "transfer"})]
+    assert entries[0]["before"] == {"staff": "alice"} and entries[0]["after"] == {"staff": "bob"}
+
+
+async def test_an_admin_creates_an_account_whose_temporary_password_must_be_changed(server, services, browser):
+    await make_staff(services, "boss", "admin")
+    admin = await new_page(browser)
+    await login(admin, server, "boss")
+    await admin.goto(server.url + "/console/staff")
+    await admin.fill("form:has(input[name=action][value=create]) input[name=username]", "newbie")
+    await admin.click("button:has-text('创建')")
+    temp = await admin.inner_text("code.temp-password")
+    assert len(temp) == 12
+
+    page = await new_page(browser)
+    await login(page, server, "newbie", temp)
+    assert page.url.endswith("/console/password")
+    response = await page.goto(server.url + "/console/")
+    assert page.url.endswith("/console/password")  # nothing else until the password is changed
+    await page.fill("input[name=old_password]", temp)
+    await page.fill("input[name=new_password]", "my own pass phrase")
+    await page.fill("input[name=new_password_again]", "my own pass phrase")
+    await page.click("button:has-text('保存')")
+    assert "密码已修改" in await page.inner_text("main")
+    response = await page.goto(server.url + "/console/")
+    assert response.status == 200 and page.url == server.url + "/console/"
+
+    # Disabling the account ends its session at once.
+    await admin.goto(server.url + "/console/staff")
+    await admin.click("tr[data-username=newbie] button:has-text('停用')")
+    await admin.wait_for_load_state()
+    await page.goto(server.url + "/console/")
+    assert "/console/login" in page.url
+    await login(page, server, "newbie", "my own pass phrase")
+    assert "用户名或密码不对" in await page.inner_text(".error")
+    actions = [e["action"] async for e in services.store.audit.find({"target": "staff:newbie"})]
+    assert {"staff_create", "change_password", "staff_disable"} <= set(actions)
+    assert not [e async for e in services.store.audit.find({"after.password_hash": {"$exists": True}})]
+
+
+async def test_logout_ends_the_session(server, services, browser):
+    await make_staff(services, "alice")
+    page = await new_page(browser)
+    await login(page, server, "alice")
+    cookie = next(c for c in await page.context.cookies() if c["name"] == "govbot_staff")
+    await page.click("button:has-text('退出')")
+    await page.wait_for_url("**/console/login")
+    # The old cookie is worthless now, even if someone kept a copy.
+    other = await browser.new_context()
+    await other.add_cookies([cookie])
+    stolen = await other.new_page()
+    await stolen.goto(server.url + "/console/")
+    assert "/console/login" in stolen.url

@@ -301,7 +301,7 @@ class HandoffDesk:
             f"staff:{staff}",
             "reply",
             f"escalation:{entry['_id']}",
-            detail={"message": record["_id"], "delivery": record["delivery"]},
+            detail={"message": record["_id"], "text": text[:200], "delivery": record["delivery"]["status"]},
         )
         return record
 
