@@ -285,3 +285,18 @@ async def test_location_far_from_zhaotong_says_so(server):
 def test_validate_item_reports_every_problem_not_just_the_first(items):
     broken = _break(items["GA-003"], lambda i: i.update(scope="全国", case_type="加急件"))
     assert {p.field for p in validate_item(broken, "x")} == {"scope", "case_type"}
+
+
+def test_review_report_shows_what_each_department_signed_off(items, tmp_path):
+    folder = tmp_path / "items"
+    folder.mkdir()
+    signed = copy.deepcopy(items["GA-003"])
+    signed["review"] = {"status": "reviewed", "reviewer": "市公安局户政科 王敏", "date": "2026-11-30"}
+    for item in (signed, items["GA-002"], items["MZ-004"]):
+        (folder / f"{item['code']}.yaml").write_text(dump_item(item), encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "knowledge_base", "review", "--dir", str(folder)], capture_output=True, text=True, cwd=ROOT
+    )
+    assert result.returncode == 0, result.stdout
+    assert "公安局: 1/2 reviewed" in result.stdout and "GA-003 居民身份证补领: 市公安局户政科 王敏 2026-11-30" in result.stdout
+    assert "民政局: 0/1 reviewed" in result.stdout and result.stdout.strip().endswith("1 of 3 items reviewed, 2 draft")
