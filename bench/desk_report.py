@@ -279,9 +279,8 @@ async def main() -> int:
         started = time.perf_counter()
         await services.store.aggregate(collection, pipeline)
         took = (time.perf_counter() - started) * 1000
-        print(
-            f"  {collection + '.' + name:<50} {took:7.0f} ms  planner would use: {predicted_index(collection, pipeline):<40} {await explain(services, collection, pipeline)}"
-        )
+        planned, explained = predicted_index(collection, pipeline), await explain(services, collection, pipeline)
+        print(f"  {collection + '.' + name:<50} {took:7.0f} ms  planner would use: {planned:<40} {explained}")
     if args.http:
         await http_pages(services, station, some["number"], args.repeat)
     services.close()

@@ -98,3 +98,24 @@ async def test_a_file_that_is_not_a_catalog_is_reported(services):
     assert preview.problems and not preview.writable
     with pytest.raises(EditError):
         await services.backoffice.editor.preview_import("x.txt", b"", "zhaolei")
+
+
+async def test_another_server_process_answers_from_the_edit_within_5_seconds(services, config):
+    """Two processes on one database: the second rebuilds from the version counter, as in production."""
+    import asyncio
+    import time
+
+    from bot.app import KB_REFRESH_SECONDS, build_services, refresh_knowledge_forever
+    from tests.conftest import shared_lexicon
+
+    other = await build_services(config, store=services.store, lexicon=shared_lexicon())
+    refresher = asyncio.ensure_future(refresh_knowledge_forever(other.knowledge, KB_REFRESH_SECONDS))
+    try:
+        item = await first_item(services)
+        await services.backoffice.editor.save(item["code"], {**item, "hours": "周一至周日 8:00-20:00"}, "zhaolei")
+        saved = time.monotonic()
+        while other.knowledge().index.item(item["code"])["hours"] != "周一至周日 8:00-20:00":
+            assert time.monotonic() - saved < 5, "the other process still answers from the old version"
+            await asyncio.sleep(0.1)
+    finally:
+        refresher.cancel()
