@@ -8,7 +8,12 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHES = [["understand_speed.py"], ["booking_turns.py"], ["desk_report.py", "--repeat", "2", "--http"], ["wechat_pipeline.py", "--seconds", "10"]]
+BENCHES = [
+    ["understand_speed.py"],
+    ["booking_turns.py"],
+    ["desk_report.py", "--repeat", "2", "--http"],
+    ["wechat_pipeline.py", "--seconds", "10"],
+]
 
 for bench in BENCHES:
     if bench[0] == "wechat_pipeline.py" and not shutil.which("wrk"):

@@ -165,7 +165,7 @@ async def test_an_import_with_a_broken_line_shows_the_error_report_and_writes_no
     await page.click("text=上传并预览")
     await page.wait_for_load_state()
     report = await page.inner_text("#import-errors")
-    assert "目录.csv:3" in report and "visits" in report
+    assert "第 3 行" in report and "到现场次数" in report and "须为整数" in report  # the header is line 1
     assert "没有写入任何内容" in await page.inner_text(".error")
     assert await page.locator("text=确认导入").count() == 0
     await shoot(page, "item-import")
@@ -236,7 +236,8 @@ async def test_a_logged_96128_call_counts_in_the_report(server, services, browse
     assert "已登记" in await page.inner_text(".ok") and "已接听" in await page.inner_text("#calls")
     assert "13987654321" not in await page.inner_text("#calls")  # numbers staff type are masked
     await shoot(page, "hotline")
-    await page.goto(server.url + "/console/report?kind=day")
+    await page.goto(server.url + "/console/report?kind=day&value=2026")  # a year where a day belongs
+    assert "日期格式不对" in await page.inner_text(".error")  # ... and today's figures instead
     assert await page.locator(".figure[data-key=hotline_calls] .value").inner_text() == "1"
     assert await page.locator(".figure[data-key=hotline_transfer_success] .value").inner_text() == "100% (1/1)"
     assert await page.locator(".figure[data-key=hotline_satisfaction] .value").inner_text() == "100% (1/1)"

@@ -79,6 +79,8 @@ MESSAGES = [
     (re.compile(r"^must be list"), "须为列表"),
     (re.compile(r"^must be a non-empty list of texts$"), "至少填一行"),
     (re.compile(r"^expected 是/否"), "须填“是”或“否”"),
+    (re.compile(r"could not convert string to float|invalid literal for int"), "须为整数"),
+    (re.compile(r"Expecting value|Expecting property name|Unterminated string"), "不是有效的 JSON"),
 ]
 
 
@@ -88,6 +90,12 @@ def explain(message: str) -> str:
         if pattern.search(message):
             return text if text == message else f"{text}（{message}）"
     return message
+
+
+def problem_line(problem: catalog.Problem) -> str:
+    """目录.csv:3 -> 第 3 行"""
+    source, _, line = problem.source.rpartition(":")
+    return f"第 {line} 行" if source and line.isdigit() else problem.source
 
 
 def problem_field(problem: catalog.Problem) -> str:

@@ -17,12 +17,17 @@ KIND_NAMES = {"day": "日", "month": "月", "year": "年", "custom": "自定义"
 
 
 class ReportMixin:
+    period_error: str | None = None
+
     def period(self) -> Period:
+        """The period asked for; a wrong one falls back to the current one of its kind, with the reason."""
         kind = self.arg("kind", "month")
+        kind = kind if kind in KINDS else "month"
         try:
-            return Period.parse(kind if kind in KINDS else "month", self.arg("value"), self.arg("start"), self.arg("end"))
+            return Period.parse(kind, self.arg("value"), self.arg("start"), self.arg("end"))
         except PeriodError as exc:
-            raise ConsoleError(400, exc.message) from None
+            self.period_error = str(exc)
+            return Period.parse("month" if kind == "custom" else kind)
 
     def query_args(self, period: Period) -> dict:
         args = {"kind": period.kind, "value": period.value}
@@ -65,7 +70,7 @@ class ReportHandler(ReportMixin, BackOfficeHandler):
             departments=await self.departments(),
             stations=self.station_choices(),
             sel={name: self.arg(name) for name in ("item", "department", "station", "channel")},
-            error=None,
+            error=self.period_error,
         )
 
 
