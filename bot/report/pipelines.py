@@ -182,20 +182,23 @@ def messages_inbound(period: Period) -> list[dict]:
 
 
 def bot_replies(period: Period, fallbacks: list[str]) -> list[dict]:
-    """The bot's replies to residents' messages (not to events): answered, could not answer, silent
-    (the chat was with staff, so the message went to the agent)."""
-    silent = {"$in": [{"$ifNull": ["$content", ""]}, [""]]}
+    """The bot's replies to residents' messages (`in_reply_to` a "msg:" key, not an event): answered, could not
+    answer, silent (the chat was with staff, so the message went to the agent)."""
     return [
-        {"$match": {"direction": "out", "created_at": period.bounds(), "in_reply_to": {"$exists": True}}},
-        {"$match": {"answered_by": {"$in": ["passive", "customer_service", "undelivered"]}}},
-        {"$project": {"to_message": {"$eq": [{"$substr": ["$in_reply_to", 0, 4]}, "msg:"]}, "content": 1}},
-        {"$match": {"to_message": True}},
+        {
+            "$match": {
+                "direction": "out",
+                "created_at": period.bounds(),
+                "in_reply_to": {"$regex": "^msg:"},
+                "answered_by": {"$in": ["passive", "customer_service", "undelivered"]},
+            }
+        },
         {
             "$group": {
                 "_id": None,
                 "replies": {"$sum": 1},
                 "unanswered": count_if({"$in": ["$content", fallbacks]}),
-                "silent": count_if(silent),
+                "silent": count_if({"$in": [{"$ifNull": ["$content", ""]}, [""]]}),
             }
         },
     ]
