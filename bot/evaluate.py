@@ -1,6 +1,7 @@
 """`python -m bot.evaluate [FILE]`: accuracy of the bot's understanding on a labelled question set.
 
-Prints top-1/top-3 item accuracy, out-of-scope precision and recall, intent accuracy, and every miss.
+Prints top-1/top-3 item accuracy, out-of-scope precision and recall, intent accuracy, the share of
+in-scope messages wrongly refused as out of scope, and every miss.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ DEFAULT_SET = Path(__file__).resolve().parent.parent / "tests" / "data" / "dev_q
 
 def evaluate(understander: Understander, cases: list[dict]) -> dict:
     item_cases = top1 = top3 = booking_cases = booking_top1 = 0
-    intent_ok = oos_tp = oos_fp = oos_fn = 0
+    intent_ok = oos_tp = oos_fp = oos_fn = in_scope = 0
     misses = []
     for case in cases:
         u = understander.understand(case["text"])
@@ -31,8 +32,9 @@ def evaluate(understander: Understander, cases: list[dict]) -> dict:
         if case["intent"] == "out_of_scope":
             oos_tp += u.intent == "out_of_scope"
             oos_fn += u.intent != "out_of_scope"
-        elif u.intent == "out_of_scope":
-            oos_fp += 1
+        else:
+            in_scope += 1
+            oos_fp += u.intent == "out_of_scope"
         if case["intent"] in BOOKING_INTENTS and want:
             booking_cases += 1
             booking_top1 += bool(got) and got[0] in want
@@ -52,6 +54,8 @@ def evaluate(understander: Understander, cases: list[dict]) -> dict:
         "oos_precision": oos_tp / (oos_tp + oos_fp) if oos_tp + oos_fp else 0.0,
         "oos_recall": oos_tp / (oos_tp + oos_fn) if oos_tp + oos_fn else 0.0,
         "intent_accuracy": intent_ok / n if n else 0.0,
+        # In-scope messages answered as out of scope (wrongly refused), as a share of all in-scope messages.
+        "refused": oos_fp / in_scope if in_scope else 0.0,
         "booking_item_top1": booking_top1 / booking_cases if booking_cases else 0.0,
         "misses": misses,
     }
@@ -68,7 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"cases={report['cases']}  top1={report['top1']:.1%}  top3={report['top3']:.1%}  "
         f"oos_precision={report['oos_precision']:.1%}  oos_recall={report['oos_recall']:.1%}  "
-        f"intent={report['intent_accuracy']:.1%}  booking_item_top1={report['booking_item_top1']:.1%}"
+        f"intent={report['intent_accuracy']:.1%}  refused={report['refused']:.1%}  "
+        f"booking_item_top1={report['booking_item_top1']:.1%}"
     )
     return 0
 

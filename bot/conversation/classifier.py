@@ -77,9 +77,9 @@ class IntentClassifier:
         labels: Iterable[str],
         prep: Callable[[str], str] = lambda t: t,
         *,
-        l2: float = 1e-4,
+        l2: float = 2e-6,
         steps: int = 100,
-        lr: float = 0.5,
+        lr: float = 0.2,
         min_count: int = 1,
         extras: list[list[str]] | None = None,
     ) -> IntentClassifier:

@@ -52,6 +52,11 @@ CIRCUMSTANCES = re.compile(
 BOOKING_NUMBER = re.compile(r"\b([A-Z]{2}\d{8,13})\b", re.IGNORECASE)
 RATING = re.compile(r"([1-5一二三四五])\s*(?:分|星)")
 CHINESE_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5}
+# A question about the asker's own case rather than about an item's time limit.
+STATUS_ASKED = re.compile(
+    r"了(吗|嘛|么|没|不)|没(有|得)?(批|到|办|好|下来|消息)|还(没|莫)|咋样|怎么样|到哪|"
+    r"我的|我那个|我家的|报的|交的|申请的|提交的|等了"
+)
 RULES_FILE = Path(__file__).with_name("intents.yaml")
 # Longer than this and made of several sentences: a pasted article, not a question.
 PASTED_TEXT_CHARS = 120
@@ -63,11 +68,13 @@ OVERRIDE_RULE = 0.8
 # Booking rules fire on any mention of 代办/上门, also in ratings, progress questions and cancellations:
 OVERRIDE_BOOKING_RULE = 0.4
 # With no rule, the classifier decides a non-item intent at or above this probability:
-ACCEPT_INTENT = 0.4
-# ... but at or above this when an item matched with confidence ("孙子10岁了没办过身份证 现在能办吗"):
-ACCEPT_INTENT_OVER_ITEM = 0.85
+ACCEPT_INTENT = 0.6
+# ... but at or above this when an item matched ("残疾证", "孙子10岁了没办过身份证 现在能办吗"):
+ACCEPT_INTENT_OVER_ITEM = 0.8
+# ... and this when the item matched with confidence ("临时救助好久批得下来" asks about the item's time limit):
+ACCEPT_INTENT_OVER_CONFIDENT_ITEM = 0.9
 # ... and out_of_scope above this, even when an item matched with confidence ("快递", "打车"),
-ACCEPT_OOS = 0.7
+ACCEPT_OOS = 0.8
 # or above this when an item is only plausible ("复印身份证哪点便宜"), or matched hardly at all:
 ACCEPT_OOS_PLAUSIBLE_ITEM = 0.4
 ACCEPT_OOS_UNSURE_ITEM = 0.3
@@ -165,7 +172,7 @@ class Understander:
         guess, sure, _ = self.classifier.predict(norm)
         result = self.index.search(norm)
         aspect = aspect_of(norm)
-        intent = self.combine(rule, guess, sure, result, aspect)
+        intent = self.combine(rule, guess, sure, result, aspect, norm)
         if intent == "out_of_scope":
             # Not a question we recognise; the asker may still mean the item under discussion ("多久能办好"),
             # unless the classifier says it is about something else ("打车去政务中心要好多钱").
@@ -181,15 +188,21 @@ class Understander:
         return Understanding(text, intent, result, aspect=aspect)
 
     @staticmethod
-    def combine(rule: str | None, guess: str, sure: float, result: Result, aspect: str | None) -> str:
+    def combine(rule: str | None, guess: str, sure: float, result: Result, aspect: str | None, text: str = "") -> str:
         """The intent from the rule that fired (if any), the classifier's guess and how sure it is,
         and the item match. Thresholds at the top of this module."""
         if rule is not None:
             override = OVERRIDE_BOOKING_RULE if rule in BOOKING_INTENTS else OVERRIDE_RULE
             return guess if guess != rule and sure >= override else rule
+        if guess == "query_progress" and result.confident and aspect == "time" and not STATUS_ASKED.search(text):
+            # "临时救助好久批得下来" asks how long the item takes, not where the asker's own case is.
+            return "ask_item"
         if guess not in ("ask_item", "out_of_scope"):
             # A confidently matched item is evidence for a question about it: the classifier must be surer.
-            if sure >= (ACCEPT_INTENT_OVER_ITEM if result.confident else ACCEPT_INTENT):
+            needed = ACCEPT_INTENT_OVER_ITEM if result.plausible else ACCEPT_INTENT
+            if result.confident:
+                needed = ACCEPT_INTENT_OVER_CONFIDENT_ITEM
+            if sure >= needed:
                 return guess
         if guess == "out_of_scope":
             # The better an item matched, the surer the classifier must be that this is not about it.
