@@ -137,6 +137,8 @@ def test_understand_cli_contract():
         ("third_questions.jsonl", {"top1": 0.92, "top3": 0.96, "oos_recall": 0.9, "intent_accuracy": 0.95}),
         # Conversational intents and look-alike service questions (241 messages).
         ("fourth_questions.jsonl", {"top1": 0.9, "top3": 0.9, "oos_recall": 0.9, "intent_accuracy": 0.95}),
+        # Written apart by someone who never saw the rules (issue 12); first run 96.9 % intent, 90 % oos recall.
+        ("fifth_questions.jsonl", {"top1": 0.94, "top3": 0.96, "oos_recall": 0.95, "intent_accuracy": 0.96}),
     ],
 )
 def test_question_sets_meet_the_accuracy_floor(understander, name, floors):
@@ -145,5 +147,6 @@ def test_question_sets_meet_the_accuracy_floor(understander, name, floors):
     cases = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     assert len(cases) >= 200
     report = evaluate(understander, cases)
+    assert report["refused"] <= 0.02, ("in-scope wrongly refused", report["refused"])
     for metric, floor in floors.items():
         assert report[metric] >= floor, (metric, report[metric], report["misses"][:10])
