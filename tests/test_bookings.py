@@ -293,3 +293,57 @@ async def test_an_expired_form_does_not_swallow_the_next_message(server, service
     dialogs.clock = lambda: real_clock() + timedelta(seconds=dialogs.ttl + 60)
     reply = await resident.say("结婚登记要带什么")
     assert "结婚登记" in reply and "给谁办" not in reply
+
+
+@pytest.mark.parametrize(
+    "text,score",
+    [
+        ("满意", 4),
+        ("很好", 4),
+        ("非常好 小王很耐心", 5),
+        ("我给10分", 5),
+        ("基本满意吧 就是等得有点久", 3),
+        ("不满意 等了三个小时才来", 2),
+        ("非常不满意", 1),
+        ("太差了", 1),
+        ("好的", None),
+        ("身份证怎么补", None),
+    ],
+)
+def test_ratings_in_words_map_to_the_five_levels(text, score):
+    from bot.bookings.chat import words_rating
+
+    assert words_rating(text) == score
+
+
+async def test_a_rating_in_words_while_one_is_pending_is_recorded_with_its_comment_masked(server, services):
+    resident, number = await book_home_visit_for_mother(server, "o_words")
+    for action in ("accept", "assign", "start", "complete"):
+        await admin(server, f"bookings/{number}/{action}", {"staff": "李明"})
+    reply = await resident.say("非常好 小王很耐心 有事打我电话13812345678")
+    assert "谢谢您的评价" in reply and "非常满意" in reply
+    rating = (await services.store.bookings.find_one({"number": number}))["rating"]
+    assert rating["score"] == 5 and "小王很耐心" in rating["comment"]
+    assert "13812345678" not in rating["comment"] and "138****5678" in rating["comment"]
+    # The rating is no longer pending: the next "满意" is not another rating, and nothing was queued.
+    assert await services.store.escalations.count_documents({"openid": "o_words"}) == 0
+
+
+async def test_dissatisfied_in_words_with_a_reason_is_a_complaint_for_staff(server, services):
+    resident, number = await book_home_visit_for_mother(server, "o_words_bad")
+    for action in ("accept", "assign", "start", "complete"):
+        await admin(server, f"bookings/{number}/{action}", {"staff": "李明"})
+    reply = await resident.say("不满意 说好上午来 下午才到")
+    assert "不满意" in reply and "回访" in reply
+    booking = await services.store.bookings.find_one({"number": number})
+    assert booking["rating"]["score"] == 2 and "下午才到" in booking["rating"]["comment"]
+    entry = await services.store.escalations.find_one({"openid": "o_words_bad"})
+    assert entry["reason"] == "low_rating"
+
+
+async def test_plain_satisfied_is_a_rating_not_a_fallback(server, services):
+    resident, number = await book_home_visit_for_mother(server, "o_words_ok")
+    for action in ("accept", "assign", "start", "complete"):
+        await admin(server, f"bookings/{number}/{action}", {"staff": "李明"})
+    assert "满意" in await resident.say("满意")
+    assert (await services.store.bookings.find_one({"number": number}))["rating"]["score"] == 4

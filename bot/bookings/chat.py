@@ -16,12 +16,38 @@ from bot.conversation import texts
 from bot.conversation.nlu import BOOKING_NUMBER, normalize, rating_of
 from bot.handoff.queue import EscalationQueue
 from bot.notifications.notifier import Notifier
-from bot.privacy import FieldCipher
+from bot import ratings
+from bot.privacy import FieldCipher, mask_text
 
 log = logging.getLogger(__name__)
 
 INVITE = re.compile(r"^(?:绑定|代办员绑定|邀请码)?\s*(YQ[0-9A-Z]{6,10})$", re.IGNORECASE)
 COMPLAINT = re.compile(r"投诉|不满意|差评|态度(差|不好)|太慢|迟到|没人管")
+
+# A rating in words, on the five levels of bot/ratings.py; tried from the strongest wording down, so
+# "非常不满意" is 1 before "不满意" is 2 and "满意" is 4. Plain "好的" is an acknowledgement, not a rating.
+WORD_LEVELS: list[tuple[int, re.Pattern]] = [
+    (1, re.compile(r"非常不满意|很不满意|特别不满意|太不满意|极不满意|太差|很差|非常差|特别差|极差|差劲|垃圾|一塌糊涂|零分|(?<![0-9])0分|一颗星都")),
+    (2, re.compile(r"不满意|不太满意|不咋(个)?样|不好|不行|差评|有点差|比较差|差$|^差|太慢|态度(差|不好)|敷衍")),
+    (3, re.compile(r"基本满意|还算满意|比较满意|一般般?|还行|还可以|凑合|马马虎虎|过得去|中规中矩")),
+    (
+        5,
+        re.compile(
+            r"非常满意|十分满意|特别满意|太满意|超级满意|非常好|特别好|太好了|好得很|好极了|满分|(?<![0-9])10分|五星|"
+            r"非常棒|太棒|超棒|板扎|没得说|没话说|👍👍|💯"
+        ),
+    ),
+    (4, re.compile(r"满意|很好|挺好|蛮好|不错|好评|点赞|点个赞|棒|👍|可以的|辛苦了")),
+]
+
+
+def words_rating(text: str) -> int | None:
+    """The level a resident's words give (满意 -> 4, 非常好 -> 5, 不满意 -> 2 ...), or None."""
+    t = normalize(text)
+    for score, pattern in WORD_LEVELS:
+        if pattern.search(t):
+            return score
+    return None
 
 
 class BookingDialog:
@@ -132,21 +158,33 @@ class BookingDialog:
                 return "很抱歉给您添麻烦了。已转给工作人员跟进，会尽快联系您；也可拨打 12345 反映。"
             return "谢谢您的评价！我们会继续努力。"
         if score is None:
-            score = 1 if complaint else (5 if re.search(r"满意|好评|点赞|很好", turn.text) else None)
+            score = words_rating(turn.text) or (2 if complaint else None)
         if score is None:
             turn.remember(choices=rating_choices(booking["number"]))
             return f"请为预约 {booking['number']}（{booking['item_name']}）打分：回复1-5，5分最满意。"
         return await self._record_rating(turn, actor, booking["number"], score, turn.text)
+
+    async def rate_pending(self, turn) -> str | None:
+        """While a rating is asked for, "满意", "非常好 小王很耐心", "不满意 等了半天" are ratings: the level
+        from the words, the words kept (masked) as the comment. None when the message is no rating."""
+        choices = turn.state.get("choices") or {}
+        if choices.get("kind") != "rating":
+            return None
+        score = rating_of(turn.text) or words_rating(turn.text)
+        if score is None:
+            return None
+        turn.remember(choices=None)
+        return await self._record_rating(turn, await self.actor(turn.openid), choices["number"], score, turn.text)
 
     async def _record_rating(self, turn, actor: Actor, number: str, score: int, comment: str) -> str:
         try:
             await self.service.rate(actor, number, score, comment)
         except BookingError as exc:
             return exc.message
-        if score <= 2 or COMPLAINT.search(comment or ""):
-            await self.escalations.enqueue(turn.openid, "low_rating", f"{number} {score}分 {comment}")
-            return "很抱歉这次没让您满意。已转给工作人员回访，会尽快联系您。"
-        return "谢谢您的评价！祝您生活愉快。"
+        if ratings.is_complaint(score) or COMPLAINT.search(comment or ""):
+            await self.escalations.enqueue(turn.openid, "low_rating", mask_text(f"{number} {score}分 {comment}"))
+            return f"已记下您的评价：{ratings.label(score)}。很抱歉这次没让您满意，已转给工作人员回访，会尽快联系您。"
+        return f"谢谢您的评价（{ratings.label(score)}）！祝您生活愉快。"
 
     # ---- proxies ----
 

@@ -203,6 +203,9 @@ class Assistant:
         number = NUMBER.match(normalize(turn.text))
         if number and turn.state.get("choices"):
             return await self.pick(turn, int(number.group(1)))
+        rated = await self.bookings.rate_pending(turn)
+        if rated is not None:
+            return rated
         for pattern, command in self.by_text:
             if pattern.search(turn.text):
                 return await command(turn)
