@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tornado.httpclient import AsyncHTTPClient
 
+from bot.conversation import texts
 from tests.utils import user
 
 
@@ -84,3 +85,35 @@ async def test_a_near_tie_between_sibling_items_is_asked_not_guessed(server):
     options = reply.splitlines()[1:4]
     assert reply.startswith("您问的是下面哪一项") and all("公积金" in line for line in options)
     assert (await resident.say("1")).startswith("【住房公积金")
+
+
+async def test_two_failed_answers_in_a_row_offer_a_person_who_can_be_accepted_with_1(server, services):
+    resident = user(server, "o_lost")
+    first = await resident.say("阿巴阿巴咕噜")
+    assert "答不上来" in first
+    second = await resident.say("咕噜咕噜阿巴")
+    assert "工作人员" in second and "回复 1" in second and second != first
+    assert await services.store.escalations.count_documents({"openid": "o_lost"}) == 0
+    assert "转接人工" in await resident.say("1")
+    entry = await services.store.escalations.find_one({"openid": "o_lost"})
+    assert entry["reason"] == "not_understood" and entry["status"] == "waiting"
+
+
+async def test_the_offer_of_a_person_can_be_accepted_in_words(server, services):
+    resident = user(server, "o_lost2")
+    await resident.say("阿巴阿巴咕噜")
+    await resident.say("咕噜咕噜阿巴")
+    assert "转接人工" in await resident.say("转人工")
+    assert (await services.store.escalations.find_one({"openid": "o_lost2"}))["reason"] == "not_understood"
+
+
+async def test_an_answer_in_between_resets_the_count_of_failures(server, services):
+    resident = user(server, "o_lost3")
+    assert "答不上来" in await resident.say("阿巴阿巴咕噜")
+    assert (await resident.say("低保怎么申请")).startswith("【最低生活保障申请】")
+    assert "答不上来" in await resident.say("咕噜咕噜阿巴")
+
+
+async def test_a_bare_number_from_a_new_user_picks_nothing(server):
+    reply = await user(server, "o_new_number").say("3")
+    assert reply == texts.NUMBER_STALE and "【" not in reply

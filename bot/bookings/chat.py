@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 
+from bot import ratings
 from bot.bookings.dateparse import month_day
 from bot.bookings.form import BookingForm
 from bot.bookings.invites import InviteError, InviteService
@@ -16,7 +17,6 @@ from bot.conversation import texts
 from bot.conversation.nlu import BOOKING_NUMBER, normalize, rating_of
 from bot.handoff.queue import EscalationQueue
 from bot.notifications.notifier import Notifier
-from bot import ratings
 from bot.privacy import FieldCipher, mask_text
 
 log = logging.getLogger(__name__)
@@ -27,7 +27,12 @@ COMPLAINT = re.compile(r"投诉|不满意|差评|态度(差|不好)|太慢|迟�
 # A rating in words, on the five levels of bot/ratings.py; tried from the strongest wording down, so
 # "非常不满意" is 1 before "不满意" is 2 and "满意" is 4. Plain "好的" is an acknowledgement, not a rating.
 WORD_LEVELS: list[tuple[int, re.Pattern]] = [
-    (1, re.compile(r"非常不满意|很不满意|特别不满意|太不满意|极不满意|太差|很差|非常差|特别差|极差|差劲|垃圾|一塌糊涂|零分|(?<![0-9])0分|一颗星都")),
+    (
+        1,
+        re.compile(
+            r"非常不满意|很不满意|特别不满意|太不满意|极不满意|太差|很差|非常差|特别差|极差|差劲|垃圾|一塌糊涂|零分|(?<![0-9])0分|一颗星都"
+        ),
+    ),
     (2, re.compile(r"不满意|不太满意|不咋(个)?样|不好|不行|差评|有点差|比较差|差$|^差|太慢|态度(差|不好)|敷衍")),
     (3, re.compile(r"基本满意|还算满意|比较满意|一般般?|还行|还可以|凑合|马马虎虎|过得去|中规中矩")),
     (

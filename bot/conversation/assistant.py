@@ -14,6 +14,9 @@ from bot.handoff import texts as handoff_texts
 
 log = logging.getLogger(__name__)
 
+# Fallback answers in a row before the bot offers a person.
+FAILURES_BEFORE_OFFER = 2
+ACCEPT_OFFER = re.compile(r"^(好|好的|好嘛|要|要得|可以|行|嗯|嗯嗯|是|是的|转|需要|麻烦了?)[的吧啊呀嘛哦!！。.]*$")
 NUMBER = re.compile(r"^\s*([0-9]{1,2})\s*[.。号]?\s*$")
 # A bare ID or mobile number outside a form: the answer to a form question whose form was lost
 # (it expired, or the server restarted). Say so instead of "I cannot answer that".
@@ -203,6 +206,11 @@ class Assistant:
         number = NUMBER.match(normalize(turn.text))
         if number and turn.state.get("choices"):
             return await self.pick(turn, int(number.group(1)))
+        if (turn.state.get("choices") or {}).get("kind") == "offer_human" and ACCEPT_OFFER.match(normalize(turn.text)):
+            return await self.pick(turn, 1)
+        if number:
+            # A bare number with no list to answer picks nothing ("3" from a new user).
+            return texts.NUMBER_STALE
         rated = await self.bookings.rate_pending(turn)
         if rated is not None:
             return rated
@@ -217,14 +225,14 @@ class Assistant:
 
     def count_misses(self, turn: Turn, reply: str) -> str:
         """After two answers in a row that did not understand the resident, offer a person."""
-        if reply != texts.DONT_KNOW or self.handoff is None:
+        if reply not in texts.FAILED_ANSWERS or self.handoff is None:
             turn.remember(misses=None)
             return reply
         misses = turn.state.get("misses", 0) + 1
-        if misses < 2:
+        if misses < FAILURES_BEFORE_OFFER:
             turn.remember(misses=misses)
             return reply
-        turn.remember(misses=None, choices={"kind": "offer_human", "options": ["yes"]})
+        turn.remember(misses=None, choices={"kind": "offer_human", "options": ["yes"], "text": turn.text[:200]})
         return handoff_texts.OFFER
 
     async def pick(self, turn: Turn, number: int) -> str:
@@ -238,7 +246,7 @@ class Assistant:
             return await self.handoff.rate(turn.openid, choices["escalation"], int(chosen))
         if choices["kind"] == "offer_human":
             turn.remember(choices=None)
-            return await self.handoff.request(turn.openid, "not_understood", turn.text)
+            return await self.handoff.request(turn.openid, "not_understood", choices.get("text") or turn.text)
         if choices["kind"] == "items":
             return self.show_item(turn, chosen)
         if choices["kind"] == "aspects":
@@ -279,6 +287,8 @@ class Assistant:
         return texts.DONT_KNOW
 
     async def intent_human_agent(self, turn: Turn) -> str:
+        if (turn.state.get("choices") or {}).get("kind") == "offer_human":
+            return await self.pick(turn, 1)  # "转人工" accepts the offer made after failed answers
         if self.handoff is not None:
             return await self.handoff.request(turn.openid, "asked", turn.text)
         entry, created = await self.escalations.enqueue(turn.openid, "asked", turn.text)

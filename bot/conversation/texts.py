@@ -23,6 +23,12 @@ LOCATION_UNCLEAR = "这个位置我没看懂，请重新发送一次位置。"
 NUMBER_STALE = "这个数字我没对上号。请直接说您要办的事，比如“办社保卡”。"
 ERROR = "抱歉，系统开小差了，请稍后再试，或回复“人工”找工作人员。"
 
+OFFER_HUMAN = (
+    "抱歉，我还是没能帮上您。要不要请工作人员来回答？\n回复 1 或“转人工”，工作人员会在这里回复您；也可以换个说法再问我。"
+)
+# Replies that mean the bot could not answer; two in a row lead to OFFER_HUMAN.
+FAILED_ANSWERS = frozenset({DONT_KNOW, ASK_WHICH_ITEM})
+
 HUMAN_QUEUED = "已为您转接人工客服，请稍候，工作人员会在这里回复您。\n人工服务时间：周一至周五 9:00-17:30；急事请拨 12345。"
 HUMAN_ALREADY = "您已在人工排队中，工作人员会尽快回复您，请稍候。"
 
