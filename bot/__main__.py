@@ -11,6 +11,7 @@ import time
 from tornado.httpserver import HTTPServer
 
 from bot.app import build_services, make_app, refresh_knowledge_forever
+from bot.logconfig import configure_logging, flush_forever
 from settings import Settings, SettingsError
 
 log = logging.getLogger("bot")
@@ -29,8 +30,7 @@ def http_server(app, **kwargs) -> HTTPServer:
 
 
 async def main() -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    log_handler = configure_logging()
     started = time.perf_counter()
     try:
         config = Settings.from_env()
@@ -47,6 +47,7 @@ async def main() -> int:
     server.listen(config.port, config.host)
     refresher = asyncio.ensure_future(refresh_knowledge_forever(services.knowledge))
     services.console.start()  # unclaimed-chat reminders; the live-queue poll on a real MongoDB
+    flusher = asyncio.ensure_future(flush_forever(log_handler))
     log.info(
         "为民服务助手 listening on http://%s:%s (env=%s, store=%s, %d items) in %.2fs",
         config.host,
@@ -56,6 +57,7 @@ async def main() -> int:
         services.knowledge.status()["items"],
         time.perf_counter() - started,
     )
+    log_handler.flush()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -63,9 +65,11 @@ async def main() -> int:
     await stop.wait()
     log.info("shutting down")
     refresher.cancel()
+    flusher.cancel()
     server.stop()
     await services.inbox.drain()
     services.close()
+    log_handler.flush()
     return 0
 
 

@@ -19,6 +19,7 @@ from bot.conversation import texts
 from bot.conversation.assistant import Assistant
 from bot.conversation.dialog import DialogStore
 from bot.conversation.knowledge import KnowledgeService
+from bot.expiring import expiring_map
 from bot.handoff.queue import EscalationQueue
 from bot.limits import MessageRateLimit
 from bot.staff.audit import AuditLog
@@ -65,7 +66,7 @@ async def build_services(config: Settings, store: Store | None = None, lexicon=N
     await knowledge.seed_if_empty()
     await knowledge.load()
     wechat_api = WeChatAPI(config, store)
-    dialogs = DialogStore(store.conversations)
+    dialogs = DialogStore(expiring_map(store, "conversations"))
     hub = live_hub()
     escalations = EscalationQueue(store.escalations, on_change=hub.publish)
     audit = AuditLog(store.audit)

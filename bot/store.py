@@ -13,15 +13,17 @@ log = logging.getLogger(__name__)
 # Every query that runs per message is backed by one of these (DESIGN.md, MongoDB).
 INDEXES: dict[str, list[IndexModel]] = {
     "messages": [
-        # Inbound messages use their dedupe key (MsgId, or sender + CreateTime + event) as _id,
-        # so the always-unique _id index refuses a WeChat retry across server processes.
+        # Inbound messages use their dedupe key (MsgId, or sender + CreateTime + event) as _id, replies
+        # "reply:" + that key; written in batches off the reply path (bot/wechat/messagelog.py).
         IndexModel([("openid", ASCENDING), ("created_at", DESCENDING)], name="by_user"),
         # The report: messages in and bot replies out in a period (bot/report/pipelines.py).
         IndexModel([("direction", ASCENDING), ("created_at", ASCENDING)], name="by_direction"),
     ],
-    "conversations": [
-        IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0, name="expiry"),
-    ],
+    # Per-message state on a real MongoDB (bot/expiring.py MongoMap: _id lookups only; on the embedded
+    # store it lives in process memory instead): dialog state, dedupe claims, recent replies.
+    "conversations": [IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0, name="expiry")],
+    "claims": [IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0, name="expiry")],
+    "replies": [IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0, name="expiry")],
     "items": [
         IndexModel([("code", ASCENDING)], unique=True, name="code"),
     ],

@@ -15,7 +15,7 @@ SCRUBBED = re.compile(
 
 
 def scrub(uri: str) -> str:
-    return SCRUBBED.sub(r"\1[hidden]", uri)
+    return SCRUBBED.sub(r"\1[hidden]", uri) if "?" in uri else uri
 
 
 def log_request(handler) -> None:
@@ -27,6 +27,8 @@ def log_request(handler) -> None:
         level = logging.WARNING
     else:
         level = logging.ERROR
+    if not access_log.isEnabledFor(level):
+        return  # nothing to format: the hot path pays for a line only when one is written
     request_id = getattr(handler, "request_id", "-") if hasattr(handler, "settings") else "-"
     rejection = getattr(handler, "rejection", None)
     access_log.log(

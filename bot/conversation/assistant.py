@@ -179,19 +179,26 @@ class Assistant:
         if asyncio.iscoroutine(reply):
             reply = await reply
         if turn.changed:
-            self._save_later(turn)
+            if self.dialogs.instant:  # process memory: no reason to defer
+                await self._save(turn)
+            else:
+                self._save_later(turn)
         return reply
 
+    async def _save(self, turn: Turn) -> None:
+        try:
+            if turn.state:
+                await self.dialogs.set(turn.openid, turn.state)
+            else:
+                await self.dialogs.delete(turn.openid)
+        except Exception:  # noqa: BLE001 - losing context is logged, never fatal
+            log.exception("could not save dialog state")
+
     def _save_later(self, turn: Turn) -> None:
-        # State is written after the reply leaves; the next turn of the same user waits for it.
+        # A store round trip: written after the reply leaves; the next turn of the same user waits for it.
         async def save():
             try:
-                if turn.state:
-                    await self.dialogs.set(turn.openid, turn.state)
-                else:
-                    await self.dialogs.delete(turn.openid)
-            except Exception:  # noqa: BLE001 - losing context is logged, never fatal
-                log.exception("could not save dialog state")
+                await self._save(turn)
             finally:
                 self._pending_saves.pop(turn.openid, None)
 

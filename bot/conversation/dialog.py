@@ -1,15 +1,17 @@
 """Per-user conversation state (item under discussion, numbered choices, forms), keyed by openid.
 
-A small get/set/delete store over the `conversations` collection; state expires after
-`ttl` seconds of silence so an abandoned form does not surprise the user days later.
+A small get/set/delete store over an expiring map (bot/expiring.py): process memory on the embedded
+store, the `conversations` collection on a real MongoDB. State expires after `ttl` seconds of silence so
+an abandoned form does not surprise the user days later.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
 
 from pymongo.errors import PyMongoError
+
+from bot.expiring import ExpiringMap
 
 log = logging.getLogger(__name__)
 
@@ -17,25 +19,34 @@ DEFAULT_TTL = 30 * 60
 
 
 class DialogStore:
-    def __init__(self, collection, ttl: int = DEFAULT_TTL, clock=lambda: datetime.now(UTC)):
-        self.collection = collection
+    def __init__(self, states: ExpiringMap, ttl: int = DEFAULT_TTL):
+        self.states = states
         self.ttl = ttl
-        self.clock = clock
+
+    @property
+    def instant(self) -> bool:
+        """Writes cost nothing (process memory): save inline rather than after the reply."""
+        return self.states.instant
+
+    @property
+    def clock(self):
+        return self.states.clock
+
+    @clock.setter
+    def clock(self, value) -> None:
+        self.states.clock = value
 
     async def get(self, openid: str) -> dict:
         """The user's state, or {} when there is none, it expired, or the store is down."""
         try:
-            doc = await self.collection.find_one({"_id": openid})
+            state = await self.states.get(openid)
         except PyMongoError as exc:
             log.error("dialog store unavailable (%s): answering without context", type(exc).__name__)
             return {}
-        if not doc or _aware(doc["expires_at"]) <= self.clock():
-            return {}
-        return doc.get("state", {})
+        return state or {}
 
     async def set(self, openid: str, state: dict) -> None:
-        expires = self.clock() + timedelta(seconds=self.ttl)
-        await self.collection.replace_one({"_id": openid}, {"_id": openid, "state": state, "expires_at": expires}, upsert=True)
+        await self.states.put(openid, state, self.ttl)
 
     async def merge(self, openid: str, values: dict) -> None:
         """Set some keys of the user's state (used by notifications, outside a conversation turn)."""
@@ -44,8 +55,4 @@ class DialogStore:
         await self.set(openid, state)
 
     async def delete(self, openid: str) -> None:
-        await self.collection.delete_one({"_id": openid})
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+        await self.states.delete(openid)

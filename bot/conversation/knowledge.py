@@ -4,16 +4,51 @@ keeps its own index and rebuilds it when the items' version counter moves."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
+from collections import OrderedDict
 
-from bot.conversation.nlu import Understander
+from bot.conversation.nlu import Understander, Understanding, normalize
 from knowledge_base.catalog import load_items
 from knowledge_base.index import ItemIndex
 
 log = logging.getLogger(__name__)
 
 VERSION_ID = "items_version"
+# Distinct message texts whose understanding is kept (residents ask the same few hundred things).
+CACHE_SIZE = 20_000
+
+
+class CachedUnderstander:
+    """An Understander whose `understand` is cached per normalised text for one index version.
+
+    Understanding depends only on the normalised text and the index, so a repeated question costs a dict
+    look-up. The cache belongs to one index version: a knowledge-base edit builds a new index and with it
+    an empty cache. Everything else is the wrapped Understander's.
+    """
+
+    def __init__(self, understander: Understander, version, size: int = CACHE_SIZE):
+        self.understander = understander
+        self.version = version
+        self.size = size
+        self._cache: OrderedDict[str, Understanding] = OrderedDict()
+
+    def __getattr__(self, name: str):
+        return getattr(self.understander, name)
+
+    def understand(self, text: str, **kwargs) -> Understanding:
+        if kwargs:
+            return self.understander.understand(text, **kwargs)
+        key = normalize(text)
+        cached = self._cache.get(key)
+        if cached is None:
+            cached = self._cache[key] = self.understander.understand(text)
+            if len(self._cache) > self.size:
+                self._cache.popitem(last=False)
+        else:
+            self._cache.move_to_end(key)
+        return cached if cached.text == text else dataclasses.replace(cached, text=text)
 
 
 class KnowledgeService:
@@ -22,11 +57,11 @@ class KnowledgeService:
         self._lexicon = lexicon
         self.items_dir = items_dir
         self.version = None
-        self._understander: Understander | None = None
+        self._understander: CachedUnderstander | None = None
         self.built_at = 0.0
         self.build_seconds = 0.0
 
-    def __call__(self) -> Understander:
+    def __call__(self) -> CachedUnderstander:
         return self._understander
 
     @property
@@ -65,8 +100,9 @@ class KnowledgeService:
         loop = asyncio.get_running_loop()
         lexicon = self._understander.index.lexicon if self._understander else self._lexicon
         # The intent classifier trains on first use (once per process): in the thread too.
-        self._understander = await loop.run_in_executor(None, lambda: Understander(ItemIndex(items, lexicon)))
-        loop.run_in_executor(None, self._understander.warm)  # the pinyin reader, off the reply path
+        understander = await loop.run_in_executor(None, lambda: Understander(ItemIndex(items, lexicon)))
+        self._understander = CachedUnderstander(understander, version)
+        loop.run_in_executor(None, understander.warm)  # the pinyin reader, off the reply path
         self.version = version
         self.build_seconds = time.perf_counter() - started
         self.built_at = time.time()

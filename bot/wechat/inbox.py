@@ -1,11 +1,12 @@
 """Receiving WeChat messages exactly once, within WeChat's 5-second budget, and recording them.
 
 WeChat retries a callback up to three times when it has no answer within 5 s. Each message is
-claimed by inserting its dedupe key into `messages` (a unique index, so the claim holds across
-server processes). A retry of a message already answered gets the same reply; a retry that
-arrives while the first run is still working waits for that run instead of starting another.
-When the answer is not ready within the budget we answer "success" (an empty reply) and deliver
-it later as a customer-service message.
+claimed under its dedupe key in an expiring map (bot/expiring.py: process memory on the embedded
+store, the `claims` collection on a real MongoDB, where an insert on `_id` makes the claim hold across
+server processes). A retry of a message already answered gets the same reply from `replies`; a retry
+that arrives while the first run is still working waits for that run instead of starting another.
+When the answer is not ready within the budget we answer "success" (an empty reply) and deliver it
+later as a customer-service message. The message log (`messages`) is written off the reply path.
 """
 
 from __future__ import annotations
@@ -15,14 +16,18 @@ import logging
 import time
 from datetime import UTC, datetime
 
-from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.errors import PyMongoError
 
 from bot.conversation import texts
+from bot.expiring import ExpiringMap, expiring_map
 from bot.privacy import mask_text
+from bot.wechat.messagelog import MessageLog
 
 log = logging.getLogger(__name__)
 
 POLL_INTERVAL = 0.2
+# How long a claim and its reply are remembered: WeChat retries within about 15 s of the first attempt.
+CLAIM_TTL = 120
 
 
 def dedupe_key(message) -> str:
@@ -46,6 +51,19 @@ def outbound_record(openid: str, content: str | None, how: str, **extra) -> dict
         "answered_by": how,
         "created_at": datetime.now(UTC),
         **extra,
+    }
+
+
+def inbound_record(key: str, message) -> dict:
+    """A message we received, as stored in `messages`: the dedupe key is its _id."""
+    return {
+        "_id": key,
+        "direction": "in",
+        "openid": message.source,
+        "type": message.type,
+        "content": describe(message),
+        "wechat_time": message.time,
+        "created_at": datetime.now(UTC),
     }
 
 
@@ -75,11 +93,14 @@ def _content(message) -> str:
 class Inbox:
     """Claims, answers (through `answer`) and records each inbound message once."""
 
-    def __init__(self, store, answer, deliver, budget: float = 4.0):
+    def __init__(self, store, answer, deliver, budget: float = 4.0, *, claims=None, replies=None, message_log=None):
         self.store = store
         self._answer = answer  # async (message) -> reply text or None
         self._deliver = deliver  # async (openid, text) -> None, the customer-service path
         self.budget = budget
+        self.claims: ExpiringMap = claims or expiring_map(store, "claims")
+        self.replies: ExpiringMap = replies or expiring_map(store, "replies")
+        self.message_log = message_log or MessageLog(store.messages)
         self._in_flight: dict[str, asyncio.Future] = {}
         self._background: set[asyncio.Task] = set()
 
@@ -87,44 +108,35 @@ class Inbox:
         """The passive reply text for WeChat, or None for "success"."""
         started = time.monotonic()
         key = dedupe_key(message)
-        if key in self._in_flight:  # a retry reaching the same process: share the first run
-            return await self._await_first(self._in_flight[key], started)
-        claimed = await self._claim(key, message)
-        if not claimed:
+        first = self._in_flight.get(key)
+        if first is not None:  # a retry reaching the same process: share the first run
+            return await self._await_first(first, started)
+        if not await self._claim(key):
             return await self._replay(key, started)
+        self.message_log.append(inbound_record(key, message))
         run = asyncio.ensure_future(self._answer(message))
         self._in_flight[key] = run
         run.add_done_callback(lambda _f: self._in_flight.pop(key, None))
-        try:
-            # The budget counts from arrival: a slow claim (store trouble) leaves less time to answer.
-            remaining = max(self.budget - (time.monotonic() - started), 0.05)
-            reply = await asyncio.wait_for(asyncio.shield(run), remaining)
-        except TimeoutError:
+        # The budget counts from arrival: a slow claim (store trouble) leaves less time to answer.
+        remaining = max(self.budget - (time.monotonic() - started), 0.05)
+        if not run.done():
+            await asyncio.wait((run,), timeout=remaining)
+        if not run.done():
             log.warning("reply to %s not ready within %.1fs: answering later by customer-service message", key, self.budget)
             self._spawn(self._deliver_late(key, message, run))
             return None
+        try:
+            reply = run.result()
         except Exception:
             log.exception("answering %s failed", key)
             reply = texts.ERROR
-        self._spawn(self._record_reply(key, message, reply, "passive"))
+        await self._record_reply(key, message, reply, "passive")
         return reply
 
-    async def _claim(self, key: str, message) -> bool:
-        # The dedupe key is the document's _id: MongoDB's own unique index refuses a second claim
-        # in one indexed insert, across processes, and the record needs no later update.
-        doc = {
-            "_id": key,
-            "direction": "in",
-            "openid": message.source,
-            "type": message.type,
-            "content": describe(message),
-            "wechat_time": message.time,
-            "created_at": datetime.now(UTC),
-        }
+    async def _claim(self, key: str) -> bool:
         try:
-            await self.store.messages.insert_one(doc)
-            return True
-        except DuplicateKeyError:
+            if await self.claims.add(key, {}, CLAIM_TTL) is None:
+                return True
             log.info("retry of %s: not processing it again", key)
             return False
         except PyMongoError as exc:
@@ -144,7 +156,10 @@ class Inbox:
     async def _replay(self, key: str, started: float) -> str | None:
         """Answer a retry with the first run's reply, waiting for it while it is still being made."""
         while True:
-            doc = await self.store.messages.find_one({"_id": reply_id(key)}, {"content": 1, "answered_by": 1})
+            try:
+                doc = await self.replies.get(key)
+            except PyMongoError:
+                doc = None
             if doc is not None:
                 return doc["content"] if doc["answered_by"] == "passive" else None
             if time.monotonic() - started + POLL_INTERVAL >= self.budget:
@@ -167,11 +182,19 @@ class Inbox:
         await self._record_reply(key, message, reply, "customer_service")
 
     async def _record_reply(self, key: str, message, reply: str | None, how: str) -> None:
-        """Store the reply as an outbound message whose _id derives from the inbound one (one insert)."""
+        """Remember the reply for retries, and log it as an outbound message whose _id derives from the inbound one."""
+        self.message_log.append(outbound_record(message.source, reply, how, _id=reply_id(key), in_reply_to=key))
+        recent = {"content": reply, "answered_by": how}
+        if self.replies.instant:
+            await self.replies.put(key, recent, CLAIM_TTL)
+        else:  # a store round trip: after the reply has left
+            self._spawn(self._remember_reply(key, recent))
+
+    async def _remember_reply(self, key: str, recent: dict) -> None:
         try:
-            await self.store.messages.insert_one(outbound_record(message.source, reply, how, _id=reply_id(key), in_reply_to=key))
+            await self.replies.put(key, recent, CLAIM_TTL)
         except PyMongoError:
-            log.exception("could not record the reply to %s", key)
+            log.exception("could not remember the reply to %s", key)
 
     def _spawn(self, coro) -> None:
         task = asyncio.ensure_future(coro)
@@ -182,3 +205,4 @@ class Inbox:
         """Wait for background records and late deliveries (tests, shutdown)."""
         while self._background:
             await asyncio.gather(*list(self._background), return_exceptions=True)
+        await self.message_log.drain()
