@@ -4,8 +4,8 @@ replayed signatures.
 Two backends with the same contract (tests/test_expiring.py runs it against both):
 
 - `MemoryMap`: process memory, for the embedded store (one process by definition). Expiry is checked on
-  read; expired entries are swept at most once per `sweep_every` seconds, amortised over writes, so no
-  access ever walks the map.
+  read; each write drops the oldest expired entries, and a full sweep runs at most once per `sweep_every`
+  seconds, so no access walks the map.
 - `MongoMap`: one document per key in a MongoDB collection (`_id` = key, TTL index on `expires_at`), for a
   real server, so several processes share it. Every access is one `_id` lookup or write; expiry is also
   checked on read because MongoDB's TTL monitor runs only once a minute.
@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import pickle
 import time
+from collections import OrderedDict
 from datetime import UTC, datetime
 from typing import Protocol
 
 from pymongo.errors import DuplicateKeyError
 
-SWEEP_EVERY = 60.0
+SWEEP_EVERY = 600.0
 
 
 class ExpiringMap(Protocol):
@@ -50,12 +51,17 @@ def _copy(value: dict) -> dict:
 
 
 class MemoryMap:
+    """Entries in expiry order (an OrderedDict; a write moves its key to the end). Each write first drops
+    a few expired entries from the front, so with one ttl per map (how every caller uses it) memory is
+    bounded without ever walking the map; a full sweep every `sweep_every` seconds catches mixed ttls."""
+
     instant = True
+    TRIM = 4  # expired entries dropped per write: more than one, so the map shrinks after a burst
 
     def __init__(self, *, sweep_every: float = SWEEP_EVERY, clock=time.time):
         self.clock = clock
         self.sweep_every = sweep_every
-        self._entries: dict[str, tuple[float, dict]] = {}
+        self._entries: OrderedDict[str, tuple[float, dict]] = OrderedDict()
         self._next_sweep = clock() + sweep_every
 
     def __len__(self) -> int:
@@ -73,6 +79,7 @@ class MemoryMap:
     async def put(self, key: str, value: dict, ttl: float) -> None:
         now = self._tick()
         self._entries[key] = (now + ttl, value)
+        self._entries.move_to_end(key)
 
     async def add(self, key: str, value: dict, ttl: float) -> dict | None:
         now = self._tick()
@@ -80,6 +87,7 @@ class MemoryMap:
         if entry is not None and entry[0] > now:
             return _copy(entry[1])
         self._entries[key] = (now + ttl, value)
+        self._entries.move_to_end(key)
         return None
 
     async def delete(self, key: str) -> None:
@@ -87,12 +95,20 @@ class MemoryMap:
 
     def _tick(self) -> float:
         now = self.clock()
+        entries = self._entries
+        for _ in range(self.TRIM):
+            if not entries:
+                break
+            oldest = next(iter(entries.values()))
+            if oldest[0] > now:
+                break
+            entries.popitem(last=False)
         if now >= self._next_sweep:
             self.sweep(now)
         return now
 
     def sweep(self, now: float | None = None) -> int:
-        """Drop expired entries; returns how many. Runs once per `sweep_every`, never per access."""
+        """Drop every expired entry; returns how many. Runs once per `sweep_every`, never per access."""
         now = self.clock() if now is None else now
         expired = [k for k, (expires, _v) in self._entries.items() if expires <= now]
         for key in expired:

@@ -88,18 +88,28 @@ async def test_delete(kv):
     assert await kv.get("o1") is None
 
 
-async def test_memory_sweep_runs_once_per_period_and_keeps_live_entries():
+async def test_memory_map_trims_expired_entries_on_writes_without_walking_it():
     clock = Clock()
-    kv = MemoryMap(clock=clock, sweep_every=60)
+    kv = MemoryMap(clock=clock, sweep_every=3600)
     for i in range(100):
         await kv.put(f"old{i}", {}, ttl=10)
     await kv.put("live", {"x": 1}, ttl=600)
-    clock.now += 30
-    await kv.put("other", {}, ttl=600)
-    assert len(kv) == 102  # not swept yet: the period has not passed
-    clock.now += 31
+    clock.now += 11
+    await kv.put("w0", {}, ttl=600)
+    assert len(kv) == 102 - MemoryMap.TRIM  # a few of the oldest per write, never a pass over the map
+    for i in range(1, 40):
+        await kv.put(f"w{i}", {}, ttl=600)
+    assert len(kv) == 41 and await kv.get("live") == {"x": 1}
+
+
+async def test_memory_sweep_catches_mixed_ttls():
+    clock = Clock()
+    kv = MemoryMap(clock=clock, sweep_every=60)
+    await kv.put("long", {}, ttl=600)
+    await kv.put("short", {}, ttl=10)
+    clock.now += 61
     await kv.put("trigger", {}, ttl=600)
-    assert len(kv) == 3 and await kv.get("live") == {"x": 1}
+    assert len(kv) == 2 and await kv.get("long") == {}
 
 
 async def test_embedded_store_keeps_per_message_state_in_memory():

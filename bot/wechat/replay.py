@@ -12,10 +12,8 @@ which is one process by definition and would otherwise scan a collection per mes
 from __future__ import annotations
 
 import hashlib
-import time
-from datetime import UTC, datetime, timedelta
 
-from pymongo.errors import DuplicateKeyError
+from bot.expiring import ExpiringMap, expiring_map
 
 
 def digest(message_xml: bytes | str) -> str:
@@ -23,45 +21,20 @@ def digest(message_xml: bytes | str) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
-class MemoryReplayGuard:
-    def __init__(self, ttl: int, clock=time.monotonic):
-        self.ttl = ttl
-        self.clock = clock
-        self._seen: dict[str, tuple[str, float]] = {}
-        self._next_sweep = clock() + ttl
+class ReplayGuard:
+    """One claim per (timestamp, nonce) in an expiring map (bot/expiring.py): an `_id` insert on MongoDB,
+    a dict entry in process memory; pairs are forgotten after `ttl` seconds."""
 
-    async def first_use(self, timestamp: str, nonce: str, message_digest: str) -> bool:
-        now = self.clock()
-        if now >= self._next_sweep:  # amortised: one pass per ttl, never per message
-            self._seen = {k: v for k, v in self._seen.items() if v[1] > now}
-            self._next_sweep = now + self.ttl
-        key = f"{timestamp}:{nonce}"
-        seen = self._seen.get(key)
-        if seen and seen[1] > now:
-            return seen[0] == message_digest
-        self._seen[key] = (message_digest, now + self.ttl)
-        return True
-
-
-class StoreReplayGuard:
-    """One indexed insert per callback (the _id); the TTL index removes pairs after the skew window."""
-
-    def __init__(self, collection, ttl: int):
-        self.collection = collection
+    def __init__(self, seen: ExpiringMap, ttl: int):
+        self.seen = seen
         self.ttl = ttl
 
     async def first_use(self, timestamp: str, nonce: str, message_digest: str) -> bool:
-        key = f"{timestamp}:{nonce}"
-        expires = datetime.now(UTC) + timedelta(seconds=self.ttl)
-        try:
-            await self.collection.insert_one({"_id": key, "digest": message_digest, "expires_at": expires})
-            return True
-        except DuplicateKeyError:
-            seen = await self.collection.find_one({"_id": key}, {"digest": 1})
-            return seen is None or seen["digest"] == message_digest
+        earlier = await self.seen.add(f"{timestamp}:{nonce}", {"digest": message_digest}, self.ttl)
+        return earlier is None or earlier.get("digest") == message_digest
 
 
-def replay_guard(store, max_skew: int):
+def replay_guard(store, max_skew: int) -> ReplayGuard:
     # Pairs must be remembered as long as their timestamp is accepted: the skew either way.
     ttl = 2 * max_skew if max_skew else 600
-    return MemoryReplayGuard(ttl) if store.embedded else StoreReplayGuard(store.nonces, ttl)
+    return ReplayGuard(expiring_map(store, "nonces"), ttl)
