@@ -16,6 +16,8 @@ log = logging.getLogger(__name__)
 DEV_PLACEHOLDER = "dev-placeholder"
 DEV_ADMIN_TOKEN = "dev-admin-token"
 WECHAT_API_DEFAULT = "https://api.weixin.qq.com/"
+DEFAULT_DATA_DIR = "var"
+IN_MEMORY = ":memory:"
 
 
 # Secrets shorter than this, or made of few distinct characters, are guessable.
@@ -101,6 +103,18 @@ class Settings:
     handoff_phone: str = "12345"
     console_live: str = "auto"  # auto: in-process on the embedded store, poll on MongoDB; or memory, poll
     console_poll_seconds: float = 0.5
+    # Extension: where the embedded store keeps its data (BOT_DATA_DIR, default ./var); None keeps it
+    # in memory only (tests, or BOT_DATA_DIR=:memory:). Ignored on a real MongoDB.
+    data_dir: Path | None = None
+    # Extension: messages one user may send per minute and per hour before the bot answers "too fast"
+    # (BOT_RATE_PER_MINUTE, BOT_RATE_PER_HOUR; per process, bot/limits.py). Benchmarks lift them.
+    rate_per_minute: int = 30
+    rate_per_hour: int = 600
+    # Extension: server processes sharing the port (BOT_PROCESSES; 0 = one per core). Only on a real
+    # MongoDB: the embedded store lives inside one process.
+    processes: int = 1
+    # Names of the secret variables that were set (BOT_SECRET, BOT_DATA_KEY): the others were generated.
+    secrets_given: frozenset = frozenset()
 
     @property
     def embedded_store(self) -> bool:
@@ -164,6 +178,14 @@ class Settings:
         )
         if values["console_live"] not in ("auto", "memory", "poll"):
             raise SettingsError("CONSOLE_LIVE must be auto, memory or poll")
+        values["rate_per_minute"] = _int(env, "BOT_RATE_PER_MINUTE", cls.rate_per_minute)
+        values["rate_per_hour"] = _int(env, "BOT_RATE_PER_HOUR", cls.rate_per_hour)
+        values["processes"] = _int(env, "BOT_PROCESSES", cls.processes)
+        if values["processes"] != 1 and values["mongodb_uri"].startswith("mongomock://"):
+            raise SettingsError("BOT_PROCESSES: the embedded store (mongomock://) runs in one process; set MONGODB_URI")
+        data_dir = env.get("BOT_DATA_DIR") or DEFAULT_DATA_DIR
+        values["data_dir"] = None if data_dir == IN_MEMORY else Path(data_dir)
+        values["secrets_given"] = frozenset(n for n in ("BOT_SECRET", "BOT_DATA_KEY") if env.get(n))
         if env.get("BOT_SECRET"):
             values["secret"] = env["BOT_SECRET"]
         if env.get("BOT_DATA_KEY"):

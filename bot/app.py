@@ -60,7 +60,9 @@ class Services:
 
 async def build_services(config: Settings, store: Store | None = None, lexicon=None) -> Services:
     """Open the store, seed and index the knowledge base, and wire the conversation."""
-    store = store or Store.connect(config.mongodb_uri, config.mongodb_db)
+    store = store or Store.connect(
+        config.mongodb_uri, config.mongodb_db, data_dir=config.data_dir if config.embedded_store else None
+    )
     await store.ensure_indexes()
     knowledge = KnowledgeService(store, lexicon=lexicon)
     await knowledge.seed_if_empty()
@@ -83,7 +85,7 @@ async def build_services(config: Settings, store: Store | None = None, lexicon=N
         stations=stations,
         handoff=console.desk,
     )
-    answer = MessageRateLimit().wrap(assistant.answer, texts.TOO_FAST)
+    answer = MessageRateLimit(config.rate_per_minute, config.rate_per_hour).wrap(assistant.answer, texts.TOO_FAST)
     inbox = Inbox(store, answer, wechat_api.send_text, budget=config.reply_budget)
     backoffice = build_backoffice(config, store, bookings, stations, knowledge, audit)
     return Services(config, store, knowledge, wechat_api, assistant, inbox, bookings, audit, invites, backoffice, console)

@@ -10,9 +10,23 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+import time
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 FLUSH_EVERY = 0.5
+
+
+class SecondCachingFormatter(logging.Formatter):
+    """The default format, with the date and time part formatted once per second rather than per line."""
+
+    _second = None
+    _stamp = ""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802 - logging's name
+        second = int(record.created)
+        if second != self._second:
+            self._second, self._stamp = second, time.strftime("%Y-%m-%d %H:%M:%S", self.converter(record.created))
+        return f"{self._stamp},{int(record.msecs):03d}"
 
 
 class BufferedStreamHandler(logging.StreamHandler):
@@ -32,7 +46,7 @@ def configure_logging(level: int = logging.INFO) -> BufferedStreamHandler:
     logging.logProcesses = False
     logging.logMultiprocessing = False
     handler = BufferedStreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter(FORMAT))
+    handler.setFormatter(SecondCachingFormatter(FORMAT))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -103,10 +103,25 @@ class Store:
         self.embedded = embedded
         # Data that does not survive a restart (the in-memory embedded store).
         self.volatile = embedded
+        self.journal = None  # bot.embedded.Journal when the embedded store is kept on disk
 
     @classmethod
-    def connect(cls, uri: str, db_name: str) -> Store:
+    def connect(cls, uri: str, db_name: str, data_dir=None) -> Store:
+        """`data_dir` keeps the embedded store on disk (bot/embedded.py); without it, it is in memory only."""
         if uri.startswith("mongomock://"):
+            if data_dir is not None:
+                from bot.embedded import open_persistent_client
+
+                client, journal = open_persistent_client(data_dir)
+                log.warning(
+                    "MONGODB_URI=mongomock:// : using the embedded store, kept in %s (one process; for "
+                    "development, demos and a single-station pilot). Set MONGODB_URI for a real MongoDB.",
+                    data_dir,
+                )
+                store = cls(client, db_name, embedded=True)
+                store.journal = journal
+                store.volatile = False
+                return store
             from mongomock_motor import AsyncMongoMockClient
 
             log.warning(
@@ -178,6 +193,9 @@ class Store:
 
     def close(self) -> None:
         self.client.close()
+        if self.journal is not None:
+            self.journal.close()  # a final snapshot; releases the data directory
+            self.journal = None
 
 
 def _naive_utc(value):

@@ -3,6 +3,8 @@ per-message state stays in memory on the embedded store, and the message log is 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from bot.expiring import MemoryMap
 from tests.utils import user
 
@@ -30,3 +32,17 @@ async def test_embedded_store_answers_without_touching_per_message_collections(s
     for name in ("conversations", "claims", "replies"):
         assert await services.store.db[name].count_documents({}) == 0
     assert await services.store.messages.count_documents({"openid": "o_fast"}) == 4
+
+
+def test_data_dir_and_processes_settings(tmp_path):
+    import pytest
+
+    from settings import Settings, SettingsError
+
+    assert Settings.from_env({}, dotenv=tmp_path / ".env").data_dir == Path("var")
+    assert Settings.from_env({"BOT_DATA_DIR": ":memory:"}, dotenv=tmp_path / ".env").data_dir is None
+    assert Settings().data_dir is None  # what tests build: in memory unless a test asks for a directory
+    with pytest.raises(SettingsError, match="one process"):
+        Settings.from_env({"BOT_PROCESSES": "2"}, dotenv=tmp_path / ".env")
+    real = {"BOT_PROCESSES": "4", "MONGODB_URI": "mongodb://db/", "BOT_DATA_KEY": "k" * 40}
+    assert Settings.from_env(real, dotenv=tmp_path / ".env").processes == 4

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import copy
 import logging
+import pickle
 import re
 from dataclasses import dataclass, field
 
@@ -37,7 +37,8 @@ class Turn:
     loaded: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.loaded = copy.deepcopy(self.state)
+        # A deep copy to compare with after the turn; pickle makes it several times faster than deepcopy.
+        self.loaded = pickle.loads(pickle.dumps(self.state, pickle.HIGHEST_PROTOCOL))
 
     @property
     def changed(self) -> bool:

@@ -90,6 +90,25 @@ def _content(message) -> str:
     return ""
 
 
+async def _until_done(run: asyncio.Future, timeout: float) -> None:
+    """Wait until `run` is done or `timeout` seconds passed, whichever is first; never cancels `run`.
+    (asyncio.wait with one future, without its sets and extra callbacks: this runs for every message.)"""
+    loop = asyncio.get_running_loop()
+    waiter = loop.create_future()
+
+    def wake(_arg=None) -> None:
+        if not waiter.done():
+            waiter.set_result(None)
+
+    run.add_done_callback(wake)
+    timer = loop.call_later(timeout, wake)
+    try:
+        await waiter
+    finally:
+        timer.cancel()
+        run.remove_done_callback(wake)
+
+
 class Inbox:
     """Claims, answers (through `answer`) and records each inbound message once."""
 
@@ -120,7 +139,7 @@ class Inbox:
         # The budget counts from arrival: a slow claim (store trouble) leaves less time to answer.
         remaining = max(self.budget - (time.monotonic() - started), 0.05)
         if not run.done():
-            await asyncio.wait((run,), timeout=remaining)
+            await _until_done(run, remaining)
         if not run.done():
             log.warning("reply to %s not ready within %.1fs: answering later by customer-service message", key, self.budget)
             self._spawn(self._deliver_late(key, message, run))

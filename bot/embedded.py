@@ -1,0 +1,345 @@
+"""The embedded store kept on disk: mongomock's documents, saved as a snapshot plus an append-only journal.
+
+For development, demos and a single-station pilot on `make run` (one server process; production runs on
+a real MongoDB). Under the data directory (BOT_DATA_DIR):
+
+    snapshot.bson      every document at the last compaction, BSON records, with a header naming its generation
+    journal-<g>.bson   document changes since the snapshot of generation g, appended as they happen
+    data.key           the field-encryption key generated on first start (BOT_DATA_KEY when not set)
+    LOCK               held while a server runs: a second process on the same directory refuses to start
+
+Every insert, update and delete marks its document dirty (hooks on mongomock's collection store); the
+document's state is appended to the journal shortly after (FLUSH_DELAY, coalescing repeated changes),
+at once for the collections in IMMEDIATE (booking counters and bookings: a number a resident was given
+is on disk before the reply leaves). Appends are plain write() calls, so they survive a crash of the
+process (SIGKILL); fsync runs every FSYNC_EVERY seconds, so a power cut loses at most that much.
+At start the snapshot and its journal are read back (a torn last record is dropped), and compacted into
+a new snapshot; again at a normal stop, and when the journal grows past COMPACT_BYTES.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import logging
+import os
+import secrets
+import time
+from pathlib import Path
+
+import bson
+from mongomock.collection import Collection
+from mongomock.store import CollectionStore, DatabaseStore, ServerStore
+
+log = logging.getLogger(__name__)
+
+FLUSH_DELAY = 0.2
+FSYNC_EVERY = 1.0
+COMPACT_BYTES = 128 * 1024 * 1024  # a compaction pauses the server about 0.6 s per 100,000 documents
+IMMEDIATE = frozenset({"counters", "bookings", "users"})
+SNAPSHOT = "snapshot.bson"
+
+
+class DataDirLocked(RuntimeError):
+    """Another server process is using the data directory."""
+
+
+# ---- capturing changes inside mongomock ----
+
+
+class _JournaledCollection(CollectionStore):
+    def __init__(self, name: str, db_name: str, journal: Journal):
+        super().__init__(name)
+        self._db_name = db_name
+        self._journal = journal
+
+    def mark_dirty(self, key) -> None:
+        self._journal.mark(self._db_name, self.name, key)
+
+    def __setitem__(self, key, val) -> None:
+        super().__setitem__(key, val)
+        self._journal.mark(self._db_name, self.name, key)
+
+    def __delitem__(self, key) -> None:
+        super().__delitem__(key)
+        self._journal.mark(self._db_name, self.name, key)
+
+    def drop(self) -> None:
+        super().drop()
+        self._journal.dropped(self._db_name, self.name)
+
+
+class _JournaledDatabase(DatabaseStore):
+    def __init__(self, name: str, journal: Journal):
+        super().__init__()
+        self._name = name
+        self._journal = journal
+
+    def __getitem__(self, col_name):
+        try:
+            return self._collections[col_name]
+        except KeyError:
+            col = self._collections[col_name] = _JournaledCollection(col_name, self._name, self._journal)
+            return col
+
+
+class JournaledServerStore(ServerStore):
+    def __init__(self, journal: Journal):
+        super().__init__()
+        self.journal = journal
+
+    def __getitem__(self, db_name):
+        try:
+            return self._databases[db_name]
+        except KeyError:
+            db = self._databases[db_name] = _JournaledDatabase(db_name, self.journal)
+            return db
+
+
+def _mark_after(method):
+    """mongomock updates documents in place, without assigning them to the store: mark them after."""
+
+    def wrapper(self, existing_document, *args, **kwargs):
+        result = method(self, existing_document, *args, **kwargs)
+        mark = getattr(self._store, "mark_dirty", None)
+        if mark is not None and "_id" in existing_document:
+            mark(existing_document["_id"])
+        return result
+
+    wrapper.journaled = True
+    return wrapper
+
+
+if not getattr(Collection._apply_update_document, "journaled", False):
+    Collection._apply_update_document = _mark_after(Collection._apply_update_document)
+    Collection._apply_update_pipeline = _mark_after(Collection._apply_update_pipeline)
+
+
+# ---- the files ----
+
+
+def _records(data: bytes):
+    """BSON records from `data`, stopping at a torn or damaged tail; yields (record, end offset)."""
+    offset = 0
+    while offset + 4 <= len(data):
+        size = int.from_bytes(data[offset : offset + 4], "little")
+        if size < 5 or offset + size > len(data):
+            return
+        try:
+            record = bson.decode(data[offset : offset + size])
+        except bson.errors.BSONError:
+            return
+        offset += size
+        yield record, offset
+
+
+class Journal:
+    """The snapshot and journal of one data directory, and the dirty set between flushes."""
+
+    def __init__(self, data_dir: Path):
+        self.dir = Path(data_dir)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self._lock = open(self.dir / "LOCK", "a+")  # noqa: SIM115 - held for the life of the process
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock.close()
+            raise DataDirLocked(f"{self.dir} is used by another server process (the embedded store is one process)") from None
+        self.server: JournaledServerStore | None = None
+        self.generation = 0
+        self._fd: int | None = None
+        self._dirty: dict[tuple[str, str], set] = {}
+        self._drops: list[tuple[str, str]] = []
+        self._loading = False
+        self._timer: asyncio.TimerHandle | None = None
+        self._fsync_task: asyncio.Task | None = None
+        self._unsynced = False
+        self.journal_bytes = 0
+
+    # -- marking --
+
+    def mark(self, db: str, coll: str, key) -> None:
+        if self._loading:
+            return
+        self._dirty.setdefault((db, coll), set()).add(key)
+        if coll in IMMEDIATE:
+            self.flush()
+        else:
+            self._schedule()
+
+    def dropped(self, db: str, coll: str) -> None:
+        if self._loading:
+            return
+        self._dirty.pop((db, coll), None)
+        self._drops.append((db, coll))
+        self._schedule()
+
+    def _schedule(self) -> None:
+        if self._timer is not None:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no loop (a synchronous caller): write now
+            self.flush()
+            return
+        self._timer = loop.call_later(FLUSH_DELAY, self.flush)
+
+    # -- writing --
+
+    def flush(self) -> None:
+        """Append the current state of every dirty document to the journal."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if not (self._dirty or self._drops) or self._fd is None:
+            return
+        out = []
+        for db, coll in self._drops:
+            out.append(bson.encode({"o": "x", "db": db, "c": coll}))
+        self._drops = []
+        dirty, self._dirty = self._dirty, {}
+        for (db, coll), keys in dirty.items():
+            documents = self.server[db][coll]._documents
+            for key in keys:
+                doc = documents.get(key)
+                if doc is None:
+                    out.append(bson.encode({"o": "d", "db": db, "c": coll, "k": key}))
+                else:
+                    out.append(bson.encode({"o": "p", "db": db, "c": coll, "d": doc}))
+        data = b"".join(out)
+        os.write(self._fd, data)
+        self.journal_bytes += len(data)
+        self._unsynced = True
+        if self._fsync_task is None:
+            try:
+                self._fsync_task = asyncio.get_running_loop().create_task(self._fsync_soon())
+            except RuntimeError:
+                os.fsync(self._fd)
+                self._unsynced = False
+        if self.journal_bytes > COMPACT_BYTES:
+            self.compact()
+
+    async def _fsync_soon(self) -> None:
+        try:
+            await asyncio.sleep(FSYNC_EVERY)
+            if self._unsynced and self._fd is not None:
+                self._unsynced = False
+                await asyncio.get_running_loop().run_in_executor(None, os.fsync, self._fd)
+        finally:
+            self._fsync_task = None
+
+    # -- loading and compacting --
+
+    def load(self, server: JournaledServerStore) -> int:
+        """Fill `server` from the snapshot and journal; returns how many documents were loaded."""
+        self.server = server
+        self._loading = True
+        try:
+            snapshot = self.dir / SNAPSHOT
+            if snapshot.exists():
+                for record, _end in _records(snapshot.read_bytes()):
+                    if record["o"] == "h":
+                        self.generation = record["gen"]
+                    else:
+                        self._apply(record)
+            journal = self._journal_path(self.generation)
+            if journal.exists():
+                for record, _end in _records(journal.read_bytes()):
+                    self._apply(record)
+        finally:
+            self._loading = False
+        return sum(len(c._documents) for d in server._databases.values() for c in d._collections.values())
+
+    def _apply(self, record: dict) -> None:
+        collection = self.server[record["db"]][record["c"]]
+        if record["o"] == "p":
+            collection._documents[record["d"]["_id"]] = record["d"]
+        elif record["o"] == "d":
+            collection._documents.pop(record["k"], None)
+        elif record["o"] == "x":
+            collection._documents.clear()
+
+    def _journal_path(self, generation: int) -> Path:
+        return self.dir / f"journal-{generation}.bson"
+
+    def compact(self) -> None:
+        """Write every document to a new snapshot and start an empty journal for it."""
+        started = time.perf_counter()
+        self._flush_pending_marks_into_snapshot()
+        generation = self.generation + 1
+        tmp = self.dir / (SNAPSHOT + ".tmp")
+        with open(tmp, "wb") as fh:
+            fh.write(bson.encode({"o": "h", "gen": generation}))
+            count = 0
+            for db_name, db in self.server._databases.items():
+                for coll_name, coll in db._collections.items():
+                    for doc in coll._documents.values():
+                        fh.write(bson.encode({"o": "p", "db": db_name, "c": coll_name, "d": doc}))
+                        count += 1
+            fh.flush()
+            os.fsync(fh.fileno())
+        new_fd = os.open(self._journal_path(generation), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.replace(tmp, self.dir / SNAPSHOT)  # the switch: from here on the new generation is the truth
+        _fsync_dir(self.dir)
+        old_fd, self._fd = self._fd, new_fd
+        if old_fd is not None:
+            os.close(old_fd)
+        self._journal_path(self.generation).unlink(missing_ok=True)
+        self.generation = generation
+        self.journal_bytes = 0
+        log.info("embedded store compacted: %d documents in %.2fs (%s)", count, time.perf_counter() - started, self.dir)
+
+    def _flush_pending_marks_into_snapshot(self) -> None:
+        # The snapshot holds the current state of every document: pending marks are included in it.
+        self._dirty, self._drops = {}, []
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def close(self) -> None:
+        """At a normal stop: everything into a fresh snapshot, then release the directory."""
+        if self.server is not None and self._fd is not None:
+            self.flush()
+            self.compact()
+            os.fsync(self._fd)
+            os.close(self._fd)
+            self._fd = None
+        if self._fsync_task is not None:
+            self._fsync_task.cancel()
+        self._lock.close()
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def open_persistent_client(data_dir: Path):
+    """An AsyncMongoMockClient whose data lives in `data_dir`; returns (client, journal)."""
+    from mongomock_motor import AsyncMongoMockClient
+
+    journal = Journal(data_dir)
+    server = JournaledServerStore(journal)
+    started = time.perf_counter()
+    count = journal.load(server)
+    journal.compact()
+    log.info("embedded store loaded from %s: %d documents in %.2fs", data_dir, count, time.perf_counter() - started)
+    return AsyncMongoMockClient(tz_aware=True, _store=server), journal
+
+
+def persisted_secret(data_dir: Path, name: str) -> str:
+    """A key generated once and kept in the data directory (mode 0600), e.g. the dev BOT_DATA_KEY."""
+    path = Path(data_dir) / name
+    if path.exists():
+        return path.read_text(encoding="ascii").strip()
+    Path(data_dir).mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(value + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    return value
