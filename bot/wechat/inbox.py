@@ -90,6 +90,14 @@ def _content(message) -> str:
     return ""
 
 
+def _embedded_inserter(store):
+    if not store.embedded:
+        return None
+    from bot.embedded import append_only_inserter
+
+    return append_only_inserter(store.messages)
+
+
 async def _until_done(run: asyncio.Future, timeout: float) -> None:
     """Wait until `run` is done or `timeout` seconds passed, whichever is first; never cancels `run`.
     (asyncio.wait with one future, without its sets and extra callbacks: this runs for every message.)"""
@@ -119,7 +127,7 @@ class Inbox:
         self.budget = budget
         self.claims: ExpiringMap = claims or expiring_map(store, "claims")
         self.replies: ExpiringMap = replies or expiring_map(store, "replies")
-        self.message_log = message_log or MessageLog(store.messages)
+        self.message_log = message_log or MessageLog(store.messages, fast_insert=_embedded_inserter(store))
         self._in_flight: dict[str, asyncio.Future] = {}
         self._background: set[asyncio.Task] = set()
 
