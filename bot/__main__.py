@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import gc
 import logging
 import os
 import signal
@@ -31,6 +32,7 @@ MAX_BODY_BYTES = 1024 * 1024
 # A slow or half-sent request must not hold a connection: idle keep-alive and body upload limits (seconds).
 IDLE_TIMEOUT = 60
 BODY_TIMEOUT = 15
+FREEZE_CHECK_EVERY = 5.0
 
 
 def with_persisted_keys(config: Settings) -> Settings:
@@ -46,6 +48,31 @@ def with_persisted_keys(config: Settings) -> Settings:
     if "BOT_SECRET" not in config.secrets_given:
         keys["secret"] = persisted_secret(config.data_dir, "cookie.key")
     return dataclasses.replace(config, **keys)
+
+
+async def freeze_long_lived(knowledge) -> None:
+    """Move what start-up built (dictionaries, the index, the pinyin reader: some 400,000 objects) out of
+    the cyclic garbage collector's way, so its full collections, which otherwise walk all of them, stop
+    pausing the server for hundreds of milliseconds. Frozen objects are still freed when unreferenced;
+    only a reference cycle alive at a freeze and dropped later is never collected (such as a connection
+    open at that moment: a few kilobytes per freeze)."""
+    await asyncio.get_running_loop().run_in_executor(None, knowledge().warm)
+    started = time.perf_counter()
+    gc.collect()
+    gc.freeze()
+    log.info(
+        "%d long-lived objects frozen for the collector in %.0f ms", gc.get_freeze_count(), 1000 * (time.perf_counter() - started)
+    )
+
+
+async def freeze_after_rebuilds(knowledge) -> None:
+    """The same after each knowledge-base rebuild (an edit): one short pause per edit."""
+    frozen_at = knowledge.version
+    while True:
+        await asyncio.sleep(FREEZE_CHECK_EVERY)
+        if knowledge.version != frozen_at:
+            frozen_at = knowledge.version
+            await freeze_long_lived(knowledge)
 
 
 def http_server(app, **kwargs) -> HTTPServer:
@@ -64,6 +91,8 @@ async def main(config: Settings, log_handler, sockets=None) -> int:
     except SettingsError as exc:  # e.g. the console refusing a weak BOT_SECRET, or bad HANDOFF_HOURS
         log.error("%s", exc)
         return 2
+    await freeze_long_lived(services.knowledge)
+    freezer = asyncio.ensure_future(freeze_after_rebuilds(services.knowledge))
     app = make_app(services)
     server = http_server(app, xheaders=True)
     if sockets:
@@ -96,6 +125,7 @@ async def main(config: Settings, log_handler, sockets=None) -> int:
     log.info("shutting down")
     refresher.cancel()
     flusher.cancel()
+    freezer.cancel()
     server.stop()
     await services.inbox.drain()
     services.close()

@@ -65,7 +65,7 @@ class MessageRateLimit:
 
         self.limits = ((60.0, per_minute), (3600.0, per_hour))
         self.clock = clock or time.monotonic
-        self._windows: dict[tuple[str, float], list] = {}  # (openid, span) -> [window start, count, warned]
+        self._windows: dict[tuple[str, float], tuple] = {}  # (openid, span) -> (window start, count, warned)
         self._next_sweep = 0.0
 
     def check(self, openid: str) -> str:
@@ -78,11 +78,13 @@ class MessageRateLimit:
         for span, limit in self.limits:
             window = self._windows.get((openid, span))
             if window is None or now - window[0] >= span:
-                window = self._windows[(openid, span)] = [now, 0, False]
-            window[1] += 1
-            if window[1] > limit and verdict == "ok":
-                verdict = "drop" if window[2] else "warn"
-                window[2] = True
+                window = (now, 0, False)
+            start, count, warned = window[0], window[1] + 1, window[2]
+            if count > limit and verdict == "ok":
+                verdict = "drop" if warned else "warn"
+                warned = True
+            # Tuples, not lists: tens of thousands of users' windows the garbage collector need not walk.
+            self._windows[(openid, span)] = (start, count, warned)
         return verdict
 
     def wrap(self, answer, too_fast: str):

@@ -48,7 +48,7 @@ async def strings_in_store(services):
             walk(name, doc)
     # Per-message state kept in process memory on the embedded store (bot/expiring.py MemoryMap).
     for name, states in (("conversations", services.assistant.dialogs.states), ("replies", services.inbox.replies)):
-        for _expires, value in getattr(states, "_entries", {}).values():
+        for value in states.values() if hasattr(states, "values") else ():
             walk(name, value)
     return found
 
