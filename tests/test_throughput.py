@@ -46,3 +46,33 @@ def test_data_dir_and_processes_settings(tmp_path):
         Settings.from_env({"BOT_PROCESSES": "2"}, dotenv=tmp_path / ".env")
     real = {"BOT_PROCESSES": "4", "MONGODB_URI": "mongodb://db/", "BOT_DATA_KEY": "k" * 40}
     assert Settings.from_env(real, dotenv=tmp_path / ".env").processes == 4
+
+
+async def test_the_mongodb_path_of_per_message_state_works_end_to_end(config):
+    """What a real MongoDB deployment runs: state in collections (here mongomock standing in), saved after
+    the reply; a retry answered from `replies`; a follow-up reading the saved dialog state."""
+    from bot.app import build_services, make_app
+    from bot.expiring import MongoMap
+    from bot.store import Store
+    from tests.conftest import serve, shared_lexicon
+
+    store = Store.connect("mongomock://", "govbot_test_mongopath")
+    store.embedded = False  # take the multi-process code paths
+    services = await build_services(config, store=store, lexicon=shared_lexicon())
+    server = await serve(make_app(services))
+    try:
+        assert isinstance(services.inbox.claims, MongoMap) and not services.assistant.dialogs.instant
+        resident = user(server, "o_multi")
+        xml = resident.text_xml("结婚登记要带什么", msg_id=880001)
+        first = await resident.send(xml)
+        await services.inbox.drain()
+        assert "结婚" in first and await resident.send(xml) == first  # the retry, from `replies`
+        assert "结婚" in await resident.say("要多久")  # the dialog state, from `conversations`
+        await services.inbox.drain()
+        assert await store.db["conversations"].count_documents({"_id": "o_multi"}) == 1
+        assert await store.db["claims"].count_documents({}) == 2
+        assert await store.messages.count_documents({"openid": "o_multi"}) == 4
+    finally:
+        server.http_server.stop()
+        await store.client.drop_database("govbot_test_mongopath")
+        services.close()
