@@ -11,7 +11,8 @@ ratio to it.
 
 Before each run the server is asked every labelled question once (ask_item lines of the dev set), as
 a warm-up that fills the understanding cache; the run then sends the questions it answered ("questions":
-answered/asked). Needs `wrk` (Debian package). Prints, per case: requests/s, ratio to bare, p50/p99,
+answered/asked). Needs `wrk` (Debian package). Prints, per case: requests/s, ratio to bare, p50/p99, the server's CPU
+time per request (and the ratio of the bare handler's to it, steadier than throughput on a shared machine),
 replies that were not a real answer (wrk counts every reply that is not 200, "success", not a text or
 encrypted message, or in plain mode the error, "too fast" or "don't know" text), and what the store
 held. Then a per-message profile of the pipeline (cProfile in the server process, a separate run: the
@@ -164,9 +165,16 @@ def build_requests(n: int, users: int, safe: bool, offset: int, texts: list[str]
     return reqs
 
 
-def run_wrk(url: str, script: str, seconds: int, connections: int) -> dict:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_wrk(url: str, script: str, seconds: int, connections: int, pid: int | None = None) -> dict:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False, encoding="utf-8") as fh:
         fh.write(script)
+    cpu_before = cpu_seconds(pid) if pid else 0.0
     out = subprocess.run(
         ["wrk", f"-t{THREADS}", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", fh.name, url],
         capture_output=True,
@@ -174,15 +182,18 @@ def run_wrk(url: str, script: str, seconds: int, connections: int) -> dict:
         check=True,
     ).stdout
     os.unlink(fh.name)
+    cpu = cpu_seconds(pid) - cpu_before if pid else None
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     lat = dict(re.findall(r"^\s+(50|99)(?:\.0+)?%\s+([\d.]+\w+)", out, re.M))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     bad = re.search(r"NOT_ANSWERS (\d+)", out)
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
     return {
+        "cpu_us": 1e6 * cpu / requests if cpu is not None and requests else None,
         "rps": rps,
         "p50": lat.get("50"),
         "p99": lat.get("99"),
-        "requests": int(re.search(r"(\d+) requests in", out).group(1)),
+        "requests": requests,
         "non_2xx": int(errors.group(1)) if errors else 0,
         "not_answers": int(bad.group(1)) if bad else -1,
     }
@@ -272,12 +283,8 @@ def measure_bare(args) -> dict:
     bare = start([sys.executable, "-c", BARE_SERVER.format(port=port)], dict(os.environ), "bare")
     try:
         wait_up(f"http://127.0.0.1:{port}/wechat")
-        return run_wrk(
-            f"http://127.0.0.1:{port}",
-            lua_script(build_requests(2000, 20, False, 10**9, questions()), False),
-            args.seconds,
-            args.connections,
-        )
+        script = lua_script(build_requests(2000, 20, False, 10**9, questions()), False)
+        return run_wrk(f"http://127.0.0.1:{port}", script, args.seconds, args.connections, pid=bare.pid)
     finally:
         stop(bare)
 
@@ -297,7 +304,7 @@ def measure_pipeline(args, users: int, stored: int, safe: bool, n: int, profile:
             if profile:
                 server.send_signal(signal.SIGUSR2)
             reqs = build_requests(n, users, safe, (2 if safe else 3) * 10**9 + users * 10**5 + stored, answered)
-            result = run_wrk(f"http://127.0.0.1:{port}", lua_script(reqs, safe), args.seconds, args.connections)
+            result = run_wrk(f"http://127.0.0.1:{port}", lua_script(reqs, safe), args.seconds, args.connections, pid=server.pid)
             result["questions"] = f"{len(answered)}/{asked}"
             result["stored_after"] = stored + 2 * (result["requests"] + asked)
         finally:
@@ -363,28 +370,40 @@ def main() -> int:
         flush=True,
     )
     header = (
-        f"{'case':44} {'req/s':>7} {'x bare':>7} {'p50':>8} {'p99':>8} {'reqs':>7} "
+        f"{'case':46} {'req/s':>6} {'x bare':>6} {'p50':>8} {'p99':>8} {'reqs':>6} {'cpu us':>6} {'x (cpu)':>7} "
         f"{'not answers':>11} {'questions':>9} {'stored after':>12}"
     )
     print(header, flush=True)
     ratios: dict[str, list[float]] = {"plain": [], "safe": []}
+    cpu_ratios: dict[str, list[float]] = {"plain": [], "safe": []}
     for users, stored in cases:
         bare = measure_bare(args)
-        label = f"{users} users" + (f", {stored} messages stored" if stored else "")
+        label = f"{users} users" + (f", {stored} stored" if stored else "")
         name = f"bare tornado handler ({label})"
-        print(f"{name:44} {bare['rps']:7.0f} {1.0:7.2f} {bare['p50']:>8} {bare['p99']:>8} {bare['requests']:7d}", flush=True)
+        print(
+            f"{name:46} {bare['rps']:6.0f} {1.0:6.2f} {bare['p50']:>8} {bare['p99']:>8} {bare['requests']:6d} "
+            f"{bare['cpu_us']:6.0f} {1.0:7.2f}",
+            flush=True,
+        )
         for mode, safe in (("plain", False), ("safe", True)):
             r = measure_pipeline(args, users, stored, safe, n)
-            ratio = r["rps"] / bare["rps"]
+            ratio, cpu_ratio = r["rps"] / bare["rps"], bare["cpu_us"] / r["cpu_us"]
             ratios[mode].append(ratio)
+            cpu_ratios[mode].append(cpu_ratio)
             print(
-                f"{mode + ' pipeline (' + label + ')':44} {r['rps']:7.0f} {ratio:7.2f} {r['p50']:>8} {r['p99']:>8} "
-                f"{r['requests']:7d} {r['not_answers'] + r['non_2xx']:11d} {r['questions']:>9} {r['stored_after']:12d}",
+                f"{mode + ' pipeline (' + label + ')':46} {r['rps']:6.0f} {ratio:6.2f} {r['p50']:>8} {r['p99']:>8} "
+                f"{r['requests']:6d} {r['cpu_us']:6.0f} {cpu_ratio:7.2f} {r['not_answers'] + r['non_2xx']:11d} "
+                f"{r['questions']:>9} {r['stored_after']:12d}",
                 flush=True,
             )
-    for mode, values in ratios.items():
-        spread = (max(values) - min(values)) / max(values) if values else 0
-        print(f"{mode}: ratio {min(values):.2f}-{max(values):.2f}x bare, spread across sizes {100 * spread:.0f}%")
+    print(
+        "x bare: requests/s against the bare handler's in the same run; x (cpu): the bare handler's server CPU time"
+        " per request over the pipeline's, which other load on the machine disturbs less"
+    )
+    for mode in ratios:
+        for what, values in (("throughput", ratios[mode]), ("cpu", cpu_ratios[mode])):
+            spread = (max(values) - min(values)) / max(values) if values else 0
+            print(f"{mode}: {what} ratio {min(values):.2f}-{max(values):.2f}x bare, spread across sizes {100 * spread:.0f}%")
     if not args.no_profile:
         for mode, safe in (("plain", False), ("safe", True)):
             with tempfile.NamedTemporaryFile(suffix=".prof", delete=False) as fh:
