@@ -8,10 +8,11 @@ import time
 from xml.parsers.expat import ExpatError
 
 from tornado import web
-from wechatpy import create_reply, parse_message
+from wechatpy import create_reply
 from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 from wechatpy.utils import check_signature
 
+from bot.wechat.parse import parse_message  # wechatpy's, faster for flat messages
 from bot.wechat.replay import digest as replay_digest
 from handlers.base import BaseHandler
 
