@@ -5,6 +5,7 @@ The names and defaults are a contract (see DESIGN.md): `make run` starts with no
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import secrets
@@ -18,6 +19,34 @@ DEV_ADMIN_TOKEN = "dev-admin-token"
 WECHAT_API_DEFAULT = "https://api.weixin.qq.com/"
 DEFAULT_DATA_DIR = "var"
 IN_MEMORY = ":memory:"
+
+# Notification templates: logical template -> {"id": the platform's template id, "fields": {keyword: logical field}}.
+# Logical fields a notification carries: number, item, status, time, note, date, due (README, notifications).
+# The dev defaults imitate templates from WeChat's library so the template paths run against the sandbox;
+# production starts with none and skips a channel until its templates are configured.
+_STATUS_FIELDS = {"character_string1": "number", "thing2": "item", "phrase3": "status", "time4": "time", "thing5": "note"}
+_REMINDER_FIELDS = {"character_string1": "number", "thing2": "item", "time3": "date", "thing4": "note"}
+_RATING_FIELDS = {"character_string1": "number", "thing2": "item", "thing3": "note"}
+_ALERT_FIELDS = {"character_string1": "number", "thing2": "item", "time3": "due", "phrase4": "status"}
+
+
+def _dev_templates(prefix: str) -> dict:
+    return {
+        "booking_status": {"id": f"{prefix}-booking-status", "fields": dict(_STATUS_FIELDS)},
+        "visit_reminder": {"id": f"{prefix}-visit-reminder", "fields": dict(_REMINDER_FIELDS)},
+        "rating_request": {"id": f"{prefix}-rating-request", "fields": dict(_RATING_FIELDS)},
+        "staff_alert": {"id": f"{prefix}-staff-alert", "fields": dict(_ALERT_FIELDS)},
+    }
+
+
+def _dev_sms_templates() -> dict:
+    plain = {"number": "number", "item": "item", "status": "status", "note": "note"}
+    return {
+        "booking_status": {"id": "SMS_DEV_STATUS", "fields": plain},
+        "visit_reminder": {"id": "SMS_DEV_REMINDER", "fields": {"number": "number", "item": "item", "date": "date"}},
+        "rating_request": {"id": "SMS_DEV_RATING", "fields": {"number": "number", "item": "item"}},
+        "staff_alert": {"id": "SMS_DEV_ALERT", "fields": {"number": "number", "item": "item", "due": "due"}},
+    }
 
 
 # Secrets shorter than this, or made of few distinct characters, are guessable.
@@ -50,6 +79,37 @@ def _load_dotenv(path: Path, environ: dict) -> None:
             continue
         key, _, value = line.partition("=")
         environ.setdefault(key.strip(), value.strip().strip("'\""))
+
+
+def _templates(environ: dict, name: str, default: dict) -> dict:
+    """A JSON template map (see _dev_templates); unset gives `default`."""
+    raw = environ.get(name, "")
+    if raw == "":
+        return default
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        raise SettingsError(f'{name} must be JSON: {{"booking_status": {{"id": ..., "fields": {{...}}}}}}') from None
+    if not isinstance(value, dict) or not all(
+        isinstance(t, dict) and isinstance(t.get("id"), str) and isinstance(t.get("fields"), dict) for t in value.values()
+    ):
+        raise SettingsError(f'{name}: every template needs an "id" string and a "fields" object')
+    return value
+
+
+def _hours(environ: dict, name: str, default: tuple[int, int] | None) -> tuple[int, int] | None:
+    raw = environ.get(name, "")
+    if raw == "":
+        return default
+    if raw.lower() in ("off", "none", "0"):
+        return None
+    try:
+        start, end = (int(x) for x in raw.split("-"))
+    except ValueError:
+        raise SettingsError(f"{name} must look like 21-8 (hours, China time) or off, got {raw!r}") from None
+    if not (0 <= start < 24 and 0 <= end < 24):
+        raise SettingsError(f"{name} hours must be 0..23")
+    return start, end
 
 
 def _int(environ: dict, name: str, default: int) -> int:
@@ -115,6 +175,19 @@ class Settings:
     processes: int = 1
     # Names of the secret variables that were set (BOT_SECRET, BOT_DATA_KEY): the others were generated.
     secrets_given: frozenset = frozenset()
+    # Extension (notifications): templates per channel, SMS gateway, quiet hours, staff alerts.
+    wechat_templates: dict = field(default_factory=lambda: _dev_templates("dev-tpl"))
+    wechat_subscribe_templates: dict = field(default_factory=lambda: _dev_templates("dev-sub"))
+    wxa_subscribe_templates: dict = field(default_factory=lambda: _dev_templates("dev-wxa"))
+    wxa_state: str = "developer"  # miniprogram_state of subscribe messages: developer, trial or formal
+    sms_provider: str = "sandbox"  # none | sandbox (the fake gateway next to the WeChat API) | http
+    sms_url: str = ""
+    sms_sign: str = "为民服务"
+    sms_templates: dict = field(default_factory=_dev_sms_templates)
+    notify_quiet_hours: tuple[int, int] | None = (21, 8)  # China time; only urgent notifications go out then
+    notify_coalesce_seconds: int = 20  # changes to one booking within this time go out as one message
+    notify_staff_openids: tuple[str, ...] = ()  # who hears of bookings nearing their due date
+    notify_workers: int = 4  # concurrent sends per process; 0: this process sends nothing
 
     @property
     def embedded_store(self) -> bool:
@@ -175,7 +248,29 @@ class Settings:
             handoff_answer_target=_int(env, "HANDOFF_ANSWER_TARGET_SECONDS", cls.handoff_answer_target),
             handoff_phone=env.get("HANDOFF_PHONE") or cls.handoff_phone,
             console_live=env.get("CONSOLE_LIVE") or cls.console_live,
+            wechat_templates=_templates(env, "WECHAT_TEMPLATES", _dev_templates("dev-tpl") if mode == "dev" else {}),
+            wechat_subscribe_templates=_templates(
+                env, "WECHAT_SUBSCRIBE_TEMPLATES", _dev_templates("dev-sub") if mode == "dev" else {}
+            ),
+            wxa_subscribe_templates=_templates(
+                env, "WXA_SUBSCRIBE_TEMPLATES", _dev_templates("dev-wxa") if mode == "dev" else {}
+            ),
+            wxa_state=env.get("WXA_STATE") or ("developer" if mode == "dev" else "formal"),
+            sms_provider=env.get("SMS_PROVIDER") or ("sandbox" if mode == "dev" else "none"),
+            sms_url=env.get("SMS_URL", ""),
+            sms_sign=env.get("SMS_SIGN") or cls.sms_sign,
+            sms_templates=_templates(env, "SMS_TEMPLATES", _dev_sms_templates() if mode == "dev" else {}),
+            notify_quiet_hours=_hours(env, "NOTIFY_QUIET_HOURS", cls.notify_quiet_hours),
+            notify_coalesce_seconds=_int(env, "NOTIFY_COALESCE_SECONDS", cls.notify_coalesce_seconds),
+            notify_staff_openids=tuple(x.strip() for x in env.get("NOTIFY_STAFF_OPENIDS", "").split(",") if x.strip()),
+            notify_workers=_int(env, "NOTIFY_WORKERS", cls.notify_workers),
         )
+        if values["wxa_state"] not in ("developer", "trial", "formal"):
+            raise SettingsError("WXA_STATE must be developer, trial or formal")
+        if values["sms_provider"] not in ("none", "sandbox", "http"):
+            raise SettingsError("SMS_PROVIDER must be none, sandbox or http")
+        if values["sms_provider"] == "http" and not values["sms_url"]:
+            raise SettingsError("SMS_PROVIDER=http needs SMS_URL")
         if values["console_live"] not in ("auto", "memory", "poll"):
             raise SettingsError("CONSOLE_LIVE must be auto, memory or poll")
         values["rate_per_minute"] = _int(env, "BOT_RATE_PER_MINUTE", cls.rate_per_minute)
@@ -221,5 +316,7 @@ class Settings:
                 problems.append(f"BOT_ADMIN_TOKEN is shorter than {MIN_KEY_LENGTH} characters")
         if self.embedded_store:
             problems.append("MONGODB_URI selects the in-memory embedded store")
+        if self.sms_provider == "sandbox":
+            problems.append("SMS_PROVIDER=sandbox sends no real SMS")
         if problems:
             raise SettingsError("BOT_ENV=production refuses to start: " + "; ".join(problems))

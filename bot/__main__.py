@@ -102,6 +102,11 @@ async def main(config: Settings, log_handler, sockets=None) -> int:
     refresher = asyncio.ensure_future(refresh_knowledge_forever(services.knowledge))
     services.console.start()  # unclaimed-chat reminders; the live-queue poll on a real MongoDB
     flusher = asyncio.ensure_future(flush_forever(log_handler))
+    # The notification queue's workers and the reminder sweep (NOTIFY_WORKERS=0 leaves them to other processes).
+    workers = sweeper = None
+    if config.notify_workers > 0:
+        workers = asyncio.ensure_future(services.notifications.run_forever())
+        sweeper = asyncio.ensure_future(services.reminders.run_forever())
     log.info(
         "为民服务助手 listening on http://%s:%s (env=%s, store=%s, %d items, pid %d) in %.2fs",
         config.host,
@@ -128,6 +133,10 @@ async def main(config: Settings, log_handler, sockets=None) -> int:
     freezer.cancel()
     server.stop()
     await services.inbox.drain()
+    if workers:
+        sweeper.cancel()
+        services.notifications.stop()  # a send in flight finishes; what is queued waits in MongoDB
+        await asyncio.gather(workers, sweeper, return_exceptions=True)
     services.close()
     log_handler.flush()
     return 0

@@ -13,6 +13,7 @@ from wechatpy.crypto import WeChatCrypto
 from bot.backoffice import BackOffice, build_backoffice
 from bot.bookings.chat import build_booking_services
 from bot.bookings.invites import InviteService
+from bot.bookings.reminders import BookingReminders
 from bot.bookings.service import BookingService
 from bot.console import ConsoleServices, build_console, live_hub
 from bot.conversation import texts
@@ -22,6 +23,7 @@ from bot.conversation.knowledge import KnowledgeService
 from bot.expiring import expiring_map
 from bot.handoff.queue import EscalationQueue
 from bot.limits import MessageRateLimit
+from bot.notifications.service import NotificationService
 from bot.staff.audit import AuditLog
 from bot.store import Store
 from bot.wechat.api import WeChatAPI
@@ -48,10 +50,13 @@ class Services:
     bookings: BookingService
     audit: AuditLog
     invites: InviteService
+    notifications: NotificationService
+    reminders: BookingReminders
     backoffice: BackOffice | None = None
     console: ConsoleServices | None = None
 
     def close(self) -> None:
+        self.notifications.stop()
         if self.console is not None:
             self.console.stop()
         self.wechat_api.close()
@@ -73,8 +78,9 @@ async def build_services(config: Settings, store: Store | None = None, lexicon=N
     escalations = EscalationQueue(store.escalations, on_change=hub.publish)
     audit = AuditLog(store.audit)
     console = await build_console(config, store, wechat_api, dialogs, audit, escalations, hub)
-    booking_dialog, stations, bookings, invites = await build_booking_services(
-        config, store, wechat_api, dialogs, escalations, knowledge
+    notifications = NotificationService(store, wechat_api, config)
+    booking_dialog, stations, bookings, invites, reminders = await build_booking_services(
+        config, store, notifications, dialogs, escalations, knowledge
     )
     assistant = Assistant(
         understander=knowledge,
@@ -88,7 +94,21 @@ async def build_services(config: Settings, store: Store | None = None, lexicon=N
     answer = MessageRateLimit(config.rate_per_minute, config.rate_per_hour).wrap(assistant.answer, texts.TOO_FAST)
     inbox = Inbox(store, answer, wechat_api.send_text, budget=config.reply_budget)
     backoffice = build_backoffice(config, store, bookings, stations, knowledge, audit)
-    return Services(config, store, knowledge, wechat_api, assistant, inbox, bookings, audit, invites, backoffice, console)
+    return Services(
+        config,
+        store,
+        knowledge,
+        wechat_api,
+        assistant,
+        inbox,
+        bookings,
+        audit,
+        invites,
+        notifications,
+        reminders,
+        backoffice,
+        console,
+    )
 
 
 def make_app(services: Services, **overrides) -> web.Application:
@@ -109,6 +129,7 @@ def make_app(services: Services, **overrides) -> web.Application:
         invites=services.invites,
         console=services.console,
         xsrf_cookie_kwargs={"httponly": True, "samesite": "Strict"},
+        notifications=services.notifications,
         wechat_crypto=crypto,
         replay_guard=replay_guard(services.store, config.wechat_max_skew),
         cookie_secret=config.secret,

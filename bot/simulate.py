@@ -128,6 +128,18 @@ class WeChatUser:
         return await self.send(self.text_xml(text))
 
 
+CHANNEL_LABELS = {"custom": "客服消息", "template": "模板消息", "subscribe": "订阅通知", "wxa_subscribe": "小程序订阅消息"}
+
+
+def readable(message: dict) -> str:
+    """A message from the sandbox outbox as the user would read it: text, or a template's values."""
+    if "text" in message:
+        return message["text"].get("content", "")
+    if "data" in message:
+        return " / ".join(str(v.get("value", "")) for v in message["data"].values())
+    return json.dumps(message, ensure_ascii=False)
+
+
 async def _read_outbox(user: WeChatUser, outbox_url: str) -> None:
     """Print customer-service messages to this user as they arrive."""
     after = 0
@@ -140,8 +152,8 @@ async def _read_outbox(user: WeChatUser, outbox_url: str) -> None:
         data = json.loads(response.body)
         after = data["next"]
         for message in data["messages"]:
-            content = message.get("text", {}).get("content", json.dumps(message, ensure_ascii=False))
-            print(f"\n[客服消息] {content}\n> ", end="", flush=True)
+            label = CHANNEL_LABELS.get(message.get("channel", "custom"), "消息")
+            print(f"\n[{label}] {readable(message)}\n> ", end="", flush=True)
 
 
 async def _interactive(user: WeChatUser, outbox_url: str | None) -> int:

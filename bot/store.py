@@ -48,6 +48,9 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("beneficiary.name_hash", ASCENDING)], sparse=True, name="by_name_hash"),
         IndexModel([("beneficiary.id_hash", ASCENDING)], name="by_id_hash"),
         IndexModel([("assignee_ref.id", ASCENDING), ("status", ASCENDING)], sparse=True, name="by_assignee"),
+        # Reminder sweeps: home visits on a day, open bookings by due date.
+        IndexModel([("kind", ASCENDING), ("preferred_date", ASCENDING), ("status", ASCENDING)], name="visits_on"),
+        IndexModel([("status", ASCENDING), ("due_date", ASCENDING)], name="due_by"),
     ],
     "stations": [IndexModel([("code", ASCENDING)], unique=True, name="code")],
     "invites": [IndexModel([("code", ASCENDING)], unique=True, name="code")],
@@ -88,6 +91,15 @@ INDEXES: dict[str, list[IndexModel]] = {
     ],
     "nonces": [IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0, name="expiry")],
     "limits": [],
+    "notifications": [
+        # Workers claim by status and due time; staff read a booking's notifications by subject.
+        IndexModel([("status", ASCENDING), ("next_attempt_at", ASCENDING)], name="due"),
+        IndexModel([("to.openid", ASCENDING), ("subject", ASCENDING), ("status", ASCENDING)], name="coalesce"),
+        IndexModel([("subject", ASCENDING), ("created_at", ASCENDING)], name="by_subject"),
+        IndexModel([("blocked_by", ASCENDING)], sparse=True, name="blocked_by"),
+        IndexModel([("dedupe", ASCENDING)], unique=True, sparse=True, name="dedupe"),
+    ],
+    "subscriptions": [IndexModel([("openid", ASCENDING), ("app", ASCENDING)], name="by_user")],
     "tokens": [],
     "counters": [],
     "meta": [],

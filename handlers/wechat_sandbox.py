@@ -1,4 +1,5 @@
-"""A stand-in for WeChat's API (access token, customer-service messages) on 127.0.0.1.
+"""A stand-in for WeChat's API (access token; customer-service, template and subscribe messages) on 127.0.0.1,
+with a fake SMS gateway next to it.
 
 The tests run it as their fake WeChat API server; a dev server with placeholder credentials mounts it
 at /dev/wechat-api/ so outbound messages have somewhere to go, and `python -m bot.simulate` reads
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -24,8 +26,13 @@ class SandboxState:
     token_ttl: int = 7200
     tokens: dict[str, float] = field(default_factory=dict)  # token -> expiry
     token_requests: int = 0
-    reject_next: list[int] = field(default_factory=list)  # errcodes to answer the next sends with
-    outbox: list[dict] = field(default_factory=list)
+    reject_next: list[int] = field(default_factory=list)  # errcodes to answer the next customer-service sends with
+    # Per channel ("custom", "template", "subscribe", "wxa_subscribe", "sms"): errcodes for the next calls,
+    # and an errcode every call answers (a user who refused, a template that does not exist...).
+    reject: dict[str, list[int]] = field(default_factory=dict)
+    refuse: dict[str, int] = field(default_factory=dict)
+    outbox: list[dict] = field(default_factory=list)  # every delivered message, with "channel"
+    calls: dict[str, int] = field(default_factory=dict)  # requests per channel, accepted or not
     changed: asyncio.Event = field(default_factory=asyncio.Event)
 
     def valid(self, token: str | None) -> bool:
@@ -34,8 +41,58 @@ class SandboxState:
     def expire_all_tokens(self) -> None:
         self.tokens.clear()
 
-    def messages_to(self, openid: str) -> list[dict]:
-        return [m for m in self.outbox if m.get("touser") == openid]
+    def messages_to(self, openid: str, channel: str | None = "custom") -> list[dict]:
+        """Messages delivered to `openid` (a phone number for SMS) on `channel`; None: every channel."""
+        return [m for m in self.outbox if m.get("touser") == openid and (channel is None or m["channel"] == channel)]
+
+    def texts_to(self, openid: str) -> list[str]:
+        """What `openid` (or a phone number) would read, whatever the channel, oldest first."""
+        return [readable(m) for m in self.messages_to(openid, None)]
+
+    def rejection(self, channel: str) -> int | None:
+        self.calls[channel] = self.calls.get(channel, 0) + 1
+        if channel == "custom" and self.reject_next:
+            return self.reject_next.pop(0)
+        if self.reject.get(channel):
+            return self.reject[channel].pop(0)
+        return self.refuse.get(channel)
+
+    def deliver(self, channel: str, body: dict) -> None:
+        body["channel"] = channel
+        body["received_at"] = time.time()
+        self.outbox.append(body)
+        self.changed.set()
+        self.changed = asyncio.Event()
+
+
+def readable(message: dict) -> str:
+    """One delivered message as text: the content, or the template's values one per line."""
+    if message["channel"] == "custom":
+        return message.get("text", {}).get("content", "")
+    if message["channel"] == "sms":
+        return " ".join(f"{k}={v}" for k, v in message.get("params", {}).items())
+    return "\n".join(str(v.get("value", "")) for v in message.get("data", {}).values())
+
+
+# Keyword types of template and subscribe messages and their length limits (WeChat's documented rules).
+FIELD_LIMITS = {"thing": 20, "character_string": 32, "phrase": 5, "number": 32, "letter": 32, "symbol": 5, "name": 10}
+TIME_VALUE = re.compile(r"^(\d{4}年\d{1,2}月\d{1,2}日|\d{4}-\d{2}-\d{2})?\s*(\d{1,2}:\d{2})?$")
+
+
+def data_problem(data) -> str | None:
+    """Why WeChat would refuse these template fields (47003 argument invalid), or None."""
+    if not isinstance(data, dict) or not data:
+        return "data is empty"
+    for key, item in data.items():
+        value = item.get("value") if isinstance(item, dict) else None
+        if not isinstance(value, str) or not value.strip():
+            return f"data.{key}.value is empty"
+        kind = key.rstrip("0123456789")
+        if kind in FIELD_LIMITS and len(value) > FIELD_LIMITS[kind]:
+            return f"data.{key}.value exceeds {FIELD_LIMITS[kind]} characters"
+        if kind in ("time", "date") and not TIME_VALUE.match(value):
+            return f"data.{key}.value is not a time"
+    return None
 
 
 class SandboxHandler(web.RequestHandler):
@@ -60,14 +117,23 @@ class TokenHandler(SandboxHandler):
         self.reply({"access_token": token, "expires_in": self.state.token_ttl})
 
 
-class CustomSendHandler(SandboxHandler):
+class SendHandler(SandboxHandler):
+    """POST a message on one channel: refused as told, checked like WeChat checks it, else delivered.
+    The "sms" channel is the fake SMS gateway: {"phone", "template", "params", "sign"}, no access token."""
+
+    channel = "custom"
+
+    def initialize(self, state: SandboxState, channel: str = "custom") -> None:
+        super().initialize(state)
+        self.channel = channel
+
     def post(self) -> None:
         token = self.get_argument("access_token", "")
-        if self.state.reject_next:
-            code = self.state.reject_next.pop(0)
+        code = self.state.rejection(self.channel)
+        if code:
             self.reply({"errcode": code, "errmsg": "rejected by sandbox"})
             return
-        if not self.state.valid(token):
+        if self.channel != "sms" and not self.state.valid(token):
             self.reply({"errcode": 40001, "errmsg": "invalid credential, access_token is invalid or not latest"})
             return
         try:
@@ -75,11 +141,25 @@ class CustomSendHandler(SandboxHandler):
         except ValueError:
             self.reply({"errcode": 47001, "errmsg": "data format error"})
             return
-        body["received_at"] = time.time()
-        self.state.outbox.append(body)
-        self.state.changed.set()
-        self.state.changed = asyncio.Event()
-        self.reply({"errcode": 0, "errmsg": "ok"})
+        problem = self.check(body)
+        if problem:
+            self.reply({"errcode": 47003, "errmsg": f"argument invalid! {problem}"})
+            return
+        if self.channel == "sms":
+            body["touser"] = body["phone"]  # the fake outbox is keyed by recipient
+        self.state.deliver(self.channel, body)
+        self.reply({"errcode": 0, "errmsg": "ok", "msgid": len(self.state.outbox)})
+
+    def check(self, body: dict) -> str | None:
+        if self.channel == "custom":
+            return None if body.get("touser") else "touser is empty"
+        if self.channel == "sms":
+            return None if re.fullmatch(r"1\d{10}", str(body.get("phone", ""))) and body.get("template") else "bad sms"
+        if not body.get("touser") or not body.get("template_id"):
+            return "touser or template_id is empty"
+        if self.channel == "wxa_subscribe" and body.get("miniprogram_state") not in ("developer", "trial", "formal"):
+            return "miniprogram_state is invalid"
+        return data_problem(body.get("data"))
 
 
 class OutboxHandler(SandboxHandler):
@@ -111,7 +191,11 @@ def sandbox_handlers(prefix: str, state: SandboxState) -> list:
     kw = {"state": state}
     return [
         (prefix + r"cgi-bin/token", TokenHandler, kw),
-        (prefix + r"cgi-bin/message/custom/send", CustomSendHandler, kw),
+        (prefix + r"cgi-bin/message/custom/send", SendHandler, {**kw, "channel": "custom"}),
+        (prefix + r"cgi-bin/message/template/send", SendHandler, {**kw, "channel": "template"}),
+        (prefix + r"cgi-bin/message/subscribe/bizsend", SendHandler, {**kw, "channel": "subscribe"}),
+        (prefix + r"cgi-bin/message/subscribe/send", SendHandler, {**kw, "channel": "wxa_subscribe"}),
+        (prefix + r"sms/send", SendHandler, {**kw, "channel": "sms"}),
         (prefix + r"outbox", OutboxHandler, kw),
     ]
 

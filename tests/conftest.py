@@ -55,6 +55,8 @@ def config(wechat_api) -> Settings:
         mongodb_db="govbot_test",
         secret="test-cookie-secret",
         data_key="test-data-key",
+        # Tests run at any hour; the quiet-hours tests set them on the notification service explicitly.
+        notify_quiet_hours=None,
     )
 
 

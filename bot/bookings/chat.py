@@ -10,13 +10,13 @@ from bot.bookings.dateparse import month_day
 from bot.bookings.form import BookingForm
 from bot.bookings.invites import InviteError, InviteService
 from bot.bookings.notices import BookingNotices, rating_choices
+from bot.bookings.reminders import BookingReminders
 from bot.bookings.service import CANCELLABLE, KIND_LABELS, STATUS_LABELS, Actor, BookingError, BookingService
 from bot.bookings.stations import StationDirectory
 from bot.bookings.workdays import WorkCalendar
 from bot.conversation import texts
 from bot.conversation.nlu import BOOKING_NUMBER, normalize, rating_of
 from bot.handoff.queue import EscalationQueue
-from bot.notifications.notifier import Notifier
 from bot.privacy import FieldCipher, mask_text
 
 log = logging.getLogger(__name__)
@@ -204,12 +204,13 @@ class BookingDialog:
         )
 
 
-async def build_booking_services(config, store, wechat_api, dialogs, escalations, index_provider):
-    """Wire bookings, stations and notifications (called by bot/app.py)."""
+async def build_booking_services(config, store, notifications, dialogs, escalations, index_provider):
+    """Wire bookings, stations, their notices and reminders (called by bot/app.py)."""
     stations = StationDirectory(store.stations)
     await stations.seed_if_empty()
-    notices = BookingNotices(Notifier(wechat_api, store), store, dialogs)
-    service = BookingService(store, FieldCipher(config.data_key), WorkCalendar(), stations, notices)
+    cipher = FieldCipher(config.data_key)
+    notices = BookingNotices(notifications, store, dialogs, cipher, config)
+    service = BookingService(store, cipher, WorkCalendar(), stations, notices)
     invites = InviteService(store.invites, store.users, store.limits, stations)
     dialog = BookingDialog(service, stations, escalations, store.users, invites, index_provider)
-    return dialog, stations, service, invites
+    return dialog, stations, service, invites, BookingReminders(service, notices)

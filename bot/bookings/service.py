@@ -440,4 +440,7 @@ def public_view(booking: dict) -> dict:
         "on_time": booking.get("on_time"),
         "rating": (booking.get("rating") or {}).get("score"),
         "history": [{"status": h["status"], "at": h["at"], "reason": h.get("reason")} for h in booking["history"]],
+        # Set when no channel reached the resident: staff should phone (GET .../notifications has the detail).
+        "notice_problem": (f"未能通知：{booking['notice_problem']['reason']}" if booking.get("notice_problem") else None),
+        "due_alert": bool(booking.get("due_alert")),
     }

@@ -1,4 +1,4 @@
-"""Outbound WeChat API: access token shared through MongoDB, customer-service messages, mini-program login.
+"""Outbound WeChat API: access tokens shared through MongoDB; customer-service, template and subscribe messages.
 
 wechatpy's client is synchronous (requests), so every call runs in a thread pool, never on the
 event loop. The access token lives in the `tokens` collection so all server processes share one:
@@ -118,54 +118,83 @@ class AccessTokenStore:
 
 
 class WeChatAPI:
-    """Async facade over wechatpy for the calls the bot makes."""
+    """Async facade over wechatpy for the calls the bot makes (Official Account and mini-program)."""
 
     def __init__(self, settings, store, executor: ThreadPoolExecutor | None = None):
         self.settings = settings
         self.api_base = settings.api_base
         self.executor = executor or ThreadPoolExecutor(max_workers=8, thread_name_prefix="wechat-api")
-        # Fetches tokens; calls use a client holding the current token (see _client).
-        self._fetcher = OfficialAccountClient(settings.wechat_appid, settings.wechat_secret, self.api_base)
-        self._current: tuple[str, OfficialAccountClient] | None = None
-        self.tokens = AccessTokenStore(store.tokens, settings.wechat_appid, self._fetch_token)
+        # One token store and client cache per app: the Official Account ("oa") and the mini-program ("wxa").
+        self._apps = {
+            "oa": (settings.wechat_appid, settings.wechat_secret),
+            "wxa": (settings.wxa_appid, settings.wxa_secret),
+        }
+        self._current: dict[str, tuple[str, OfficialAccountClient]] = {}
+        self._tokens: dict[str, AccessTokenStore] = {}
+        for app, (appid, secret) in self._apps.items():
+            fetcher = OfficialAccountClient(appid, secret, self.api_base)
+            self._tokens[app] = AccessTokenStore(store.tokens, appid, partial(self._run, fetcher.fetch_access_token))
+        self.tokens = self._tokens["oa"]
 
-    async def _run(self, fn, *args):
+    async def _run(self, fn, *args, **kwargs):
         loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(self.executor, partial(fn, *args))
+            return await loop.run_in_executor(self.executor, partial(fn, *args, **kwargs))
         except WeChatClientException as exc:
             raise WeChatAPIError(exc.errcode, str(exc.errmsg)) from None
         except OSError as exc:  # requests' connection errors derive from OSError
             raise WeChatAPIError(None, f"cannot reach WeChat API: {type(exc).__name__}") from None
 
-    def _client(self, token: str) -> OfficialAccountClient:
+    def _client(self, token: str, app: str = "oa") -> OfficialAccountClient:
         # A new client per token value, so a refresh never changes the token under a call in flight.
-        if self._current is None or self._current[0] != token:
-            client = OfficialAccountClient(
-                self.settings.wechat_appid, self.settings.wechat_secret, self.api_base, access_token=token
-            )
-            self._current = (token, client)
-        return self._current[1]
+        current = self._current.get(app)
+        if current is None or current[0] != token:
+            appid, secret = self._apps[app]
+            current = (token, OfficialAccountClient(appid, secret, self.api_base, access_token=token))
+            self._current[app] = current
+        return current[1]
 
-    async def _fetch_token(self) -> dict:
-        return await self._run(self._fetcher.fetch_access_token)
-
-    async def _call(self, method: str, *args):
+    async def _call(self, method: str, *args, app: str = "oa", **kwargs):
         """Call `client.<group>.<name>(*args)` with a shared token, renewing it once if WeChat rejects it."""
-        group, name = method.split(".")
-        token = await self.tokens.get()
+        tokens = self._tokens[app]
+        token = await tokens.get()
         try:
-            return await self._run(getattr(getattr(self._client(token), group), name), *args)
+            return await self._run(self._bound(token, app, method), *args, **kwargs)
         except WeChatAPIError as exc:
             if exc.errcode not in TOKEN_ERRORS:
                 raise
-            log.warning("access token rejected by WeChat (errcode %s); renewing", exc.errcode)
-            token = await self.tokens.get(invalid=token)
-            return await self._run(getattr(getattr(self._client(token), group), name), *args)
+            log.warning("%s access token rejected by WeChat (errcode %s); renewing", app, exc.errcode)
+            token = await tokens.get(invalid=token)
+            return await self._run(self._bound(token, app, method), *args, **kwargs)
+
+    def _bound(self, token: str, app: str, method: str):
+        target = self._client(token, app)
+        for part in method.split("."):
+            target = getattr(target, part)
+        return target
 
     async def send_text(self, openid: str, content: str) -> None:
         """Customer-service text message (客服消息), allowed within 48 h of the user's last message."""
         await self._call("message.send_text", openid, content)
+
+    async def send_template(self, openid: str, template_id: str, data: dict, url: str | None = None) -> dict:
+        """Official Account template message (cgi-bin/message/template/send); `data` is {keyword: {"value": ...}}."""
+        return await self._call("message.send_template", openid, template_id, data, url=url)
+
+    async def send_subscribe(self, openid: str, template_id: str, data: dict, page: str | None = None) -> dict:
+        """Official Account subscribe notification (订阅通知, cgi-bin/message/subscribe/bizsend)."""
+        return await self._call("message.send_subscribe_message", openid, template_id, data, page=page)
+
+    async def send_wxa_subscribe(
+        self, openid: str, template_id: str, data: dict, page: str | None = None, state: str = "formal"
+    ) -> dict:
+        """Mini-program subscribe message (subscribeMessage.send), with the mini-program's own access token.
+        wechatpy's helper has no `miniprogram_state`, so the body is posted directly (to WECHAT_API_BASE)."""
+        body = {"touser": openid, "template_id": template_id, "data": data, "miniprogram_state": state, "lang": "zh_CN"}
+        if page:
+            body["page"] = page
+        url = self.api_base + "cgi-bin/message/subscribe/send"
+        return await self._call("post", url, app="wxa", data=body)
 
     def close(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,62 @@
+"""The customer-service window, tracked from our own `messages` records.
+
+WeChat lets an account send customer-service messages only after the user interacted: for 48 hours
+after a message from the user, at most 5 of them; after a menu click, a follow or a scan, 3 within one
+minute. Sending beyond that fails with 45015 / 45047. We count from what we stored: the user's inbound
+records, and the outbound ones that were customer-service messages (notifications and late replies;
+passive replies inside WeChat's 5 s do not count).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from pymongo import DESCENDING
+
+MESSAGE_WINDOW = timedelta(hours=48)
+MESSAGE_ALLOWANCE = 5
+EVENT_WINDOW = timedelta(minutes=1)
+EVENT_ALLOWANCE = 3
+WINDOW_EVENTS = {"subscribe", "subscribe_scan", "click", "scan", "scancode_push", "scancode_waitmsg"}
+COUNTED = {"customer_service", "notification"}  # outbound records that spent the allowance
+LOOKBACK = 200  # records read, newest first (one indexed query on messages.by_user)
+
+
+@dataclass(frozen=True)
+class WindowState:
+    open: bool
+    reason: str  # why it is closed (Chinese, for staff), or "" when open
+    used: int = 0
+    allowance: int = 0
+
+
+class CustomerServiceWindow:
+    def __init__(self, messages):
+        self.messages = messages
+
+    async def state(self, openid: str, now: datetime) -> WindowState:
+        cursor = (
+            self.messages.find(
+                {"openid": openid, "created_at": {"$gte": now - MESSAGE_WINDOW}},
+                {"direction": 1, "type": 1, "content": 1, "answered_by": 1, "created_at": 1},
+            )
+            .sort("created_at", DESCENDING)
+            .limit(LOOKBACK)
+        )
+        used = 0
+        async for doc in cursor:
+            if doc.get("direction") == "out":
+                used += doc.get("answered_by") in COUNTED
+                continue
+            if doc.get("type") == "event":
+                event = (doc.get("content") or "").split(" ")[0].lower()
+                if event == "unsubscribe":
+                    return WindowState(False, "用户已取消关注")
+                if event in WINDOW_EVENTS and now - doc["created_at"] <= EVENT_WINDOW and used < EVENT_ALLOWANCE:
+                    return WindowState(True, "", used, EVENT_ALLOWANCE)
+                continue  # other events open no window; an older message may have
+            if used >= MESSAGE_ALLOWANCE:
+                return WindowState(False, f"48小时内客服消息已用完（{used}/{MESSAGE_ALLOWANCE}）", used, MESSAGE_ALLOWANCE)
+            return WindowState(True, "", used, MESSAGE_ALLOWANCE)
+        return WindowState(False, "用户48小时内没有发过消息")
