@@ -12,6 +12,7 @@ BENCHES = [
     ["understand_speed.py"],
     ["booking_turns.py"],
     ["desk_report.py", "--repeat", "2", "--http"],
+    ["notification_queue.py", "--count", "300", "--rounds", "2"],
     ["wechat_pipeline.py", "--seconds", "10"],
 ]
 
