@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tornado import web
-from wechatpy.crypto import WeChatCrypto
 
 from bot.backoffice import BackOffice, build_backoffice
 from bot.bookings.chat import build_booking_services
@@ -27,6 +26,7 @@ from bot.notifications.service import NotificationService
 from bot.staff.audit import AuditLog
 from bot.store import Store
 from bot.wechat.api import WeChatAPI
+from bot.wechat.crypto import FastWeChatCrypto
 from bot.wechat.inbox import Inbox
 from bot.wechat.replay import replay_guard
 from settings import Settings
@@ -116,7 +116,7 @@ def make_app(services: Services, **overrides) -> web.Application:
     from handlers.log import log_request
 
     config = services.config
-    crypto = WeChatCrypto(config.wechat_token, config.wechat_aes_key, config.wechat_appid) if config.wechat_aes_key else None
+    crypto = FastWeChatCrypto(config.wechat_token, config.wechat_aes_key, config.wechat_appid) if config.wechat_aes_key else None
     settings = dict(
         config=config,
         services=services,

@@ -1,4 +1,4 @@
-"""The fast callback parser (bot/wechat/parse.py) gives wechatpy's result, or wechatpy's error, for anything."""
+"""The fast callback parser and safe-mode crypto (bot/wechat/parse.py, crypto.py) give wechatpy's results and errors."""
 
 from __future__ import annotations
 
@@ -55,3 +55,57 @@ def outcome(parse, xml):
 @pytest.mark.parametrize("xml", CASES + [c.encode() for c in CASES[:3]] + [b"<xml><Content>\xff</Content></xml>"])
 def test_same_result_or_error_as_wechatpy(xml):
     assert outcome(parse_message, xml) == outcome(wechatpy_parse, xml)
+
+
+# ---- safe-mode crypto (bot/wechat/crypto.py) against wechatpy's ----
+
+TOKEN, APPID, KEY = "t0ken", "wx1234567890abcdef", "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+
+
+def crypto_pair():
+    from wechatpy.crypto import WeChatCrypto
+
+    from bot.wechat.crypto import FastWeChatCrypto
+
+    return FastWeChatCrypto(TOKEN, KEY, APPID), WeChatCrypto(TOKEN, KEY, APPID)
+
+
+def test_each_decrypts_what_the_other_encrypted():
+    import xmltodict
+
+    fast, slow = crypto_pair()
+    message = U.text_xml("身份证丢了怎么补，要带什么？", msg_id=11)
+    for encrypt_with, decrypt_with in ((fast, slow), (slow, fast), (fast, fast)):
+        envelope = encrypt_with.encrypt_message(message, "nonce1", "1700000000")
+        fields = xmltodict.parse(envelope)["xml"]
+        assert decrypt_with.decrypt_message(envelope, fields["MsgSignature"], "1700000000", "nonce1") == message
+        incoming = f"<xml><ToUserName><![CDATA[gh]]></ToUserName><Encrypt><![CDATA[{fields['Encrypt']}]]></Encrypt></xml>"
+        assert decrypt_with.decrypt_message(incoming, fields["MsgSignature"], "1700000000", "nonce1") == message
+
+
+def test_replies_differ_in_their_random_prefix_only():
+    fast, _slow = crypto_pair()
+    a = fast.encrypt_message("<xml/>", "n", "1")
+    b = fast.encrypt_message("<xml/>", "n", "1")
+    assert a != b
+
+
+@pytest.mark.parametrize(
+    "envelope, signature",
+    [
+        ("<xml><Encrypt><![CDATA[bm90IGVuY3J5cHRlZA==]]></Encrypt></xml>", None),  # right signature, garbage
+        ("<xml><Encrypt><![CDATA[abc]]></Encrypt></xml>", "0" * 40),  # wrong signature
+        ("<xml><Other>x</Other></xml>", "0" * 40),  # no Encrypt
+        ("<xml><Encrypt a='1'>x</Encrypt></xml>", "0" * 40),  # not flat: wechatpy's parser
+        ("not xml", "0" * 40),
+    ],
+)
+def test_same_errors_as_wechatpy(envelope, signature):
+    from wechatpy.crypto import _get_signature
+
+    fast, slow = crypto_pair()
+    if signature is None:
+        signature = _get_signature(TOKEN, "1", "n", "bm90IGVuY3J5cHRlZA==")
+    assert outcome(lambda e: fast.decrypt_message(e, signature, "1", "n"), envelope) == outcome(
+        lambda e: slow.decrypt_message(e, signature, "1", "n"), envelope
+    )

@@ -17,7 +17,7 @@ from wechatpy.messages import MESSAGE_TYPES, UnknownMessage
 from wechatpy.utils import to_text
 
 
-def _flat_fields(xml: str | bytes) -> dict | None:
+def flat_fields(xml: str | bytes) -> dict | None:
     """The fields of a flat `<xml>` document as xmltodict would give them, or None when it is not one."""
     parser = XMLParser()
     try:
@@ -43,7 +43,7 @@ def parse_message(xml):
     """wechatpy.parse_message, with the fast path above for flat messages."""
     if not xml:
         return None
-    message = _flat_fields(to_text(xml))  # as wechatpy: bytes are UTF-8 (UnicodeDecodeError otherwise)
+    message = flat_fields(to_text(xml))  # as wechatpy: bytes are UTF-8 (UnicodeDecodeError otherwise)
     if message is None or not isinstance(message.get("MsgType"), str):
         return wechatpy_parse_message(xml)
     message_type = message["MsgType"].lower()
