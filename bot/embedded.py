@@ -138,7 +138,7 @@ class Journal:
 
     def __init__(self, data_dir: Path):
         self.dir = Path(data_dir)
-        self.dir.mkdir(parents=True, exist_ok=True)
+        self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)  # residents' data: the owner only
         self._lock = open(self.dir / "LOCK", "a+")  # noqa: SIM115 - held for the life of the process
         try:
             fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -268,7 +268,7 @@ class Journal:
         self._flush_pending_marks_into_snapshot()
         generation = self.generation + 1
         tmp = self.dir / (SNAPSHOT + ".tmp")
-        with open(tmp, "wb") as fh:
+        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as fh:
             fh.write(bson.encode({"o": "h", "gen": generation}))
             count = 0
             for db_name, db in self.server._databases.items():
@@ -335,7 +335,7 @@ def persisted_secret(data_dir: Path, name: str) -> str:
     path = Path(data_dir) / name
     if path.exists():
         return path.read_text(encoding="ascii").strip()
-    Path(data_dir).mkdir(parents=True, exist_ok=True)
+    Path(data_dir).mkdir(parents=True, exist_ok=True, mode=0o700)
     value = secrets.token_urlsafe(32)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="ascii") as fh:

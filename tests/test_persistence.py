@@ -136,7 +136,8 @@ async def test_a_normal_stop_keeps_everything_and_one_directory_serves_one_proce
     resident = bot.user("o_stop")
     assert "结婚" in await resident.say("结婚登记要带什么")
     bot.stop()
-    assert (data_dir / "data.key").stat().st_mode & 0o077 == 0
+    for name in ("data.key", "snapshot.bson", "."):
+        assert (data_dir / name).stat().st_mode & 0o077 == 0, name  # the owner's only
     client, journal = open_persistent_client(data_dir)
     try:
         assert await client["govbot"].messages.count_documents({"openid": "o_stop"}) == 2
