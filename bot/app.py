@@ -76,6 +76,8 @@ async def build_services(config: Settings, store: Store | None = None, lexicon=N
     dialogs = DialogStore(expiring_map(store, "conversations"))
     hub = live_hub()
     escalations = EscalationQueue(store.escalations, on_change=hub.publish)
+    if store.embedded:  # one process: who has an open hand-off is known here, not scanned for per message
+        await escalations.track_open()
     audit = AuditLog(store.audit)
     console = await build_console(config, store, wechat_api, dialogs, audit, escalations, hub)
     notifications = NotificationService(store, wechat_api, config)

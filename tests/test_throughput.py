@@ -76,3 +76,19 @@ async def test_the_mongodb_path_of_per_message_state_works_end_to_end(config):
         server.http_server.stop()
         await store.client.drop_database("govbot_test_mongopath")
         services.close()
+
+
+async def test_the_per_message_hand_off_check_does_not_scan_for_residents_without_one(server, services, monkeypatch):
+    queue = services.assistant.escalations
+    calls = []
+    real_find_one = queue.collection.find_one
+
+    async def counting_find_one(*args, **kwargs):
+        calls.append(args)
+        return await real_find_one(*args, **kwargs)
+
+    monkeypatch.setattr(queue.collection, "find_one", counting_find_one)
+    assert "结婚" in await user(server, "o_plain").say("结婚登记要带什么")
+    assert calls == []  # nobody queued: no look-up at all
+    await queue.enqueue("o_queued", "asked", "转人工")
+    assert (await queue.open_for("o_queued"))["status"] == "waiting" and len(calls) == 1

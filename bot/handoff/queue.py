@@ -22,9 +22,23 @@ class EscalationQueue:
         self.collection = collection
         self.on_change = on_change  # callable(entry) -> None: tells the live queue
         self.clock = clock
+        # Embedded store only (one process): the openids that may have an open entry, so that the check run
+        # for every message (handoff desk) does not scan the collection for the many who have none.
+        self._maybe_open: set[str] | None = None
+
+    async def track_open(self) -> None:
+        """On the embedded store: one pass at start-up; afterwards `enqueue` (the only way an entry opens)
+        adds to the set and a lookup that finds nothing removes from it."""
+        found = self.collection.find({"status": {"$in": list(OPEN)}}, {"openid": 1})
+        self._maybe_open = {e["openid"] async for e in found}
 
     async def open_for(self, openid: str) -> dict | None:
-        return await self.collection.find_one({"openid": openid, "status": {"$in": list(OPEN)}})
+        if self._maybe_open is not None and openid not in self._maybe_open:
+            return None
+        entry = await self.collection.find_one({"openid": openid, "status": {"$in": list(OPEN)}})
+        if entry is None and self._maybe_open is not None:
+            self._maybe_open.discard(openid)
+        return entry
 
     async def enqueue(self, openid: str, reason: str, last_message: str = "") -> tuple[dict, bool]:
         """Put the user in the queue once; returns (entry, created)."""
@@ -46,6 +60,8 @@ class EscalationQueue:
             "closed_at": None,
             "staff": None,
         }
+        if self._maybe_open is not None:
+            self._maybe_open.add(openid)
         try:
             result = await self.collection.insert_one(entry)
         except DuplicateKeyError:  # a concurrent request queued the same user
