@@ -28,7 +28,9 @@ test: system-packages $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
+# The HTTP benchmark (bench/wechat_pipeline.py) drives the server with wrk, a Debian package.
 bench: $(STAMP)
+	@command -v wrk >/dev/null || { echo "installing wrk"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
 	$(BIN)/python bench/run_all.py
 
 clean:
