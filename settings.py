@@ -242,6 +242,7 @@ class Settings:
             report_followup_workdays=_int(env, "REPORT_FOLLOWUP_WORKDAYS", cls.report_followup_workdays),
             staff_idle_minutes=_int(env, "STAFF_SESSION_IDLE_MINUTES", cls.staff_idle_minutes),
             staff_lock_after=_int(env, "STAFF_LOCK_AFTER", cls.staff_lock_after),
+            staff_login_delay=float(_int(env, "STAFF_LOGIN_DELAY", int(cls.staff_login_delay))),
             staff_lock_minutes=_int(env, "STAFF_LOCK_MINUTES", cls.staff_lock_minutes),
             handoff_hours=env.get("HANDOFF_HOURS") or cls.handoff_hours,
             handoff_unclaimed_minutes=_int(env, "HANDOFF_UNCLAIMED_MINUTES", cls.handoff_unclaimed_minutes),

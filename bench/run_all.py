@@ -11,6 +11,7 @@ HERE = Path(__file__).resolve().parent
 BENCHES = [
     ["understand_speed.py"],
     ["booking_turns.py"],
+    ["console_live.py"],
     ["desk_report.py", "--repeat", "2", "--http"],
     ["notification_queue.py", "--count", "300", "--rounds", "2"],
     ["wechat_pipeline.py", "--seconds", "10"],

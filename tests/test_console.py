@@ -89,7 +89,11 @@ async def test_a_residents_request_appears_live_and_two_agents_race_to_claim(ser
     await bob.wait_for_selector(row, timeout=2000)
 
     await asyncio.gather(alice.click(f"{row} button.claim"), bob.click(f"{row} button.claim"))
-    await asyncio.sleep(1.0)
+    for _ in range(50):  # until one page shows the chat and the other says who took it
+        told = [await p.locator("#flash:not([hidden])").count() for p in pages if "/console/chats/" not in p.url]
+        if sum("/console/chats/" in p.url for p in pages) == 1 and told == [1]:
+            break
+        await asyncio.sleep(0.1)
     urls = [alice.url, bob.url]
     winners = [p for p in pages if "/console/chats/" in p.url]
     losers = [p for p in pages if "/console/chats/" not in p.url]

@@ -8,6 +8,30 @@ from bot.handoff.desk import HandoffError
 from bot.staff.accounts import ROLES, StaffError, public, temporary_password
 from handlers.console.base import ConsoleError, ConsoleHandler
 
+# How the audit page names the console's actions (other pages' actions show their code only).
+ACTION_LABELS = {
+    "login": "登录",
+    "logout": "退出",
+    "login_failed": "登录失败",
+    "login_refused": "登录被限制",
+    "login_unlock": "解除登录限制",
+    "change_password": "修改密码",
+    "claim": "接待会话",
+    "reply": "回复居民",
+    "retry": "重发回复",
+    "note": "添加备注",
+    "transfer": "转给同事",
+    "close": "结束会话",
+    "canned_create": "新增常用语",
+    "canned_update": "修改常用语",
+    "canned_delete": "删除常用语",
+    "staff_create": "新建账号",
+    "staff_reset_password": "重置密码",
+    "staff_role": "修改角色",
+    "staff_disable": "停用账号",
+    "staff_enable": "启用账号",
+}
+
 
 class CannedHandler(ConsoleHandler):
     need = "supervisor"
@@ -117,7 +141,7 @@ class AuditHandler(ConsoleHandler):
         except ValueError:
             cursor_time = None
         entries = await self.audit.recent(limit=100, actor=actor, target=target, before=cursor_time)
-        self.render("audit.html", entries=entries, actor=actor or "", target=target or "")
+        self.render("audit.html", entries=entries, actor=actor or "", target=target or "", action_labels=ACTION_LABELS)
 
 
 default_handlers = [
