@@ -153,3 +153,17 @@ async def test_create_staff_goes_through_the_admin_api(server, services, capsys)
     assert "至少 8 位" in capsys.readouterr().out
     entry = await services.store.audit.find_one({"action": "staff_create"})
     assert entry["target"] == "staff:liming" and "password_hash" not in (entry["after"] or {})
+
+
+async def test_the_rating_after_a_chat_may_be_given_in_words(server, services, wechat_api):
+    open_all_day(services)
+    resident = user(server, "o_words")
+    await resident.say("转人工")
+    desk = services.console.desk
+    chat = await services.store.escalations.find_one({"openid": "o_words"})
+    await desk.claim(chat["_id"], "alice")
+    await desk.reply(chat["_id"], "alice", "您好")
+    await desk.close(chat["_id"], "alice", "answered")
+    assert "谢谢您的评价" in await resident.say("非常满意")
+    chat = await services.store.escalations.find_one({"_id": chat["_id"]})
+    assert chat["rating"]["score"] == 5 and chat["first_response_seconds"] is not None

@@ -50,7 +50,9 @@ async def test_passwords_are_argon2_hashes_with_a_minimum_length(services):
 
 async def test_throttle_waits_then_locks_and_a_success_clears_the_account(services):
     clock = Clock()
-    throttle = LoginThrottle(services.store.login_throttle, ThrottlePolicy(free_failures=2, delay_seconds=10, lock_after=4), clock)
+    throttle = LoginThrottle(
+        services.store.login_throttle, ThrottlePolicy(free_failures=2, delay_seconds=10, lock_after=4), clock
+    )
     assert (await throttle.failed("li", "10.0.0.1")).allowed
     second = await throttle.failed("li", "10.0.0.1")
     assert not second.allowed and second.wait_seconds == 10

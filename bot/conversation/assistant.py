@@ -214,6 +214,11 @@ class Assistant:
         number = NUMBER.match(normalize(turn.text))
         if number and turn.state.get("choices"):
             return await self.pick(turn, int(number.group(1)))
+        level = (
+            handoff_texts.rating_level(turn.text) if (turn.state.get("choices") or {}).get("kind") == "handoff_rating" else None
+        )
+        if level:  # the rating asked after a chat with staff, given in words (满意) rather than a number
+            return await self.pick(turn, level)
         if (turn.state.get("choices") or {}).get("kind") == "offer_human" and ACCEPT_OFFER.match(normalize(turn.text)):
             return await self.pick(turn, 1)
         if number:

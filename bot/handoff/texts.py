@@ -41,3 +41,9 @@ def rated(score: int) -> str:
     if ratings.is_complaint(score):
         return "很抱歉这次没让您满意。已转给工作人员回访，会尽快联系您。"
     return "谢谢您的评价！有问题随时问我。"
+
+
+def rating_level(text: str) -> int | None:
+    """ "非常满意" -> 5 ... "非常不满意" -> 1, for a reply that is just one of the five level names."""
+    words = text.strip().strip("。.!！~～ ")
+    return {name: score for score, name in ratings.LEVELS.items()}.get(words)
