@@ -15,6 +15,7 @@ from bson.errors import InvalidId
 
 from bot.bookings.invites import InviteError
 from bot.bookings.service import (
+    NUMBER_PATTERN,
     OPEN_STATUSES,
     STATUS_LABELS,
     TRANSITIONS,
@@ -28,7 +29,7 @@ from bot.bookings.service import (
 from handlers.base import APIError, APIHandler
 
 ERROR_STATUS = {NotFound: 404, Forbidden: 403, BookingConflict: 409}
-NUMBER = r"([A-Za-z]{2}\d{12,13})"
+NUMBER = f"({NUMBER_PATTERN})"
 MAX_PAGE = 200
 
 

@@ -8,7 +8,7 @@ channel, text, status and attempts (channel, template, WeChat errcode, time), an
 from __future__ import annotations
 
 from bot.bookings.notices import subject_of
-from bot.bookings.service import Actor, BookingError
+from bot.bookings.service import NUMBER_PATTERN, Actor, BookingError
 from handlers.admin import AdminHandler
 
 
@@ -23,5 +23,5 @@ class BookingNotificationsHandler(AdminHandler):
 
 
 default_handlers = [
-    (r"/api/v1/admin/bookings/([A-Za-z]{2}\d{12})/notifications", BookingNotificationsHandler),
+    (rf"/api/v1/admin/bookings/({NUMBER_PATTERN})/notifications", BookingNotificationsHandler),
 ]

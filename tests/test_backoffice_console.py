@@ -5,11 +5,10 @@ with known figures, the 96128 call log, roles, and screenshots at laptop and pho
 from __future__ import annotations
 
 import csv
-from datetime import date
 
 from tornado.httpclient import AsyncHTTPClient
 
-from bot.bookings.service import Actor, BookingRequest
+from bot.bookings.service import Actor, BookingRequest, today_in_china
 from bot.privacy import parse_id_number
 from knowledge_base import catalog
 from tests.console_utils import LAPTOP, login, make_staff, new_page, shoot
@@ -34,7 +33,7 @@ async def book(services, openid: str, station: str, name: str, phone: str) -> di
             name=name,
             id_card=parse_id_number(make_id("19460101")),
             phone=phone,
-            preferred_date=date.today(),
+            preferred_date=today_in_china(),
             station=station,
         )
     )
@@ -189,7 +188,7 @@ async def test_the_report_shows_known_figures_with_their_definitions(server, ser
     await page.click("nav a:has-text('报表')")
     await page.wait_for_load_state()
     await page.select_option("select[name=kind]", "year")
-    await page.fill("input[name=value]", str(date.today().year))
+    await page.fill("input[name=value]", str(today_in_china().year))
     await page.click("#report-filters button[type=submit]")
     await page.wait_for_load_state()
 
@@ -213,7 +212,7 @@ async def test_the_report_shows_known_figures_with_their_definitions(server, ser
     text = open(await (await info.value).path(), encoding="utf-8-sig").read()
     assert "按时办结率,100% (1/1),1,1," in text
     printable = await page.context.new_page()
-    await printable.goto(server.url + f"/console/report/print?kind=year&value={date.today().year}")
+    await printable.goto(server.url + f"/console/report/print?kind=year&value={today_in_china().year}")
     assert "为民服务工作统计" in await printable.inner_text("h1") and "100% (1/1)" in await printable.inner_text("#summary")
     await printable.set_viewport_size(LAPTOP)
     await printable.screenshot(path="tests/artifacts/report-print-laptop.png", full_page=True)

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import date
 
 import pytest
 from tornado.httpclient import AsyncHTTPClient
 
-from bot.bookings.service import STATUS_LABELS, TRANSITIONS, Actor, BookingConflict, BookingRequest, Forbidden
+from bot.bookings.service import STATUS_LABELS, TRANSITIONS, Actor, BookingConflict, BookingRequest, Forbidden, today_in_china
 from bot.privacy import parse_id_number
 from tests.utils import home_visit_script, make_id, next_workday_text, user
 
@@ -38,7 +37,7 @@ def proxy_request(services, openid: str, **overrides) -> BookingRequest:
         name="赵大爷",
         id_card=parse_id_number(make_id("19500101")),
         phone="13811112222",
-        preferred_date=date.today(),
+        preferred_date=today_in_china(),
         station="ZYQ-003",
     )
     return BookingRequest(**{**fields, **overrides})

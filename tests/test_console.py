@@ -79,14 +79,14 @@ async def test_a_residents_request_appears_live_and_two_agents_race_to_claim(ser
     reply = await resident.say("转人工，我要问低保")
     assert "转接人工" in reply and "第 1 位" in reply
     row = "#waiting .chat:has-text('转人工，我要问低保')"
-    await alice.wait_for_selector(row, timeout=2000)
-    await bob.wait_for_selector(row, timeout=2000)
+    await alice.wait_for_selector(row, timeout=10_000)
+    await bob.wait_for_selector(row, timeout=10_000)
     # The next message shows as the chat's last message, without a reload.
     assert await resident.say("我家在水寨村") in (None, "")
-    await alice.wait_for_selector("#waiting .chat:has-text('我家在水寨村')", timeout=2000)
+    await alice.wait_for_selector("#waiting .chat:has-text('我家在水寨村')", timeout=10_000)
     await shoot(alice, "queue")
     row = "#waiting .chat:has-text('我家在水寨村')"
-    await bob.wait_for_selector(row, timeout=2000)
+    await bob.wait_for_selector(row, timeout=10_000)
 
     await asyncio.gather(alice.click(f"{row} button.claim"), bob.click(f"{row} button.claim"))
     for _ in range(50):  # until one page shows the chat and the other says who took it
@@ -117,7 +117,7 @@ async def claimed_chat(server, services, browser, agent: str = "alice", openid: 
     await login(page, server, agent)
     resident = user(server, openid)
     await resident.say(first)
-    await page.wait_for_selector("#waiting .chat button.claim", timeout=2000)
+    await page.wait_for_selector("#waiting .chat button.claim", timeout=10_000)
     await page.click("#waiting .chat button.claim")
     await page.wait_for_selector("textarea")
     return page, resident
@@ -127,7 +127,7 @@ async def test_agent_replies_through_wechat_and_sees_refusals_next_to_the_messag
     page, resident = await claimed_chat(server, services, browser)
     await page.fill("textarea", "您好，我是工作人员，请问办什么业务？")
     await page.click("button:has-text('发送')")
-    await page.wait_for_selector(".msg.from-agent .delivery.ok", timeout=3000)
+    await page.wait_for_selector(".msg.from-agent .delivery.ok", timeout=10_000)
     sent = wechat_api.state.messages_to("o_li_002")
     assert sent[-1]["text"]["content"] == "您好，我是工作人员，请问办什么业务？"
     chat = await services.store.escalations.find_one({"openid": "o_li_002"})
@@ -137,14 +137,14 @@ async def test_agent_replies_through_wechat_and_sees_refusals_next_to_the_messag
     await page.fill("textarea", "还在吗？")
     await page.press("textarea", "Control+Enter")
     failed = page.locator(".msg.from-agent:has-text('还在吗？') .delivery.failed")
-    await failed.wait_for(timeout=3000)
+    await failed.wait_for(timeout=10_000)
     assert "45015" in await failed.inner_text() and "48 小时" in await failed.inner_text()
     assert await page.locator(".msg.from-agent:has-text('还在吗？') button.retry").count() == 1
     await shoot(page, "chat")
 
     # A retry that goes through replaces the refusal.
     await page.click(".msg.from-agent:has-text('还在吗？') button.retry")
-    await page.locator(".msg.from-agent:has-text('还在吗？') .delivery.ok").wait_for(timeout=3000)
+    await page.locator(".msg.from-agent:has-text('还在吗？') .delivery.ok").wait_for(timeout=10_000)
     assert wechat_api.state.messages_to("o_li_002")[-1]["text"]["content"] == "还在吗？"
 
 
@@ -152,7 +152,7 @@ async def test_the_residents_messages_go_to_the_agent_until_close_then_rating(se
     page, resident = await claimed_chat(server, services, browser, first="我要找人工")
     bot_replies = await services.store.messages.count_documents({"direction": "out", "content": {"$nin": [None, ""]}})
     assert await resident.say("身份证丢了怎么补") in (None, "")  # the bot stays quiet ...
-    await page.locator("#transcript .from-resident:has-text('身份证丢了怎么补')").wait_for(timeout=2000)  # ... the agent sees it
+    await page.locator("#transcript .from-resident:has-text('身份证丢了怎么补')").wait_for(timeout=10_000)  # ... staff see it
     after = await services.store.messages.count_documents({"direction": "out", "content": {"$nin": [None, ""]}})
     assert after == bot_replies
 
@@ -162,10 +162,10 @@ async def test_the_residents_messages_go_to_the_agent_until_close_then_rating(se
     assert "工作人员" in await page.input_value("textarea")
     await page.fill("textarea", "带户口本到派出所办理。")
     await page.click("button:has-text('发送')")
-    await page.wait_for_selector(".msg.from-agent .delivery.ok", timeout=3000)
+    await page.wait_for_selector(".msg.from-agent .delivery.ok", timeout=10_000)
     await page.fill(".chat-side input[name=text]", "居民腿脚不便，可以预约上门")
     await page.click(".chat-side button:has-text('添加备注')")
-    await page.locator(".notes:has-text('腿脚不便')").wait_for(timeout=2000)
+    await page.locator(".notes:has-text('腿脚不便')").wait_for(timeout=10_000)
 
     await page.select_option("select[name=resolution]", "solved")
     await page.click("button:has-text('结束并请居民评价')")
@@ -179,7 +179,7 @@ async def test_the_residents_messages_go_to_the_agent_until_close_then_rating(se
     chats = [c async for c in services.store.escalations.find({"openid": "o_li_002"}).sort("created_at", 1)]
     assert chats[0]["status"] == "closed" and chats[0]["rating"]["score"] == 2 and chats[0]["resolution"] == "solved"
     assert chats[1]["status"] == "waiting" and chats[1]["reason"] == "complaint"
-    await page.locator("#waiting .chat:has-text('对人工服务的评价：不满意')").wait_for(timeout=2000)
+    await page.locator("#waiting .chat:has-text('对人工服务的评价：不满意')").wait_for(timeout=10_000)
     assert "投诉" in await page.inner_text("#waiting")
 
 
@@ -231,7 +231,7 @@ async def test_supervisor_manages_canned_replies_and_reads_every_action_in_the_a
     page, resident = await claimed_chat(server, services, browser, openid="o_audit")
     await page.fill("textarea", "请问您的电话是 13812345678 吗？")
     await page.click("button:has-text('发送')")
-    await page.wait_for_selector(".msg.from-agent .delivery.ok", timeout=3000)
+    await page.wait_for_selector(".msg.from-agent .delivery.ok", timeout=10_000)
     await make_staff(services, "bob")
     await page.reload()
     await page.select_option("select[name=to]", "bob")

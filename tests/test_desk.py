@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 
 from bot.bookings.desk import DeskFilter, Scope
-from bot.bookings.service import Actor, BookingConflict, BookingRequest, Forbidden, NotFound
+from bot.bookings.service import Actor, BookingConflict, BookingRequest, Forbidden, NotFound, today_in_china
 from bot.privacy import parse_id_number
 from tests.utils import make_id
 
@@ -35,7 +35,7 @@ async def book(
         name=name,
         id_card=parse_id_number(make_id(birth)),
         phone=phone,
-        preferred_date=date.today(),
+        preferred_date=today_in_china(),
         station=station,
     )
     return await services.bookings.create(request)
@@ -74,9 +74,9 @@ async def test_filters_and_search_through_keyed_hashes(services, desk):
     assert await numbers(item=a["item_code"]) == [b["number"], a["number"]]
     assert await numbers(department=a.get("department") or item_with(services, proxy=True)["department"])
     assert await numbers(department="没有这个部门") == []
-    today = date.today().isoformat()
+    today = today_in_china().isoformat()
     assert await numbers(since=today, until=today) == [b["number"], a["number"]]
-    assert await numbers(until=(date.today() - timedelta(days=1)).isoformat()) == []
+    assert await numbers(until=(today_in_china() - timedelta(days=1)).isoformat()) == []
     assert await numbers(overdue="1") == []
     await services.store.bookings.update_one({"number": a["number"]}, {"$set": {"due_date": "2020-01-02"}})
     assert await numbers(overdue="1") == [a["number"]]

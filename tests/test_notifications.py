@@ -247,6 +247,10 @@ async def test_reminders_the_day_before_a_visit_and_alerts_for_stalled_bookings(
     from datetime import date
 
     eve = datetime.combine(date.fromisoformat(booking["preferred_date"]) - timedelta(days=1), datetime.min.time(), CHINA)
+    # She last wrote to us that morning, whatever the weekday makes the eve: her 48-hour window is open.
+    await services.inbox.message_log.drain()
+    that_morning = eve.replace(hour=9).astimezone(UTC)
+    await services.store.messages.update_many({"openid": "o_visit"}, {"$set": {"created_at": that_morning}})
     services.bookings.clock = services.notifications.clock = lambda: eve.replace(hour=10).astimezone(UTC)
     services.reminders.notices.staff_openids = ("o_supervisor",)
     first = await services.reminders.sweep()

@@ -20,6 +20,7 @@ from bot.bookings.service import (
     ACTION_LABELS,
     CHINA,
     KIND_LABELS,
+    NUMBER_PATTERN,
     OPEN_STATUSES,
     STATUS_LABELS,
     TRANSITIONS,
@@ -33,7 +34,7 @@ from bot.privacy import mask_name, parse_id_number, parse_mobile
 
 log = logging.getLogger(__name__)
 
-BOOKING_NUMBER = re.compile(r"^(DB|SM)\d{12}$")
+BOOKING_NUMBER = re.compile(rf"^{NUMBER_PATTERN}$")
 STAFF_ACTIONS = ("accept", "assign", "start", "complete", "reject")
 PAGE_SIZE = 50
 MAX_EXPORT = 10_000

@@ -30,6 +30,8 @@ RULES_FILE = Path(__file__).parent / "data" / "booking_rules.yaml"
 
 KIND_LABELS = {"proxy": "代办服务", "home_visit": "上门服务"}
 KIND_PREFIX = {"proxy": "DB", "home_visit": "SM"}
+# A booking number: prefix, local date, then a sequence of at least four digits (more on a busy day).
+NUMBER_PATTERN = r"(?:DB|SM|db|sm)\d{12,14}"
 STATUS_LABELS = {
     "submitted": "已提交，等待受理",
     "accepted": "已受理",
@@ -263,7 +265,8 @@ class BookingService:
 
     async def _numbers_used(self, day: date) -> int:
         """The highest sequence number already used on `day`, plus a start-up component on a volatile store:
-        after a restart of the in-memory store the bookings are gone but residents still hold their numbers."""
+        after a restart of the in-memory store the bookings are gone but residents still hold their numbers.
+        Six per minute of the day keeps the sequence at four digits (1439 * 6 < 10000)."""
         highest = 0
         for prefix in KIND_PREFIX.values():
             last = await self.bookings.find_one(
@@ -273,7 +276,7 @@ class BookingService:
                 highest = max(highest, int(last["number"][10:]))
         if getattr(self.store, "volatile", False):
             started = self.started_at.astimezone(CHINA)
-            highest = max(highest, (started.hour * 60 + started.minute) * 10)
+            highest = max(highest, (started.hour * 60 + started.minute) * 6)
         return highest
 
     # ---- read ----

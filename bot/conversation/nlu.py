@@ -49,7 +49,7 @@ CIRCUMSTANCES = re.compile(
     r"瘫痪在床|瘫痪|卧床不起|卧床|下不了床|出不了门|走不动路?|行动不便|行动不方便|腿脚不好|腿脚不便|坐轮椅|"
     r"重度残疾|不识字|不会弄|走不开|回不来|在外地|在外省|打工"
 )
-BOOKING_NUMBER = re.compile(r"\b([A-Z]{2}\d{8,13})\b", re.IGNORECASE)
+BOOKING_NUMBER = re.compile(r"\b([A-Z]{2}\d{8,14})\b", re.IGNORECASE)
 RATING = re.compile(r"([1-5一二三四五])\s*(?:分|星)")
 CHINESE_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5}
 # A question about the asker's own case rather than about an item's time limit.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.bookings.desk import DeskFilter
-from bot.bookings.service import KIND_LABELS, STATUS_LABELS, BookingConflict, BookingError, Forbidden, NotFound
+from bot.bookings.service import KIND_LABELS, NUMBER_PATTERN, STATUS_LABELS, BookingConflict, BookingError, Forbidden, NotFound
 from bot.report import export
 from handlers.console.backoffice import BackOfficeHandler
 from handlers.console.base import ConsoleError
@@ -148,5 +148,5 @@ default_handlers = [
     (r"/console/bookings", BookingListHandler),
     (r"/console/bookings/export\.(csv|xlsx)", BookingExportHandler),
     (r"/console/bookings/scopes", ScopesHandler),
-    (r"/console/bookings/([A-Za-z]{2}\d{12})", BookingHandler),
+    (rf"/console/bookings/({NUMBER_PATTERN})", BookingHandler),
 ]
