@@ -256,3 +256,20 @@ async def test_agents_cannot_edit_items_or_follow_up_and_forms_need_the_xsrf_tok
     assert response.status == 403  # no XSRF token
     anonymous = await AsyncHTTPClient().fetch(server.url + "/console/report", follow_redirects=False, raise_error=False)
     assert anonymous.code == 302 and "/console/login" in anonymous.headers["Location"]
+
+
+async def test_an_agent_cannot_open_or_reveal_a_booking_of_another_station(server, services, browser):
+    one, two = (await station_codes(services))[:2]
+    await make_staff(services, "wangfang", "agent")
+    await services.store.db["staff"].update_one({"username": "wangfang"}, {"$set": {"stations": [one]}})
+    elsewhere = await book(services, "o_li", two, "李国华", "13700002222")
+    page = await new_page(browser)
+    await login(page, server, "wangfang")
+    response = await page.request.get(server.url + f"/console/bookings/{elsewhere['number']}")
+    assert response.status == 404
+    xsrf = next(c["value"] for c in await page.context.cookies() if c["name"] == "_xsrf")
+    response = await page.request.post(
+        server.url + f"/console/bookings/{elsewhere['number']}", form={"action": "contact", "_xsrf": xsrf}
+    )
+    assert response.status == 404 and "13700002222" not in await response.text()  # the same answer as a missing one
+    assert not [e for e in await services.audit.recent(actor="staff:wangfang") if e["action"] == "view_contact"]

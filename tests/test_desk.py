@@ -86,6 +86,23 @@ async def test_filters_and_search_through_keyed_hashes(services, desk):
     assert row["deadline"]["state"] == "overdue" and "已逾期" in row["deadline"]["text"]
 
 
+async def test_bookings_stored_before_keyed_search_are_found_after_a_restart(services, desk):
+    old = await book(services, "o_old", desk.one, name="王秀英", phone="13600003333")
+    await services.store.bookings.update_one(
+        {"number": old["number"]}, {"$unset": {"beneficiary.name_hash": "", "beneficiary.phone_hash": ""}}
+    )
+    everyone = Scope(None, True)
+
+    async def numbers(q: str) -> list[str]:
+        f = DeskFilter.from_args(lambda k: {"q": q}.get(k, ""))
+        return [row["number"] for row in (await desk.page(f, everyone))["rows"]]
+
+    assert await numbers("王秀英") == []  # what staff saw before
+    assert await services.bookings.backfill_search_hashes() == 1  # start-up
+    assert await numbers("王秀英") == [old["number"]] and await numbers("136 0000 3333") == [old["number"]]
+    assert await services.bookings.backfill_search_hashes() == 0
+
+
 async def test_paging_walks_every_booking_once(services, desk):
     made = [(await book(services, f"o_{i}", desk.one))["number"] for i in range(7)]
     seen, after = [], ""

@@ -211,6 +211,7 @@ async def build_booking_services(config, store, notifications, dialogs, escalati
     cipher = FieldCipher(config.data_key)
     notices = BookingNotices(notifications, store, dialogs, cipher, config)
     service = BookingService(store, cipher, WorkCalendar(), stations, notices)
+    await service.backfill_search_hashes()
     invites = InviteService(store.invites, store.users, store.limits, stations)
     dialog = BookingDialog(service, stations, escalations, store.users, invites, index_provider)
     return dialog, stations, service, invites, BookingReminders(service, notices)

@@ -409,6 +409,24 @@ class BookingService:
             {"booked_by": actor.id, "status": "completed", "rating": None}, sort=[("completed_at", DESCENDING)]
         )
 
+    async def backfill_search_hashes(self) -> int:
+        """Give bookings stored before the desk's keyed-hash search their name and phone hashes (start-up,
+        idempotent: once done, the query matches nothing). Without them staff could not find those bookings."""
+        done = 0
+        missing = {"$or": [{"beneficiary.name_hash": {"$exists": False}}, {"beneficiary.phone_hash": {"$exists": False}}]}
+        async for b in self.bookings.find(missing, {"beneficiary": 1}):
+            person = b["beneficiary"]
+            phone = self.cipher.decrypt(person["phone_enc"], "beneficiary.phone")
+            hashes = {
+                "beneficiary.name_hash": self.cipher.blind_index(name_key(person.get("name", ""))),
+                "beneficiary.phone_hash": self.cipher.blind_index(phone),
+            }
+            await self.bookings.update_one({"_id": b["_id"]}, {"$set": hashes})
+            done += 1
+        if done:
+            log.info("keyed search hashes added to %d older bookings", done)
+        return done
+
     def reveal(self, booking: dict) -> dict:
         """Decrypted beneficiary contact, for staff who need to call or visit."""
         b = booking["beneficiary"]

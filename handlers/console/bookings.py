@@ -100,7 +100,10 @@ class BookingHandler(BackOfficeHandler):
         desk = self.backoffice.desk
         action = self.get_body_argument("action", "")
         if action == "contact":  # the full phone, ID and address, for a call or a visit: audited
-            booking = await desk.get(number, desk.scope(self.account))
+            try:
+                booking = await desk.get(number, desk.scope(self.account))
+            except BookingError as exc:  # not in this agent's stations: the same 404 as a missing one
+                raise refuse(exc) from None
             await self.audit.record(self.actor, "view_contact", f"booking:{booking['number']}")
             await self.page(number, contact=self.backoffice.desk.service.reveal(booking))
             return
