@@ -137,6 +137,16 @@ def measure(label: str, items: list[dict], lexicon: Lexicon, texts: list[str], r
     return understander
 
 
+def classifier_training_seconds() -> float:
+    from bot.conversation.classifier import IntentClassifier, default_example_files, load_examples
+    from bot.conversation.nlu import INTENTS, normalize
+
+    examples = load_examples(default_example_files())
+    started = time.perf_counter()
+    IntentClassifier.train(examples, INTENTS, normalize)
+    return time.perf_counter() - started
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--synthetic", type=int, default=100_000)
@@ -148,6 +158,7 @@ def main() -> int:
     lexicon = Lexicon()
     lexicon_s = time.perf_counter() - started
     measure("catalog", items, lexicon, texts, rounds=5, extra=f" (+ jieba dictionary {lexicon_s:.2f}s)")
+    print(f"intent classifier training on the repository's examples: {classifier_training_seconds():.2f}s")
     if args.synthetic:
         big = measure("synthetic", synthetic_items(items, args.synthetic), lexicon, texts, rounds=1)
         compare_top_k(big.index, texts)

@@ -3,8 +3,6 @@ messages the rules alone missed (issue 12), at unit level and through /wechat.""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from bot.conversation import texts
@@ -23,13 +21,11 @@ def understander() -> Understander:
     return Understander(ItemIndex(items, shared_lexicon()))
 
 
-def test_classifier_trains_quickly_on_the_repository_examples_and_knows_every_intent():
+def test_classifier_trains_on_the_repository_examples_and_knows_every_intent():
     examples = load_examples(default_example_files())
     assert len(examples) >= 1000
     assert {intent for _, intent in examples} == set(INTENTS)
-    started = time.perf_counter()
-    clf = IntentClassifier.train(examples, INTENTS, normalize)
-    assert time.perf_counter() - started < 3  # well under a second on a quiet machine
+    clf = IntentClassifier.train(examples, INTENTS, normalize)  # its training time: bench/understand_speed.py
     label, sure, probs = clf.predict("麻烦帮我把预约撤了")
     assert label == "cancel_booking" and 0 < sure <= 1 and abs(sum(probs.values()) - 1) < 1e-5
 
@@ -80,18 +76,6 @@ def test_the_classifier_abstains_when_unsure(understander):
     # An item matched with confidence keeps the question about it unless the classifier is very sure.
     u = understander.understand("孙子10岁了从来没办过身份证，现在能办吗")
     assert u.intent == "ask_item" and u.result.best.code == "GA-001"
-
-
-def test_understanding_stays_cheap(understander):
-    messages = [text for text, _ in EVERYDAY]
-    for m in messages:
-        understander.understand(m)
-    started = time.perf_counter()
-    for _ in range(5):
-        for m in messages:
-            understander.understand(m)
-    per_message_ms = (time.perf_counter() - started) / (5 * len(messages)) * 1000
-    assert per_message_ms < 50  # a generous floor for a shared machine; bench/understand_speed.py measures
 
 
 async def test_pinyin_request_for_a_person_reaches_the_queue(server, services):
