@@ -139,15 +139,17 @@
 
   // ---- live socket with reconnect ----
   var status = document.getElementById("live-status");
-  var delay = 500, connectedOnce = false;
+  var delay = 500;
   function connect() {
     if (!me) return;
     var ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/console/ws");
     ws.onopen = function () {
       delay = 500;
       if (status) { status.className = "live-status on"; status.title = "实时更新已连接"; }
-      if (connectedOnce) { if (page === "queue") resync(); if (chatId) refreshLive(); }
-      connectedOnce = true;
+      // Catch up on every open, the first included: anything published between the page's render
+      // and this socket's subscription would otherwise never show.
+      if (page === "queue") resync();
+      if (chatId) refreshLive();
     };
     ws.onmessage = function (ev) {
       var data = JSON.parse(ev.data);
