@@ -188,6 +188,15 @@ class Settings:
     notify_coalesce_seconds: int = 20  # changes to one booking within this time go out as one message
     notify_staff_openids: tuple[str, ...] = ()  # who hears of bookings nearing their due date
     notify_workers: int = 4  # concurrent sends per process; 0: this process sends nothing
+    # Extension (mini-program API, README "Mini-program API"): token lifetimes, rate limits, uploads, content check.
+    api_token_minutes: int = 30
+    api_refresh_days: int = 30
+    api_rate_per_minute: int = 120  # requests per signed-in user
+    api_address_rate_per_minute: int = 600  # requests per client address (a village office shares one)
+    api_login_per_minute: int = 20  # logins per client address
+    materials_max_mb: int = 10
+    materials_retention_days: int = 180  # after the booking closes
+    content_check: str = "wechat"  # wechat (msgSecCheck v2) | off
 
     @property
     def embedded_store(self) -> bool:
@@ -265,7 +274,27 @@ class Settings:
             notify_coalesce_seconds=_int(env, "NOTIFY_COALESCE_SECONDS", cls.notify_coalesce_seconds),
             notify_staff_openids=tuple(x.strip() for x in env.get("NOTIFY_STAFF_OPENIDS", "").split(",") if x.strip()),
             notify_workers=_int(env, "NOTIFY_WORKERS", cls.notify_workers),
+            api_token_minutes=_int(env, "API_TOKEN_MINUTES", cls.api_token_minutes),
+            api_refresh_days=_int(env, "API_REFRESH_DAYS", cls.api_refresh_days),
+            api_rate_per_minute=_int(env, "API_RATE_PER_MINUTE", cls.api_rate_per_minute),
+            api_address_rate_per_minute=_int(env, "API_ADDRESS_RATE_PER_MINUTE", cls.api_address_rate_per_minute),
+            api_login_per_minute=_int(env, "API_LOGIN_PER_MINUTE", cls.api_login_per_minute),
+            materials_max_mb=_int(env, "MATERIALS_MAX_MB", cls.materials_max_mb),
+            materials_retention_days=_int(env, "MATERIALS_RETENTION_DAYS", cls.materials_retention_days),
+            content_check=env.get("CONTENT_CHECK") or cls.content_check,
         )
+        if values["content_check"] not in ("wechat", "off"):
+            raise SettingsError("CONTENT_CHECK must be wechat or off")
+        for name in (
+            "api_token_minutes",
+            "api_refresh_days",
+            "api_rate_per_minute",
+            "api_address_rate_per_minute",
+            "api_login_per_minute",
+            "materials_max_mb",
+        ):
+            if values[name] < 1:
+                raise SettingsError(f"{name.upper()} must be at least 1")
         if values["wxa_state"] not in ("developer", "trial", "formal"):
             raise SettingsError("WXA_STATE must be developer, trial or formal")
         if values["sms_provider"] not in ("none", "sandbox", "http"):

@@ -14,6 +14,7 @@ BENCHES = [
     ["console_live.py"],
     ["desk_report.py", "--repeat", "2", "--http"],
     ["notification_queue.py", "--count", "300", "--rounds", "2"],
+    ["api_latency.py"],
     ["wechat_pipeline.py", "--seconds", "10"],
 ]
 

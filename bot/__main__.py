@@ -23,6 +23,7 @@ from tornado.netutil import bind_sockets
 from bot.app import build_services, make_app, refresh_knowledge_forever
 from bot.embedded import DataDirLocked
 from bot.logconfig import configure_logging, flush_forever
+from bot.miniprogram.services import sweep_materials_forever
 from settings import Settings, SettingsError
 
 log = logging.getLogger("bot")
@@ -107,6 +108,7 @@ async def main(config: Settings, log_handler, sockets=None) -> int:
     if config.notify_workers > 0:
         workers = asyncio.ensure_future(services.notifications.run_forever())
         sweeper = asyncio.ensure_future(services.reminders.run_forever())
+    retention = asyncio.ensure_future(sweep_materials_forever(services.miniprogram))
     log.info(
         "为民服务助手 listening on http://%s:%s (env=%s, store=%s, %d items, pid %d) in %.2fs",
         config.host,
@@ -129,6 +131,7 @@ async def main(config: Settings, log_handler, sockets=None) -> int:
     await stop.wait()
     log.info("shutting down")
     refresher.cancel()
+    retention.cancel()
     flusher.cancel()
     freezer.cancel()
     server.stop()

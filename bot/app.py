@@ -22,6 +22,7 @@ from bot.conversation.knowledge import KnowledgeService
 from bot.expiring import expiring_map
 from bot.handoff.queue import EscalationQueue
 from bot.limits import MessageRateLimit
+from bot.miniprogram.services import MiniProgram, build_miniprogram
 from bot.notifications.service import NotificationService
 from bot.staff.audit import AuditLog
 from bot.store import Store
@@ -54,6 +55,7 @@ class Services:
     reminders: BookingReminders
     backoffice: BackOffice | None = None
     console: ConsoleServices | None = None
+    miniprogram: MiniProgram | None = None
 
     def close(self) -> None:
         self.notifications.stop()
@@ -84,6 +86,7 @@ async def build_services(config: Settings, store: Store | None = None, lexicon=N
     booking_dialog, stations, bookings, invites, reminders = await build_booking_services(
         config, store, notifications, dialogs, escalations, knowledge
     )
+    miniprogram = build_miniprogram(config, store, wechat_api, bookings, stations, knowledge, notifications, invites, audit)
     assistant = Assistant(
         understander=knowledge,
         dialogs=dialogs,
@@ -92,6 +95,7 @@ async def build_services(config: Settings, store: Store | None = None, lexicon=N
         bookings=booking_dialog,
         stations=stations,
         handoff=console.desk,
+        on_follow=miniprogram.accounts.learn_unionid,
     )
     answer = MessageRateLimit(config.rate_per_minute, config.rate_per_hour).wrap(assistant.answer, texts.TOO_FAST)
     inbox = Inbox(store, answer, wechat_api.send_text, budget=config.reply_budget)
@@ -110,6 +114,7 @@ async def build_services(config: Settings, store: Store | None = None, lexicon=N
         reminders,
         backoffice,
         console,
+        miniprogram,
     )
 
 
@@ -130,6 +135,7 @@ def make_app(services: Services, **overrides) -> web.Application:
         audit=services.audit,
         invites=services.invites,
         console=services.console,
+        miniprogram=services.miniprogram,
         xsrf_cookie_kwargs={"httponly": True, "samesite": "Strict"},
         notifications=services.notifications,
         wechat_crypto=crypto,

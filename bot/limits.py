@@ -97,3 +97,30 @@ class MessageRateLimit:
             return too_fast if verdict == "warn" else None
 
         return answer_within_limits
+
+
+class RequestRateLimit:
+    """Requests per key (a user, a client address) in a fixed one-minute window, in process memory: the API's
+    limits run on every request and must not cost a store write. With several processes each counts its own."""
+
+    def __init__(self, per_minute: int, clock=None):
+        import time
+
+        self.per_minute = per_minute
+        self.clock = clock or time.monotonic
+        self._windows: dict[str, tuple[float, int]] = {}  # key -> (window start, count)
+        self._next_sweep = 0.0
+
+    def retry_after(self, key: str) -> int | None:
+        """Count one request; None when allowed, else the whole seconds until the window ends."""
+        now = self.clock()
+        if now >= self._next_sweep:
+            self._windows = {k: w for k, w in self._windows.items() if now - w[0] < 60}
+            self._next_sweep = now + 60
+        start, count = self._windows.get(key, (now, 0))
+        if now - start >= 60:
+            start, count = now, 0
+        self._windows[key] = (start, count + 1)
+        if count + 1 > self.per_minute:
+            return max(1, int(60 - (now - start)) + 1)
+        return None

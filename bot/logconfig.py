@@ -52,6 +52,8 @@ def configure_logging(level: int = logging.INFO) -> BufferedStreamHandler:
     root.handlers[:] = [handler]
     root.setLevel(level)
     logging.getLogger("bm25s").setLevel(logging.WARNING)
+    # urllib3 logs every outbound URL at DEBUG, and WeChat's carry the app secret, login codes and tokens.
+    logging.getLogger("urllib3").setLevel(logging.WARNING)
     return handler
 
 

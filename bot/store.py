@@ -31,7 +31,20 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("openid", ASCENDING)], unique=True, name="openid"),
         IndexModel([("station", ASCENDING)], name="station"),
         IndexModel([("verified_id_hash", ASCENDING)], sparse=True, name="verified_id_hash"),
+        IndexModel([("unionid", ASCENDING)], sparse=True, name="unionid"),  # a mini-program user's link
     ],
+    # Mini-program users (_id: the mini-program openid) and their API sessions (bot/miniprogram/accounts.py).
+    "wxa_users": [IndexModel([("unionid", ASCENDING)], sparse=True, name="unionid")],
+    "api_sessions": [
+        IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0, name="expiry"),
+        IndexModel([("openid", ASCENDING), ("revoked", ASCENDING)], name="by_user"),
+    ],
+    # Materials uploaded for a booking (bot/miniprogram/materials.py): metadata, encrypted chunks.
+    "material_files": [
+        IndexModel([("booking", ASCENDING), ("uploaded_at", ASCENDING)], name="by_booking"),
+        IndexModel([("purge_after", ASCENDING)], sparse=True, name="retention"),
+    ],
+    "material_chunks": [IndexModel([("file_id", ASCENDING), ("n", ASCENDING)], unique=True, name="by_file")],
     "bookings": [
         IndexModel([("number", ASCENDING)], unique=True, name="number"),
         IndexModel([("request_key", ASCENDING)], unique=True, sparse=True, name="request_key"),

@@ -156,6 +156,24 @@ class BookingActionHandler(AdminHandler):
         self.write_json(public_view(booking))
 
 
+class BookingMaterialHandler(AdminHandler):
+    """GET ?staff=NAME : a material the resident uploaded from the mini-program (the read is audited)."""
+
+    async def get(self, number: str, file_id: str) -> None:
+        from bot.miniprogram.materials import MaterialError
+
+        staff = self.staff(self.get_argument("staff", "").strip())
+        try:
+            booking = await self.bookings.get_for(staff, number)
+            meta, data = await self.settings["miniprogram"].materials.read(file_id, booking, f"staff:{staff.id}")
+        except BookingError as exc:
+            self.fail(exc)
+        except MaterialError as exc:
+            raise APIError(exc.status, exc.message) from None
+        self.set_header("Content-Type", meta["content_type"])
+        self.finish(data)
+
+
 class InviteHandler(AdminHandler):
     async def post(self) -> None:
         body = self.get_json_body()
@@ -173,6 +191,7 @@ class InviteHandler(AdminHandler):
 default_handlers = [
     (r"/api/v1/admin/bookings", BookingListHandler),
     (rf"/api/v1/admin/bookings/{NUMBER}", BookingDetailHandler),
+    (rf"/api/v1/admin/bookings/{NUMBER}/materials/([A-Za-z0-9_-]{{8,40}})", BookingMaterialHandler),
     (rf"/api/v1/admin/bookings/{NUMBER}/([a-z_]+)", BookingActionHandler),
     (r"/api/v1/admin/invites", InviteHandler),
 ]

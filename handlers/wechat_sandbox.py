@@ -1,5 +1,6 @@
-"""A stand-in for WeChat's API (access token; customer-service, template and subscribe messages) on 127.0.0.1,
-with a fake SMS gateway next to it.
+"""A stand-in for WeChat's API on 127.0.0.1 (access token; customer-service, template and subscribe messages;
+the mini-program's jscode2session, phone number and content check; user info for the unionid), with a fake
+SMS gateway next to it.
 
 The tests run it as their fake WeChat API server; a dev server with placeholder credentials mounts it
 at /dev/wechat-api/ so outbound messages have somewhere to go, and `python -m bot.simulate` reads
@@ -9,6 +10,7 @@ them back from its outbox. It is never mounted in production.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import re
 import secrets
@@ -34,6 +36,13 @@ class SandboxState:
     outbox: list[dict] = field(default_factory=list)  # every delivered message, with "channel"
     calls: dict[str, int] = field(default_factory=dict)  # requests per channel, accepted or not
     changed: asyncio.Event = field(default_factory=asyncio.Event)
+    # Mini-program: login codes -> {"openid", "unionid"?} (an unknown code logs in a user derived from it,
+    # so the dev server and schemathesis can log in); each code works once, like WeChat's.
+    wxa_codes: dict[str, dict] = field(default_factory=dict)
+    used_codes: set = field(default_factory=set)
+    phone_codes: dict[str, str] = field(default_factory=dict)  # getPhoneNumber code -> phone number
+    unionids: dict[str, str] = field(default_factory=dict)  # Official Account openid -> unionid
+    risky_words: tuple[str, ...] = ("违禁词",)  # msgSecCheck answers "risky" for text containing one
 
     def valid(self, token: str | None) -> bool:
         return bool(token) and self.tokens.get(token, 0) > time.time()
@@ -162,6 +171,71 @@ class SendHandler(SandboxHandler):
         return data_problem(body.get("data"))
 
 
+class CodeToSessionHandler(SandboxHandler):
+    """GET sns/jscode2session: a login code becomes openid (+ unionid) and a session_key, once."""
+
+    def get(self) -> None:
+        code = self.get_argument("js_code", "")
+        self.state.calls["jscode2session"] = self.state.calls.get("jscode2session", 0) + 1
+        rejected = self.state.rejection("jscode2session")
+        if rejected:
+            self.reply({"errcode": rejected, "errmsg": "rejected by sandbox"})
+            return
+        if not code or code in self.state.used_codes:
+            self.reply({"errcode": 40029, "errmsg": "invalid code"})
+            return
+        self.state.used_codes.add(code)
+        user = self.state.wxa_codes.get(code) or {"openid": "o_wxa_" + hashlib.sha256(code.encode()).hexdigest()[:16]}
+        self.reply({**user, "session_key": secrets.token_urlsafe(16)})
+
+
+class PhoneNumberHandler(SandboxHandler):
+    """POST wxa/business/getuserphonenumber {"code"}: the phone the user agreed to share."""
+
+    def post(self) -> None:
+        if not self.state.valid(self.get_argument("access_token", "")):
+            self.reply({"errcode": 40001, "errmsg": "invalid credential"})
+            return
+        code = str(json.loads(self.request.body or b"{}").get("code", ""))
+        phone = self.state.phone_codes.pop(code, None)
+        if phone is None:
+            self.reply({"errcode": 40029, "errmsg": "invalid code"})
+            return
+        info = {"phoneNumber": phone, "purePhoneNumber": phone, "countryCode": "86"}
+        self.reply({"errcode": 0, "errmsg": "ok", "phone_info": info})
+
+
+class MsgSecCheckHandler(SandboxHandler):
+    """POST wxa/msg_sec_check (version 2): "risky" when the text holds one of the sandbox's risky words."""
+
+    def post(self) -> None:
+        if not self.state.valid(self.get_argument("access_token", "")):
+            self.reply({"errcode": 40001, "errmsg": "invalid credential"})
+            return
+        body = json.loads(self.request.body or b"{}")
+        if body.get("version") != 2 or not body.get("openid"):
+            self.reply({"errcode": 47001, "errmsg": "data format error"})
+            return
+        self.state.calls["msg_sec_check"] = self.state.calls.get("msg_sec_check", 0) + 1
+        risky = any(word in str(body.get("content", "")) for word in self.state.risky_words)
+        result = {"suggest": "risky", "label": 20006} if risky else {"suggest": "pass", "label": 100}
+        self.reply({"errcode": 0, "errmsg": "ok", "result": result, "detail": []})
+
+
+class UserInfoHandler(SandboxHandler):
+    """GET cgi-bin/user/info?openid=: a follower's unionid, when the account is bound to an open platform."""
+
+    def get(self) -> None:
+        if not self.state.valid(self.get_argument("access_token", "")):
+            self.reply({"errcode": 40001, "errmsg": "invalid credential"})
+            return
+        openid = self.get_argument("openid", "")
+        info = {"subscribe": 1, "openid": openid}
+        if openid in self.state.unionids:
+            info["unionid"] = self.state.unionids[openid]
+        self.reply(info)
+
+
 class OutboxHandler(SandboxHandler):
     """GET ?openid=&after=N : messages to that user from index N on, waiting up to `wait` seconds for one."""
 
@@ -196,6 +270,10 @@ def sandbox_handlers(prefix: str, state: SandboxState) -> list:
         (prefix + r"cgi-bin/message/subscribe/bizsend", SendHandler, {**kw, "channel": "subscribe"}),
         (prefix + r"cgi-bin/message/subscribe/send", SendHandler, {**kw, "channel": "wxa_subscribe"}),
         (prefix + r"sms/send", SendHandler, {**kw, "channel": "sms"}),
+        (prefix + r"sns/jscode2session", CodeToSessionHandler, kw),
+        (prefix + r"wxa/business/getuserphonenumber", PhoneNumberHandler, kw),
+        (prefix + r"wxa/msg_sec_check", MsgSecCheckHandler, kw),
+        (prefix + r"cgi-bin/user/info", UserInfoHandler, kw),
         (prefix + r"outbox", OutboxHandler, kw),
     ]
 

@@ -12,6 +12,7 @@ import secrets
 from datetime import date
 
 from bot.bookings.dateparse import describe_day, month_day, parse_day
+from bot.bookings.fields import RELATIONS, FieldInvalid, clean_address, clean_name
 from bot.bookings.service import KIND_LABELS, Actor, BookingError, BookingRequest, BookingService, NotEligible
 from bot.bookings.stations import StationDirectory
 from bot.conversation.nlu import normalize
@@ -19,11 +20,6 @@ from bot.privacy import InvalidIDNumber, mask_address, mask_id, mask_name, mask_
 
 QUIT = re.compile(r"^(取消|退出|不办了|不约了|算了|不用了|结束|不预约了).{0,6}$")
 BACK = re.compile(r"^(上一步|返回|后退|退回上一步|改上一个)$")
-# Han names are 2-4 characters (a few more for compound surnames); minority names join parts with "·".
-NAME = re.compile(r"[\u4e00-\u9fff]{2,6}|[\u4e00-\u9fff]{1,10}(·[\u4e00-\u9fff]{1,10}){1,3}")
-NOT_A_NAME = re.compile(r"什么|怎么|咋|吗|么|哪|多少|要不要|能不能|可以|谢谢|不知道|办理|材料|预约")
-ADDRESS_PART = re.compile(r"村|组|号|路|街|道|镇|乡|小区|社区|栋|幢|单元|巷|弄|楼|屯|寨|营|院")
-RELATIONS = ["父亲", "母亲", "配偶", "子女", "其他亲属"]
 EDITABLE = [("name", "姓名"), ("id", "身份证号"), ("phone", "电话"), ("address", "地址"), ("date", "日期")]
 HINT = "（回复“上一步”可返回，“取消”可退出）"
 
@@ -242,9 +238,10 @@ class BookingForm:
         return None
 
     async def _answer_name(self, turn, form, actor, text) -> str | None:
-        name = re.sub(r"\s+", "", text)
-        if not NAME.fullmatch(name) or NOT_A_NAME.search(name):
-            return "请输入办事人的中文姓名，例如：张桂芬。想先问别的事，请回复“取消”退出预约。"
+        try:
+            name = clean_name(text)
+        except FieldInvalid as exc:
+            return exc.message + "想先问别的事，请回复“取消”退出预约。"
         self._done(form, "name", name)
         return None
 
@@ -269,9 +266,10 @@ class BookingForm:
         return None
 
     async def _answer_address(self, turn, form, actor, text) -> str | None:
-        address = text.strip()
-        if not 5 <= len(address) <= 100 or not ADDRESS_PART.search(address) or NOT_A_NAME.search(address):
-            return "请写上门地址，到村（小区）和门牌，例如：龙头山镇光明村5组12号。"
+        try:
+            address = clean_address(text)
+        except FieldInvalid as exc:
+            return exc.message
         self._done(form, "address", self._seal("address", address))
         return None
 

@@ -60,8 +60,11 @@ class BookingNotices:
         """(recipient, how the text addresses them) for the booker and, when someone else booked, the beneficiary."""
         phone = self.contact_phone(booking)
         by_proxy = booking.get("booked_by_kind") == "proxy"
+        # A mini-program user with no Official Account link booked under their mini-program openid, which the
+        # Official Account's channels cannot address.
+        in_wxa_only = booking.get("wxa_openid") and booking["booked_by"] == booking["wxa_openid"]
         booker = Recipient(
-            openid=booking["booked_by"],
+            openid=None if in_wxa_only else booking["booked_by"],
             phone=None if by_proxy else phone,
             wxa_openid=booking.get("wxa_openid"),
             role="booker",

@@ -82,6 +82,10 @@ class LimitReached(BookingError):
     """The booker has too many bookings open (or made too many today)."""
 
 
+class IdempotencyConflict(BookingError):
+    """A request key already used for a different booking request."""
+
+
 @dataclass(frozen=True)
 class Actor:
     """Who is acting: a resident, a station proxy, or staff."""
@@ -89,6 +93,14 @@ class Actor:
     kind: str  # "resident" | "proxy" | "staff"
     id: str  # openid, or the staff member's name
     station: str | None = None
+    # A mini-program user is also the person behind these ids (their own mini-program openid, bookings made
+    # before a unionid link) and, once their phone is verified, the contact of bookings with its keyed hash.
+    aliases: tuple[str, ...] = ()
+    phone_hash: str | None = None
+
+    def booked(self, booking: dict) -> bool:
+        """Did this person make the booking (and so may cancel or rate it)?"""
+        return booking.get("booked_by") in (self.id, *self.aliases)
 
     @property
     def label(self) -> str:
@@ -109,6 +121,9 @@ class BookingRequest:
     address: str = ""
     qualification: str = ""
     request_key: str = field(default_factory=lambda: secrets.token_hex(8))
+    request_hash: str = ""  # the mini-program's Idempotency-Key: same key, other body -> IdempotencyConflict
+    channel: str | None = None  # "miniprogram"; chat bookings have none (the report derives theirs)
+    wxa_openid: str | None = None  # reached by mini-program subscribe messages too
 
 
 def load_rules(path: Path = RULES_FILE) -> dict:
@@ -201,7 +216,7 @@ class BookingService:
         """Create the booking once: the same request_key (a retried confirmation) returns the first one."""
         existing = await self.bookings.find_one({"request_key": req.request_key})
         if existing:
-            return existing
+            return self._same_request(existing, req)
         self.check_offered(req.kind, req.item)
         await self.check_limits(req.booked_by)
         now = self.clock()
@@ -244,12 +259,21 @@ class BookingService:
             "on_time": None,
             "rating": None,
         }
+        for key in ("request_hash", "channel", "wxa_openid"):
+            if getattr(req, key):
+                doc[key] = getattr(req, key)
         try:
             await self.bookings.insert_one(doc)
         except DuplicateKeyError:
-            return await self.bookings.find_one({"request_key": req.request_key})
+            return self._same_request(await self.bookings.find_one({"request_key": req.request_key}), req)
         log.info("booking %s created (%s, %s) by %s", doc["number"], req.kind, req.item["code"], req.booked_by.kind)
         return doc
+
+    @staticmethod
+    def _same_request(existing: dict, req: BookingRequest) -> dict:
+        if existing.get("request_hash", "") != req.request_hash:
+            raise IdempotencyConflict("这个请求编号已经用于另一个预约，请刷新页面后重新提交。")
+        return existing
 
     async def check_limits(self, booker: Actor) -> None:
         """Refuse a booking over the per-user limits (booking_rules.yaml), politely."""
@@ -284,9 +308,12 @@ class BookingService:
     def _visible_filter(self, actor: Actor) -> dict:
         if actor.kind == "staff":
             return {}
+        mine: dict = {"booked_by": {"$in": [actor.id, *actor.aliases]}} if actor.aliases else {"booked_by": actor.id}
         if actor.kind == "proxy":
-            return {"$or": [{"station": actor.station}, {"booked_by": actor.id}]}
-        return {"booked_by": actor.id}
+            return {"$or": [{"station": actor.station}, mine]}
+        if actor.phone_hash:
+            return {"$or": [mine, {"beneficiary.phone_hash": actor.phone_hash}]}
+        return mine
 
     async def list_for(self, actor: Actor, statuses=OPEN_STATUSES, limit: int = 10) -> list[dict]:
         query = {**self._visible_filter(actor), "status": {"$in": list(statuses)}}
@@ -338,7 +365,7 @@ class BookingService:
         booking = await self.get_for(actor, number)
         if who == "staff" and actor.kind != "staff":
             raise Forbidden("只有工作人员可以办理这一步。")
-        if who == "booker" and actor.kind != "staff" and booking["booked_by"] != actor.id:
+        if who == "booker" and actor.kind != "staff" and not actor.booked(booking):
             raise Forbidden("只有预约人可以取消这个预约。")
         if action == "reject" and not reason.strip():
             raise BookingError("退回预约需要填写原因。")
@@ -393,7 +420,7 @@ class BookingService:
         if not 1 <= score <= 5:
             raise BookingError("请打1到5分。")
         booking = await self.get_for(actor, number)
-        if booking["booked_by"] != actor.id:
+        if not actor.booked(booking):
             raise Forbidden("只有预约人可以评价。")
         updated = await self.bookings.find_one_and_update(
             {"number": booking["number"], "status": "completed", "rating": None},

@@ -56,7 +56,7 @@ class Turn:
 class Assistant:
     """Answers one WeChat message. Services are injected; nothing here knows about HTTP."""
 
-    def __init__(self, *, understander, dialogs, escalations, base_url: str, bookings, stations, handoff=None):
+    def __init__(self, *, understander, dialogs, escalations, base_url: str, bookings, stations, handoff=None, on_follow=None):
         self._understander = understander  # callable returning the current Understander (rebuilt on edits)
         self.dialogs = dialogs
         self.escalations = escalations
@@ -64,6 +64,9 @@ class Assistant:
         self.bookings = bookings  # bot.bookings.chat.BookingDialog
         self.stations = stations
         self.handoff = handoff  # bot.handoff.desk.HandoffDesk: chats with staff
+        # Called with the openid of a new follower, off the reply path (the mini-program learns their unionid).
+        self.on_follow = on_follow
+        self._background: set[asyncio.Task] = set()
         self._pending_saves: dict[str, asyncio.Task] = {}
         self.by_type = {
             "text": self.on_text,
@@ -128,6 +131,10 @@ class Assistant:
         return await handler(message) if handler else None
 
     async def on_subscribe(self, message) -> str:
+        if self.on_follow is not None:
+            task = asyncio.create_task(self.on_follow(message.source))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
         return texts.WELCOME
 
     async def on_click(self, message) -> str | None:
@@ -285,8 +292,11 @@ class Assistant:
         u = turn.understanding
         result, aspect = u.result, u.aspect
         current = turn.state.get("item")
-        if aspect and current and not (result.confident and result.best.code != current):
-            return self.show_item(turn, current, aspect)  # a follow-up about the item under discussion
+        # A follow-up ("要带什么材料") is about the item under discussion, unless the message names another item,
+        # even ambiguously ("残疾证怎么办理" after 社保卡): then it is a new question, answered or offered as choices.
+        names_other = result.plausible and current not in [m.code for m in result.matches[:3]]
+        if aspect and current and not names_other and not (result.confident and result.best.code != current):
+            return self.show_item(turn, current, aspect)
         if result.confident:
             return self.show_item(turn, result.best.code, aspect)
         if result.plausible:

@@ -44,6 +44,7 @@ class OfficialAccountClient(WeChatClient):
         super().__init__(appid, secret, access_token=access_token, timeout=HTTP_TIMEOUT, auto_retry=False)
         self.API_BASE_URL = api_base + "cgi-bin/"
         self._api_root = api_base
+        self.wxa.API_BASE_URL = api_base  # wechatpy's mini-program group hard-codes WeChat's host too
 
     def fetch_access_token(self) -> dict:
         # wechatpy hard-codes api.weixin.qq.com here; use the configured base instead.
@@ -195,6 +196,33 @@ class WeChatAPI:
             body["page"] = page
         url = self.api_base + "cgi-bin/message/subscribe/send"
         return await self._call("post", url, app="wxa", data=body)
+
+    # ---- mini-program ----
+
+    async def code_to_session(self, code: str) -> dict:
+        """jscode2session: a wx.login() code -> {"openid", "session_key", "unionid"?}. 40029 used/invalid code,
+        45011 too frequent, 40226 a blocked user."""
+        return await self._call("wxa.code_to_session", code, app="wxa")
+
+    async def user_phone(self, code: str) -> str:
+        """wxa/business/getuserphonenumber: the phone a getPhoneNumber button's one-time code stands for
+        (wechatpy 1.8 has no method for it, so the endpoint is posted through its client)."""
+        url = self.api_base + "wxa/business/getuserphonenumber"
+        result = await self._call("post", url, app="wxa", data={"code": code})
+        info = result.get("phone_info") or {}
+        return str(info.get("purePhoneNumber") or info.get("phoneNumber") or "")
+
+    async def msg_sec_check(self, openid: str, content: str, scene: int) -> dict:
+        """msgSecCheck version 2: {"suggest": "pass"|"review"|"risky", "label": ...} for text a user typed."""
+        url = self.api_base + "wxa/msg_sec_check"
+        body = {"version": 2, "openid": openid, "scene": scene, "content": content}
+        result = await self._call("post", url, app="wxa", data=body)
+        return result.get("result") or {}
+
+    async def unionid_of(self, openid: str) -> str | None:
+        """An Official Account follower's unionid (cgi-bin/user/info), when the account has an open platform."""
+        info = await self._call("user.get", openid)
+        return info.get("unionid") or None
 
     def close(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,207 @@
+"""Bookings from the mini-program: the form's options, create (Idempotency-Key), list (cursor), detail,
+cancel and rate. The same BookingService as chat: eligibility, messages, limits and the status machine.
+
+A resident sees the bookings they made (and, with a verified phone, those whose contact phone it is); a proxy
+sees their station's. Someone else's booking is the same 404 as one that does not exist."""
+
+from __future__ import annotations
+
+import base64
+import re
+from datetime import UTC, datetime, timedelta
+
+from bson import ObjectId
+from bson.errors import InvalidId
+
+from bot.bookings.service import CANCELLABLE, NUMBER_PATTERN, OPEN_STATUSES, STATUS_LABELS, BookingError, public_view
+from bot.miniprogram.content import SCENE_COMMENT, ContentRejected
+from handlers.api.base import ApiError, MiniProgramHandler, Operation
+from handlers.api.models import Booking, BookingCreate, BookingForm, BookingPage, CancelRequest, RatingRequest
+
+NUMBER = f"({NUMBER_PATTERN})"
+IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_\-]{8,64}$")
+CLOSED_STATUSES = tuple(s for s in STATUS_LABELS if s not in OPEN_STATUSES)
+STATUS_FILTER = {"open": OPEN_STATUSES, "closed": CLOSED_STATUSES, "all": tuple(STATUS_LABELS)}
+
+
+class BookingHandlerBase(MiniProgramHandler):
+    @property
+    def service(self):
+        return self.api.bookings
+
+    async def view(self, booking: dict, with_materials: bool = False) -> dict:
+        item = self.api.knowledge().index.item(booking["item_code"]) or {}
+        shown = public_view(booking)
+        for staff_only in ("notice_problem", "due_alert"):  # for staff, who phone when nobody could be told
+            shown.pop(staff_only, None)
+        out = {
+            **shown,
+            "station_name": self.api.stations.name_of(booking["station"]),
+            "can_cancel": booking["status"] in CANCELLABLE and self.actor.booked(booking),
+            "can_rate": booking["status"] == "completed" and booking.get("rating") is None and self.actor.booked(booking),
+            "required_materials": [m["name"] for m in item.get("materials", []) if isinstance(m, dict) and m.get("name")],
+        }
+        if with_materials:
+            out["materials"] = await self.api.materials.list_for(booking["number"])
+        return out
+
+    async def booking(self, number: str) -> dict:
+        try:
+            return await self.service.get_for(self.actor, number)
+        except BookingError as exc:
+            raise self.domain_error(exc) from None
+
+
+class BookingFormHandler(BookingHandlerBase):
+    operations = {
+        "get": Operation(
+            "What the booking form asks for an item and kind, whether it is offered, the stations and dates",
+            response=BookingForm,
+            query={
+                "item_code": ({"type": "string", "pattern": "^[A-Z]{2,4}-[0-9]{3}$"}, "e.g. MZ-007", True),
+                "kind": ({"type": "string", "enum": ["proxy", "home_visit"]}, "代办 or 上门", True),
+            },
+            errors=(400, 401, 404),
+        )
+    }
+
+    async def get(self) -> None:
+        kind = self.query_text("kind", 20, required=True)
+        if kind not in ("proxy", "home_visit"):
+            raise ApiError(400, "invalid_query", "kind 应为 proxy 或 home_visit。", field="kind")
+        item = self.api.knowledge().index.item(self.query_text("item_code", 20, required=True))
+        if item is None:
+            raise ApiError(404, "item_not_found", "没有这个事项，请从事项列表里选择。")
+        form = self.api.form.describe(kind, item, self.actor)
+        templates = [t["id"] for t in self.config.wxa_subscribe_templates.values() if t.get("id")]
+        self.respond(BookingForm, {**form, "subscribe_templates": sorted(set(templates))[:3]})
+
+
+class BookingsHandler(BookingHandlerBase):
+    operations = {
+        "post": Operation(
+            "Book proxy (代办) or home-visit (上门) service; the same Idempotency-Key and body give the same booking, "
+            "the same key with another body 409",
+            body=BookingCreate,
+            response=Booking,
+            status=201,
+            headers={"Idempotency-Key": "8-64 letters, digits, - or _; one per form submission (required)"},
+            errors=(400, 401, 409, 429),
+        ),
+        "get": Operation(
+            "My bookings (a proxy: the station's), newest first, a page at a time",
+            response=BookingPage,
+            query={
+                "status": ({"type": "string", "enum": ["open", "closed", "all"]}, "default open", False),
+                "limit": ({"type": "integer", "minimum": 1, "maximum": 50}, "default 20", False),
+                "cursor": ({"type": "string", "maxLength": 80}, "next_cursor of the previous page", False),
+            },
+            errors=(400, 401),
+        ),
+    }
+
+    async def post(self) -> None:
+        key = self.request.headers.get("Idempotency-Key", "")
+        if not IDEMPOTENCY_KEY.match(key):
+            raise ApiError(400, "idempotency_key_required", "请求缺少编号，请刷新页面后重新提交。", field="Idempotency-Key")
+        body = self.body(BookingCreate)
+        data = body.model_dump(exclude_none=True)
+        consent = data.pop("subscribe_templates", [])
+        try:
+            request = self.api.form.request(data, self.actor, key, wxa_openid=self.identity.openid)
+            review = await self.api.content.check(
+                self.identity.openid, {"name": request.name, "address": request.address}, SCENE_COMMENT
+            )
+            booking = await self.service.create(request)
+        except (BookingError, ContentRejected) as exc:
+            raise self.domain_error(exc) from None
+        if review and not booking.get("content_review"):
+            await self.service.bookings.update_one({"number": booking["number"]}, {"$set": {"content_review": True}})
+        allowed = {t["id"] for t in self.config.wxa_subscribe_templates.values() if t.get("id")}
+        for template_id in set(consent) & allowed:
+            await self.api.subscriptions.accept("wxa", self.identity.openid, template_id)
+        self.respond(Booking, await self.view(booking, with_materials=True), status=201)
+
+    async def get(self) -> None:
+        status = self.query_text("status", 10) or "open"
+        if status not in STATUS_FILTER:
+            raise ApiError(400, "invalid_query", "status 应为 open、closed 或 all。", field="status")
+        limit = self.query_int("limit", 20, 1, 50)
+        after = decode_cursor(self.query_text("cursor", 80))
+        found, nxt = await self.service.page(self.actor, statuses=STATUS_FILTER[status], limit=limit, after=after)
+        self.respond(
+            BookingPage, {"bookings": [await self.view(b) for b in found], "next_cursor": encode_cursor(nxt) if nxt else None}
+        )
+
+
+class BookingHandler(BookingHandlerBase):
+    operations = {
+        "get": Operation("One booking with its status history and uploaded materials", response=Booking, errors=(401, 404))
+    }
+
+    async def get(self, number: str) -> None:
+        self.respond(Booking, await self.view(await self.booking(number), with_materials=True))
+
+
+class CancelHandler(BookingHandlerBase):
+    operations = {
+        "post": Operation(
+            "Cancel a booking (by the person who booked, before the work starts)",
+            body=CancelRequest,
+            response=Booking,
+            errors=(400, 401, 403, 404, 409),
+        )
+    }
+
+    async def post(self, number: str) -> None:
+        body = self.body(CancelRequest)
+        booking = await self.booking(number)
+        try:
+            await self.api.content.check(self.identity.openid, {"reason": body.reason or ""}, SCENE_COMMENT)
+            updated = await self.service.transition(booking["number"], "cancel", self.actor, reason=body.reason or "")
+        except (BookingError, ContentRejected) as exc:
+            raise self.domain_error(exc) from None
+        await self.api.materials.mark_closed(updated)
+        self.respond(Booking, await self.view(updated, with_materials=True))
+
+
+class RatingHandler(BookingHandlerBase):
+    operations = {
+        "post": Operation(
+            "Rate a completed booking on the five 好差评 levels, with an optional comment",
+            body=RatingRequest,
+            response=Booking,
+            errors=(400, 401, 403, 404, 409),
+        )
+    }
+
+    async def post(self, number: str) -> None:
+        body = self.body(RatingRequest)
+        booking = await self.booking(number)
+        try:
+            await self.api.content.check(self.identity.openid, {"comment": body.comment or ""}, SCENE_COMMENT)
+            updated = await self.service.rate(self.actor, booking["number"], body.score, body.comment or "")
+        except (BookingError, ContentRejected) as exc:
+            raise self.domain_error(exc) from None
+        self.respond(Booking, await self.view(updated, with_materials=True))
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MS = timedelta(milliseconds=1)
+
+
+def encode_cursor(position: tuple[datetime, ObjectId]) -> str:
+    """The last booking of a page as an opaque cursor: its time in whole milliseconds (BSON's precision) and id."""
+    at, oid = position
+    at = at if at.tzinfo else at.replace(tzinfo=UTC)
+    return base64.urlsafe_b64encode(f"{(at - EPOCH) // MS}:{oid}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(raw: str) -> tuple[datetime, ObjectId] | None:
+    if not raw:
+        return None
+    try:
+        millis, oid = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode().split(":")
+        return EPOCH + int(millis) * MS, ObjectId(oid)
+    except (ValueError, InvalidId, UnicodeDecodeError, OverflowError):
+        raise ApiError(400, "invalid_query", "cursor 无效，请从第一页重新加载。", field="cursor") from None
