@@ -37,13 +37,14 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from PIL import Image, ImageOps
 
+from bot.bookings.service import OPEN_STATUSES
+
 log = logging.getLogger(__name__)
 
 CHUNK = 255 * 1024
 # Decoded size limit (a 40 MP photo is far above any phone camera's document shot). Pillow's own check
 # (MAX_IMAGE_PIXELS, about 89 MP) is left alone: it is process-wide.
 MAX_PIXELS = 40_000_000
-OPEN_STATUSES = ("submitted", "accepted", "assigned", "in_progress")
 MATERIAL_MAX = 60
 FILENAME_MAX = 100
 FILE_ID = re.compile(r"^[A-Za-z0-9_-]{8,40}$")

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from dataclasses import dataclass
 
 from bot.bookings.online import OnlineBookingForm
+from bot.bookings.service import OPEN_STATUSES
 from bot.limits import RequestRateLimit
 from bot.miniprogram.accounts import MiniProgramAccounts
 from bot.miniprogram.content import NoContentCheck, WeChatContentCheck
 from bot.miniprogram.materials import MaterialStore
 from bot.privacy import FieldCipher
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -68,8 +73,6 @@ RETENTION_SWEEP_SECONDS = 3600
 async def sweep_materials(miniprogram: MiniProgram) -> int:
     """Start the retention clock of materials whose booking closed (however it closed: desk, chat, API), and
     delete those past it. Returns how many files were deleted."""
-    from bot.bookings.service import OPEN_STATUSES
-
     store = miniprogram.materials
     numbers = await store.files.distinct("booking", {"purge_after": None})
     for number in numbers:
@@ -80,14 +83,11 @@ async def sweep_materials(miniprogram: MiniProgram) -> int:
 
 
 async def sweep_materials_forever(miniprogram: MiniProgram, every: float = RETENTION_SWEEP_SECONDS) -> None:
-    import asyncio
-    import logging
-
     while True:
         try:
             deleted = await sweep_materials(miniprogram)
             if deleted:
-                logging.getLogger(__name__).info("materials past retention deleted: %d", deleted)
+                log.info("materials past retention deleted: %d", deleted)
         except Exception:  # noqa: BLE001 - try again next hour
-            logging.getLogger(__name__).exception("materials retention sweep failed")
+            log.exception("materials retention sweep failed")
         await asyncio.sleep(every)
