@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import bm25s
 import numpy as np
 
-from knowledge_base.text import CJK, Lexicon, char_bigrams, pinyin_bigrams, pinyin_key
+from knowledge_base.text import CJK, Lexicon, char_bigrams, pinyin_bigrams, pinyin_key, plain_tokenizer
 
 FIELD_WEIGHTS = {"title": 3.0, "text": 1.0, "detail": 0.3, "chars": 1.0, "pinyin": 0.8}
 # BM25 length normalisation per field: titles with many aliases must not be punished much.
@@ -128,6 +128,36 @@ class ItemIndex:
             if 2 <= len(w) <= 4 and CJK.fullmatch(w):
                 self._by_sound.setdefault(pinyin_key(w), set()).add(w)
         self._doc_chars = [frozenset(c) for c in corpora["chars"]]
+        self._naming = self._naming_words(items)
+
+    def _naming_words(self, items: list[dict]) -> dict[str, frozenset[str]]:
+        """Words that name a service (身份证, 低保, 不动产, 结婚 ...) -> the items they name: the everyday words of
+        each item's name and the canonical spellings (synonyms.yaml) in its name or aliases, without the generic
+        words of knowledge_base/data/generic_words.txt (申请, 补办, 登记 ...)."""
+        lx, plain = self.lexicon, plain_tokenizer()
+        naming: dict[str, set[str]] = {}
+        for item in items:
+            name = lx.normalize(item["name"])
+            words = {w for w in plain.cut(name, HMM=False) if len(w) >= 2 and CJK.fullmatch(w)}
+            # A four-character compound of two words names by either (结婚登记: 结婚; 危房改造: 危房).
+            words |= {h for w in words if len(w) == 4 and all(plain.FREQ.get(x) for x in (w[:2], w[2:])) for h in (w[:2], w[2:])}
+            for title in (name, *(lx.normalize(a) for a in item.get("aliases", []))):
+                words |= {c for c in lx.canonical if c in title}
+            for w in words - lx.generic - lx.stopwords:
+                naming.setdefault(w, set()).add(item["code"])
+        return {w: frozenset(codes) for w, codes in naming.items()}
+
+    def named(self, text: str) -> frozenset[str]:
+        """The items a message names by a word of their name ("那低保呢" names the 低保 item; "要登报不",
+        "多久能拿到" name none): what tells a new question from a follow-up on the item under discussion."""
+        lx = self.lexicon
+        norm = lx.normalize(text)
+        runs, words = lx.analyze(norm)
+        found = {*words, *(w for r in runs for w in plain_tokenizer().cut(r, HMM=False)), *self.sound_alikes(runs)}
+        codes: set[str] = set()
+        for w in found:
+            codes |= self._naming.get(w, frozenset())
+        return frozenset(codes)
 
     def _build_scorer(self) -> None:
         """All fields' BM25 scores as one weighted sparse matrix (CSR: one row per (field, token), columns

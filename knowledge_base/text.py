@@ -23,11 +23,41 @@ CJK = re.compile(r"[\u4e00-\u9fff]+")
 PUNCT = re.compile(r"[^\w\u4e00-\u9fff]+")
 
 
+class LocalSpeech:
+    """昭通 dialect, input slips and traditional characters to standard words (data/local_speech.yaml)."""
+
+    def __init__(self, path: Path):
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        self.entries = [e for section in ("dialect", "slips") for e in data.get(section) or []]
+        pairs = {str(e["say"]): str(e["means"]) for e in self.entries}
+        self._map = pairs
+        self._re = re.compile("|".join(re.escape(v) for v in sorted(pairs, key=len, reverse=True))) if pairs else None
+        table = {pair[0]: pair[1] for pair in (data.get("traditional") or "").split() if len(pair) == 2}
+        self._chars = str.maketrans(table)
+
+    def standard(self, text: str) -> str:
+        """The text in standard words (expects NFKC-normalised, lower-case text)."""
+        text = text.translate(self._chars)
+        return self._re.sub(lambda m: self._map[m.group(0)], text) if self._re is not None else text
+
+
+_SPEECH: dict[Path, LocalSpeech] = {}
+
+
+def local_speech(data_dir: Path = DATA_DIR) -> LocalSpeech:
+    """The local speech table, loaded once per process."""
+    path = data_dir / "local_speech.yaml"
+    if path not in _SPEECH:
+        _SPEECH[path] = LocalSpeech(path)
+    return _SPEECH[path]
+
+
 class Lexicon:
     """Domain vocabulary: user dictionary, synonyms/typos folded to one spelling, stop words."""
 
     def __init__(self, data_dir: Path = DATA_DIR, extra_words: list[str] = ()):
         jieba.setLogLevel(logging.WARNING)
+        self.speech = local_speech(data_dir)
         self.tokenizer = jieba.Tokenizer()
         self.tokenizer.initialize()
         words = [w.split()[0] for w in _lines(data_dir / "userdict.txt")]
@@ -48,6 +78,8 @@ class Lexicon:
         self._analyzed: dict[str, tuple[list[str], list[str]]] = {}
         self.add_words(list(words) + list(extra_words))
         self.stopwords = set(_lines(data_dir / "stopwords.txt"))
+        self.generic = set(_lines(data_dir / "generic_words.txt"))
+        self.canonical = {c for _v, c in self.fold}
 
     def add_words(self, words) -> None:
         """Teach jieba domain words (item names when items are added) so they stay whole."""
@@ -59,8 +91,8 @@ class Lexicon:
                 self._analyzed.clear()  # segmentation may change with a new word
 
     def normalize(self, text: str, fold: bool = True) -> str:
-        """Full-width to half-width, lower case, and (with `fold`) synonyms and common typos to one spelling."""
-        text = unicodedata.normalize("NFKC", text or "").lower().strip()
+        """Full-width to half-width, lower case, local speech to standard words, and (with `fold`) synonyms and common typos to one spelling."""
+        text = self.speech.standard(unicodedata.normalize("NFKC", text or "").lower().strip())
         if fold and self._fold_re is not None:
             text = self._fold_re.sub(lambda m: self._fold_map[m.group(0)], text)
         return text
@@ -106,6 +138,21 @@ class Lexicon:
                 if tok not in self.stopwords and not PUNCT.fullmatch(tok):
                     out.append(tok)
         return out
+
+
+_PLAIN: jieba.Tokenizer | None = None
+
+
+def plain_tokenizer() -> jieba.Tokenizer:
+    """jieba with its own dictionary only, once per process: it cuts item names into everyday words
+    (居民身份证首次申领 -> 居民 身份证 首次 申领), which the domain tokenizer keeps whole."""
+    global _PLAIN
+    if _PLAIN is None:
+        jieba.setLogLevel(logging.WARNING)
+        tokenizer = jieba.Tokenizer()
+        tokenizer.initialize()
+        _PLAIN = tokenizer
+    return _PLAIN
 
 
 def char_bigrams(text: str) -> list[str]:

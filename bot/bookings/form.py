@@ -15,6 +15,7 @@ from bot.bookings.dateparse import describe_day, month_day, parse_day
 from bot.bookings.fields import RELATIONS, FieldInvalid, clean_address, clean_name
 from bot.bookings.service import KIND_LABELS, Actor, BookingError, BookingRequest, BookingService, NotEligible
 from bot.bookings.stations import StationDirectory
+from bot.conversation import followup
 from bot.conversation.nlu import normalize
 from bot.privacy import InvalidIDNumber, mask_address, mask_id, mask_name, mask_phone, parse_id_number, parse_mobile
 
@@ -53,10 +54,14 @@ class BookingForm:
 
     def _item_from(self, turn) -> str | None:
         """The item named in this message, else the one under discussion."""
-        u = turn.understanding
-        if u is not None and u.result.confident:
+        u, current = turn.understanding, turn.state.get("item")
+        if u is None:
+            return current
+        if followup.about_current(u, current):  # "能上门不 我走不动" books the item under discussion
+            return current
+        if u.result.confident:
             return u.result.best.code
-        return turn.state.get("item")
+        return None if u.named else current
 
     def _refusal(self, kind: str, item_code: str) -> str | None:
         item = self._index().index.item(item_code)

@@ -8,7 +8,7 @@ import pickle
 import re
 from dataclasses import dataclass, field
 
-from bot.conversation import guide, texts
+from bot.conversation import followup, guide, texts
 from bot.conversation.nlu import Understander, Understanding, normalize
 from bot.handoff import texts as handoff_texts
 
@@ -23,7 +23,16 @@ NUMBER = re.compile(r"^\s*([0-9]{1,2})\s*[.。号]?\s*$")
 FORM_ANSWER = re.compile(r"^\s*(?:(?:\+?86)?[\d\s\-]{11,22}[Xx]?|\d{1,2}月\d{1,2}[日号]?)\s*$")
 # Asking for a person wins even in the middle of a booking form: the form is dropped, not submitted.
 HUMAN_IN_FORM = re.compile(r"人工|真人|客服|找工作人员")
+# A plausible match is offered as a choice when the message names one of the candidates, or scores this.
+CHOICES_SCORE = 15.0
+# In a conversation about an item, a message naming nothing is out of scope only when the classifier is this sure.
+CONTEXT_OOS = 0.6
 NEARBY = re.compile(r"(附近|最近|离我近|周边|旁边).{0,6}(服务站|服务中心|便民|办事|窗口|代办点|政务)")
+
+
+def refused(u) -> bool:
+    """Out of scope for sure (a rule, or the classifier fairly sure): not a follow-up on the current item."""
+    return u.intent == "out_of_scope" and u.guess == "out_of_scope" and u.sure >= CONTEXT_OOS
 
 
 @dataclass
@@ -292,15 +301,17 @@ class Assistant:
         u = turn.understanding
         result, aspect = u.result, u.aspect
         current = turn.state.get("item")
-        # A follow-up ("要带什么材料") is about the item under discussion, unless the message names another item,
-        # even ambiguously ("残疾证怎么办理" after 社保卡): then it is a new question, answered or offered as choices.
-        names_other = result.plausible and current not in [m.code for m in result.matches[:3]]
-        if aspect and current and not names_other and not (result.confident and result.best.code != current):
-            return self.show_item(turn, current, aspect)
+        # While an item is under discussion, a message naming no other item is about it ("要登报不",
+        # "我儿子能帮我办不"); one that names another item ("那低保呢") is a new question.
+        if followup.about_current(u, current) and not refused(u):
+            reply = self.follow_up(turn, current)
+            if reply is not None:
+                return reply
         if result.confident:
             return self.show_item(turn, result.best.code, aspect)
-        if result.plausible:
-            options = [m.code for m in result.matches[:3]]
+        options = [m.code for m in result.matches[:3]]
+        if result.plausible and (u.named & set(options) or result.best.score >= CHOICES_SCORE):
+            # "Did you mean" only among candidates the message points at, never three unrelated items.
             turn.remember(choices={"kind": "items", "options": options})
             index = self.understander.index
             lines = [texts.CHOOSE_ITEM] + [f"{i} {index.item(c)['name']}" for i, c in enumerate(options, 1)]
@@ -308,6 +319,21 @@ class Assistant:
         if aspect and u.intent == "ask_item":
             return texts.ASK_WHICH_ITEM
         return texts.DONT_KNOW
+
+    def follow_up(self, turn: Turn, code: str) -> str | None:
+        """A question about the item under discussion: from its guide, else the guide's link and a person."""
+        item = self.understander.index.item(code)
+        if item is None:
+            turn.remember(item=None)
+            return None
+        url = self.guide_url(code)
+        reply = followup.answer(item, turn.understanding, self.understander.index.lexicon, url)
+        if reply is not None:
+            turn.remember(item=code, choices=None)
+            return reply
+        if self.handoff is not None:
+            turn.remember(choices={"kind": "offer_human", "options": ["yes"], "text": turn.text[:200]})
+        return guide.not_in_guide(item, url)
 
     async def intent_human_agent(self, turn: Turn) -> str:
         if (turn.state.get("choices") or {}).get("kind") == "offer_human":

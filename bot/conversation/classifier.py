@@ -157,7 +157,7 @@ _LOCK = threading.Lock()
 
 def shared_classifier(paths: Iterable[Path] | None = None) -> IntentClassifier:
     """The classifier trained on the repository's examples, once per process (it is read-only)."""
-    from bot.conversation.nlu import INTENTS, normalize
+    from bot.conversation.nlu import INTENTS, standard
 
     paths = tuple(paths if paths is not None else default_example_files())
     key = tuple((str(p), p.stat().st_mtime_ns) for p in paths)
@@ -165,6 +165,6 @@ def shared_classifier(paths: Iterable[Path] | None = None) -> IntentClassifier:
         if key not in _SHARED:
             started = time.perf_counter()
             examples = load_examples(paths)
-            _SHARED[key] = IntentClassifier.train(examples, INTENTS, normalize)
+            _SHARED[key] = IntentClassifier.train(examples, INTENTS, standard)
             log.info("intent classifier trained on %d examples in %.2fs", len(examples), time.perf_counter() - started)
         return _SHARED[key]

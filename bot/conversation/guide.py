@@ -119,6 +119,36 @@ def _online(item: dict) -> list[str]:
     return [head + item["online_how"], f"到现场次数：{item['visits']}次"]
 
 
+# What each scope of a guide means for someone who is not at home.
+SCOPES = {
+    "跨省通办": "跨省通办：在外省也可以办，到当地政务服务中心的“跨省通办”窗口，或在网上申请。",
+    "全省通办": "全省通办：在云南省内任何一个县（市、区）的政务服务中心都能办。",
+    "全市通办": "全市通办：在昭通市内任何一个县（市、区）的政务服务中心都能办。",
+    "属地办理": "属地办理：要在户籍（或所在）地办理，外地不能直接受理。",
+}
+AGENT_NOTE = re.compile(r"代办|委托|代理|代领|代为|家属|本人")
+
+
+def _agent(item: dict) -> list[str]:
+    lines = ["请家人或别人帮忙办："]
+    notes = [f"· {m['name']}：{m['note']}" for m in item["materials"] if AGENT_NOTE.search(m.get("note") or "")]
+    notes += [f"· {qa['a']}" for qa in item.get("faq", []) if AGENT_NOTE.search(qa["q"])][:1]
+    lines += notes or ["· 指南没有写明能否由他人代办，请以窗口告知为准。"]
+    if item.get("proxy"):
+        lines.append("老人、残疾人等行动不便的，可以预约村（社区）代办员代办，回复“预约代办”。")
+    return lines
+
+
+def _remote(item: dict) -> list[str]:
+    scope = item.get("scope") or ""
+    lines = [SCOPES.get(scope, f"通办范围：{scope}")] if scope else []
+    if item["online"]:
+        lines.append("也可以网上办理：" + item["online_how"])
+    if item.get("proxy"):
+        lines.append("回不来的，可以请家人或村（社区）代办员代办，回复“预约代办”。")
+    return lines
+
+
 def _basis(item: dict) -> list[str]:
     return ["设定依据："] + [f"· {b}" for b in item["basis"]]
 
@@ -134,6 +164,8 @@ SECTIONS = {
     "hours": _hours,
     "online": _online,
     "basis": _basis,
+    "agent": _agent,
+    "remote": _remote,
 }
 
 
@@ -141,6 +173,21 @@ def section(item: dict, aspect: str, guide_url: str) -> str:
     lines = [f"【{item['name']}】"] + SECTIONS[aspect](item)
     lines.append(f'<a href="{guide_url}">完整指南</a>　回复“人工”找工作人员')
     return "\n".join(lines)
+
+
+def faq_answer(item: dict, entry: dict, guide_url: str) -> str:
+    """One FAQ entry of the item, as a chat answer."""
+    lines = [f"【{item['name']}】", f"问：{entry['q']}", f"答：{entry['a']}"]
+    lines.append(f'<a href="{guide_url}">完整指南</a>　回复“人工”找工作人员')
+    return "\n".join(lines)
+
+
+def not_in_guide(item: dict, guide_url: str) -> str:
+    """A follow-up the guide does not answer: where to read the whole guide, and a person to ask."""
+    return (
+        f"【{item['name']}】的办事指南里没有写到这个问题。\n"
+        f'<a href="{guide_url}">点这里看完整指南</a>，或者回复 1 请工作人员回答您（也可拨打 {item["phone"]}）。'
+    )
 
 
 # Labels of a printed 办事指南, for the mobile guide page.

@@ -13,6 +13,7 @@ import yaml
 from bot.conversation.classifier import IntentClassifier, example_texts, shared_classifier
 from bot.conversation.pinyin import PinyinReader, looks_pinyin, shared_reader
 from knowledge_base.index import ItemIndex, Result
+from knowledge_base.text import local_speech
 
 INTENTS = (
     "ask_item",
@@ -32,11 +33,20 @@ ASPECTS: list[tuple[str, re.Pattern]] = [
     ("materials", re.compile(r"材料|资料|带什么|带啥|带哪些|要带|准备什么|准备啥|需要什么|要什么证|证件")),
     ("time", re.compile(r"多久|好久|多长时间|几天|时限|多快|要等|几个工作日|什么时候能(拿|领|好|到)|多少天")),
     ("fee", re.compile(r"收费|多少钱|要钱|费用|免费|花钱|收钱|交钱|几块钱")),
+    # Who else may apply, and applying from elsewhere: answered from the guide's notes, FAQ and scope.
+    (
+        "agent",
+        re.compile(
+            r"(儿子|女儿|子女|家里人|家人|家属|亲戚|亲属|老伴|孙子|孙女|别人|他人|媳妇|老公|爱人|娃娃|村干部|村上|兄弟|姐妹|哥|姐)"
+            r".{0,6}(帮|代|替|去办|来办|去领|领)|代(我|他|她)|替(我|他|她)|代领|代签|委托|(要|必须|得|非得)本人|本人(去|来|到场|亲自)|亲自"
+        ),
+    ),
+    ("remote", re.compile(r"外地|异地|外省|省外|跨省|回不来|回不去|不在(本地|家|昭通)|在(昆明|外面|浙江|广东|上海|北京)|打工的地方")),
     ("location", re.compile(r"哪里|哪儿|在哪|地点|地址|去哪|克哪|哪个部门|哪个窗口|哪点|哪个地方")),
     ("phone", re.compile(r"电话|号码|联系方式|热线")),
     ("hours", re.compile(r"几点|上班时间|办公时间|周末|星期六|星期天|节假日")),
     ("online", re.compile(r"网上|手机上|线上|小程序|app|办事通|不用跑")),
-    ("conditions", re.compile(r"条件|符合|资格|谁能办|谁可以|能不能办|够不够|本人|亲自|别人代|委托")),
+    ("conditions", re.compile(r"条件|符合|资格|谁能办|谁可以|能不能办|够不够")),
     ("basis", re.compile(r"依据|政策文件|法规|哪条规定|法律规定")),
     ("process", re.compile(r"流程|步骤|程序|怎么办理|手续")),
 ]
@@ -89,6 +99,12 @@ class Understanding:
     result: Result
     aspect: str | None = None
     items: list = field(default_factory=list)
+    # The items the message names by a word of their name (ItemIndex.named): none for a follow-up
+    # ("要登报不") on the item under discussion.
+    named: frozenset = frozenset()
+    # The classifier's guess and its probability, for decisions that depend on the conversation.
+    guess: str = ""
+    sure: float = 0.0
 
     @property
     def confidence(self) -> float:
@@ -123,6 +139,11 @@ def _load_rules(path: Path) -> list[_Rule]:
 
 def normalize(text: str) -> str:
     return unicodedata.normalize("NFKC", text or "").strip().lower()
+
+
+def standard(text: str) -> str:
+    """normalize, then local speech to standard words: what the intent classifier reads."""
+    return local_speech().standard(normalize(text))
 
 
 class Understander:
@@ -164,19 +185,22 @@ class Understander:
         empty = Result(query=text)
         if looks_pinyin(norm):
             norm = self.pinyin.read(norm) or norm
+        norm = self.index.lexicon.speech.standard(norm)
         if not MEANINGFUL.search(norm) or _looks_pasted(norm):
-            return Understanding(text, "out_of_scope", empty)
+            return Understanding(text, "out_of_scope", empty, guess="out_of_scope", sure=1.0)
         rule = self.rule_intent(self.index.lexicon.normalize(norm))
         if rule == "out_of_scope":
-            return Understanding(text, rule, empty)
+            return Understanding(text, rule, empty, guess=rule, sure=1.0)
         guess, sure, _ = self.classifier.predict(norm)
         result = self.index.search(norm)
         aspect = aspect_of(norm)
         intent = self.combine(rule, guess, sure, result, aspect, norm)
+        named = self.index.named(norm)
         if intent == "out_of_scope":
             # Not a question we recognise; the asker may still mean the item under discussion ("多久能办好"),
             # unless the classifier says it is about something else ("打车去政务中心要好多钱").
-            return Understanding(text, intent, empty, aspect=None if guess == "out_of_scope" else aspect)
+            aspect = None if guess == "out_of_scope" else aspect
+            return Understanding(text, intent, empty, aspect=aspect, named=named, guess=guess, sure=sure)
         if intent in BOOKING_INTENTS:
             # How the person is ("卧床不起", "走不动") says why to book, not what: keep it out of item matching.
             trimmed = CIRCUMSTANCES.sub(" ", norm)
@@ -185,7 +209,7 @@ class Understander:
             if rule == intent and aspect in GUIDE_FACTS and not BOOKING_VERB.search(norm):
                 # "可以委托别人办吗 要带哪些材料" asks about the guide; nobody asked us to book anything.
                 intent = "ask_item"
-        return Understanding(text, intent, result, aspect=aspect)
+        return Understanding(text, intent, result, aspect=aspect, named=named, guess=guess, sure=sure)
 
     @staticmethod
     def combine(rule: str | None, guess: str, sure: float, result: Result, aspect: str | None, text: str = "") -> str:

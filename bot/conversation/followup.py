@@ -1,0 +1,76 @@
+"""Follow-up questions: while an item is under discussion, a message that names no other item is about it.
+
+"要好多钱", "在外地能办不", "我儿子能帮我办不", "要登报不" name no service: they are answered from the guide
+of the item under discussion (a part of it, or the FAQ entry that asks the same thing), and a question the
+guide does not answer gets the guide's link and the offer of a person, never "I cannot answer that".
+A message that names another item ("那低保呢", "身份证也丢了") is a new question.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.conversation import guide
+from bot.conversation.nlu import GUIDE_FACTS, Understanding
+
+# A message naming no item by its name still starts a new question when the search finds another item
+# this strongly and surely ("我想开个小卖部" after 身份证): a combined score of a clear description.
+NEW_TOPIC_SCORE = 25.0
+
+# What a follow-up asks about, matched in the message and in the guide's FAQ questions alike.
+CONCEPTS = {
+    "agent": re.compile(r"代|委托|家属|家里人|家人|子女|儿子|女儿|亲属|亲戚|别人|他人|本人|亲自|老伴|孙|爷爷|奶奶|替"),
+    "remote": re.compile(r"外地|异地|外省|省外|跨省|回不来|回昭通|不在本地|打工"),
+    "notice": re.compile(r"登报|声明|公告"),
+    "home": re.compile(r"上门|卧床|瘫痪|走不动|出不了门"),
+    "online": re.compile(r"网上|手机|小程序|办事通|线上"),
+    "photo": re.compile(r"照片|相片|照相"),
+    "lost": re.compile(r"丢|掉|遗失|找不到"),
+    "expired": re.compile(r"过期|到期|期满|有效期"),
+}
+# Words that carry no topic of their own in a follow-up.
+FILLER = re.compile(r"^(能|可以|要|需要|不|吗|嘛|呢|办|能办|可不可以|行不行|得不得|给是)$")
+
+
+def about_current(u: Understanding, current: str | None) -> bool:
+    """Is this message a follow-up on the item under discussion (rather than a new question)?"""
+    if not current:
+        return False
+    result = u.result
+    if u.named:
+        if result.confident and result.best.code in u.named:
+            return result.best.code == current  # names a service: the item it names best
+        return current in u.named
+    # Names nothing: about the current item, unless it clearly describes another one.
+    return not (result.confident and result.best.score >= NEW_TOPIC_SCORE and result.best.code != current)
+
+
+def _content_words(lexicon, text: str) -> set[str]:
+    words = lexicon.words(lexicon.normalize(text))
+    return {w for w in words if len(w) >= 2 and w not in lexicon.generic and not FILLER.match(w)}
+
+
+def faq_entry(item: dict, text: str, lexicon) -> dict | None:
+    """The FAQ entry of the item that asks what the message asks: shared concepts weigh two, shared
+    content words one; at least two in all. Ties go to the earlier entry."""
+    concepts = {name for name, pattern in CONCEPTS.items() if pattern.search(text)}
+    words = _content_words(lexicon, text)
+    name_words = _content_words(lexicon, item["name"]) | {a for a in item.get("aliases", []) if len(a) <= 4}
+    best, best_score = None, 1
+    for qa in item.get("faq", []):
+        q = qa["q"]
+        score = 2 * sum(1 for c in concepts if CONCEPTS[c].search(q))
+        score += len((words - name_words) & _content_words(lexicon, q))
+        if score > best_score:
+            best, best_score = qa, score
+    return best
+
+
+def answer(item: dict, u: Understanding, lexicon, guide_url: str) -> str | None:
+    """The answer to a follow-up from the item's guide, or None when the guide does not hold it."""
+    entry = faq_entry(item, u.text, lexicon)
+    if u.aspect in GUIDE_FACTS or (u.aspect and entry is None):
+        return guide.section(item, u.aspect, guide_url)
+    if entry is not None:
+        return guide.faq_answer(item, entry, guide_url)
+    return None
