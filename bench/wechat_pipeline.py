@@ -11,7 +11,10 @@ ratio to it.
 
 Before each run the server is asked every labelled question once (ask_item lines of the dev set), as
 a warm-up that fills the understanding cache; the run then sends the questions it answered ("questions":
-answered/asked). Needs `wrk` (Debian package). Prints, per case: requests/s, ratio to bare, p50/p99, the server's CPU
+answered/asked). A second pair of runs sends only messages the server has never seen (the questions
+wrapped in everyday openings and endings, each text once), so every one is understood anew: the cold
+case, next to the cached one measured in the same run. Needs `wrk` (Debian package). Prints, per case:
+requests/s, ratio to bare, p50/p99, the server's CPU
 time per request (and the ratio of the bare handler's to it, steadier than throughput on a shared machine),
 replies that were not a real answer (wrk counts every reply that is not 200, "success", not a text or
 encrypted message, or in plain mode the error, "too fast" or "don't know" text), and what the store
@@ -57,6 +60,19 @@ def questions() -> list[str]:
     path = ROOT / "tests" / "data" / "dev_questions.jsonl"
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     return [r["text"] for r in rows if r["intent"] == "ask_item"]
+
+
+# Ways residents wrap the same question; every (prefix, question, suffix) is a text the server has not seen.
+PREFIXES = ["", "请问", "你好，", "我想问一下", "麻烦问下，", "同志，", "打扰一下 ", "问一下 ", "老师好，", "您好 "]
+SUFFIXES = ["", "？", "呢", " 谢谢", "啊", "嘛", "？？", " 急", "哦", "。"]
+
+
+def unseen(texts: list[str], n: int, seed: int) -> list[str]:
+    """n distinct messages made from the questions, none of them the bare question the warm-up asked: every
+    one misses the understanding cache (the cold case)."""
+    combos = [(p, t, s) for t in texts for p in PREFIXES for s in SUFFIXES if p or s]
+    random.Random(seed).shuffle(combos)
+    return [p + t + s for p, t, s in combos[:n]]
 
 
 BARE_SERVER = """
@@ -152,14 +168,17 @@ end
 """
 
 
-def build_requests(n: int, users: int, safe: bool, offset: int, texts: list[str]) -> list[tuple[str, str]]:
+def build_requests(
+    n: int, users: int, safe: bool, offset: int, texts: list[str], distinct: bool = False
+) -> list[tuple[str, str]]:
+    """n signed callbacks; with `distinct`, texts[i] is message i (no text twice), else drawn at random."""
     people = [WeChatUser("http://x", f"o_bench_{i:05d}", TOKEN, APPID, AES_KEY, safe=safe) for i in range(users)]
     ts = str(int(time.time()))
     rng = random.Random(offset)
     reqs = []
     for i in range(n):
         u = people[i % users]
-        xml = u.text_xml(rng.choice(texts), msg_id=offset + i)
+        xml = u.text_xml(texts[i] if distinct else rng.choice(texts), msg_id=offset + i)
         url, body = u.signed_request(xml, timestamp=ts, nonce=f"{offset + i}")
         reqs.append((url[len("http://x") :], body))
     return reqs
@@ -289,7 +308,7 @@ def measure_bare(args) -> dict:
         stop(bare)
 
 
-def measure_pipeline(args, users: int, stored: int, safe: bool, n: int, profile: str | None = None) -> dict:
+def measure_pipeline(args, users: int, stored: int, safe: bool, n: int, profile: str | None = None, cold: bool = False) -> dict:
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="bench-data-") as tmp:
         data_dir = Path(tmp) / "data"
@@ -303,7 +322,13 @@ def measure_pipeline(args, users: int, stored: int, safe: bool, n: int, profile:
             answered, asked = warm_up(f"http://127.0.0.1:{port}", safe)
             if profile:
                 server.send_signal(signal.SIGUSR2)
-            reqs = build_requests(n, users, safe, (2 if safe else 3) * 10**9 + users * 10**5 + stored, answered)
+            offset = (2 if safe else 3) * 10**9 + users * 10**5 + stored + (7 * 10**8 if cold else 0)
+            if cold:
+                texts = unseen(answered, n, offset)
+                n = len(texts)
+                reqs = build_requests(n, users, safe, offset, texts, distinct=True)
+            else:
+                reqs = build_requests(n, users, safe, offset, answered)
             result = run_wrk(f"http://127.0.0.1:{port}", lua_script(reqs, safe), args.seconds, args.connections, pid=server.pid)
             result["questions"] = f"{len(answered)}/{asked}"
             result["stored_after"] = stored + 2 * (result["requests"] + asked)
@@ -396,6 +421,25 @@ def main() -> int:
                 f"{r['questions']:>9} {r['stored_after']:12d}",
                 flush=True,
             )
+    # Cold understanding: every message is a text the server has never seen, so each one is understood anew
+    # (segmentation, classifier, BM25, naming) instead of coming from the cache.
+    bare = measure_bare(args)
+    for mode, safe in (("plain", False), ("safe", True)):
+        warm = measure_pipeline(args, 2000, 0, safe, n)
+        cold = measure_pipeline(args, 2000, 0, safe, n, cold=True)
+        for label, r in (("cached understanding", warm), ("cold understanding", cold)):
+            name = f"{mode} pipeline (2000 users, {label})"
+            print(
+                f"{name:46} {r['rps']:6.0f} {r['rps'] / bare['rps']:6.2f} {r['p50']:>8} {r['p99']:>8} "
+                f"{r['requests']:6d} {r['cpu_us']:6.0f} {bare['cpu_us'] / r['cpu_us']:7.2f} "
+                f"{r['not_answers'] + r['non_2xx']:11d} {r['questions']:>9} {r['stored_after']:12d}",
+                flush=True,
+            )
+        print(
+            f"{mode}: understanding a new message costs about {cold['cpu_us'] - warm['cpu_us']:.0f} us of server CPU"
+            " more than a cached one (same run, cold minus cached CPU per request)",
+            flush=True,
+        )
     print(
         "x bare: requests/s against the bare handler's in the same run; x (cpu): the bare handler's server CPU time"
         " per request over the pipeline's, which other load on the machine disturbs less"
@@ -411,6 +455,11 @@ def main() -> int:
             r = measure_pipeline(args, 2000, 0, safe, n, profile=path)
             print(f"\n{mode} mode, 2000 users, " + "\n".join(profile_table(path, r["requests"])))
             os.unlink(path)
+        with tempfile.NamedTemporaryFile(suffix=".prof", delete=False) as fh:
+            path = fh.name
+        r = measure_pipeline(args, 2000, 0, False, n, profile=path, cold=True)
+        print("\nplain mode, 2000 users, cold understanding, " + "\n".join(profile_table(path, r["requests"])))
+        os.unlink(path)
     return 0
 
 

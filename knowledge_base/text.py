@@ -91,7 +91,8 @@ class Lexicon:
                 self._analyzed.clear()  # segmentation may change with a new word
 
     def normalize(self, text: str, fold: bool = True) -> str:
-        """Full-width to half-width, lower case, local speech to standard words, and (with `fold`) synonyms and common typos to one spelling."""
+        """Full-width to half-width, lower case, local speech to standard words, and (with `fold`) synonyms and
+        common typos to one spelling."""
         text = self.speech.standard(unicodedata.normalize("NFKC", text or "").lower().strip())
         if fold and self._fold_re is not None:
             text = self._fold_re.sub(lambda m: self._fold_map[m.group(0)], text)

@@ -47,7 +47,9 @@ class BookingForm:
         elif turn.understanding is not None and turn.understanding.result.plausible:
             form["item_options"] = [m.code for m in turn.understanding.result.matches[:3]]
         turn.remember(form=form, choices=None)
-        intro = f"好的，为您预约{KIND_LABELS[kind]}。"
+        item = self._index().index.item(item_code) if item_code else None
+        what = f"「{item['name']}」的" if item else ""
+        intro = f"好的，为您预约{what}{KIND_LABELS[kind]}。"
         if actor.kind == "proxy":
             intro += f"（代办员，服务站：{self.stations.name_of(actor.station)}）"
         return intro + "\n" + await self._ask_next(turn, actor) + "\n" + HINT

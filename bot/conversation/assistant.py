@@ -247,7 +247,7 @@ class Assistant:
             if pattern.search(turn.text):
                 return await command(turn)
         turn.understanding = self.understander.understand(turn.text)
-        handler = self.by_intent[turn.understanding.intent]
+        handler = self.by_intent[followup.intent_in_context(turn.understanding, turn.state.get("item"))]
         reply = handler(turn)
         reply = await reply if asyncio.iscoroutine(reply) else reply
         return self.count_misses(turn, reply)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from bot.conversation import guide
-from bot.conversation.nlu import GUIDE_FACTS, Understanding
+from bot.conversation.nlu import GUIDE_FACTS, STATUS_ASKED, Understanding, normalize
 
 # A message naming no item by its name still starts a new question when the search finds another item
 # this strongly and surely ("我想开个小卖部" after 身份证): a combined score of a clear description.
@@ -43,6 +43,15 @@ def about_current(u: Understanding, current: str | None) -> bool:
         return current in u.named
     # Names nothing: about the current item, unless it clearly describes another one.
     return not (result.confident and result.best.score >= NEW_TOPIC_SCORE and result.best.code != current)
+
+
+def intent_in_context(u: Understanding, current: str | None) -> str:
+    """The message's intent given the item under discussion: "多久能拿到" after a question about an item asks
+    for that item's time limit, not where the asker's own booking stands."""
+    if u.intent == "query_progress" and u.aspect == "time" and about_current(u, current):
+        if not STATUS_ASKED.search(normalize(u.text)):
+            return "ask_item"
+    return u.intent
 
 
 def _content_words(lexicon, text: str) -> set[str]:

@@ -32,7 +32,7 @@ INTENTS = (
 ASPECTS: list[tuple[str, re.Pattern]] = [
     ("materials", re.compile(r"材料|资料|带什么|带啥|带哪些|要带|准备什么|准备啥|需要什么|要什么证|证件")),
     ("time", re.compile(r"多久|好久|多长时间|几天|时限|多快|要等|几个工作日|什么时候能(拿|领|好|到)|多少天")),
-    ("fee", re.compile(r"收费|多少钱|要钱|费用|免费|花钱|收钱|交钱|几块钱")),
+    ("fee", re.compile(r"收费|多少钱|要钱|费用|免费|花钱|收钱|交钱|几块钱|收多少|多少块")),
     # Who else may apply, and applying from elsewhere: answered from the guide's notes, FAQ and scope.
     (
         "agent",
@@ -41,7 +41,10 @@ ASPECTS: list[tuple[str, re.Pattern]] = [
             r".{0,6}(帮|代|替|去办|来办|去领|领)|代(我|他|她)|替(我|他|她)|代领|代签|委托|(要|必须|得|非得)本人|本人(去|来|到场|亲自)|亲自"
         ),
     ),
-    ("remote", re.compile(r"外地|异地|外省|省外|跨省|回不来|回不去|不在(本地|家|昭通)|在(昆明|外面|浙江|广东|上海|北京)|打工的地方")),
+    (
+        "remote",
+        re.compile(r"外地|异地|外省|省外|跨省|回不来|回不去|不在(本地|家|昭通)|在(昆明|外面|浙江|广东|上海|北京)|打工的地方"),
+    ),
     ("location", re.compile(r"哪里|哪儿|在哪|地点|地址|去哪|克哪|哪个部门|哪个窗口|哪点|哪个地方")),
     ("phone", re.compile(r"电话|号码|联系方式|热线")),
     ("hours", re.compile(r"几点|上班时间|办公时间|周末|星期六|星期天|节假日")),

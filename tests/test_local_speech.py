@@ -1,0 +1,62 @@
+"""Local speech (knowledge_base/data/local_speech.yaml): every entry's example message is understood as the
+entry says, and the table is consistent (no standard form is itself rewritten)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import yaml
+
+from bot.conversation.nlu import INTENTS, Understander
+from knowledge_base.catalog import DATA_DIR, load_items
+from knowledge_base.index import ItemIndex
+from knowledge_base.text import local_speech
+from tests.conftest import shared_lexicon
+
+TABLE = yaml.safe_load((DATA_DIR / "local_speech.yaml").read_text(encoding="utf-8"))
+ENTRIES = [e for section in ("dialect", "slips") for e in TABLE[section]]
+CODE = re.compile(r"^[A-Z]{2,3}-\d{3}$")
+
+
+@pytest.fixture(scope="module")
+def understander() -> Understander:
+    items, _ = load_items()
+    return Understander(ItemIndex(items, shared_lexicon()))
+
+
+def test_standard_forms_are_left_alone():
+    speech = local_speech()
+    for entry in ENTRIES:
+        assert speech.standard(entry["means"]) == entry["means"], entry
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=[e["say"] for e in ENTRIES])
+def test_each_entry_is_understood(understander, entry):
+    assert entry["say"] in entry["example"], "the example must use the spelling"
+    assert entry["means"] in local_speech().standard(entry["example"])
+    u = understander.understand(entry["example"])
+    gives = entry["gives"]
+    if gives.startswith("aspect:"):
+        assert u.aspect == gives.split(":", 1)[1], (u.intent, u.aspect, entry)
+    elif CODE.match(gives):
+        assert u.intent in ("ask_item", "book_proxy", "book_home_visit") and u.result.best.code == gives, (
+            u.intent,
+            [m.code for m in u.result.matches[:3]],
+            entry,
+        )
+    else:
+        assert gives in INTENTS and u.intent == gives, (u.intent, entry)
+
+
+TRADITIONAL = [pair for pair in TABLE["traditional"].split()]
+
+
+@pytest.mark.parametrize("pair", TRADITIONAL)
+def test_each_traditional_character_becomes_simplified(pair):
+    assert local_speech().standard(pair[0]) == pair[1]
+
+
+def test_a_traditional_full_width_question_finds_its_item(understander):
+    u = understander.understand("身份證丟了怎麼補辦？")
+    assert u.intent == "ask_item" and u.result.best.code == "GA-003"
