@@ -131,20 +131,26 @@ class ItemIndex:
         self._naming = self._naming_words(items)
 
     def _naming_words(self, items: list[dict]) -> dict[str, frozenset[str]]:
-        """Words that name a service (身份证, 低保, 不动产, 结婚 ...) -> the items they name: the everyday words of
-        each item's name and the canonical spellings (synonyms.yaml) in its name or aliases, without the generic
-        words of knowledge_base/data/generic_words.txt (申请, 补办, 登记 ...)."""
+        """Words that name a service (身份证, 低保, 不动产, 轮椅 ...) -> the items whose name or aliases hold them.
+
+        The vocabulary: the everyday words of the item names (with the halves of four-character compounds and
+        the first two characters of longer words) and the canonical spellings of synonyms.yaml, without the
+        generic words of knowledge_base/data/generic_words.txt (申请, 补办, 登记 ...)."""
         lx, plain = self.lexicon, plain_tokenizer()
+        vocab: set[str] = set(lx.canonical)
+        for item in items:
+            words = {w for w in plain.cut(lx.normalize(item["name"]), HMM=False) if len(w) >= 2 and CJK.fullmatch(w)}
+            # 结婚登记 names by 结婚, 危房改造 by 危房; 轮椅车 by 轮椅.
+            words |= {h for w in words if len(w) == 4 and all(plain.FREQ.get(x) for x in (w[:2], w[2:])) for h in (w[:2], w[2:])}
+            words |= {w[:2] for w in words if len(w) >= 3 and plain.FREQ.get(w[:2])}
+            vocab |= words
+        vocab -= lx.generic | lx.stopwords
         naming: dict[str, set[str]] = {}
         for item in items:
-            name = lx.normalize(item["name"])
-            words = {w for w in plain.cut(name, HMM=False) if len(w) >= 2 and CJK.fullmatch(w)}
-            # A four-character compound of two words names by either (结婚登记: 结婚; 危房改造: 危房).
-            words |= {h for w in words if len(w) == 4 and all(plain.FREQ.get(x) for x in (w[:2], w[2:])) for h in (w[:2], w[2:])}
-            for title in (name, *(lx.normalize(a) for a in item.get("aliases", []))):
-                words |= {c for c in lx.canonical if c in title}
-            for w in words - lx.generic - lx.stopwords:
-                naming.setdefault(w, set()).add(item["code"])
+            titles = [lx.normalize(t) for t in (item["name"], *item.get("aliases", []))]
+            for w in vocab:
+                if any(w in t for t in titles):
+                    naming.setdefault(w, set()).add(item["code"])
         return {w: frozenset(codes) for w, codes in naming.items()}
 
     def named(self, text: str) -> frozenset[str]:

@@ -35,10 +35,11 @@ def judge(turn: dict, reply: str) -> bool:
     head = reply.splitlines()[0] if reply else ""
     if intent == "out_of_scope":
         return "【" not in reply and "为您预约" not in reply and ("答不上来" in reply or "帮不上" in reply)
+    # Thanks or a greeting in the middle of a booking form also says the form was left unsent (texts.FORM_LEFT).
     if intent == "thanks":
-        return reply == texts.THANKS
+        return reply.startswith(texts.THANKS)
     if intent == "greeting":
-        return reply == texts.GREETING
+        return reply.startswith(texts.GREETING)
     if intent == "human_agent":
         return "人工" in reply or "工作人员" in reply
     if intent == "query_progress":

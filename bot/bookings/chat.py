@@ -7,7 +7,7 @@ import re
 
 from bot import ratings
 from bot.bookings.dateparse import month_day
-from bot.bookings.form import BookingForm
+from bot.bookings.form import CHOICE_STEPS, BookingForm
 from bot.bookings.invites import InviteError, InviteService
 from bot.bookings.notices import BookingNotices, rating_choices
 from bot.bookings.reminders import BookingReminders
@@ -82,6 +82,10 @@ class BookingDialog:
     async def start(self, turn, intent: str) -> str:
         kind = "home_visit" if intent == "book_home_visit" else "proxy"
         return await self.form.start(turn, kind, await self.actor(turn.openid))
+
+    async def expects_choice(self, turn) -> bool:
+        """Is the open form waiting for a numbered choice (not a name, number, address or date)?"""
+        return self.form.step(turn.state["form"], await self.actor(turn.openid)) in CHOICE_STEPS
 
     async def continue_form(self, turn) -> str:
         invite = INVITE.match(normalize(turn.text))

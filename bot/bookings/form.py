@@ -23,6 +23,8 @@ QUIT = re.compile(r"^(取消|退出|不办了|不约了|算了|不用了|结束|
 BACK = re.compile(r"^(上一步|返回|后退|退回上一步|改上一个)$")
 EDITABLE = [("name", "姓名"), ("id", "身份证号"), ("phone", "电话"), ("address", "地址"), ("date", "日期")]
 HINT = "（回复“上一步”可返回，“取消”可退出）"
+# Steps answered by picking from a numbered list: a message that is no such answer may be a new question.
+CHOICE_STEPS = frozenset({"who", "relation", "qualify", "station", "confirm"})
 
 
 class BookingForm:
@@ -112,6 +114,10 @@ class BookingForm:
             steps.append("station")
         steps += ["date", "confirm"]
         return steps
+
+    def step(self, form, actor: Actor) -> str:
+        """The question the form is waiting on."""
+        return self._next_step(form, actor)
 
     def _next_step(self, form, actor: Actor) -> str:
         for step in self._steps(form, actor):

@@ -226,6 +226,13 @@ class Assistant:
             if "form" in turn.state and HUMAN_IN_FORM.search(turn.text):
                 turn.remember(form=None, choices=None)
                 return await self.intent_human_agent(turn)
+            if "form" in turn.state and await self.bookings.expects_choice(turn):
+                u = self.understander.understand(turn.text)
+                if followup.leaves_form(u, turn.state["form"]):
+                    # "谢谢", "残疾证也能办不", "我家的牛不吃草" answer no form question: the form is left unsent.
+                    turn.remember(form=None, choices=None)
+                    turn.understanding = u
+                    return await self._answer_understood(turn) + "\n" + texts.FORM_LEFT
             return await self.bookings.continue_form(turn)
         number = NUMBER.match(normalize(turn.text))
         if number and turn.state.get("choices"):
@@ -247,6 +254,9 @@ class Assistant:
             if pattern.search(turn.text):
                 return await command(turn)
         turn.understanding = self.understander.understand(turn.text)
+        return await self._answer_understood(turn)
+
+    async def _answer_understood(self, turn: Turn) -> str:
         handler = self.by_intent[followup.intent_in_context(turn.understanding, turn.state.get("item"))]
         reply = handler(turn)
         reply = await reply if asyncio.iscoroutine(reply) else reply
@@ -312,7 +322,8 @@ class Assistant:
         options = [m.code for m in result.matches[:3]]
         if result.plausible and (u.named & set(options) or result.best.score >= CHOICES_SCORE):
             # "Did you mean" only among candidates the message points at, never three unrelated items.
-            turn.remember(choices={"kind": "items", "options": options})
+            # Until a number is picked, follow-ups ("要好多钱") are about the likeliest candidate, named in the answer.
+            turn.remember(choices={"kind": "items", "options": options}, item=options[0])
             index = self.understander.index
             lines = [texts.CHOOSE_ITEM] + [f"{i} {index.item(c)['name']}" for i, c in enumerate(options, 1)]
             return "\n".join(lines + [texts.CHOOSE_NONE])

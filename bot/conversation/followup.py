@@ -16,6 +16,8 @@ from bot.conversation.nlu import GUIDE_FACTS, STATUS_ASKED, Understanding, norma
 # A message naming no item by its name still starts a new question when the search finds another item
 # this strongly and surely ("我想开个小卖部" after 身份证): a combined score of a clear description.
 NEW_TOPIC_SCORE = 25.0
+# A message naming the current item's service stays on it while the item scores at least this share of the best.
+STAY_SHARE = 0.75
 
 # What a follow-up asks about, matched in the message and in the guide's FAQ questions alike.
 CONCEPTS = {
@@ -37,12 +39,37 @@ def about_current(u: Understanding, current: str | None) -> bool:
     if not current:
         return False
     result = u.result
+    scores = {m.code: m.score for m in result.matches}
+    top3 = [m.code for m in result.matches[:3]]
     if u.named:
-        if result.confident and result.best.code in u.named:
-            return result.best.code == current  # names a service: the item it names best
-        return current in u.named
+        if current not in u.named:
+            return False
+        # Names the current item's service too: stays on it unless another item fits the message clearly
+        # better ("身份证丢了怎么补" after 身份证换领; not "出生证明还没拿到 能上不" after 出生登记).
+        if result.confident and result.best.code != current:
+            return scores.get(current, 0.0) >= STAY_SHARE * result.best.score
+        return True
     # Names nothing: about the current item, unless it clearly describes another one.
-    return not (result.confident and result.best.score >= NEW_TOPIC_SCORE and result.best.code != current)
+    clearly_other = result.confident and result.best.score >= NEW_TOPIC_SCORE and current not in top3
+    return not clearly_other
+
+
+# Intents that are never an answer to a form's numbered question.
+NOT_FORM_ANSWERS = frozenset({"thanks", "greeting", "human_agent", "query_progress", "rate_service", "out_of_scope"})
+DIGIT = re.compile(r"[0-9]")
+
+
+def leaves_form(u: Understanding, form: dict) -> bool:
+    """Does a message sent while a form waits for a numbered choice leave the form? Thanks, greetings, an
+    off-topic remark, a question naming a service or asking about one, or booking another item do."""
+    if DIGIT.search(u.text):
+        return False
+    if u.intent in NOT_FORM_ANSWERS:
+        return u.intent != "out_of_scope" or u.guess == "out_of_scope"
+    item = (form.get("data") or {}).get("item")
+    if u.intent == "ask_item":
+        return bool(u.named and item not in u.named) or u.aspect is not None
+    return bool(u.named) and item not in u.named and u.result.confident
 
 
 def intent_in_context(u: Understanding, current: str | None) -> str:

@@ -57,7 +57,10 @@ ASPECTS: list[tuple[str, re.Pattern]] = [
 BOOKING_INTENTS = ("book_proxy", "book_home_visit")
 # Parts of a guide whose question outweighs a mention of proxies or home visits.
 GUIDE_FACTS = {"materials", "time", "fee", "location", "phone", "hours"}
-BOOKING_VERB = re.compile(r"预约|约|帮我|帮忙|帮他|帮她|安排|派人|派个人|请.{0,4}(来|帮)|麻烦")
+BOOKING_VERB = re.compile(
+    r"预约|约|帮我|帮忙|帮他|帮她|安排|派人|派个人|派员|请.{0,4}(来|帮)|麻烦|你们.{0,4}帮|申请代办|想代办|要代办|代交|代为|"
+    r"恳请|烦请|登记一下|来家|到家|上门(办|给|帮|来)|齐了|齐的|准备好了|收齐"
+)
 CIRCUMSTANCES = re.compile(
     r"瘫痪在床|瘫痪|卧床不起|卧床|下不了床|出不了门|走不动路?|行动不便|行动不方便|腿脚不好|腿脚不便|坐轮椅|"
     r"重度残疾|不识字|不会弄|走不开|回不来|在外地|在外省|打工"
@@ -80,6 +83,8 @@ MEANINGFUL = re.compile(r"[\u4e00-\u9fffa-zA-Z0-9\u2600-\u27bf\u2b50\U0001F000-\
 OVERRIDE_RULE = 0.8
 # Booking rules fire on any mention of 代办/上门, also in ratings, progress questions and cancellations:
 OVERRIDE_BOOKING_RULE = 0.4
+# ... except by ask_item, which the mention of a service in a booking request makes likely ("能派人来登记救助不"):
+OVERRIDE_BOOKING_RULE_BY_ASK = 0.75
 # With no rule, the classifier decides a non-item intent at or above this probability:
 ACCEPT_INTENT = 0.6
 # ... but at or above this when an item matched ("残疾证", "孙子10岁了没办过身份证 现在能办吗"):
@@ -219,7 +224,9 @@ class Understander:
         """The intent from the rule that fired (if any), the classifier's guess and how sure it is,
         and the item match. Thresholds at the top of this module."""
         if rule is not None:
-            override = OVERRIDE_BOOKING_RULE if rule in BOOKING_INTENTS else OVERRIDE_RULE
+            override = OVERRIDE_RULE
+            if rule in BOOKING_INTENTS:
+                override = OVERRIDE_BOOKING_RULE_BY_ASK if guess == "ask_item" else OVERRIDE_BOOKING_RULE
             return guess if guess != rule and sure >= override else rule
         if guess == "query_progress" and result.confident and aspect == "time" and not STATUS_ASKED.search(text):
             # "临时救助好久批得下来" asks how long the item takes, not where the asker's own case is.
