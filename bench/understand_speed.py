@@ -137,6 +137,32 @@ def measure(label: str, items: list[dict], lexicon: Lexicon, texts: list[str], r
     return understander
 
 
+def cold_timings(lexicon: Lexicon, items: list[dict]) -> None:
+    """Understanding a message never seen before: every labelled question of every set, wrapped in an everyday
+    opening and ending so the text is new, each understood once, on a fresh index with an empty segmentation memo
+    (a server's first encounter with a text: no understanding cache, no memoised segmentation)."""
+    rng = random.Random(11)
+    texts = []
+    for path in sorted((ROOT / "tests" / "data").glob("*_questions.jsonl")):
+        texts += [json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    openings, endings = ["请问", "你好，", "麻烦问下 ", "同志，", ""], ["？", " 谢谢", "呢", "啊", " 急"]
+    texts = list(dict.fromkeys(rng.choice(openings) + t + rng.choice(endings) for t in texts))
+    understander = Understander(ItemIndex(items, lexicon))
+    understander.warm()  # the pinyin reader, built once per process (the classifier is trained by now)
+    lexicon._analyzed.clear()
+    samples = []
+    for t in texts:
+        start = time.perf_counter()
+        understander.understand(t)
+        samples.append(time.perf_counter() - start)
+    samples.sort()
+    print(
+        f"cold understanding (each of {len(texts)} new texts once, empty memo): median "
+        f"{statistics.median(samples) * 1000:.2f} ms, p99 {samples[int(len(samples) * 0.99)] * 1000:.2f} ms, "
+        f"mean {statistics.fmean(samples) * 1000:.2f} ms"
+    )
+
+
 def classifier_training_seconds() -> float:
     from bot.conversation.classifier import IntentClassifier, default_example_files, load_examples
     from bot.conversation.nlu import INTENTS, normalize
@@ -159,6 +185,7 @@ def main() -> int:
     lexicon_s = time.perf_counter() - started
     measure("catalog", items, lexicon, texts, rounds=5, extra=f" (+ jieba dictionary {lexicon_s:.2f}s)")
     print(f"intent classifier training on the repository's examples: {classifier_training_seconds():.2f}s")
+    cold_timings(lexicon, items)
     if args.synthetic:
         big = measure("synthetic", synthetic_items(items, args.synthetic), lexicon, texts, rounds=1)
         compare_top_k(big.index, texts)

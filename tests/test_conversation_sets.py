@@ -8,16 +8,15 @@ import json
 import re
 from pathlib import Path
 
-import pytest
-
 from bot.conversation import texts
 from knowledge_base.catalog import load_items
 from tests.utils import user
 
 DATA = Path(__file__).resolve().parent / "data"
 NAMES = {item["code"]: item["name"] for item in load_items()[0]}
-# Share of turns that must be right, per file (first-run figures are in the issue note).
-FLOOR = 0.0
+# Share of turns that must be right over all files: 72/98 on the first run (before any change made after
+# reading them), 85/98 after the fixes of issue 18; the floor sits a little under the latter.
+FLOOR = 0.84
 
 
 def conversations() -> list[tuple[str, int, dict]]:
@@ -58,15 +57,18 @@ def judge(turn: dict, reply: str) -> bool:
     return bool(name) and (f"【{name}】" in head or (head.startswith(texts.CHOOSE_ITEM) and name in reply))
 
 
-@pytest.mark.parametrize("name,index,conversation", conversations(), ids=lambda v: str(v) if isinstance(v, (str, int)) else "")
-async def test_conversation_turns(server, name, index, conversation):
-    resident = user(server, "o_set_" + re.sub(r"\W", "_", name) + f"_{index}")
+async def test_conversations_written_apart_stay_on_the_right_item(server):
+    """All conversations, one resident each; the share of turns answered right must not fall below the floor."""
     results = []
-    for turn in conversation["turns"]:
-        reply = await resident.say(turn["text"])
-        head = reply.splitlines()[0] if reply else ""
-        results.append((judge(turn, reply), turn["text"], turn["intent"], turn.get("item"), head))
+    for name, index, conversation in conversations():
+        resident = user(server, "o_set_" + re.sub(r"\W", "_", name) + f"_{index}")
+        for turn in conversation["turns"]:
+            reply = await resident.say(turn["text"])
+            head = reply.splitlines()[0] if reply else ""
+            results.append((judge(turn, reply), name, index, turn["text"], turn["intent"], turn.get("item"), head))
     for ok, *rest in results:
-        print("TURN", "ok" if ok else "WRONG", name, index, *rest)
+        print("TURN", "ok" if ok else "WRONG", *rest)
+    assert len(results) >= 90
+    right = sum(ok for ok, *_ in results)
     wrong = [r[1:] for r in results if not r[0]]
-    assert len(wrong) <= (1 - FLOOR) * len(results), wrong
+    assert right / len(results) >= FLOOR, (right, len(results), wrong)

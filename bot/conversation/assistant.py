@@ -25,14 +25,31 @@ FORM_ANSWER = re.compile(r"^\s*(?:(?:\+?86)?[\d\s\-]{11,22}[Xx]?|\d{1,2}月\d{1,
 HUMAN_IN_FORM = re.compile(r"人工|真人|客服|找工作人员")
 # A plausible match is offered as a choice when the message names one of the candidates, or scores this.
 CHOICES_SCORE = 15.0
+# An unsure match that the message names by a service word is answered when it scores this much above the next.
+NAMED_LEAD = 1.2
 # In a conversation about an item, a message naming nothing is out of scope only when the classifier is this sure.
 CONTEXT_OOS = 0.6
+CONTEXT_OOS_WITH_ASPECT = 0.9
 NEARBY = re.compile(r"(附近|最近|离我近|周边|旁边).{0,6}(服务站|服务中心|便民|办事|窗口|代办点|政务)")
 
 
 def refused(u) -> bool:
-    """Out of scope for sure (a rule, or the classifier fairly sure): not a follow-up on the current item."""
-    return u.intent == "out_of_scope" and u.guess == "out_of_scope" and u.sure >= CONTEXT_OOS
+    """Out of scope for sure (a rule, or the classifier fairly sure; very sure when the message asks for a part
+    of a guide, "一个月好多钱嘛"): not a follow-up on the current item."""
+    needed = CONTEXT_OOS_WITH_ASPECT if u.aspect else CONTEXT_OOS
+    return u.intent == "out_of_scope" and u.guess == "out_of_scope" and u.sure >= needed
+
+
+def named_best(u) -> str | None:
+    """The item a message names by its service word that also ranks clearly first, or the only item it names."""
+    if len(u.named) == 1:
+        return next(iter(u.named))
+    matches = u.result.matches
+    if matches and matches[0].code in u.named:
+        second = matches[1].score if len(matches) > 1 else 0.0
+        if matches[0].score >= NAMED_LEAD * second:
+            return matches[0].code
+    return None
 
 
 @dataclass
@@ -319,6 +336,8 @@ class Assistant:
                 return reply
         if result.confident:
             return self.show_item(turn, result.best.code, aspect)
+        if u.intent == "ask_item" and named_best(u):  # "能先拿个临时的不": the service it names, clearly first
+            return self.show_item(turn, named_best(u), aspect)
         options = [m.code for m in result.matches[:3]]
         if result.plausible and (u.named & set(options) or result.best.score >= CHOICES_SCORE):
             # "Did you mean" only among candidates the message points at, never three unrelated items.

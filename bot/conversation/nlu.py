@@ -31,7 +31,7 @@ INTENTS = (
 # Which part of a service guide a message asks for. Order matters: the first match wins.
 ASPECTS: list[tuple[str, re.Pattern]] = [
     ("materials", re.compile(r"材料|资料|带什么|带啥|带哪些|要带|准备什么|准备啥|需要什么|要什么证|证件")),
-    ("time", re.compile(r"多久|好久|多长时间|几天|时限|多快|要等|几个工作日|什么时候能(拿|领|好|到)|多少天")),
+    ("time", re.compile(r"多久|好久|多长时间|几天|时限|多快|要等|几个工作日|什么时候能(拿|领|好|到)|多少天|需时|几何时")),
     ("fee", re.compile(r"收费|多少钱|要钱|费用|免费|花钱|收钱|交钱|几块钱|收多少|多少块")),
     # Who else may apply, and applying from elsewhere: answered from the guide's notes, FAQ and scope.
     (
@@ -207,7 +207,6 @@ class Understander:
         if intent == "out_of_scope":
             # Not a question we recognise; the asker may still mean the item under discussion ("多久能办好"),
             # unless the classifier says it is about something else ("打车去政务中心要好多钱").
-            aspect = None if guess == "out_of_scope" else aspect
             return Understanding(text, intent, empty, aspect=aspect, named=named, guess=guess, sure=sure)
         if intent in BOOKING_INTENTS:
             # How the person is ("卧床不起", "走不动") says why to book, not what: keep it out of item matching.
