@@ -16,7 +16,7 @@ import yaml
 from bot.bookings.service import BookingService
 from bot.bookings.stations import load_station_file
 from bot.bookings.workdays import WorkCalendar
-from bot.conversation.guide import section, shorten, summary
+from bot.conversation.guide import materials_to_bring, section, shorten, summary
 from knowledge_base.catalog import dump_item, export_items, import_items, load_items, validate_item
 from tests.utils import home_visit_script, user
 
@@ -349,6 +349,11 @@ def test_siblings_that_accept_fewer_card_generations_are_reported(items, tmp_pat
         "siblings must agree on which cards qualify",
         "3 valid items, 1 problems",
     ]
+
+
+def test_materials_to_bring_name_conditions_and_leave_out_optional_ones(items):
+    assert materials_to_bring(items["RS-017"]) == ["居民身份证或社会保障卡", "授权委托书及受托人居民身份证（他人代办时提供）"]
+    assert "专项附加扣除、大病医疗等扣除相关资料" not in " ".join(materials_to_bring(items["SW-001"]))
 
 
 def test_conditional_materials_survive_the_file_format(items):
