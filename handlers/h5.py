@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.conversation.guide import FIELD_LABELS, REVIEW_LABELS, limit_text
+from bot.conversation.guide import FIELD_LABELS, INFO_LINE, REVIEW_LABELS, limit_text, material_need
 from handlers.base import BaseHandler
 
 
@@ -13,7 +13,15 @@ class GuidePageHandler(BaseHandler):
             self.set_status(404)
             self.render("not_found.html", code=code)
             return
-        self.render("guide.html", item=item, labels=FIELD_LABELS, review_labels=REVIEW_LABELS, limit_text=limit_text)
+        self.render(
+            "guide.html",
+            item=item,
+            labels=FIELD_LABELS,
+            review_labels=REVIEW_LABELS,
+            limit_text=limit_text,
+            material_need=material_need,
+            info_line=INFO_LINE,
+        )
 
 
 default_handlers = [(r"/guide/([A-Za-z]{2,4}-[0-9]{3})", GuidePageHandler)]

@@ -12,7 +12,15 @@ import argparse
 import sys
 from pathlib import Path
 
-from knowledge_base.catalog import ITEMS_DIR, export_items, import_items, load_items, near_duplicate_answers, save_item
+from knowledge_base.catalog import (
+    ITEMS_DIR,
+    export_items,
+    import_items,
+    load_items,
+    near_duplicate_answers,
+    save_item,
+    sibling_contradictions,
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "validate":
         items, problems = load_items(args.dir)
-        problems += near_duplicate_answers(items)
+        problems += near_duplicate_answers(items) + sibling_contradictions(items)
         for p in problems:
             print(p)
         print(f"{len(items)} valid items, {len(problems)} problems")

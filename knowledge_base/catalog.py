@@ -15,6 +15,8 @@ from typing import Any
 
 import yaml
 
+from knowledge_base import consistency
+
 DATA_DIR = Path(__file__).parent / "data"
 ITEMS_DIR = DATA_DIR / "items"
 
@@ -66,7 +68,9 @@ OPTIONAL = {"keywords"}
 ITEM_TYPES = {"行政许可", "行政确认", "行政给付", "行政裁决", "行政备案", "其他行政权力", "公共服务", "行政征收", "行政奖励"}
 MATERIAL_FORMS = {"原件", "复印件", "原件和复印件", "电子证照"}
 MATERIAL_SOURCES = {"申请人自备", "政府部门核发", "中介机构出具", "其他单位出具", "窗口领取或现场填写"}
-MATERIAL_KEYS = {"name", "form", "count", "required", "source", "note"}
+MATERIAL_KEYS = {"name", "form", "count", "required", "condition", "source", "note"}
+# materials[].required: always needed, needed only when `condition` holds (shown to residents), or optional.
+CONDITIONAL = "conditional"
 LEVELS = {"村", "乡镇", "县", "市"}
 CASE_TYPES = {"即办件", "承诺件"}
 LIMIT_UNITS = {"工作日", "自然日"}
@@ -136,6 +140,8 @@ def validate_item(item: Any, source: str) -> list[Problem]:
             bad(f"faq[{i}]", "needs q and a")
     _check_review(item, bad)
     _check_consistency(item, bad)
+    if not problems:
+        consistency.check_item(item, bad)
     return problems
 
 
@@ -223,9 +229,18 @@ def _check_materials(item: dict, bad) -> None:
             bad(where + ".form", f"{m.get('form')!r} is not one of {sorted(MATERIAL_FORMS)}")
         if not isinstance(m.get("count"), int) or isinstance(m.get("count"), bool) or m["count"] < 1:
             bad(where + ".count", "must be a whole number of copies, at least 1")
-        if not isinstance(m.get("required"), bool):
-            bad(where + ".required", "must be true (always needed) or false (only in some cases, say when in note)")
-        elif not m["required"] and not m.get("note"):
+        required = m.get("required")
+        if not (required is True or required is False or required == CONDITIONAL):
+            bad(
+                where + ".required",
+                "must be true (always needed), conditional (needed when `condition` holds) or false (optional)",
+            )
+        elif required == CONDITIONAL:
+            if not isinstance(m.get("condition"), str) or not m["condition"].strip():
+                bad(where + ".condition", "a conditional material says when it is needed, e.g. 他人代办时提供")
+        elif "condition" in m:
+            bad(where + ".condition", f"only a conditional material has a condition (required is {required!r})")
+        elif required is False and not m.get("note"):
             bad(where + ".note", "an optional material needs a note saying when it is needed")
         if m.get("source") not in MATERIAL_SOURCES:
             bad(where + ".source", f"{m.get('source')!r} is not one of {sorted(MATERIAL_SOURCES)}")
@@ -270,7 +285,7 @@ def _texts_of(item: dict):
         for i, text in enumerate(item[name], 1):
             yield f"{name}[{i}]", text
     for i, m in enumerate(item["materials"], 1):
-        yield f"materials[{i}]", f"{m['name']} {m.get('note', '')}"
+        yield f"materials[{i}]", f"{m['name']} {m.get('condition', '')} {m.get('note', '')}"
     for i, qa in enumerate(item["faq"], 1):
         yield f"faq[{i}]", f"{qa['q']} {qa['a']}"
 
@@ -309,6 +324,11 @@ def near_duplicate_answers(items: list[dict], threshold: float = 0.75) -> list[P
                         Problem(f"items/{code}.yaml", f"faq[{i}]", f"answer nearly identical to {other_code} faq[{j}]")
                     )
     return problems
+
+
+def sibling_contradictions(items: list[dict]) -> list[Problem]:
+    """What one item says that its siblings contradict (knowledge_base.consistency.check_siblings)."""
+    return [Problem(f"items/{code}.yaml", field, message) for code, field, message in consistency.check_siblings(items)]
 
 
 def load_file(path: Path) -> dict:

@@ -133,6 +133,9 @@ async def test_item_guide_is_structured_and_cacheable(server, wechat_api):
     assert reply.status == 200 and guide["name"] == "居民身份证首次申领"
     assert guide["materials"][0]["name"] == "居民户口簿" and guide["version"] >= 1 and "aliases" not in guide
     assert guide["guide_url"].endswith("/guide/GA-001")
+    guardian = guide["materials"][1]  # only when a guardian comes with a child under 16
+    assert (guardian["required"], guardian["need"]) == ("conditional", "未满十六周岁的由监护人陪同申领时提供")
+    assert guide["materials"][0]["need"] == "必须提供"
     etag = reply.headers["Etag"]
     cached = await anyone.call("GET", "/api/v1/items/GA-001", auth=False, headers={"If-None-Match": etag})
     assert cached.status == 304 and cached.body == b""
@@ -184,7 +187,12 @@ async def test_booking_is_created_once_per_idempotency_key(server, wechat_api, s
     booking = first.json
     assert booking["number"].startswith("DB") and booking["status"] == "submitted" and booking["can_cancel"]
     assert booking["beneficiary"]["id"].startswith("5306*") and "*" in booking["beneficiary"]["phone"]
-    assert "居民户口簿" in booking["required_materials"] or booking["required_materials"]
+    assert booking["required_materials"] == [
+        "老年人居民身份证",
+        "居民户口簿",
+        "本人社会保障卡或惠民惠农财政补贴“一卡通”账户",
+        "高龄津贴申请登记表",
+    ]
     again = await user.book(form, key="k-0000001")
     assert again.status == 201 and again.json["number"] == booking["number"]
     assert await services.store.bookings.count_documents({}) == 1

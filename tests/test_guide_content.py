@@ -16,7 +16,7 @@ import yaml
 from bot.bookings.service import BookingService
 from bot.bookings.stations import load_station_file
 from bot.bookings.workdays import WorkCalendar
-from bot.conversation.guide import section, shorten, summary
+from bot.conversation.guide import materials_to_bring, section, shorten, summary
 from knowledge_base.catalog import dump_item, export_items, import_items, load_items, validate_item
 from tests.utils import home_visit_script, user
 
@@ -61,7 +61,28 @@ BROKEN = [
     (lambda i: i.update(remedy=["可拨打12345投诉"]), "remedy", "行政复议"),
     (lambda i: i["materials"][0].pop("required"), "materials[1].required", "must be true"),
     (lambda i: i["materials"][0].update(source="网上下载"), "materials[1].source", "is not one of"),
-    (lambda i: i["materials"][0].update(required=False, note=""), "materials[1].note", "optional material"),
+    (lambda i: i["materials"][1].update(required=False, note=""), "materials[2].note", "optional material"),
+    # GA-003's second material (相片) is always needed; its first (户口簿) only when replacing in the home county.
+    (lambda i: i["materials"][1].update(required="yes"), "materials[2].required", "conditional (needed when"),
+    (lambda i: i["materials"][1].update(required="conditional"), "materials[2].condition", "says when it is needed"),
+    (lambda i: i["materials"][1].update(condition="他人代办时提供"), "materials[2].condition", "only a conditional"),
+    (
+        lambda i: i["materials"][1].update(note="可现场采集；他人代办时提供"),
+        "materials[2].required",
+        "only when '他人代办时提供': mark it required: conditional",
+    ),
+    (
+        lambda i: i["faq"].append({"q": "补办要多久？", "a": "60个工作日内办好。"}),
+        "faq[5]",
+        "says 60 工作日 but the item's limit is 60 自然日",
+    ),
+    (
+        lambda i: i["faq"].append({"q": "多久能拿到新证？", "a": "一般15个工作日内制好。"}),
+        "faq[5]",
+        "says 15 工作日, which is none of the item's limits (promised 20 工作日, legal 60 自然日)",
+    ),
+    (lambda i: i["faq"].append({"q": "不懂的找谁？", "a": "拨打12345咨询。"}), "faq[5]", "information line is 96128"),
+    (lambda i: i.update(phone="12345"), "phone", "12345 takes complaints"),
     (lambda i: i.update(special_steps=[{"name": "公示", "days": -1, "unit": "自然日"}]), "special_steps[1].days", "whole number"),
     (lambda i: i.update(special_steps=[{"name": "公示", "days": 7, "unit": "周"}]), "special_steps[1].unit", "is not one of"),
     (lambda i: i.update(review={"status": "reviewed"}), "review.reviewer", "names its reviewer"),
@@ -113,7 +134,7 @@ def test_answers_copied_across_departments_are_reported(items, tmp_path):
 
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".json"])
 def test_export_and_import_carry_every_new_field(items, tmp_path, suffix):
-    chosen = [items[c] for c in ("BDC-001", "GA-005", "MZ-002", "RS-013", "SF-003")]
+    chosen = [items[c] for c in ("BDC-001", "GA-005", "MZ-002", "RS-013", "SF-003", "RS-017", "WJ-004")]
     path = tmp_path / f"items{suffix}"
     export_items(chosen, path)
     back, problems = import_items(path)
@@ -222,6 +243,16 @@ CONTENT = [
     ("GA-008", lambda i: i["location"].startswith("迁入地公安派出所")),
     ("BDC-002", lambda i: not i["proxy"] and "不提供代办服务" in i["faq"][2]["a"]),
     ("SF-003", lambda i: not i["proxy"] and "不提供代办服务" in i["faq"][1]["a"]),
+    # issue 18: the outside audit's wrong facts
+    *[
+        (code, lambda i: "第二代或第三代" in i["conditions"][0] and "持有第三代" not in yaml.safe_dump(i, allow_unicode=True))
+        for code in ("CL-005", "CL-006", "CL-008")
+    ],
+    ("MZ-008", lambda i: "从申请当月起计发" in i["process"][-1]),
+    ("MZ-009", lambda i: "从申请当月起计发" in i["process"][-1]),
+    ("ZJ-001", lambda i: "3日内" in i["faq"][3]["a"] and "工作日作出" not in i["faq"][3]["a"]),
+    ("SF-002", lambda i: (i["legal_limit_days"], i["legal_limit_unit"]) == (30, "自然日")),
+    ("NY-004", lambda i: "科目四" in i["conditions"][3]),
 ]
 
 
@@ -300,3 +331,108 @@ def test_review_report_shows_what_each_department_signed_off(items, tmp_path):
     assert result.returncode == 0, result.stdout
     assert "公安局: 1/2 reviewed" in result.stdout and "GA-003 居民身份证补领: 市公安局户政科 王敏 2026-11-30" in result.stdout
     assert "民政局: 0/1 reviewed" in result.stdout and result.stdout.strip().endswith("1 of 3 items reviewed, 2 draft")
+
+
+def test_siblings_that_accept_fewer_card_generations_are_reported(items, tmp_path):
+    folder = tmp_path / "items"
+    folder.mkdir()
+    narrow = copy.deepcopy(items["CL-008"])
+    narrow["conditions"][0] = "本县户籍，持有第三代残疾人证的重度残疾人"
+    for item in (items["MZ-008"], narrow, items["CL-002"]):  # CL-002 changes 第二代 cards into 第三代: not a requirement
+        (folder / f"{item['code']}.yaml").write_text(dump_item(item), encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "knowledge_base", "validate", "--dir", str(folder)], capture_output=True, text=True, cwd=ROOT
+    )
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [
+        "items/CL-008.yaml: conditions[1]: accepts only the 第三代 残疾人证, while MZ-008 conditions[1] accepts 第二代或第三代: "
+        "siblings must agree on which cards qualify",
+        "3 valid items, 1 problems",
+    ]
+
+
+def test_materials_to_bring_name_conditions_and_leave_out_optional_ones(items):
+    assert materials_to_bring(items["RS-017"]) == ["居民身份证或社会保障卡", "授权委托书及受托人居民身份证（他人代办时提供）"]
+    assert "专项附加扣除、大病医疗等扣除相关资料" not in " ".join(materials_to_bring(items["SW-001"]))
+
+
+def test_conditional_materials_survive_the_file_format(items):
+    condition = items["RS-017"]["materials"][1]
+    assert (condition["required"], condition["condition"]) == ("conditional", "他人代办时提供")
+    assert validate_item(yaml.safe_load(dump_item(items["RS-017"])), "x") == []
+
+
+async def test_chat_guide_shows_conditions_and_the_city_information_line(server):
+    resident = user(server, "o_cond")
+    assert "社会保险个人权益记录查询打印" in await resident.say("打印社保缴费证明")
+    materials = await resident.say("1")
+    assert "1. 居民身份证或社会保障卡（原件1份）：" in materials
+    assert "2. 授权委托书及受托人居民身份证（原件1份）（他人代办时提供）" in materials
+    phones = await resident.say("6")
+    assert "咨询电话：0870-" in phones and "全市政务信息专线：96128" in phones and "投诉电话：12345" in phones
+
+
+async def test_chat_guides_state_the_fixed_facts(server):
+    """Each fact the outside audit found wrong, as the bot now sends it."""
+    resident = user(server, "o_facts")
+    reply = await resident.say("无障碍改造要什么条件")
+    assert "持有有效的残疾人证（第二代或第三代智能化残疾人证均可）的重度残疾人" in reply and "第三代残疾人证的" not in reply
+    birth = await resident.say("上户口要带什么")
+    assert "3. 母亲居民身份证（原件1份）" in birth
+    assert "4. 父亲居民身份证（原件1份）（已婚的，或非婚生育随父落户的提供）：非婚生育随母落户的只需母亲身份证" in birth
+    assert "父母双方居民身份证" not in birth and "无《出生医学证明》的也需提供" not in birth
+    assert "法定时限3个自然日" in await resident.say("住房公积金租房提取多久到账")
+    assert "承诺时限：15个工作日（法定时限30个自然日）" in await resident.say("调解要多久")
+    assert "拖拉机和联合收割机驾驶证申领" in await resident.say("拖拉机驾驶证考几科")
+    assert "科目四（道路驾驶技能）" in await resident.say("5")
+    assert "重度残疾人护理补贴申领" in await resident.say("残疾人护理补贴从哪个月开始发")
+    assert "从申请当月起计发" in await resident.say("2")
+
+
+GUIDE_PAGES = {
+    "CL-005": ["持有有效的残疾人证（第二代或第三代智能化残疾人证均可）", "补贴打卡发放时提供"],
+    "CL-006": ["持有有效的残疾人证（第二代或第三代智能化残疾人证均可）的下肢残疾人"],
+    "CL-008": ["第二代、第三代智能化残疾人证均可"],
+    "GA-005": [
+        "母亲居民身份证（原件 1 份，必须提供）",
+        "父亲居民身份证（原件 1 份，已婚的，或非婚生育随父落户的提供）",
+        "亲子鉴定证明（原件 1 份，非婚生育随父落户的提供）",
+        "孩子是在家里生的，没有出生证，怎么上户口？",
+        "要先给孩子办《出生医学证明》",
+        "可拨打全市政务信息专线 96128 咨询",
+    ],
+    "ZJ-001": ["法定3个自然日", "自受理之日起3日内作出准予提取或者不准提取的决定"],
+    "NY-004": ["共四个科目", "科目四道路驾驶技能"],
+    "SF-002": ["法定30个自然日", "一般在一个月内调结"],
+    "MZ-008": ["从申请当月起计发", "从提出申请的当月起计发"],
+    "MZ-009": ["从申请当月起计发", "从提出申请的当月起计发"],
+    "RS-017": ["授权委托书及受托人居民身份证（原件 1 份，他人代办时提供）"],
+    "WJ-004": ["计划生育手术并发症鉴定结论（复印件 1 份，计划生育手术并发症人员申请时提供）"],
+    "MZ-005": ["残疾人证（原件和复印件 1 份，残疾人申请时提供）"],
+    "WS-003": ["遗属申请时提供"],
+    "SW-001": ["非必须，有就带上"],
+}
+# What the pages said before the audit, and must not say again.
+WRONG_ON_PAGES = {
+    "CL-005": ["持有第三代残疾人证"],
+    "CL-006": ["持有第三代残疾人证"],
+    "CL-008": ["持有第三代残疾人证"],
+    "GA-005": ["父母双方居民身份证", "无《出生医学证明》的也需提供"],
+    "ZJ-001": ["3个工作日作出决定"],
+    "NY-004": ["科目三（挂接"],
+    "SF-002": ["法定30个工作日"],
+    "MZ-008": ["以县民政局书面审定通知为准"],
+    "MZ-009": ["以县民政局书面审定通知为准"],
+    "WJ-004": ["鉴定结论（复印件 1 份，必须提供）"],
+}
+
+
+async def test_guide_pages_state_the_fixed_facts_and_the_information_line(server):
+    from tornado.httpclient import AsyncHTTPClient
+
+    for code, parts in GUIDE_PAGES.items():
+        page = (await AsyncHTTPClient().fetch(f"{server.url}/guide/{code}")).body.decode()
+        for part in [*parts, "全市政务信息专线：", 'href="tel:96128"']:
+            assert part in page, (code, part)
+        for wrong in WRONG_ON_PAGES.get(code, []):
+            assert wrong not in page, (code, wrong)

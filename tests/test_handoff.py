@@ -79,7 +79,7 @@ async def test_the_socket_refuses_strangers(server):
 async def test_outside_working_hours_the_resident_learns_when_staff_are_back(server, services):
     services.console.desk.hours = ClosedToday()
     reply = await user(server, "o_night").say("转人工")
-    assert "下班时间" in reply and "明天（12月3日 周四）9:00" in reply and "12345" in reply
+    assert "下班时间" in reply and "明天（12月3日 周四）9:00" in reply and "96128" in reply
     assert await services.store.escalations.count_documents({"openid": "o_night", "status": "waiting"}) == 1
 
 
@@ -109,7 +109,7 @@ async def test_an_unclaimed_chat_gets_an_honest_message_once_and_stays_queued(se
     assert await desk.remind_unclaimed() == 1
     assert await desk.remind_unclaimed() == 0
     text = wechat_api.state.messages_to("o_wait")[-1]["text"]["content"]
-    assert "还没能接" in text and "12345" in text and "仍在排队" in text
+    assert "还没能接" in text and "96128" in text and "仍在排队" in text
     assert (await services.store.escalations.find_one({"openid": "o_wait"}))["status"] == "waiting"
 
 

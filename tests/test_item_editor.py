@@ -119,3 +119,26 @@ async def test_another_server_process_answers_from_the_edit_within_5_seconds(ser
             await asyncio.sleep(0.1)
     finally:
         refresher.cancel()
+
+
+async def test_a_conditional_material_is_edited_with_its_condition_and_shown_to_residents(services):
+    from bot.conversation.guide import section
+
+    editor = services.backoffice.editor
+    item = await editor.get("RS-017")
+    materials = [dict(m) for m in item["materials"]]
+    materials[1].pop("condition")
+    values = {**form_of(item), "materials": to_text("materials", materials)}
+    _parsed, errors = parse_form(values, "RS-017")
+    assert errors == {
+        "materials": [
+            "materials[2].condition：按情形提供的材料须写明提供情形（condition），例如“他人代办时提供”"
+            "（a conditional material says when it is needed, e.g. 他人代办时提供）"
+        ]
+    }
+    materials[1]["condition"] = "亲属代查代打时提供"
+    edited, errors = parse_form({**values, "materials": to_text("materials", materials)}, "RS-017")
+    assert errors == {}
+    await editor.save("RS-017", edited, "zhaolei", base_version=0, note="改提供情形")
+    shown = section(services.knowledge().index.item("RS-017"), "materials", "u")
+    assert "2. 授权委托书及受托人居民身份证（原件1份）（亲属代查代打时提供）" in shown

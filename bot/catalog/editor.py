@@ -81,6 +81,9 @@ MESSAGES = [
     (re.compile(r"^expected 是/否"), "须填“是”或“否”"),
     (re.compile(r"could not convert string to float|invalid literal for int"), "须为整数"),
     (re.compile(r"Expecting value|Expecting property name|Unterminated string"), "不是有效的 JSON"),
+    (re.compile(r"^a conditional material says when"), "按情形提供的材料须写明提供情形（condition），例如“他人代办时提供”"),
+    (re.compile(r"^only a conditional material has a condition"), "只有 required 为 conditional 的材料才写 condition"),
+    (re.compile(r"mark it required: conditional"), "备注写的是提供情形：请把 required 改为 conditional，并把情形写进 condition"),
 ]
 
 

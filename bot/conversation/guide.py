@@ -71,10 +71,36 @@ def summary(item: dict, guide_url: str) -> str:
     return "\n".join(lines)
 
 
+# The city's government information line (政务信息专线), named wherever a guide gives consultation phones.
+INFO_LINE = "96128"
+
+
+def material_need(material: dict) -> str:
+    """When a material is needed, in the resident's words: always, only when its condition holds, or optional."""
+    required = material.get("required", True)
+    if required is True:
+        return "必须提供"
+    if required == "conditional":
+        return material.get("condition") or "特定情形提供"
+    return "非必须，有就带上"
+
+
+def materials_to_bring(item: dict) -> list[str]:
+    """The names of the materials a resident brings: always needed, and conditional ones with their condition."""
+    out = []
+    for m in item.get("materials", []):
+        if not isinstance(m, dict) or not m.get("name") or m.get("required", True) is False:
+            continue
+        out.append(m["name"] if m.get("required", True) is True else f"{m['name']}（{material_need(m)}）")
+    return out
+
+
 def _materials(item: dict) -> list[str]:
     out = []
     for i, m in enumerate(item["materials"], 1):
         line = f"{i}. {m['name']}（{m['form']}{m['count']}份）"
+        if m.get("required", True) is not True:
+            line += f"（{material_need(m)}）"
         if m.get("note"):
             line += f"：{m['note']}"
         out.append(line)
@@ -107,7 +133,11 @@ def _conditions(item: dict) -> list[str]:
 
 
 def _phone(item: dict) -> list[str]:
-    return [f"咨询电话：{item['phone']}", f"投诉电话：{item['complaint_phone']}"]
+    return [
+        f"咨询电话：{item['phone']}",
+        f"全市政务信息专线：{INFO_LINE}",
+        f"投诉电话：{item['complaint_phone']}",
+    ]
 
 
 def _hours(item: dict) -> list[str]:

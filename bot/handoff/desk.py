@@ -65,7 +65,7 @@ class HandoffPolicy:
     hours: str = "09:00-17:30"
     unclaimed_minutes: int = 10
     answer_target_seconds: int = 180
-    phone: str = "12345"
+    phone: str = "96128"  # the city's government information line (政务信息专线)
 
 
 def refusal_text(errcode: int | None, errmsg: str = "") -> str:

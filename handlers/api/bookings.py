@@ -14,6 +14,7 @@ from bson import ObjectId
 from bson.errors import InvalidId
 
 from bot.bookings.service import CANCELLABLE, NUMBER_PATTERN, OPEN_STATUSES, STATUS_LABELS, BookingError, public_view
+from bot.conversation.guide import materials_to_bring
 from bot.miniprogram.content import SCENE_COMMENT, ContentRejected
 from handlers.api.base import ApiError, MiniProgramHandler, Operation
 from handlers.api.models import Booking, BookingCreate, BookingForm, BookingPage, CancelRequest, RatingRequest
@@ -39,7 +40,7 @@ class BookingHandlerBase(MiniProgramHandler):
             "station_name": self.api.stations.name_of(booking["station"]),
             "can_cancel": booking["status"] in CANCELLABLE and self.actor.booked(booking),
             "can_rate": booking["status"] == "completed" and booking.get("rating") is None and self.actor.booked(booking),
-            "required_materials": [m["name"] for m in item.get("materials", []) if isinstance(m, dict) and m.get("name")],
+            "required_materials": materials_to_bring(item),
         }
         if with_materials:
             out["materials"] = await self.api.materials.list_for(booking["number"])

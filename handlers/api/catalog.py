@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 
 from bot.conversation import texts
+from bot.conversation.guide import material_need
 from handlers.api.base import ApiError, MiniProgramHandler, Operation
 from handlers.api.models import CatalogPage, ItemDetail, NearbyStations, SearchResult, Station
 
@@ -95,6 +96,7 @@ class ItemHandler(MiniProgramHandler):
             {"code": code}, {"version": 1, "at": 1}, sort=[("version", -1)]
         )
         detail = {k: v for k, v in item.items() if k not in INTERNAL_FIELDS}
+        detail["materials"] = [{**m, "need": material_need(m)} for m in item.get("materials", [])]
         detail.update(
             version=(version or {}).get("version", 1),
             updated_at=(version or {}).get("at"),

@@ -108,10 +108,25 @@ class CatalogPage(Model):
     facets: Facets
 
 
+class GuideMaterial(Open):
+    """One material of a guide (申请材料), with when it is needed."""
+
+    name: str
+    form: str
+    count: int
+    required: bool | Literal["conditional"] = Field(
+        description='true: always needed; "conditional": only when `condition` holds; false: optional'
+    )
+    condition: str | None = Field(None, description="when a conditional material is needed, e.g. 他人代办时提供")
+    need: str = Field(description="what to show the resident: 必须提供, the condition, or 非必须，有就带上")
+    note: str | None = None
+
+
 class ItemDetail(Open):
     code: str
     name: str
     department: str
+    materials: list[GuideMaterial] = Field(default_factory=list)
     version: int = Field(description="the item's version in the knowledge base")
     updated_at: datetime | None
     guide_url: str
@@ -228,7 +243,10 @@ class Booking(Model):
     can_cancel: bool
     can_rate: bool
     materials: list[Material] = Field(default_factory=list)
-    required_materials: list[str] = Field(default_factory=list)
+    required_materials: list[str] = Field(
+        default_factory=list,
+        description="the item's materials to bring: always needed ones, and conditional ones with their condition in brackets",
+    )
 
 
 class BookingPage(Model):
