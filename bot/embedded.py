@@ -29,7 +29,8 @@ from pathlib import Path
 
 import bson
 from mongomock.collection import Collection
-from mongomock.store import CollectionStore, DatabaseStore, ServerStore
+
+from bot.embedded_index import IndexedCollectionStore, IndexedDatabaseStore, IndexedServerStore
 
 log = logging.getLogger(__name__)
 
@@ -47,14 +48,11 @@ class DataDirLocked(RuntimeError):
 # ---- capturing changes inside mongomock ----
 
 
-class _JournaledCollection(CollectionStore):
+class _JournaledCollection(IndexedCollectionStore):
     def __init__(self, name: str, db_name: str, journal: Journal):
         super().__init__(name)
         self._db_name = db_name
         self._journal = journal
-
-    def mark_dirty(self, key) -> None:
-        self._journal.mark(self._db_name, self.name, key)
 
     def __setitem__(self, key, val) -> None:
         super().__setitem__(key, val)
@@ -64,26 +62,28 @@ class _JournaledCollection(CollectionStore):
         super().__delitem__(key)
         self._journal.mark(self._db_name, self.name, key)
 
+    def after_change(self, doc, token) -> None:
+        """mongomock updated a stored document in place (bot/embedded_index.py hooks): index and journal it."""
+        super().after_change(doc, token)
+        if token is not None:
+            self._journal.mark(self._db_name, self.name, token[0])
+
     def drop(self) -> None:
         super().drop()
         self._journal.dropped(self._db_name, self.name)
 
 
-class _JournaledDatabase(DatabaseStore):
+class _JournaledDatabase(IndexedDatabaseStore):
     def __init__(self, name: str, journal: Journal):
         super().__init__()
         self._name = name
         self._journal = journal
 
-    def __getitem__(self, col_name):
-        try:
-            return self._collections[col_name]
-        except KeyError:
-            col = self._collections[col_name] = _JournaledCollection(col_name, self._name, self._journal)
-            return col
+    def collection_class(self, col_name):
+        return _JournaledCollection(col_name, self._name, self._journal)
 
 
-class JournaledServerStore(ServerStore):
+class JournaledServerStore(IndexedServerStore):
     def __init__(self, journal: Journal):
         super().__init__()
         self.journal = journal
@@ -94,25 +94,6 @@ class JournaledServerStore(ServerStore):
         except KeyError:
             db = self._databases[db_name] = _JournaledDatabase(db_name, self.journal)
             return db
-
-
-def _mark_after(method):
-    """mongomock updates documents in place, without assigning them to the store: mark them after."""
-
-    def wrapper(self, existing_document, *args, **kwargs):
-        result = method(self, existing_document, *args, **kwargs)
-        mark = getattr(self._store, "mark_dirty", None)
-        if mark is not None and "_id" in existing_document:
-            mark(existing_document["_id"])
-        return result
-
-    wrapper.journaled = True
-    return wrapper
-
-
-if not getattr(Collection._apply_update_document, "journaled", False):
-    Collection._apply_update_document = _mark_after(Collection._apply_update_document)
-    Collection._apply_update_pipeline = _mark_after(Collection._apply_update_pipeline)
 
 
 # ---- the files ----
@@ -248,6 +229,9 @@ class Journal:
                     self._apply(record)
         finally:
             self._loading = False
+        for db in server._databases.values():
+            for collection in db._collections.values():
+                collection.reload()  # filled directly: number the documents for the indexes
         return sum(len(c._documents) for d in server._databases.values() for c in d._collections.values())
 
     def _apply(self, record: dict) -> None:
