@@ -210,6 +210,8 @@ def _condition(value):
                 bound = _range(op, operand)
             elif op == "$regex" and "$options" not in value:
                 bound = _prefix(operand)
+            elif op == "$exists" and not operand:
+                bound = _points(None)  # missing sorts (and is keyed) as null
             elif op in ("$nin", "$all") and not isinstance(operand, (list, tuple)):
                 raise Unplannable(op)
             elif op == "$not" and not isinstance(operand, (dict, *_RE_TYPES)):
