@@ -509,6 +509,42 @@ class IndexedCollectionStore(CollectionStore):
             documents = self._documents
             return [documents[k] for _seq, k in sorted((seq, k) for k, seq in found.items())]
 
+    def exact_count(self, spec):
+        """How many documents match `spec`, from the index alone, when it answers it exactly: equality or
+        $in on non-null scalars over an index's leading fields, every document placed. None otherwise."""
+        if spec == {}:
+            return len(self)
+        if not isinstance(spec, dict) or any(not isinstance(k, str) or k.startswith("$") for k in spec):
+            return None
+        analysis, combinations = Analysis(), 1
+        for field, value in spec.items():
+            if isinstance(value, dict):
+                if len(value) != 1 or next(iter(value)) not in ("$eq", "$in"):
+                    return None
+                op, operand = next(iter(value.items()))
+                values = operand if op == "$in" and isinstance(operand, list) else [operand] if op == "$eq" else None
+            else:
+                values = [value]
+            if not values or any(v is None or isinstance(v, (dict, list, tuple, *_RE_TYPES)) for v in values):
+                return None
+            parts = [_points(v) for v in values]
+            if any(p is None for p in parts):
+                return None
+            analysis.fields[field] = _merge([iv for p in parts for iv in p])
+            combinations *= len(analysis.fields[field])
+        if combinations > MAX_PREFIXES:
+            return None
+        self._remove_expired_documents()
+        with self._lock:
+            for name, index_spec in self._indexes.items():
+                leading = [f for f, _d in list(index_spec["key"])[: len(spec)]]
+                if set(leading) != set(spec) or len(leading) != len(spec):
+                    continue
+                index = self._index(name)
+                if not index.other:
+                    return index.count(index.bounds(analysis))
+        return None
+
     def _plan(self, analysis: Analysis):
         """(estimated candidates, a function yielding (document key, seq)) for the cheapest access, or None."""
         best = None
@@ -686,6 +722,15 @@ def _compute_results(self, with_limit_and_skip=False):
     return cached[1][self._skip :]
 
 
+def _count_documents(self, filter, **kwargs):  # noqa: A002 - mongomock's signature
+    store = self._store
+    if isinstance(store, IndexedCollectionStore) and not kwargs:
+        count = store.exact_count(helpers.patch_datetime_awareness_in_document(filter))
+        if count is not None:
+            return count
+    return _ORIGINAL["count_documents"](self, filter, **kwargs)
+
+
 def _find_one(self, filter=None, *args, **kwargs):  # noqa: A002 - mongomock's signature
     if not isinstance(self._store, IndexedCollectionStore):
         return _ORIGINAL["find_one"](self, filter, *args, **kwargs)
@@ -713,7 +758,9 @@ def install() -> None:
         _iter_documents=Collection._iter_documents,
         _compute_results=Cursor._compute_results,
         find_one=Collection.find_one,
+        count_documents=Collection.count_documents,
     )
+    Collection.count_documents = _count_documents
     Collection._iter_documents = _iter_documents
     Collection.find_one = _find_one
     Cursor._compute_results = _compute_results

@@ -285,3 +285,22 @@ async def test_indexes_are_rebuilt_from_the_journal(tmp_path):
         await bookings.insert_one({"number": "N00299"})
     journal.close()
     assert isinstance(Journal, type)
+
+
+def test_counts_the_index_answers_exactly_read_no_document():
+    plain = mongomock.MongoClient().db.c
+    indexed = mongomock.MongoClient(_store=IndexedServerStore()).db.c
+    for collection in (plain, indexed):
+        collection.create_index("a")
+        collection.create_index([("b", 1), ("a", 1)])
+    docs = [{"_id": n, "a": n % 5, "b": ["x", "y"][n % 2], "c": n} for n in range(200)]
+    plain.insert_many([dict(d) for d in docs])
+    indexed.insert_many(docs)
+    store = indexed._store
+    for spec in ({}, {"a": 1}, {"a": {"$in": [1, 2.0, True]}}, {"b": "x", "a": {"$in": [0, 3]}}, {"a": {"$eq": 4}}):
+        assert store.exact_count(spec) == plain.count_documents(spec) == indexed.count_documents(spec), spec
+    assert store.exact_count({"a": None}) is None  # null also matches what is missing under a scalar
+    assert store.exact_count({"c": 3}) is None  # no index leads with c
+    indexed.insert_one({"_id": "list", "a": [1, 2], "b": "x"})
+    assert store.exact_count({"a": 1}) is None  # an array: only mongomock's filter can say
+    assert indexed.count_documents({"a": 1}) == 41
