@@ -104,6 +104,8 @@ def scalar_key(value):
 
 
 def field_key(doc, path: list[str]):
+    if len(path) == 1 and type(doc) is dict:  # the common case: a top-level field of a stored document
+        return scalar_key(doc.get(path[0]))
     value = doc
     for part in path:
         if isinstance(value, dict):
