@@ -142,6 +142,13 @@ class Server:
                 await asyncio.sleep(0.05)
         raise RuntimeError("server did not start")
 
+    def store_load_seconds(self) -> float:
+        """From the server's log: how long its last start spent reading the store (the rest is the
+        knowledge base's index and the intent classifier, which do not grow with the store)."""
+        lines = (self.data_dir.parent / f"server-{self.port}.log").read_text(errors="replace").splitlines()
+        loaded = [line for line in lines if "embedded store loaded from" in line]
+        return float(loaded[-1].rsplit(" in ", 1)[1].rstrip("s")) if loaded else float("nan")
+
     def rss_mb(self) -> float:
         for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
@@ -243,6 +250,7 @@ async def one_size(n: int, base: Path, sandbox_url: str, sandbox, repeat: int) -
     sock.close()
     server = Server(data_dir, port, sandbox_url)
     row = {"n": n, "notify": rate, "startup": await server.start()}
+    row["load"] = server.store_load_seconds()
     await asyncio.sleep(1)
     row["api"] = await api_bookings(server, sandbox, forms, repeat)
     row["chat"] = await chat_confirmations(server, repeat)
@@ -251,9 +259,11 @@ async def one_size(n: int, base: Path, sandbox_url: str, sandbox, repeat: int) -
     await asyncio.sleep(0.5)  # the message log is journaled within FLUSH_DELAY
     server.kill()
     row["restart"] = await server.start()
+    row["reload"] = server.store_load_seconds()
     server.stop()
     print(
-        f"  start-up {row['startup']:.1f}s, restart after SIGKILL {row['restart']:.1f}s, RSS {row['rss']:.0f} MB",
+        f"  start-up {row['startup']:.1f}s (store {row['load']:.1f}s), restart after SIGKILL {row['restart']:.1f}s "
+        f"(store {row['reload']:.1f}s), RSS {row['rss']:.0f} MB",
         flush=True,
     )
     return row
@@ -277,11 +287,11 @@ async def main() -> int:
             shutil.rmtree(base, ignore_errors=True)
     print("\nembedded store (mongomock, kept on disk), one server process; median / max ms")
     print(f"{'bookings':>9} {'POST /api/v1/bookings':>22} {'chat confirmation':>18} {'console list':>15} "
-          f"{'notif/s':>8} {'start-up':>9} {'restart':>8} {'RSS MB':>7}")  # fmt: skip
+          f"{'notif/s':>8} {'start-up (store)':>17} {'restart (store)':>16} {'RSS MB':>7}")  # fmt: skip
     for r in rows:
         print(
-            f"{r['n']:>9} {ms(r['api']):>22} {ms(r['chat']):>18} {ms(r['console']):>15} "
-            f"{r['notify']:>8.1f} {r['startup']:>8.1f}s {r['restart']:>7.1f}s {r['rss']:>7.0f}"
+            f"{r['n']:>9} {ms(r['api']):>22} {ms(r['chat']):>18} {ms(r['console']):>15} {r['notify']:>8.1f} "
+            f"{r['startup']:>9.1f}s ({r['load']:>4.1f}s) {r['restart']:>8.1f}s ({r['reload']:>4.1f}s) {r['rss']:>7.0f}"
         )
     first = rows[0]
     for r in rows[1:]:

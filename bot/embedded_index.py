@@ -23,6 +23,7 @@ load (`reload`). Indexes are built on first use, so indexes no query uses cost n
 
 from __future__ import annotations
 
+import heapq
 import re
 import threading
 from collections.abc import Mapping
@@ -39,7 +40,7 @@ from sortedcontainers import SortedList
 
 ID_INDEX = "_id_"
 MAX_PREFIXES = 64  # equality combinations tried on a compound index before settling for a shorter prefix
-WALK_FACTOR = 4  # walk the sort index when the best candidates exceed 4x the limit and sqrt(4 x limit x documents)
+WALK_FACTOR = 4  # walk a sorted index when the best candidates exceed 4x the limit and sqrt(4 x limit x documents)
 KNOWN_OPERATORS = frozenset("$eq $ne $gt $gte $lt $lte $in $nin $exists $regex $options $elemMatch $size $type $all $not".split())
 _REGEX_META = re.compile(r"[.^$*+?{}\[\]\\|()]")
 
@@ -144,6 +145,10 @@ def _intersect(a: list, b: list) -> list:
         else:
             j += 1
     return out
+
+
+def _all_points(intervals) -> bool:
+    return all(len(lo) == 2 and len(hi) == 3 and lo[0] == hi[0] and lo[1] == hi[1] for lo, hi in intervals)
 
 
 def _equal_keys(value):
@@ -331,8 +336,7 @@ class FieldIndex:
             bound = analysis.fields.get(field)
             if bound is None:
                 break
-            points = all(len(lo) == 2 and len(hi) == 3 and lo[0] == hi[0] and lo[1] == hi[1] for lo, hi in bound)
-            if not points or len(prefixes) * len(bound) > MAX_PREFIXES:
+            if not _all_points(bound) or len(prefixes) * len(bound) > MAX_PREFIXES:
                 return [(p + lo, p + hi) for p in prefixes for lo, hi in bound]
             prefixes = [p + lo for p in prefixes for lo, _hi in bound]
         if prefixes == [()]:
@@ -551,7 +555,7 @@ class IndexedCollectionStore(CollectionStore):
         """(estimated candidates, a function yielding (document key, seq)) for the cheapest access, or None."""
         best = None
         ids = analysis.fields.get("_id")
-        if ids is not None and all(len(lo) == 2 and len(hi) == 3 and lo[1] == hi[1] and lo[0] == hi[0] for lo, hi in ids):
+        if ids is not None and _all_points(ids):
             values = [lo[1] for lo, _hi in ids]
             if not any(isinstance(v, datetime) for v in values):  # mongomock keys a datetime _id as given
                 best = (len(values), lambda: self._by_id(values))
@@ -595,26 +599,53 @@ class IndexedCollectionStore(CollectionStore):
         except Unplannable:
             return None
         with self._lock:
-            name = ID_INDEX if first == "_id" else next((n for n, s in self._indexes.items() if _first_field(s) == first), None)
-            index = self._index(name) if name is not None else None
-            if index is None or index.other:
+            found = self._walkable(analysis, first)
+            if found is None:
                 return None
+            index, depth, prefixes = found
             plan = self._plan(analysis)
             total = len(self._documents)
             if plan is not None and (plan[0] <= WALK_FACTOR * need or plan[0] * plan[0] <= WALK_FACTOR * need * total):
                 return None
             bound = field_bound(analysis, first)
-            ranges = [(p, (*p, TOP)) for p in [()]] if bound is None else bound
-        return self._walk(index, ranges, spec, keys)
+            runs = [[(p, (*p, TOP))] if bound is None else [(p + lo, p + hi) for lo, hi in bound] for p in prefixes]
+        return self._walk(index, depth, runs, spec, keys)
 
-    def _walk(self, index: FieldIndex, ranges, spec, keys):
+    def _walkable(self, analysis: Analysis, first: str):
+        """(index, k, prefixes): an index holding `first` after k leading fields the filter fixes to a few
+        values each (the most such fields wins), every document placed; None if there is none."""
+        best = None
+        for name in [ID_INDEX, *self._indexes]:
+            fields = ["_id"] if name == ID_INDEX else [f for f, _d in list(self._indexes[name]["key"])]
+            if first not in fields or (best is not None and fields.index(first) <= best[1]):
+                continue
+            prefixes: list[tuple] = [()]
+            for field in fields[: fields.index(first)]:
+                bound = analysis.fields.get(field)
+                if bound is None or len(prefixes) * len(bound) > MAX_PREFIXES or not _all_points(bound):
+                    prefixes = []
+                    break
+                prefixes = [p + lo for p in prefixes for lo, _hi in bound]
+            if not prefixes:
+                continue
+            index = self._index(name)
+            if not index.other:
+                best = (index, fields.index(first), prefixes)
+        return best
+
+    def _walk(self, index: FieldIndex, depth: int, runs, spec, keys):
+        """Entries of each run (one per fixed prefix) merged in the order of the key at `depth`, then
+        grouped by that key; each group matched and ordered as mongomock orders documents."""
         descending = keys[0][1] < 0
         entries, documents = index.entries, self._documents
         if self.is_empty:
             filter_applies(spec, {})
+        at = 2 * depth
+        streams = [self._span(entries, ranges, descending) for ranges in runs]
+        merged = streams[0] if len(streams) == 1 else heapq.merge(*streams, key=lambda e: e[at : at + 2], reverse=descending)
         group: list = []
-        for entry in self._span(entries, ranges, descending):
-            if group and (entry[0] != group[0][0] or entry[1] != group[0][1]):
+        for entry in merged:
+            if group and (entry[at] != group[0][at] or entry[at + 1] != group[0][at + 1]):
                 yield from self._sorted_group(group, documents, spec, keys)
                 group = []
             group.append(entry)

@@ -196,7 +196,7 @@ def walk_factor(request, monkeypatch):
     monkeypatch.setattr(embedded_index, "WALK_FACTOR", request.param)
 
 
-BOUNDED = settings(max_examples=40, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
+BOUNDED = settings(max_examples=30, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
 
 
 @BOUNDED
@@ -304,3 +304,18 @@ def test_counts_the_index_answers_exactly_read_no_document():
     indexed.insert_one({"_id": "list", "a": [1, 2], "b": "x"})
     assert store.exact_count({"a": 1}) is None  # an array: only mongomock's filter can say
     assert indexed.count_documents({"a": 1}) == 41
+
+
+def test_a_page_sorted_after_fixed_fields_merges_their_runs():
+    plain = mongomock.MongoClient().db.c
+    indexed = mongomock.MongoClient(_store=IndexedServerStore()).db.c
+    indexed.create_index([("b", 1), ("c", -1)])  # the queue's shape: status, then the time it is sorted by
+    docs = [{"_id": n, "b": f"s{n % 4}", "c": DAY + timedelta(minutes=n // 3)} for n in range(3000)]
+    plain.insert_many([dict(d) for d in docs])
+    indexed.insert_many(docs)
+    spec, sort = {"b": {"$in": ["s1", "s3"]}}, [("c", -1), ("_id", 1)]
+    index, depth, prefixes = indexed._store._walkable(embedded_index.analyze(spec), "c")
+    assert (index.name, depth, len(prefixes)) == ("b_1_c_-1", 1, 2)
+    for skip, limit in ((0, 5), (7, 11), (0, 60)):
+        expected = list(plain.find(spec, sort=sort, skip=skip, limit=limit))
+        assert list(indexed.find(spec, sort=sort, skip=skip, limit=limit)) == expected
