@@ -181,8 +181,9 @@ async def api_bookings(server: Server, sandbox, forms: list[dict], repeat: int) 
     client = AsyncHTTPClient()
 
     async def book(i: int) -> None:
-        sandbox.wxa_codes[f"bench{i}"] = {"openid": f"o_wxa_bench_{i}_{time.time_ns()}"}
-        login = await client.fetch(server.url + "/api/v1/login", method="POST", body=json.dumps({"code": f"bench{i}"}))
+        code = f"bench-{time.time_ns()}"  # a login code is good once
+        sandbox.wxa_codes[code] = {"openid": f"o_wxa_{code}"}
+        login = await client.fetch(server.url + "/api/v1/login", method="POST", body=json.dumps({"code": code}))
         auth = {"Authorization": "Bearer " + json.loads(login.body)["access_token"], "Content-Type": "application/json"}
         body = json.dumps(forms[i], ensure_ascii=False)
         started = time.perf_counter()
@@ -249,6 +250,14 @@ async def one_size(n: int, base: Path, sandbox_url: str, sandbox, repeat: int) -
     sock, port = bind_unused_port()
     sock.close()
     server = Server(data_dir, port, sandbox_url)
+    try:
+        return await measure(server, n, rate, sandbox, forms, repeat)
+    finally:
+        if server.proc is not None and server.proc.poll() is None:
+            server.kill()
+
+
+async def measure(server: Server, n: int, rate: float, sandbox, forms: list[dict], repeat: int) -> dict:
     row = {"n": n, "notify": rate, "startup": await server.start()}
     row["load"] = server.store_load_seconds()
     await asyncio.sleep(1)
