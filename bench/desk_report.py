@@ -43,15 +43,23 @@ def rand_time(rng: random.Random, start: datetime, end: datetime) -> datetime:
     return start + timedelta(seconds=rng.uniform(0, (end - start).total_seconds()))
 
 
-async def seed(services, n_bookings: int, n_messages: int, rng: random.Random) -> None:
+async def _insert_many(collection, docs: list[dict]) -> None:
+    await collection.insert_many(docs)
+
+
+async def seed(services, n_bookings: int, n_messages: int, rng: random.Random, insert=_insert_many) -> None:
+    """Bookings, messages (half in, half replies), N/4 closed hand-offs and N/5 96128 calls over 2026;
+    `insert(collection, docs)` writes each batch (insert_many unless told otherwise)."""
     store, cipher, cal = services.store, services.bookings.cipher, services.bookings.calendar
     items = [i async for i in store.items.find({}, {"_id": 0, "code": 1, "name": 1, "promised_limit_days": 1, "proxy": 1})]
     stations = [s["code"] async for s in store.stations.find({}, {"code": 1})]
     start, end = datetime(2026, 1, 2, tzinfo=UTC), datetime(2026, 11, 30, tzinfo=UTC)
-    docs = []
+    docs, per_day = [], {}
     for n in range(n_bookings):
         item = rng.choice(items)
         created = rand_time(rng, start, end)
+        day = created.astimezone(CHINA).date()
+        per_day[day] = seq = per_day.get(day, 0) + 1  # numbered per local day, as the service does
         kind = rng.choice(["proxy", "home_visit"])
         due = cal.add_workdays(created.astimezone(CHINA).date(), int(item["promised_limit_days"]))
         status = rng.choices(["completed", "cancelled", "rejected", *OPEN_STATUSES], [70, 6, 3, 5, 5, 5, 6])[0]
@@ -69,7 +77,7 @@ async def seed(services, n_bookings: int, n_messages: int, rng: random.Random) -
         phone = f"13{rng.randrange(10**9):09d}"
         docs.append(
             {
-                "number": f"{KIND_PREFIX[kind]}{created.astimezone(CHINA):%Y%m%d}{n % 10000:04d}",
+                "number": f"{KIND_PREFIX[kind]}{day:%Y%m%d}{seq:04d}",
                 "kind": kind,
                 "item_code": item["code"],
                 "item_name": item["name"],
@@ -98,7 +106,7 @@ async def seed(services, n_bookings: int, n_messages: int, rng: random.Random) -
                 "rating": rating,
             }
         )
-    await store.bookings.insert_many(docs)
+    await insert(store.bookings, docs)
     msgs = []
     for n in range(n_messages // 2):
         at = rand_time(rng, start, end)
@@ -118,7 +126,7 @@ async def seed(services, n_bookings: int, n_messages: int, rng: random.Random) -
                 "created_at": at,
             }
         )
-    await store.messages.insert_many(msgs)
+    await insert(store.messages, msgs)
     chats = []
     for n in range(n_bookings // 4):
         at = rand_time(rng, start, end)
@@ -138,7 +146,7 @@ async def seed(services, n_bookings: int, n_messages: int, rng: random.Random) -
                 else None,
             }
         )
-    await store.escalations.insert_many(chats)
+    await insert(store.escalations, chats)
     calls = []
     for _n in range(n_bookings // 5):
         at = rand_time(rng, start, end)
@@ -154,7 +162,7 @@ async def seed(services, n_bookings: int, n_messages: int, rng: random.Random) -
                 "rating": {"score": rng.choice([5, 5, 4, 3]), "at": at} if rng.random() < 0.4 else None,
             }
         )
-    await store.hotline_calls.insert_many(calls)
+    await insert(store.hotline_calls, calls)
 
 
 def timed(samples: list[float]) -> str:

@@ -15,6 +15,7 @@ BENCHES = [
     ["desk_report.py", "--repeat", "2", "--http"],
     ["notification_queue.py", "--count", "300", "--rounds", "2"],
     ["api_latency.py"],
+    ["store_scale.py", "--bookings", "1000,10000", "--repeat", "5"],
     ["wechat_pipeline.py", "--seconds", "10"],
 ]
 

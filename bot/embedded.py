@@ -13,8 +13,9 @@ document's state is appended to the journal shortly after (FLUSH_DELAY, coalesci
 at once for the collections in IMMEDIATE (booking counters and bookings: a number a resident was given
 is on disk before the reply leaves). Appends are plain write() calls, so they survive a crash of the
 process (SIGKILL); fsync runs every FSYNC_EVERY seconds, so a power cut loses at most that much.
-At start the snapshot and its journal are read back (a torn last record is dropped), and compacted into
-a new snapshot; again at a normal stop, and when the journal grows past COMPACT_BYTES.
+At start the snapshot and its journal are read back (a torn last record is dropped); a journal past
+COMPACT_AT_START_BYTES is compacted into a new snapshot, a smaller one appended to from where it ends.
+Compaction also runs at a normal stop and when the journal grows past COMPACT_BYTES.
 """
 
 from __future__ import annotations
@@ -29,13 +30,15 @@ from pathlib import Path
 
 import bson
 from mongomock.collection import Collection
-from mongomock.store import CollectionStore, DatabaseStore, ServerStore
+
+from bot.embedded_index import IndexedCollectionStore, IndexedDatabaseStore, IndexedServerStore
 
 log = logging.getLogger(__name__)
 
 FLUSH_DELAY = 0.2
 FSYNC_EVERY = 1.0
 COMPACT_BYTES = 128 * 1024 * 1024  # a compaction pauses the server about 0.6 s per 100,000 documents
+COMPACT_AT_START_BYTES = 16 * 1024 * 1024  # a smaller journal is read and then appended to, not compacted
 IMMEDIATE = frozenset({"counters", "bookings", "users"})
 SNAPSHOT = "snapshot.bson"
 
@@ -47,14 +50,11 @@ class DataDirLocked(RuntimeError):
 # ---- capturing changes inside mongomock ----
 
 
-class _JournaledCollection(CollectionStore):
+class _JournaledCollection(IndexedCollectionStore):
     def __init__(self, name: str, db_name: str, journal: Journal):
         super().__init__(name)
         self._db_name = db_name
         self._journal = journal
-
-    def mark_dirty(self, key) -> None:
-        self._journal.mark(self._db_name, self.name, key)
 
     def __setitem__(self, key, val) -> None:
         super().__setitem__(key, val)
@@ -64,26 +64,28 @@ class _JournaledCollection(CollectionStore):
         super().__delitem__(key)
         self._journal.mark(self._db_name, self.name, key)
 
+    def after_change(self, doc, token) -> None:
+        """mongomock updated a stored document in place (bot/embedded_index.py hooks): index and journal it."""
+        super().after_change(doc, token)
+        if token is not None:
+            self._journal.mark(self._db_name, self.name, token[0])
+
     def drop(self) -> None:
         super().drop()
         self._journal.dropped(self._db_name, self.name)
 
 
-class _JournaledDatabase(DatabaseStore):
+class _JournaledDatabase(IndexedDatabaseStore):
     def __init__(self, name: str, journal: Journal):
         super().__init__()
         self._name = name
         self._journal = journal
 
-    def __getitem__(self, col_name):
-        try:
-            return self._collections[col_name]
-        except KeyError:
-            col = self._collections[col_name] = _JournaledCollection(col_name, self._name, self._journal)
-            return col
+    def collection_class(self, col_name):
+        return _JournaledCollection(col_name, self._name, self._journal)
 
 
-class JournaledServerStore(ServerStore):
+class JournaledServerStore(IndexedServerStore):
     def __init__(self, journal: Journal):
         super().__init__()
         self.journal = journal
@@ -94,25 +96,6 @@ class JournaledServerStore(ServerStore):
         except KeyError:
             db = self._databases[db_name] = _JournaledDatabase(db_name, self.journal)
             return db
-
-
-def _mark_after(method):
-    """mongomock updates documents in place, without assigning them to the store: mark them after."""
-
-    def wrapper(self, existing_document, *args, **kwargs):
-        result = method(self, existing_document, *args, **kwargs)
-        mark = getattr(self._store, "mark_dirty", None)
-        if mark is not None and "_id" in existing_document:
-            mark(existing_document["_id"])
-        return result
-
-    wrapper.journaled = True
-    return wrapper
-
-
-if not getattr(Collection._apply_update_document, "journaled", False):
-    Collection._apply_update_document = _mark_after(Collection._apply_update_document)
-    Collection._apply_update_pipeline = _mark_after(Collection._apply_update_pipeline)
 
 
 # ---- the files ----
@@ -237,17 +220,22 @@ class Journal:
         try:
             snapshot = self.dir / SNAPSHOT
             if snapshot.exists():
-                for record, _end in _records(snapshot.read_bytes()):
+                for record in _snapshot_records(snapshot.read_bytes()):
                     if record["o"] == "h":
                         self.generation = record["gen"]
                     else:
                         self._apply(record)
             journal = self._journal_path(self.generation)
+            self.journal_bytes = 0  # where the last whole record ends
             if journal.exists():
-                for record, _end in _records(journal.read_bytes()):
+                for record, end in _records(journal.read_bytes()):
                     self._apply(record)
+                    self.journal_bytes = end
         finally:
             self._loading = False
+        for db in server._databases.values():
+            for collection in db._collections.values():
+                collection.reload()  # filled directly: number the documents for the indexes
         return sum(len(c._documents) for d in server._databases.values() for c in d._collections.values())
 
     def _apply(self, record: dict) -> None:
@@ -258,6 +246,13 @@ class Journal:
             collection._documents.pop(record["k"], None)
         elif record["o"] == "x":
             collection._documents.clear()
+
+    def resume(self) -> None:
+        """Go on appending to the loaded generation's journal (a torn tail cut off) instead of compacting:
+        a start-up after a crash then costs the reading only."""
+        fd = os.open(self._journal_path(self.generation), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.ftruncate(fd, self.journal_bytes)
+        self._fd = fd
 
     def _journal_path(self, generation: int) -> Path:
         return self.dir / f"journal-{generation}.bson"
@@ -309,6 +304,14 @@ class Journal:
         self._lock.close()
 
 
+def _snapshot_records(data: bytes):
+    """A snapshot is written whole and renamed into place: decoded in one call, record by record if damaged."""
+    try:
+        return bson.decode_all(data)
+    except bson.errors.BSONError:
+        return [record for record, _end in _records(data)]
+
+
 def _fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -325,7 +328,10 @@ def open_persistent_client(data_dir: Path):
     server = JournaledServerStore(journal)
     started = time.perf_counter()
     count = journal.load(server)
-    journal.compact()
+    if (journal.dir / SNAPSHOT).exists() and journal.journal_bytes <= COMPACT_AT_START_BYTES:
+        journal.resume()
+    else:
+        journal.compact()
     log.info("embedded store loaded from %s: %d documents in %.2fs", data_dir, count, time.perf_counter() - started)
     return AsyncMongoMockClient(tz_aware=True, _store=server), journal
 

@@ -149,11 +149,13 @@ class Store:
                 return store
             from mongomock_motor import AsyncMongoMockClient
 
+            from bot.embedded_index import IndexedServerStore
+
             log.warning(
                 "MONGODB_URI=mongomock:// : using the embedded in-memory store; "
                 "all data is lost when the server stops. Set MONGODB_URI for a real MongoDB."
             )
-            return cls(AsyncMongoMockClient(tz_aware=True), db_name, embedded=True)
+            return cls(AsyncMongoMockClient(tz_aware=True, _store=IndexedServerStore()), db_name, embedded=True)
         from motor.motor_asyncio import AsyncIOMotorClient
 
         client = AsyncIOMotorClient(uri, tz_aware=True, serverSelectionTimeoutMS=3000)
@@ -201,18 +203,18 @@ class Store:
 
         On MongoDB this is `collection.aggregate`. mongomock's own `aggregate` copies the whole collection
         through its cursor (about 0.1 ms a document) before the first stage; here the leading `$match`
-        selects the documents first (mongomock's own filter, on shallow copies; no stage the report uses
-        changes nested values) and mongomock's pipeline code runs the remaining stages. Same pipeline, same
+        selects the documents first (through the embedded store's indexes and mongomock's own filter, on
+        shallow copies; no stage the report uses changes nested values) and mongomock's pipeline code runs
+        the remaining stages. Same pipeline, same
         result, about ten times faster: a report over 100,000 messages takes seconds, not a minute."""
         collection = self.db[name]
         if not self.embedded or not pipeline or "$match" not in pipeline[0]:
             return [doc async for doc in collection.aggregate(pipeline)]
         from mongomock import aggregate
-        from mongomock.filtering import filter_applies
 
         sync = collection._AsyncMongoMockCollection__collection  # the mongomock collection mongomock-motor wraps
         match = _naive_utc(pipeline[0]["$match"])  # mongomock holds datetimes as naive UTC
-        docs = [dict(doc) for doc in list(sync._store.documents) if filter_applies(match, doc)]
+        docs = [dict(doc) for doc in sync._iter_documents(match)]
         rest = _naive_utc(pipeline[1:])
         return _aware_utc(list(aggregate.process_pipeline(docs, sync.database, rest, None)))
 

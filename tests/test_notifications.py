@@ -273,3 +273,27 @@ async def test_reminders_the_day_before_a_visit_and_alerts_for_stalled_bookings(
     assert alert["template_id"] == "dev-tpl-staff-alert" and alert["data"]["character_string1"]["value"] == number
     _code, listing = await admin(server, "bookings")
     assert [b["due_alert"] for b in listing["bookings"] if b["number"] == number] == [True]
+
+
+async def test_the_queue_and_the_window_read_notifications_and_messages_through_indexes(
+    server, services, wechat_api, monkeypatch
+):
+    """On the embedded store no query of the queue, the coalescing, the 48-hour window or a booking's
+    history reads `notifications` or `messages` whole (bot/embedded_index.py serves each from an index)."""
+    from bot.embedded_index import IndexedCollectionStore
+
+    if not services.store.embedded:
+        return  # a real MongoDB: its planner decides (bench/desk_report.py explains)
+    scans = []
+    candidates = IndexedCollectionStore.candidates
+
+    def recorded(self, spec):
+        found = candidates(self, spec)
+        if found is None and spec and self.name in ("notifications", "messages"):
+            scans.append((self.name, spec))
+        return found
+
+    monkeypatch.setattr(IndexedCollectionStore, "candidates", recorded)
+    await test_several_changes_in_the_window_become_one_message(server, services, wechat_api)
+    await test_booking_completed_three_weeks_later_reaches_the_resident_and_asks_for_a_rating(server, services, wechat_api)
+    assert scans == []

@@ -192,3 +192,24 @@ async def test_every_kind_of_write_is_journaled_and_a_torn_tail_is_dropped(tmp_p
     assert await client["db"]["things"].count_documents({}) == 0
     client.close()
     journal.close()
+
+
+async def test_a_small_journal_is_appended_to_after_a_crash_not_compacted(tmp_path):
+    client, journal = open_persistent_client(tmp_path)
+    await client["db"]["things"].insert_many([{"_id": i} for i in range(3)])
+    crash(journal)
+    with open(tmp_path / f"journal-{journal.generation}.bson", "ab") as fh:
+        fh.write(b"\x40\x00\x00\x00partial")  # a record cut short by the kill
+    generation = journal.generation
+
+    client, journal = open_persistent_client(tmp_path)  # reads; the torn tail is cut off, nothing rewritten
+    assert journal.generation == generation
+    await client["db"]["things"].insert_one({"_id": 3})
+    crash(journal)
+
+    client, journal = open_persistent_client(tmp_path)
+    try:
+        assert sorted([d["_id"] async for d in client["db"]["things"].find({})]) == [0, 1, 2, 3]
+    finally:
+        client.close()
+        journal.close()

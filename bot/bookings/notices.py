@@ -184,7 +184,7 @@ class BookingNotices:
     async def due_alert(self, booking: dict) -> int:
         """A booking nearing its due date without progress: staff hear of it, and the booking carries the alert."""
         await self.store.bookings.update_one(
-            {"number": booking["number"]},
+            {"_id": booking["_id"]},  # by _id: the sweep alerts many bookings in a row
             {"$set": {"due_alert": {"due_date": booking["due_date"], "status": booking["status"]}}},
         )
         text = (
