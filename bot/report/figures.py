@@ -6,11 +6,13 @@ The database does the counting; Python only rolls items up into departments, com
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from bot.offloop import run_forked
 from bot.ratings import LEVELS
 from bot.report import pipelines as P
 from bot.report.periods import CHINA, Period
@@ -23,6 +25,18 @@ DEFAULT_FOLLOWUP_WORKDAYS = 15
 # and on the embedded store a year over 100,000 messages takes seconds. Writes made through the console
 # (follow-ups, hotline calls) clear it; other changes show after at most this long ("统计于" on the page).
 CACHE_SECONDS = 60
+# Builds one staff member may have running at once (joining a build someone else started is free).
+BUILDS_PER_USER = 2
+# Builds running at once in this process (each is a forked child on the embedded store: one per core).
+PARALLEL_BUILDS = 2
+
+
+class ReportBusy(Exception):
+    """Too many report builds for one staff member; the message is shown to staff (Chinese)."""
+
+    def __init__(self, message: str = "您已有报表正在生成，请稍候再试。"):
+        super().__init__(message)
+        self.message = message
 
 
 def fallback_replies() -> list[str]:
@@ -103,9 +117,16 @@ class ReportService:
         self.clock = clock
         self.fallbacks = fallback_replies()
         self._cache: dict = {}
+        self._generation = 0
+        self._running: dict = {}  # (period, filters) -> the build's task, shared by everyone asking
+        self._users: dict[str, int] = {}
+        self._slots = asyncio.Semaphore(PARALLEL_BUILDS)
+        # On the embedded store a build reads a forked snapshot (bot/offloop.py); on MongoDB it awaits the database.
+        self.forked = bool(getattr(store, "embedded", False))
 
     def invalidate(self) -> None:
         self._cache.clear()
+        self._generation += 1  # a build running now may have read the old data: it is not cached
 
     # ---- names for keys ----
 
@@ -128,16 +149,44 @@ class ReportService:
 
     # ---- the report ----
 
-    async def build(self, period: Period, filters: P.Filters | None = None, *, fresh: bool = False) -> Report:
+    async def build(self, period: Period, filters: P.Filters | None = None, *, fresh: bool = False, user: str = "") -> Report:
+        """The report, from the cache when it is recent. Otherwise one build per period and filters runs off
+        the event loop, and whoever asks for the same one meanwhile waits for it; `user` may start at most
+        BUILDS_PER_USER builds at once (ReportBusy beyond that)."""
         filters = filters or P.Filters()
         key = (period, filters)
         cached = self._cache.get(key)
         if cached and not fresh and time.monotonic() - cached[0] < CACHE_SECONDS:
             return cached[1]
-        report = await self._build(period, filters)
-        if len(self._cache) > 50:
-            self._cache.clear()
-        self._cache[key] = (time.monotonic(), report)
+        task = self._running.get(key)
+        if task is None:
+            if user and self._users.get(user, 0) >= BUILDS_PER_USER:
+                raise ReportBusy()
+            task = asyncio.ensure_future(self._build_off_loop(period, filters))
+            self._running[key] = task
+            self._users[user] = self._users.get(user, 0) + 1
+            task.add_done_callback(lambda _t: self._finished(key, user))
+        return await asyncio.shield(task)
+
+    def _finished(self, key, user: str) -> None:
+        self._running.pop(key, None)
+        left = self._users.get(user, 1) - 1
+        if left > 0:
+            self._users[user] = left
+        else:
+            self._users.pop(user, None)
+
+    async def _build_off_loop(self, period: Period, filters: P.Filters) -> Report:
+        generation = self._generation
+        async with self._slots:
+            if self.forked:
+                report = await run_forked(lambda: self._build(period, filters))
+            else:
+                report = await self._build(period, filters)
+        if generation == self._generation:
+            if len(self._cache) > 50:
+                self._cache.clear()
+            self._cache[(period, filters)] = (time.monotonic(), report)
         return report
 
     async def _build(self, period: Period, filters: P.Filters) -> Report:
