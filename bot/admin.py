@@ -75,6 +75,8 @@ async def _seed(config: Settings, bookings: int, seed: int):
     from bot.conversation.knowledge import KnowledgeService
     from bot.demo import seed_demo as write_demo
     from bot.privacy import FieldCipher
+    from bot.report.figures import fallback_replies
+    from bot.report.rollups import Rollups
     from bot.store import Store
 
     store = Store.connect(config.mongodb_uri, config.mongodb_db, data_dir=config.data_dir if config.embedded_store else None)
@@ -82,6 +84,8 @@ async def _seed(config: Settings, bookings: int, seed: int):
         await store.ensure_indexes()
         await KnowledgeService(store).seed_if_empty()
         await StationDirectory(store.stations).seed_if_empty()
+        if store.embedded:  # the report's daily counters follow every document written
+            await Rollups(store, fallback_replies()).attach()
         counts = await write_demo(store, FieldCipher(config.data_key), WorkCalendar(), bookings, seed=seed)
     finally:
         store.close()  # on the embedded store: a fresh snapshot, and the data directory released

@@ -17,6 +17,7 @@ from bot.ratings import LEVELS
 from bot.report import pipelines as P
 from bot.report.periods import CHINA, Period
 from bot.report.rates import Rate, percentile
+from bot.report.sources import RawSource, RollupSource
 
 log = logging.getLogger(__name__)
 
@@ -110,8 +111,18 @@ class Report:
 
 
 class ReportService:
-    def __init__(self, store, calendar, *, followup_workdays: int = DEFAULT_FOLLOWUP_WORKDAYS, clock=lambda: datetime.now(UTC)):
+    def __init__(
+        self,
+        store,
+        calendar,
+        *,
+        followup_workdays: int = DEFAULT_FOLLOWUP_WORKDAYS,
+        clock=lambda: datetime.now(UTC),
+        rollups=None,
+    ):
         self.store = store
+        self.rollups = rollups  # bot.report.rollups.Rollups, attached on the embedded store
+        self.raw = False  # True: the raw pipelines even where rollups exist (the reference, for tests and benchmarks)
         self.calendar = calendar
         self.followup_workdays = followup_workdays
         self.clock = clock
@@ -123,6 +134,12 @@ class ReportService:
         self._slots = asyncio.Semaphore(PARALLEL_BUILDS)
         # On the embedded store a build reads a forked snapshot (bot/offloop.py); on MongoDB it awaits the database.
         self.forked = bool(getattr(store, "embedded", False))
+
+    def source(self):
+        """The daily rollups when this store keeps them (the embedded store), else the raw pipelines."""
+        if self.rollups is not None and self.rollups.attached and not self.raw:
+            return RollupSource(self.store)
+        return RawSource(self.store, self.fallbacks)
 
     def invalidate(self) -> None:
         self._cache.clear()
@@ -195,10 +212,10 @@ class ReportService:
         today = now.astimezone(CHINA).date().isoformat()
         report = Report(period, filters, now)
         items, stations = await self.items(), await self.station_names()
-        run = self.store.aggregate
-        received = _first(await run("bookings", P.bookings_received(period, filters, today)))
-        completed = _first(await run("bookings", P.bookings_completed(period, filters)))
-        rated = _first(await run("bookings", P.bookings_rated(period, filters)))
+        source = self.source()
+        received = await source.received(period, filters, today)
+        completed = await source.completed(period, filters)
+        rated = await source.rated(period, filters)
         report.breakdown = self._breakdowns(received, completed, rated, items, stations)
         total = report.breakdown.pop("total")
         t = total[0] if total else Breakdown("total", "合计")
@@ -210,8 +227,8 @@ class ReportService:
             "open": t.open,
             "overdue_open": t.overdue_open,
         }
-        chat_rated = _first(await run("escalations", P.escalations_rated(period)))
-        hotline = _first(await run("hotline_calls", P.hotline_calls(period, filters.item_codes)))
+        chat_rated = await source.chat_rated(period)
+        hotline = await source.hotline(period, filters.item_codes)
         hotline_rated = _first(hotline.get("rated", []))
         sources = {"bookings": _first(rated.get("total", [])), "chat": chat_rated, "hotline": hotline_rated}
         all_counts = {k: sum(int(c.get(k, 0)) for c in sources.values()) for k in ("satisfied", "rated")}
@@ -223,7 +240,7 @@ class ReportService:
         report.satisfaction["levels"]["all"] = {
             s: sum(levels[s] for levels in report.satisfaction["levels"].values()) for s in LEVELS
         }
-        report.chat, queued = await self._chat(period)
+        report.chat, queued = await self._chat(period, source)
         report.hotline = self._hotline(hotline)
         report.complaints = await self._complaints(period, filters)
         months = [received.get("by_month", []), completed.get("by_month", []), rated.get("by_month", [])]
@@ -260,12 +277,11 @@ class ReportService:
         out["department"] = sorted(departments.values(), key=lambda r: (-r.received, r.key))
         return out
 
-    async def _chat(self, period: Period) -> tuple[dict, dict]:
-        run = self.store.aggregate
-        inbound = _first(await run("messages", P.messages_inbound(period)))
+    async def _chat(self, period: Period, source) -> tuple[dict, dict]:
+        inbound = await source.inbound(period)
         by_type = {row["_id"]: row["n"] for row in inbound.get("by_type", [])}
-        replies = _first(await run("messages", P.bot_replies(period, self.fallbacks)))
-        queued = _first(await run("escalations", P.escalations_queued(period)))
+        replies = await source.replies(period)
+        queued = await source.queued(period)
         total = _first(queued.get("total", []))
         seconds = sorted(_first(queued.get("response_seconds", [])).get("seconds", []))
         unanswered = int(replies.get("unanswered", 0))
