@@ -235,6 +235,9 @@ class Rollups:
                     cell["secs"][k] = v
                 else:
                     cell["secs"].pop(k, None)
+        for name in ("who", "secs"):
+            if name in cell and not cell[name]:
+                del cell[name]
         if cell["n"] or cell.get("who") or cell.get("secs"):
             cells[cell_key] = cell
         else:
@@ -265,14 +268,17 @@ class Rollups:
         for (row_id, cell_key), (dims, n, who, secs) in total.cells.items():
             source, day = row_id.split("|", 1)
             row = built.setdefault(row_id, {"_id": row_id, "src": source, "day": day, "cells": {}})
-            cell = {**dims, "n": n}
+            cell = {**dims, "n": {k: v for k, v in n.items() if v}}
+            who = {k: v for k, v in who.items() if v}
             if who:
                 cell["who"] = who
             if secs:
                 cell["secs"] = secs
-            row["cells"][cell_key] = cell
+            if cell["n"] or who or secs:
+                row["cells"][cell_key] = cell
         for row_id, row in built.items():
-            rows[row_id] = row
+            if row["cells"]:
+                rows[row_id] = row
         await self.store.meta.update_one({"_id": "report_rollups"}, {"$set": {"version": VERSION}}, upsert=True)
         log.info("report rollups rebuilt: %d rows in %.2fs", len(built), time.perf_counter() - started)
         return len(built)
