@@ -185,15 +185,16 @@ class Rollups:
 
     # ---- keeping them in step ----
 
-    async def attach(self) -> None:
-        """Hook the embedded store's rolled-up collections; rebuild the rows when they are missing or stale."""
+    async def attach(self, rebuild: bool = False) -> None:
+        """Hook the embedded store's rolled-up collections; rebuild the rows when they are missing or stale
+        (or when asked: after a bulk load written before the hooks were attached)."""
         self.rows = _collection_store(self.store.db[COLLECTION])
         for name in SOURCES:
             target = _collection_store(self.store.db[name])
             target.__dict__["_rollup"] = (self, name)
         self.attached = True
         meta = await self.store.meta.find_one({"_id": "report_rollups"})
-        if not meta or meta.get("version") != VERSION:
+        if rebuild or not meta or meta.get("version") != VERSION:
             await self.rebuild()
 
     def changed(self, collection: str, before: dict | None, after: dict | None) -> None:
