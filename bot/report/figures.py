@@ -66,6 +66,20 @@ def _levels(counts: dict) -> dict[int, int]:
     return {score: int(counts.get(f"s{score}", 0)) for score in LEVELS}
 
 
+class _DeadlineMemo:
+    """The working-day calendar's add_workdays, remembered per (day, days)."""
+
+    def __init__(self, calendar):
+        self.calendar = calendar
+        self.known: dict = {}
+
+    def add_workdays(self, day, days: int):
+        key = (day, days)
+        if key not in self.known:
+            self.known[key] = self.calendar.add_workdays(day, days)
+        return self.known[key]
+
+
 @dataclass
 class Breakdown:
     """One row of a breakdown (an item, a department, a station or a channel)."""
@@ -242,7 +256,7 @@ class ReportService:
         }
         report.chat, queued = await self._chat(period, source)
         report.hotline = self._hotline(hotline)
-        report.complaints = await self._complaints(period, filters)
+        report.complaints = await self._complaints(period, filters, source)
         months = [received.get("by_month", []), completed.get("by_month", []), rated.get("by_month", [])]
         if not filters.active:
             months.append(queued.get("by_month", []))
@@ -319,24 +333,20 @@ class ReportService:
             "by_topic": {row["_id"]: row["n"] for row in hotline.get("by_topic", [])},
         }
 
-    async def _complaints(self, period: Period, filters: P.Filters) -> dict:
+    async def _complaints(self, period: Period, filters: P.Filters, source) -> dict:
         from bot.report.complaints import judge
 
         found = []
-        booking_match = filters.match()
-        run = self.store.aggregate
-        for doc in await run("bookings", P.low_ratings()(period, booking_match)):
+        low = await source.low_ratings(period, filters)
+        for doc in low["bookings"]:
             found.append(("booking", doc["number"], doc, f"{doc['number']} {doc.get('item_name', '')}"))
-        if not filters.active:
-            for doc in await run("escalations", P.low_ratings()(period)):
-                found.append(("escalation", str(doc["_id"]), doc, "人工客服会话"))
-        hotline_match = {"item_code": {"$in": list(filters.item_codes)}} if filters.item_codes else None
-        if not (filters.station or filters.channel):
-            for doc in await run("hotline_calls", P.low_ratings()(period, hotline_match)):
-                found.append(("hotline", str(doc["_id"]), doc, f"96128 来电：{doc.get('topic', '')}"))
-        rows = [
-            judge(kind, key, doc, what, self.calendar, self.followup_workdays, self.clock()) for kind, key, doc, what in found
-        ]
+        for doc in low.get("escalations", []):
+            found.append(("escalation", str(doc["_id"]), doc, "人工客服会话"))
+        for doc in low.get("hotline_calls", []):
+            found.append(("hotline", str(doc["_id"]), doc, f"96128 来电：{doc.get('topic', '')}"))
+        calendar = _DeadlineMemo(self.calendar)  # many 差评 share a day; the holiday calendar is slow to ask
+        now = self.clock()
+        rows = [judge(kind, key, doc, what, calendar, self.followup_workdays, now) for kind, key, doc, what in found]
         rows.sort(key=lambda r: r["rated_at"], reverse=True)
         due = [r for r in rows if r["state"] != "open"]
         return {

@@ -35,7 +35,7 @@ from bot.report.periods import CHINA
 log = logging.getLogger(__name__)
 
 COLLECTION = "report_rollups"
-VERSION = 1  # bump when a contribution changes: the rows are rebuilt at start-up
+VERSION = 2  # bump when a contribution changes: the rows are rebuilt at start-up
 SOURCES = {"bookings": "bookings", "escalations": "chat", "messages": "messages", "hotline_calls": "hotline"}
 OPEN_STATUSES = ("submitted", "accepted", "assigned", "in_progress")
 OPEN_CHATS = ("waiting", "serving")
@@ -77,7 +77,8 @@ def rating_counts(score) -> dict[str, int]:
 
 
 class Contribution:
-    """What one document adds to the rollups: {(row id, cell key): (dims, counters, who, secs)}."""
+    """What one document adds to the rollups: {(row id, cell key): (dims, counters, who, secs)}. `who` holds
+    counted keys (openids of residents who wrote; "low:<id>" for a 差评 document to list), `secs` values."""
 
     def __init__(self):
         self.cells: dict[tuple[str, str], tuple[dict, dict, dict, dict]] = {}
@@ -92,6 +93,14 @@ class Contribution:
         for k, v in (who or {}).items():
             w[k] = w.get(k, 0) + v
         s.update(secs or {})
+
+
+def low_rating(doc: dict, rating) -> dict | None:
+    """The reference that lists a 差评's document in the report (its _id), or None."""
+    score = rating.get("score") if isinstance(rating, dict) else None
+    if isinstance(score, int | float) and score <= COMPLAINT_AT_OR_BELOW:
+        return {"low:" + _safe(doc.get("_id")): 1}
+    return None
 
 
 def booking(doc: dict, add: Contribution) -> None:
@@ -111,7 +120,8 @@ def booking(doc: dict, add: Contribution) -> None:
         )
     rating = doc.get("rating")
     if isinstance(rating, dict):
-        add.add("bookings", mainland_day(rating.get("at")), dims, rating_counts(rating.get("score")))
+        counts = rating_counts(rating.get("score"))
+        add.add("bookings", mainland_day(rating.get("at")), dims, counts, who=low_rating(doc, rating))
 
 
 def escalation(doc: dict, add: Contribution) -> None:
@@ -128,7 +138,8 @@ def escalation(doc: dict, add: Contribution) -> None:
     add.add("chat", mainland_day(doc.get("created_at")), {}, counters, secs=secs)
     rating = doc.get("rating")
     if isinstance(rating, dict):
-        add.add("chat", mainland_day(rating.get("at")), {}, {"r:" + k: v for k, v in rating_counts(rating.get("score")).items()})
+        counts = {"r:" + k: v for k, v in rating_counts(rating.get("score")).items()}
+        add.add("chat", mainland_day(rating.get("at")), {}, counts, who=low_rating(doc, rating))
 
 
 def message(doc: dict, add: Contribution, fallbacks: Iterable[str]) -> None:
@@ -159,6 +170,8 @@ def hotline_call(doc: dict, add: Contribution) -> None:
     if isinstance(score, int | float) and score >= 1:
         counters.update({"r:" + k: v for k, v in rating_counts(score).items()})
     add.add("hotline", mainland_day(doc.get("at")), {"item": doc.get("item_code")}, counters)
+    if isinstance(rating, dict):
+        add.add("hotline", mainland_day(rating.get("at")), {"item": doc.get("item_code")}, {}, who=low_rating(doc, rating))
 
 
 class Rollups:

@@ -4,11 +4,15 @@ bot/report/figures.py assembles the report the same way from either."""
 
 from __future__ import annotations
 
+import copy
 from datetime import date
+
+from bson import ObjectId
 
 from bot.report import pipelines as P
 from bot.report.periods import Period, local_midnight
-from bot.report.rollups import COLLECTION
+from bot.report.rollups import COLLECTION, _collection_store
+from bot.store import _aware_utc
 
 RATING_KEYS = ("rated", "satisfied", "complaints", "s1", "s2", "s3", "s4", "s5")
 
@@ -48,6 +52,16 @@ class RawSource:
     async def queued(self, period: Period) -> dict:
         return _first(await self.run("escalations", P.escalations_queued(period)))
 
+    async def low_ratings(self, period: Period, filters: P.Filters) -> dict[str, list[dict]]:
+        """差评 documents of the period by collection, newest first (at most 500 each)."""
+        out = {"bookings": await self.run("bookings", P.low_ratings()(period, filters.match()))}
+        if not filters.active:
+            out["escalations"] = await self.run("escalations", P.low_ratings()(period))
+        if not (filters.station or filters.channel):
+            match = {"item_code": {"$in": list(filters.item_codes)}} if filters.item_codes else None
+            out["hotline_calls"] = await self.run("hotline_calls", P.low_ratings()(period, match))
+        return out
+
 
 def _month_start(day: str):
     return local_midnight(date(int(day[:4]), int(day[5:7]), 1))
@@ -76,15 +90,18 @@ class RollupSource:
         self._rows: dict = {}
 
     async def rows(self, source: str, period: Period) -> list[dict]:
+        """The period's rows of one source. Read in place, not copied: a report build runs in a forked
+        snapshot (bot/offloop.py) or, on the loop, without awaiting in between; nothing here writes to them."""
         key = (source, period)
         if key not in self._rows:
-            query = {"src": source, "day": {"$gte": period.start.isoformat(), "$lte": period.end.isoformat()}}
-            self._rows[key] = [r async for r in self.store.db[COLLECTION].find(query)]
+            first, last = period.start.isoformat(), period.end.isoformat()
+            documents = _collection_store(self.store.db[COLLECTION])._documents.values()
+            self._rows[key] = [r for r in documents if r["src"] == source and first <= r["day"] <= last]
         return self._rows[key]
 
-    async def _booking_cells(self, period: Period, filters: P.Filters):
+    def _booking_cells(self, rows: list[dict], filters: P.Filters):
         codes = set(filters.item_codes)
-        for row in await self.rows("bookings", period):
+        for row in rows:
             for cell in row["cells"].values():
                 if codes and cell.get("item") not in codes:
                     continue
@@ -95,17 +112,28 @@ class RollupSource:
                 yield row["day"], cell
 
     async def _facets(self, period: Period, filters: P.Filters, names: tuple[str, ...], derive=None) -> dict:
-        facets = {dim: _Sums() for dim in P.DIMENSIONS}
-        months = _Sums()
-        async for day, cell in self._booking_cells(period, filters):
+        """Sums by dimension and month of the booking cells that count any of `names`: one pass over the
+        cells, first summed per (item, station, channel, month), then per dimension."""
+        combos: dict[tuple, dict] = {}
+        for day, cell in self._booking_cells(await self.rows("bookings", period), filters):
             counters = derive(cell["n"]) if derive else cell["n"]
             if not any(counters.get(name) for name in names):
                 continue
+            key = (cell.get("item"), cell.get("station"), cell.get("channel"), day[:7])
+            target = combos.setdefault(key, dict.fromkeys(names, 0))
+            for name in names:
+                target[name] += counters.get(name, 0)
+        facets = {dim: _Sums() for dim in P.DIMENSIONS}
+        months = _Sums()
+        starts: dict[str, object] = {}
+        for (item, station, channel, month), counters in combos.items():
             facets["total"].add(None, counters, names)
-            facets["item"].add(cell.get("item"), counters, names)
-            facets["station"].add(cell.get("station"), counters, names)
-            facets["channel"].add(cell.get("channel"), counters, names)
-            months.add(_month_start(day), counters, names)
+            facets["item"].add(item, counters, names)
+            facets["station"].add(station, counters, names)
+            facets["channel"].add(channel, counters, names)
+            if month not in starts:
+                starts[month] = _month_start(month + "-01")
+            months.add(starts[month], counters, names)
         out = {dim: sums.rows() for dim, sums in facets.items()}
         out["by_month"] = months.rows()
         return out
@@ -189,6 +217,46 @@ class RollupSource:
             "by_month": months.rows(),
             "response_seconds": [{"_id": None, "seconds": seconds}] if seconds else [],
         }
+
+    async def low_ratings(self, period: Period, filters: P.Filters) -> dict[str, list[dict]]:
+        """The same 差评 documents, found by the references the rollup cells keep ("low:<_id>")."""
+        wanted: dict[str, set] = {"bookings": set()}
+        for row in await self.rows("bookings", period):
+            for cell in row["cells"].values():
+                if filters.item_codes and cell.get("item") not in filters.item_codes:
+                    continue
+                if filters.station and cell.get("station") != filters.station:
+                    continue  # as the pipeline: the channel does not narrow the 差评 list
+                wanted["bookings"].update(k for k in cell.get("who") or () if k.startswith("low:"))
+        if not filters.active:
+            wanted["escalations"] = {
+                k for r in await self.rows("chat", period) for c in r["cells"].values() for k in c.get("who") or ()
+            }
+        if not (filters.station or filters.channel):
+            wanted["hotline_calls"] = {
+                k
+                for r in await self.rows("hotline", period)
+                for c in r["cells"].values()
+                if not filters.item_codes or c.get("item") in filters.item_codes
+                for k in c.get("who") or ()
+            }
+        out = {}
+        for name, keys in wanted.items():
+            documents = _collection_store(self.store.db[name])._documents
+            docs = [_aware(documents[i]) for i in map(_document_id, keys) if i in documents]
+            docs.sort(key=lambda d: d["rating"]["at"], reverse=True)
+            out[name] = docs[:500]
+        return out
+
+
+def _document_id(key: str):
+    raw = key[4:]
+    return ObjectId(raw) if ObjectId.is_valid(raw) else raw
+
+
+def _aware(doc: dict) -> dict:
+    """A copy of a stored document with its datetimes in UTC, as a tz-aware client reads it."""
+    return _aware_utc(copy.deepcopy(doc))
 
 
 def _prefixed(total: dict, prefix: str) -> list[dict]:
