@@ -130,7 +130,7 @@ async def test_rollups_agree_with_the_pipelines_on_random_data(services, seed):
     station = (await services.store.bookings.find_one({}))["station"]
     periods = [Period.year(2026), Period.year(2025), Period.month(2026, rng.randint(1, 11))]
     periods += [Period.day(date(2026, 6, 1) + timedelta(days=rng.randrange(150)))]
-    periods += [Period.custom(date(2025, 7, 1), date(2026, 8, 31))]
+    periods += [Period.custom(date(2025, 7, 1), date(2026, 8, 31)), Period.custom(date(2025, 7, 15), date(2026, 3, 10))]
     for period in periods:
         for filters in (
             await by_rollups.filters(),

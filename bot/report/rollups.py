@@ -2,10 +2,13 @@
 
 One document per source and mainland day in `report_rollups` (`_id` "bookings|2026-03-05"), holding cells
 keyed by the dimensions the report breaks down and filters by (bookings: item, station, channel; the 96128
-line: item; chats and messages: none). A cell holds counters (`n`), and where a figure is not a sum, what
-it needs: the residents who wrote that day (`who`, openid -> messages) for 服务群众, and each hand-off's
-first-response seconds (`secs`, id -> seconds) for the median and 90th percentile. A year's report reads
-4 x 365 documents instead of every booking and message (bot/report/sources.py sums them).
+line: item; chats and messages: none); for bookings also one per month ("bookings-m|2026-03") with the
+month's totals by each dimension alone, which is what the whole months of an unfiltered report read.
+A cell holds counters (`n`), and where a figure is not a sum, what it needs: the residents who wrote that
+day (`who`, openid -> messages) for 服务群众, the 差评 documents to list (`who`, "low:<_id>"), and each
+hand-off's first-response seconds (`secs`, id -> seconds) for the median and 90th percentile. A year's
+report reads 12 month rows and 3 x 365 day rows instead of every booking and message (bot/report/sources.py
+sums them; a filtered report reads the day cells).
 
 How they stay right: what a document contributes (`contribution`: which day's cell it counts in, for what)
 is a pure function of the document. On the embedded store every change of a booking, hand-off, message or
@@ -35,8 +38,9 @@ from bot.report.periods import CHINA
 log = logging.getLogger(__name__)
 
 COLLECTION = "report_rollups"
-VERSION = 2  # bump when a contribution changes: the rows are rebuilt at start-up
+VERSION = 3  # bump when a contribution changes: the rows are rebuilt at start-up
 SOURCES = {"bookings": "bookings", "escalations": "chat", "messages": "messages", "hotline_calls": "hotline"}
+MONTHLY = ("bookings",)  # sources that also keep month rows of totals by dimension ("bookings-m|2026-03")
 OPEN_STATUSES = ("submitted", "accepted", "assigned", "in_progress")
 OPEN_CHATS = ("waiting", "serving")
 REPLIED_BY = ("passive", "customer_service", "undelivered")
@@ -86,8 +90,16 @@ class Contribution:
     def add(self, source: str, day: str | None, dims: dict, counters: dict, who=None, secs=None) -> None:
         if day is None:
             return
-        cell = "|".join(_safe(dims[k]) for k in sorted(dims)) or "all"
-        _, n, w, s = self.cells.setdefault((f"{source}|{day}", cell), (dims, {}, {}, {}))
+        self._add(f"{source}|{day}", "|".join(_safe(dims[k]) for k in sorted(dims)) or "all", dims, counters, who, secs)
+        if source in MONTHLY:
+            # The month's totals by each dimension: what a whole month of an unfiltered report reads.
+            row = f"{source}-m|{day[:7]}"
+            self._add(row, "total", {"dim": "total", "key": None}, counters, who, secs)
+            for name, value in dims.items():
+                self._add(row, f"{name}={_safe(value)}", {"dim": name, "key": value}, counters, None, None)
+
+    def _add(self, row: str, cell: str, dims: dict, counters: dict, who, secs) -> None:
+        _, n, w, s = self.cells.setdefault((row, cell), (dims, {}, {}, {}))
         for k, v in counters.items():
             n[k] = n.get(k, 0) + v
         for k, v in (who or {}).items():

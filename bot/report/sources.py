@@ -89,15 +89,31 @@ class RollupSource:
         self.store = store
         self._rows: dict = {}
 
-    async def rows(self, source: str, period: Period) -> list[dict]:
-        """The period's rows of one source. Read in place, not copied: a report build runs in a forked
-        snapshot (bot/offloop.py) or, on the loop, without awaiting in between; nothing here writes to them."""
-        key = (source, period)
+    async def rows(self, source: str, period: Period, skip_months: frozenset = frozenset()) -> list[dict]:
+        """The period's rows of one source (day rows; month rows for source "bookings-m"), leaving out the
+        days of `skip_months`. Read in place, not copied: a report build runs in a forked snapshot
+        (bot/offloop.py) or, on the loop, without awaiting in between; nothing here writes to them."""
+        key = (source, period, skip_months)
         if key not in self._rows:
             first, last = period.start.isoformat(), period.end.isoformat()
+            if source.endswith("-m"):
+                first, last = first[:7], last[:7]
             documents = _collection_store(self.store.db[COLLECTION])._documents.values()
-            self._rows[key] = [r for r in documents if r["src"] == source and first <= r["day"] <= last]
+            self._rows[key] = [
+                r for r in documents if r["src"] == source and first <= r["day"] <= last and r["day"][:7] not in skip_months
+            ]
         return self._rows[key]
+
+    @staticmethod
+    def whole_months(period: Period) -> frozenset:
+        """The months ("2026-03") the period covers entirely."""
+        out = set()
+        for label, _start in period.months():
+            year, month = int(label[:4]), int(label[5:])
+            whole = Period.month(year, month)
+            if period.start <= whole.start and whole.end <= period.end:
+                out.add(label)
+        return frozenset(out)
 
     def _booking_cells(self, rows: list[dict], filters: P.Filters):
         codes = set(filters.item_codes)
@@ -115,25 +131,43 @@ class RollupSource:
         """Sums by dimension and month of the booking cells that count any of `names`: one pass over the
         cells, first summed per (item, station, channel, month), then per dimension."""
         combos: dict[tuple, dict] = {}
-        for day, cell in self._booking_cells(await self.rows("bookings", period), filters):
+        months_whole = frozenset() if filters.active else self.whole_months(period)
+        for row in await self.rows("bookings-m", period) if months_whole else ():
+            if row["day"] not in months_whole:
+                continue
+            for cell in row["cells"].values():
+                counters = derive(cell["n"]) if derive else cell["n"]
+                if any(counters.get(name) for name in names):
+                    # A month total by one dimension: the other dimensions' keys are "*" (never a real value).
+                    key = {"item": "*", "station": "*", "channel": "*", "total": "*"}
+                    key[cell["dim"]] = cell["key"]
+                    target = combos.setdefault((cell["dim"], key["item"], key["station"], key["channel"], row["day"]), {})
+                    for name in names:
+                        target[name] = target.get(name, 0) + counters.get(name, 0)
+        for day, cell in self._booking_cells(await self.rows("bookings", period, months_whole), filters):
             counters = derive(cell["n"]) if derive else cell["n"]
             if not any(counters.get(name) for name in names):
                 continue
-            key = (cell.get("item"), cell.get("station"), cell.get("channel"), day[:7])
+            key = ("cell", cell.get("item"), cell.get("station"), cell.get("channel"), day[:7])
             target = combos.setdefault(key, dict.fromkeys(names, 0))
             for name in names:
                 target[name] += counters.get(name, 0)
         facets = {dim: _Sums() for dim in P.DIMENSIONS}
         months = _Sums()
         starts: dict[str, object] = {}
-        for (item, station, channel, month), counters in combos.items():
-            facets["total"].add(None, counters, names)
-            facets["item"].add(item, counters, names)
-            facets["station"].add(station, counters, names)
-            facets["channel"].add(channel, counters, names)
-            if month not in starts:
-                starts[month] = _month_start(month + "-01")
-            months.add(starts[month], counters, names)
+        for (kind, item, station, channel, month), counters in combos.items():
+            if kind == "cell":  # one (item, station, channel) of a day: counts in every dimension
+                dims = {"total": None, "item": item, "station": station, "channel": channel}
+            elif kind == "total":
+                dims = {"total": None}
+            else:  # a month total by one dimension: counts in that dimension only
+                dims = {kind: {"item": item, "station": station, "channel": channel}[kind]}
+            for dim, value in dims.items():
+                facets[dim].add(value, counters, names)
+            if kind in ("cell", "total"):
+                if month not in starts:
+                    starts[month] = _month_start(month + "-01")
+                months.add(starts[month], counters, names)
         out = {dim: sums.rows() for dim, sums in facets.items()}
         out["by_month"] = months.rows()
         return out
@@ -221,7 +255,12 @@ class RollupSource:
     async def low_ratings(self, period: Period, filters: P.Filters) -> dict[str, list[dict]]:
         """The same 差评 documents, found by the references the rollup cells keep ("low:<_id>")."""
         wanted: dict[str, set] = {"bookings": set()}
-        for row in await self.rows("bookings", period):
+        months_whole = frozenset() if filters.active else self.whole_months(period)
+        for row in await self.rows("bookings-m", period) if months_whole else ():
+            if row["day"] in months_whole:
+                total = row["cells"].get("total") or {}
+                wanted["bookings"].update(k for k in total.get("who") or () if k.startswith("low:"))
+        for row in await self.rows("bookings", period, months_whole):
             for cell in row["cells"].values():
                 if filters.item_codes and cell.get("item") not in filters.item_codes:
                     continue
