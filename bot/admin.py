@@ -86,7 +86,9 @@ async def _seed(config: Settings, bookings: int, seed: int):
         await StationDirectory(store.stations).seed_if_empty()
         counts = await write_demo(store, FieldCipher(config.data_key), WorkCalendar(), bookings, seed=seed)
         if store.embedded:  # the report's daily counters, counted once over everything (faster than per write)
-            await Rollups(store, fallback_replies()).attach(rebuild=True)
+            rollups = Rollups(store, fallback_replies())
+            await rollups.attach(rebuild=True)
+            rollups.detach()
     finally:
         store.close()  # on the embedded store: a fresh snapshot, and the data directory released
     return store, counts

@@ -64,6 +64,8 @@ class Services:
         if self.console is not None:
             self.console.stop()
         self.wechat_api.close()
+        if self.backoffice is not None and self.backoffice.reports.rollups is not None:
+            self.backoffice.reports.rollups.detach()
         self.store.close()
 
 

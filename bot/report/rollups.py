@@ -219,8 +219,18 @@ class Rollups:
             target.__dict__["_rollup"] = (self, name)
         self.attached = True
         meta = await self.store.meta.find_one({"_id": "report_rollups"})
-        if rebuild or not meta or meta.get("version") != VERSION:
+        # "running" still set: the last process did not stop cleanly, and the journal may hold a document's
+        # change without its rollup's (they are flushed apart): count again.
+        if rebuild or not meta or meta.get("version") != VERSION or meta.get("running"):
             await self.rebuild()
+        await self.store.meta.update_one({"_id": "report_rollups"}, {"$set": {"running": True}}, upsert=True)
+
+    def detach(self) -> None:
+        """At a clean stop (before the store's final snapshot): the rows are complete."""
+        if self.attached:
+            meta = _collection_store(self.store.db["meta"])
+            meta["report_rollups"] = {"_id": "report_rollups", "version": VERSION, "running": False}
+            self.attached = False
 
     def changed(self, collection: str, before: dict | None, after: dict | None) -> None:
         old, new = self.contribution(collection, before), self.contribution(collection, after)
