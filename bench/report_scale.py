@@ -31,6 +31,7 @@ import tempfile
 import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -40,6 +41,7 @@ from tornado.httpclient import AsyncHTTPClient  # noqa: E402
 from bot.report.periods import CHINA  # noqa: E402
 from bot.simulate import WeChatUser  # noqa: E402
 from settings import Settings  # noqa: E402
+from tests.console_utils import http_login  # noqa: E402
 
 PASSWORD = "bench password 1"
 
@@ -84,21 +86,7 @@ async def sign_in(url: str, token: str) -> str:
         raise_error=False,
     )
     assert r.code in (200, 201), (r.code, r.body[:200])
-    form = await client.fetch(url + "/console/login")
-    cookies = {c.split("=", 1)[0]: c.split(";")[0].split("=", 1)[1] for c in form.headers.get_list("Set-Cookie")}
-    xsrf = cookies.get("_xsrf", "")
-    r = await client.fetch(
-        url + "/console/login",
-        method="POST",
-        body=f"username=bench&password={PASSWORD.replace(' ', '+')}&_xsrf={xsrf}",
-        headers={"Cookie": f"_xsrf={xsrf}"},
-        follow_redirects=False,
-        raise_error=False,
-    )
-    assert r.code in (302, 303), r.code
-    for c in r.headers.get_list("Set-Cookie"):
-        cookies[c.split("=", 1)[0]] = c.split(";")[0].split("=", 1)[1]
-    return "; ".join(f"{k}={v}" for k, v in cookies.items())
+    return await http_login(SimpleNamespace(url=url), "bench", PASSWORD)
 
 
 async def timed_reply(resident: WeChatUser, text: str) -> float:
