@@ -36,7 +36,7 @@ from types import SimpleNamespace
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tornado.httpclient import AsyncHTTPClient  # noqa: E402
+from tornado.httpclient import AsyncHTTPClient, HTTPClientError  # noqa: E402
 
 from bot.report.periods import CHINA  # noqa: E402
 from bot.simulate import WeChatUser  # noqa: E402
@@ -69,7 +69,7 @@ async def wait_up(url: str, proc: subprocess.Popen, timeout: float = 600) -> Non
             r = await client.fetch(url + "/healthz", raise_error=False, request_timeout=2)
             if r.code == 200:
                 return
-        except OSError:
+        except (OSError, HTTPClientError):  # not listening yet, or busy starting
             pass
         await asyncio.sleep(0.1)
     raise RuntimeError("server did not start")
