@@ -6,8 +6,11 @@
     python -m bot.admin reject DB202611250001 --staff 李明 --reason "材料不全"
     python -m bot.admin invite LDX-002-01 --name 李春梅 --staff 李明
     python -m bot.admin create-staff liming --role admin --password 'a long passphrase'
+    python -m bot.admin seed-demo --bookings 10000
 
 Uses BOT_ADMIN_TOKEN (the dev default when unset) and --url (default http://BOT_HOST:BOT_PORT).
+`seed-demo` is the exception: it writes demo data (bot/demo.py) straight into the configured store, so no
+server may be running on it (the embedded store's data directory is locked), and refuses in production.
 """
 
 from __future__ import annotations
@@ -36,7 +39,70 @@ def call(url: str, token: str, method: str = "GET", body: dict | None = None) ->
         return exc.code, json.loads(exc.read() or b"{}")
 
 
+def seed_demo(bookings: int, seed: int) -> int:
+    """Fill the configured store with demo data and say what was written."""
+    import asyncio
+    import time
+
+    if os.environ.get("BOT_ENV", "dev").strip().lower() == "production":
+        print("seed-demo refuses to run with BOT_ENV=production: demo data would mix with residents' records.", file=sys.stderr)
+        return 2
+    if bookings < 1:
+        print("--bookings must be at least 1", file=sys.stderr)
+        return 2
+    from bot.__main__ import with_persisted_keys
+    from bot.embedded import DataDirLocked
+
+    config = with_persisted_keys(Settings.from_env())
+    started = time.perf_counter()
+    try:
+        store, counts = asyncio.run(_seed(config, bookings, seed))
+    except DataDirLocked as exc:
+        print(f"seed-demo: {exc}; stop the server first.", file=sys.stderr)
+        return 2
+    where = f"embedded store in {config.data_dir}" if config.embedded_store and config.data_dir else config.mongodb_uri
+    if config.embedded_store and not config.data_dir:
+        where = "embedded in-memory store (BOT_DATA_DIR=:memory:): nothing is kept"
+    print(f"seed-demo wrote into {where}, database {config.mongodb_db}, in {time.perf_counter() - started:.1f}s:")
+    for line in counts.lines():
+        print("  " + line)
+    return 0
+
+
+async def _seed(config: Settings, bookings: int, seed: int):
+    from bot.bookings.stations import StationDirectory
+    from bot.bookings.workdays import WorkCalendar
+    from bot.conversation.knowledge import KnowledgeService
+    from bot.demo import seed_demo as write_demo
+    from bot.privacy import FieldCipher
+    from bot.report.figures import fallback_replies
+    from bot.report.rollups import Rollups
+    from bot.store import Store
+
+    store = Store.connect(config.mongodb_uri, config.mongodb_db, data_dir=config.data_dir if config.embedded_store else None)
+    try:
+        await store.ensure_indexes()
+        await KnowledgeService(store).seed_if_empty()
+        await StationDirectory(store.stations).seed_if_empty()
+        counts = await write_demo(store, FieldCipher(config.data_key), WorkCalendar(), bookings, seed=seed)
+        if store.embedded:  # the report's daily counters, counted once over everything (faster than per write)
+            rollups = Rollups(store, fallback_replies())
+            await rollups.attach(rebuild=True)
+            rollups.detach()
+    finally:
+        store.close()  # on the embedded store: a fresh snapshot, and the data directory released
+    return store, counts
+
+
 def main(argv: list[str] | None = None) -> int:
+    if argv is None:
+        argv = sys.argv[1:]
+    if argv[:1] == ["seed-demo"]:
+        demo = argparse.ArgumentParser(prog="python -m bot.admin seed-demo", description="Write demo data (no server running).")
+        demo.add_argument("--bookings", type=int, default=1000, help="bookings over the last 18 months (default 1000)")
+        demo.add_argument("--seed", type=int, default=19, help="random seed (the same seed gives the same data)")
+        args = demo.parse_args(argv[1:])
+        return seed_demo(args.bookings, args.seed)
     config = Settings.from_env()
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--url", default=f"http://{config.host}:{config.port}")
@@ -66,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     cs.add_argument("--role", required=True, choices=["agent", "supervisor", "admin"])
     cs.add_argument("--password", required=True)
     cs.add_argument("--name", default="")
+    sub.add_parser("seed-demo", help="demo data into the configured store, no server running (--bookings N)")
     args = parser.parse_args(argv)
     token = config.admin_token or ""
     base = args.url.rstrip("/") + "/api/v1/admin"

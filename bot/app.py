@@ -24,6 +24,8 @@ from bot.handoff.queue import EscalationQueue
 from bot.limits import MessageRateLimit
 from bot.miniprogram.services import MiniProgram, build_miniprogram
 from bot.notifications.service import NotificationService
+from bot.report.figures import fallback_replies
+from bot.report.rollups import Rollups
 from bot.staff.audit import AuditLog
 from bot.store import Store
 from bot.wechat.api import WeChatAPI
@@ -62,6 +64,8 @@ class Services:
         if self.console is not None:
             self.console.stop()
         self.wechat_api.close()
+        if self.backoffice is not None and self.backoffice.reports.rollups is not None:
+            self.backoffice.reports.rollups.detach()
         self.store.close()
 
 
@@ -99,7 +103,11 @@ async def build_services(config: Settings, store: Store | None = None, lexicon=N
     )
     answer = MessageRateLimit(config.rate_per_minute, config.rate_per_hour).wrap(assistant.answer, texts.TOO_FAST)
     inbox = Inbox(store, answer, wechat_api.send_text, budget=config.reply_budget)
-    backoffice = build_backoffice(config, store, bookings, stations, knowledge, audit)
+    rollups = None
+    if store.embedded:  # daily report counters kept with every write (bot/report/rollups.py)
+        rollups = Rollups(store, fallback_replies())
+        await rollups.attach()
+    backoffice = build_backoffice(config, store, bookings, stations, knowledge, audit, rollups)
     return Services(
         config,
         store,

@@ -21,8 +21,8 @@ class BackOffice:
     followups: FollowUps
 
 
-def build_backoffice(config, store, bookings, stations, knowledge, audit) -> BackOffice:
-    reports = ReportService(store, bookings.calendar, followup_workdays=config.report_followup_workdays)
+def build_backoffice(config, store, bookings, stations, knowledge, audit, rollups=None) -> BackOffice:
+    reports = ReportService(store, bookings.calendar, followup_workdays=config.report_followup_workdays, rollups=rollups)
     return BackOffice(
         desk=BookingDesk(
             bookings, store, stations, audit, agents_see_all=config.desk_agents_see_all, on_change=reports.invalidate

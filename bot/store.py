@@ -113,6 +113,8 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("dedupe", ASCENDING)], unique=True, sparse=True, name="dedupe"),
     ],
     "subscriptions": [IndexModel([("openid", ASCENDING), ("app", ASCENDING)], name="by_user")],
+    # The report's daily counters on the embedded store (bot/report/rollups.py): a period's rows by day.
+    "report_rollups": [IndexModel([("src", ASCENDING), ("day", ASCENDING)], name="by_day")],
     "tokens": [],
     "counters": [],
     "meta": [],

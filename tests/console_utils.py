@@ -79,3 +79,25 @@ def ago(minutes: float) -> datetime:
     from datetime import UTC
 
     return datetime.now(UTC) - timedelta(minutes=minutes)
+
+
+async def http_login(server, username: str, password: str = PASSWORD) -> str:
+    """Sign in over plain HTTP (no browser); returns the Cookie header of the session."""
+    from tornado.httpclient import AsyncHTTPClient
+
+    client = AsyncHTTPClient()
+    form = await client.fetch(server.url + "/console/login")
+    cookies = {c.split("=", 1)[0]: c.split(";")[0].split("=", 1)[1] for c in form.headers.get_list("Set-Cookie")}
+    xsrf = cookies.get("_xsrf", "")
+    response = await client.fetch(
+        server.url + "/console/login",
+        method="POST",
+        body=f"username={username}&password={password.replace(' ', '+')}&_xsrf={xsrf}",
+        headers={"Cookie": f"_xsrf={xsrf}"},
+        follow_redirects=False,
+        raise_error=False,
+    )
+    assert response.code in (302, 303), response.code
+    for c in response.headers.get_list("Set-Cookie"):
+        cookies[c.split("=", 1)[0]] = c.split(";")[0].split("=", 1)[1]
+    return "; ".join(f"{k}={v}" for k, v in cookies.items())

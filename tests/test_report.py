@@ -15,6 +15,7 @@ from bot.report.figures import ReportService
 from bot.report.hotline import HotlineLog
 from bot.report.periods import CHINA, Period, PeriodError
 from bot.report.rates import Rate, percentile
+from bot.report.sources import RawSource, RollupSource
 from bot.wechat.inbox import outbound_record
 from tests.utils import make_id
 
@@ -117,9 +118,10 @@ async def messages(services, at: datetime) -> None:
     await m.insert_one({**outbound_record("o_a", "您的预约已办结", "notification"), "created_at": at})
 
 
-@pytest.fixture
-async def march(services):
-    """March 2026 at the centre, with a known answer for every figure (see each test)."""
+@pytest.fixture(params=["pipelines", "rollups"])
+async def march(services, request):
+    """March 2026 at the centre, with a known answer for every figure (see each test), counted both by the
+    raw aggregation pipelines and from the daily rollups the embedded store keeps with every write."""
     clock = Clock(cst("2026-03-02"))
     services.bookings.clock = clock
     item = proxyable_item(services)
@@ -162,8 +164,14 @@ async def march(services):
     followups.clock = Clock(cst("2026-05-20"))
     await followups.record("escalation", str(low_chat), "liming", "回访道歉")  # long after the deadline
     report_service = ReportService(
-        services.store, services.bookings.calendar, followup_workdays=15, clock=Clock(cst("2026-12-02"))
+        services.store,
+        services.bookings.calendar,
+        followup_workdays=15,
+        clock=Clock(cst("2026-12-02")),
+        rollups=services.backoffice.reports.rollups,
     )
+    report_service.raw = request.param == "pipelines"
+    assert isinstance(report_service.source(), RawSource if report_service.raw else RollupSource)
     return {
         "service": report_service,
         "item": item,

@@ -6,15 +6,18 @@ The database does the counting; Python only rolls items up into departments, com
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from bot.offloop import run_forked
 from bot.ratings import LEVELS
 from bot.report import pipelines as P
 from bot.report.periods import CHINA, Period
 from bot.report.rates import Rate, percentile
+from bot.report.sources import RawSource, RollupSource
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +26,18 @@ DEFAULT_FOLLOWUP_WORKDAYS = 15
 # and on the embedded store a year over 100,000 messages takes seconds. Writes made through the console
 # (follow-ups, hotline calls) clear it; other changes show after at most this long ("统计于" on the page).
 CACHE_SECONDS = 60
+# Builds one staff member may have running at once (joining a build someone else started is free).
+BUILDS_PER_USER = 2
+# Builds running at once in this process (each is a forked child on the embedded store: one per core).
+PARALLEL_BUILDS = 2
+
+
+class ReportBusy(Exception):
+    """Too many report builds for one staff member; the message is shown to staff (Chinese)."""
+
+    def __init__(self, message: str = "您已有报表正在生成，请稍候再试。"):
+        super().__init__(message)
+        self.message = message
 
 
 def fallback_replies() -> list[str]:
@@ -49,6 +64,20 @@ def _satisfaction(counts: dict) -> Rate:
 
 def _levels(counts: dict) -> dict[int, int]:
     return {score: int(counts.get(f"s{score}", 0)) for score in LEVELS}
+
+
+class _DeadlineMemo:
+    """The working-day calendar's add_workdays, remembered per (day, days)."""
+
+    def __init__(self, calendar):
+        self.calendar = calendar
+        self.known: dict = {}
+
+    def add_workdays(self, day, days: int):
+        key = (day, days)
+        if key not in self.known:
+            self.known[key] = self.calendar.add_workdays(day, days)
+        return self.known[key]
 
 
 @dataclass
@@ -96,16 +125,39 @@ class Report:
 
 
 class ReportService:
-    def __init__(self, store, calendar, *, followup_workdays: int = DEFAULT_FOLLOWUP_WORKDAYS, clock=lambda: datetime.now(UTC)):
+    def __init__(
+        self,
+        store,
+        calendar,
+        *,
+        followup_workdays: int = DEFAULT_FOLLOWUP_WORKDAYS,
+        clock=lambda: datetime.now(UTC),
+        rollups=None,
+    ):
         self.store = store
+        self.rollups = rollups  # bot.report.rollups.Rollups, attached on the embedded store
+        self.raw = False  # True: the raw pipelines even where rollups exist (the reference, for tests and benchmarks)
         self.calendar = calendar
         self.followup_workdays = followup_workdays
         self.clock = clock
         self.fallbacks = fallback_replies()
         self._cache: dict = {}
+        self._generation = 0
+        self._running: dict = {}  # (period, filters) -> the build's task, shared by everyone asking
+        self._users: dict[str, int] = {}
+        self._slots = asyncio.Semaphore(PARALLEL_BUILDS)
+        # On the embedded store a build reads a forked snapshot (bot/offloop.py); on MongoDB it awaits the database.
+        self.forked = bool(getattr(store, "embedded", False))
+
+    def source(self):
+        """The daily rollups when this store keeps them (the embedded store), else the raw pipelines."""
+        if self.rollups is not None and self.rollups.attached and not self.raw:
+            return RollupSource(self.store)
+        return RawSource(self.store, self.fallbacks)
 
     def invalidate(self) -> None:
         self._cache.clear()
+        self._generation += 1  # a build running now may have read the old data: it is not cached
 
     # ---- names for keys ----
 
@@ -128,16 +180,44 @@ class ReportService:
 
     # ---- the report ----
 
-    async def build(self, period: Period, filters: P.Filters | None = None, *, fresh: bool = False) -> Report:
+    async def build(self, period: Period, filters: P.Filters | None = None, *, fresh: bool = False, user: str = "") -> Report:
+        """The report, from the cache when it is recent. Otherwise one build per period and filters runs off
+        the event loop, and whoever asks for the same one meanwhile waits for it; `user` may start at most
+        BUILDS_PER_USER builds at once (ReportBusy beyond that)."""
         filters = filters or P.Filters()
         key = (period, filters)
         cached = self._cache.get(key)
         if cached and not fresh and time.monotonic() - cached[0] < CACHE_SECONDS:
             return cached[1]
-        report = await self._build(period, filters)
-        if len(self._cache) > 50:
-            self._cache.clear()
-        self._cache[key] = (time.monotonic(), report)
+        task = self._running.get(key)
+        if task is None:
+            if user and self._users.get(user, 0) >= BUILDS_PER_USER:
+                raise ReportBusy()
+            task = asyncio.ensure_future(self._build_off_loop(period, filters))
+            self._running[key] = task
+            self._users[user] = self._users.get(user, 0) + 1
+            task.add_done_callback(lambda _t: self._finished(key, user))
+        return await asyncio.shield(task)
+
+    def _finished(self, key, user: str) -> None:
+        self._running.pop(key, None)
+        left = self._users.get(user, 1) - 1
+        if left > 0:
+            self._users[user] = left
+        else:
+            self._users.pop(user, None)
+
+    async def _build_off_loop(self, period: Period, filters: P.Filters) -> Report:
+        generation = self._generation
+        async with self._slots:
+            if self.forked:
+                report = await run_forked(lambda: self._build(period, filters))
+            else:
+                report = await self._build(period, filters)
+        if generation == self._generation:
+            if len(self._cache) > 50:
+                self._cache.clear()
+            self._cache[(period, filters)] = (time.monotonic(), report)
         return report
 
     async def _build(self, period: Period, filters: P.Filters) -> Report:
@@ -146,10 +226,10 @@ class ReportService:
         today = now.astimezone(CHINA).date().isoformat()
         report = Report(period, filters, now)
         items, stations = await self.items(), await self.station_names()
-        run = self.store.aggregate
-        received = _first(await run("bookings", P.bookings_received(period, filters, today)))
-        completed = _first(await run("bookings", P.bookings_completed(period, filters)))
-        rated = _first(await run("bookings", P.bookings_rated(period, filters)))
+        source = self.source()
+        received = await source.received(period, filters, today)
+        completed = await source.completed(period, filters)
+        rated = await source.rated(period, filters)
         report.breakdown = self._breakdowns(received, completed, rated, items, stations)
         total = report.breakdown.pop("total")
         t = total[0] if total else Breakdown("total", "合计")
@@ -161,8 +241,8 @@ class ReportService:
             "open": t.open,
             "overdue_open": t.overdue_open,
         }
-        chat_rated = _first(await run("escalations", P.escalations_rated(period)))
-        hotline = _first(await run("hotline_calls", P.hotline_calls(period, filters.item_codes)))
+        chat_rated = await source.chat_rated(period)
+        hotline = await source.hotline(period, filters.item_codes)
         hotline_rated = _first(hotline.get("rated", []))
         sources = {"bookings": _first(rated.get("total", [])), "chat": chat_rated, "hotline": hotline_rated}
         all_counts = {k: sum(int(c.get(k, 0)) for c in sources.values()) for k in ("satisfied", "rated")}
@@ -174,9 +254,9 @@ class ReportService:
         report.satisfaction["levels"]["all"] = {
             s: sum(levels[s] for levels in report.satisfaction["levels"].values()) for s in LEVELS
         }
-        report.chat, queued = await self._chat(period)
+        report.chat, queued = await self._chat(period, source)
         report.hotline = self._hotline(hotline)
-        report.complaints = await self._complaints(period, filters)
+        report.complaints = await self._complaints(period, filters, source)
         months = [received.get("by_month", []), completed.get("by_month", []), rated.get("by_month", [])]
         if not filters.active:
             months.append(queued.get("by_month", []))
@@ -211,12 +291,11 @@ class ReportService:
         out["department"] = sorted(departments.values(), key=lambda r: (-r.received, r.key))
         return out
 
-    async def _chat(self, period: Period) -> tuple[dict, dict]:
-        run = self.store.aggregate
-        inbound = _first(await run("messages", P.messages_inbound(period)))
+    async def _chat(self, period: Period, source) -> tuple[dict, dict]:
+        inbound = await source.inbound(period)
         by_type = {row["_id"]: row["n"] for row in inbound.get("by_type", [])}
-        replies = _first(await run("messages", P.bot_replies(period, self.fallbacks)))
-        queued = _first(await run("escalations", P.escalations_queued(period)))
+        replies = await source.replies(period)
+        queued = await source.queued(period)
         total = _first(queued.get("total", []))
         seconds = sorted(_first(queued.get("response_seconds", [])).get("seconds", []))
         unanswered = int(replies.get("unanswered", 0))
@@ -254,24 +333,20 @@ class ReportService:
             "by_topic": {row["_id"]: row["n"] for row in hotline.get("by_topic", [])},
         }
 
-    async def _complaints(self, period: Period, filters: P.Filters) -> dict:
+    async def _complaints(self, period: Period, filters: P.Filters, source) -> dict:
         from bot.report.complaints import judge
 
         found = []
-        booking_match = filters.match()
-        run = self.store.aggregate
-        for doc in await run("bookings", P.low_ratings()(period, booking_match)):
+        low = await source.low_ratings(period, filters)
+        for doc in low["bookings"]:
             found.append(("booking", doc["number"], doc, f"{doc['number']} {doc.get('item_name', '')}"))
-        if not filters.active:
-            for doc in await run("escalations", P.low_ratings()(period)):
-                found.append(("escalation", str(doc["_id"]), doc, "人工客服会话"))
-        hotline_match = {"item_code": {"$in": list(filters.item_codes)}} if filters.item_codes else None
-        if not (filters.station or filters.channel):
-            for doc in await run("hotline_calls", P.low_ratings()(period, hotline_match)):
-                found.append(("hotline", str(doc["_id"]), doc, f"96128 来电：{doc.get('topic', '')}"))
-        rows = [
-            judge(kind, key, doc, what, self.calendar, self.followup_workdays, self.clock()) for kind, key, doc, what in found
-        ]
+        for doc in low.get("escalations", []):
+            found.append(("escalation", str(doc["_id"]), doc, "人工客服会话"))
+        for doc in low.get("hotline_calls", []):
+            found.append(("hotline", str(doc["_id"]), doc, f"96128 来电：{doc.get('topic', '')}"))
+        calendar = _DeadlineMemo(self.calendar)  # many 差评 share a day; the holiday calendar is slow to ask
+        now = self.clock()
+        rows = [judge(kind, key, doc, what, calendar, self.followup_workdays, now) for kind, key, doc, what in found]
         rows.sort(key=lambda r: r["rated_at"], reverse=True)
         due = [r for r in rows if r["state"] != "open"]
         return {

@@ -3,10 +3,13 @@ annual page, 差评 follow-up, and the 96128 call log form."""
 
 from __future__ import annotations
 
+import asyncio
+
 from bot.ratings import LEVELS
 from bot.report import charts, export
 from bot.report.complaints import FollowUpError
 from bot.report.definitions import DEFINITIONS
+from bot.report.figures import ReportBusy
 from bot.report.hotline import OUTCOMES, TOPICS, HotlineError
 from bot.report.periods import KINDS, Period, PeriodError
 from bot.report.pipelines import CHANNEL_LABELS
@@ -42,7 +45,10 @@ class ReportMixin:
         reports = self.backoffice.reports
         period = self.period()
         filters = await reports.filters(self.arg("item"), self.arg("department"), self.arg("station"), self.arg("channel"))
-        return period, await reports.build(period, filters)
+        try:
+            return period, await reports.build(period, filters, user=self.username)
+        except ReportBusy as exc:
+            raise ConsoleError(429, exc.message) from None
 
     def context(self, report, period) -> dict:
         return dict(
@@ -78,7 +84,8 @@ class ReportExportHandler(ReportMixin, BackOfficeHandler):
     async def get(self, fmt: str) -> None:
         period, report = await self.build()
         await self.audit.record(self.actor, "export_report", "report", detail={**self.query_args(period), "format": fmt})
-        data = export.report_xlsx(report) if fmt == "xlsx" else export.report_csv(report)
+        # A spreadsheet of a year takes a while to write: in a thread (it reads only the built report).
+        data = await asyncio.to_thread(export.report_xlsx if fmt == "xlsx" else export.report_csv, report)
         self.download(f"统计报表-{period.label}.{fmt}", data, fmt)
 
 
