@@ -23,6 +23,7 @@ from bot.expiring import expiring_map
 from bot.handoff.queue import EscalationQueue
 from bot.limits import MessageRateLimit
 from bot.miniprogram.services import MiniProgram, build_miniprogram
+from bot.notifications.events import NotificationEvents
 from bot.notifications.service import NotificationService
 from bot.staff.audit import AuditLog
 from bot.store import Store
@@ -30,12 +31,15 @@ from bot.wechat.api import WeChatAPI
 from bot.wechat.crypto import FastWeChatCrypto
 from bot.wechat.inbox import Inbox
 from bot.wechat.replay import replay_guard
+from bot.wechat.routing import CallbackRouter
 from settings import Settings
 
 log = logging.getLogger(__name__)
 
 # Every process answers from an edited item within this plus the index rebuild (about a second).
 KB_REFRESH_SECONDS = 2
+# Events a user's phone may send per message allowed (LOCATION reports every 5 s are 12 a minute).
+EVENTS_PER_MESSAGE = 4
 
 
 @dataclass
@@ -97,8 +101,15 @@ async def build_services(config: Settings, store: Store | None = None, lexicon=N
         handoff=console.desk,
         on_follow=miniprogram.accounts.learn_unionid,
     )
-    answer = MessageRateLimit(config.rate_per_minute, config.rate_per_hour).wrap(assistant.answer, texts.TOO_FAST)
-    inbox = Inbox(store, answer, wechat_api.send_text, budget=config.reply_budget)
+    router = CallbackRouter(
+        assistant.answer,
+        message_limit=MessageRateLimit(config.rate_per_minute, config.rate_per_hour),
+        event_limit=MessageRateLimit(config.rate_per_minute * EVENTS_PER_MESSAGE, config.rate_per_hour * EVENTS_PER_MESSAGE),
+        too_fast=texts.TOO_FAST,
+    )
+    NotificationEvents(notifications, store.users).register(router)
+    router.on("unsubscribe", console.desk.unfollowed)
+    inbox = Inbox(store, router.answer, wechat_api.send_text, budget=config.reply_budget)
     backoffice = build_backoffice(config, store, bookings, stations, knowledge, audit)
     return Services(
         config,
