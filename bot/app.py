@@ -13,6 +13,7 @@ from bot.backoffice import BackOffice, build_backoffice
 from bot.bookings.chat import build_booking_services
 from bot.bookings.invites import InviteService
 from bot.bookings.reminders import BookingReminders
+from bot.bookings.scan import StationScan
 from bot.bookings.service import BookingService
 from bot.console import ConsoleServices, build_console, live_hub
 from bot.conversation import texts
@@ -108,6 +109,7 @@ async def build_services(config: Settings, store: Store | None = None, lexicon=N
         too_fast=texts.TOO_FAST,
     )
     NotificationEvents(notifications, store.users).register(router)
+    StationScan(stations, store.users, assistant.answer).register(router)
     router.on("unsubscribe", console.desk.unfollowed)
     inbox = Inbox(store, router.answer, wechat_api.send_text, budget=config.reply_budget)
     backoffice = build_backoffice(config, store, bookings, stations, knowledge, audit)

@@ -30,7 +30,7 @@ class BookingForm:
         self.stations = stations
         self._index = index_provider  # callable returning the current Understander
 
-    async def start(self, turn, kind: str, actor: Actor) -> str:
+    async def start(self, turn, kind: str, actor: Actor, station: str | None = None) -> str:
         try:
             await self.service.check_limits(actor)  # before asking anything, not after the whole form
         except BookingError as exc:
@@ -45,11 +45,17 @@ class BookingForm:
             form["data"]["item"] = item_code
         elif turn.understanding is not None and turn.understanding.result.plausible:
             form["item_options"] = [m.code for m in turn.understanding.result.matches[:3]]
+        if station:  # preset from the station's QR code; "修改" cannot change it, a new scan can
+            form["data"]["station"] = station
         turn.remember(form=form, choices=None)
         intro = f"好的，为您预约{KIND_LABELS[kind]}。"
         if actor.kind == "proxy":
             intro += f"（代办员，服务站：{self.stations.name_of(actor.station)}）"
         return intro + "\n" + await self._ask_next(turn, actor) + "\n" + HINT
+
+    async def repeat_question(self, turn, actor: Actor) -> str:
+        """The open question again (after the resident sent something that is no answer, such as a photo)."""
+        return await self._ask_next(turn, actor) + "\n" + HINT
 
     def _item_from(self, turn) -> str | None:
         """The item named in this message, else the one under discussion."""

@@ -5,8 +5,9 @@ Capabilities register what they do with an event at composition (bot/app.py): no
 template and subscribe-notification results, the hand-off desk takes `unsubscribe`, the conversation
 greets on `subscribe` and answers menu clicks. Several handlers may listen to one event; the reply is the
 first one's that says something, and when none does the conversation's own registry answers (the
-welcome on `subscribe`, nothing on a send report), and an event never counts against the resident's message limit: a LOCATION report every five
-seconds must not silence the resident's next question. Events have their own, generous limit.
+welcome on `subscribe`, nothing on a send report). An event never counts against the resident's message
+limit: a LOCATION report every five seconds must not silence their next question. Events have their own,
+generous limit.
 """
 
 from __future__ import annotations

@@ -1,0 +1,223 @@
+"""Every callback WeChat sends (tests/data/callbacks, each with its source), signed and posted in plain and safe
+mode, and what each one does: resident messages reach the conversation, events are routed by kind and never
+count as a resident writing (rate limit, report, 48-hour window, the agent's chat)."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.bookings.service import today_in_china
+from bot.conversation import texts
+from bot.report.figures import ReportService
+from bot.report.periods import Period
+from tests.test_bookings import admin, book_home_visit_for_mother
+from tests.utils import user
+
+CALLBACKS = Path(__file__).parent / "data" / "callbacks"
+SAMPLES = sorted(p.stem for p in CALLBACKS.glob("*.xml"))
+_ids = itertools.count(7_000_000_000_000_000_000)
+
+
+def sample(name: str, openid: str, **replace: str) -> str:
+    """A fixture's XML as WeChat sends it (its source comment dropped), from `openid`, with a fresh MsgId."""
+    text = (CALLBACKS / f"{name}.xml").read_text(encoding="utf-8")
+    assert text.startswith("<!-- source: "), f"{name}.xml must say where it comes from"
+    xml = text[text.index("<xml>") :]
+    xml = re.sub(
+        r"<FromUserName><!\[CDATA\[[^\]]*\]\]></FromUserName>", f"<FromUserName><![CDATA[{openid}]]></FromUserName>", xml
+    )
+    xml = re.sub(r"<MsgId>\d+</MsgId>", lambda _m: f"<MsgId>{next(_ids)}</MsgId>", xml)
+    for old, new in replace.items():
+        xml = xml.replace(old, new)
+    return xml
+
+
+async def post(server, name: str, openid: str, safe: bool = False, **replace: str):
+    resident = user(server, openid, safe=safe)
+    response = await resident.post_xml(sample(name, openid, **replace))
+    assert response.code == 200, (name, response.body[:200])
+    reply = resident.read_reply(response.body)
+    return None if reply is None else reply.get("Content")
+
+
+# What a resident reads back, per sample (None: "success", nothing shown).
+EXPECTED = {
+    "text": "身份证",
+    "text_with_doctype": "",  # answered, whatever the answer: the pasted DOCTYPE is text, not a DTD
+    "voice": "低保",
+    "image": "文字",
+    "video": "文字",
+    "shortvideo": "文字",
+    "file": "低保申请表.pdf",
+    "link": "文字",
+    "location": "光明村为民服务站",
+    "location_far": "都很远",
+    "event_subscribe": "欢迎关注",
+    "event_click": "",
+}
+
+
+@pytest.mark.parametrize("safe", [False, True], ids=["plain", "safe"])
+async def test_every_genuine_callback_is_accepted_and_handled_by_kind(server, services, safe):
+    assert len(SAMPLES) >= 30
+    for n, name in enumerate(SAMPLES):
+        openid = f"o_sample_{n}_{int(safe)}"
+        reply = await post(server, name, openid, safe=safe)
+        expected = EXPECTED.get(name)
+        if name == "event_subscribe_qrscene" or name == "event_scan":
+            assert reply and "光明村为民服务站" in reply, name
+        elif expected is None:
+            assert reply is None, (name, reply)
+        else:
+            assert reply is not None and expected in reply, (name, reply)
+    await services.inbox.drain()
+    # The chat log holds what residents wrote and the events that open a window, nothing of the platform's reports.
+    logged = {d["type"] async for d in services.store.messages.find({"direction": "in"})}
+    assert logged <= {"text", "voice", "image", "video", "shortvideo", "file", "location", "link", "event"}
+    events = [d["content"].split(" ")[0] async for d in services.store.messages.find({"direction": "in", "type": "event"})]
+    assert "LOCATION".lower() not in events and "templatesendjobfinish" not in events
+    # Consent from the popup sample: one template accepted, one refused.
+    subs = {d["template_id"]: d["status"] async for d in services.store.subscriptions.find({"openid": {"$regex": "^o_sample_"}})}
+    assert subs["9nLIlbOQZC5Y89AZteFEux3WCXRRRG5Wfzkpssu4bLI"] == "reject"
+
+
+async def test_a_pasted_doctype_is_text_but_a_dtd_is_refused_in_plain_and_decrypted_xml(server, caplog):
+    resident = user(server, "o_dtd")
+    assert await resident.say("<!DOCTYPE html><html>低保怎么办</html>")
+    entity = '<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY a "低保">]>' + resident.text_xml("&a;")
+    assert (await resident.post_xml(entity)).code == 400
+    safe = user(server, "o_dtd_safe", safe=True)
+    response = await safe.post_xml(entity)  # the envelope is clean; the DTD is inside the encrypted message
+    assert response.code == 400 and "decrypted XML with a DTD" in caplog.text
+    assert await safe.say("<!DOCTYPE html>")
+
+
+async def test_forty_location_reports_leave_the_next_question_answered_and_out_of_the_report(server, services):
+    resident = user(server, "o_driving")
+    for i in range(40):
+        xml = sample(
+            "event_location",
+            "o_driving",
+            **{"<CreateTime>1764720000</CreateTime>": f"<CreateTime>{1764720000 + 5 * i}</CreateTime>"},
+        )
+        response = await resident.post_xml(xml)
+        assert response.code == 200 and response.body == b"success"
+    reply = await resident.say("身份证丢了怎么补办")
+    assert reply and "身份证" in reply and reply != texts.TOO_FAST
+    await post(server, "event_subscribe", "o_follower_only")
+    await post(server, "event_click", "o_follower_only")
+    await services.inbox.drain()
+    report = await ReportService(services.store, services.bookings.calendar).build(Period.day(today_in_china()), fresh=True)
+    assert report.chat["messages"] == 1 and report.chat["residents"] == 1  # one question, one resident: no events
+
+
+async def test_consent_from_the_popup_sends_a_subscribe_notification_when_the_window_is_closed(server, services, wechat_api):
+    _resident, number = await book_home_visit_for_mother(server, "o_consent")
+    template = services.config.wechat_subscribe_templates["booking_status"]["id"]
+    popup = {"VRR0UEO9VJOLs0MHlU0OilqX6MVFDwH3_3gz3Oc0NIc": template}
+    assert await post(server, "event_subscribe_msg_popup", "o_consent", **popup) is None
+    later = services.bookings.clock() + timedelta(days=3)  # the 48-hour window has closed
+    services.bookings.clock = services.notifications.clock = lambda: later
+    wechat_api.state.refuse.update(template=40037)  # no template works
+    await admin(server, f"bookings/{number}/accept", {"staff": "李明"})
+    await services.notifications.drain()
+    [sent] = wechat_api.state.messages_to("o_consent", "subscribe")
+    assert sent["template_id"] == template and sent["data"]["phrase3"]["value"] == "已受理"
+    # WeChat reports the delivery: recorded on the notification, and it opens no 48-hour window.
+    sent_event = {"VRR0UEO9VJOLs0MHlU0OilqX6MVFDwH3_3gz3Oc0NIc": template}
+    assert await post(server, "event_subscribe_msg_sent", "o_consent", **sent_event) is None
+    await services.inbox.drain()
+    done = await services.notifications.collection.find_one({"subject": f"booking:{number}", "channel": "subscribe"})
+    assert done["delivery"]["status"] == "delivered"
+    state = await services.notifications.window.state("o_consent", later)
+    assert not state.open
+    # A one-time acceptance is spent; turning it off in the settings is recorded.
+    sub = await services.store.subscriptions.find_one({"openid": "o_consent", "template_id": template})
+    assert sub["status"] == "accept" and sub["remaining"] == 0
+    await post(server, "event_subscribe_msg_change", "o_consent", **popup)
+    sub = await services.store.subscriptions.find_one({"openid": "o_consent", "template_id": template})
+    assert sub["status"] == "reject"
+
+
+async def test_a_failed_template_job_moves_on_and_flags_the_booking(server, services, wechat_api):
+    _resident, number = await book_home_visit_for_mother(server, "o_blocked")
+    later = services.bookings.clock() + timedelta(days=3)
+    services.bookings.clock = services.notifications.clock = lambda: later
+    wechat_api.state.refuse.update(sms="isv.MOBILE_NUMBER_ILLEGAL")
+    await admin(server, f"bookings/{number}/accept", {"staff": "李明"})
+    await services.notifications.drain()
+    notice = await services.notifications.collection.find_one({"subject": f"booking:{number}"})
+    assert notice["status"] == "sent" and notice["channel"] == "template" and notice["msgid"]
+    # Hours later WeChat reports the job: the resident blocked the account's template messages.
+    job = {"200163840": notice["msgid"]}
+    assert await post(server, "event_templatesendjobfinish_user_block", "o_blocked", **job) is None
+    await services.inbox.drain()
+    await services.notifications.drain()
+    notice = await services.notifications.collection.find_one({"_id": notice["_id"]})
+    assert notice["status"] == "failed" and "模板消息：已发出但用户拒收" in notice["failure"]
+    _code, listing = await admin(server, "bookings")
+    [shown] = [b for b in listing["bookings"] if b["number"] == number]
+    assert shown["notice_problem"].startswith("未能通知：") and "用户拒收" in shown["notice_problem"]
+    # A repeated report changes nothing.
+    assert await post(server, "event_templatesendjobfinish_user_block", "o_blocked", **job) is None
+
+
+async def test_a_system_failure_of_a_template_job_reaches_the_resident_by_sms(server, services, wechat_api):
+    _resident, number = await book_home_visit_for_mother(server, "o_sysfail")
+    later = services.bookings.clock() + timedelta(days=3)
+    services.bookings.clock = services.notifications.clock = lambda: later
+    await admin(server, f"bookings/{number}/accept", {"staff": "李明"})
+    await services.notifications.drain()
+    notice = await services.notifications.collection.find_one({"subject": f"booking:{number}"})
+    await post(server, "event_templatesendjobfinish_system_failed", "o_sysfail", **{"200163841": notice["msgid"]})
+    await services.inbox.drain()
+    await services.notifications.drain()
+    notice = await services.notifications.collection.find_one({"_id": notice["_id"]})
+    assert notice["status"] == "sent" and notice["channel"] == "sms"
+    assert wechat_api.state.messages_to("13812345678", "sms")
+
+
+async def test_unsubscribe_closes_the_waiting_chat_and_stops_wechat_notifications(server, services, wechat_api):
+    resident, number = await book_home_visit_for_mother(server, "o_leaving")
+    await resident.say("转人工")
+    assert await services.console.desk.queue.open_for("o_leaving") is not None
+    await post(server, "event_unsubscribe", "o_leaving")
+    await services.inbox.drain()
+    assert await services.console.desk.queue.open_for("o_leaving") is None
+    chat = await services.store.escalations.find_one({"openid": "o_leaving"})
+    assert chat["status"] == "closed" and chat["resolution"] == "unsubscribed"
+    await admin(server, f"bookings/{number}/accept", {"staff": "李明"})
+    await services.notifications.drain()
+    assert wechat_api.state.messages_to("o_leaving", None) == []
+    notice = await services.notifications.collection.find_one({"subject": f"booking:{number}", "to.openid": "o_leaving"})
+    assert [a.get("skipped") for a in notice["attempts"][:3]] == ["用户已取消关注"] * 3
+    # Following again lets notices through.
+    await post(server, "event_subscribe", "o_leaving")
+    await admin(server, f"bookings/{number}/assign", {"staff": "李明", "assignee": "王建国"})
+    await services.notifications.drain()
+    assert wechat_api.state.messages_to("o_leaving", None)
+
+
+async def test_events_reach_no_agent_and_a_file_mid_chat_is_described(server, services):
+    resident = user(server, "o_with_agent")
+    await resident.say("转人工")
+    for name in ("event_location", "event_unknown", "event_view", "event_templatesendjobfinish_success"):
+        await post(server, name, "o_with_agent")
+    chat = await services.store.escalations.find_one({"openid": "o_with_agent"})
+    assert "[unknown]" not in (chat.get("last_message") or "") and "event" not in (chat.get("last_message") or "")
+    await post(server, "file", "o_with_agent")
+    chat = await services.store.escalations.find_one({"openid": "o_with_agent"})
+    assert chat["last_message"] == "[文件] 低保申请表.pdf"
+
+
+async def test_a_photo_mid_booking_gets_help_with_the_open_question(server):
+    resident = user(server, "o_photo")
+    await resident.say("我妈瘫痪在床，身份证过期了能上门办吗")
+    reply = await post(server, "image", "o_photo")
+    assert "收到照片" in reply and "请用文字" not in reply
+    assert "给谁办" in reply  # the form's open question, asked again
