@@ -21,8 +21,10 @@ from bot.conversation.assistant import Assistant
 from bot.conversation.dialog import DialogStore
 from bot.conversation.knowledge import KnowledgeService
 from bot.expiring import expiring_map
+from bot.handoff.media import MediaKeeper
 from bot.handoff.queue import EscalationQueue
 from bot.limits import MessageRateLimit
+from bot.miniprogram.materials import MaterialError
 from bot.miniprogram.services import MiniProgram, build_miniprogram
 from bot.notifications.events import NotificationEvents
 from bot.notifications.service import NotificationService
@@ -92,6 +94,11 @@ async def build_services(config: Settings, store: Store | None = None, lexicon=N
         config, store, notifications, dialogs, escalations, knowledge
     )
     miniprogram = build_miniprogram(config, store, wechat_api, bookings, stations, knowledge, notifications, invites, audit)
+    media = MediaKeeper(
+        wechat_api, miniprogram.materials, store.escalations, refusals=(MaterialError,), on_change=escalations.changed
+    )
+    console.desk.media = media
+    booking_dialog.form.on_media = media.attach_to_booking
     assistant = Assistant(
         understander=knowledge,
         dialogs=dialogs,

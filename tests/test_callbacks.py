@@ -4,19 +4,24 @@ count as a resident writing (rate limit, report, 48-hour window, the agent's cha
 
 from __future__ import annotations
 
+import io
 import itertools
 import re
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from PIL import Image
+from tornado.httpclient import AsyncHTTPClient
 
 from bot.bookings.service import today_in_china
 from bot.conversation import texts
 from bot.report.figures import ReportService
 from bot.report.periods import Period
+from tests.console_utils import shoot
 from tests.test_bookings import admin, book_home_visit_for_mother
-from tests.utils import user
+from tests.test_console import claimed_chat
+from tests.utils import home_visit_script, user
 
 CALLBACKS = Path(__file__).parent / "data" / "callbacks"
 SAMPLES = sorted(p.stem for p in CALLBACKS.glob("*.xml"))
@@ -221,3 +226,70 @@ async def test_a_photo_mid_booking_gets_help_with_the_open_question(server):
     reply = await post(server, "image", "o_photo")
     assert "收到照片" in reply and "请用文字" not in reply
     assert "给谁办" in reply  # the form's open question, asked again
+
+
+def photo_bytes(color=(200, 40, 40)) -> bytes:
+    """A small JPEG with EXIF, as a phone camera makes one."""
+    image = Image.new("RGB", (64, 48), color)
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif.tobytes())
+    return out.getvalue()
+
+
+async def test_an_agent_sees_the_residents_photo_in_the_chat(server, services, browser, wechat_api):
+
+    page, _resident = await claimed_chat(server, services, browser, openid="o_photo_chat", first="转人工")
+    photo = photo_bytes()
+    wechat_api.state.media["media_id_image_1"] = (photo, "image/jpeg")
+    assert await post(server, "image", "o_photo_chat") in (None, "")  # with staff: the bot stays quiet
+    image = page.locator("#transcript .from-resident img.chat-media")
+    await image.wait_for(timeout=10_000)
+    assert await image.evaluate("img => img.complete && img.naturalWidth") == 64  # served and decoded
+    await shoot(page, "chat-photo")
+    chat = await services.store.escalations.find_one({"openid": "o_photo_chat"})
+    [kept] = chat["media"]
+    assert kept["content_type"] == "image/jpeg" and chat["last_message"] == "[图片]"
+    # Fetched once, stored encrypted (no plaintext bytes at rest), re-encoded without the camera's EXIF.
+    assert wechat_api.state.calls["media_get"] == 1
+    chunks = [c async for c in services.store.material_chunks.find({"file_id": kept["file"]})]
+    assert chunks and all(photo[100:200] not in bytes(c["data"]) for c in chunks)
+    served = await page.evaluate(
+        f"fetch('/console/chats/{chat['_id']}/media/{kept['file']}').then(r => r.arrayBuffer())"
+        ".then(b => Array.from(new Uint8Array(b)).length)"
+    )
+    assert served > 0
+    audit = await services.store.audit.find_one({"action": "material.read"})
+    assert audit["actor"] == "staff:alice"
+    # A stranger gets the login page, not the photo.
+    response = await AsyncHTTPClient().fetch(
+        f"{server.url}/console/chats/{chat['_id']}/media/{kept['file']}", raise_error=False, follow_redirects=False
+    )
+    assert response.code in (302, 401, 403) and b"PhoneMaker" not in response.body
+
+
+async def test_an_expired_photo_is_reported_to_the_agent(server, services, wechat_api):
+    resident = user(server, "o_old_photo")
+    await resident.say("转人工")
+    await post(server, "image", "o_old_photo")  # the sandbox has no such media: 40007
+    await services.console.desk.media.drain()
+    chat = await services.store.escalations.find_one({"openid": "o_old_photo"})
+    assert "未能从微信取回（40007）" in chat["media"][0]["error"]
+
+
+async def test_a_photo_sent_during_the_form_is_kept_with_the_booking(server, services, wechat_api):
+    wechat_api.state.media["media_id_image_1"] = (photo_bytes(), "image/jpeg")
+    resident = user(server, "o_form_photo")
+    script = home_visit_script()
+    for text in script[:4]:
+        await resident.say(text)
+    reply = await post(server, "image", "o_form_photo")
+    assert "收到照片" in reply and "身份证" in reply  # the next question (the ID number) asked again
+    for text in script[4:]:
+        await resident.say(text)
+    done = await resident.say("1")
+    number = done.split("预约号：")[1].split()[0]
+    await services.console.desk.media.drain()
+    [material] = await services.miniprogram.materials.list_for(number)
+    assert material["material"] == "居民在微信发来的照片" and material["content_type"] == "image/jpeg"

@@ -29,6 +29,8 @@ class BookingForm:
         self.service = service
         self.stations = stations
         self._index = index_provider  # callable returning the current Understander
+        # (booking, openid, media) for photos sent during the form: bot.handoff.media.MediaKeeper.attach_to_booking
+        self.on_media = None
 
     async def start(self, turn, kind: str, actor: Actor, station: str | None = None) -> str:
         try:
@@ -395,6 +397,8 @@ class BookingForm:
             turn.remember(form=None)
             return exc.message
         turn.remember(form=None, choices=None)
+        if form.get("media") and self.on_media is not None:
+            self.on_media(booking, turn.openid, form["media"])
         return (
             f"预约成功！预约号：{booking['number']}\n"
             f"工作人员会在1个工作日内电话联系确认，进展会在这里通知您。\n"

@@ -28,7 +28,7 @@ from bot.handoff.queue import OPEN, REASON_LABELS, EscalationQueue
 from bot.privacy import mask_text
 from bot.wechat.api import WeChatAPIError
 from bot.wechat.events import is_resident_message
-from bot.wechat.inbox import describe
+from bot.wechat.inbox import dedupe_key, describe
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +134,7 @@ class HandoffDesk:
         self.policy = policy
         self.hours = hours or WorkingHours(policy.hours)
         self.clock = queue.clock
+        self.media = None  # bot.handoff.media.MediaKeeper, set when the material store is built
 
     # ---- resident side ----
 
@@ -182,6 +183,8 @@ class HandoffDesk:
             return_document=ReturnDocument.AFTER,
         )
         self.queue.changed(updated)
+        if updated is not None and self.media is not None:
+            self.media.keep_for_chat(updated, message, dedupe_key(message))
         if updated is not None and updated["status"] == "waiting" and ASKS_FOR_PERSON.search(text):
             return texts.already(await self.position(updated))  # asked again while waiting: say where they stand
         return ""

@@ -45,6 +45,9 @@ UNLOGGED_EVENTS = frozenset(
 )
 
 
+MEDIA_LABELS = {"image": "[图片]", "video": "[视频]", "shortvideo": "[小视频]"}
+
+
 def dedupe_key(message) -> str:
     """MsgId for messages; sender + CreateTime + event (+ key, + MsgID of a send report) for events."""
     if message.type == "event":
@@ -98,7 +101,9 @@ def _content(message) -> str:
     if kind == "text":
         return message.content or ""
     if kind == "voice":
-        return message.recognition or ""
+        return message.recognition or "[语音]"
+    if kind in MEDIA_LABELS:
+        return MEDIA_LABELS[kind]
     if kind == "location":
         return f"{message.location_x},{message.location_y} {message.label or ''}".strip()
     if kind == "event":
