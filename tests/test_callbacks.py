@@ -4,8 +4,10 @@ count as a resident writing (rate limit, report, 48-hour window, the agent's cha
 
 from __future__ import annotations
 
+import asyncio
 import io
 import itertools
+import json
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -14,6 +16,7 @@ import pytest
 from PIL import Image
 from tornado.httpclient import AsyncHTTPClient
 
+from bot import admin as admin_cli
 from bot.bookings.service import today_in_china
 from bot.conversation import texts
 from bot.report.figures import ReportService
@@ -293,3 +296,29 @@ async def test_a_photo_sent_during_the_form_is_kept_with_the_booking(server, ser
     await services.console.desk.media.drain()
     [material] = await services.miniprogram.materials.list_for(number)
     assert material["material"] == "居民在微信发来的照片" and material["content_type"] == "image/jpeg"
+
+
+async def test_a_station_qr_code_greets_with_the_station_and_presets_it_in_bookings(server, services, wechat_api, capsys):
+    args = ["station-qr", "LDX-002-01", "--staff", "李明", "--url", server.url]
+    assert await asyncio.get_running_loop().run_in_executor(None, admin_cli.main, args) == 0
+    made = json.loads(capsys.readouterr().out)
+    assert made["scene"] == "station:LDX-002-01" and made["image"].startswith(
+        "https://mp.weixin.qq.com/cgi-bin/showqrcode?ticket="
+    )
+    assert wechat_api.state.qrcodes[made["ticket"]] == "station:LDX-002-01"
+    code, refused = await admin(server, "stations/LDX-999-01/qrcode", {"staff": "李明"})
+    assert code == 404
+    # A new follower scans it: greeted by the station (and welcomed); an existing follower's SCAN alike.
+    greeting = await post(server, "event_subscribe_qrscene", "o_villager")
+    assert "光明村为民服务站" in greeting and "李春梅" in greeting and "0870-2130201" in greeting and "欢迎关注" in greeting
+    assert "李春梅" in await post(server, "event_scan", "o_villager")
+    # The resident's booking goes to that station without asking.
+    resident = user(server, "o_villager")
+    script = home_visit_script()
+    replies = [await resident.say(text) for text in script[:8]]
+    assert not any("哪个乡镇" in r for r in replies)
+    summary = await resident.say(script[8])
+    assert "服务站：龙头山镇光明村为民服务站" in summary
+    done = await resident.say("1")
+    number = done.split("预约号：")[1].split()[0]
+    assert (await services.store.bookings.find_one({"number": number}))["station"] == "LDX-002-01"
