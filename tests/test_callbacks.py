@@ -21,6 +21,7 @@ from bot.bookings.service import today_in_china
 from bot.conversation import texts
 from bot.report.figures import ReportService
 from bot.report.periods import Period
+from bot.wechat.prolog import has_dtd
 from tests.console_utils import shoot
 from tests.test_bookings import admin, book_home_visit_for_mother
 from tests.test_console import claimed_chat
@@ -322,3 +323,36 @@ async def test_a_station_qr_code_greets_with_the_station_and_presets_it_in_booki
     done = await resident.say("1")
     number = done.split("预约号：")[1].split()[0]
     assert (await services.store.bookings.find_one({"number": number}))["station"] == "LDX-002-01"
+
+
+@pytest.mark.parametrize(
+    "document, dtd",
+    [
+        (b"<xml><Content><![CDATA[<!DOCTYPE html>]]></Content></xml>", False),
+        (b'<?xml version="1.0" encoding="utf-8"?>\n<xml/>', False),
+        (b"<!DOCTYPE xml><xml/>", True),
+        (b'\xef\xbb\xbf<?xml version="1.0"?><!-- note --> <!doctype xml [<!ENTITY a "b">]><xml/>', True),
+        ("<!DOCTYPE x>".encode("utf-16"), True),
+        (b"<!ENTITY a 'b'><xml/>", True),
+    ],
+)
+def test_the_dtd_rule_reads_the_prolog_only(document, dtd):
+    assert has_dtd(document) is dtd
+
+
+@pytest.mark.parametrize(
+    "tampered",
+    [
+        ("<List>", '<List a="1">'),  # an attribute
+        ("<PopupScene>2</PopupScene>", "<PopupScene><b>2</b></PopupScene>"),  # deeper nesting
+        ("<PopupScene>2</PopupScene>", "<Extra><![CDATA[x]]></Extra>"),  # a field WeChat does not send
+        ("<PopupScene>2</PopupScene>", "<PopupScene>" + "9" * 200 + "</PopupScene>"),  # too long
+        ("</SubscribeMsgPopupEvent>", "<List><TemplateId>x</TemplateId></List>" * 20 + "</SubscribeMsgPopupEvent>"),
+    ],
+)
+async def test_a_malformed_template_list_is_refused_and_records_nothing(server, services, tampered):
+    old, new = tampered
+    xml = sample("event_subscribe_msg_popup", "o_tamper").replace(old, new, 1)
+    response = await user(server, "o_tamper").post_xml(xml)
+    assert response.code == 400
+    assert await services.store.subscriptions.count_documents({"openid": "o_tamper"}) == 0
