@@ -356,3 +356,22 @@ async def test_a_malformed_template_list_is_refused_and_records_nothing(server, 
     response = await user(server, "o_tamper").post_xml(xml)
     assert response.code == 400
     assert await services.store.subscriptions.count_documents({"openid": "o_tamper"}) == 0
+
+
+async def test_voice_and_video_in_a_chat_are_kept_encrypted_for_the_agent(server, services, wechat_api):
+    voice, video = b"#!AMR\n" + bytes(range(256)) * 4, b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 4
+    wechat_api.state.media.update(media_id_voice_1=(voice, "audio/amr"), media_id_video_1=(video, "video/mp4"))
+    wechat_api.state.media["media_id_shortvideo_1"] = (b"not a video", "video/mp4")
+    resident = user(server, "o_voice")
+    await resident.say("转人工")
+    for name in ("voice", "video", "shortvideo"):
+        assert await post(server, name, "o_voice") in (None, "")
+    await services.console.desk.media.drain()
+    chat = await services.store.escalations.find_one({"openid": "o_voice"})
+    kept = {m["kind"]: m for m in chat["media"]}
+    assert kept["voice"]["content_type"] == "audio/amr" and kept["video"]["content_type"] == "video/mp4"
+    assert kept["shortvideo"]["error"] == "不是能保存的语音或视频格式。"
+    meta, data = await services.console.desk.media.read(chat["_id"], kept["voice"]["file"], "staff:alice")
+    assert data == voice and meta["filename"].endswith(".amr")
+    files = [f async for f in services.store.material_files.find({"booking": f"chat-{chat['_id']}"})]
+    assert len(files) == 2 and all(f["purge_after"] for f in files)  # chat files are purged after the retention period

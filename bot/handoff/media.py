@@ -2,10 +2,10 @@
 
 In a chat with staff, a photo of a document is fetched through cgi-bin/media/get as soon as it arrives,
 stored like an uploaded material (bot/miniprogram/materials.py: type read from the bytes, images re-encoded
-without their metadata, AES-GCM at rest) under the chat (`chat-<id>`), and listed on the chat (`media`) for
-the console to show. A photo sent in the middle of a booking form is fetched when the booking is submitted
-and kept with the booking as a material. Voice and video are not kept: the storage holds photos and PDFs
-only; the agent reads a voice message's recognised text.
+without their metadata, voice and video kept as sent, AES-GCM at rest) under the chat (`chat-<id>`, purged
+after the materials' retention period), and listed on the chat (`media`) for the console to show. A photo
+sent in the middle of a booking form is fetched when the booking is submitted and kept with the booking as a
+material.
 """
 
 from __future__ import annotations
@@ -20,8 +20,15 @@ from bot.wechat.api import WeChatAPIError
 
 log = logging.getLogger(__name__)
 
-KEPT_TYPES = ("image", "file")  # what the material store can hold (photos, PDFs)
-LABELS = {"image": "居民在微信发来的照片", "file": "居民在微信发来的文件", "video": "居民在微信发来的视频"}
+KEPT_TYPES = ("image", "file", "voice", "video", "shortvideo")
+AS_SENT = ("voice", "video", "shortvideo")  # kept as received (MaterialStore.save_media); photos are re-encoded
+LABELS = {
+    "image": "居民在微信发来的照片",
+    "file": "居民在微信发来的文件",
+    "voice": "居民在微信发来的语音",
+    "video": "居民在微信发来的视频",
+    "shortvideo": "居民在微信发来的视频",
+}
 
 
 def chat_key(chat_id) -> str:
@@ -51,6 +58,7 @@ class MediaKeeper:
             name = getattr(message, "title", "") or ""
             saved = await self._fetch_and_save(owner, message.source, message.type, message.media_id, name)
             record.update(file=saved["id"], content_type=saved["content_type"], filename=saved["filename"])
+            await self.materials.purge_later(saved["id"])  # no booking will close: the retention clock starts now
         except (WeChatAPIError, MediaRefused) as exc:
             record["error"] = str(exc)
         try:
@@ -85,8 +93,9 @@ class MediaKeeper:
             data, _declared = await self.wechat_api.download_media(media_id, self.materials.max_bytes)
         except WeChatAPIError as exc:
             raise MediaRefused(f"未能从微信取回（{exc.errcode or '网络'}）") from None
+        save = self.materials.save_media if kind in AS_SENT else self.materials.save
         try:
-            return await self.materials.save(owner, f"wechat:{openid}", LABELS[kind], name or LABELS[kind], data)
+            return await save(owner, f"wechat:{openid}", LABELS[kind], name or LABELS[kind], data)
         except self.refusals as exc:
             raise MediaRefused(getattr(exc, "message", str(exc))) from None
 
