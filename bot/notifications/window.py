@@ -2,8 +2,8 @@
 
 WeChat lets an account send customer-service messages only after the user interacted: for 48 hours
 after a message from the user (bot.wechat.events.RESIDENT_TYPES; a platform report such as a
-subscribe notification's result is no interaction), at most 5 of them; after a menu click, a follow or a scan, 3 within one
-minute. Sending beyond that fails with 45015 / 45047. We count from what we stored: the user's inbound
+subscribe notification's result is no interaction), at most 5 of them; after a menu click, a follow or a
+scan, 3 within one minute. Sending beyond that fails with 45015 / 45047. We count from what we stored: the user's inbound
 records, and the outbound ones that were customer-service messages (notifications and late replies;
 passive replies inside WeChat's 5 s do not count).
 """

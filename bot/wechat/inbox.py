@@ -30,9 +30,9 @@ POLL_INTERVAL = 0.2
 CLAIM_TTL = 120
 
 
-# Platform reports about the account's own sends and the phone's background location: recorded where they
-# belong (notifications, subscriptions, the user's last location), not in the chat log, where a LOCATION
-# report every five seconds would bury what the resident wrote.
+# Platform reports about the account's own sends and consent, and the phone's background location reports:
+# what they mean is recorded where it belongs (notifications, subscriptions), not in the chat log, where a
+# LOCATION report every five seconds would bury what the resident wrote (and push it out of the window's look-back).
 UNLOGGED_EVENTS = frozenset(
     {
         "location",
