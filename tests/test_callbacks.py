@@ -375,3 +375,22 @@ async def test_voice_and_video_in_a_chat_are_kept_encrypted_for_the_agent(server
     assert data == voice and meta["filename"].endswith(".amr")
     files = [f async for f in services.store.material_files.find({"booking": f"chat-{chat['_id']}"})]
     assert len(files) == 2 and all(f["purge_after"] for f in files)  # chat files are purged after the retention period
+
+
+async def test_a_long_term_subscription_serves_every_notice_until_turned_off(server, services, wechat_api):
+    template = services.config.wechat_subscribe_templates["booking_status"]
+    template["long_term"] = True  # a 长期订阅 template (government services may offer them)
+    ids = {"VRR0UEO9VJOLs0MHlU0OilqX6MVFDwH3_3gz3Oc0NIc": template["id"]}
+    _resident, number = await book_home_visit_for_mother(server, "o_long")
+    await post(server, "event_subscribe_msg_popup", "o_long", **ids)
+    later = services.bookings.clock() + timedelta(days=3)
+    services.bookings.clock = services.notifications.clock = lambda: later
+    wechat_api.state.refuse.update(template=40037)
+    for action in ("accept", "assign"):
+        await admin(server, f"bookings/{number}/{action}", {"staff": "李明", "assignee": "王建国"})
+        await services.notifications.drain()
+    assert [m["data"]["phrase3"]["value"] for m in wechat_api.state.messages_to("o_long", "subscribe")] == ["已受理", "已派人"]
+    await post(server, "event_subscribe_msg_change", "o_long", **ids)  # turned off in the account's settings
+    await admin(server, f"bookings/{number}/start", {"staff": "李明"})
+    await services.notifications.drain()
+    assert len(wechat_api.state.messages_to("o_long", "subscribe")) == 2

@@ -48,28 +48,24 @@ class NotificationEvents:
         )
 
     async def consent(self, message) -> None:
-        for item in message.subscribes:
-            template_id, status = item.get("TemplateId"), (item.get("SubscribeStatusString") or "").lower()
-            if not template_id:
-                continue
-            if status == "accept":
-                long_term = self._long_term(template_id)
-                await self.subscriptions.accept(OA, message.source, template_id, long_term=long_term, count=0 if long_term else 1)
-            elif status == "reject":
-                await self.subscriptions.refused(OA, message.source, template_id)
+        await self._record(message, from_popup=True)
         log.info("subscribe popup answered by %s: %d templates", message.source[-6:], len(message.subscribes))
-        return None
 
     async def changed(self, message) -> None:
+        await self._record(message, from_popup=False)
+
+    async def _record(self, message, from_popup: bool) -> None:
+        """Each template's answer: `reject` is recorded (and never tried again); `accept` allows one message from
+        the popup, or messages until turned off for a long-term template (which only that one can turn back on)."""
         for item in message.subscribes:
             template_id, status = item.get("TemplateId"), (item.get("SubscribeStatusString") or "").lower()
             if not template_id:
                 continue
+            long_term = self._long_term(template_id)
             if status == "reject":
                 await self.subscriptions.refused(OA, message.source, template_id)
-            elif status == "accept" and self._long_term(template_id):
-                await self.subscriptions.accept(OA, message.source, template_id, long_term=True, count=0)
-        return None
+            elif status == "accept" and (from_popup or long_term):
+                await self.subscriptions.accept(OA, message.source, template_id, long_term=long_term, count=0 if long_term else 1)
 
     async def sent(self, message) -> None:
         for item in message.subscribes:
