@@ -58,6 +58,9 @@ async def post(server, name: str, openid: str, safe: bool = False, **replace: st
 EXPECTED = {
     "text": "身份证",
     "text_with_doctype": "",  # answered, whatever the answer: the pasted DOCTYPE is text, not a DTD
+    "text_from_article": "社会保障卡",
+    "voice_unrecognised": "没听清",
+    "event_click_unknown_key": "",
     "voice": "低保",
     "image": "文字",
     "video": "文字",
@@ -73,7 +76,7 @@ EXPECTED = {
 
 @pytest.mark.parametrize("safe", [False, True], ids=["plain", "safe"])
 async def test_every_genuine_callback_is_accepted_and_handled_by_kind(server, services, safe):
-    assert len(SAMPLES) >= 30
+    assert len(SAMPLES) >= 45
     for n, name in enumerate(SAMPLES):
         openid = f"o_sample_{n}_{int(safe)}"
         reply = await post(server, name, openid, safe=safe)
