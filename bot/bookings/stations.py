@@ -11,8 +11,9 @@ from bot.conversation import texts
 
 STATIONS_FILE = Path(__file__).parent / "data" / "stations.yaml"
 EARTH_RADIUS_KM = 6371.0
-# Beyond this the nearest station is no use to the sender: the city is about 200 km across.
-MAX_OFFER_KM = 150.0
+# Beyond this the nearest station is no use to the sender (the city is about 200 km across; from Kunming,
+# 170 km away, residents working away still get the list, with a note).
+MAX_OFFER_KM = 300.0
 
 
 def distance_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
