@@ -10,6 +10,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 BENCHES = [
     ["understand_speed.py"],
+    ["callback_parse.py"],
     ["booking_turns.py"],
     ["console_live.py"],
     ["desk_report.py", "--repeat", "2", "--http"],

@@ -5,6 +5,7 @@
     python -m bot.admin accept DB202611250001 --staff 李明
     python -m bot.admin reject DB202611250001 --staff 李明 --reason "材料不全"
     python -m bot.admin invite LDX-002-01 --name 李春梅 --staff 李明
+    python -m bot.admin station-qr LDX-002-01 --staff 李明
     python -m bot.admin create-staff liming --role admin --password 'a long passphrase'
     python -m bot.admin seed-demo --bookings 10000
 
@@ -125,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     inv = sub.add_parser("invite", help="one-time code that binds a WeChat user as a station's proxy", parents=[common])
     inv.add_argument("station")
     inv.add_argument("--name", default="")
+    qr = sub.add_parser("station-qr", help="a station's permanent WeChat QR code", parents=[common])
+    qr.add_argument("station")
     cs = sub.add_parser(
         "create-staff", help="a staff account for the console (the first admin, or scripted ones)", parents=[common]
     )
@@ -149,6 +152,8 @@ def main(argv: list[str] | None = None) -> int:
             "POST",
             {"username": args.username, "role": args.role, "password": args.password, "name": args.name, "staff": args.staff},
         )
+    elif args.command == "station-qr":
+        status, data = call(f"{base}/stations/{args.station}/qrcode", token, "POST", {"staff": args.staff})
     elif args.command == "invite":
         status, data = call(f"{base}/invites", token, "POST", {"station": args.station, "name": args.name, "staff": args.staff})
     else:

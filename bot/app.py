@@ -13,6 +13,7 @@ from bot.backoffice import BackOffice, build_backoffice
 from bot.bookings.chat import build_booking_services
 from bot.bookings.invites import InviteService
 from bot.bookings.reminders import BookingReminders
+from bot.bookings.scan import StationScan
 from bot.bookings.service import BookingService
 from bot.console import ConsoleServices, build_console, live_hub
 from bot.conversation import texts
@@ -20,9 +21,12 @@ from bot.conversation.assistant import Assistant
 from bot.conversation.dialog import DialogStore
 from bot.conversation.knowledge import KnowledgeService
 from bot.expiring import expiring_map
+from bot.handoff.media import MediaKeeper
 from bot.handoff.queue import EscalationQueue
 from bot.limits import MessageRateLimit
+from bot.miniprogram.materials import MaterialError
 from bot.miniprogram.services import MiniProgram, build_miniprogram
+from bot.notifications.events import NotificationEvents
 from bot.notifications.service import NotificationService
 from bot.report.figures import fallback_replies
 from bot.report.rollups import Rollups
@@ -32,12 +36,15 @@ from bot.wechat.api import WeChatAPI
 from bot.wechat.crypto import FastWeChatCrypto
 from bot.wechat.inbox import Inbox
 from bot.wechat.replay import replay_guard
+from bot.wechat.routing import CallbackRouter
 from settings import Settings
 
 log = logging.getLogger(__name__)
 
 # Every process answers from an edited item within this plus the index rebuild (about a second).
 KB_REFRESH_SECONDS = 2
+# Events a user's phone may send per message allowed (LOCATION reports every 5 s are 12 a minute).
+EVENTS_PER_MESSAGE = 4
 
 
 @dataclass
@@ -91,6 +98,11 @@ async def build_services(config: Settings, store: Store | None = None, lexicon=N
         config, store, notifications, dialogs, escalations, knowledge
     )
     miniprogram = build_miniprogram(config, store, wechat_api, bookings, stations, knowledge, notifications, invites, audit)
+    media = MediaKeeper(
+        wechat_api, miniprogram.materials, store.escalations, refusals=(MaterialError,), on_change=escalations.changed
+    )
+    console.desk.media = media
+    booking_dialog.form.on_media = media.attach_to_booking
     assistant = Assistant(
         understander=knowledge,
         dialogs=dialogs,
@@ -101,8 +113,16 @@ async def build_services(config: Settings, store: Store | None = None, lexicon=N
         handoff=console.desk,
         on_follow=miniprogram.accounts.learn_unionid,
     )
-    answer = MessageRateLimit(config.rate_per_minute, config.rate_per_hour).wrap(assistant.answer, texts.TOO_FAST)
-    inbox = Inbox(store, answer, wechat_api.send_text, budget=config.reply_budget)
+    router = CallbackRouter(
+        assistant.answer,
+        message_limit=MessageRateLimit(config.rate_per_minute, config.rate_per_hour),
+        event_limit=MessageRateLimit(config.rate_per_minute * EVENTS_PER_MESSAGE, config.rate_per_hour * EVENTS_PER_MESSAGE),
+        too_fast=texts.TOO_FAST,
+    )
+    NotificationEvents(notifications, store.users).register(router)
+    StationScan(stations, store.users, assistant.answer).register(router)
+    router.on("unsubscribe", console.desk.unfollowed)
+    inbox = Inbox(store, router.answer, wechat_api.send_text, budget=config.reply_budget)
     rollups = None
     if store.embedded:  # daily report counters kept with every write (bot/report/rollups.py)
         rollups = Rollups(store, fallback_replies())

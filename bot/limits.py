@@ -87,17 +87,6 @@ class MessageRateLimit:
             self._windows[(openid, span)] = (start, count, warned)
         return verdict
 
-    def wrap(self, answer, too_fast: str):
-        """`answer` (async message -> reply) behind the limit."""
-
-        async def answer_within_limits(message):
-            verdict = self.check(message.source)
-            if verdict == "ok":
-                return await answer(message)
-            return too_fast if verdict == "warn" else None
-
-        return answer_within_limits
-
 
 class RequestRateLimit:
     """Requests per key (a user, a client address) in a fixed one-minute window, in process memory: the API's

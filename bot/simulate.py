@@ -2,8 +2,9 @@
 
 Signs and posts real callback XML to a running server (plain or safe mode) and prints the replies,
 including the customer-service messages the server sends later (read back from the dev sandbox).
-Type a message; `/voice 文字`, `/location 25.03 103.57`, `/subscribe`, `/menu KEY`, `/image` send
-other kinds; `/quit` ends.
+Type a message; `/voice 文字`, `/location 25.03 103.57`, `/subscribe`, `/menu KEY`, `/image`, `/file 名称`,
+`/consent` (subscribe-notification popup accepted), `/scan LDX-002-01` (a station's QR code) send other kinds;
+`/quit` ends.
 """
 
 from __future__ import annotations
@@ -75,6 +76,16 @@ class WeChatUser:
 
     def location_xml(self, lat: float, lng: float, label: str = "", **kw) -> str:
         return self.xml("location", {"Location_X": lat, "Location_Y": lng, "Scale": 15, "Label": label}, **kw)
+
+    def consent_xml(self, template_ids: list[str], status: str = "accept", **kw) -> str:
+        """subscribe_msg_popup_event: the user answered the subscribe-notification popup for these templates."""
+        items = "".join(
+            f"<List><TemplateId><![CDATA[{t}]]></TemplateId><SubscribeStatusString><![CDATA[{status}]]>"
+            "</SubscribeStatusString><PopupScene>2</PopupScene></List>"
+            for t in template_ids
+        )
+        xml = self.xml("event", {"Event": "subscribe_msg_popup_event"}, **kw)
+        return xml.replace("</xml>", f"<SubscribeMsgPopupEvent>{items}</SubscribeMsgPopupEvent></xml>")
 
     def event_xml(self, event: str, key: str = "", **kw) -> str:
         fields = {"Event": event}
@@ -160,7 +171,10 @@ async def _interactive(user: WeChatUser, outbox_url: str | None) -> int:
     loop = asyncio.get_running_loop()
     watcher = asyncio.ensure_future(_read_outbox(user, outbox_url)) if outbox_url else None
     print(f"为民服务助手 simulator: user {user.openid} -> {user.base_url} ({'safe' if user.safe else 'plain'} mode)")
-    print("Type a message; /voice 文字, /location 25.03 103.57, /subscribe, /menu KEY, /image, /quit")
+    print(
+        "Type a message; /voice 文字, /location 25.03 103.57, /subscribe, /menu KEY, /image, /file 名称, "
+        "/consent (accept subscribe notifications), /scan STATION, /quit"
+    )
     try:
         while True:
             line = await loop.run_in_executor(None, lambda: input("> "))
@@ -195,6 +209,13 @@ def _command_xml(user: WeChatUser, line: str) -> str:
         return user.event_xml("CLICK", line.split()[1])
     if line == "/image":
         return user.xml("image", {"PicUrl": "http://example.invalid/p.jpg", "MediaId": "m1"})
+    if line.startswith("/file"):
+        name = line[len("/file") :].strip() or "申请表.pdf"
+        return user.xml("file", {"Title": name, "Description": "", "FileKey": "k1", "FileMd5": "0" * 32, "FileTotalLen": 1024})
+    if line.startswith("/consent"):  # accept subscribe notifications (the dev templates unless ids are given)
+        return user.consent_xml(line.split()[1:] or ["dev-sub-booking-status", "dev-sub-rating-request"])
+    if line.startswith("/scan"):
+        return user.event_xml("SCAN", "station:" + (line.split()[1] if len(line.split()) > 1 else "LDX-002-01"))
     return user.text_xml(line)
 
 

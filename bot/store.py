@@ -111,6 +111,8 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("subject", ASCENDING), ("created_at", ASCENDING)], name="by_subject"),
         IndexModel([("blocked_by", ASCENDING)], sparse=True, name="blocked_by"),
         IndexModel([("dedupe", ASCENDING)], unique=True, sparse=True, name="dedupe"),
+        # WeChat's reports on a send (TEMPLATESENDJOBFINISH, subscribe_msg_sent_event) name its msgid.
+        IndexModel([("msgid", ASCENDING)], sparse=True, name="by_msgid"),
     ],
     "subscriptions": [IndexModel([("openid", ASCENDING), ("app", ASCENDING)], name="by_user")],
     # The report's daily counters on the embedded store (bot/report/rollups.py): a period's rows by day.

@@ -9,11 +9,13 @@ from __future__ import annotations
 import base64
 import hmac
 from datetime import datetime
+from urllib.parse import urlencode
 
 from bson import ObjectId
 from bson.errors import InvalidId
 
 from bot.bookings.invites import InviteError
+from bot.bookings.scan import scene_of
 from bot.bookings.service import (
     NUMBER_PATTERN,
     OPEN_STATUSES,
@@ -26,6 +28,7 @@ from bot.bookings.service import (
     NotFound,
     public_view,
 )
+from bot.wechat.api import WeChatAPIError
 from handlers.base import APIError, APIHandler
 
 ERROR_STATUS = {NotFound: 404, Forbidden: 403, BookingConflict: 409}
@@ -188,10 +191,40 @@ class InviteHandler(AdminHandler):
         self.write_json(invite, status=201)
 
 
+class StationQrHandler(AdminHandler):
+    """A village station's permanent QR code (qrcode/create, scene `station:<code>`): scanning it greets the
+    resident with the station and presets it in their bookings (bot/bookings/scan.py)."""
+
+    async def post(self, code: str) -> None:
+        body = self.get_json_body()
+        staff = self.staff(self.text(body, "staff", max_len=40))
+        station = self.bookings.stations.get(code)
+        if station is None:
+            raise APIError(404, f"no station {code}")
+        try:
+            made = await self.settings["wechat_api"].create_qrcode(scene_of(code))
+        except WeChatAPIError as exc:
+            raise APIError(502, f"WeChat refused qrcode/create: {exc.errcode} {exc.errmsg}") from None
+        await self.settings["audit"].record(f"staff:{staff.id}", "station_qr", f"station:{code}")
+        ticket = made["ticket"]
+        self.write_json(
+            {
+                "station": code,
+                "name": station["name"],
+                "scene": scene_of(code),
+                "ticket": ticket,
+                "url": made.get("url"),
+                "image": "https://mp.weixin.qq.com/cgi-bin/showqrcode?" + urlencode({"ticket": ticket}),
+            },
+            status=201,
+        )
+
+
 default_handlers = [
     (r"/api/v1/admin/bookings", BookingListHandler),
     (rf"/api/v1/admin/bookings/{NUMBER}", BookingDetailHandler),
     (rf"/api/v1/admin/bookings/{NUMBER}/materials/([A-Za-z0-9_-]{{8,40}})", BookingMaterialHandler),
     (rf"/api/v1/admin/bookings/{NUMBER}/([a-z_]+)", BookingActionHandler),
     (r"/api/v1/admin/invites", InviteHandler),
+    (r"/api/v1/admin/stations/([A-Z]{2,4}-[0-9]{3}(?:-[0-9]{2})?)/qrcode", StationQrHandler),
 ]

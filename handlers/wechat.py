@@ -12,14 +12,14 @@ from wechatpy import create_reply
 from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 from wechatpy.utils import check_signature
 
+from bot.wechat.events import SUBSCRIBE_LISTS
 from bot.wechat.parse import parse_message  # wechatpy's, faster for flat messages
+from bot.wechat.prolog import has_dtd
 from bot.wechat.replay import digest as replay_digest
 from handlers.base import BaseHandler
 
 # WeChat's callbacks are a few hundred bytes; anything near this is not from WeChat.
 MAX_CALLBACK_BYTES = 64 * 1024
-# WeChat never sends a DTD: refusing one up front rules out entity expansion and external entities.
-DTD = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 # What wechatpy's decryption raises on a payload that was not encrypted with our key and appid
 # (bad base64, wrong block size, bad padding, wrong length prefix, wrong appid, malformed outer XML).
 UNDECRYPTABLE = (ExpatError, KeyError, TypeError, ValueError, IndexError, struct.error, InvalidAppIdException)
@@ -28,8 +28,26 @@ UNDECRYPTABLE = (ExpatError, KeyError, TypeError, ValueError, IndexError, struct
 # Fields we read or echo, and what a real WeChat callback puts in them. Anything else (nested
 # elements, attributes, out-of-range numbers, an openid with XML in it) is not from WeChat: 400.
 ACCOUNT_ID = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")  # FromUserName/ToUserName are echoed into the reply
-TEXT_FIELDS = ("Content", "Recognition", "Label", "Event", "EventKey", "MsgType", "Format", "MediaId", "PicUrl", "Url")
-NUMBER_FIELDS = {"CreateTime": 2**32, "MsgId": 2**64}
+TEXT_FIELDS = (
+    "Content",
+    "Recognition",
+    "Label",
+    "Event",
+    "EventKey",
+    "MsgType",
+    "Format",
+    "MediaId",
+    "PicUrl",
+    "Url",
+    "Title",
+    "Description",
+    "Status",
+    "Ticket",
+)
+NUMBER_FIELDS = {"CreateTime": 2**32, "MsgId": 2**64, "MsgID": 2**64, "FileTotalLen": 2**63}
+# A subscribe-notification event's <List> items: these fields, short text each.
+LIST_ITEM_FIELDS = {"TemplateId", "SubscribeStatusString", "PopupScene", "MsgID", "ErrorCode", "ErrorStatus"}
+MAX_LIST_TEXT = 128
 COORDINATES = {"Location_X": 90.0, "Location_Y": 180.0, "Latitude": 90.0, "Longitude": 180.0}
 MAX_TEXT = 4096
 
@@ -49,6 +67,9 @@ def invalid_field(data: dict) -> str | None:
         if name == "CreateTime" or value is not None:
             if not isinstance(value, str) or not value.isdigit() or int(value) >= limit:
                 return f"{name} is not a number in range"
+    for name in SUBSCRIBE_LISTS:
+        if name in data and not _good_list(data[name]):
+            return f"{name} is not a list of templates"
     for name, limit in COORDINATES.items():
         value = data.get(name)
         if value is not None:
@@ -59,6 +80,21 @@ def invalid_field(data: dict) -> str | None:
             if number is None or not -limit <= number <= limit:  # NaN fails both comparisons
                 return f"{name} is not a coordinate"
     return None
+
+
+def _good_list(value) -> bool:
+    items = value.get("List") if isinstance(value, dict) and set(value) == {"List"} else None
+    items = [items] if isinstance(items, dict) else items
+    return (
+        isinstance(items, list)
+        and 0 < len(items) <= 20
+        and all(
+            isinstance(item, dict)
+            and set(item) <= LIST_ITEM_FIELDS
+            and all(isinstance(v, str) and len(v) <= MAX_LIST_TEXT for v in item.values())
+            for item in items
+        )
+    )
 
 
 def cdata_safe(text: str) -> str:
@@ -128,10 +164,12 @@ class WeChatCallbackHandler(BaseHandler):
         body = self.request.body
         if len(body) > MAX_CALLBACK_BYTES:
             self.reject(413, f"body of {len(body)} bytes")
-        if DTD.search(body):
+        if has_dtd(body):
             self.reject(400, "XML with a DTD or entity declaration")
         encrypted = self.get_query_argument("encrypt_type", "raw").lower() == "aes"
         xml = self._decrypt(body, timestamp, nonce) if encrypted else body
+        if encrypted and has_dtd(xml):  # the decrypted document is parsed too: the same rule
+            self.reject(400, "decrypted XML with a DTD or entity declaration")
         try:
             message = parse_message(xml)
         except (ExpatError, KeyError, TypeError, AttributeError, ValueError, UnicodeDecodeError):

@@ -43,6 +43,8 @@ class SandboxState:
     phone_codes: dict[str, str] = field(default_factory=dict)  # getPhoneNumber code -> phone number
     unionids: dict[str, str] = field(default_factory=dict)  # Official Account openid -> unionid
     risky_words: tuple[str, ...] = ("违禁词",)  # msgSecCheck answers "risky" for text containing one
+    media: dict[str, tuple[bytes, str]] = field(default_factory=dict)  # media_id -> (bytes, content type) for media/get
+    qrcodes: dict[str, str] = field(default_factory=dict)  # ticket -> scene of every permanent QR code created
 
     def valid(self, token: str | None) -> bool:
         return bool(token) and self.tokens.get(token, 0) > time.time()
@@ -236,6 +238,41 @@ class UserInfoHandler(SandboxHandler):
         self.reply(info)
 
 
+class MediaGetHandler(SandboxHandler):
+    """GET cgi-bin/media/get?media_id=: a file a user sent (put in `state.media` by the test), else 40007."""
+
+    def get(self) -> None:
+        if not self.state.valid(self.get_argument("access_token", "")):
+            self.reply({"errcode": 40001, "errmsg": "invalid credential"})
+            return
+        self.state.calls["media_get"] = self.state.calls.get("media_get", 0) + 1
+        found = self.state.media.get(self.get_argument("media_id", ""))
+        if found is None:
+            self.reply({"errcode": 40007, "errmsg": "invalid media_id"})
+            return
+        data, content_type = found
+        self.set_header("Content-Type", content_type)
+        self.set_header("Content-disposition", 'attachment; filename="media"')
+        self.finish(data)
+
+
+class QrcodeCreateHandler(SandboxHandler):
+    """POST cgi-bin/qrcode/create: a permanent string-scene code's ticket and the URL it encodes."""
+
+    def post(self) -> None:
+        if not self.state.valid(self.get_argument("access_token", "")):
+            self.reply({"errcode": 40001, "errmsg": "invalid credential"})
+            return
+        body = json.loads(self.request.body or b"{}")
+        scene = ((body.get("action_info") or {}).get("scene") or {}).get("scene_str")
+        if body.get("action_name") != "QR_LIMIT_STR_SCENE" or not isinstance(scene, str) or not 1 <= len(scene) <= 64:
+            self.reply({"errcode": 40053, "errmsg": "invalid action info"})
+            return
+        ticket = "gQ" + hashlib.sha256(scene.encode()).hexdigest()[:30]
+        self.state.qrcodes[ticket] = scene
+        self.reply({"ticket": ticket, "url": f"http://weixin.qq.com/q/{ticket[:22]}"})
+
+
 class OutboxHandler(SandboxHandler):
     """GET ?openid=&after=N : messages to that user from index N on, waiting up to `wait` seconds for one."""
 
@@ -274,6 +311,8 @@ def sandbox_handlers(prefix: str, state: SandboxState) -> list:
         (prefix + r"wxa/business/getuserphonenumber", PhoneNumberHandler, kw),
         (prefix + r"wxa/msg_sec_check", MsgSecCheckHandler, kw),
         (prefix + r"cgi-bin/user/info", UserInfoHandler, kw),
+        (prefix + r"cgi-bin/media/get", MediaGetHandler, kw),
+        (prefix + r"cgi-bin/qrcode/create", QrcodeCreateHandler, kw),
         (prefix + r"outbox", OutboxHandler, kw),
     ]
 

@@ -210,7 +210,7 @@ async def test_transfers_answered_in_time_and_too_late(march):
 
 async def test_bot_answers_messages_and_residents(march):
     chat = (await march["service"].build(Period.month(2026, 3))).chat
-    assert chat["messages"] == 5 and chat["questions"] == 4 and chat["residents"] == 2
+    assert chat["messages"] == 4 and chat["questions"] == 4 and chat["residents"] == 2  # the follow is an event
     assert chat["bot_answered"] == 2 and chat["bot_unanswered"] == 1 and chat["with_staff"] == 1
     assert chat["bot_answer_rate"].text == "66.67% (2/3)"
 

@@ -22,6 +22,7 @@ from bot.privacy import FieldCipher, mask_text
 log = logging.getLogger(__name__)
 
 INVITE = re.compile(r"^(?:绑定|代办员绑定|邀请码)?\s*(YQ[0-9A-Z]{6,10})$", re.IGNORECASE)
+MAX_FORM_MEDIA = 5  # photos kept with one booking form
 COMPLAINT = re.compile(r"投诉|不满意|差评|态度(差|不好)|太慢|迟到|没人管")
 
 # A rating in words, on the five levels of bot/ratings.py; tried from the strongest wording down, so
@@ -81,7 +82,28 @@ class BookingDialog:
 
     async def start(self, turn, intent: str) -> str:
         kind = "home_visit" if intent == "book_home_visit" else "proxy"
-        return await self.form.start(turn, kind, await self.actor(turn.openid))
+        actor = await self.actor(turn.openid)
+        station = None
+        if actor.kind == "resident":  # a station whose QR code the resident scanned (bot/bookings/scan.py)
+            user = await self.users.find_one({"openid": turn.openid}, {"scanned_station": 1})
+            station = self.stations.get((user or {}).get("scanned_station") or "")
+        return await self.form.start(turn, kind, actor, station=station["code"] if station else None)
+
+    async def keep_media(self, turn, message) -> str | None:
+        """A photo, video or file sent while a booking form is open: its media id is kept with the form (the
+        file is fetched and stored with the booking when it is submitted) and the open question asked again.
+        None when no form is open."""
+        form = turn.state.get("form")
+        if form is None:
+            return None
+        media_id = getattr(message, "media_id", None)
+        kept = form.setdefault("media", [])
+        if media_id and len(kept) < MAX_FORM_MEDIA and all(m["media_id"] != media_id for m in kept):
+            kept.append({"media_id": media_id, "type": message.type, "name": (getattr(message, "title", "") or "")[:60]})
+        turn.remember(form=form)
+        what = {"image": "照片", "file": "文件"}.get(message.type, "视频")
+        saved = f"收到{what}，提交预约后会作为材料附在预约里，工作人员办理时能看到。" if media_id else f"收到{what}。"
+        return saved + "\n" + await self.form.repeat_question(turn, await self.actor(turn.openid))
 
     async def expects_choice(self, turn) -> bool:
         """Is the open form waiting for a numbered choice (not a name, number, address or date)?"""

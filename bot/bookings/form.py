@@ -32,8 +32,10 @@ class BookingForm:
         self.service = service
         self.stations = stations
         self._index = index_provider  # callable returning the current Understander
+        # (booking, openid, media) for photos sent during the form: bot.handoff.media.MediaKeeper.attach_to_booking
+        self.on_media = None
 
-    async def start(self, turn, kind: str, actor: Actor) -> str:
+    async def start(self, turn, kind: str, actor: Actor, station: str | None = None) -> str:
         try:
             await self.service.check_limits(actor)  # before asking anything, not after the whole form
         except BookingError as exc:
@@ -48,6 +50,8 @@ class BookingForm:
             form["data"]["item"] = item_code
         elif turn.understanding is not None and turn.understanding.result.plausible:
             form["item_options"] = [m.code for m in turn.understanding.result.matches[:3]]
+        if station:  # preset from the station's QR code; "修改" cannot change it, a new scan can
+            form["data"]["station"] = station
         turn.remember(form=form, choices=None)
         item = self._index().index.item(item_code) if item_code else None
         what = f"「{item['name']}」的" if item else ""
@@ -55,6 +59,10 @@ class BookingForm:
         if actor.kind == "proxy":
             intro += f"（代办员，服务站：{self.stations.name_of(actor.station)}）"
         return intro + "\n" + await self._ask_next(turn, actor) + "\n" + HINT
+
+    async def repeat_question(self, turn, actor: Actor) -> str:
+        """The open question again (after the resident sent something that is no answer, such as a photo)."""
+        return await self._ask_next(turn, actor) + "\n" + HINT
 
     def _item_from(self, turn) -> str | None:
         """The item named in this message, else the one under discussion."""
@@ -402,6 +410,8 @@ class BookingForm:
             turn.remember(form=None)
             return exc.message
         turn.remember(form=None, choices=None)
+        if form.get("media") and self.on_media is not None:
+            self.on_media(booking, turn.openid, form["media"])
         return (
             f"预约成功！预约号：{booking['number']}\n"
             f"工作人员会在1个工作日内电话联系确认，进展会在这里通知您。\n"

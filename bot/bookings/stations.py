@@ -11,6 +11,9 @@ from bot.conversation import texts
 
 STATIONS_FILE = Path(__file__).parent / "data" / "stations.yaml"
 EARTH_RADIUS_KM = 6371.0
+# Beyond this the nearest station is no use to the sender (the city is about 200 km across; from Kunming,
+# 170 km away, residents working away still get the list, with a note).
+MAX_OFFER_KM = 300.0
 
 
 def distance_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
@@ -73,6 +76,11 @@ class StationDirectory:
         if not (-90 <= lat <= 90 and -180 <= lng <= 180):
             return texts.LOCATION_UNCLEAR
         nearest = self.nearest(lat, lng)
+        if nearest and nearest[0][0] > MAX_OFFER_KM:
+            return (
+                f"您发来的位置离昭通市的服务站都很远（最近的也有约{nearest[0][0]:.0f}公里），我只能办理昭通市的政务服务。"
+                "外地的事项请找当地政务服务中心，或拨打当地12345热线。"
+            )
         lines = ["离您最近的服务站："]
         for i, (km, s) in enumerate(nearest, 1):
             dist = f"{km * 1000:.0f}米" if km < 1 else f"{km:.1f}公里"

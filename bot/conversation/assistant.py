@@ -98,11 +98,11 @@ class Assistant:
             "text": self.on_text,
             "voice": self.on_voice,
             "location": self.on_location,
-            "image": self.on_unsupported,
-            "video": self.on_unsupported,
-            "shortvideo": self.on_unsupported,
+            "image": self.on_media,
+            "video": self.on_media,
+            "shortvideo": self.on_media,
             "link": self.on_unsupported,
-            "file": self.on_unsupported,
+            "file": self.on_media,
             "event": self.on_event,
         }
         self.by_event = {
@@ -172,6 +172,19 @@ class Assistant:
 
     async def on_unsupported(self, message) -> str:
         return texts.UNSUPPORTED
+
+    async def on_media(self, message) -> str:
+        """A photo, video or file: mid-booking it is kept for the booking and the open question asked again."""
+
+        async def media(turn: Turn) -> str:
+            kept = await self.bookings.keep_media(turn, message)
+            if kept is not None:
+                return kept
+            if message.type == "file":
+                return texts.FILE_RECEIVED.format(name=(getattr(message, "title", "") or "").strip()[:40] or "文件")
+            return texts.UNSUPPORTED
+
+        return await self._with_turn(message.source, "", media)
 
     async def on_voice(self, message) -> str:
         text = (message.recognition or "").strip()

@@ -27,7 +27,8 @@ from bot.handoff.hours import WorkingHours
 from bot.handoff.queue import OPEN, REASON_LABELS, EscalationQueue
 from bot.privacy import mask_text
 from bot.wechat.api import WeChatAPIError
-from bot.wechat.inbox import describe
+from bot.wechat.events import is_resident_message
+from bot.wechat.inbox import dedupe_key, describe
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +134,7 @@ class HandoffDesk:
         self.policy = policy
         self.hours = hours or WorkingHours(policy.hours)
         self.clock = queue.clock
+        self.media = None  # bot.handoff.media.MediaKeeper, set when the material store is built
 
     # ---- resident side ----
 
@@ -163,8 +165,9 @@ class HandoffDesk:
         return max(1, math.ceil(statistics.median(recent) * max(position, 1) / 60))
 
     async def intercept(self, message) -> str | None:
-        """None: not with staff, let the bot answer. "" : forwarded to staff, the bot stays quiet."""
-        if message.type == "event":
+        """None: not with staff, let the bot answer. "" : forwarded to staff, the bot stays quiet.
+        Only what a resident writes reaches the agent; events (and types we do not know) never do."""
+        if not is_resident_message(message):
             return None
         entry = await self.queue.open_for(message.source)
         if entry is None:
@@ -180,9 +183,21 @@ class HandoffDesk:
             return_document=ReturnDocument.AFTER,
         )
         self.queue.changed(updated)
+        if updated is not None and self.media is not None:
+            self.media.keep_for_chat(updated, message, dedupe_key(message))
         if updated is not None and updated["status"] == "waiting" and ASKS_FOR_PERSON.search(text):
             return texts.already(await self.position(updated))  # asked again while waiting: say where they stand
         return ""
+
+    async def unfollowed(self, message) -> None:
+        """`unsubscribe`: the resident cannot be answered any more, so their open chat closes (no rating asked)."""
+        entry = await self.queue.open_for(message.source)
+        if entry is not None:
+            try:
+                await self._close(entry, actor=None, resolution="unsubscribed", ask_rating=False)
+            except HandoffError:
+                pass  # closed meanwhile by staff
+        return None
 
     async def rate(self, openid: str, chat_id: str, score: int) -> str:
         updated = await self.escalations.find_one_and_update(

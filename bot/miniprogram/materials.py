@@ -50,7 +50,14 @@ FILENAME_MAX = 100
 FILE_ID = re.compile(r"^[A-Za-z0-9_-]{8,40}$")
 
 IMAGE_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
-EXTENSIONS = {"image/jpeg": (".jpg", ".jpeg"), "image/png": (".png",), "application/pdf": (".pdf",)}
+EXTENSIONS = {
+    "image/jpeg": (".jpg", ".jpeg"),
+    "image/png": (".png",),
+    "application/pdf": (".pdf",),
+    "audio/amr": (".amr",),
+    "audio/mpeg": (".mp3",),
+    "video/mp4": (".mp4",),
+}
 
 # ---- PDF scan ----
 # Names that are active content wherever they appear; long enough never to occur by chance in binary data.
@@ -107,6 +114,17 @@ def sniff(data: bytes) -> str | None:
         return "image/webp"
     if data[:5] == b"%PDF-":
         return "application/pdf"
+    return None
+
+
+def sniff_media(data: bytes) -> str | None:
+    """Voice and video as WeChat's media/get returns them (AMR voice, MP3, MP4 video), from their magic bytes."""
+    if data[:6] == b"#!AMR\n":
+        return "audio/amr"
+    if data[:3] == b"ID3" or data[:2] in (b"\xff\xfb", b"\xff\xf3", b"\xff\xf2"):
+        return "audio/mpeg"
+    if data[4:8] == b"ftyp":
+        return "video/mp4"
     return None
 
 
@@ -340,7 +358,21 @@ class MaterialStore:
             await asyncio.to_thread(check_pdf, data)
         else:
             data, kind = await asyncio.to_thread(clean_image, data, kind)
+        return await self._write(number, uploader, material, filename, kind, data)
 
+    async def save_media(self, owner: dict, uploader: str, material: str, filename: str, data: bytes) -> dict:
+        """Voice or video a resident sent on WeChat (bot/handoff/media.py), kept as sent: only AMR, MP3 and MP4,
+        recognised by their bytes; sealed and stored like every material."""
+        if not data:
+            raise MaterialError(400, "file_empty", MESSAGES["file_empty"])
+        if len(data) > self.max_bytes:
+            raise MaterialError(413, "file_too_large", f"文件太大了，请不要超过 {_size_label(self.max_bytes)}。")
+        kind = sniff_media(data)
+        if kind is None:
+            raise MaterialError(415, "file_type", "不是能保存的语音或视频格式。")
+        return await self._write(owner["number"], uploader, _clean_text(material, MATERIAL_MAX), filename, kind, data)
+
+    async def _write(self, number: str, uploader: str, material: str, filename: str, kind: str, data: bytes) -> dict:
         file_id = secrets.token_urlsafe(12)
         meta = {
             "_id": file_id,
@@ -427,6 +459,11 @@ class MaterialStore:
         await self.audit.record(
             actor, "material.delete", f"booking:{meta['booking']}", detail={"file": file_id, "material": meta["material"]}
         )
+
+    async def purge_later(self, file_id: str) -> None:
+        """Start a file's retention clock now (a chat's files: no booking closes them)."""
+        after = self.clock() + timedelta(days=self.retention_days)
+        await self.files.update_one({"_id": file_id, "purge_after": None}, {"$set": {"purge_after": after}})
 
     async def mark_closed(self, booking: dict) -> int:
         """Start the retention clock of a closed booking's files (from when it closed); returns how many

@@ -93,6 +93,16 @@ def describe_error(errcode) -> str:
     return ERRCODE_LABELS.get(errcode, f"错误码{errcode}")
 
 
+def report_label(report: str) -> str:
+    """A delivery report WeChat sent after a send (`failed:user block`, `failed: system failed`), for staff."""
+    text = (report or "").lower()
+    if "user block" in text:
+        return "已发出但用户拒收"
+    if "system failed" in text:
+        return "已发出但微信投递失败"
+    return f"已发出但未送达（{report[:40]}）"
+
+
 class NotificationService:
     def __init__(self, store, wechat_api, config, sms=None, clock=None, name: str | None = None):
         self.store = store
@@ -248,7 +258,7 @@ class NotificationService:
                 index, tries = index + 1, 0
                 continue
             try:
-                await self._send(channel, n)
+                msgid = await self._send(channel, n)
             except (WeChatAPIError, SMSError) as exc:
                 code = exc.errcode
                 transient = exc.transient if isinstance(exc, SMSError) else code in TRANSIENT_ERRCODES
@@ -261,8 +271,8 @@ class NotificationService:
                 await self._after_refusal(channel, n, code)
                 index, tries = index + 1, 0
                 continue
-            attempts.append(self._attempt(channel, n, now, errcode=0))
-            await self._finish(n, "sent", attempts, channel=channel)
+            attempts.append(self._attempt(channel, n, now, errcode=0, msgid=msgid))
+            await self._finish(n, "sent", attempts, channel=channel, msgid=msgid)
             return Outcome("sent", channel, attempts=attempts)
         reason = failure_reason(n.get("attempts", []) + attempts)
         await self._finish(n, "failed", attempts, failure=reason)
@@ -274,6 +284,8 @@ class NotificationService:
     async def _unavailable(self, channel: str, n: dict, now: datetime) -> str | None:
         """Why `channel` cannot reach this person now (Chinese, for staff), or None when it can be tried."""
         to = n["to"]
+        if channel in ("custom", "template", "subscribe") and to.get("openid") and await self._unfollowed(to["openid"]):
+            return "用户已取消关注"
         if channel == "custom":
             if not to.get("openid"):
                 return "没有微信"
@@ -298,34 +310,43 @@ class NotificationService:
             return "用户未授权订阅"
         return None
 
-    async def _send(self, channel: str, n: dict) -> None:
+    async def _unfollowed(self, openid: str) -> bool:
+        """The person unfollowed the account (bot/notifications/events.py): WeChat would refuse every message."""
+        user = await self.store.users.find_one({"openid": openid}, {"unsubscribed_at": 1})
+        return bool(user and user.get("unsubscribed_at"))
+
+    async def _send(self, channel: str, n: dict) -> str | None:
+        """Send on `channel`; the platform's msgid when it gives one (template sends: their job report names it)."""
         to = n["to"]
         if channel == "custom":
             await self.wechat_api.send_text(to["openid"], n["text"])
             await self._record(to["openid"], n["text"], "notification", n)
-            return
+            return None
         template = self._template(channel, n)
         if channel == "sms":
             phone = self.cipher.decrypt(to["phone_enc"], SECRET_FIELD)
             await self.sms.send(phone, template["id"], sms_params(template, n["fields"]))
-            return
+            return None
         data = render(template, n["fields"])
+        result: dict | None = None
         if channel == "template":
-            await self.wechat_api.send_template(to["openid"], template["id"], data)
+            result = await self.wechat_api.send_template(to["openid"], template["id"], data)
         else:
             app, openid = ("oa", to["openid"]) if channel == "subscribe" else ("wxa", to["wxa_openid"])
             try:
                 if channel == "subscribe":
-                    await self.wechat_api.send_subscribe(openid, template["id"], data)
+                    result = await self.wechat_api.send_subscribe(openid, template["id"], data)
                 else:
-                    await self.wechat_api.send_wxa_subscribe(openid, template["id"], data, state=self.config.wxa_state)
+                    result = await self.wechat_api.send_wxa_subscribe(openid, template["id"], data, state=self.config.wxa_state)
             except WeChatAPIError as exc:
                 if exc.errcode != 43101:
                     await self.subscriptions.give_back(app, openid, template["id"])
                 raise
             if channel == "wxa_subscribe":
-                return  # a mini-program openid: not in the Official Account's message records
+                return None  # a mini-program openid: not in the Official Account's message records
         await self._record(to["openid"], " / ".join(v["value"] for v in data.values()), channel, n)
+        msgid = (result or {}).get("msgid") if isinstance(result, dict) else None
+        return str(msgid) if msgid not in (None, "") else None
 
     async def _after_refusal(self, channel: str, n: dict, errcode) -> None:
         if errcode == 43101 and channel in ("subscribe", "wxa_subscribe"):
@@ -338,13 +359,17 @@ class NotificationService:
         except PyMongoError:
             log.exception("could not record notification %s in messages", n["_id"])
 
-    def _attempt(self, channel: str, n: dict, at: datetime, errcode=None, error: str = "", skipped: str = "") -> dict:
+    def _attempt(
+        self, channel: str, n: dict, at: datetime, errcode=None, error: str = "", skipped: str = "", msgid: str | None = None
+    ) -> dict:
         template = self._template(channel, n) if channel != "custom" else None
         entry = {"channel": channel, "template": template["id"] if template else None, "errcode": errcode, "at": at}
         if skipped:
             entry["skipped"] = skipped
         if error:
             entry["error"] = error
+        if msgid:
+            entry["msgid"] = msgid
         return entry
 
     async def _release(self, n: dict, changes: dict, attempts: list | None = None) -> None:
@@ -353,7 +378,9 @@ class NotificationService:
             update["$push"] = {"attempts": {"$each": attempts}}
         await self.collection.update_one({"_id": n["_id"], "claimed_by": self.name}, update)
 
-    async def _finish(self, n: dict, status: str, attempts: list, channel: str | None = None, failure: str | None = None) -> None:
+    async def _finish(
+        self, n: dict, status: str, attempts: list, channel: str | None = None, failure: str | None = None, msgid=None
+    ) -> None:
         now = self.clock()
         update = {
             "$set": {"status": status, "channel": channel, "failure": failure, "finished_at": now},
@@ -362,6 +389,8 @@ class NotificationService:
         }
         if status == "sent":
             update["$set"]["sent_at"] = now
+        if msgid:
+            update["$set"]["msgid"] = msgid  # found again by WeChat's report on the send (bot/notifications/events.py)
         done = await self.collection.find_one_and_update(
             {"_id": n["_id"], "claimed_by": self.name}, update, return_document=ReturnDocument.AFTER
         )
@@ -375,11 +404,55 @@ class NotificationService:
             )
         # What waited for this one (a rating request after the completion notice) may go now.
         await self.collection.update_many({"blocked_by": {"$in": ids}}, {"$set": {"blocked_by": None}})
+        await self._tell_listeners(done, status)
+
+    async def _tell_listeners(self, done: dict, status: str) -> None:
         for listener in self.listeners:
             try:
                 await listener(done, status)
             except Exception:  # noqa: BLE001 - a listener's trouble must not stop the queue
-                log.exception("notification listener failed for %s", n["_id"])
+                log.exception("notification listener failed for %s", done["_id"])
+
+    # ---- what WeChat reports after a send ----
+
+    async def sent_elsewhere_failed(self, n: dict, report: str, errcode=None) -> bool:
+        """WeChat reported after the fact that a message it accepted did not reach the person (a template job's
+        `failed:user block`, a subscribe notification's error): the notification goes back to the queue on the
+        channel after that one, and fails (flagging the booking) when none is left. False when it was no longer
+        counted as sent (a report repeated, or one that came after a later change)."""
+        channel = n.get("channel")
+        if channel not in CHANNELS:
+            return False
+        now = self.clock()
+        attempt = self._attempt(channel, n, now, errcode=errcode, msgid=n.get("msgid"))
+        attempt["reported"] = report_label(report)
+        reopened = await self.collection.find_one_and_update(
+            {"_id": n["_id"], "status": "sent", "channel": channel},
+            {
+                "$set": {
+                    "status": "pending",
+                    "channel_index": CHANNELS.index(channel) + 1,
+                    "tries": 0,
+                    "next_attempt_at": now,
+                    "channel": None,
+                    "sent_at": None,
+                    "delivery": {"status": "failed", "report": report[:100], "at": now},
+                },
+                "$push": {"attempts": attempt},
+            },
+            return_document=ReturnDocument.AFTER,
+        )
+        if reopened is None:
+            return False
+        log.warning("notification %s: WeChat reported %r after a send via %s; next channel", n["_id"], report, channel)
+        if reopened.get("merged"):  # what was merged into it was not delivered either
+            await self.collection.update_many({"_id": {"$in": reopened["merged"]}}, {"$set": {"channel": None, "sent_at": None}})
+        return True
+
+    async def delivered(self, n: dict, msgid: str | None = None) -> None:
+        """WeChat confirmed delivery (a subscribe notification's sent event)."""
+        delivery = {"status": "delivered", "msgid": msgid, "at": self.clock()}
+        await self.collection.update_one({"_id": n["_id"], "status": "sent"}, {"$set": {"delivery": delivery}})
 
     # ---- workers ----
 
@@ -467,7 +540,7 @@ def staff_view(n: dict) -> dict:
                 "channel_label": CHANNEL_LABELS[a["channel"]],
                 "template": a.get("template"),
                 "errcode": a.get("errcode"),
-                "result": "已发送" if a.get("errcode") == 0 else a.get("skipped") or describe_error(a.get("errcode")),
+                "result": attempt_result(a),
                 "at": a["at"],
             }
             for a in n.get("attempts", [])
@@ -478,9 +551,15 @@ def staff_view(n: dict) -> dict:
 STATUS_LABELS = {"pending": "等待发送", "sending": "发送中", "sent": "已送达", "failed": "未能通知", "merged": "已合并发送"}
 
 
+def attempt_result(a: dict) -> str:
+    if a.get("reported"):
+        return a["reported"]
+    return "已发送" if a.get("errcode") == 0 else a.get("skipped") or describe_error(a.get("errcode"))
+
+
 def failure_reason(attempts: list[dict]) -> str:
     """Why nobody could be reached, one clause per channel (Chinese, for the staff member who will phone)."""
     last: dict[str, str] = {}
     for a in attempts:
-        last[a["channel"]] = a.get("skipped") or describe_error(a.get("errcode"))
+        last[a["channel"]] = a.get("reported") or a.get("skipped") or describe_error(a.get("errcode"))
     return "；".join(f"{CHANNEL_LABELS[c]}：{why}" for c, why in last.items()) or "没有可用的通知方式"

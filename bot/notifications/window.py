@@ -1,8 +1,9 @@
 """The customer-service window, tracked from our own `messages` records.
 
 WeChat lets an account send customer-service messages only after the user interacted: for 48 hours
-after a message from the user, at most 5 of them; after a menu click, a follow or a scan, 3 within one
-minute. Sending beyond that fails with 45015 / 45047. We count from what we stored: the user's inbound
+after a message from the user (bot.wechat.events.RESIDENT_TYPES; a platform report such as a
+subscribe notification's result is no interaction), at most 5 of them; after a menu click, a follow or a
+scan, 3 within one minute. Sending beyond that fails with 45015 / 45047. We count from what we stored: the user's inbound
 records, and the outbound ones that were customer-service messages (notifications and late replies;
 passive replies inside WeChat's 5 s do not count).
 """
@@ -13,6 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pymongo import DESCENDING
+
+from bot.wechat.events import RESIDENT_TYPES
 
 MESSAGE_WINDOW = timedelta(hours=48)
 MESSAGE_ALLOWANCE = 5
@@ -56,6 +59,8 @@ class CustomerServiceWindow:
                 if event in WINDOW_EVENTS and now - doc["created_at"] <= EVENT_WINDOW and used < EVENT_ALLOWANCE:
                     return WindowState(True, "", used, EVENT_ALLOWANCE)
                 continue  # other events open no window; an older message may have
+            if doc.get("type") not in RESIDENT_TYPES:
+                continue  # not a resident writing (a type WeChat added that we do not know)
             if used >= MESSAGE_ALLOWANCE:
                 return WindowState(False, f"48小时内客服消息已用完（{used}/{MESSAGE_ALLOWANCE}）", used, MESSAGE_ALLOWANCE)
             return WindowState(True, "", used, MESSAGE_ALLOWANCE)

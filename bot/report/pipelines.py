@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from bot.ratings import COMPLAINT_AT_OR_BELOW, LEVELS, SATISFIED
 from bot.report.periods import Period
+from bot.wechat.events import RESIDENT_TYPES
 
 OPEN_STATUSES = ["submitted", "accepted", "assigned", "in_progress"]  # bot.bookings.service.OPEN_STATUSES
 OPEN_CHATS = ["waiting", "serving"]  # bot.handoff.queue.OPEN
@@ -169,13 +170,14 @@ def escalations_rated(period: Period) -> list[dict]:
 
 
 def messages_inbound(period: Period) -> list[dict]:
-    """Messages residents sent, by type, and how many distinct residents sent them."""
+    """Messages residents sent (what they wrote, never events: follows, menu clicks, location reports), by
+    type, and how many distinct residents sent them."""
     return [
-        {"$match": {"direction": "in", "created_at": period.bounds()}},
+        {"$match": {"direction": "in", "created_at": period.bounds(), "type": {"$in": sorted(RESIDENT_TYPES)}}},
         {
             "$facet": {
                 "by_type": [{"$group": {"_id": "$type", "n": {"$sum": 1}}}],
-                "residents": [{"$match": {"type": {"$ne": "event"}}}, {"$group": {"_id": "$openid"}}, {"$count": "n"}],
+                "residents": [{"$group": {"_id": "$openid"}}, {"$count": "n"}],
             }
         },
     ]

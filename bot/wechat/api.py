@@ -197,6 +197,24 @@ class WeChatAPI:
         url = self.api_base + "cgi-bin/message/subscribe/send"
         return await self._call("post", url, app="wxa", data=body)
 
+    async def download_media(self, media_id: str, max_bytes: int) -> tuple[bytes, str]:
+        """A temporary media file a user sent (cgi-bin/media/get; ids expire after 3 days): (bytes, content type).
+        Raises WeChatAPIError (40007: the id is unknown or expired; None: too large or no file came back)."""
+
+        # Read whole in the worker thread (not streamed); wechatpy returns the response when it is not JSON.
+        response = await self._call("media.download", media_id)
+        if isinstance(response, dict):  # a video's media/get answers {"video_url": ...}: no file to keep
+            raise WeChatAPIError(None, "media/get returned no file")
+        data = response.content
+        if len(data) > max_bytes:
+            raise WeChatAPIError(None, f"media of {len(data)} bytes is over the limit")
+        return data, response.headers.get("Content-Type", "")
+
+    async def create_qrcode(self, scene: str) -> dict:
+        """A permanent QR code with a string scene (cgi-bin/qrcode/create, QR_LIMIT_STR_SCENE): {"ticket", "url"}."""
+        body = {"action_name": "QR_LIMIT_STR_SCENE", "action_info": {"scene": {"scene_str": scene}}}
+        return await self._call("qrcode.create", body)
+
     # ---- mini-program ----
 
     async def code_to_session(self, code: str) -> dict:

@@ -30,12 +30,31 @@ POLL_INTERVAL = 0.2
 CLAIM_TTL = 120
 
 
+# Platform reports about the account's own sends and consent, and the phone's background location reports:
+# what they mean is recorded where it belongs (notifications, subscriptions), not in the chat log, where a
+# LOCATION report every five seconds would bury what the resident wrote (and push it out of the window's look-back).
+UNLOGGED_EVENTS = frozenset(
+    {
+        "location",
+        "templatesendjobfinish",
+        "masssendjobfinish",
+        "subscribe_msg_popup_event",
+        "subscribe_msg_change_event",
+        "subscribe_msg_sent_event",
+    }
+)
+
+
+MEDIA_LABELS = {"image": "[图片]", "video": "[视频]", "shortvideo": "[小视频]"}
+
+
 def dedupe_key(message) -> str:
-    """MsgId for messages; sender + CreateTime + event for events, which carry no MsgId."""
+    """MsgId for messages; sender + CreateTime + event (+ key, + MsgID of a send report) for events."""
     if message.type == "event":
         event = getattr(message, "event", "") or ""
-        key = getattr(message, "key", "") or ""
-        return f"ev:{message.source}:{message.time}:{event}:{key}"
+        key = getattr(message, "key", "") or getattr(message, "scene_id", "") or ""
+        sent = f":{message.id}" if message.id else ""
+        return f"ev:{message.source}:{message.time}:{event}:{key}{sent}"
     if message.id:
         return f"msg:{message.id}"
     return f"ev:{message.source}:{message.time}:{message.type}"
@@ -82,12 +101,23 @@ def _content(message) -> str:
     if kind == "text":
         return message.content or ""
     if kind == "voice":
-        return message.recognition or ""
+        return message.recognition or "[语音]"
+    if kind in MEDIA_LABELS:
+        return MEDIA_LABELS[kind]
     if kind == "location":
         return f"{message.location_x},{message.location_y} {message.label or ''}".strip()
     if kind == "event":
-        return f"{message.event} {getattr(message, 'key', '') or ''}".strip()
+        return f"{message.event} {getattr(message, 'key', '') or getattr(message, 'scene_id', '') or ''}".strip()
+    if kind == "file":
+        return f"[文件] {message.title or ''}".strip()
+    if kind == "link":
+        return f"[链接] {message.title or ''} {message.url or ''}".strip()
     return ""
+
+
+def logged(message) -> bool:
+    """Whether the message belongs in the chat log (`messages`): all but the platform's reports."""
+    return message.type != "event" or (getattr(message, "event", "") or "").lower() not in UNLOGGED_EVENTS
 
 
 def _embedded_inserter(store):
@@ -140,7 +170,8 @@ class Inbox:
             return await self._await_first(first, started)
         if not await self._claim(key):
             return await self._replay(key, started)
-        self.message_log.append(inbound_record(key, message))
+        if logged(message):
+            self.message_log.append(inbound_record(key, message))
         run = asyncio.ensure_future(self._answer(message))
         self._in_flight[key] = run
         run.add_done_callback(lambda _f: self._in_flight.pop(key, None))
@@ -209,8 +240,10 @@ class Inbox:
         await self._record_reply(key, message, reply, "customer_service")
 
     async def _record_reply(self, key: str, message, reply: str | None, how: str) -> None:
-        """Remember the reply for retries, and log it as an outbound message whose _id derives from the inbound one."""
-        self.message_log.append(outbound_record(message.source, reply, how, _id=reply_id(key), in_reply_to=key))
+        """Remember the reply for retries, and log it as an outbound message whose _id derives from the inbound one
+        (an event answered with silence leaves no record)."""
+        if reply or message.type != "event":
+            self.message_log.append(outbound_record(message.source, reply, how, _id=reply_id(key), in_reply_to=key))
         recent = {"content": reply, "answered_by": how}
         if self.replies.instant:
             await self.replies.put(key, recent, CLAIM_TTL)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.bookings.service import STATUS_LABELS, Actor, public_view
 from bot.handoff.desk import RESOLUTIONS, AlreadyClaimed, ChatNotFound, HandoffError, NotYours, resident_label, summary
 from bot.handoff.queue import REASON_LABELS
+from bot.miniprogram.materials import MaterialError
 from handlers.console.base import ConsoleError, ConsoleHandler
 
 ACTIONS = ("claim", "reply", "note", "transfer", "close")
@@ -53,6 +54,7 @@ class ChatsMixin:
             "resident": resident_label(entry["openid"]),
             "reason_labels": REASON_LABELS,
             "resolutions": RESOLUTIONS,
+            "media": {m["message"]: m for m in entry.get("media") or []},
         }
 
 
@@ -124,6 +126,25 @@ class ChatActionHandler(ChatsMixin, ConsoleHandler):
             raise refuse(exc) from None
 
 
+class ChatMediaHandler(ChatsMixin, ConsoleHandler):
+    """A photo or file the resident sent in the chat, for staff who may see the chat; every read is audited."""
+
+    async def get(self, chat_id: str, file_id: str) -> None:
+        entry = await self.load_chat(chat_id)
+        if self.desk.media is None or not any(m.get("file") == file_id for m in entry.get("media") or []):
+            raise ConsoleError(404, "没有这个文件。")
+        try:
+            meta, data = await self.desk.media.read(entry["_id"], file_id, f"staff:{self.username}")
+        except MaterialError as exc:
+            raise ConsoleError(exc.status, exc.message) from None
+        self.set_header("Content-Type", meta["content_type"])
+        self.set_header("Cache-Control", "private, no-store")
+        self.set_header("X-Content-Type-Options", "nosniff")
+        if meta["content_type"] == "application/pdf":
+            self.set_header("Content-Disposition", "inline")
+        self.finish(data)
+
+
 class RetryHandler(ChatsMixin, ConsoleHandler):
     async def post(self, message_id: str) -> None:
         try:
@@ -140,5 +161,6 @@ default_handlers = [
     (rf"/console/chats/{CHAT}", ChatHandler),
     (rf"/console/chats/{CHAT}/live", ChatLiveHandler),
     (rf"/console/chats/{CHAT}/([a-z]+)", ChatActionHandler),
+    (rf"/console/chats/{CHAT}/media/([A-Za-z0-9_-]{{8,40}})", ChatMediaHandler),
     (r"/console/messages/([a-z]+:[0-9a-f]{16})/retry", RetryHandler),
 ]
