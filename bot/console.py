@@ -75,9 +75,11 @@ async def build_console(config, store, wechat_api, dialogs, audit, queue: Escala
         live = "memory" if store.embedded else "poll"
     poller = ChangePoller(store.escalations, hub, every=config.console_poll_seconds) if live == "poll" else None
     log.info("live queue: %s", "in-process" if poller is None else f"poll every {config.console_poll_seconds}s")
+    sessions = SessionStore(store.staff_sessions, idle_minutes=config.staff_idle_minutes)
+    sessions.on_end.append(hub.end)  # logout, password change and disable close the live sockets at once
     return ConsoleServices(
         accounts=StaffAccounts(store.staff),
-        sessions=SessionStore(store.staff_sessions, idle_minutes=config.staff_idle_minutes),
+        sessions=sessions,
         throttle=throttle,
         desk=desk,
         canned=canned,
