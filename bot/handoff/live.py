@@ -77,13 +77,18 @@ class LiveHub:
     def subscribers(self) -> int:
         return len(self._subscribers)
 
+    def _matching(self, session: str | None, username: str | None) -> list[asyncio.Queue]:
+        return [
+            q for q, s in self._subscribers.items() if (session and s.session == session) or (username and s.username == username)
+        ]
+
     def sockets_of(self, session: str | None = None, username: str | None = None) -> int:
-        return sum(1 for s in self._subscribers.values() if (session and s.session == session) or (username and s.username == username))
+        return len(self._matching(session, username))
 
     def end(self, session: str | None = None, username: str | None = None) -> int:
         """End the sockets of a session (logout) or of every session of an account (password change,
         disable); each gets an `end` event its socket turns into a close with SESSION_ENDED."""
-        doomed = [q for q, s in self._subscribers.items() if (session and s.session == session) or (username and s.username == username)]
+        doomed = self._matching(session, username)
         for queue in doomed:
             self._end(queue, SESSION_ENDED, "session ended")
         return len(doomed)
