@@ -170,8 +170,7 @@ class BookingMaterialHandler(AdminHandler):
             self.fail(exc)
         except MaterialError as exc:
             raise APIError(exc.status, exc.message) from None
-        self.set_header("Content-Type", meta["content_type"])
-        self.finish(data)
+        self.send_file(data, meta["content_type"], meta["filename"])
 
 
 class InviteHandler(AdminHandler):

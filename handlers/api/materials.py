@@ -84,9 +84,7 @@ class MaterialHandler(BookingHandlerBase):
             meta, data = await self.api.materials.read(file_id, booking, f"wxa:{self.identity.openid}")
         except Exception as exc:  # noqa: BLE001
             raise self.domain_error(exc) from None
-        self.set_header("Content-Type", meta["content_type"])
-        self.set_header("Content-Disposition", "inline")
-        self.finish(data)
+        self.send_file(data, meta["content_type"], meta["filename"])
 
     async def delete(self, number: str, file_id: str) -> None:
         booking = await self.booking(number)
