@@ -49,36 +49,34 @@ async def test_an_agents_socket_carries_only_waiting_chats_and_their_own(server,
     assert not any("大山包镇" in str(e) for e in alice_events)
 
 
-async def test_logout_password_change_and_disabling_close_the_socket_at_once(server, services):
+async def test_logout_password_change_and_disabling_close_the_socket_at_once(server, services, monkeypatch):
+    # The periodic re-check is pushed out of reach: a close seen here comes from the action itself.
+    monkeypatch.setattr(LiveSocket, "check_seconds", 600)
     open_all_day(services)
     admin = await signed_in(server, services, "root", "admin")
     alice = await signed_in(server, services, "alice")
     bob = await signed_in(server, services, "bob")
     carol = await signed_in(server, services, "carol")
     sockets = {name: await b.socket() for name, b in (("alice", alice), ("bob", bob), ("carol", carol))}
-    loop = asyncio.get_running_loop()
 
-    started = loop.time()
     assert (await alice.post("/console/logout")).code == 302
-    events, code = await read_until_closed(sockets["alice"], 2)
-    assert code == 4001 and loop.time() - started < 1.0
+    events, code = await read_until_closed(sockets["alice"], 10)
+    assert code == 4001
 
-    started = loop.time()
     disabled = await admin.post("/console/staff", {"action": "disable", "username": "bob"}, Accept="application/json")
     assert disabled.code == 200
-    _events, code = await read_until_closed(sockets["bob"], 2)
-    assert code == 4001 and loop.time() - started < 1.0
+    _events, code = await read_until_closed(sockets["bob"], 10)
+    assert code == 4001
     assert (await services.console.accounts.get("bob"))["disabled"] is True
 
-    started = loop.time()
     new = "Stronger-pass-2026"
     changed = await carol.post(
         "/console/password",
         {"old_password": "correct horse battery", "new_password": new, "new_password_again": new},
     )
     assert changed.code == 200
-    _events, code = await read_until_closed(sockets["carol"], 2)
-    assert code == 4001 and loop.time() - started < 1.0
+    _events, code = await read_until_closed(sockets["carol"], 10)
+    assert code == 4001
     # Nothing a resident writes afterwards reaches any of the closed sockets, and the store has no session left.
     await user(server, "o_after").say("转人工")
     assert await services.store.staff_sessions.count_documents({"username": {"$in": ["alice", "bob"]}}) == 0
@@ -94,21 +92,21 @@ async def test_an_expired_session_closes_the_socket_even_on_a_busy_queue(server,
     )
 
     async def busy():  # a message every 100 ms: the socket never goes quiet
-        for i in range(25):
+        for i in range(200):
             await user(server, f"o_busy_{i}").say("转人工")
             await asyncio.sleep(0.1)
 
     traffic = asyncio.ensure_future(busy())
-    started = asyncio.get_running_loop().time()
-    _events, code = await read_until_closed(socket, 4)
+    _events, code = await read_until_closed(socket, 10)
+    assert not traffic.done()  # closed while the queue was still busy
     traffic.cancel()
-    assert code == 4001 and asyncio.get_running_loop().time() - started < 2.0
+    assert code == 4001
 
 
 async def test_a_session_keeps_at_most_three_sockets(server, services):
     alice = await signed_in(server, services, "alice")
     sockets = [await alice.socket() for _ in range(5)]
-    first, second = await asyncio.gather(*(read_until_closed(s, 2) for s in sockets[:2]))
+    first, second = await asyncio.gather(*(read_until_closed(s, 5) for s in sockets[:2]))
     assert first[1] == second[1] == 4002
     assert services.console.hub.sockets_of(username="alice") == 3
     for s in sockets[2:]:
