@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from pymongo import ReturnDocument
 
 from bot.bookings.service import Actor
-from bot.privacy import FieldCipher, mask_phone, parse_mobile
+from bot.privacy import FieldCipher, mask_phone, mask_text, parse_mobile
 from bot.wechat.api import WeChatAPIError
 
 log = logging.getLogger(__name__)
@@ -234,6 +234,8 @@ class MiniProgramAccounts:
         }
 
     async def update_profile(self, identity: Identity, nickname: str | None, avatar_url: str | None) -> dict:
+        if nickname is not None:
+            nickname = mask_text(nickname.strip())
         changes = {k: v for k, v in (("nickname", nickname), ("avatar_url", avatar_url)) if v is not None}
         if changes:
             await self.users.update_one({"_id": identity.openid}, {"$set": changes})

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 
+from bot.privacy import mask_text
 from bot.wechat.api import WeChatAPIError
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,8 @@ class WeChatContentCheck:
             if not text or not text.strip():
                 continue
             try:
-                result = await self.wechat_api.msg_sec_check(openid, text[:2500], scene)
+                # Masked first: ID and phone numbers never leave for the check (stored text is masked the same way).
+                result = await self.wechat_api.msg_sec_check(openid, mask_text(text)[:2500], scene)
             except WeChatAPIError as exc:
                 log.warning("content check unavailable (errcode %s): text accepted for review", exc.errcode)
                 review = True
