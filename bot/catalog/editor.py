@@ -81,6 +81,7 @@ MESSAGES = [
     (re.compile(r"^expected 是/否"), "须填“是”或“否”"),
     (re.compile(r"could not convert string to float|invalid literal for int"), "须为整数"),
     (re.compile(r"Expecting value|Expecting property name|Unterminated string"), "不是有效的 JSON"),
+    (re.compile(r"^must not begin with = \+ - @"), "不能以 = + - @、制表符或换行开头（表格软件会把它当作公式执行）"),
 ]
 
 
