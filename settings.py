@@ -212,6 +212,7 @@ class Settings:
     api_login_per_minute: int = 20  # logins per client address
     materials_max_mb: int = 10
     materials_retention_days: int = 180  # after the booking closes
+    materials_daily_per_user: int = 30  # uploads one mini-program user may make per day
     content_check: str = "wechat"  # wechat (msgSecCheck v2) | off
 
     @property
@@ -298,6 +299,7 @@ class Settings:
             api_login_per_minute=_int(env, "API_LOGIN_PER_MINUTE", cls.api_login_per_minute),
             materials_max_mb=_int(env, "MATERIALS_MAX_MB", cls.materials_max_mb),
             materials_retention_days=_int(env, "MATERIALS_RETENTION_DAYS", cls.materials_retention_days),
+            materials_daily_per_user=_int(env, "MATERIALS_DAILY_PER_USER", cls.materials_daily_per_user),
             content_check=env.get("CONTENT_CHECK") or cls.content_check,
         )
         if values["content_check"] not in ("wechat", "off"):
@@ -309,6 +311,7 @@ class Settings:
             "api_address_rate_per_minute",
             "api_login_per_minute",
             "materials_max_mb",
+            "materials_daily_per_user",
         ):
             if values[name] < 1:
                 raise SettingsError(f"{name.upper()} must be at least 1")

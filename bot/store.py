@@ -45,6 +45,8 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("purge_after", ASCENDING)], sparse=True, name="retention"),
     ],
     "material_chunks": [IndexModel([("file_id", ASCENDING), ("n", ASCENDING)], unique=True, name="by_file")],
+    # Upload counters by _id (bot/miniprogram/quota.py): per user per day, per booking.
+    "material_quota": [IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0, name="expiry")],
     "bookings": [
         IndexModel([("number", ASCENDING)], unique=True, name="number"),
         IndexModel([("request_key", ASCENDING)], unique=True, sparse=True, name="request_key"),

@@ -37,13 +37,21 @@ from PIL import Image, ImageOps
 
 from bot.bookings.service import OPEN_STATUSES
 from bot.miniprogram import pdfcheck
+from bot.miniprogram.quota import DAILY_PER_USER, LIFETIME_PER_BOOKING_FACTOR, QuotaExceeded, UploadQuota
 
 log = logging.getLogger(__name__)
 
 CHUNK = 255 * 1024
-# Decoded size limit (a 40 MP photo is far above any phone camera's document shot). Pillow's own check
-# (MAX_IMAGE_PIXELS, about 89 MP) is left alone: it is process-wide.
-MAX_PIXELS = 40_000_000
+# Decoded size limit, checked from the header before any pixel is decoded (a small PNG can claim 6300x6300
+# and take 600 MB to decode). Pillow's own check (MAX_IMAGE_PIXELS, about 89 MP) is left alone: it is
+# process-wide. A JPEG is decoded at a reduced scale (`draft`: 1/2, 1/4 or 1/8 straight from the DCT)
+# whenever it is larger than DECODE_PIXELS, so big phone photos cost little; a JPEG may claim up to
+# JPEG_MAX_PIXELS as long as its reduced decode fits MAX_PIXELS.
+MAX_PIXELS = 20_000_000
+DECODE_PIXELS = 12_000_000
+JPEG_MAX_PIXELS = 160_000_000
+# Images and PDFs decoded at once per process (each may take a few hundred MB at the limits).
+DECODE_SLOTS = 2
 MATERIAL_MAX = 60
 FILENAME_MAX = 100
 FILE_ID = re.compile(r"^[A-Za-z0-9_-]{8,40}$")
@@ -116,14 +124,20 @@ def _bare(image: Image.Image, target: str) -> Image.Image:
 def clean_image(data: bytes, kind: str) -> tuple[bytes, str]:
     """Decode, check, turn upright and re-encode an image without its metadata: (bytes, content type)."""
     fmt = IMAGE_FORMATS[kind]
+    too_large = MaterialError(400, "file_corrupt", MESSAGES["image_too_large"])
     try:
         with Image.open(io.BytesIO(data), formats=[fmt]) as probe:
-            if probe.width * probe.height > MAX_PIXELS:
-                raise MaterialError(400, "file_corrupt", MESSAGES["image_too_large"])
+            if probe.width * probe.height > (JPEG_MAX_PIXELS if fmt == "JPEG" else MAX_PIXELS):
+                raise too_large
             probe.verify()
         with Image.open(io.BytesIO(data), formats=[fmt]) as image:
+            if fmt == "JPEG" and image.width * image.height > DECODE_PIXELS:
+                scale = 1
+                while scale < 8 and image.width * image.height > DECODE_PIXELS * scale * scale:
+                    scale *= 2
+                image.draft(image.mode, (-(-image.width // scale), -(-image.height // scale)))
             if image.width * image.height > MAX_PIXELS:
-                raise MaterialError(400, "file_corrupt", MESSAGES["image_too_large"])
+                raise too_large
             image.load()
             upright = ImageOps.exif_transpose(image)
             target = "PNG" if kind == "image/png" else "JPEG"
@@ -221,6 +235,7 @@ class MaterialStore:
         *,
         max_bytes: int = 10 * 1024 * 1024,
         max_files: int = 20,
+        daily_per_user: int = DAILY_PER_USER,
         retention_days: int = 180,
         clock=lambda: datetime.now(UTC),
     ):
@@ -235,8 +250,23 @@ class MaterialStore:
         self.max_files = max_files
         self.retention_days = retention_days
         self.clock = clock
+        self.quota = UploadQuota(
+            store.material_quota, daily_per_user=daily_per_user, per_booking=max_files * LIFETIME_PER_BOOKING_FACTOR, clock=clock
+        )
+        self.decode_slots = asyncio.Semaphore(DECODE_SLOTS)
 
     # ---- write ----
+
+    async def admit(self, booking: dict, uploader: str) -> None:
+        """May this user upload to this booking now? Asked before the body is read; counts nothing."""
+        if booking.get("status") not in OPEN_STATUSES:
+            raise MaterialError(409, "booking_closed", MESSAGES["booking_closed"])
+        if await self.files.count_documents({"booking": booking["number"]}) >= self.max_files:
+            raise MaterialError(409, "too_many_files", f"每个预约最多上传 {self.max_files} 个文件，请先删除不需要的。")
+        try:
+            await self.quota.check(uploader, booking["number"])
+        except QuotaExceeded as exc:
+            raise MaterialError(exc.status, exc.code, exc.message) from None
 
     async def save(self, booking: dict, uploader: str, material: str, filename: str, data: bytes) -> dict:
         number = booking["number"]
@@ -254,10 +284,15 @@ class MaterialStore:
         kind = sniff(data)
         if kind is None:
             raise MaterialError(415, "file_type", MESSAGES["file_type"])
-        if kind == "application/pdf":
-            await asyncio.to_thread(check_pdf, data)
-        else:
-            data, kind = await asyncio.to_thread(clean_image, data, kind)
+        try:
+            await self.quota.take(uploader, number)
+        except QuotaExceeded as exc:
+            raise MaterialError(exc.status, exc.code, exc.message) from None
+        async with self.decode_slots:  # at most DECODE_SLOTS decodes in memory at once
+            if kind == "application/pdf":
+                await asyncio.to_thread(check_pdf, data)
+            else:
+                data, kind = await asyncio.to_thread(clean_image, data, kind)
 
         file_id = secrets.token_urlsafe(12)
         meta = {
