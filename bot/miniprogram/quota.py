@@ -49,7 +49,7 @@ class UploadQuota:
         """Raise QuotaExceeded when the next upload would be over either limit (counts nothing)."""
         for key, limit in zip(self._keys(uploader, number), (self.daily_per_user, self.per_booking)):
             doc = await self.collection.find_one({"_id": key}, {"n": 1})
-            if doc and doc["n"] >= limit:
+            if (doc["n"] if doc else 0) >= limit:
                 raise self._refuse(key)
 
     async def take(self, uploader: str, number: str) -> None:
