@@ -93,6 +93,8 @@ INDEXES: dict[str, list[IndexModel]] = {
     # Catalog imports waiting for confirmation after their preview.
     "item_imports": [IndexModel([("at", ASCENDING)], expireAfterSeconds=7200, name="expiry")],
     "staff": [IndexModel([("username", ASCENDING)], unique=True, name="username")],
+    # Personal admin-API tokens (bot/staff/tokens.py), looked up by their hash.
+    "staff_tokens": [IndexModel([("digest", ASCENDING)], unique=True, name="digest")],
     "staff_sessions": [
         IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0, name="expiry"),
         IndexModel([("username", ASCENDING)], name="by_user"),

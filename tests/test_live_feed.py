@@ -7,7 +7,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 from handlers.console.live import LiveSocket
-from tests.console_utils import make_staff, open_all_day
+from tests.console_utils import PASSWORD, make_staff, open_all_day
 from tests.staff_http import StaffBrowser, read_until_closed
 from tests.utils import user
 
@@ -72,7 +72,7 @@ async def test_logout_password_change_and_disabling_close_the_socket_at_once(ser
     new = "Stronger-pass-2026"
     changed = await carol.post(
         "/console/password",
-        {"old_password": "correct horse battery", "new_password": new, "new_password_again": new},
+        {"old_password": PASSWORD, "new_password": new, "new_password_again": new},
     )
     assert changed.code == 200
     _events, code = await read_until_closed(sockets["carol"], 10)
