@@ -221,6 +221,9 @@ class MsgSecCheckHandler(SandboxHandler):
         self.state.calls["msg_sec_check"] = self.state.calls.get("msg_sec_check", 0) + 1
         content = str(body.get("content", ""))
         self.state.checked.append(content)
+        if "msg_sec_check" in self.state.refuse:  # the check itself failing (system busy, quota used up)
+            self.reply({"errcode": self.state.refuse["msg_sec_check"], "errmsg": "system error"})
+            return
         if any(word in content for word in self.state.risky_words):
             result = {"suggest": "risky", "label": 20006}
         elif any(word in content for word in self.state.review_words):
