@@ -63,6 +63,8 @@ async def test_a_personal_token_acts_as_its_account_until_revoked(server, servic
     assert entry["actor"] == "staff:liming" and entry["via"] == f"token:{token['_id']}"
     created = await services.store.audit.find_one({"action": "token_create"})
     assert created["actor"] == "staff:root" and created["target"] == "staff:liming"
+    audit_page = (await root.get("/console/audit")).body.decode()
+    assert f"API 令牌 {token['_id']}" in audit_page  # supervisors see which token acted
 
     revoked = await root.post("/console/staff", {"action": "token_revoke", "token_id": token["_id"]})
     assert revoked.code == 302
