@@ -5,6 +5,7 @@ The names and defaults are a contract (see DESIGN.md): `make run` starts with no
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import os
@@ -112,6 +113,18 @@ def _hours(environ: dict, name: str, default: tuple[int, int] | None) -> tuple[i
     return start, end
 
 
+def _networks(environ: dict, name: str) -> tuple[str, ...]:
+    """Comma-separated IP addresses or networks (10.0.0.0/8); each checked, so a typo fails at start."""
+    found = []
+    for part in (environ.get(name) or "").split(","):
+        if part.strip():
+            try:
+                found.append(str(ipaddress.ip_network(part.strip(), strict=False)))
+            except ValueError:
+                raise SettingsError(f"{name}: {part.strip()!r} is not an IP address or network") from None
+    return tuple(found)
+
+
 def _int(environ: dict, name: str, default: int) -> int:
     raw = environ.get(name, "")
     if raw == "":
@@ -144,6 +157,9 @@ class Settings:
     # Extension: bearer token of the staff admin API (/api/v1/admin, `python -m bot.admin`).
     # Dev default below; production without BOT_ADMIN_TOKEN disables the admin API.
     admin_token: str | None = field(default=DEV_ADMIN_TOKEN, repr=False)
+    # Addresses (or networks) of the reverse proxies whose X-Real-IP / X-Forwarded-For / X-Forwarded-Proto
+    # are believed; none by default, so a client can never choose the address throttles and audits see.
+    trusted_proxies: tuple[str, ...] = ()
     # Not part of the environment contract: where the knowledge-base seed files live.
     kb_data_dir: Path = Path(__file__).parent / "knowledge_base" / "data"
     # Seconds of WeChat's 5 s budget we allow ourselves before answering "success"
@@ -196,6 +212,7 @@ class Settings:
     api_login_per_minute: int = 20  # logins per client address
     materials_max_mb: int = 10
     materials_retention_days: int = 180  # after the booking closes
+    materials_daily_per_user: int = 30  # uploads one mini-program user may make per day
     content_check: str = "wechat"  # wechat (msgSecCheck v2) | off
 
     @property
@@ -247,6 +264,7 @@ class Settings:
             env=mode,
             public_url=(env.get("BOT_PUBLIC_URL") or "").rstrip("/"),
             admin_token=env.get("BOT_ADMIN_TOKEN") or (DEV_ADMIN_TOKEN if mode == "dev" else None),
+            trusted_proxies=_networks(env, "BOT_TRUSTED_PROXIES"),
             desk_agents_see_all=(env.get("DESK_AGENTS_SEE_ALL") or "").lower() in ("1", "true", "yes"),
             report_followup_workdays=_int(env, "REPORT_FOLLOWUP_WORKDAYS", cls.report_followup_workdays),
             staff_idle_minutes=_int(env, "STAFF_SESSION_IDLE_MINUTES", cls.staff_idle_minutes),
@@ -281,6 +299,7 @@ class Settings:
             api_login_per_minute=_int(env, "API_LOGIN_PER_MINUTE", cls.api_login_per_minute),
             materials_max_mb=_int(env, "MATERIALS_MAX_MB", cls.materials_max_mb),
             materials_retention_days=_int(env, "MATERIALS_RETENTION_DAYS", cls.materials_retention_days),
+            materials_daily_per_user=_int(env, "MATERIALS_DAILY_PER_USER", cls.materials_daily_per_user),
             content_check=env.get("CONTENT_CHECK") or cls.content_check,
         )
         if values["content_check"] not in ("wechat", "off"):
@@ -292,6 +311,7 @@ class Settings:
             "api_address_rate_per_minute",
             "api_login_per_minute",
             "materials_max_mb",
+            "materials_daily_per_user",
         ):
             if values[name] < 1:
                 raise SettingsError(f"{name.upper()} must be at least 1")

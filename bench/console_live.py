@@ -74,7 +74,7 @@ async def setup(store_uri: str):
     services.console.desk.hours = AlwaysOpen()
     services.console.start()
     server = await serve(make_app(services))
-    await services.console.accounts.create("bench", "agent", "bench pass phrase", must_change=False, created_by="bench")
+    await services.console.accounts.create("bench", "agent", "Console-live-2026", must_change=False, created_by="bench")
     account = await services.console.accounts.get("bench")
     token = await services.console.sessions.start(account, "127.0.0.1")
     cookie = create_signed_value(config.secret, SESSION_COOKIE, token).decode()

@@ -310,12 +310,12 @@ async def http_pages(services, station: str, number: str, repeat: int) -> None:
     server = http_server(make_app(services))
     server.add_sockets([sock])
     base = f"http://127.0.0.1:{port}"
-    await services.console.accounts.create("bench", "supervisor", "bench-password-1", must_change=False, created_by="bench")
+    await services.console.accounts.create("bench", "supervisor", "Desk-report-2026", must_change=False, created_by="bench")
     client = AsyncHTTPClient()
     login = await client.fetch(base + "/console/login", raise_error=False)
     cookies = {c.split("=", 1)[0]: c.split(";")[0].split("=", 1)[1] for c in login.headers.get_list("Set-Cookie")}
     xsrf = cookies.get("_xsrf", "")
-    body = f"username=bench&password=bench-password-1&_xsrf={xsrf}"
+    body = f"username=bench&password=Desk-report-2026&_xsrf={xsrf}"
     resp = await client.fetch(
         base + "/console/login",
         method="POST",

@@ -95,7 +95,7 @@ async def main(config: Settings, log_handler, sockets=None) -> int:
     await freeze_long_lived(services.knowledge)
     freezer = asyncio.ensure_future(freeze_after_rebuilds(services.knowledge))
     app = make_app(services)
-    server = http_server(app, xheaders=True)
+    server = http_server(app)  # forwarding headers only from BOT_TRUSTED_PROXIES (handlers/proxies.py)
     if sockets:
         server.add_sockets(sockets)
     else:

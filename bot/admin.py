@@ -6,7 +6,7 @@
     python -m bot.admin reject DB202611250001 --staff 李明 --reason "材料不全"
     python -m bot.admin invite LDX-002-01 --name 李春梅 --staff 李明
     python -m bot.admin station-qr LDX-002-01 --staff 李明
-    python -m bot.admin create-staff liming --role admin --password 'a long passphrase'
+    python -m bot.admin create-staff liming --role admin --password 'A long passphrase 1'
     python -m bot.admin seed-demo --bookings 10000
 
 Uses BOT_ADMIN_TOKEN (the dev default when unset) and --url (default http://BOT_HOST:BOT_PORT).
@@ -108,6 +108,11 @@ def main(argv: list[str] | None = None) -> int:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--url", default=f"http://{config.host}:{config.port}")
     common.add_argument("--staff", default=os.environ.get("USER", "staff"), help="who is acting (recorded)")
+    common.add_argument(
+        "--token",
+        default=os.environ.get("BOT_STAFF_TOKEN"),
+        help="your personal API token from the console (账号 → API 令牌); default BOT_STAFF_TOKEN, else BOT_ADMIN_TOKEN",
+    )
     parser = argparse.ArgumentParser(prog="python -m bot.admin", description="Staff actions on bookings.")
     sub = parser.add_subparsers(dest="command", required=True)
     lst = sub.add_parser("list", help="bookings, newest first (open ones unless --status)", parents=[common])
@@ -137,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     cs.add_argument("--name", default="")
     sub.add_parser("seed-demo", help="demo data into the configured store, no server running (--bookings N)")
     args = parser.parse_args(argv)
-    token = config.admin_token or ""
+    token = args.token or config.admin_token or ""
     base = args.url.rstrip("/") + "/api/v1/admin"
     if args.command == "list":
         params = [("status", s) for s in args.status] + [("limit", args.limit)]

@@ -180,7 +180,9 @@ def make_app(services: Services, **overrides) -> web.Application:
 
         log.warning("dev placeholders: outbound WeChat API calls go to the sandbox at /dev/wechat-api/")
         routes = sandbox_handlers("/dev/wechat-api/", SandboxState()) + routes
-    return web.Application(routes, **settings)
+    from handlers.proxies import Application
+
+    return Application(routes, trusted_proxies=config.trusted_proxies, **settings)
 
 
 async def refresh_knowledge_forever(knowledge: KnowledgeService, every: float = KB_REFRESH_SECONDS) -> None:

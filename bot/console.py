@@ -17,6 +17,7 @@ from bot.handoff.queue import EscalationQueue
 from bot.staff.accounts import StaffAccounts
 from bot.staff.sessions import SessionStore, check_secret
 from bot.staff.throttle import LoginThrottle, ThrottlePolicy
+from bot.staff.tokens import StaffTokens
 from settings import SettingsError
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,7 @@ class ConsoleServices:
     canned: CannedReplies
     hub: LiveHub
     poller: ChangePoller | None
+    tokens: StaffTokens
     tasks: list = field(default_factory=list)
 
     def start(self) -> None:
@@ -75,9 +77,13 @@ async def build_console(config, store, wechat_api, dialogs, audit, queue: Escala
         live = "memory" if store.embedded else "poll"
     poller = ChangePoller(store.escalations, hub, every=config.console_poll_seconds) if live == "poll" else None
     log.info("live queue: %s", "in-process" if poller is None else f"poll every {config.console_poll_seconds}s")
+    sessions = SessionStore(store.staff_sessions, idle_minutes=config.staff_idle_minutes)
+    sessions.on_end.append(hub.end)  # logout, password change and disable close the live sockets at once
+    accounts = StaffAccounts(store.staff)
     return ConsoleServices(
-        accounts=StaffAccounts(store.staff),
-        sessions=SessionStore(store.staff_sessions, idle_minutes=config.staff_idle_minutes),
+        accounts=accounts,
+        tokens=StaffTokens(store.staff_tokens, accounts),
+        sessions=sessions,
         throttle=throttle,
         desk=desk,
         canned=canned,

@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import os
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
@@ -93,19 +94,42 @@ def mask_name(name: str) -> str:
     return name[0] + "*" * (len(name) - 2) + name[-1]
 
 
-# A run of digits as people type them: with spaces or dashes between groups, an optional +86 in front,
+# A run of digits as people type them: with spaces, dashes or dots between groups, an optional +86 in front,
 # and an X at the end of an ID number. Candidates are checked below after removing the separators.
-DIGIT_RUN = re.compile(r"(?<![0-9])(?:\+\s*)?\d(?:[\s\-]*\d)*(?:[\s\-]*[Xx])?(?![0-9])")
+DIGIT_RUN = re.compile(r"(?<![0-9])(?:\+\s*)?\d(?:[\s\-.·]*\d)*(?:[\s\-.·]*[Xx])?(?![0-9])")
+SEPARATORS = re.compile(r"[\s\-+.·]")
 # Digits a person might have typed as (part of) an ID number, even a mistyped one: mask them too.
 LONG_NUMBER = 15
+# Chinese numerals as a phone number is read out (一三九…, 幺 for 1, 两 for 2): read as digits for phones only.
+SPOKEN_DIGITS = ("〇零", "一幺壹", "二两贰", "三叁", "四肆", "五伍", "六陆", "七柒", "八捌", "九玖")
+CHINESE_DIGITS = {c: str(i) for i, chars in enumerate(SPOKEN_DIGITS) for c in chars}
+PHONE_MASK = re.compile(r"1\d{2}\*{4}\d{4}")
+SPOKEN = re.compile("[" + "".join(CHINESE_DIGITS) + "]")
 
 
-def _mask_run(match: re.Match) -> str:
-    raw = match.group(0)
-    digits = re.sub(r"[\s\-+]", "", raw).upper()
+def _fold_char(c: str) -> str:
+    """One character as ASCII when it is a digit, separator or X in another form (full-width １３９,
+    Arabic-Indic digits, the ideographic space); anything else unchanged. Always one character."""
+    if c.isascii():
+        return c
+    if c in CHINESE_DIGITS:
+        return CHINESE_DIGITS[c]
+    if c.isdecimal():
+        return str(unicodedata.decimal(c))
+    folded = unicodedata.normalize("NFKC", c)
+    return folded if len(folded) == 1 and folded in "+-.Xx " else ("-" if c in "–—‐‑−" else c)
+
+
+def fold_digits(text: str) -> str:
+    """The text with every digit-like character folded to ASCII, position for position."""
+    return text if text.isascii() else "".join(map(_fold_char, text))
+
+
+def _mask_digits(raw: str) -> str:
+    digits = SEPARATORS.sub("", raw).upper()
     if digits.endswith("X") and len(digits) != 18:  # a letter after a phone number, not an ID check digit
         head = DIGIT_RUN.match(raw[:-1])
-        return _mask_run(head) + raw[head.end() :]
+        return _mask_digits(head.group(0)) + raw[head.end() :]
     if digits.startswith("86") and MOBILE_PATTERN.match(digits[2:]):
         return mask_phone(digits[2:])
     if MOBILE_PATTERN.match(digits):
@@ -116,9 +140,26 @@ def _mask_run(match: re.Match) -> str:
 
 
 def mask_text(text: str) -> str:
-    """Mask ID and mobile numbers inside free text (log lines, stored chat content), in every format the
-    booking form accepts: 530602 19430815 0429, 5306021943 08150429, +8613987654321, 139 8765 4321."""
-    return DIGIT_RUN.sub(_mask_run, text) if text else text
+    """Mask ID and mobile numbers inside free text (log lines, stored chat content, reasons, nicknames), in
+    every format people type them: 530602 19430815 0429, +8613987654321, 139 8765 4321, 139.8765.4321,
+    full-width １３９８７６５４３２１ (NFKC), and phones read out in Chinese numerals (一三九八七六五四三二一)."""
+    if not text:
+        return text
+    folded = fold_digits(text)
+    out, last = [], 0
+    for match in DIGIT_RUN.finditer(folded):
+        original = text[match.start() : match.end()]
+        masked = _mask_digits(match.group(0))
+        if masked == match.group(0):
+            continue
+        if SPOKEN.search(original) and not PHONE_MASK.fullmatch(masked):
+            continue  # Chinese numerals count for phone numbers only (一九四三年… is a year in words)
+        out += [text[last : match.start()], masked]
+        last = match.end()
+    if not out:
+        return text
+    out.append(text[last:])
+    return "".join(out)
 
 
 class FieldCipher:

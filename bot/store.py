@@ -45,6 +45,8 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("purge_after", ASCENDING)], sparse=True, name="retention"),
     ],
     "material_chunks": [IndexModel([("file_id", ASCENDING), ("n", ASCENDING)], unique=True, name="by_file")],
+    # Upload counters by _id (bot/miniprogram/quota.py): per user per day, per booking.
+    "material_quota": [IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0, name="expiry")],
     "bookings": [
         IndexModel([("number", ASCENDING)], unique=True, name="number"),
         IndexModel([("request_key", ASCENDING)], unique=True, sparse=True, name="request_key"),
@@ -91,6 +93,8 @@ INDEXES: dict[str, list[IndexModel]] = {
     # Catalog imports waiting for confirmation after their preview.
     "item_imports": [IndexModel([("at", ASCENDING)], expireAfterSeconds=7200, name="expiry")],
     "staff": [IndexModel([("username", ASCENDING)], unique=True, name="username")],
+    # Personal admin-API tokens (bot/staff/tokens.py), looked up by their hash.
+    "staff_tokens": [IndexModel([("digest", ASCENDING)], unique=True, name="digest")],
     "staff_sessions": [
         IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0, name="expiry"),
         IndexModel([("username", ASCENDING)], name="by_user"),

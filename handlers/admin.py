@@ -28,8 +28,10 @@ from bot.bookings.service import (
     NotFound,
     public_view,
 )
+from bot.staff.audit import VIA
 from bot.wechat.api import WeChatAPIError
 from handlers.base import APIError, APIHandler
+from settings import DEV_ADMIN_TOKEN
 
 ERROR_STATUS = {NotFound: 404, Forbidden: 403, BookingConflict: 409}
 NUMBER = f"({NUMBER_PATTERN})"
@@ -37,14 +39,29 @@ MAX_PAGE = 200
 
 
 class AdminHandler(APIHandler):
-    def prepare(self) -> None:
+    """Authorised by a personal token (an admin creates it in the console for one staff account, which every
+    audit row then names), or by the shared BOT_ADMIN_TOKEN, whose `staff` must name an enabled account. The
+    dev default token keeps working in dev with any name; its rows say `via: dev-token`."""
+
+    via: str | None = None
+    token_account: dict | None = None
+
+    async def prepare(self) -> None:
         expected = self.config.admin_token
         header = self.request.headers.get("Authorization", "")
         given = header[len("Bearer ") :] if header.startswith("Bearer ") else ""
-        if not expected:
-            raise APIError(403, "admin API disabled: set BOT_ADMIN_TOKEN")
-        if not given or not hmac.compare_digest(given.encode(), expected.encode()):
-            raise APIError(401, "missing or wrong admin token")
+        resolved = await self.settings["console"].tokens.resolve(given) if given else None
+        if resolved:
+            token, self.token_account = resolved
+            self.via = f"token:{token['_id']}"
+        elif expected and given and hmac.compare_digest(given.encode(), expected.encode()):
+            dev = expected == DEV_ADMIN_TOKEN and self.config.env == "dev"
+            self.via = "dev-token" if dev else "shared-token"
+        elif not expected and not given:
+            raise APIError(403, "admin API disabled: set BOT_ADMIN_TOKEN or use a personal token")
+        else:
+            raise APIError(401, "missing, wrong or revoked admin token")
+        VIA.set(self.via)
 
     @property
     def bookings(self):
@@ -64,10 +81,18 @@ class AdminHandler(APIHandler):
             raise APIError(400, f"'{name}' is longer than {max_len} characters")
         return value
 
-    def staff(self, value: str) -> Actor:
+    async def staff(self, value: str) -> Actor:
+        """Who is acting: the token's own account, or (shared token) the enabled account `staff` names."""
+        if self.token_account is not None:  # the token decides who acts, whatever `staff` says
+            return Actor("staff", self.token_account["username"])
         if not value:
             raise APIError(400, "'staff' (who is acting) is required")
-        return Actor("staff", value[:40])
+        if self.via == "dev-token":
+            return Actor("staff", value[:40])
+        account = await self.settings["console"].accounts.get(value)
+        if account is None or account.get("disabled"):
+            raise APIError(403, "'staff' must name an enabled staff account")
+        return Actor("staff", account["username"])
 
     def fail(self, exc: BookingError) -> None:
         status = next((code for cls, code in ERROR_STATUS.items() if isinstance(exc, cls)), 400)
@@ -129,7 +154,7 @@ class BookingDetailHandler(AdminHandler):
     """GET ?staff=NAME : one booking with the beneficiary's full phone, address and ID, audited."""
 
     async def get(self, number: str) -> None:
-        staff = self.staff(self.get_argument("staff", "").strip())
+        staff = await self.staff(self.get_argument("staff", "").strip())
         try:
             booking = await self.bookings.get_for(staff, number)
         except BookingError as exc:
@@ -147,7 +172,7 @@ class BookingActionHandler(AdminHandler):
         if action not in TRANSITIONS:
             raise APIError(404, f"unknown action {action!r}; one of {sorted(TRANSITIONS)}")
         body = self.get_json_body()
-        staff = self.staff(self.text(body, "staff", max_len=40))
+        staff = await self.staff(self.text(body, "staff", max_len=40))
         reason, assignee = self.text(body, "reason"), self.text(body, "assignee", max_len=40)
         try:
             booking = await self.bookings.transition(number, action, staff, reason=reason, assignee=assignee)
@@ -165,7 +190,7 @@ class BookingMaterialHandler(AdminHandler):
     async def get(self, number: str, file_id: str) -> None:
         from bot.miniprogram.materials import MaterialError
 
-        staff = self.staff(self.get_argument("staff", "").strip())
+        staff = await self.staff(self.get_argument("staff", "").strip())
         try:
             booking = await self.bookings.get_for(staff, number)
             meta, data = await self.settings["miniprogram"].materials.read(file_id, booking, f"staff:{staff.id}")
@@ -173,14 +198,13 @@ class BookingMaterialHandler(AdminHandler):
             self.fail(exc)
         except MaterialError as exc:
             raise APIError(exc.status, exc.message) from None
-        self.set_header("Content-Type", meta["content_type"])
-        self.finish(data)
+        self.send_file(data, meta["content_type"], meta["filename"])
 
 
 class InviteHandler(AdminHandler):
     async def post(self) -> None:
         body = self.get_json_body()
-        staff = self.staff(self.text(body, "staff", max_len=40))
+        staff = await self.staff(self.text(body, "staff", max_len=40))
         try:
             invite = await self.settings["invites"].create(
                 self.text(body, "station"), self.text(body, "name", max_len=20), staff.id

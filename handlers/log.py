@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import logging
 import re
+from urllib.parse import unquote_plus
+
+from bot.privacy import mask_text
 
 access_log = logging.getLogger("tornado.access")
 
@@ -14,8 +17,17 @@ SCRUBBED = re.compile(
 )
 
 
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def scrub(uri: str) -> str:
-    return SCRUBBED.sub(r"\1[hidden]", uri) if "?" in uri else uri
+    """The URI for a log line: secret parameters hidden, then path and query decoded and masked like stored
+    text (a desk search `q=530602…` or `q=１３９…` shows as 5306**********0429), control characters escaped."""
+    hidden = SCRUBBED.sub(r"\1[hidden]", uri) if "?" in uri else uri
+    if "%" not in hidden and "+" not in hidden and not any(c.isdigit() for c in hidden):
+        return hidden
+    decoded = unquote_plus(hidden, errors="replace")
+    return CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}", mask_text(decoded))
 
 
 def log_request(handler) -> None:

@@ -45,6 +45,8 @@ class SandboxState:
     risky_words: tuple[str, ...] = ("违禁词",)  # msgSecCheck answers "risky" for text containing one
     media: dict[str, tuple[bytes, str]] = field(default_factory=dict)  # media_id -> (bytes, content type) for media/get
     qrcodes: dict[str, str] = field(default_factory=dict)  # ticket -> scene of every permanent QR code created
+    review_words: tuple[str, ...] = ("待审词",)  # ... and "review" for text containing one of these
+    checked: list[str] = field(default_factory=list)  # every text sent to msgSecCheck
 
     def valid(self, token: str | None) -> bool:
         return bool(token) and self.tokens.get(token, 0) > time.time()
@@ -219,8 +221,17 @@ class MsgSecCheckHandler(SandboxHandler):
             self.reply({"errcode": 47001, "errmsg": "data format error"})
             return
         self.state.calls["msg_sec_check"] = self.state.calls.get("msg_sec_check", 0) + 1
-        risky = any(word in str(body.get("content", "")) for word in self.state.risky_words)
-        result = {"suggest": "risky", "label": 20006} if risky else {"suggest": "pass", "label": 100}
+        content = str(body.get("content", ""))
+        self.state.checked.append(content)
+        if "msg_sec_check" in self.state.refuse:  # the check itself failing (system busy, quota used up)
+            self.reply({"errcode": self.state.refuse["msg_sec_check"], "errmsg": "system error"})
+            return
+        if any(word in content for word in self.state.risky_words):
+            result = {"suggest": "risky", "label": 20006}
+        elif any(word in content for word in self.state.review_words):
+            result = {"suggest": "review", "label": 20002}
+        else:
+            result = {"suggest": "pass", "label": 100}
         self.reply({"errcode": 0, "errmsg": "ok", "result": result, "detail": []})
 
 

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from knowledge_base import consistency
+from knowledge_base.cells import formula_like, safe_row
 
 DATA_DIR = Path(__file__).parent / "data"
 ITEMS_DIR = DATA_DIR / "items"
@@ -140,9 +141,26 @@ def validate_item(item: Any, source: str) -> list[Problem]:
             bad(f"faq[{i}]", "needs q and a")
     _check_review(item, bad)
     _check_consistency(item, bad)
+    _check_formulas(item, bad)
     if not problems:
         consistency.check_item(item, bad)
     return problems
+
+
+FORMULA_PROBLEM = "must not begin with = + - @, a tab or a line break (a spreadsheet would run it as a formula)"
+
+
+def _check_formulas(item: dict, bad) -> None:
+    """Names and short texts that reach spreadsheets (exports, the report) must not read as formulas."""
+    for name in ("name", "code", "department", "item_type", "level", "scope"):
+        if formula_like(item.get(name)):
+            bad(name, FORMULA_PROBLEM)
+    for i, alias in enumerate(item.get("aliases") or [], 1):
+        if formula_like(alias):
+            bad(f"aliases[{i}]", FORMULA_PROBLEM)
+    for i, m in enumerate(item.get("materials") or [], 1):
+        if isinstance(m, dict) and formula_like(m.get("name")):
+            bad(f"materials[{i}].name", FORMULA_PROBLEM)
 
 
 def _texts(values: list) -> bool:
@@ -454,7 +472,7 @@ def export_items(items: list[dict], path: Path) -> None:
             writer = csv.writer(fh)
             writer.writerow([FIELDS[c][1] if c in FIELDS else c for c in cols])
             for item in items:
-                writer.writerow([_to_cell(c, item.get(c)) for c in cols])
+                writer.writerow(safe_row(_to_cell(c, item.get(c)) for c in cols))
     elif suffix == ".xlsx":
         from openpyxl import Workbook
 
@@ -463,7 +481,10 @@ def export_items(items: list[dict], path: Path) -> None:
         ws.title = "事项目录"
         ws.append([FIELDS[c][1] if c in FIELDS else c for c in cols])
         for item in items:
-            ws.append([_to_cell(c, item.get(c)) for c in cols])
+            ws.append(safe_row(_to_cell(c, item.get(c)) for c in cols))
+            for cell in ws[ws.max_row]:
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"
         wb.save(path)
     else:
         raise ValueError(f"unsupported format {suffix!r}: use .csv, .xlsx or .json")

@@ -8,7 +8,7 @@ from pathlib import Path
 ARTIFACTS = Path(__file__).parent / "artifacts"
 PHONE = {"width": 390, "height": 844}
 LAPTOP = {"width": 1366, "height": 800}
-PASSWORD = "correct horse battery"
+PASSWORD = "Correct horse battery 9"  # the policy: 10+ characters, three classes
 
 
 class AlwaysOpen:

@@ -289,8 +289,8 @@ async def test_an_admin_creates_an_account_whose_temporary_password_must_be_chan
     response = await page.goto(server.url + "/console/")
     assert page.url.endswith("/console/password")  # nothing else until the password is changed
     await page.fill("input[name=old_password]", temp)
-    await page.fill("input[name=new_password]", "my own pass phrase")
-    await page.fill("input[name=new_password_again]", "my own pass phrase")
+    await page.fill("input[name=new_password]", "My own pass phrase 7")
+    await page.fill("input[name=new_password_again]", "My own pass phrase 7")
     await page.click("button:has-text('保存')")
     assert "密码已修改" in await page.inner_text("main")
     response = await page.goto(server.url + "/console/")
@@ -302,7 +302,7 @@ async def test_an_admin_creates_an_account_whose_temporary_password_must_be_chan
     await admin.wait_for_load_state()
     await page.goto(server.url + "/console/")
     assert "/console/login" in page.url
-    await login(page, server, "newbie", "my own pass phrase")
+    await login(page, server, "newbie", "My own pass phrase 7")
     assert "用户名或密码不对" in await page.inner_text(".error")
     actions = [e["action"] async for e in services.store.audit.find({"target": "staff:newbie"})]
     assert {"staff_create", "change_password", "staff_disable"} <= set(actions)

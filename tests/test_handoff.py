@@ -143,14 +143,14 @@ def timezone_china():
 
 async def test_create_staff_goes_through_the_admin_api(server, services, capsys):
     loop = asyncio.get_running_loop()
-    args = ["create-staff", "liming", "--role", "admin", "--password", "a long passphrase", "--url", server.url]
-    assert await loop.run_in_executor(None, admin.main, args) == 0
-    account = await services.console.accounts.get("liming")
-    assert account["role"] == "admin" and not account["must_change"]
-    assert await loop.run_in_executor(None, admin.main, args) == 1  # exists
     short = ["create-staff", "wang", "--role", "agent", "--password", "short", "--url", server.url]
     assert await loop.run_in_executor(None, admin.main, short) == 1
-    assert "至少 8 位" in capsys.readouterr().out
+    assert "至少 10 位" in capsys.readouterr().out
+    args = ["create-staff", "liming", "--role", "admin", "--password", "A long passphrase 1", "--url", server.url]
+    assert await loop.run_in_executor(None, admin.main, args) == 0
+    account = await services.console.accounts.get("liming")
+    assert account["role"] == "admin" and not account["must_change"]  # the operator signs in directly
+    assert await loop.run_in_executor(None, admin.main, args) == 1  # the first account exists: the shared token stops here
     entry = await services.store.audit.find_one({"action": "staff_create"})
     assert entry["target"] == "staff:liming" and "password_hash" not in (entry["after"] or {})
 

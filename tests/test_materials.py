@@ -114,10 +114,16 @@ def png_claiming(width: int, height: int, idat: bytes = b"") -> bytes:
 
 
 def pdf(*objects: bytes, trailer: bytes = b"<< /Root 1 0 R /Size 4 >>") -> bytes:
+    """A PDF as writers make it: numbered objects, a cross-reference table, trailer and startxref."""
     out = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"
+    offsets = []
     for i, body in enumerate(objects, 1):
+        offsets.append(len(out))
         out += b"%d 0 obj\n" % i + body + b"\nendobj\n"
-    return out + b"trailer\n" + trailer + b"\n%%EOF\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f\r\n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n\r\n" % offset for offset in offsets)
+    return out + b"trailer\n" + trailer + b"\nstartxref\n%d\n%%%%EOF\n" % xref
 
 
 def stream(body: bytes, head: bytes = b"") -> bytes:
@@ -321,12 +327,15 @@ async def test_pdf_that_cannot_be_checked_is_refused(materials):
     truncated = plain_pdf()[:-7]
     encrypted = pdf(CATALOG, PAGES, trailer=b"<< /Root 1 0 R /Encrypt 5 0 R >>")
     unterminated = pdf(CATALOG, b"<< /Length 10 >>\nstream\n0123456789")
-    hex_objects = plain_pdf(stream(b"414243>", b"/Type /ObjStm /N 1 /First 4 /Filter /ASCIIHexDecode"))
+    # An object stream under a filter other than Flate is decoded all the same, and what it hides is found.
+    hidden = b"9 0 << /S /JavaScript /JS (app.alert(1)) >>".hex().encode() + b">"
+    hex_objects = plain_pdf(stream(hidden, b"/Type /ObjStm /N 1 /First 4 /Filter /ASCIIHexDecode"))
     assert (await refused(materials.save(booking(), "u", "m", "a.pdf", truncated))).code == "file_corrupt"
     assert (await refused(materials.save(booking(), "u", "m", "a.pdf", unterminated))).code == "file_corrupt"
     locked = await refused(materials.save(booking(), "u", "m", "a.pdf", encrypted))
     assert (locked.status, locked.code) == (400, "file_type") and "加密" in locked.message
-    assert (await refused(materials.save(booking(), "u", "m", "a.pdf", hex_objects))).code == "file_type"
+    hex_refused = await refused(materials.save(booking(), "u", "m", "a.pdf", hex_objects))
+    assert hex_refused.code == "file_type" and "活动内容" in hex_refused.message
 
 
 async def test_scanned_pdf_with_chance_js_bytes_in_its_image_is_accepted(materials):

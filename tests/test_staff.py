@@ -23,7 +23,7 @@ async def test_a_session_ends_after_inactivity_and_when_the_password_changes(ser
     clock = Clock()
     accounts = services.console.accounts
     sessions = SessionStore(services.store.staff_sessions, idle_minutes=30, clock=clock)
-    account = await accounts.create("liming", "agent", "a long passphrase", must_change=False, created_by="test")
+    account = await accounts.create("liming", "agent", "A long passphrase 1", must_change=False, created_by="test")
     token = await sessions.start(account, "127.0.0.1")
     clock.now += timedelta(minutes=29)
     assert await sessions.resume(token, accounts)  # activity moves the expiry on
@@ -32,7 +32,7 @@ async def test_a_session_ends_after_inactivity_and_when_the_password_changes(ser
     clock.now += timedelta(minutes=31)
     assert await sessions.resume(token, accounts) is None
     token = await sessions.start(await accounts.get("liming"), "127.0.0.1")
-    await accounts.change_password("liming", "a long passphrase", "another long one")
+    await accounts.change_password("liming", "A long passphrase 1", "Another long one 2")
     assert await sessions.resume(token, accounts) is None
     assert await sessions.resume("forged", accounts) is None
 
@@ -41,11 +41,11 @@ async def test_passwords_are_argon2_hashes_with_a_minimum_length(services):
     accounts: StaffAccounts = services.console.accounts
     with pytest.raises(StaffError):
         await accounts.create("wang", "agent", "short", must_change=False, created_by="test")
-    account = await accounts.create("wang", "agent", "long enough pw", must_change=False, created_by="test")
-    assert account["password_hash"].startswith("$argon2id$") and "long enough pw" not in account["password_hash"]
-    assert await accounts.authenticate("WANG", "long enough pw")
+    account = await accounts.create("wang", "agent", "Long enough pw 3", must_change=False, created_by="test")
+    assert account["password_hash"].startswith("$argon2id$") and "Long enough pw 3" not in account["password_hash"]
+    assert await accounts.authenticate("WANG", "Long enough pw 3")
     assert await accounts.authenticate("wang", "wrong") is None
-    assert await accounts.authenticate("nobody", "long enough pw") is None
+    assert await accounts.authenticate("nobody", "Long enough pw 3") is None
 
 
 async def test_throttle_waits_then_locks_and_a_success_clears_the_account(services):

@@ -140,21 +140,23 @@ class BookingNotices:
             "date": china_date(day),
             "note": "请家中留人并备好证件",
         }
-        subject = subject_of(booking)
         queued = 0
         what = f"「{booking['item_name']}」（预约 {booking['number']}）"
         resident_text = f"提醒：{when}工作人员上门办理{what}。请家中留人，备好身份证件。"
-        for to, _address in await self.residents(booking):
-            queued += await self._remind(to, resident_text, fields, subject, day)
+        for i, (to, _address) in enumerate(await self.residents(booking)):
+            queued += await self._remind(to, resident_text, fields, booking["number"], day, i)
         staff_text = f"{when}有上门服务：{what}，地址和电话请在工作台查看。"
         staff_fields = {**fields, "note": "地址电话请在工作台查看"}
-        for to in await self._station_and_assignee(booking):
-            queued += await self._remind(to, staff_text, staff_fields, subject, day)
+        for i, to in enumerate(await self._station_and_assignee(booking)):
+            queued += await self._remind(to, staff_text, staff_fields, booking["number"], day, i)
         return queued
 
-    async def _remind(self, to: Recipient, text: str, fields: dict, subject: str, day: str) -> int:
-        key = f"visit:{subject}:{day}:{to.role}:{to.openid or to.phone}"
-        return int(await self.notifications.enqueue("visit_reminder", to, text, fields, subject=subject, dedupe=key) is not None)
+    async def _remind(self, to: Recipient, text: str, fields: dict, number: str, day: str, position: int) -> int:
+        # The booking number and the recipient's role (and openid, or place in the list for SMS-only
+        # recipients): never a phone number, which would sit in the store in the clear.
+        key = f"visit:{number}:{day}:{to.role}:{to.openid or f'#{position}'}"
+        queued = await self.notifications.enqueue("visit_reminder", to, text, fields, subject=f"booking:{number}", dedupe=key)
+        return int(queued is not None)
 
     async def _station_and_assignee(self, booking: dict) -> list[Recipient]:
         out = []

@@ -372,7 +372,7 @@ class BookingService:
         now = self.clock()
         entry = {"status": target, "at": now, "by": f"{actor.kind}:{actor.id}"}
         if reason:
-            entry["reason"] = reason.strip()[:200]
+            entry["reason"] = mask_text(reason.strip())[:200]
         if note.strip():
             entry["note"] = mask_text(note.strip())[:300]
         update: dict = {"$set": {"status": target}, "$push": {"history": entry}}

@@ -85,6 +85,7 @@ MESSAGES = [
     (re.compile(r"^a conditional material says when"), "按情形提供的材料须写明提供情形（condition），例如“他人代办时提供”"),
     (re.compile(r"^only a conditional material has a condition"), "只有 required 为 conditional 的材料才写 condition"),
     (re.compile(r"mark it required: conditional"), "备注写的是提供情形：请把 required 改为 conditional，并把情形写进 condition"),
+    (re.compile(r"^must not begin with = \+ - @"), "不能以 = + - @、制表符或换行开头（表格软件会把它当作公式执行）"),
 ]
 
 

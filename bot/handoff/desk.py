@@ -397,11 +397,12 @@ class HandoffDesk:
             "delivery": delivery,
         }
 
-    async def note(self, chat_id, staff: str, text: str) -> dict:
+    async def note(self, chat_id, staff: str, text: str, *, supervisor: bool = False) -> dict:
+        """A note on a chat: an agent's on the chats they serve, a supervisor's on any."""
         text = mask_text((text or "").strip())[:1000]
         if not text:
             raise HandoffError("备注不能为空。")
-        entry = await self.get(chat_id)
+        entry = await self.get(chat_id) if supervisor else await self._mine(chat_id, staff, False)
         now = self.clock()
         updated = await self.escalations.find_one_and_update(
             {"_id": entry["_id"]},

@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from pymongo import ReturnDocument
 
 from bot.bookings.service import Actor
-from bot.privacy import FieldCipher, mask_phone, parse_mobile
+from bot.privacy import FieldCipher, mask_phone, mask_text, parse_mobile
 from bot.wechat.api import WeChatAPIError
 
 log = logging.getLogger(__name__)
@@ -134,13 +134,17 @@ class MiniProgramAccounts:
                 "created_at": now,
                 "expires_at": now + self.refresh_ttl,
                 "revoked": None,
+                "gen": 0,
             }
         )
-        return self._tokens(sid, openid, secret)
+        return self._tokens(sid, openid, secret, 0)
 
-    def _tokens(self, sid: str, openid: str, secret: str) -> dict:
+    def _tokens(self, sid: str, openid: str, secret: str, gen: int) -> dict:
+        """`gen` counts the session's refreshes: an access token is good only for the generation it was
+        issued in, so a refresh revokes the access token it replaces at once."""
         exp = int((self.clock() + self.access_ttl).timestamp())
-        payload = _b64(json.dumps({"sid": sid, "sub": openid, "exp": exp}, separators=(",", ":")).encode())
+        claims = {"sid": sid, "sub": openid, "exp": exp, "gen": gen}
+        payload = _b64(json.dumps(claims, separators=(",", ":")).encode())
         signature = _b64(hmac.new(self._key, f"{TOKEN_VERSION}.{payload}".encode(), hashlib.sha256).digest())
         return {
             "access_token": f"{TOKEN_VERSION}.{payload}.{signature}",
@@ -162,7 +166,11 @@ class MiniProgramAccounts:
         new_secret = secrets.token_urlsafe(24)
         session = await self.sessions.find_one_and_update(
             {"_id": sid, "refresh_hash": presented, "revoked": None, "expires_at": {"$gt": now}},
-            {"$set": {"refresh_hash": self._hash(new_secret), "refreshed_at": now}, "$push": {"old_hashes": presented}},
+            {
+                "$set": {"refresh_hash": self._hash(new_secret), "refreshed_at": now},
+                "$push": {"old_hashes": presented},
+                "$inc": {"gen": 1},
+            },
             return_document=ReturnDocument.AFTER,
         )
         if session is None:
@@ -173,7 +181,7 @@ class MiniProgramAccounts:
             if stolen.modified_count:
                 log.warning("mini-program session revoked: a refresh token was used twice")
             raise invalid
-        return self._tokens(sid, session["openid"], new_secret)
+        return self._tokens(sid, session["openid"], new_secret, session["gen"])
 
     async def logout(self, identity: Identity) -> None:
         await self.sessions.update_one({"_id": identity.session_id}, {"$set": {"revoked": "logout", "revoked_at": self.clock()}})
@@ -197,13 +205,16 @@ class MiniProgramAccounts:
         try:
             claims = json.loads(_unb64(parts[1]))
             sid, openid, exp = str(claims["sid"]), str(claims["sub"]), int(claims["exp"])
+            gen = int(claims.get("gen", 0))
         except (ValueError, KeyError, TypeError):
             raise AccountError(401, "token_invalid", "请先登录。") from None
         if exp <= self.clock().timestamp():
             raise AccountError(401, "token_expired", "登录已过期，正在重新登录。")
-        session = await self.sessions.find_one({"_id": sid}, {"revoked": 1, "openid": 1})
+        session = await self.sessions.find_one({"_id": sid}, {"revoked": 1, "openid": 1, "gen": 1})
         if session is None or session.get("revoked") or session["openid"] != openid:
             raise AccountError(401, "token_revoked", "您已退出登录，请重新登录。")
+        if gen != session.get("gen", 0):  # replaced by a refresh
+            raise AccountError(401, "token_revoked", "登录已更新，请使用新的登录凭证。")
         user = await self.users.find_one({"_id": openid}) or {"_id": openid}
         actor, link = await self._actor(user)
         return Identity(openid, sid, actor, link)
@@ -234,6 +245,8 @@ class MiniProgramAccounts:
         }
 
     async def update_profile(self, identity: Identity, nickname: str | None, avatar_url: str | None) -> dict:
+        if nickname is not None:
+            nickname = mask_text(nickname.strip())
         changes = {k: v for k, v in (("nickname", nickname), ("avatar_url", avatar_url)) if v is not None}
         if changes:
             await self.users.update_one({"_id": identity.openid}, {"$set": changes})

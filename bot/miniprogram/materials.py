@@ -4,10 +4,9 @@
 - Images are decoded (with a pixel limit against decompression bombs), turned upright by their EXIF
   orientation and re-encoded from the bare pixels (JPEG, or PNG for PNG), which drops EXIF, GPS, XMP, ICC,
   comments, text chunks and any extra frames.
-- PDFs with active content (JavaScript, launch actions, embedded files) are refused. The check is a scan of
-  the bytes, not a PDF parser: names are read with their #xx escapes undone, Flate-compressed streams
-  (object streams can hide whole objects) are inflated and scanned too, and an encrypted PDF, which cannot be
-  scanned, is refused.
+- PDFs with active content (JavaScript, actions, embedded files, XFA, rich media) are refused after a full
+  parse that decodes every stream and walks every object (bot/miniprogram/pdfcheck.py); an encrypted PDF,
+  which cannot be checked, is refused.
 - Bytes are stored encrypted in `material_chunks` (255 KiB chunks like GridFS, AES-256-GCM under a key derived
   from BOT_DATA_KEY, each chunk bound to its booking, file id and position); `material_files` holds the
   metadata, written last so that a file is never half-visible.
@@ -30,7 +29,6 @@ import os
 import re
 import secrets
 import unicodedata
-import zlib
 from datetime import UTC, datetime, timedelta
 
 from cryptography.exceptions import InvalidTag
@@ -38,13 +36,22 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from PIL import Image, ImageOps
 
 from bot.bookings.service import OPEN_STATUSES
+from bot.miniprogram import pdfcheck
+from bot.miniprogram.quota import DAILY_PER_USER, LIFETIME_PER_BOOKING_FACTOR, QuotaExceeded, UploadQuota
 
 log = logging.getLogger(__name__)
 
 CHUNK = 255 * 1024
-# Decoded size limit (a 40 MP photo is far above any phone camera's document shot). Pillow's own check
-# (MAX_IMAGE_PIXELS, about 89 MP) is left alone: it is process-wide.
-MAX_PIXELS = 40_000_000
+# Decoded size limit, checked from the header before any pixel is decoded (a small PNG can claim 6300x6300
+# and take 600 MB to decode). Pillow's own check (MAX_IMAGE_PIXELS, about 89 MP) is left alone: it is
+# process-wide. A JPEG is decoded at a reduced scale (`draft`: 1/2, 1/4 or 1/8 straight from the DCT)
+# whenever it is larger than DECODE_PIXELS, so big phone photos cost little; a JPEG may claim up to
+# JPEG_MAX_PIXELS as long as its reduced decode fits MAX_PIXELS.
+MAX_PIXELS = 20_000_000
+DECODE_PIXELS = 12_000_000
+JPEG_MAX_PIXELS = 160_000_000
+# Images and PDFs decoded at once per process (each may take a few hundred MB at the limits).
+DECODE_SLOTS = 2
 MATERIAL_MAX = 60
 FILENAME_MAX = 100
 FILE_ID = re.compile(r"^[A-Za-z0-9_-]{8,40}$")
@@ -58,19 +65,6 @@ EXTENSIONS = {
     "audio/mpeg": (".mp3",),
     "video/mp4": (".mp4",),
 }
-
-# ---- PDF scan ----
-# Names that are active content wherever they appear; long enough never to occur by chance in binary data.
-PDF_ACTIVE = re.compile(rb"/(?:JavaScript|Launch|EmbeddedFile)")
-# The key of a JavaScript action. Three bytes occur by chance in compressed images (a third of 5 MB scans
-# would be refused), so it counts only as a whole name in the object syntax, not inside image data.
-PDF_JS_KEY = re.compile(rb"/JS(?=[\x00\t\n\x0c\r ()<>\[\]{}/%])")
-PDF_ENCRYPT = re.compile(rb"/Encrypt(?=[\x00\t\n\x0c\r ()<>\[\]{}/%])")
-PDF_STREAM = re.compile(rb"(?<![A-Za-z])stream(?:\r\n|\n|\r)")
-PDF_NAME_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
-PDF_OTHER_FILTERS = re.compile(rb"/(?:ASCIIHexDecode|ASCII85Decode|LZWDecode|RunLengthDecode|Crypt|AHx|A85|LZW|RL)\b")
-PDF_EOF_WINDOW = 2048
-PDF_INFLATE_BUDGET = 128 * 1024 * 1024  # decompressed bytes scanned per PDF, at most
 
 MESSAGES = {
     "booking_closed": "这个预约已经结束，不能再上传或删除材料。",
@@ -148,14 +142,20 @@ def _bare(image: Image.Image, target: str) -> Image.Image:
 def clean_image(data: bytes, kind: str) -> tuple[bytes, str]:
     """Decode, check, turn upright and re-encode an image without its metadata: (bytes, content type)."""
     fmt = IMAGE_FORMATS[kind]
+    too_large = MaterialError(400, "file_corrupt", MESSAGES["image_too_large"])
     try:
         with Image.open(io.BytesIO(data), formats=[fmt]) as probe:
-            if probe.width * probe.height > MAX_PIXELS:
-                raise MaterialError(400, "file_corrupt", MESSAGES["image_too_large"])
+            if probe.width * probe.height > (JPEG_MAX_PIXELS if fmt == "JPEG" else MAX_PIXELS):
+                raise too_large
             probe.verify()
         with Image.open(io.BytesIO(data), formats=[fmt]) as image:
+            if fmt == "JPEG" and image.width * image.height > DECODE_PIXELS:
+                scale = 1
+                while scale < 8 and image.width * image.height > DECODE_PIXELS * scale * scale:
+                    scale *= 2
+                image.draft(image.mode, (-(-image.width // scale), -(-image.height // scale)))
             if image.width * image.height > MAX_PIXELS:
-                raise MaterialError(400, "file_corrupt", MESSAGES["image_too_large"])
+                raise too_large
             image.load()
             upright = ImageOps.exif_transpose(image)
             target = "PNG" if kind == "image/png" else "JPEG"
@@ -175,82 +175,14 @@ def clean_image(data: bytes, kind: str) -> tuple[bytes, str]:
         raise MaterialError(400, "file_corrupt", MESSAGES["file_corrupt"]) from None
 
 
-def _unescape(raw: bytes) -> bytes:
-    """PDF names may spell any byte as #xx (/J#61vaScript): undo that before looking for a name."""
-    return PDF_NAME_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), raw) if b"#" in raw else raw
-
-
-def _active(raw: bytes, *, syntax: bool) -> bool:
-    text = _unescape(raw)
-    return bool(PDF_ACTIVE.search(text) or (syntax and PDF_JS_KEY.search(text)))
-
-
-def _inflated_active(body: bytes, budget: list[int], *, syntax: bool) -> bool:
-    """Inflate a Flate stream piece by piece (never more than the budget) and scan it. A stream that stops
-    decoding is scanned as far as it decodes, as lenient readers would use that much."""
-    inflater = zlib.decompressobj()
-    tail = b""
-    for start in range(0, len(body), 16 * 1024):
-        piece = body[start : start + 16 * 1024]
-        before = inflater.copy()
-        damaged = False
-        try:
-            out = inflater.decompress(piece)
-        except zlib.error:
-            out, damaged = _inflate_until_error(before, piece), True
-        budget[0] -= len(out)
-        if budget[0] < 0:
-            raise MaterialError(400, "file_type", MESSAGES["pdf_complex"])
-        window = tail + out
-        if _active(window, syntax=syntax):
-            return True
-        tail = window[-32:]
-        if damaged or inflater.eof:
-            break
-    return False
-
-
-def _inflate_until_error(inflater, piece: bytes) -> bytes:
-    """What a damaged piece of a Flate stream decodes to before the damage (a bad checksum at the end
-    must not hide the data before it)."""
-    out = []
-    for start in range(len(piece)):  # byte by byte: at most one 16 KiB piece, only for a damaged stream
-        try:
-            out.append(inflater.decompress(piece[start : start + 1]))
-        except zlib.error:
-            break
-    return b"".join(out)
-
-
 def check_pdf(data: bytes) -> None:
-    """Refuse a PDF that is truncated, encrypted or carries active content."""
-    if b"%%EOF" not in data[-PDF_EOF_WINDOW:]:
-        raise MaterialError(400, "file_corrupt", MESSAGES["pdf_corrupt"])
-    active = MaterialError(400, "file_type", MESSAGES["pdf_active"])
-    if _active(data, syntax=False):
-        raise active
-    budget = [PDF_INFLATE_BUDGET]
-    pos = 0
-    while True:
-        match = PDF_STREAM.search(data, pos)
-        syntax = _unescape(data[pos : match.start() if match else len(data)])  # objects, dictionaries, trailer
-        if PDF_JS_KEY.search(syntax):
-            raise active
-        if PDF_ENCRYPT.search(syntax):
-            raise MaterialError(400, "file_type", MESSAGES["pdf_encrypted"])
-        if match is None:
-            return
-        end = data.find(b"endstream", match.end())
-        if end < 0:
-            raise MaterialError(400, "file_corrupt", MESSAGES["pdf_corrupt"])
-        head = syntax[syntax.rfind(b"obj") + 3 :] if b"obj" in syntax else syntax[-4096:]  # the stream's dictionary
-        body = data[match.end() : end]
-        pos = end + len(b"endstream")
-        is_image = b"/Image" in head and b"/First" not in head
-        if b"/ObjStm" in head and PDF_OTHER_FILTERS.search(head):
-            raise MaterialError(400, "file_type", MESSAGES["pdf_complex"])  # an object stream we cannot read
-        if b"/FlateDecode" in head and _inflated_active(body, budget, syntax=not is_image):
-            raise active
+    """Refuse a PDF that is damaged, encrypted, too complex to check or carries active content."""
+    try:
+        pdfcheck.check_pdf(data)
+    except pdfcheck.PdfRefused as exc:
+        log.info("pdf refused: %s", exc)
+        code = "file_corrupt" if exc.reason == "corrupt" else "file_type"
+        raise MaterialError(400, code, MESSAGES[f"pdf_{exc.reason}"]) from None
 
 
 # ---- display text ----
@@ -321,6 +253,7 @@ class MaterialStore:
         *,
         max_bytes: int = 10 * 1024 * 1024,
         max_files: int = 20,
+        daily_per_user: int = DAILY_PER_USER,
         retention_days: int = 180,
         clock=lambda: datetime.now(UTC),
     ):
@@ -335,8 +268,23 @@ class MaterialStore:
         self.max_files = max_files
         self.retention_days = retention_days
         self.clock = clock
+        self.quota = UploadQuota(
+            store.material_quota, daily_per_user=daily_per_user, per_booking=max_files * LIFETIME_PER_BOOKING_FACTOR, clock=clock
+        )
+        self.decode_slots = asyncio.Semaphore(DECODE_SLOTS)
 
     # ---- write ----
+
+    async def admit(self, booking: dict, uploader: str) -> None:
+        """May this user upload to this booking now? Asked before the body is read; counts nothing."""
+        if booking.get("status") not in OPEN_STATUSES:
+            raise MaterialError(409, "booking_closed", MESSAGES["booking_closed"])
+        if await self.files.count_documents({"booking": booking["number"]}) >= self.max_files:
+            raise MaterialError(409, "too_many_files", f"每个预约最多上传 {self.max_files} 个文件，请先删除不需要的。")
+        try:
+            await self.quota.check(uploader, booking["number"])
+        except QuotaExceeded as exc:
+            raise MaterialError(exc.status, exc.code, exc.message) from None
 
     async def save(self, booking: dict, uploader: str, material: str, filename: str, data: bytes) -> dict:
         number = booking["number"]
@@ -354,10 +302,15 @@ class MaterialStore:
         kind = sniff(data)
         if kind is None:
             raise MaterialError(415, "file_type", MESSAGES["file_type"])
-        if kind == "application/pdf":
-            await asyncio.to_thread(check_pdf, data)
-        else:
-            data, kind = await asyncio.to_thread(clean_image, data, kind)
+        try:
+            await self.quota.take(uploader, number)
+        except QuotaExceeded as exc:
+            raise MaterialError(exc.status, exc.code, exc.message) from None
+        async with self.decode_slots:  # at most DECODE_SLOTS decodes in memory at once
+            if kind == "application/pdf":
+                await asyncio.to_thread(check_pdf, data)
+            else:
+                data, kind = await asyncio.to_thread(clean_image, data, kind)
         return await self._write(number, uploader, material, filename, kind, data)
 
     async def save_media(self, owner: dict, uploader: str, material: str, filename: str, data: bytes) -> dict:

@@ -49,6 +49,7 @@ def build_miniprogram(config, store, wechat_api, bookings, stations, knowledge, 
         audit,
         max_bytes=config.materials_max_mb * 1024 * 1024,
         retention_days=config.materials_retention_days,
+        daily_per_user=config.materials_daily_per_user,
     )
     return MiniProgram(
         config=config,

@@ -10,6 +10,7 @@ from bot.ratings import LEVELS
 from bot.report.definitions import DEFINITIONS
 from bot.report.figures import Report
 from bot.report.rates import Rate
+from knowledge_base.cells import safe_row
 
 CHANNEL_SECTION = {"all": "全部", "bookings": "预约服务", "chat": "在线人工", "hotline": "96128"}
 
@@ -134,9 +135,23 @@ def complaint_rows(report: Report) -> list[list]:
     return out
 
 
+class SafeWriter:
+    """csv.writer whose every cell is neutralised (knowledge_base/cells.py)."""
+
+    def __init__(self, out):
+        self._w = csv.writer(out)
+
+    def writerow(self, row) -> None:
+        self._w.writerow(safe_row(row))
+
+    def writerows(self, rows) -> None:
+        for row in rows:
+            self.writerow(row)
+
+
 def report_csv(report: Report) -> bytes:
     out = io.StringIO()
-    w = csv.writer(out)
+    w = SafeWriter(out)
     w.writerow([f"为民服务助手 统计报表 {report.period.label}"])
     w.writerow(HEADER)
     w.writerows(summary_rows(report))
@@ -164,7 +179,10 @@ def _xlsx(sheets: list[tuple[str, list, list[list]]]) -> bytes:
         for cell in ws[1]:
             cell.font = Font(bold=True)
         for row in rows:
-            ws.append(row)
+            ws.append(safe_row(row))
+            for cell in ws[ws.max_row]:  # a text is a text: openpyxl would store "=…" as a formula
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"
         for i, _ in enumerate(header, 1):
             ws.column_dimensions[ws.cell(1, i).column_letter].width = 14 if i > 1 else 28
     out = io.BytesIO()
@@ -203,7 +221,7 @@ def booking_rows(rows: list[dict]) -> list[list]:
 
 def bookings_csv(rows: list[dict]) -> bytes:
     out = io.StringIO()
-    w = csv.writer(out)
+    w = SafeWriter(out)
     w.writerow(BOOKING_HEADER)
     w.writerows(booking_rows(rows))
     return out.getvalue().encode("utf-8-sig")

@@ -6,6 +6,7 @@ Entries never hold a password, a full ID number or a full phone number: values a
 from __future__ import annotations
 
 import logging
+from contextvars import ContextVar
 from datetime import UTC, datetime
 
 from pymongo import DESCENDING
@@ -29,6 +30,11 @@ def scrub(value):
     return value
 
 
+# How the acting request was authorised when that is not a console session ("token:<id>" for a personal
+# admin-API token, "shared-token", "dev-token"): set per request by the admin API, written on every row.
+VIA: ContextVar[str | None] = ContextVar("audit_via", default=None)
+
+
 class AuditLog:
     def __init__(self, collection, clock=lambda: datetime.now(UTC)):
         self.collection = collection
@@ -45,6 +51,8 @@ class AuditLog:
             "after": scrub(after),
             "detail": scrub(detail),
         }
+        if VIA.get():
+            entry["via"] = VIA.get()
         await self.collection.insert_one(entry)
         log.info("audit: %s %s %s", actor, action, target)
         return entry

@@ -2,6 +2,8 @@
 
 A session ends after `idle` of inactivity (checked on every request; a TTL index removes the rest),
 on logout, and when the account's `session_version` moves on (password change, account disabled).
+Whatever holds a session open besides requests (the console's live sockets) registers in `on_end` and
+hears of logouts and of every session of an account ending.
 """
 
 from __future__ import annotations
@@ -39,6 +41,11 @@ class SessionStore:
         self.collection = collection
         self.idle = timedelta(minutes=idle_minutes)
         self.clock = clock
+        self.on_end: list = []  # callables(session=key) / (username=name)
+
+    @staticmethod
+    def key(token: str) -> str:
+        return _digest(token)
 
     async def start(self, account: dict, address: str, agent: str = "") -> str:
         token = secrets.token_urlsafe(32)
@@ -57,8 +64,9 @@ class SessionStore:
         )
         return token
 
-    async def resume(self, token: str | None, accounts) -> tuple[dict, dict] | None:
-        """(session, account) while the session is live and its account still allows it."""
+    async def resume(self, token: str | None, accounts, *, touch: bool = True) -> tuple[dict, dict] | None:
+        """(session, account) while the session is live and its account still allows it. `touch=False`
+        checks without counting as activity (a live socket must not keep an idle session alive)."""
         if not token:
             return None
         key = _digest(token)
@@ -70,16 +78,20 @@ class SessionStore:
         if account is None or account.get("disabled") or account["session_version"] != session["version"]:
             await self.collection.delete_one({"_id": key})
             return None
-        if now - _aware(session["seen_at"]) >= TOUCH_EVERY:
+        if touch and now - _aware(session["seen_at"]) >= TOUCH_EVERY:
             await self.collection.update_one({"_id": key}, {"$set": {"seen_at": now, "expires_at": now + self.idle}})
         return session, account
 
     async def end(self, token: str | None) -> None:
         if token:
             await self.collection.delete_one({"_id": _digest(token)})
+            for listener in self.on_end:
+                listener(session=_digest(token))
 
     async def end_all(self, username: str) -> int:
         result = await self.collection.delete_many({"username": username})
+        for listener in self.on_end:
+            listener(username=username)
         return result.deleted_count
 
 

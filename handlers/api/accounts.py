@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.bookings.invites import InviteError
 from bot.miniprogram.accounts import AccountError
-from bot.miniprogram.content import SCENE_PROFILE, ContentRejected
+from bot.miniprogram.content import SCENE_PROFILE, ContentRejected, keep_verdict
 from handlers.api.base import ApiError, MiniProgramHandler, Operation
 from handlers.api.models import LoginRequest, PhoneRequest, Profile, ProfileUpdate, ProxyRequest, RefreshRequest, Tokens
 
@@ -77,7 +77,8 @@ class MeHandler(MiniProgramHandler):
     async def patch(self) -> None:
         body = self.body(ProfileUpdate)
         try:
-            await self.api.content.check(self.identity.openid, {"nickname": body.nickname or ""}, SCENE_PROFILE)
+            review = await self.api.content.check(self.identity.openid, {"nickname": body.nickname or ""}, SCENE_PROFILE)
+            await keep_verdict(self.api.accounts.users, {"_id": self.identity.openid}, review)
         except ContentRejected as exc:
             raise self.domain_error(exc) from None
         self.respond(Profile, await self.api.accounts.update_profile(self.identity, body.nickname, body.avatar_url))

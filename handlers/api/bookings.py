@@ -15,7 +15,7 @@ from bson.errors import InvalidId
 
 from bot.bookings.service import CANCELLABLE, NUMBER_PATTERN, OPEN_STATUSES, STATUS_LABELS, BookingError, public_view
 from bot.conversation.guide import materials_to_bring
-from bot.miniprogram.content import SCENE_COMMENT, ContentRejected
+from bot.miniprogram.content import SCENE_COMMENT, ContentRejected, keep_verdict
 from handlers.api.base import ApiError, MiniProgramHandler, Operation
 from handlers.api.models import Booking, BookingCreate, BookingForm, BookingPage, CancelRequest, RatingRequest
 
@@ -116,8 +116,7 @@ class BookingsHandler(BookingHandlerBase):
             booking = await self.service.create(request)
         except (BookingError, ContentRejected) as exc:
             raise self.domain_error(exc) from None
-        if review and not booking.get("content_review"):
-            await self.service.bookings.update_one({"number": booking["number"]}, {"$set": {"content_review": True}})
+        await keep_verdict(self.service.bookings, {"number": booking["number"]}, review)
         allowed = {t["id"] for t in self.config.wxa_subscribe_templates.values() if t.get("id")}
         for template_id in set(consent) & allowed:
             await self.api.subscriptions.accept("wxa", self.identity.openid, template_id)
@@ -158,8 +157,9 @@ class CancelHandler(BookingHandlerBase):
         body = self.body(CancelRequest)
         booking = await self.booking(number)
         try:
-            await self.api.content.check(self.identity.openid, {"reason": body.reason or ""}, SCENE_COMMENT)
+            review = await self.api.content.check(self.identity.openid, {"reason": body.reason or ""}, SCENE_COMMENT)
             updated = await self.service.transition(booking["number"], "cancel", self.actor, reason=body.reason or "")
+            await keep_verdict(self.service.bookings, {"number": booking["number"]}, review)
         except (BookingError, ContentRejected) as exc:
             raise self.domain_error(exc) from None
         await self.api.materials.mark_closed(updated)
@@ -180,8 +180,9 @@ class RatingHandler(BookingHandlerBase):
         body = self.body(RatingRequest)
         booking = await self.booking(number)
         try:
-            await self.api.content.check(self.identity.openid, {"comment": body.comment or ""}, SCENE_COMMENT)
+            review = await self.api.content.check(self.identity.openid, {"comment": body.comment or ""}, SCENE_COMMENT)
             updated = await self.service.rate(self.actor, booking["number"], body.score, body.comment or "")
+            await keep_verdict(self.service.bookings, {"number": booking["number"]}, review)
         except (BookingError, ContentRejected) as exc:
             raise self.domain_error(exc) from None
         self.respond(Booking, await self.view(updated, with_materials=True))

@@ -36,6 +36,13 @@ class MaterialsHandler(BookingHandlerBase):
         if self.request.method == "POST":
             self.request.connection.set_max_body_size(self._limit)
         await super().prepare()
+        if self.request.method == "POST" and self.identity is not None:
+            # The booking, the caller's right to it and the upload quotas, before a byte of the body is read.
+            booking = await self.booking(*self.path_args)
+            try:
+                await self.api.materials.admit(booking, f"wxa:{self.identity.openid}")
+            except Exception as exc:  # noqa: BLE001 - domain errors become API errors, anything else re-raised
+                raise self.domain_error(exc) from None
 
     def data_received(self, chunk: bytes) -> None:
         self._size += len(chunk)
@@ -84,9 +91,7 @@ class MaterialHandler(BookingHandlerBase):
             meta, data = await self.api.materials.read(file_id, booking, f"wxa:{self.identity.openid}")
         except Exception as exc:  # noqa: BLE001
             raise self.domain_error(exc) from None
-        self.set_header("Content-Type", meta["content_type"])
-        self.set_header("Content-Disposition", "inline")
-        self.finish(data)
+        self.send_file(data, meta["content_type"], meta["filename"])
 
     async def delete(self, number: str, file_id: str) -> None:
         booking = await self.booking(number)

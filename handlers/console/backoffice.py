@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from handlers.console.base import ConsoleHandler
 
@@ -30,9 +30,7 @@ class BackOfficeHandler(ConsoleHandler):
         return (self.get_argument(name, default) or "").strip()
 
     def download(self, filename: str, data: bytes, fmt: str) -> None:
-        self.set_header("Content-Type", XLSX if fmt == "xlsx" else "text/csv; charset=utf-8")
-        self.set_header("Content-Disposition", f"attachment; filename*=UTF-8''{quote(filename)}")
-        self.finish(data)
+        self.send_file(data, XLSX if fmt == "xlsx" else "text/csv; charset=utf-8", filename)
 
     async def item_choices(self) -> list[dict]:
         return [i async for i in self.store.items.find({}, {"_id": 0, "code": 1, "name": 1, "department": 1}).sort("code", 1)]

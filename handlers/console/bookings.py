@@ -7,6 +7,7 @@ from datetime import datetime
 
 from bot.bookings.desk import DeskFilter
 from bot.bookings.service import KIND_LABELS, NUMBER_PATTERN, STATUS_LABELS, BookingConflict, BookingError, Forbidden, NotFound
+from bot.miniprogram.content import REVIEW_LABELS
 from bot.offloop import off_loop
 from bot.report import export
 from handlers.console.backoffice import BackOfficeHandler
@@ -95,6 +96,7 @@ class BookingHandler(BackOfficeHandler):
             station_name=self.stations.name_of(booking.get("station")),
             item=await self.store.items.find_one({"code": booking["item_code"]}, {"department": 1, "name": 1}),
             audit=await self.audit.recent(target=f"booking:{booking['number']}", limit=30),
+            review_labels=REVIEW_LABELS,
         )
 
     async def get(self, number: str) -> None:

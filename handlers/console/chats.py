@@ -110,7 +110,7 @@ class ChatActionHandler(ChatsMixin, ConsoleHandler):
                 record = await desk.reply(chat_id, me, arg("text", ""), supervisor=supervisor)
                 self.done({"message": record["_id"], "delivery": record["delivery"]}, back=back)
             elif action == "note":
-                await desk.note(chat_id, me, arg("text", ""))
+                await desk.note(chat_id, me, arg("text", ""), supervisor=supervisor)
                 self.done(back=back)
             elif action == "transfer":
                 to = arg("to", "").strip().lower()

@@ -26,6 +26,8 @@ ACTION_LABELS = {
     "canned_update": "修改常用语",
     "canned_delete": "删除常用语",
     "staff_create": "新建账号",
+    "token_create": "新建 API 令牌",
+    "token_revoke": "吊销 API 令牌",
     "staff_reset_password": "重置密码",
     "staff_role": "修改角色",
     "staff_disable": "停用账号",
@@ -74,10 +76,12 @@ class CannedHandler(ConsoleHandler):
 class StaffHandler(ConsoleHandler):
     need = "admin"
 
-    async def page(self, error=None, created=None) -> None:
+    async def page(self, error=None, created=None, token=None) -> None:
         self.render(
             "staff.html",
             accounts=await self.console.accounts.list(),
+            tokens=await self.console.tokens.list(),
+            new_token=token,
             locks=await self.console.throttle.locks(),
             roles=ROLES,
             error=error,
@@ -116,6 +120,19 @@ class StaffHandler(ConsoleHandler):
                 await self.audit.record(
                     self.actor, f"staff_{action}", f"staff:{username}", before={k: before.get(k) for k in change}, after=change
                 )
+            elif action == "token_create":
+                target = await accounts.get(username)
+                if target is None or target.get("disabled"):
+                    raise StaffError("请选择一个在用的账号。")
+                token, raw = await self.console.tokens.create(target["username"], arg("label", ""), self.actor)
+                await self.audit.record(self.actor, "token_create", f"staff:{target['username']}", detail={"token": token["_id"]})
+                await self.page(token={"username": target["username"], "value": raw, "label": token["label"]})
+                return
+            elif action == "token_revoke":
+                token = await self.console.tokens.revoke(arg("token_id", ""), self.actor)
+                if token is None:
+                    raise StaffError("没有这个令牌，或已吊销。")
+                await self.audit.record(self.actor, "token_revoke", f"staff:{token['username']}", detail={"token": token["_id"]})
             elif action == "unlock":
                 key = arg("key", "")
                 if await self.console.throttle.lift(key):
