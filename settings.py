@@ -160,7 +160,7 @@ class Settings:
     handoff_hours: str = "09:00-17:30"
     handoff_unclaimed_minutes: int = 10
     handoff_answer_target: int = 180
-    handoff_phone: str = "12345"
+    handoff_phone: str = "96128"
     console_live: str = "auto"  # auto: in-process on the embedded store, poll on MongoDB; or memory, poll
     console_poll_seconds: float = 0.5
     # Extension: where the embedded store keeps its data (BOT_DATA_DIR, default ./var); None keeps it

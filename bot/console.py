@@ -61,7 +61,8 @@ async def build_console(config, store, wechat_api, dialogs, audit, queue: Escala
         answer_target_seconds=config.handoff_answer_target,
         phone=config.handoff_phone,
     )
-    desk = HandoffDesk(queue, store, wechat_api, dialogs, audit, policy, hours)
+    accounts = StaffAccounts(store.staff)
+    desk = HandoffDesk(queue, store, wechat_api, dialogs, audit, policy, hours, accounts=accounts)
     canned = CannedReplies(store.canned_replies)
     await seed_if_empty(canned)
     throttle = LoginThrottle(
@@ -76,7 +77,7 @@ async def build_console(config, store, wechat_api, dialogs, audit, queue: Escala
     poller = ChangePoller(store.escalations, hub, every=config.console_poll_seconds) if live == "poll" else None
     log.info("live queue: %s", "in-process" if poller is None else f"poll every {config.console_poll_seconds}s")
     return ConsoleServices(
-        accounts=StaffAccounts(store.staff),
+        accounts=accounts,
         sessions=SessionStore(store.staff_sessions, idle_minutes=config.staff_idle_minutes),
         throttle=throttle,
         desk=desk,

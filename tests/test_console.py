@@ -83,8 +83,8 @@ async def test_a_residents_request_appears_live_and_two_agents_race_to_claim(ser
     row = "#waiting .chat:has-text('转人工，我要问低保')"
     await alice.wait_for_selector(row, timeout=10_000)
     await bob.wait_for_selector(row, timeout=10_000)
-    # The next message shows as the chat's last message, without a reload.
-    assert await resident.say("我家在水寨村") in (None, "")
+    # The next message shows as the chat's last message, without a reload; the resident is told it went to staff.
+    assert "已转给工作人员" in await resident.say("我家在水寨村")
     await alice.wait_for_selector("#waiting .chat:has-text('我家在水寨村')", timeout=10_000)
     await shoot(alice, "queue")
     row = "#waiting .chat:has-text('我家在水寨村')"

@@ -36,6 +36,8 @@ ASKS_FOR_PERSON = re.compile(r"人工|客服|真人|工作人员|有人吗|人�
 RESOLUTIONS = {"solved": "已解决", "answered": "已答复", "referred": "已转办", "no_reply": "居民未回复", "other": "其他"}
 NETWORK_RETRY_DELAY = 1.0
 RECENT_FOR_ESTIMATE = 20
+# A waiting resident is told where they stand at most this often (asking for a person again always answers).
+ACK_EVERY = timedelta(minutes=5)
 
 
 class HandoffError(Exception):
@@ -65,7 +67,7 @@ class HandoffPolicy:
     hours: str = "09:00-17:30"
     unclaimed_minutes: int = 10
     answer_target_seconds: int = 180
-    phone: str = "12345"
+    phone: str = "96128"  # 昭通市政务信息专线
 
 
 def refusal_text(errcode: int | None, errmsg: str = "") -> str:
@@ -98,6 +100,17 @@ def resident_label(openid: str) -> str:
     return "居民 " + openid[-6:]
 
 
+URGENT_REASONS = ("complaint", "low_rating")
+
+
+def waiting_order(entry: dict, now: datetime, target_seconds: float) -> tuple:
+    """Complaints first, then chats waiting longer than the answer target, then the rest; oldest first in each."""
+    created = aware(entry.get("created_at")) or now
+    if entry.get("reason") in URGENT_REASONS:
+        return (0, created)
+    return (1 if (now - created).total_seconds() > target_seconds else 2, created)
+
+
 def summary(entry: dict) -> dict:
     """A chat as the queue shows it (JSON-ready)."""
 
@@ -105,6 +118,7 @@ def summary(entry: dict) -> dict:
         v = aware(v)
         return v.isoformat() if v else None
 
+    rating = entry.get("rating") or {}
     return {
         "id": str(entry["_id"]),
         "rev": entry.get("rev", 0),
@@ -116,13 +130,26 @@ def summary(entry: dict) -> dict:
         "last_message_at": iso(entry.get("last_message_at") or entry.get("created_at")),
         "created_at": iso(entry.get("created_at")),
         "staff": entry.get("staff"),
+        "claimed_at": iso(entry.get("claimed_at")),
         "closed_at": iso(entry.get("closed_at")),
+        "unread": entry.get("unread", 0),
+        "complaint": entry.get("reason") in URGENT_REASONS,
+        "rating": ratings.label(rating["score"]) if rating.get("score") else None,
+        "undelivered": entry.get("undelivered"),
     }
 
 
 class HandoffDesk:
     def __init__(
-        self, queue: EscalationQueue, store, wechat_api, dialogs, audit, policy: HandoffPolicy, hours: WorkingHours | None = None
+        self,
+        queue: EscalationQueue,
+        store,
+        wechat_api,
+        dialogs,
+        audit,
+        policy: HandoffPolicy,
+        hours: WorkingHours | None = None,
+        accounts=None,
     ):
         self.queue = queue
         self.escalations = queue.collection
@@ -133,6 +160,7 @@ class HandoffDesk:
         self.policy = policy
         self.hours = hours or WorkingHours(policy.hours)
         self.clock = queue.clock
+        self.accounts = accounts  # bot.staff.accounts.StaffAccounts: the name residents are told on a claim
 
     # ---- resident side ----
 
@@ -162,8 +190,11 @@ class HandoffDesk:
             return None
         return max(1, math.ceil(statistics.median(recent) * max(position, 1) / 60))
 
-    async def intercept(self, message) -> str | None:
-        """None: not with staff, let the bot answer. "" : forwarded to staff, the bot stays quiet."""
+    async def intercept(self, message, answer_question=None) -> str | None:
+        """None: not with staff, let the bot answer. "": forwarded to staff, the bot stays quiet. Otherwise the
+        reply: while the chat waits for staff, `answer_question(openid, text)` (the bot) answers service
+        questions, marked as the assistant's; other messages get the queue place and the wait, at most once
+        every `ACK_EVERY`, so that nobody writes into silence and nobody is spammed."""
         if message.type == "event":
             return None
         entry = await self.queue.open_for(message.source)
@@ -180,9 +211,28 @@ class HandoffDesk:
             return_document=ReturnDocument.AFTER,
         )
         self.queue.changed(updated)
-        if updated is not None and updated["status"] == "waiting" and ASKS_FOR_PERSON.search(text):
-            return texts.already(await self.position(updated))  # asked again while waiting: say where they stand
-        return ""
+        if updated is None or updated["status"] != "waiting":
+            return ""  # an agent is serving: they answer
+        asks_person = bool(ASKS_FOR_PERSON.search(text))
+        question = message.content if message.type == "text" else getattr(message, "recognition", None)
+        if not asks_person and question and answer_question is not None:
+            answer = await answer_question(message.source, question)
+            if answer:
+                return texts.assistant_answer(answer)
+        return await self.acknowledge(updated, force=asks_person)
+
+    async def acknowledge(self, entry: dict, *, force: bool = False) -> str:
+        """Where a waiting resident stands (or when staff are back), unless told within `ACK_EVERY`."""
+        now = self.clock()
+        last = aware(entry.get("acknowledged_at"))
+        if not force and last is not None and now - last < ACK_EVERY:
+            return ""
+        await self.escalations.update_one({"_id": entry["_id"]}, {"$set": {"acknowledged_at": now}})
+        if not self.hours.is_open(now):
+            return texts.waiting_closed_note(self.hours.describe_next(now), self.policy.phone)
+        position = await self.position(entry)
+        waited = int(self.hours.working_seconds(aware(entry["created_at"]), now) // 60)
+        return texts.waiting_note(position, waited, await self.estimate_minutes(position))
 
     async def rate(self, openid: str, chat_id: str, score: int) -> str:
         updated = await self.escalations.find_one_and_update(
@@ -232,7 +282,9 @@ class HandoffDesk:
         return entry
 
     async def waiting(self, limit: int = 200) -> list[dict]:
-        return [e async for e in self.escalations.find({"status": "waiting"}).sort("created_at", 1).limit(limit)]
+        found = [e async for e in self.escalations.find({"status": "waiting"}).sort("created_at", 1).limit(limit)]
+        now = self.clock()
+        return sorted(found, key=lambda e: waiting_order(e, now, self.policy.answer_target_seconds))
 
     async def serving(self, staff: str | None = None, limit: int = 200) -> list[dict]:
         query: dict = {"status": "serving"}
@@ -274,7 +326,16 @@ class HandoffDesk:
             raise HandoffError("这个会话已结束。")
         await self.audit.record(f"staff:{staff}", "claim", f"escalation:{updated['_id']}")
         self.queue.changed(updated)
+        await self._tell_claimed(updated, staff)
         return updated
+
+    async def _tell_claimed(self, entry: dict, staff: str) -> None:
+        """The resident learns that a person (surname and 工号) has taken the chat."""
+        account = await self.accounts.get(staff) if self.accounts is not None else None
+        text = texts.claimed(texts.agent_label(staff, (account or {}).get("name", "")))
+        delivery = await self._send(entry["openid"], text, retry=False)
+        delivery.pop("tries", None)
+        await self.messages.insert_one(self._outbound(entry, text, "handoff", staff, delivery))
 
     async def _mine(self, chat_id, staff: str, supervisor: bool) -> dict:
         entry = await self.get(chat_id)
