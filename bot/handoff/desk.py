@@ -25,6 +25,9 @@ from bot import ratings
 from bot.handoff import texts
 from bot.handoff.hours import WorkingHours
 from bot.handoff.queue import OPEN, REASON_LABELS, EscalationQueue
+from bot.notifications.service import Recipient
+from bot.notifications.templates import china_time
+from bot.notifications.window import CustomerServiceWindow
 from bot.privacy import mask_text
 from bot.wechat.api import WeChatAPIError
 from bot.wechat.inbox import describe
@@ -35,6 +38,10 @@ EXIT = re.compile(r"^\s*(退出人工|结束人工|退出人工服务|不要人�
 ASKS_FOR_PERSON = re.compile(r"人工|客服|真人|工作人员|有人吗|人呢")
 RESOLUTIONS = {"solved": "已解决", "answered": "已答复", "referred": "已转办", "no_reply": "居民未回复", "other": "其他"}
 NETWORK_RETRY_DELAY = 1.0
+# WeChat refusals that only the resident's next message lifts: the reply is held until then, never retried.
+WINDOW_CLOSED = (45015, 45047)
+HELD_NOTE = "已保存，居民下次发消息时自动送达。"
+HELD_FIELD = "messages.held"
 RECENT_FOR_ESTIMATE = 20
 # A waiting resident is told where they stand at most this often (asking for a person again always answers).
 ACK_EVERY = timedelta(minutes=5)
@@ -73,9 +80,9 @@ class HandoffPolicy:
 def refusal_text(errcode: int | None, errmsg: str = "") -> str:
     """What the agent reads next to a message WeChat refused."""
     if errcode == 45015:
-        return "发送失败（45015）：居民超过 48 小时没有发消息，微信不允许再发客服消息。请等居民再发消息，或电话联系。"
+        return "未送达（45015）：居民超过 48 小时没有发消息，微信不允许再发客服消息。"
     if errcode == 45047:
-        return "发送失败（45047）：连续发送太多条，需等居民回复后才能再发。"
+        return "未送达（45047）：48 小时内的客服消息条数已用完。"
     if errcode is None:
         return "发送失败：网络故障，没能连上微信服务器。可以点“重试”。"
     return f"发送失败（{errcode}）：微信拒绝了这条消息：{errmsg[:80]}"
@@ -136,6 +143,7 @@ def summary(entry: dict) -> dict:
         "complaint": entry.get("reason") in URGENT_REASONS,
         "rating": ratings.label(rating["score"]) if rating.get("score") else None,
         "undelivered": entry.get("undelivered"),
+        "undelivered_count": entry.get("undelivered_count", 0),
     }
 
 
@@ -150,6 +158,8 @@ class HandoffDesk:
         policy: HandoffPolicy,
         hours: WorkingHours | None = None,
         accounts=None,
+        cipher=None,
+        notifications=None,
     ):
         self.queue = queue
         self.escalations = queue.collection
@@ -161,6 +171,10 @@ class HandoffDesk:
         self.hours = hours or WorkingHours(policy.hours)
         self.clock = queue.clock
         self.accounts = accounts  # bot.staff.accounts.StaffAccounts: the name residents are told on a claim
+        self.cipher = cipher  # bot.privacy.FieldCipher: held replies are kept encrypted until delivered
+        self.notifications = notifications  # bot.notifications.service.NotificationService: reach a resident elsewhere
+        self.window = CustomerServiceWindow(store.messages)
+        self._background: set[asyncio.Task] = set()
 
     # ---- resident side ----
 
@@ -211,6 +225,8 @@ class HandoffDesk:
             return_document=ReturnDocument.AFTER,
         )
         self.queue.changed(updated)
+        if updated is not None and updated.get("undelivered"):
+            self._spawn(self.release_held(updated))  # the resident wrote: WeChat lets us send again
         if updated is None or updated["status"] != "waiting":
             return ""  # an agent is serving: they answer
         asks_person = bool(ASKS_FOR_PERSON.search(text))
@@ -356,8 +372,15 @@ class HandoffDesk:
             await self.claim(current["_id"], staff)  # answering an unclaimed chat takes it (or says who did)
         entry = await self._mine(chat_id, staff, supervisor)
         record = self._outbound(entry, text, "agent", staff, {"status": "sending", "attempts": 0})
-        await self.messages.insert_one(record)
-        record = await self._deliver(record, text, entry, staff)
+        window = await self.window.state(entry["openid"], self.clock())
+        if not window.open:  # known closed: do not spend a call that can only fail; hold it for their next message
+            record["delivery"] = {"status": "held", "error": f"未送达：{window.reason}。{HELD_NOTE}", "at": self.clock()}
+            record["held_enc"] = self.cipher.encrypt(text, HELD_FIELD)
+            await self.messages.insert_one(record)
+            await self._flag_undelivered(entry)
+        else:
+            await self.messages.insert_one(record)
+            record = await self._deliver(record, text, entry, staff)
         await self.audit.record(
             f"staff:{staff}",
             "reply",
@@ -372,6 +395,8 @@ class HandoffDesk:
             raise ChatNotFound("没有这条消息。")
         if record["delivery"]["status"] == "sent":
             return record
+        if record["delivery"]["status"] == "held":
+            raise HandoffError("微信现在不让发：这条回复已保存，居民下次发消息时自动送达。")
         entry = await self._mine(record["escalation"], staff, supervisor)
         # The stored copy is masked; the agent's page sends back what was typed.
         record = await self._deliver(record, text or record["content"], entry, staff)
@@ -381,9 +406,16 @@ class HandoffDesk:
     async def _deliver(self, record: dict, text: str, entry: dict, staff: str) -> dict:
         delivery = await self._send(entry["openid"], text, retry=True)
         delivery["attempts"] = record["delivery"].get("attempts", 0) + delivery.pop("tries")
+        changes: dict = {"delivery": delivery}
+        if delivery["status"] == "failed" and delivery.get("errcode") in WINDOW_CLOSED:
+            delivery["status"] = "held"
+            delivery["error"] += HELD_NOTE
+            changes["held_enc"] = self.cipher.encrypt(text, HELD_FIELD)
         record = await self.messages.find_one_and_update(
-            {"_id": record["_id"]}, {"$set": {"delivery": delivery}}, return_document=ReturnDocument.AFTER
+            {"_id": record["_id"]}, {"$set": changes}, return_document=ReturnDocument.AFTER
         )
+        if delivery["status"] == "held":
+            await self._flag_undelivered(entry)
         now = self.clock()
         update: dict = {"$set": {"updated_at": now}, "$inc": {"rev": 1}}
         if delivery["status"] == "sent":
@@ -407,6 +439,68 @@ class HandoffDesk:
             await self.escalations.find_one_and_update({"_id": entry["_id"]}, update, return_document=ReturnDocument.AFTER)
         )
         return record
+
+    async def _flag_undelivered(self, entry: dict) -> None:
+        """The queue row says how many replies wait for the resident's next message (None when none)."""
+        held = await self.messages.count_documents(
+            {"openid": entry["openid"], "escalation": str(entry["_id"]), "delivery.status": "held"}
+        )
+        note = f"{held} 条回复未送达，居民下次发消息时送出" if held else None
+        self.queue.changed(
+            await self.escalations.find_one_and_update(
+                {"_id": entry["_id"]},
+                {"$set": {"undelivered": note, "undelivered_count": held, "updated_at": self.clock()}, "$inc": {"rev": 1}},
+                return_document=ReturnDocument.AFTER,
+            )
+        )
+
+    async def release_held(self, entry: dict) -> int:
+        """Send, in order, the replies held while WeChat refused them; called when the resident writes again."""
+        sent = 0
+        cursor = self.messages.find({"openid": entry["openid"], "escalation": str(entry["_id"]), "delivery.status": "held"}).sort(
+            "created_at", 1
+        )
+        for record in [r async for r in cursor]:
+            taken = await self.messages.find_one_and_update(
+                {"_id": record["_id"], "delivery.status": "held"}, {"$set": {"delivery.status": "sending"}}
+            )
+            if taken is None:
+                continue  # another process is sending it
+            text = self.cipher.decrypt(record["held_enc"], HELD_FIELD)
+            record = await self._deliver(record, text, entry, record.get("staff") or "")
+            if record["delivery"]["status"] == "sent":
+                await self.messages.update_one({"_id": record["_id"]}, {"$unset": {"held_enc": ""}})
+                sent += 1
+        await self._flag_undelivered(entry)
+        return sent
+
+    def _spawn(self, coroutine) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def window_state(self, openid: str):
+        return await self.window.state(openid, self.clock())
+
+    async def notify_elsewhere(self, chat_id, staff: str, phone: str | None) -> dict:
+        """The window is closed: ask the resident (template or subscribe notice, else SMS) to write to us."""
+        entry = await self._mine(chat_id, staff, True)
+        if self.notifications is None:
+            raise HandoffError("没有配置通知服务。")
+        now = self.clock()
+        n = await self.notifications.enqueue(
+            "chat_reply",
+            Recipient(openid=entry["openid"], phone=phone, label="居民"),
+            texts.CHAT_REPLY_NOTICE,
+            {"note": texts.CHAT_REPLY_NOTICE_SHORT, "time": china_time(now)},
+            subject=f"escalation:{entry['_id']}",
+            urgent=True,
+            dedupe=f"chat_reply:{entry['_id']}:{now:%Y%m%d%H}",
+        )
+        if n is None:
+            raise HandoffError("这一小时内已经通知过居民了。")
+        await self.audit.record(f"staff:{staff}", "notify_elsewhere", f"escalation:{entry['_id']}", detail={"sms": bool(phone)})
+        return n
 
     async def _send(self, openid: str, text: str, retry: bool) -> dict:
         """Send a customer-service message; a network failure is retried once. Never raises."""

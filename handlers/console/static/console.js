@@ -145,7 +145,7 @@
     r1.appendChild(el("span", "who", c.resident));
     r1.appendChild(el("span", "tag reason-" + c.reason, c.reason_label));
     if (c.unread && c.status !== "closed") r1.appendChild(el("span", "unread", c.unread + " 条新消息"));
-    if (c.undelivered) { var u = el("span", "tag undelivered", "未送达"); u.title = c.undelivered; r1.appendChild(u); }
+    if (c.undelivered) { var u = el("span", "tag undelivered", c.undelivered_count + " 条未送达"); u.title = c.undelivered; r1.appendChild(u); }
     var w = el("span", "wait"); w.dataset.since = c.status === "serving" && c.claimed_at ? c.claimed_at : c.created_at; r1.appendChild(w);
     a.appendChild(r1);
     a.appendChild(el("span", "last", c.last_message));
@@ -271,6 +271,7 @@
       post(form.action, new FormData(form)).then(function (d) {
         if (!d.ok) { alert(d.error); return; }
         if (form.dataset.then) { location.href = form.dataset.then; return; }
+        if (d.notified) flash("已通知居民。居民回到公众号发消息后，保存的回复会自动送达。");
         form.reset(); refreshLive();
       });
     }
@@ -285,7 +286,7 @@
       btn.disabled = false;
       if (!d.ok) { err.textContent = d.error; return; }
       text.value = "";
-      if (d.delivery && d.delivery.status === "failed") err.textContent = d.delivery.error;
+      if (d.delivery && (d.delivery.status === "failed" || d.delivery.status === "held")) err.textContent = d.delivery.error;
       refreshLive();
     }, function () { btn.disabled = false; err.textContent = "网络故障，没有发出去，请重试。"; });
   }
