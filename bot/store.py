@@ -108,6 +108,7 @@ INDEXES: dict[str, list[IndexModel]] = {
         # Workers claim by status and due time; staff read a booking's notifications by subject.
         IndexModel([("status", ASCENDING), ("next_attempt_at", ASCENDING)], name="due"),
         IndexModel([("to.openid", ASCENDING), ("subject", ASCENDING), ("status", ASCENDING)], name="coalesce"),
+        IndexModel([("to.key", ASCENDING), ("subject", ASCENDING), ("status", ASCENDING)], name="by_recipient"),
         IndexModel([("subject", ASCENDING), ("created_at", ASCENDING)], name="by_subject"),
         IndexModel([("blocked_by", ASCENDING)], sparse=True, name="blocked_by"),
         IndexModel([("dedupe", ASCENDING)], unique=True, sparse=True, name="dedupe"),

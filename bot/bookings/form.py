@@ -16,12 +16,24 @@ from bot.bookings.fields import RELATIONS, FieldInvalid, clean_address, clean_na
 from bot.bookings.service import KIND_LABELS, Actor, BookingError, BookingRequest, BookingService, NotEligible
 from bot.bookings.stations import StationDirectory
 from bot.conversation.nlu import normalize
-from bot.privacy import InvalidIDNumber, mask_address, mask_id, mask_name, mask_phone, parse_id_number, parse_mobile
+from bot.privacy import (
+    InvalidIDNumber,
+    mask_address,
+    mask_id,
+    mask_name,
+    mask_phone,
+    parse_id_number,
+    parse_landline,
+    parse_mobile,
+)
 
 QUIT = re.compile(r"^(取消|退出|不办了|不约了|算了|不用了|结束|不预约了).{0,6}$")
 BACK = re.compile(r"^(上一步|返回|后退|退回上一步|改上一个)$")
 EDITABLE = [("name", "姓名"), ("id", "身份证号"), ("phone", "电话"), ("address", "地址"), ("date", "日期")]
 HINT = "（回复“上一步”可返回，“取消”可退出）"
+# "他没有手机", "没有电话", "老人不用手机": the person has no phone of their own.
+NO_PHONE = re.compile(r"(没有|没|无|不用|不会用)(手机|电话)|^(没有|没有的|无)$")
+PHONE_KIND_LABELS = {"landline": "座机", "station": "无电话，由服务站联系", "proxy": "无电话，由代办员联系"}
 
 
 class BookingForm:
@@ -156,7 +168,11 @@ class BookingForm:
         return "请输入办事人的18位身份证号码。"
 
     async def _ask_phone(self, turn, form, actor) -> str:
-        return "请输入联系电话（11位手机号），工作人员会打这个电话联系。"
+        who = "您" if form["data"].get("who") == "self" else "办事人"
+        return (
+            f"请输入{who}的联系电话，手机或座机都可以（座机带区号，如 0870-2212345），工作人员会打这个电话联系。"
+            "没有电话请回复“没有电话”。"
+        )
 
     async def _ask_address(self, turn, form, actor) -> str:
         return "请输入上门地址，写到村（小区）和门牌，例如：龙头山镇光明村5组12号。"
@@ -259,11 +275,25 @@ class BookingForm:
 
     async def _answer_phone(self, turn, form, actor, text) -> str | None:
         try:
-            phone = parse_mobile(text)
-        except ValueError as exc:
-            return str(exc)
-        self._done(form, "phone", self._seal("phone", phone))
+            phone, kind = parse_mobile(text), "mobile"
+        except ValueError:
+            phone, kind = parse_landline(text), "landline"
+        if phone is None and NO_PHONE.search(text):
+            # Staff then call the station (a proxy's station, or the one chosen later in the form).
+            phone, kind = "", "proxy" if actor.kind == "proxy" else "station"
+        if phone is None:
+            return "请输入11位手机号（如 13812345678）或带区号的座机（如 0870-2212345）；没有电话请回复“没有电话”。"
+        form["data"]["phone_kind"] = kind
+        self._done(form, "phone", self._seal("phone", phone) if phone else "")
         return None
+
+    def _contact(self, form, actor: Actor) -> tuple[str, str]:
+        """(phone staff call, its kind): the person's own, or their station's when they have none."""
+        kind = form["data"].get("phone_kind", "mobile")
+        if kind in ("mobile", "landline"):
+            return self._open(form, "phone"), kind
+        station = self.stations.get(form["data"].get("station") or actor.station) or {}
+        return str(station.get("phone") or ""), kind
 
     async def _answer_address(self, turn, form, actor, text) -> str | None:
         try:
@@ -358,13 +388,22 @@ class BookingForm:
             f"服务：{KIND_LABELS[form['kind']]}",
             f"办事人：{mask_name(d['name'])}（{d.get('relation') or '居民'}）",
             f"身份证：{mask_id(self._open(form, 'id'))}",
-            f"电话：{mask_phone(self._open(form, 'phone'))}",
+            self._phone_line(form, actor),
         ]
         if form["kind"] == "home_visit":
             lines.append(f"地址：{mask_address(self._open(form, 'address'))}")
         lines.append(f"服务站：{self.stations.name_of(station)}")
         lines.append(f"希望日期：{describe_day(date.fromisoformat(d['date']))}")
         return "\n".join(lines)
+
+    def _phone_line(self, form, actor: Actor) -> str:
+        phone, kind = self._contact(form, actor)
+        if kind == "mobile":
+            return f"电话：{mask_phone(phone)}"
+        if kind == "landline":
+            return f"电话：{mask_phone(phone)}（座机，不能收短信）"
+        station = self.stations.name_of(form["data"].get("station") or actor.station)
+        return f"电话：无。工作人员会通过{station}（{phone}）联系办事人"
 
     async def _submit(self, turn, form, actor: Actor) -> str:
         d = form["data"]
@@ -375,7 +414,8 @@ class BookingForm:
             booked_by=actor,
             name=d["name"],
             id_card=parse_id_number(self._open(form, "id"), self.service.today()),
-            phone=self._open(form, "phone"),
+            phone=self._contact(form, actor)[0],
+            phone_kind=self._contact(form, actor)[1],
             preferred_date=date.fromisoformat(d["date"]),
             station=d.get("station") or actor.station,
             relation=d.get("relation") or ("居民" if actor.kind == "proxy" else "本人"),

@@ -123,6 +123,9 @@ class BookingRequest:
     request_key: str = field(default_factory=lambda: secrets.token_hex(8))
     request_hash: str = ""  # the mini-program's Idempotency-Key: same key, other body -> IdempotencyConflict
     channel: str | None = None  # "miniprogram"; chat bookings have none (the report derives theirs)
+    # "mobile" (texts reach it), "landline", or "station"/"proxy": the person has no phone and this is whose
+    # number staff call instead. Only a mobile gets the beneficiary's SMS notices.
+    phone_kind: str = "mobile"
     wxa_openid: str | None = None  # reached by mini-program subscribe messages too
 
 
@@ -238,6 +241,7 @@ class BookingService:
                 "id_masked": mask_id(req.id_card.number),
                 "phone_enc": c.encrypt(req.phone, "beneficiary.phone"),
                 "phone_masked": mask_phone(req.phone),
+                "phone_kind": req.phone_kind,
                 # Keyed hash: a mini-program user with this verified phone sees their own chat bookings.
                 "phone_hash": c.blind_index(req.phone),
                 # Keyed hash of the name: the staff desk finds a booking by name without a text scan.
