@@ -15,6 +15,7 @@ from bot.bookings.dateparse import describe_day, month_day, parse_day
 from bot.bookings.fields import RELATIONS, FieldInvalid, clean_address, clean_name
 from bot.bookings.service import KIND_LABELS, Actor, BookingError, BookingRequest, BookingService, NotEligible
 from bot.bookings.stations import StationDirectory
+from bot.bookings.townships import Township, TownshipList
 from bot.conversation.nlu import normalize
 from bot.privacy import (
     InvalidIDNumber,
@@ -41,6 +42,7 @@ class BookingForm:
         self.service = service
         self.stations = stations
         self._index = index_provider  # callable returning the current Understander
+        self.places = TownshipList()
 
     async def start(self, turn, kind: str, actor: Actor) -> str:
         try:
@@ -185,14 +187,31 @@ class BookingForm:
         return "\n".join(lines)
 
     async def _ask_station(self, turn, form, actor) -> str:
-        lines, n = ["办事人在哪个乡镇（街道）？请回复数字，或直接写乡镇名："], 0
+        lines, n = ["办事人在哪个乡镇（街道）？请直接写乡镇名，比如“北闸镇”；也可以回复数字选服务中心："], 0
         for county, townships in self.stations.townships_by_county():
             names = []
             for s in townships:
                 n += 1
                 names.append(f"{n} {s['name'].replace('为民服务中心', '')}")
             lines.append(f"{county}：" + "　".join(names) if county else "　".join(names))
+        lines.append("都不是的话回复“其他”。")
         return "\n".join(lines)
+
+    def _county_question(self, form, text: str = "") -> str:
+        form["place_options"] = [["county", c] for c in self.places.counties] + [["other", ""]]
+        head = f"没找到“{text[:12]}”这个乡镇。" if text else ""
+        options = [f"{i} {c}" for i, c in enumerate(self.places.counties, 1)]
+        options.append(f"{len(options) + 1} 其他（不在昭通市）")
+        return head + "请回复办事人所在的县（区、市）：\n" + "　".join(options)
+
+    def _station_for(self, township: Township | None, county: str | None) -> dict | None:
+        """The township's own service centre where it takes bookings, else its county's centre, else the city's."""
+        if township is not None:
+            own = next((s for s in self.stations.townships() if s["name"].startswith(township.name)), None)
+            if own is not None:
+                return own
+            county = township.county
+        return self.stations.centre_of(county)
 
     async def _ask_date(self, turn, form, actor) -> str:
         nxt = self.service.calendar.next_workday(self.service.today())
@@ -318,12 +337,35 @@ class BookingForm:
 
     async def _answer_station(self, turn, form, actor, text) -> str | None:
         townships = self.stations.townships()
-        if text.isdigit() and 1 <= int(text) <= len(townships):
+        options = form.pop("place_options", None)
+        township, county = None, None
+        if options and text.isdigit() and 1 <= int(text) <= len(options):
+            kind, value = options[int(text) - 1]
+            if kind == "township":
+                township = next(t for t in self.places.all if f"{t.county}{t.name}" == value)
+            elif kind == "county":
+                county = value
+            station = self._station_for(township, county) if kind != "other" else self.stations.county_centre()
+        elif text.isdigit() and 1 <= int(text) <= len(townships):
             station = townships[int(text) - 1]
+        elif text in ("其他", "其它", "都不是", "不在"):
+            turn.remember(form=form)
+            return self._county_question(form)
         else:
-            station = next((s for s in townships if text and text in s["name"]), None)
-            if station is None:
-                return f"请回复 1 到 {len(townships)} 的数字。"
+            found = self.places.match(text)
+            if len(found) > 1:
+                form["place_options"] = [["township", f"{t.county}{t.name}"] for t in found]
+                turn.remember(form=form)
+                return "是哪一个？请回复数字：\n" + "\n".join(f"{i} {t.county}{t.name}" for i, t in enumerate(found, 1))
+            county = self.places.county_in(text)
+            if not found and county is None:
+                turn.remember(form=form)
+                return self._county_question(form, text)
+            township = found[0] if found else None
+            station = self._station_for(township, county)
+        if station is None:
+            return "暂时找不到可以受理的服务中心，请回复“人工”联系工作人员。"
+        form["data"]["township"] = township.name if township else ""
         self._done(form, "station", station["code"])
         return None
 
@@ -392,7 +434,8 @@ class BookingForm:
         ]
         if form["kind"] == "home_visit":
             lines.append(f"地址：{mask_address(self._open(form, 'address'))}")
-        lines.append(f"服务站：{self.stations.name_of(station)}")
+        place = f"（{d['township']}）" if d.get("township") and not self.stations.name_of(station).startswith(d["township"]) else ""
+        lines.append(f"服务站：{self.stations.name_of(station)}{place}")
         lines.append(f"希望日期：{describe_day(date.fromisoformat(d['date']))}")
         return "\n".join(lines)
 
