@@ -48,7 +48,7 @@ async def test_a_waiting_chat_alerts_the_agent_and_complaints_and_overdue_chats_
     await until(page, "document.title.startsWith('(2) ')")
     assert await page.inner_text("#nav-unread") == "2"
     rows = page.locator("#waiting .chat")
-    assert "g_wait" in await rows.nth(0).inner_text() and "over" in (await rows.nth(0).get_attribute("class"))
+    assert "微信居民 wait" in await rows.nth(0).inner_text() and "over" in (await rows.nth(0).get_attribute("class"))
 
     # Alerts are off until the agent turns them on; the browser's permission is asked once, on that click.
     assert await page.inner_text("#alerts-toggle") == "提醒：关"
@@ -62,9 +62,9 @@ async def test_a_waiting_chat_alerts_the_agent_and_complaints_and_overdue_chats_
     await desk.queue.enqueue("o_unhappy", "complaint", "对人工服务的评价：非常不满意")
     await until(page, "document.title.startsWith('(3) ')")
     notes = await page.evaluate("window.__notes")
-    assert notes == ["投诉待接待：居民 nhappy | 对人工服务的评价：非常不满意"]
+    assert notes == ["投诉待接待：微信居民 appy | 对人工服务的评价：非常不满意"]
     assert "投诉" in await rows.nth(0).inner_text()
-    assert "g_wait" in await rows.nth(1).inner_text() and "_fresh" in await rows.nth(2).inner_text()
+    assert "wait" in await rows.nth(1).inner_text() and "resh" in await rows.nth(2).inner_text()
     await shoot(page, "queue-alert")
 
     # The alert reaches the agent on any console page, and a reload keeps the setting.
@@ -86,10 +86,13 @@ async def test_a_waiting_residents_view_the_bot_answers_and_the_agent_is_named(s
     assert answer.startswith("【小助手】")
     ack = await resident.say("怎么还没人理我")
     assert "排在第 1 位" in ack
+    # A restart loses the conversation state; the chat still knows what the resident was asking about.
+    await services.assistant.dialogs.delete("o_grandpa")
     page = await new_page(browser)
     await login(page, server, "a1023", "a long passphrase")
     chat = await services.store.escalations.find_one({"openid": "o_grandpa"})
     await page.goto(f"{server.url}/console/chats/{chat['_id']}")
+    assert "高龄津贴" in await page.inner_text(".chat-side .card:has-text('正在问的事项')")
     transcript = page.locator("#transcript")
     assert "【小助手】" in await transcript.inner_text() and "怎么还没人理我" in await transcript.inner_text()
     # The bot's guide link is a link, not raw markup.

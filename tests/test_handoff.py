@@ -14,6 +14,7 @@ from tornado.websocket import websocket_connect
 
 from bot import admin
 from bot.app import build_services, make_app
+from bot.handoff.desk import summary
 from bot.handoff.hours import WorkingHours
 from handlers.console.base import SESSION_COOKIE
 from tests.conftest import serve, shared_lexicon
@@ -226,3 +227,17 @@ def test_round_the_clock_hours_are_accepted():
     china = timezone_china()
     assert hours.is_open(datetime(2026, 12, 2, 23, 59, tzinfo=china))
     assert hours.describe() == "工作日 0:00-24:00"
+
+
+async def test_staff_see_a_resident_by_a_masked_name_not_an_openid_tail(server, services):
+    open_all_day(services)
+    now = datetime.now(UTC)
+    await services.store.bookings.insert_one(
+        {"booked_by": "o_family", "beneficiary": {"name": "张桂芬", "relation": "母亲"}, "created_at": now}
+    )
+    await services.store.users.insert_one({"openid": "o_proxy_named", "role": "proxy", "name": "李春梅"})
+    await user(server, "o_family").say("转人工")
+    await user(server, "o_proxy_named").say("转人工")
+    await user(server, "o_stranger_12").say("转人工")
+    labels = {c["openid"]: summary(c)["resident"] async for c in services.store.escalations.find({})}
+    assert labels == {"o_family": "张*芬的家属", "o_proxy_named": "代办员 李春梅", "o_stranger_12": "微信居民 r_12"}

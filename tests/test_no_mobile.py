@@ -66,3 +66,34 @@ async def test_the_villagers_sms_are_coalesced_in_order_and_the_proxy_records_th
     proxy_texts = wechat_api.state.texts_to("o_proxy_sms")
     assert any("请问服务对象后代为打分" in t for t in proxy_texts)
     assert not any(m["template"] == "SMS_DEV_RATING" for m in sms)
+
+
+async def test_the_booking_page_says_whom_to_call_and_names_people(server, services, browser):
+    """A daughter books a home visit for her mother in 北闸镇, who has no phone: the booking page at both widths."""
+    from tests.console_utils import login, new_page, shoot
+    from tests.utils import home_visit_script
+
+    await services.console.accounts.create(
+        "sup1", "supervisor", "a long passphrase", must_change=False, created_by="t", name="李明"
+    )
+    script = home_visit_script()
+    script[script.index("13812345678")] = "没有电话"
+    script[script.index("3")] = "北闸镇"
+    resident = user(server, "o_daughter_nm")
+    replies = await converse(resident, *script)
+    assert "电话：无。工作人员会通过昭阳区政务服务中心" in replies[-1] and "（北闸镇）" in replies[-1]
+    assert "预约成功" in await resident.say("1")
+    booking = await services.store.bookings.find_one({"booked_by": "o_daughter_nm"})
+
+    page = await new_page(browser)
+    await login(page, server, "sup1", "a long passphrase")
+    await page.goto(f"{server.url}/console/bookings/{booking['number']}")
+    facts = await page.inner_text(".facts")
+    assert "办事人在北闸镇" in facts and "办事人没有电话，这是服务站的电话" in facts
+    assert "居民（为母亲预约）" in facts and "o_daughter" not in facts
+    await page.click("#action-accept button[type=submit]")
+    await page.wait_for_load_state()
+    history = await page.inner_text("#history")
+    assert "工作人员 李明（sup1）" in history
+    assert "工作人员 李明（sup1） 受理" in await page.inner_text("aside")  # 操作记录, not "staff:sup1 accept"
+    await shoot(page, "booking-no-phone")

@@ -33,6 +33,13 @@ BACK = re.compile(r"^(上一步|返回|后退|退回上一步|改上一个)$")
 EDITABLE = [("name", "姓名"), ("id", "身份证号"), ("phone", "电话"), ("address", "地址"), ("date", "日期")]
 HINT = "（回复“上一步”可返回，“取消”可退出）"
 # "他没有手机", "没有电话", "老人不用手机": the person has no phone of their own.
+# "我妈瘫痪在床…", "帮我爸办": the first message already says for whom; the form does not ask again.
+RELATION_WORDS = [
+    (re.compile(r"我(妈|母亲|老母亲|老妈)|帮(妈|母亲)"), "母亲"),
+    (re.compile(r"我(爸|父亲|老父亲|老爸)|帮(爸|父亲)"), "父亲"),
+    (re.compile(r"我(老伴|爱人|妻子|老婆|丈夫|老公)"), "配偶"),
+    (re.compile(r"我(儿子|女儿|孩子)"), "子女"),
+]
 NO_PHONE = re.compile(r"(没有|没|无|不用|不会用)(手机|电话)|^(没有|没有的|无)$")
 PHONE_KIND_LABELS = {"landline": "座机", "station": "无电话，由服务站联系", "proxy": "无电话，由代办员联系"}
 
@@ -59,8 +66,14 @@ class BookingForm:
             form["data"]["item"] = item_code
         elif turn.understanding is not None and turn.understanding.result.plausible:
             form["item_options"] = [m.code for m in turn.understanding.result.matches[:3]]
+        relation = next((r for pattern, r in RELATION_WORDS if pattern.search(turn.text or "")), None)
+        if actor.kind == "resident" and relation:
+            self._done(form, "who", "other")
+            self._done(form, "relation", relation)
         turn.remember(form=form, choices=None)
-        intro = f"好的，为您预约{KIND_LABELS[kind]}。"
+        intro = f"好的，为您预约{KIND_LABELS[kind]}。" + (
+            f"（为您的{relation}办）" if actor.kind == "resident" and relation else ""
+        )
         if actor.kind == "proxy":
             intro += f"（代办员，服务站：{self.stations.name_of(actor.station)}）"
         return intro + "\n" + await self._ask_next(turn, actor) + "\n" + HINT
@@ -214,8 +227,11 @@ class BookingForm:
         return self.stations.centre_of(county)
 
     async def _ask_date(self, turn, form, actor) -> str:
-        nxt = self.service.calendar.next_workday(self.service.today())
-        return f"希望哪天办理？可以回复“明天”“下周一”或“12月3日”。\n最早可约：{describe_day(nxt)}"
+        today = self.service.today()
+        nxt = self.service.calendar.next_workday(today)
+        # Examples a resident can really book: never a date before the earliest day.
+        examples = (["明天"] if (nxt - today).days == 1 else []) + [f"{nxt.month}月{nxt.day}日"]
+        return f"希望哪天办理？可以回复{'或'.join(f'“{e}”' for e in examples)}这样的日期。\n最早可约：{describe_day(nxt)}"
 
     async def _ask_confirm(self, turn, form, actor) -> str:
         return self._summary(form, actor) + "\n回复：1 确认提交　2 修改　3 取消"
@@ -434,8 +450,9 @@ class BookingForm:
         ]
         if form["kind"] == "home_visit":
             lines.append(f"地址：{mask_address(self._open(form, 'address'))}")
-        place = f"（{d['township']}）" if d.get("township") and not self.stations.name_of(station).startswith(d["township"]) else ""
-        lines.append(f"服务站：{self.stations.name_of(station)}{place}")
+        centre = self.stations.name_of(station)
+        place = f"（{d['township']}）" if d.get("township") and not centre.startswith(d["township"]) else ""
+        lines.append(f"服务站：{centre}{place}")
         lines.append(f"希望日期：{describe_day(date.fromisoformat(d['date']))}")
         return "\n".join(lines)
 
@@ -459,6 +476,7 @@ class BookingForm:
             id_card=parse_id_number(self._open(form, "id"), self.service.today()),
             phone=self._contact(form, actor)[0],
             phone_kind=self._contact(form, actor)[1],
+            township=d.get("township") or "",
             preferred_date=date.fromisoformat(d["date"]),
             station=d.get("station") or actor.station,
             relation=d.get("relation") or ("居民" if actor.kind == "proxy" else "本人"),

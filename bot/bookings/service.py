@@ -126,6 +126,7 @@ class BookingRequest:
     # "mobile" (texts reach it), "landline", or "station"/"proxy": the person has no phone and this is whose
     # number staff call instead. Only a mobile gets the beneficiary's SMS notices.
     phone_kind: str = "mobile"
+    township: str = ""  # where the person lives when the station is their county's centre (form: 北闸镇)
     wxa_openid: str | None = None  # reached by mini-program subscribe messages too
 
 
@@ -162,7 +163,7 @@ class BookingService:
         """Is this kind of service offered for this item? Raises NotEligible with the nearest alternative."""
         if item.get(kind):
             return
-        where = f"可到{item['location']}办理，咨询电话 {item['phone']}。"
+        where = f"可到{at_place(item['location'])}，咨询电话 {item['phone']}。"
         if kind == "proxy":
             reason = f"「{item['name']}」需要本人到场办理，暂不能代办。"
             other = "行动不便的可预约上门服务，回复“预约上门”。" if item.get("home_visit") else ""
@@ -186,7 +187,7 @@ class BookingService:
         lines = [f"抱歉，上门服务只面向{age}岁以上老人、残疾人、卧床失能、优抚对象等行动不便的群众。"]
         if item.get("proxy"):
             lines.append("可以请村（社区）代办员代办，回复“预约代办”。")
-        lines.append(f"也可到{item['location']}办理，电话 {item['phone']}。")
+        lines.append(f"也可到{at_place(item['location'])}，电话 {item['phone']}。")
         return "\n".join(lines)
 
     def check_date(self, day: date) -> str | None:
@@ -254,6 +255,7 @@ class BookingService:
             "booked_by_kind": req.booked_by.kind,
             "on_behalf": req.booked_by.kind == "proxy" or req.relation != "本人",
             "station": req.station,
+            "township": req.township or None,
             "preferred_date": req.preferred_date.isoformat(),
             "due_date": self.due_date(req.item, req.preferred_date).isoformat(),
             "status": "submitted",
@@ -466,6 +468,11 @@ class BookingService:
             "phone": self.cipher.decrypt(b["phone_enc"], "beneficiary.phone"),
             "address": self.cipher.decrypt(b["address_enc"], "beneficiary.address") if b.get("address_enc") else "",
         }
+
+
+def at_place(location: str) -> str:
+    """ "派出所" -> "派出所办理"; a location that already says 办理 ("…窗口办理") is not given a second one."""
+    return location if location.endswith(("办理", "办")) else f"{location}办理"
 
 
 ACTION_LABELS = {"accept": "受理", "assign": "派单", "start": "开始办理", "complete": "办结", "reject": "退回", "cancel": "取消"}

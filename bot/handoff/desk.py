@@ -28,7 +28,7 @@ from bot.handoff.queue import OPEN, REASON_LABELS, EscalationQueue
 from bot.notifications.service import Recipient
 from bot.notifications.templates import china_time
 from bot.notifications.window import CustomerServiceWindow
-from bot.privacy import mask_text
+from bot.privacy import mask_name, mask_text
 from bot.wechat.api import WeChatAPIError
 from bot.wechat.inbox import describe
 
@@ -103,8 +103,9 @@ def aware(value: datetime | None) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def resident_label(openid: str) -> str:
-    return "居民 " + openid[-6:]
+def resident_label(entry: dict) -> str:
+    """Who the resident is, as staff read it: a name when one is known (masked), never just an openid tail."""
+    return entry.get("resident_name") or "微信居民 " + entry["openid"][-4:]
 
 
 URGENT_REASONS = ("complaint", "low_rating")
@@ -132,7 +133,7 @@ def summary(entry: dict) -> dict:
         "status": entry["status"],
         "reason": entry.get("reason"),
         "reason_label": REASON_LABELS.get(entry.get("reason"), entry.get("reason") or ""),
-        "resident": resident_label(entry["openid"]),
+        "resident": resident_label(entry),
         "last_message": entry.get("last_message") or "",
         "last_message_at": iso(entry.get("last_message_at") or entry.get("created_at")),
         "created_at": iso(entry.get("created_at")),
@@ -164,6 +165,8 @@ class HandoffDesk:
         self.queue = queue
         self.escalations = queue.collection
         self.messages = store.messages
+        self.users = store.users
+        self.bookings = store.bookings
         self.wechat_api = wechat_api
         self.dialogs = dialogs
         self.audit = audit
@@ -181,6 +184,8 @@ class HandoffDesk:
     async def request(self, openid: str, reason: str, text: str = "") -> str:
         entry, created = await self.queue.enqueue(openid, reason, text)
         now = self.clock()
+        if created:
+            await self._describe_resident(entry)
         if not created:
             position = await self.position(entry) if entry["status"] == "waiting" else None
             return texts.already(position)
@@ -188,6 +193,31 @@ class HandoffDesk:
             return texts.closed_hours(self.hours.describe_next(now), self.hours.describe(), self.policy.phone)
         position = await self.position(entry)
         return texts.queued(position, await self.estimate_minutes(position))
+
+    async def _describe_resident(self, entry: dict) -> None:
+        """Remember on the chat what staff need after a restart too: a name for the resident (a proxy's name,
+        or the masked name from their latest booking) and the item they were asking about."""
+        user = await self.users.find_one({"openid": entry["openid"]}, {"role": 1, "name": 1})
+        name = None
+        if user and user.get("role") == "proxy":
+            name = f"代办员 {user.get('name') or ''}".strip()
+        else:
+            booking = await self.bookings.find_one(
+                {"booked_by": entry["openid"]}, {"beneficiary.name": 1, "beneficiary.relation": 1}, sort=[("created_at", -1)]
+            )
+            if booking:
+                person = booking["beneficiary"]
+                relation = person.get("relation") or "本人"
+                name = f"居民 {mask_name(person['name'])}" if relation == "本人" else f"{mask_name(person['name'])}的家属"
+        item = (await self.dialogs.get(entry["openid"])).get("item")
+        changes = {k: v for k, v in (("resident_name", name), ("item", item)) if v}
+        if changes:
+            entry.update(changes)
+            self.queue.changed(
+                await self.escalations.find_one_and_update(
+                    {"_id": entry["_id"]}, {"$set": changes, "$inc": {"rev": 1}}, return_document=ReturnDocument.AFTER
+                )
+            )
 
     async def position(self, entry: dict) -> int:
         return await self.escalations.count_documents({"status": "waiting", "created_at": {"$lte": entry["created_at"]}})
@@ -234,6 +264,9 @@ class HandoffDesk:
         if not asks_person and question and answer_question is not None:
             answer = await answer_question(message.source, question)
             if answer:
+                item = (await self.dialogs.get(message.source)).get("item")
+                if item and item != updated.get("item"):  # what the agent sees as 正在问的事项, kept across restarts
+                    await self.escalations.update_one({"_id": updated["_id"]}, {"$set": {"item": item}})
                 return texts.assistant_answer(answer)
         return await self.acknowledge(updated, force=asks_person)
 
@@ -260,7 +293,9 @@ class HandoffDesk:
             return "这次服务已经评价过了，谢谢您！"
         self.queue.changed(updated)
         if ratings.is_complaint(score):
-            await self.queue.enqueue(openid, "complaint", f"对人工服务的评价：{ratings.label(score)}")
+            entry, created = await self.queue.enqueue(openid, "complaint", f"对人工服务的评价：{ratings.label(score)}")
+            if created:
+                await self._describe_resident(entry)
         return texts.rated(score)
 
     async def remind_unclaimed(self) -> int:
@@ -320,8 +355,9 @@ class HandoffDesk:
         found = [m async for m in cursor if m.get("content")]
         return list(reversed(found))
 
-    async def item_under_discussion(self, openid: str) -> str | None:
-        return (await self.dialogs.get(openid)).get("item")
+    async def item_under_discussion(self, entry: dict) -> str | None:
+        """From the live conversation, else from the chat itself (the conversation may be gone after a restart)."""
+        return (await self.dialogs.get(entry["openid"])).get("item") or entry.get("item")
 
     # ---- staff side: acting ----
 

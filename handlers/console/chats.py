@@ -57,7 +57,7 @@ class ChatsMixin:
             "chat_summary": summary(entry),
             "transcript": await self.desk.transcript(entry["openid"]),
             "mine": entry["status"] == "serving" and entry["staff"] == self.username,
-            "resident": resident_label(entry["openid"]),
+            "resident": resident_label(entry),
             "reason_labels": REASON_LABELS,
             "resolutions": RESOLUTIONS,
         }
@@ -80,7 +80,7 @@ class ChatHandler(ChatsMixin, ConsoleHandler):
     async def get(self, chat_id: str) -> None:
         entry = await self.load_chat(chat_id)
         bookings = await self.resident_bookings(entry)
-        code = await self.desk.item_under_discussion(entry["openid"])
+        code = await self.desk.item_under_discussion(entry)
         item = self.knowledge().index.item(code) if code else None
         self.render(
             "chat.html",
