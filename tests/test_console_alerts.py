@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from tests.console_utils import login, make_staff, new_page, open_all_day, shoot
+from tests.console_utils import ARTIFACTS, PHONE, login, make_staff, new_page, open_all_day, shoot
 from tests.utils import user
 
 # Records what the page asks of the Notification API (headless Chromium shows nothing on a desktop).
@@ -102,4 +102,10 @@ async def test_a_waiting_residents_view_the_bot_answers_and_the_agent_is_named(s
     await page.wait_for_selector("textarea")
     await page.locator("#transcript .msg:has-text('王老师（工号 a1023）已接待您')").wait_for(timeout=10_000)
     await shoot(page, "chat-waiting-resident")
+    # On a phone the reply box and 发送 are above the fold, without scrolling.
+    await page.set_viewport_size(PHONE)
+    await page.goto(f"{server.url}/console/chats/{chat['_id']}")
+    send = await page.locator("button.send").bounding_box()
+    assert send["y"] + send["height"] <= PHONE["height"], send
+    await page.screenshot(path=str(ARTIFACTS / "chat-phone-fold.png"))
     assert "王老师（工号 a1023）" in wechat_api.state.texts_to("o_grandpa")[-1]

@@ -155,7 +155,10 @@ class BookingDesk:
             return {"beneficiary.id_hash": self.cipher.blind_index(parse_id_number(text).number)}
         except ValueError:
             pass
-        return {"beneficiary.name_hash": self.cipher.blind_index(name_key(q))}
+        key = name_key(q)
+        if len(key) >= 2:  # a whole name or part of one ("桂芬"); one character would match half a village
+            return {"beneficiary.name_parts": self.cipher.blind_index(key)}
+        return {"beneficiary.name_hash": self.cipher.blind_index(key)}
 
     async def query(self, f: DeskFilter, scope: Scope) -> dict:
         query: dict = dict(scope.match())

@@ -139,6 +139,12 @@ def name_key(name: str) -> str:
     return "".join((name or "").split())
 
 
+def name_parts(name: str) -> list[str]:
+    """Every run of two or more characters of a name, so staff find 张桂芬 by "桂芬" or "张桂" too."""
+    key = name_key(name)
+    return sorted({key[i:j] for i in range(len(key)) for j in range(i + 2, len(key) + 1)})
+
+
 def today_in_china(now: datetime | None = None) -> date:
     return (now or datetime.now(UTC)).astimezone(CHINA).date()
 
@@ -247,6 +253,7 @@ class BookingService:
                 "phone_hash": c.blind_index(req.phone),
                 # Keyed hash of the name: the staff desk finds a booking by name without a text scan.
                 "name_hash": c.blind_index(name_key(req.name)),
+                "name_parts": [c.blind_index(p) for p in name_parts(req.name)],
                 "address_enc": c.encrypt(req.address, "beneficiary.address") if req.address else None,
                 "birth_year": req.id_card.birth.year,
             },
@@ -446,12 +453,19 @@ class BookingService:
         """Give bookings stored before the desk's keyed-hash search their name and phone hashes (start-up,
         idempotent: once done, the query matches nothing). Without them staff could not find those bookings."""
         done = 0
-        missing = {"$or": [{"beneficiary.name_hash": {"$exists": False}}, {"beneficiary.phone_hash": {"$exists": False}}]}
+        missing = {
+            "$or": [
+                {"beneficiary.name_hash": {"$exists": False}},
+                {"beneficiary.phone_hash": {"$exists": False}},
+                {"beneficiary.name_parts": {"$exists": False}},
+            ]
+        }
         async for b in self.bookings.find(missing, {"beneficiary": 1}):
             person = b["beneficiary"]
             phone = self.cipher.decrypt(person["phone_enc"], "beneficiary.phone")
             hashes = {
                 "beneficiary.name_hash": self.cipher.blind_index(name_key(person.get("name", ""))),
+                "beneficiary.name_parts": [self.cipher.blind_index(p) for p in name_parts(person.get("name", ""))],
                 "beneficiary.phone_hash": self.cipher.blind_index(phone),
             }
             await self.bookings.update_one({"_id": b["_id"]}, {"$set": hashes})
