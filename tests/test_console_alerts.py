@@ -109,3 +109,23 @@ async def test_a_waiting_residents_view_the_bot_answers_and_the_agent_is_named(s
     assert send["y"] + send["height"] <= PHONE["height"], send
     await page.screenshot(path=str(ARTIFACTS / "chat-phone-fold.png"))
     assert "王老师（工号 a1023）" in wechat_api.state.texts_to("o_grandpa")[-1]
+
+
+async def test_serving_rows_say_how_long_they_are_served_and_closed_rows_show_the_rating(server, services, browser):
+    open_all_day(services)
+    await make_staff(services, "boss", "supervisor")
+    desk = services.console.desk
+    for openid in ("o_rated", "o_served"):
+        await user(server, openid).say("转人工")
+        chat = await services.store.escalations.find_one({"openid": openid})
+        await desk.claim(chat["_id"], "boss")
+    rated = await services.store.escalations.find_one({"openid": "o_rated"})
+    await desk.close(rated["_id"], "boss", "solved")
+    assert "谢谢您的评价" in await user(server, "o_rated").say("4")
+    page = await new_page(browser)
+    await login(page, server, "boss")
+    serving = await page.inner_text("#serving .chat")
+    assert "已接待" in serving or "刚接待" in serving
+    assert "等了" not in serving
+    assert "评价：满意" in await page.inner_text("#closed .chat")
+    await shoot(page, "queue-supervisor")
