@@ -97,3 +97,20 @@ async def test_the_booking_page_says_whom_to_call_and_names_people(server, servi
     assert "工作人员 李明（sup1）" in history
     assert "工作人员 李明（sup1） 受理" in await page.inner_text("aside")  # 操作记录, not "staff:sup1 accept"
     await shoot(page, "booking-no-phone")
+
+
+async def test_the_person_served_rates_when_they_can_answer_here(server, services, wechat_api):
+    """The mother follows the account with a verified identity: she, not her daughter, is asked to rate."""
+    from tests.test_bookings import book_home_visit_for_mother
+
+    id_hash = services.bookings.cipher.blind_index(make_id())
+    await services.store.users.insert_one({"openid": "o_mum", "role": "resident", "verified_id_hash": id_hash})
+    _daughter, number = await book_home_visit_for_mother(server, "o_girl")
+    staff = Actor("staff", "李明")
+    for action in ("accept", "assign", "start", "complete"):
+        await services.bookings.transition(number, action, staff, assignee="王磊" if action == "assign" else "")
+    await services.notifications.drain()
+    assert any("打分" in t for t in wechat_api.state.texts_to("o_mum"))
+    assert not any("打分" in t for t in wechat_api.state.texts_to("o_girl"))
+    assert "谢谢您的评价" in await user(server, "o_mum").say("5")
+    assert (await services.store.bookings.find_one({"number": number}))["rating"]["score"] == 5

@@ -114,14 +114,17 @@ class BookingNotices:
         text = "\n".join(lines)
         subject = subject_of(booking)
         urgent = status in ("cancelled", "rejected") and self._visit_is_imminent(booking, entry)
-        for to, address in await self.residents(booking):
+        recipients = await self.residents(booking)
+        # Who is asked to rate: the person served when they can answer here (a verified follower), else whoever
+        # booked; a proxy books for villagers who cannot answer here, so the proxy asks them and records it.
+        served = next((to for to, _a in recipients if to.role == "beneficiary" and to.openid), None)
+        rater = "beneficiary" if served else "booker"
+        for to, address in recipients:
             notice = await self.notifications.enqueue(
                 "booking_status", to, text.replace("您的预约", address), fields, subject=subject, urgent=urgent
             )
-            if status == "completed" and to.role == "booker":
-                # The request to rate follows the completion notice, on whatever channel reaches the person. A proxy
-                # books for villagers who cannot answer here, so the proxy asks the person served and records it.
-                proxy = booking.get("booked_by_kind") == "proxy"
+            if status == "completed" and to.role == rater:
+                proxy = rater == "booker" and booking.get("booked_by_kind") == "proxy"
                 await self.notifications.enqueue(
                     "rating_request",
                     to,
@@ -130,7 +133,10 @@ class BookingNotices:
                     subject=subject,
                     after=notice,
                 )
-        if status == "completed":
+        if status == "completed" and served:
+            await self.store.bookings.update_one({"number": booking["number"]}, {"$set": {"rating_from": served.openid}})
+            await self.dialogs.merge(served.openid, {"choices": rating_choices(booking["number"])})
+        elif status == "completed":
             await self.dialogs.merge(booking["booked_by"], {"choices": rating_choices(booking["number"])})
 
     def _visit_is_imminent(self, booking: dict, entry: dict) -> bool:
