@@ -24,7 +24,7 @@ CJK = re.compile(r"^[\u4e00-\u9fff]{2,4}$")
 def closed_hours(back: str, hours: str, phone: str) -> str:
     return (
         f"已为您转接人工服务。现在是下班时间（人工服务时间：{hours}），您的消息已留给工作人员。"
-        f"工作人员{back}上班，到时会在这里回复您。\n{MEANWHILE}急事请拨 {phone}。\n{EXIT_HINT}"
+        f"工作人员{back} 起在线，会在这里回复您。\n{MEANWHILE}急事请拨 {phone}。\n{EXIT_HINT}"
     )
 
 
@@ -46,7 +46,10 @@ def waiting_note(position: int, waited_minutes: int, wait_minutes: int | None) -
 
 def waiting_closed_note(back: str, phone: str) -> str:
     """The acknowledgement of a message sent while waiting out of hours."""
-    return f"{ASSISTANT}您的消息已留给工作人员。现在是下班时间，工作人员{back}上班后在这里回复您。\n{MEANWHILE}急事请拨 {phone}。"
+    return (
+        f"{ASSISTANT}您的消息已留给工作人员。现在是下班时间，工作人员{back} 起在线，会在这里回复您。"
+        f"\n{MEANWHILE}急事请拨 {phone}。"
+    )
 
 
 def agent_label(username: str, name: str = "") -> str:
