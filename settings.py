@@ -29,6 +29,7 @@ _STATUS_FIELDS = {"character_string1": "number", "thing2": "item", "phrase3": "s
 _REMINDER_FIELDS = {"character_string1": "number", "thing2": "item", "time3": "date", "thing4": "note"}
 _RATING_FIELDS = {"character_string1": "number", "thing2": "item", "thing3": "note"}
 _ALERT_FIELDS = {"character_string1": "number", "thing2": "item", "time3": "due", "phrase4": "status"}
+_CHAT_REPLY_FIELDS = {"thing1": "note", "time2": "time"}
 
 
 def _dev_templates(prefix: str) -> dict:
@@ -37,6 +38,7 @@ def _dev_templates(prefix: str) -> dict:
         "visit_reminder": {"id": f"{prefix}-visit-reminder", "fields": dict(_REMINDER_FIELDS)},
         "rating_request": {"id": f"{prefix}-rating-request", "fields": dict(_RATING_FIELDS)},
         "staff_alert": {"id": f"{prefix}-staff-alert", "fields": dict(_ALERT_FIELDS)},
+        "chat_reply": {"id": f"{prefix}-chat-reply", "fields": dict(_CHAT_REPLY_FIELDS)},
     }
 
 
@@ -47,6 +49,7 @@ def _dev_sms_templates() -> dict:
         "visit_reminder": {"id": "SMS_DEV_REMINDER", "fields": {"number": "number", "item": "item", "date": "date"}},
         "rating_request": {"id": "SMS_DEV_RATING", "fields": {"number": "number", "item": "item"}},
         "staff_alert": {"id": "SMS_DEV_ALERT", "fields": {"number": "number", "item": "item", "due": "due"}},
+        "chat_reply": {"id": "SMS_DEV_CHAT_REPLY", "fields": {"note": "note"}},
     }
 
 

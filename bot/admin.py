@@ -8,6 +8,8 @@
     python -m bot.admin station-qr LDX-002-01 --staff 李明
     python -m bot.admin create-staff liming --role admin --password 'A long passphrase 1'
     python -m bot.admin seed-demo --bookings 10000
+    python -m bot.admin sandbox-refuse o_resident_1           # dev sandbox: WeChat refuses 客服消息 (45015)
+    python -m bot.admin sandbox-refuse o_resident_1 --off     # ... and accepts them again
 
 Uses BOT_ADMIN_TOKEN (the dev default when unset) and --url (default http://BOT_HOST:BOT_PORT).
 `seed-demo` is the exception: it writes demo data (bot/demo.py) straight into the configured store, so no
@@ -141,6 +143,15 @@ def main(argv: list[str] | None = None) -> int:
     cs.add_argument("--password", required=True)
     cs.add_argument("--name", default="")
     sub.add_parser("seed-demo", help="demo data into the configured store, no server running (--bookings N)")
+    sr = sub.add_parser(
+        "sandbox-refuse",
+        help="dev sandbox only: make customer-service messages to OPENID fail, as after 48 hours of silence",
+        parents=[common],
+    )
+    sr.add_argument("openid")
+    sr.add_argument("--errcode", type=int, default=45015, help="45015 (window closed) or 45047 (allowance used)")
+    sr.add_argument("--off", action="store_true", help="accept them again")
+    sr.add_argument("--sandbox-url", help="the sandbox's base URL (default: URL/dev/wechat-api)")
     args = parser.parse_args(argv)
     token = args.token or config.admin_token or ""
     base = args.url.rstrip("/") + "/api/v1/admin"
@@ -159,6 +170,15 @@ def main(argv: list[str] | None = None) -> int:
         )
     elif args.command == "station-qr":
         status, data = call(f"{base}/stations/{args.station}/qrcode", token, "POST", {"staff": args.staff})
+    elif args.command == "sandbox-refuse":
+        sandbox = (args.sandbox_url or args.url.rstrip("/") + "/dev/wechat-api").rstrip("/")
+        try:
+            status, data = call(
+                f"{sandbox}/sandbox/refuse", token, "POST", {"openid": args.openid, "errcode": args.errcode, "off": args.off}
+            )
+        except (urllib.error.URLError, ValueError):
+            print("没有找到开发沙箱：只有用占位凭据运行的开发服务器（make run）才有。")
+            return 1
     elif args.command == "invite":
         status, data = call(f"{base}/invites", token, "POST", {"station": args.station, "name": args.name, "staff": args.staff})
     else:

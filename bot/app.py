@@ -92,8 +92,8 @@ async def build_services(config: Settings, store: Store | None = None, lexicon=N
     if store.embedded:  # one process: who has an open hand-off is known here, not scanned for per message
         await escalations.track_open()
     audit = AuditLog(store.audit)
-    console = await build_console(config, store, wechat_api, dialogs, audit, escalations, hub)
     notifications = NotificationService(store, wechat_api, config)
+    console = await build_console(config, store, wechat_api, dialogs, audit, escalations, hub, notifications)
     booking_dialog, stations, bookings, invites, reminders = await build_booking_services(
         config, store, notifications, dialogs, escalations, knowledge
     )

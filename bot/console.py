@@ -14,6 +14,7 @@ from bot.handoff.desk import HandoffDesk, HandoffPolicy, summary
 from bot.handoff.hours import WorkingHours
 from bot.handoff.live import ChangePoller, LiveHub
 from bot.handoff.queue import EscalationQueue
+from bot.privacy import FieldCipher
 from bot.staff.accounts import StaffAccounts
 from bot.staff.sessions import SessionStore, check_secret
 from bot.staff.throttle import LoginThrottle, ThrottlePolicy
@@ -51,7 +52,9 @@ def live_hub() -> LiveHub:
     return LiveHub(summarize=summary)
 
 
-async def build_console(config, store, wechat_api, dialogs, audit, queue: EscalationQueue, hub: LiveHub) -> ConsoleServices:
+async def build_console(
+    config, store, wechat_api, dialogs, audit, queue: EscalationQueue, hub: LiveHub, notifications=None
+) -> ConsoleServices:
     check_secret(config.env, config.secret)
     try:
         hours = WorkingHours(config.handoff_hours)
@@ -63,7 +66,19 @@ async def build_console(config, store, wechat_api, dialogs, audit, queue: Escala
         answer_target_seconds=config.handoff_answer_target,
         phone=config.handoff_phone,
     )
-    desk = HandoffDesk(queue, store, wechat_api, dialogs, audit, policy, hours)
+    accounts = StaffAccounts(store.staff)
+    desk = HandoffDesk(
+        queue,
+        store,
+        wechat_api,
+        dialogs,
+        audit,
+        policy,
+        hours,
+        accounts=accounts,
+        cipher=FieldCipher(config.data_key),
+        notifications=notifications,
+    )
     canned = CannedReplies(store.canned_replies)
     await seed_if_empty(canned)
     throttle = LoginThrottle(

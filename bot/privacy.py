@@ -75,8 +75,23 @@ def mask_id(number: str) -> str:
 
 
 def mask_phone(number: str) -> str:
-    """138****5678"""
-    return number[:3] + "****" + number[-4:] if len(number) == 11 else "*" * len(number)
+    """138****5678; a landline keeps its area code: 0870-***2345"""
+    if len(number) == 11 and "-" not in number:
+        return number[:3] + "****" + number[-4:]
+    area, dash, local = number.rpartition("-")
+    if dash and len(local) > 4:
+        return f"{area}-{'*' * (len(local) - 4)}{local[-4:]}"
+    return "*" * len(number)
+
+
+# A fixed line as people write it: 0870-2212345, 08702212345, (0870)2212345; 昭通's area code is 0870.
+LANDLINE = re.compile(r"^[(（]?(0\d{2,3})[)）]?[\s-]*([2-8]\d{6,7})$")
+
+
+def parse_landline(raw: str) -> str | None:
+    """ "0870 2212345" -> "0870-2212345"; None when it is not a landline number with its area code."""
+    m = LANDLINE.match((raw or "").strip())
+    return f"{m[1]}-{m[2]}" if m else None
 
 
 def mask_address(address: str) -> str:

@@ -61,6 +61,8 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("due_date", ASCENDING), ("status", ASCENDING)], name="by_due"),
         IndexModel([("beneficiary.phone_hash", ASCENDING)], sparse=True, name="by_phone_hash"),
         IndexModel([("beneficiary.name_hash", ASCENDING)], sparse=True, name="by_name_hash"),
+        # Keyed hashes of every 2+ character run of the name: the desk finds a booking by part of a name.
+        IndexModel([("beneficiary.name_parts", ASCENDING)], sparse=True, name="by_name_part"),
         IndexModel([("beneficiary.id_hash", ASCENDING)], name="by_id_hash"),
         IndexModel([("assignee_ref.id", ASCENDING), ("status", ASCENDING)], sparse=True, name="by_assignee"),
         # Reminder sweeps: home visits on a day, open bookings by due date.
@@ -112,6 +114,7 @@ INDEXES: dict[str, list[IndexModel]] = {
         # Workers claim by status and due time; staff read a booking's notifications by subject.
         IndexModel([("status", ASCENDING), ("next_attempt_at", ASCENDING)], name="due"),
         IndexModel([("to.openid", ASCENDING), ("subject", ASCENDING), ("status", ASCENDING)], name="coalesce"),
+        IndexModel([("to.key", ASCENDING), ("subject", ASCENDING), ("status", ASCENDING)], name="by_recipient"),
         IndexModel([("subject", ASCENDING), ("created_at", ASCENDING)], name="by_subject"),
         IndexModel([("blocked_by", ASCENDING)], sparse=True, name="blocked_by"),
         IndexModel([("dedupe", ASCENDING)], unique=True, sparse=True, name="dedupe"),

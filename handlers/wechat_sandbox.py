@@ -33,6 +33,9 @@ class SandboxState:
     # and an errcode every call answers (a user who refused, a template that does not exist...).
     reject: dict[str, list[int]] = field(default_factory=dict)
     refuse: dict[str, int] = field(default_factory=dict)
+    # Customer-service messages to these openids are refused with this errcode (45015: the 48-hour window
+    # is closed), so anyone can try the closed window: `python -m bot.admin sandbox-refuse OPENID`.
+    refuse_openids: dict[str, int] = field(default_factory=dict)
     outbox: list[dict] = field(default_factory=list)  # every delivered message, with "channel"
     calls: dict[str, int] = field(default_factory=dict)  # requests per channel, accepted or not
     changed: asyncio.Event = field(default_factory=asyncio.Event)
@@ -153,6 +156,10 @@ class SendHandler(SandboxHandler):
             body = json.loads(self.request.body)
         except ValueError:
             self.reply({"errcode": 47001, "errmsg": "data format error"})
+            return
+        refused = self.state.refuse_openids.get(body.get("touser", "")) if self.channel == "custom" else None
+        if refused:
+            self.reply({"errcode": refused, "errmsg": "rejected by sandbox for this user"})
             return
         problem = self.check(body)
         if problem:
@@ -309,6 +316,33 @@ class OutboxHandler(SandboxHandler):
         self.reply({"next": len(self.state.outbox), "messages": [m for _i, m in fresh]})
 
 
+class RefuseHandler(SandboxHandler):
+    """POST {"openid", "errcode"?: 45015, "off"?: false}: customer-service messages to that openid are refused
+    (or accepted again). GET lists the openids refused now."""
+
+    def get(self) -> None:
+        self.reply({"refused": self.state.refuse_openids})
+
+    def post(self) -> None:
+        try:
+            body = json.loads(self.request.body)
+            openid = str(body["openid"]).strip()
+            errcode = int(body.get("errcode") or 45015)
+        except (ValueError, KeyError, TypeError):
+            self.set_status(400)
+            self.reply({"errcode": 47001, "errmsg": 'expected {"openid": ..., "errcode": 45015, "off": false}'})
+            return
+        if not openid:
+            self.set_status(400)
+            self.reply({"errcode": 40003, "errmsg": "openid is empty"})
+            return
+        if body.get("off"):
+            self.state.refuse_openids.pop(openid, None)
+        else:
+            self.state.refuse_openids[openid] = errcode
+        self.reply({"errcode": 0, "errmsg": "ok", "refused": self.state.refuse_openids})
+
+
 def sandbox_handlers(prefix: str, state: SandboxState) -> list:
     kw = {"state": state}
     return [
@@ -325,6 +359,7 @@ def sandbox_handlers(prefix: str, state: SandboxState) -> list:
         (prefix + r"cgi-bin/media/get", MediaGetHandler, kw),
         (prefix + r"cgi-bin/qrcode/create", QrcodeCreateHandler, kw),
         (prefix + r"outbox", OutboxHandler, kw),
+        (prefix + r"sandbox/refuse", RefuseHandler, kw),
     ]
 
 

@@ -83,8 +83,8 @@ async def test_a_residents_request_appears_live_and_two_agents_race_to_claim(ser
     row = "#waiting .chat:has-text('转人工，我要问低保')"
     await alice.wait_for_selector(row, timeout=10_000)
     await bob.wait_for_selector(row, timeout=10_000)
-    # The next message shows as the chat's last message, without a reload.
-    assert await resident.say("我家在水寨村") in (None, "")
+    # The next message shows as the chat's last message, without a reload; the resident is told it went to staff.
+    assert "已转给工作人员" in await resident.say("我家在水寨村")
     await alice.wait_for_selector("#waiting .chat:has-text('我家在水寨村')", timeout=10_000)
     await shoot(alice, "queue")
     row = "#waiting .chat:has-text('我家在水寨村')"
@@ -149,16 +149,23 @@ async def test_agent_replies_through_wechat_and_sees_refusals_next_to_the_messag
     wechat_api.state.reject_next = [45015]
     await page.fill("textarea", "还在吗？")
     await page.press("textarea", "Control+Enter")
-    failed = page.locator(".msg.from-agent:has-text('还在吗？') .delivery.failed")
-    await failed.wait_for(timeout=10_000)
-    assert "45015" in await failed.inner_text() and "48 小时" in await failed.inner_text()
-    assert await page.locator(".msg.from-agent:has-text('还在吗？') button.retry").count() == 1
+    held = page.locator(".msg.from-agent:has-text('还在吗？') .delivery.held")
+    await held.wait_for(timeout=10_000)
+    assert "45015" in await held.inner_text() and "48 小时" in await held.inner_text()
+    assert "下次发消息时自动送达" in await held.inner_text()
+    # No 重试 that can only fail, and no "call them" when no phone is on file.
+    assert await page.locator("button.retry").count() == 0
+    assert "电话联系" not in await page.inner_text("main")
     await shoot(page, "chat")
+    chat = await services.store.escalations.find_one({"openid": "o_li_002"})
+    assert chat["undelivered"] == "1 条回复未送达，居民下次发消息时送出"
 
-    # A retry that goes through replaces the refusal.
-    await page.click(".msg.from-agent:has-text('还在吗？') button.retry")
+    # The resident writes again: the held reply goes out, and the row's flag goes away.
+    await resident.say("我在")
     await page.locator(".msg.from-agent:has-text('还在吗？') .delivery.ok").wait_for(timeout=10_000)
     assert wechat_api.state.messages_to("o_li_002")[-1]["text"]["content"] == "还在吗？"
+    chat = await services.store.escalations.find_one({"openid": "o_li_002"})
+    assert chat["undelivered"] is None
 
 
 async def test_the_residents_messages_go_to_the_agent_until_close_then_rating(server, services, browser, wechat_api):

@@ -14,6 +14,7 @@ from tornado.websocket import websocket_connect
 
 from bot import admin
 from bot.app import build_services, make_app
+from bot.handoff.desk import summary
 from bot.handoff.hours import WorkingHours
 from handlers.console.base import SESSION_COOKIE
 from tests.conftest import serve, shared_lexicon
@@ -79,7 +80,9 @@ async def test_the_socket_refuses_strangers(server):
 async def test_outside_working_hours_the_resident_learns_when_staff_are_back(server, services):
     services.console.desk.hours = ClosedToday()
     reply = await user(server, "o_night").say("转人工")
-    assert "下班时间" in reply and "明天（12月3日 周四）9:00" in reply and "96128" in reply
+    assert "下班时间" in reply and "工作人员明天（12月3日 周四）9:00 起在线" in reply and "96128" in reply
+    assert "上班后" not in reply and "12345" not in reply
+    assert "高龄津贴在哪里办" in reply  # what the bot can do meanwhile
     assert await services.store.escalations.count_documents({"openid": "o_night", "status": "waiting"}) == 1
 
 
@@ -167,3 +170,74 @@ async def test_the_rating_after_a_chat_may_be_given_in_words(server, services, w
     assert "谢谢您的评价" in await resident.say("非常满意")
     chat = await services.store.escalations.find_one({"_id": chat["_id"]})
     assert chat["rating"]["score"] == 5 and chat["first_response_seconds"] is not None
+
+
+async def test_while_waiting_the_bot_answers_questions_and_says_where_the_resident_stands(server, services, wechat_api):
+    open_all_day(services)
+    resident = user(server, "o_waits")
+    assert "转接人工" in await resident.say("转人工")
+    answer = await resident.say("高龄津贴在哪里办")
+    assert answer.startswith("【小助手】") and "高龄" in answer and "仍在排队" in answer
+    # Not a service question: the place in the queue and an honest wait, then quiet for a few minutes.
+    ack = await resident.say("怎么还没人理我")
+    assert "【小助手】" in ack and "排在第 1 位" in ack and "说不准" in ack
+    assert not await resident.say("快点嘛")
+    chat = await services.store.escalations.find_one({"openid": "o_waits"})
+    assert chat["last_message"] == "快点嘛" and chat["unread"] == 3
+    # Five minutes later the resident hears again (how long they waited, too).
+    later = datetime.now(UTC) - timedelta(minutes=6)
+    await services.store.escalations.update_one({"_id": chat["_id"]}, {"$set": {"acknowledged_at": later, "created_at": later}})
+    again = await resident.say("还要等多久")
+    assert "已等了 6 分钟" in again
+    # Asking for a person again always answers.
+    assert "排" in await resident.say("人工呢")
+
+
+async def test_out_of_hours_a_waiting_resident_is_told_when_staff_return_with_96128(server, services):
+    open_all_day(services)
+    resident = user(server, "o_late")
+    await resident.say("转人工")
+    services.console.desk.hours = ClosedToday()
+    await services.store.escalations.update_one({"openid": "o_late"}, {"$set": {"acknowledged_at": None}})
+    ack = await resident.say("有人吗")
+    assert "下班时间" in ack and "工作人员明天（12月3日 周四）9:00 起在线" in ack and "96128" in ack
+
+
+async def test_the_resident_is_told_which_agent_took_the_chat_by_surname_and_number(server, services, wechat_api):
+    open_all_day(services)
+    await services.console.accounts.create("a1023", "agent", "a long passphrase", must_change=False, created_by="t", name="王丽")
+    await user(server, "o_named").say("转人工")
+    chat = await services.store.escalations.find_one({"openid": "o_named"})
+    await services.console.desk.claim(chat["_id"], "a1023")
+    told = wechat_api.state.messages_to("o_named")[-1]["text"]["content"]
+    assert "王老师（工号 a1023）已接待您" in told and "王丽" not in told
+    # While served, the bot stays quiet: the agent answers.
+    assert not await user(server, "o_named").say("高龄津贴在哪里办")
+
+
+def test_agent_labels_use_the_surname_only():
+    from bot.handoff.texts import agent_label
+
+    assert agent_label("a7", "欧阳明") == "欧阳老师（工号 a7）"
+    assert agent_label("sup1", "sup1") == "工号 sup1 的工作人员"
+
+
+def test_round_the_clock_hours_are_accepted():
+    hours = WorkingHours("00:00-24:00")
+    china = timezone_china()
+    assert hours.is_open(datetime(2026, 12, 2, 23, 59, tzinfo=china))
+    assert hours.describe() == "工作日 0:00-24:00"
+
+
+async def test_staff_see_a_resident_by_a_masked_name_not_an_openid_tail(server, services):
+    open_all_day(services)
+    now = datetime.now(UTC)
+    await services.store.bookings.insert_one(
+        {"booked_by": "o_family", "beneficiary": {"name": "张桂芬", "relation": "母亲"}, "created_at": now}
+    )
+    await services.store.users.insert_one({"openid": "o_proxy_named", "role": "proxy", "name": "李春梅"})
+    await user(server, "o_family").say("转人工")
+    await user(server, "o_proxy_named").say("转人工")
+    await user(server, "o_stranger_12").say("转人工")
+    labels = {c["openid"]: summary(c)["resident"] async for c in services.store.escalations.find({})}
+    assert labels == {"o_family": "张*芬的家属", "o_proxy_named": "代办员 李春梅", "o_stranger_12": "微信居民 r_12"}

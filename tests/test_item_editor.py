@@ -8,7 +8,7 @@ import io
 
 import pytest
 
-from bot.catalog.editor import EditConflict, EditError, field_names, parse_form, to_text
+from bot.catalog.editor import EditConflict, EditError, diff, field_names, parse_form, to_text
 from knowledge_base import catalog
 
 
@@ -41,6 +41,9 @@ async def test_save_history_diff_and_revert(services):
     history = await editor.history(item["code"])
     assert [(v["version"], v["by"]) for v in history] == [(2, "zhaolei"), (1, "seed")]
     assert services.knowledge().index.item(item["code"])["phone"] == "0870-9999999"  # this process rebuilt at once
+    # What the history page shows: the old and the new line, no raw hunk header ("@@ -1 +1 @@").
+    [change] = diff(item, edited)
+    assert change["label"] and change["lines"] == [f"-{item['phone']}", "+0870-9999999"]
     with pytest.raises(EditConflict):
         await editor.save(item["code"], {**edited, "fee": "不收费"}, "wangfang", base_version=0)
     with pytest.raises(EditError, match="没有改动"):

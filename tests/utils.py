@@ -35,9 +35,7 @@ def make_id(birth: str = "19480312", area: str = "530602", seq: str = "123") -> 
 def home_visit_script(birth: str = "19480312") -> list[str]:
     """A daughter books a home visit for her bedridden mother, one message per form step."""
     return [
-        "我妈瘫痪在床，身份证过期了能上门办吗",
-        "2",
-        "2",
+        "我妈瘫痪在床，身份证过期了能上门办吗",  # for whom (母亲) is understood: no 给谁办 / TA是您的
         "张桂芬",
         make_id(birth),
         "13812345678",

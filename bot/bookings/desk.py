@@ -155,7 +155,10 @@ class BookingDesk:
             return {"beneficiary.id_hash": self.cipher.blind_index(parse_id_number(text).number)}
         except ValueError:
             pass
-        return {"beneficiary.name_hash": self.cipher.blind_index(name_key(q))}
+        key = name_key(q)
+        if len(key) >= 2:  # a whole name or part of one ("桂芬"); one character would match half a village
+            return {"beneficiary.name_parts": self.cipher.blind_index(key)}
+        return {"beneficiary.name_hash": self.cipher.blind_index(key)}
 
     async def query(self, f: DeskFilter, scope: Scope) -> dict:
         query: dict = dict(scope.match())
@@ -260,7 +263,31 @@ class BookingDesk:
             raise NotFound(f"没有找到预约 {number}，或不在您负责的服务站。")
         return booking
 
-    def history(self, booking: dict) -> list[dict]:
+    async def people(self, booking: dict, actors=()) -> dict[str, str]:
+        """Display names for "staff:USERNAME", "proxy:OPENID" and "resident:OPENID" as staff read them:
+        工作人员 李明（sup1）, 代办员 李春梅; a resident by their relation to the beneficiary, never an openid."""
+        keys = {h.get("by", "") for h in booking.get("history", [])} | set(actors)
+        keys.add(f"{booking.get('booked_by_kind')}:{booking.get('booked_by')}")
+        staff = [k.split(":", 1)[1] for k in keys if k.startswith("staff:")]
+        proxies = [k.split(":", 1)[1] for k in keys if k.startswith("proxy:")]
+        names: dict[str, str] = {}
+        async for a in self.store.db["staff"].find({"username": {"$in": staff}}, {"username": 1, "name": 1}):
+            name = a.get("name") or a["username"]
+            names[f"staff:{a['username']}"] = f"工作人员 {name}" + (f"（{a['username']}）" if name != a["username"] else "")
+        async for p in self.store.users.find({"openid": {"$in": proxies}}, {"openid": 1, "name": 1}):
+            names[f"proxy:{p['openid']}"] = f"代办员 {p.get('name') or '（未登记姓名）'}"
+        relation = booking["beneficiary"].get("relation") or "本人"
+        for key in keys:
+            kind, _, ident = key.partition(":")
+            if key in names or not ident:
+                continue
+            if kind == "resident":
+                names[key] = "居民本人" if relation == "本人" else f"居民（为{relation}预约）"
+            else:
+                names[key] = {"staff": "工作人员", "proxy": "代办员"}.get(kind, kind) + f" {ident}"
+        return names
+
+    def history(self, booking: dict, names: dict[str, str] | None = None) -> list[dict]:
         out = []
         for h in booking.get("history", []):
             who = h.get("by", "")
@@ -272,7 +299,7 @@ class BookingDesk:
                 {
                     "at": h["at"].astimezone(CHINA),
                     "status_label": STATUS_LABELS.get(h["status"], h["status"]),
-                    "who": f"{label} {ident}".strip(),
+                    "who": (names or {}).get(who) or f"{label} {ident}".strip(),
                     "reason": h.get("reason", ""),
                     "note": h.get("note", ""),
                     "assignee": h.get("assignee", ""),

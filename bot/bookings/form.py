@@ -15,9 +15,19 @@ from bot.bookings.dateparse import describe_day, month_day, parse_day
 from bot.bookings.fields import RELATIONS, FieldInvalid, clean_address, clean_name
 from bot.bookings.service import KIND_LABELS, Actor, BookingError, BookingRequest, BookingService, NotEligible
 from bot.bookings.stations import StationDirectory
+from bot.bookings.townships import Township, TownshipList
 from bot.conversation import followup
 from bot.conversation.nlu import normalize
-from bot.privacy import InvalidIDNumber, mask_address, mask_id, mask_name, mask_phone, parse_id_number, parse_mobile
+from bot.privacy import (
+    InvalidIDNumber,
+    mask_address,
+    mask_id,
+    mask_name,
+    mask_phone,
+    parse_id_number,
+    parse_landline,
+    parse_mobile,
+)
 
 QUIT = re.compile(r"^(取消|退出|不办了|不约了|算了|不用了|结束|不预约了).{0,6}$")
 BACK = re.compile(r"^(上一步|返回|后退|退回上一步|改上一个)$")
@@ -25,6 +35,16 @@ EDITABLE = [("name", "姓名"), ("id", "身份证号"), ("phone", "电话"), ("a
 HINT = "（回复“上一步”可返回，“取消”可退出）"
 # Steps answered by picking from a numbered list: a message that is no such answer may be a new question.
 CHOICE_STEPS = frozenset({"who", "relation", "qualify", "station", "confirm"})
+# "他没有手机", "没有电话", "老人不用手机": the person has no phone of their own.
+# "我妈瘫痪在床…", "帮我爸办": the first message already says for whom; the form does not ask again.
+RELATION_WORDS = [
+    (re.compile(r"我(妈|母亲|老母亲|老妈)|帮(妈|母亲)"), "母亲"),
+    (re.compile(r"我(爸|父亲|老父亲|老爸)|帮(爸|父亲)"), "父亲"),
+    (re.compile(r"我(老伴|爱人|妻子|老婆|丈夫|老公)"), "配偶"),
+    (re.compile(r"我(儿子|女儿|孩子)"), "子女"),
+]
+NO_PHONE = re.compile(r"(没有|没|无|不用|不会用)(手机|电话)|^(没有|没有的|无)$")
+PHONE_KIND_LABELS = {"landline": "座机", "station": "无电话，由服务站联系", "proxy": "无电话，由代办员联系"}
 
 
 class BookingForm:
@@ -34,6 +54,7 @@ class BookingForm:
         self._index = index_provider  # callable returning the current Understander
         # (booking, openid, media) for photos sent during the form: bot.handoff.media.MediaKeeper.attach_to_booking
         self.on_media = None
+        self.places = TownshipList()
 
     async def start(self, turn, kind: str, actor: Actor, station: str | None = None) -> str:
         try:
@@ -52,10 +73,16 @@ class BookingForm:
             form["item_options"] = [m.code for m in turn.understanding.result.matches[:3]]
         if station:  # preset from the station's QR code; "修改" cannot change it, a new scan can
             form["data"]["station"] = station
+        relation = next((r for pattern, r in RELATION_WORDS if pattern.search(turn.text or "")), None)
+        if actor.kind == "resident" and relation:
+            self._done(form, "who", "other")
+            self._done(form, "relation", relation)
         turn.remember(form=form, choices=None)
         item = self._index().index.item(item_code) if item_code else None
         what = f"「{item['name']}」的" if item else ""
-        intro = f"好的，为您预约{what}{KIND_LABELS[kind]}。"
+        intro = f"好的，为您预约{what}{KIND_LABELS[kind]}。" + (
+            f"（为您的{relation}办）" if actor.kind == "resident" and relation else ""
+        )
         if actor.kind == "proxy":
             intro += f"（代办员，服务站：{self.stations.name_of(actor.station)}）"
         return intro + "\n" + await self._ask_next(turn, actor) + "\n" + HINT
@@ -177,7 +204,11 @@ class BookingForm:
         return "请输入办事人的18位身份证号码。"
 
     async def _ask_phone(self, turn, form, actor) -> str:
-        return "请输入联系电话（11位手机号），工作人员会打这个电话联系。"
+        who = "您" if form["data"].get("who") == "self" else "办事人"
+        return (
+            f"请输入{who}的联系电话，手机或座机都可以（座机带区号，如 0870-2212345），工作人员会打这个电话联系。"
+            "没有电话请回复“没有电话”。"
+        )
 
     async def _ask_address(self, turn, form, actor) -> str:
         return "请输入上门地址，写到村（小区）和门牌，例如：龙头山镇光明村5组12号。"
@@ -190,18 +221,38 @@ class BookingForm:
         return "\n".join(lines)
 
     async def _ask_station(self, turn, form, actor) -> str:
-        lines, n = ["办事人在哪个乡镇（街道）？请回复数字，或直接写乡镇名："], 0
+        lines, n = ["办事人在哪个乡镇（街道）？请直接写乡镇名，比如“北闸镇”；也可以回复数字选服务中心："], 0
         for county, townships in self.stations.townships_by_county():
             names = []
             for s in townships:
                 n += 1
                 names.append(f"{n} {s['name'].replace('为民服务中心', '')}")
             lines.append(f"{county}：" + "　".join(names) if county else "　".join(names))
+        lines.append("都不是的话回复“其他”。")
         return "\n".join(lines)
 
+    def _county_question(self, form, text: str = "") -> str:
+        form["place_options"] = [["county", c] for c in self.places.counties] + [["other", ""]]
+        head = f"没找到“{text[:12]}”这个乡镇。" if text else ""
+        options = [f"{i} {c}" for i, c in enumerate(self.places.counties, 1)]
+        options.append(f"{len(options) + 1} 其他（不在昭通市）")
+        return head + "请回复办事人所在的县（区、市）：\n" + "　".join(options)
+
+    def _station_for(self, township: Township | None, county: str | None) -> dict | None:
+        """The township's own service centre where it takes bookings, else its county's centre, else the city's."""
+        if township is not None:
+            own = next((s for s in self.stations.townships() if s["name"].startswith(township.name)), None)
+            if own is not None:
+                return own
+            county = township.county
+        return self.stations.centre_of(county)
+
     async def _ask_date(self, turn, form, actor) -> str:
-        nxt = self.service.calendar.next_workday(self.service.today())
-        return f"希望哪天办理？可以回复“明天”“下周一”或“12月3日”。\n最早可约：{describe_day(nxt)}"
+        today = self.service.today()
+        nxt = self.service.calendar.next_workday(today)
+        # Examples a resident can really book: never a date before the earliest day.
+        examples = (["明天"] if (nxt - today).days == 1 else []) + [f"{nxt.month}月{nxt.day}日"]
+        return f"希望哪天办理？可以回复{'或'.join(f'“{e}”' for e in examples)}这样的日期。\n最早可约：{describe_day(nxt)}"
 
     async def _ask_confirm(self, turn, form, actor) -> str:
         return self._summary(form, actor) + "\n回复：1 确认提交　2 修改　3 取消"
@@ -280,11 +331,25 @@ class BookingForm:
 
     async def _answer_phone(self, turn, form, actor, text) -> str | None:
         try:
-            phone = parse_mobile(text)
-        except ValueError as exc:
-            return str(exc)
-        self._done(form, "phone", self._seal("phone", phone))
+            phone, kind = parse_mobile(text), "mobile"
+        except ValueError:
+            phone, kind = parse_landline(text), "landline"
+        if phone is None and NO_PHONE.search(text):
+            # Staff then call the station (a proxy's station, or the one chosen later in the form).
+            phone, kind = "", "proxy" if actor.kind == "proxy" else "station"
+        if phone is None:
+            return "请输入11位手机号（如 13812345678）或带区号的座机（如 0870-2212345）；没有电话请回复“没有电话”。"
+        form["data"]["phone_kind"] = kind
+        self._done(form, "phone", self._seal("phone", phone) if phone else "")
         return None
+
+    def _contact(self, form, actor: Actor) -> tuple[str, str]:
+        """(phone staff call, its kind): the person's own, or their station's when they have none."""
+        kind = form["data"].get("phone_kind", "mobile")
+        if kind in ("mobile", "landline"):
+            return self._open(form, "phone"), kind
+        station = self.stations.get(form["data"].get("station") or actor.station) or {}
+        return str(station.get("phone") or ""), kind
 
     async def _answer_address(self, turn, form, actor, text) -> str | None:
         try:
@@ -309,12 +374,35 @@ class BookingForm:
 
     async def _answer_station(self, turn, form, actor, text) -> str | None:
         townships = self.stations.townships()
-        if text.isdigit() and 1 <= int(text) <= len(townships):
+        options = form.pop("place_options", None)
+        township, county = None, None
+        if options and text.isdigit() and 1 <= int(text) <= len(options):
+            kind, value = options[int(text) - 1]
+            if kind == "township":
+                township = next(t for t in self.places.all if f"{t.county}{t.name}" == value)
+            elif kind == "county":
+                county = value
+            station = self._station_for(township, county) if kind != "other" else self.stations.county_centre()
+        elif text.isdigit() and 1 <= int(text) <= len(townships):
             station = townships[int(text) - 1]
+        elif text in ("其他", "其它", "都不是", "不在"):
+            turn.remember(form=form)
+            return self._county_question(form)
         else:
-            station = next((s for s in townships if text and text in s["name"]), None)
-            if station is None:
-                return f"请回复 1 到 {len(townships)} 的数字。"
+            found = self.places.match(text)
+            if len(found) > 1:
+                form["place_options"] = [["township", f"{t.county}{t.name}"] for t in found]
+                turn.remember(form=form)
+                return "是哪一个？请回复数字：\n" + "\n".join(f"{i} {t.county}{t.name}" for i, t in enumerate(found, 1))
+            county = self.places.county_in(text)
+            if not found and county is None:
+                turn.remember(form=form)
+                return self._county_question(form, text)
+            township = found[0] if found else None
+            station = self._station_for(township, county)
+        if station is None:
+            return "暂时找不到可以受理的服务中心，请回复“人工”联系工作人员。"
+        form["data"]["township"] = township.name if township else ""
         self._done(form, "station", station["code"])
         return None
 
@@ -379,13 +467,24 @@ class BookingForm:
             f"服务：{KIND_LABELS[form['kind']]}",
             f"办事人：{mask_name(d['name'])}（{d.get('relation') or '居民'}）",
             f"身份证：{mask_id(self._open(form, 'id'))}",
-            f"电话：{mask_phone(self._open(form, 'phone'))}",
+            self._phone_line(form, actor),
         ]
         if form["kind"] == "home_visit":
             lines.append(f"地址：{mask_address(self._open(form, 'address'))}")
-        lines.append(f"服务站：{self.stations.name_of(station)}")
+        centre = self.stations.name_of(station)
+        place = f"（{d['township']}）" if d.get("township") and not centre.startswith(d["township"]) else ""
+        lines.append(f"服务站：{centre}{place}")
         lines.append(f"希望日期：{describe_day(date.fromisoformat(d['date']))}")
         return "\n".join(lines)
+
+    def _phone_line(self, form, actor: Actor) -> str:
+        phone, kind = self._contact(form, actor)
+        if kind == "mobile":
+            return f"电话：{mask_phone(phone)}"
+        if kind == "landline":
+            return f"电话：{mask_phone(phone)}（座机，不能收短信）"
+        station = self.stations.name_of(form["data"].get("station") or actor.station)
+        return f"电话：无。工作人员会通过{station}（{phone}）联系办事人"
 
     async def _submit(self, turn, form, actor: Actor) -> str:
         d = form["data"]
@@ -396,7 +495,9 @@ class BookingForm:
             booked_by=actor,
             name=d["name"],
             id_card=parse_id_number(self._open(form, "id"), self.service.today()),
-            phone=self._open(form, "phone"),
+            phone=self._contact(form, actor)[0],
+            phone_kind=self._contact(form, actor)[1],
+            township=d.get("township") or "",
             preferred_date=date.fromisoformat(d["date"]),
             station=d.get("station") or actor.station,
             relation=d.get("relation") or ("居民" if actor.kind == "proxy" else "本人"),

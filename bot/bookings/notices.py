@@ -27,6 +27,8 @@ STATUS_PHRASES = {
     "rejected": "未通过",
 }
 RATING_TEXT = "请为本次服务打分：回复1-5（5分最满意），也可以说说意见。"
+# A villager who cannot answer in WeChat (SMS only, or no phone): the proxy who booked asks them and records it.
+PROXY_RATING_TEXT = "请当面或电话问问服务对象对本次服务是否满意，再替TA回复1-5（5分最满意）代为记录。"
 RESIDENT_ROLES = ("booker", "beneficiary")
 
 
@@ -56,9 +58,13 @@ class BookingNotices:
         enc = booking["beneficiary"].get("phone_enc")
         return self.cipher.decrypt(enc, "beneficiary.phone") if enc else None
 
+    def sms_phone(self, booking: dict) -> str | None:
+        """The beneficiary's own mobile: a landline, or the station's number for someone without a phone, gets no SMS."""
+        return self.contact_phone(booking) if booking["beneficiary"].get("phone_kind", "mobile") == "mobile" else None
+
     async def residents(self, booking: dict) -> list[tuple[Recipient, str]]:
         """(recipient, how the text addresses them) for the booker and, when someone else booked, the beneficiary."""
-        phone = self.contact_phone(booking)
+        phone = self.sms_phone(booking)
         by_proxy = booking.get("booked_by_kind") == "proxy"
         # A mini-program user with no Official Account link booked under their mini-program openid, which the
         # Official Account's channels cannot address.
@@ -108,16 +114,29 @@ class BookingNotices:
         text = "\n".join(lines)
         subject = subject_of(booking)
         urgent = status in ("cancelled", "rejected") and self._visit_is_imminent(booking, entry)
-        for to, address in await self.residents(booking):
+        recipients = await self.residents(booking)
+        # Who is asked to rate: the person served when they can answer here (a verified follower), else whoever
+        # booked; a proxy books for villagers who cannot answer here, so the proxy asks them and records it.
+        served = next((to for to, _a in recipients if to.role == "beneficiary" and to.openid), None)
+        rater = "beneficiary" if served else "booker"
+        for to, address in recipients:
             notice = await self.notifications.enqueue(
                 "booking_status", to, text.replace("您的预约", address), fields, subject=subject, urgent=urgent
             )
-            if status == "completed" and to.role == "booker":
-                # The request to rate follows the completion notice, on whatever channel reaches the person.
+            if status == "completed" and to.role == rater:
+                proxy = rater == "booker" and booking.get("booked_by_kind") == "proxy"
                 await self.notifications.enqueue(
-                    "rating_request", to, RATING_TEXT, {**fields, "note": "回复1-5为服务打分"}, subject=subject, after=notice
+                    "rating_request",
+                    to,
+                    PROXY_RATING_TEXT if proxy else RATING_TEXT,
+                    {**fields, "note": "请问服务对象后代为打分" if proxy else "回复1-5为服务打分"},
+                    subject=subject,
+                    after=notice,
                 )
-        if status == "completed":
+        if status == "completed" and served:
+            await self.store.bookings.update_one({"number": booking["number"]}, {"$set": {"rating_from": served.openid}})
+            await self.dialogs.merge(served.openid, {"choices": rating_choices(booking["number"])})
+        elif status == "completed":
             await self.dialogs.merge(booking["booked_by"], {"choices": rating_choices(booking["number"])})
 
     def _visit_is_imminent(self, booking: dict, entry: dict) -> bool:

@@ -123,6 +123,10 @@ class BookingRequest:
     request_key: str = field(default_factory=lambda: secrets.token_hex(8))
     request_hash: str = ""  # the mini-program's Idempotency-Key: same key, other body -> IdempotencyConflict
     channel: str | None = None  # "miniprogram"; chat bookings have none (the report derives theirs)
+    # "mobile" (texts reach it), "landline", or "station"/"proxy": the person has no phone and this is whose
+    # number staff call instead. Only a mobile gets the beneficiary's SMS notices.
+    phone_kind: str = "mobile"
+    township: str = ""  # where the person lives when the station is their county's centre (form: 北闸镇)
     wxa_openid: str | None = None  # reached by mini-program subscribe messages too
 
 
@@ -133,6 +137,12 @@ def load_rules(path: Path = RULES_FILE) -> dict:
 def name_key(name: str) -> str:
     """A name as its keyed hash is computed: no spaces (staff type "张 桂芬" as often as "张桂芬")."""
     return "".join((name or "").split())
+
+
+def name_parts(name: str) -> list[str]:
+    """Every run of two or more characters of a name, so staff find 张桂芬 by "桂芬" or "张桂" too."""
+    key = name_key(name)
+    return sorted({key[i:j] for i in range(len(key)) for j in range(i + 2, len(key) + 1)})
 
 
 def today_in_china(now: datetime | None = None) -> date:
@@ -159,7 +169,7 @@ class BookingService:
         """Is this kind of service offered for this item? Raises NotEligible with the nearest alternative."""
         if item.get(kind):
             return
-        where = f"可到{item['location']}办理，咨询电话 {item['phone']}。"
+        where = f"可到{at_place(item['location'])}，咨询电话 {item['phone']}。"
         if kind == "proxy":
             reason = f"「{item['name']}」需要本人到场办理，暂不能代办。"
             other = "行动不便的可预约上门服务，回复“预约上门”。" if item.get("home_visit") else ""
@@ -183,7 +193,7 @@ class BookingService:
         lines = [f"抱歉，上门服务只面向{age}岁以上老人、残疾人、卧床失能、优抚对象等行动不便的群众。"]
         if item.get("proxy"):
             lines.append("可以请村（社区）代办员代办，回复“预约代办”。")
-        lines.append(f"也可到{item['location']}办理，电话 {item['phone']}。")
+        lines.append(f"也可到{at_place(item['location'])}，电话 {item['phone']}。")
         return "\n".join(lines)
 
     def check_date(self, day: date) -> str | None:
@@ -238,10 +248,12 @@ class BookingService:
                 "id_masked": mask_id(req.id_card.number),
                 "phone_enc": c.encrypt(req.phone, "beneficiary.phone"),
                 "phone_masked": mask_phone(req.phone),
+                "phone_kind": req.phone_kind,
                 # Keyed hash: a mini-program user with this verified phone sees their own chat bookings.
                 "phone_hash": c.blind_index(req.phone),
                 # Keyed hash of the name: the staff desk finds a booking by name without a text scan.
                 "name_hash": c.blind_index(name_key(req.name)),
+                "name_parts": [c.blind_index(p) for p in name_parts(req.name)],
                 "address_enc": c.encrypt(req.address, "beneficiary.address") if req.address else None,
                 "birth_year": req.id_card.birth.year,
             },
@@ -250,6 +262,7 @@ class BookingService:
             "booked_by_kind": req.booked_by.kind,
             "on_behalf": req.booked_by.kind == "proxy" or req.relation != "本人",
             "station": req.station,
+            "township": req.township or None,
             "preferred_date": req.preferred_date.isoformat(),
             "due_date": self.due_date(req.item, req.preferred_date).isoformat(),
             "status": "submitted",
@@ -419,8 +432,10 @@ class BookingService:
     async def rate(self, actor: Actor, number: str, score: int, comment: str = "") -> dict:
         if not 1 <= score <= 5:
             raise BookingError("请打1到5分。")
-        booking = await self.get_for(actor, number)
-        if not actor.booked(booking):
+        # The person served rates when they were asked (a verified follower the booking was made for).
+        asked = await self.bookings.find_one({"number": (number or "").upper(), "rating_from": actor.id})
+        booking = asked or await self.get_for(actor, number)
+        if asked is None and not actor.booked(booking):
             raise Forbidden("只有预约人可以评价。")
         updated = await self.bookings.find_one_and_update(
             {"number": booking["number"], "status": "completed", "rating": None},
@@ -440,12 +455,19 @@ class BookingService:
         """Give bookings stored before the desk's keyed-hash search their name and phone hashes (start-up,
         idempotent: once done, the query matches nothing). Without them staff could not find those bookings."""
         done = 0
-        missing = {"$or": [{"beneficiary.name_hash": {"$exists": False}}, {"beneficiary.phone_hash": {"$exists": False}}]}
+        missing = {
+            "$or": [
+                {"beneficiary.name_hash": {"$exists": False}},
+                {"beneficiary.phone_hash": {"$exists": False}},
+                {"beneficiary.name_parts": {"$exists": False}},
+            ]
+        }
         async for b in self.bookings.find(missing, {"beneficiary": 1}):
             person = b["beneficiary"]
             phone = self.cipher.decrypt(person["phone_enc"], "beneficiary.phone")
             hashes = {
                 "beneficiary.name_hash": self.cipher.blind_index(name_key(person.get("name", ""))),
+                "beneficiary.name_parts": [self.cipher.blind_index(p) for p in name_parts(person.get("name", ""))],
                 "beneficiary.phone_hash": self.cipher.blind_index(phone),
             }
             await self.bookings.update_one({"_id": b["_id"]}, {"$set": hashes})
@@ -462,6 +484,11 @@ class BookingService:
             "phone": self.cipher.decrypt(b["phone_enc"], "beneficiary.phone"),
             "address": self.cipher.decrypt(b["address_enc"], "beneficiary.address") if b.get("address_enc") else "",
         }
+
+
+def at_place(location: str) -> str:
+    """ "派出所" -> "派出所办理"; a location that already says 办理 ("…窗口办理") is not given a second one."""
+    return location if location.endswith(("办理", "办")) else f"{location}办理"
 
 
 ACTION_LABELS = {"accept": "受理", "assign": "派单", "start": "开始办理", "complete": "办结", "reject": "退回", "cancel": "取消"}

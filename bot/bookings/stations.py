@@ -61,6 +61,11 @@ class StationDirectory:
                 return centre
         return None
 
+    def centre_of(self, county: str | None) -> dict | None:
+        """The county-level centre of `county`, else the city's."""
+        found = next((s for s in self._stations if s["level"] == "县" and s.get("county") == county), None)
+        return found or self.county_centre()
+
     def townships_by_county(self) -> list[tuple[str, list[dict]]]:
         """Townships grouped by county-level division, in file order: [(county, [station, ...]), ...]."""
         groups: dict[str, list[dict]] = {}

@@ -153,7 +153,10 @@ def diff(before: dict | None, after: dict) -> list[dict]:
             continue
         old = to_text(name, before.get(name)).splitlines() if name in before else []
         new = to_text(name, after.get(name)).splitlines() if name in after else []
-        lines = [line for line in difflib.unified_diff(old, new, lineterm="", n=1)][2:]
+        raw = list(difflib.unified_diff(old, new, lineterm="", n=1))[2:]
+        # Hunk headers ("@@ -1 +1 @@") mean nothing to staff: the first goes, later ones become a gap.
+        lines = [("⋯" if i else None) if line.startswith("@@") else line for i, line in enumerate(raw)]
+        lines = [line for line in lines if line is not None]
         out.append({"field": name, "label": field_label(name), "lines": lines})
     return out
 

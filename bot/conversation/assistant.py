@@ -144,13 +144,25 @@ class Assistant:
 
     async def answer(self, message) -> str | None:
         if self.handoff is not None:
-            routed = await self.handoff.intercept(message)
+            routed = await self.handoff.intercept(message, self.answer_while_waiting)
             if routed is not None:  # with staff: forwarded, the bot stays quiet ("") or confirms the exit
                 return routed
         handler = self.by_type.get(message.type)
         if handler is None:
             return None  # unknown types get "success"
         return await handler(message)
+
+    async def answer_while_waiting(self, openid: str, text: str) -> str | None:
+        """A service question (or a number picking an aspect of the item just shown) asked while waiting for
+        staff: the bot's answer, which the desk marks as the assistant's. None for anything else."""
+        state = await self.dialogs.get(openid)
+        number = NUMBER.match(normalize(text))
+        if number and (state.get("choices") or {}).get("kind") in ("items", "aspects"):
+            return await self._with_turn(openid, text, lambda turn: self.pick(turn, int(number.group(1))))
+        u = self.understander.understand(text)
+        if u.intent != "ask_item" or not u.result.confident:
+            return None
+        return await self._with_turn(openid, text, lambda turn: self.show_item(turn, u.result.best.code, u.aspect))
 
     async def on_event(self, message) -> str | None:
         handler = self.by_event.get((getattr(message, "event", "") or "").lower())

@@ -43,6 +43,8 @@ def shorten(text: str, limit: int) -> str:
         kept += sentence
     if kept == text:
         return text
+    if kept.count("（") > kept.count("）"):  # cut inside a bracket ("不收费（…；"): drop the open aside
+        kept = kept[: kept.rfind("（")]
     return kept.rstrip("。；！？，") + "（其他情形见完整指南）"
 
 

@@ -25,7 +25,10 @@ from bot import ratings
 from bot.handoff import texts
 from bot.handoff.hours import WorkingHours
 from bot.handoff.queue import OPEN, REASON_LABELS, EscalationQueue
-from bot.privacy import mask_text
+from bot.notifications.service import Recipient
+from bot.notifications.templates import china_time
+from bot.notifications.window import CustomerServiceWindow
+from bot.privacy import mask_name, mask_text
 from bot.wechat.api import WeChatAPIError
 from bot.wechat.events import is_resident_message
 from bot.wechat.inbox import dedupe_key, describe
@@ -36,7 +39,13 @@ EXIT = re.compile(r"^\s*(退出人工|结束人工|退出人工服务|不要人�
 ASKS_FOR_PERSON = re.compile(r"人工|客服|真人|工作人员|有人吗|人呢")
 RESOLUTIONS = {"solved": "已解决", "answered": "已答复", "referred": "已转办", "no_reply": "居民未回复", "other": "其他"}
 NETWORK_RETRY_DELAY = 1.0
+# WeChat refusals that only the resident's next message lifts: the reply is held until then, never retried.
+WINDOW_CLOSED = (45015, 45047)
+HELD_NOTE = "已保存，居民下次发消息时自动送达。"
+HELD_FIELD = "messages.held"
 RECENT_FOR_ESTIMATE = 20
+# A waiting resident is told where they stand at most this often (asking for a person again always answers).
+ACK_EVERY = timedelta(minutes=5)
 
 
 class HandoffError(Exception):
@@ -72,9 +81,9 @@ class HandoffPolicy:
 def refusal_text(errcode: int | None, errmsg: str = "") -> str:
     """What the agent reads next to a message WeChat refused."""
     if errcode == 45015:
-        return "发送失败（45015）：居民超过 48 小时没有发消息，微信不允许再发客服消息。请等居民再发消息，或电话联系。"
+        return "未送达（45015）：居民超过 48 小时没有发消息，微信不允许再发客服消息。"
     if errcode == 45047:
-        return "发送失败（45047）：连续发送太多条，需等居民回复后才能再发。"
+        return "未送达（45047）：48 小时内的客服消息条数已用完。"
     if errcode is None:
         return "发送失败：网络故障，没能连上微信服务器。可以点“重试”。"
     return f"发送失败（{errcode}）：微信拒绝了这条消息：{errmsg[:80]}"
@@ -95,8 +104,20 @@ def aware(value: datetime | None) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def resident_label(openid: str) -> str:
-    return "居民 " + openid[-6:]
+def resident_label(entry: dict) -> str:
+    """Who the resident is, as staff read it: a name when one is known (masked), never just an openid tail."""
+    return entry.get("resident_name") or "微信居民 " + entry["openid"][-4:]
+
+
+URGENT_REASONS = ("complaint", "low_rating")
+
+
+def waiting_order(entry: dict, now: datetime, target_seconds: float) -> tuple:
+    """Complaints first, then chats waiting longer than the answer target, then the rest; oldest first in each."""
+    created = aware(entry.get("created_at")) or now
+    if entry.get("reason") in URGENT_REASONS:
+        return (0, created)
+    return (1 if (now - created).total_seconds() > target_seconds else 2, created)
 
 
 def summary(entry: dict) -> dict:
@@ -106,41 +127,66 @@ def summary(entry: dict) -> dict:
         v = aware(v)
         return v.isoformat() if v else None
 
+    rating = entry.get("rating") or {}
     return {
         "id": str(entry["_id"]),
         "rev": entry.get("rev", 0),
         "status": entry["status"],
         "reason": entry.get("reason"),
         "reason_label": REASON_LABELS.get(entry.get("reason"), entry.get("reason") or ""),
-        "resident": resident_label(entry["openid"]),
+        "resident": resident_label(entry),
         "last_message": entry.get("last_message") or "",
         "last_message_at": iso(entry.get("last_message_at") or entry.get("created_at")),
         "created_at": iso(entry.get("created_at")),
         "staff": entry.get("staff"),
+        "claimed_at": iso(entry.get("claimed_at")),
         "closed_at": iso(entry.get("closed_at")),
+        "unread": entry.get("unread", 0),
+        "complaint": entry.get("reason") in URGENT_REASONS,
+        "rating": ratings.label(rating["score"]) if rating.get("score") else None,
+        "undelivered": entry.get("undelivered"),
+        "undelivered_count": entry.get("undelivered_count", 0),
     }
 
 
 class HandoffDesk:
     def __init__(
-        self, queue: EscalationQueue, store, wechat_api, dialogs, audit, policy: HandoffPolicy, hours: WorkingHours | None = None
+        self,
+        queue: EscalationQueue,
+        store,
+        wechat_api,
+        dialogs,
+        audit,
+        policy: HandoffPolicy,
+        hours: WorkingHours | None = None,
+        accounts=None,
+        cipher=None,
+        notifications=None,
     ):
         self.queue = queue
         self.escalations = queue.collection
         self.messages = store.messages
+        self.users = store.users
+        self.bookings = store.bookings
         self.wechat_api = wechat_api
         self.dialogs = dialogs
         self.audit = audit
         self.policy = policy
         self.hours = hours or WorkingHours(policy.hours)
         self.clock = queue.clock
-        self.media = None  # bot.handoff.media.MediaKeeper, set when the material store is built
+        self.accounts = accounts  # bot.staff.accounts.StaffAccounts: the name residents are told on a claim
+        self.cipher = cipher  # bot.privacy.FieldCipher: held replies are kept encrypted until delivered
+        self.notifications = notifications  # bot.notifications.service.NotificationService: reach a resident elsewhere
+        self.window = CustomerServiceWindow(store.messages)
+        self._background: set[asyncio.Task] = set()
 
     # ---- resident side ----
 
     async def request(self, openid: str, reason: str, text: str = "") -> str:
         entry, created = await self.queue.enqueue(openid, reason, text)
         now = self.clock()
+        if created:
+            await self._describe_resident(entry)
         if not created:
             position = await self.position(entry) if entry["status"] == "waiting" else None
             return texts.already(position)
@@ -148,6 +194,31 @@ class HandoffDesk:
             return texts.closed_hours(self.hours.describe_next(now), self.hours.describe(), self.policy.phone)
         position = await self.position(entry)
         return texts.queued(position, await self.estimate_minutes(position))
+
+    async def _describe_resident(self, entry: dict) -> None:
+        """Remember on the chat what staff need after a restart too: a name for the resident (a proxy's name,
+        or the masked name from their latest booking) and the item they were asking about."""
+        user = await self.users.find_one({"openid": entry["openid"]}, {"role": 1, "name": 1})
+        name = None
+        if user and user.get("role") == "proxy":
+            name = f"代办员 {user.get('name') or ''}".strip()
+        else:
+            booking = await self.bookings.find_one(
+                {"booked_by": entry["openid"]}, {"beneficiary.name": 1, "beneficiary.relation": 1}, sort=[("created_at", -1)]
+            )
+            if booking:
+                person = booking["beneficiary"]
+                relation = person.get("relation") or "本人"
+                name = f"居民 {mask_name(person['name'])}" if relation == "本人" else f"{mask_name(person['name'])}的家属"
+        item = (await self.dialogs.get(entry["openid"])).get("item")
+        changes = {k: v for k, v in (("resident_name", name), ("item", item)) if v}
+        if changes:
+            entry.update(changes)
+            self.queue.changed(
+                await self.escalations.find_one_and_update(
+                    {"_id": entry["_id"]}, {"$set": changes, "$inc": {"rev": 1}}, return_document=ReturnDocument.AFTER
+                )
+            )
 
     async def position(self, entry: dict) -> int:
         return await self.escalations.count_documents({"status": "waiting", "created_at": {"$lte": entry["created_at"]}})
@@ -164,9 +235,12 @@ class HandoffDesk:
             return None
         return max(1, math.ceil(statistics.median(recent) * max(position, 1) / 60))
 
-    async def intercept(self, message) -> str | None:
-        """None: not with staff, let the bot answer. "" : forwarded to staff, the bot stays quiet.
-        Only what a resident writes reaches the agent; events (and types we do not know) never do."""
+    async def intercept(self, message, answer_question=None) -> str | None:
+        """None: not with staff, let the bot answer. "": forwarded to staff, the bot stays quiet. Otherwise the
+        reply: while the chat waits for staff, `answer_question(openid, text)` (the bot) answers service
+        questions, marked as the assistant's; other messages get the queue place and the wait, at most once
+        every `ACK_EVERY`, so that nobody writes into silence and nobody is spammed. Only what a resident
+        writes reaches the agent; events (and types we do not know) never do."""
         if not is_resident_message(message):
             return None
         entry = await self.queue.open_for(message.source)
@@ -185,9 +259,33 @@ class HandoffDesk:
         self.queue.changed(updated)
         if updated is not None and self.media is not None:
             self.media.keep_for_chat(updated, message, dedupe_key(message))
-        if updated is not None and updated["status"] == "waiting" and ASKS_FOR_PERSON.search(text):
-            return texts.already(await self.position(updated))  # asked again while waiting: say where they stand
-        return ""
+        if updated is not None and updated.get("undelivered"):
+            self._spawn(self.release_held(updated))  # the resident wrote: WeChat lets us send again
+        if updated is None or updated["status"] != "waiting":
+            return ""  # an agent is serving: they answer
+        asks_person = bool(ASKS_FOR_PERSON.search(text))
+        question = message.content if message.type == "text" else getattr(message, "recognition", None)
+        if not asks_person and question and answer_question is not None:
+            answer = await answer_question(message.source, question)
+            if answer:
+                item = (await self.dialogs.get(message.source)).get("item")
+                if item and item != updated.get("item"):  # what the agent sees as 正在问的事项, kept across restarts
+                    await self.escalations.update_one({"_id": updated["_id"]}, {"$set": {"item": item}})
+                return texts.assistant_answer(answer)
+        return await self.acknowledge(updated, force=asks_person)
+
+    async def acknowledge(self, entry: dict, *, force: bool = False) -> str:
+        """Where a waiting resident stands (or when staff are back), unless told within `ACK_EVERY`."""
+        now = self.clock()
+        last = aware(entry.get("acknowledged_at"))
+        if not force and last is not None and now - last < ACK_EVERY:
+            return ""
+        await self.escalations.update_one({"_id": entry["_id"]}, {"$set": {"acknowledged_at": now}})
+        if not self.hours.is_open(now):
+            return texts.waiting_closed_note(self.hours.describe_next(now), self.policy.phone)
+        position = await self.position(entry)
+        waited = int(self.hours.working_seconds(aware(entry["created_at"]), now) // 60)
+        return texts.waiting_note(position, waited, await self.estimate_minutes(position))
 
     async def unfollowed(self, message) -> None:
         """`unsubscribe`: the resident cannot be answered any more, so their open chat closes (no rating asked)."""
@@ -209,7 +307,9 @@ class HandoffDesk:
             return "这次服务已经评价过了，谢谢您！"
         self.queue.changed(updated)
         if ratings.is_complaint(score):
-            await self.queue.enqueue(openid, "complaint", f"对人工服务的评价：{ratings.label(score)}")
+            entry, created = await self.queue.enqueue(openid, "complaint", f"对人工服务的评价：{ratings.label(score)}")
+            if created:
+                await self._describe_resident(entry)
         return texts.rated(score)
 
     async def remind_unclaimed(self) -> int:
@@ -247,7 +347,9 @@ class HandoffDesk:
         return entry
 
     async def waiting(self, limit: int = 200) -> list[dict]:
-        return [e async for e in self.escalations.find({"status": "waiting"}).sort("created_at", 1).limit(limit)]
+        found = [e async for e in self.escalations.find({"status": "waiting"}).sort("created_at", 1).limit(limit)]
+        now = self.clock()
+        return sorted(found, key=lambda e: waiting_order(e, now, self.policy.answer_target_seconds))
 
     async def serving(self, staff: str | None = None, limit: int = 200) -> list[dict]:
         query: dict = {"status": "serving"}
@@ -267,8 +369,9 @@ class HandoffDesk:
         found = [m async for m in cursor if m.get("content")]
         return list(reversed(found))
 
-    async def item_under_discussion(self, openid: str) -> str | None:
-        return (await self.dialogs.get(openid)).get("item")
+    async def item_under_discussion(self, entry: dict) -> str | None:
+        """From the live conversation, else from the chat itself (the conversation may be gone after a restart)."""
+        return (await self.dialogs.get(entry["openid"])).get("item") or entry.get("item")
 
     # ---- staff side: acting ----
 
@@ -289,7 +392,16 @@ class HandoffDesk:
             raise HandoffError("这个会话已结束。")
         await self.audit.record(f"staff:{staff}", "claim", f"escalation:{updated['_id']}")
         self.queue.changed(updated)
+        await self._tell_claimed(updated, staff)
         return updated
+
+    async def _tell_claimed(self, entry: dict, staff: str) -> None:
+        """The resident learns that a person (surname and 工号) has taken the chat."""
+        account = await self.accounts.get(staff) if self.accounts is not None else None
+        text = texts.claimed(texts.agent_label(staff, (account or {}).get("name", "")))
+        delivery = await self._send(entry["openid"], text, retry=False)
+        delivery.pop("tries", None)
+        await self.messages.insert_one(self._outbound(entry, text, "handoff", staff, delivery))
 
     async def _mine(self, chat_id, staff: str, supervisor: bool) -> dict:
         entry = await self.get(chat_id)
@@ -310,8 +422,15 @@ class HandoffDesk:
             await self.claim(current["_id"], staff)  # answering an unclaimed chat takes it (or says who did)
         entry = await self._mine(chat_id, staff, supervisor)
         record = self._outbound(entry, text, "agent", staff, {"status": "sending", "attempts": 0})
-        await self.messages.insert_one(record)
-        record = await self._deliver(record, text, entry, staff)
+        window = await self.window.state(entry["openid"], self.clock())
+        if not window.open:  # known closed: do not spend a call that can only fail; hold it for their next message
+            record["delivery"] = {"status": "held", "error": f"未送达：{window.reason}。{HELD_NOTE}", "at": self.clock()}
+            record["held_enc"] = self.cipher.encrypt(text, HELD_FIELD)
+            await self.messages.insert_one(record)
+            await self._flag_undelivered(entry)
+        else:
+            await self.messages.insert_one(record)
+            record = await self._deliver(record, text, entry, staff)
         await self.audit.record(
             f"staff:{staff}",
             "reply",
@@ -326,6 +445,8 @@ class HandoffDesk:
             raise ChatNotFound("没有这条消息。")
         if record["delivery"]["status"] == "sent":
             return record
+        if record["delivery"]["status"] == "held":
+            raise HandoffError("微信现在不让发：这条回复已保存，居民下次发消息时自动送达。")
         entry = await self._mine(record["escalation"], staff, supervisor)
         # The stored copy is masked; the agent's page sends back what was typed.
         record = await self._deliver(record, text or record["content"], entry, staff)
@@ -335,9 +456,16 @@ class HandoffDesk:
     async def _deliver(self, record: dict, text: str, entry: dict, staff: str) -> dict:
         delivery = await self._send(entry["openid"], text, retry=True)
         delivery["attempts"] = record["delivery"].get("attempts", 0) + delivery.pop("tries")
+        changes: dict = {"delivery": delivery}
+        if delivery["status"] == "failed" and delivery.get("errcode") in WINDOW_CLOSED:
+            delivery["status"] = "held"
+            delivery["error"] += HELD_NOTE
+            changes["held_enc"] = self.cipher.encrypt(text, HELD_FIELD)
         record = await self.messages.find_one_and_update(
-            {"_id": record["_id"]}, {"$set": {"delivery": delivery}}, return_document=ReturnDocument.AFTER
+            {"_id": record["_id"]}, {"$set": changes}, return_document=ReturnDocument.AFTER
         )
+        if delivery["status"] == "held":
+            await self._flag_undelivered(entry)
         now = self.clock()
         update: dict = {"$set": {"updated_at": now}, "$inc": {"rev": 1}}
         if delivery["status"] == "sent":
@@ -361,6 +489,68 @@ class HandoffDesk:
             await self.escalations.find_one_and_update({"_id": entry["_id"]}, update, return_document=ReturnDocument.AFTER)
         )
         return record
+
+    async def _flag_undelivered(self, entry: dict) -> None:
+        """The queue row says how many replies wait for the resident's next message (None when none)."""
+        held = await self.messages.count_documents(
+            {"openid": entry["openid"], "escalation": str(entry["_id"]), "delivery.status": "held"}
+        )
+        note = f"{held} 条回复未送达，居民下次发消息时送出" if held else None
+        self.queue.changed(
+            await self.escalations.find_one_and_update(
+                {"_id": entry["_id"]},
+                {"$set": {"undelivered": note, "undelivered_count": held, "updated_at": self.clock()}, "$inc": {"rev": 1}},
+                return_document=ReturnDocument.AFTER,
+            )
+        )
+
+    async def release_held(self, entry: dict) -> int:
+        """Send, in order, the replies held while WeChat refused them; called when the resident writes again."""
+        sent = 0
+        cursor = self.messages.find({"openid": entry["openid"], "escalation": str(entry["_id"]), "delivery.status": "held"}).sort(
+            "created_at", 1
+        )
+        for record in [r async for r in cursor]:
+            taken = await self.messages.find_one_and_update(
+                {"_id": record["_id"], "delivery.status": "held"}, {"$set": {"delivery.status": "sending"}}
+            )
+            if taken is None:
+                continue  # another process is sending it
+            text = self.cipher.decrypt(record["held_enc"], HELD_FIELD)
+            record = await self._deliver(record, text, entry, record.get("staff") or "")
+            if record["delivery"]["status"] == "sent":
+                await self.messages.update_one({"_id": record["_id"]}, {"$unset": {"held_enc": ""}})
+                sent += 1
+        await self._flag_undelivered(entry)
+        return sent
+
+    def _spawn(self, coroutine) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def window_state(self, openid: str):
+        return await self.window.state(openid, self.clock())
+
+    async def notify_elsewhere(self, chat_id, staff: str, phone: str | None) -> dict:
+        """The window is closed: ask the resident (template or subscribe notice, else SMS) to write to us."""
+        entry = await self._mine(chat_id, staff, True)
+        if self.notifications is None:
+            raise HandoffError("没有配置通知服务。")
+        now = self.clock()
+        n = await self.notifications.enqueue(
+            "chat_reply",
+            Recipient(openid=entry["openid"], phone=phone, label="居民"),
+            texts.CHAT_REPLY_NOTICE,
+            {"note": texts.CHAT_REPLY_NOTICE_SHORT, "time": china_time(now)},
+            subject=f"escalation:{entry['_id']}",
+            urgent=True,
+            dedupe=f"chat_reply:{entry['_id']}:{now:%Y%m%d%H}",
+        )
+        if n is None:
+            raise HandoffError("这一小时内已经通知过居民了。")
+        await self.audit.record(f"staff:{staff}", "notify_elsewhere", f"escalation:{entry['_id']}", detail={"sms": bool(phone)})
+        return n
 
     async def _send(self, openid: str, text: str, retry: bool) -> dict:
         """Send a customer-service message; a network failure is retried once. Never raises."""

@@ -19,7 +19,10 @@ def parse_ranges(spec: str) -> list[tuple[time, time]]:
         m = RANGE.match(part)
         if not m:
             raise ValueError(f"working hours {spec!r}: expected HH:MM-HH:MM[,HH:MM-HH:MM]")
-        start, end = time(int(m[1]), int(m[2])), time(int(m[3]), int(m[4]))
+        if int(m[1]) > 23 or int(m[2]) > 59 or int(m[4]) > 59 or (int(m[3]), int(m[4])) > (24, 0):
+            raise ValueError(f"working hours {part!r}: hours run 00:00 to 24:00")
+        # 24:00 (round the clock) is the last moment of the day.
+        start, end = time(int(m[1]), int(m[2])), time.max if m[3] == "24" else time(int(m[3]), int(m[4]))
         if end <= start:
             raise ValueError(f"working hours {part!r}: the end must be after the start")
         ranges.append((start, end))
@@ -80,7 +83,11 @@ class WorkingHours:
         return f"{label} {hour}"
 
     def describe(self) -> str:
-        return "工作日 " + "、".join(f"{a.hour}:{a.minute:02d}-{b.hour}:{b.minute:02d}" for a, b in self.ranges)
+        return "工作日 " + "、".join(f"{clock_text(a)}-{clock_text(b)}" for a, b in self.ranges)
+
+
+def clock_text(moment: time) -> str:
+    return "24:00" if moment == time.max else f"{moment.hour}:{moment.minute:02d}"
 
 
 def now_utc() -> datetime:

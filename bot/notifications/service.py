@@ -64,6 +64,7 @@ BACKOFF_SECONDS = (30, 120, 600, 1800)  # between tries on one channel; then the
 LEASE_SECONDS = 120
 POLL_SECONDS = 1.0
 COALESCE_LIMIT = 10
+ORDER_WAIT_SECONDS = 1
 
 SECRET_FIELD = "notification.phone"
 
@@ -156,6 +157,8 @@ class NotificationService:
             "template": template or kind,
             "subject": subject,
             "to": {
+                # Who this reaches, for coalescing and ordering: the openid, else a keyed hash of the phone.
+                "key": to.openid or (f"phone:{self.cipher.blind_index(to.phone)}" if to.phone else None),
                 "openid": to.openid,
                 "wxa_openid": to.wxa_openid,
                 "phone_enc": self.cipher.encrypt(to.phone, SECRET_FIELD) if to.phone else None,
@@ -203,11 +206,12 @@ class NotificationService:
 
         In the customer-service window several changes become one message (the allowance is small);
         on other channels only notifications of the same kind merge and the newest fields win."""
-        if not n.get("subject") or not n["to"].get("openid"):
+        key = n["to"].get("key") or n["to"].get("openid")
+        if not n.get("subject") or not key:
             return []
         query = {
             "status": "pending",
-            "to.openid": n["to"]["openid"],
+            "to.key": key,
             "subject": n["subject"],
             "_id": {"$ne": n["_id"]},
             "blocked_by": {"$in": [None, n["_id"]]},
@@ -243,6 +247,10 @@ class NotificationService:
         if quiet and not n.get("urgent"):
             await self._release(n, {"next_attempt_at": self.quiet.end_after(now)})
             return Outcome("deferred", reason="quiet hours")
+        earlier = await self._earlier_unsent(n)
+        if earlier is not None:  # one person hears about one subject in order: wait for the earlier notice
+            await self._release(n, {"next_attempt_at": max(now, earlier) + timedelta(seconds=ORDER_WAIT_SECONDS)})
+            return Outcome("deferred", reason="an earlier notice to the same person is not sent yet")
         attempts: list[dict] = []
         index = n.get("channel_index", 0)
         tries = n.get("tries", 0)
@@ -277,6 +285,22 @@ class NotificationService:
         reason = failure_reason(n.get("attempts", []) + attempts)
         await self._finish(n, "failed", attempts, failure=reason)
         return Outcome("failed", reason=reason, attempts=attempts)
+
+    async def _earlier_unsent(self, n: dict) -> datetime | None:
+        """When an older notice to the same person about the same subject still waits, its due time."""
+        key = n["to"].get("key")
+        if not key or not n.get("subject"):
+            return None
+        earlier = await self.collection.find_one(
+            {"to.key": key, "subject": n["subject"], "status": {"$in": ["pending", "sending"]}, "_id": {"$lt": n["_id"]}},
+            {"next_attempt_at": 1, "status": 1},
+        )
+        if earlier is None:
+            return None
+        if earlier["status"] == "sending":  # another worker has it now (its lease time is no due time)
+            return self.clock()
+        due = earlier["next_attempt_at"]
+        return due if due.tzinfo else due.replace(tzinfo=UTC)
 
     def _template(self, channel: str, n: dict) -> dict | None:
         return self.templates[channel].get(n["template"]) if channel in self.templates else None

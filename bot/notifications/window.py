@@ -11,7 +11,7 @@ passive replies inside WeChat's 5 s do not count).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from pymongo import DESCENDING
 
@@ -23,6 +23,7 @@ EVENT_WINDOW = timedelta(minutes=1)
 EVENT_ALLOWANCE = 3
 WINDOW_EVENTS = {"subscribe", "subscribe_scan", "click", "scan", "scancode_push", "scancode_waitmsg"}
 COUNTED = {"customer_service", "notification"}  # outbound records that spent the allowance
+SENT_BY_STAFF = {"agent", "handoff"}  # hand-off messages spend it too, when they went out
 LOOKBACK = 200  # records read, newest first (one indexed query on messages.by_user)
 
 
@@ -32,6 +33,15 @@ class WindowState:
     reason: str  # why it is closed (Chinese, for staff), or "" when open
     used: int = 0
     allowance: int = 0
+    until: datetime | None = None  # when an open window closes
+
+    @property
+    def left(self) -> int:
+        return max(self.allowance - self.used, 0)
+
+
+def aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 class CustomerServiceWindow:
@@ -42,7 +52,7 @@ class CustomerServiceWindow:
         cursor = (
             self.messages.find(
                 {"openid": openid, "created_at": {"$gte": now - MESSAGE_WINDOW}},
-                {"direction": 1, "type": 1, "content": 1, "answered_by": 1, "created_at": 1},
+                {"direction": 1, "type": 1, "content": 1, "answered_by": 1, "created_at": 1, "delivery.status": 1},
             )
             .sort("created_at", DESCENDING)
             .limit(LOOKBACK)
@@ -50,18 +60,19 @@ class CustomerServiceWindow:
         used = 0
         async for doc in cursor:
             if doc.get("direction") == "out":
-                used += doc.get("answered_by") in COUNTED
+                how = doc.get("answered_by")
+                used += how in COUNTED or (how in SENT_BY_STAFF and (doc.get("delivery") or {}).get("status") == "sent")
                 continue
             if doc.get("type") == "event":
                 event = (doc.get("content") or "").split(" ")[0].lower()
                 if event == "unsubscribe":
                     return WindowState(False, "用户已取消关注")
                 if event in WINDOW_EVENTS and now - doc["created_at"] <= EVENT_WINDOW and used < EVENT_ALLOWANCE:
-                    return WindowState(True, "", used, EVENT_ALLOWANCE)
+                    return WindowState(True, "", used, EVENT_ALLOWANCE, aware(doc["created_at"]) + EVENT_WINDOW)
                 continue  # other events open no window; an older message may have
             if doc.get("type") not in RESIDENT_TYPES:
                 continue  # not a resident writing (a type WeChat added that we do not know)
             if used >= MESSAGE_ALLOWANCE:
                 return WindowState(False, f"48小时内客服消息已用完（{used}/{MESSAGE_ALLOWANCE}）", used, MESSAGE_ALLOWANCE)
-            return WindowState(True, "", used, MESSAGE_ALLOWANCE)
+            return WindowState(True, "", used, MESSAGE_ALLOWANCE, aware(doc["created_at"]) + MESSAGE_WINDOW)
         return WindowState(False, "用户48小时内没有发过消息")

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
 from tornado import web
+from tornado.escape import xhtml_escape
 
 from bot import ratings
 from bot.bookings.service import CHINA
@@ -38,6 +40,21 @@ NAV: list[tuple[str, str, str]] = [
     ("/console/audit", "操作记录", "supervisor"),
     ("/console/staff", "账号", "admin"),
 ]
+
+
+# The one piece of markup the bot's answers carry (WeChat shows it as a link): <a href="https://...">text</a>.
+LINK = re.compile(r'<a href="(https?://[^"<>\s]+)">([^<>]{1,80})</a>')
+
+
+def message_html(text: str) -> str:
+    """A message for the transcript: escaped, with the bot's guide links as real links (never raw tags)."""
+    out, last = [], 0
+    for m in LINK.finditer(text or ""):
+        out.append(xhtml_escape(text[last : m.start()]))
+        out.append(f'<a href="{xhtml_escape(m[1])}" target="_blank" rel="noopener">{xhtml_escape(m[2])}</a>')
+        last = m.end()
+    out.append(xhtml_escape((text or "")[last:]))
+    return "".join(out)
 
 
 def local_time(value: datetime | None) -> str:
@@ -155,6 +172,8 @@ class ConsoleHandler(BaseHandler):
             json_attr=lambda data: json.dumps(data, ensure_ascii=False, default=str),
             local=local_time,
             rating_label=ratings.label,
+            message_html=message_html,
+            answer_target=self.console.desk.policy.answer_target_seconds,
         )
         return ns
 

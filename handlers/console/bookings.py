@@ -6,7 +6,16 @@ import asyncio
 from datetime import datetime
 
 from bot.bookings.desk import DeskFilter
-from bot.bookings.service import KIND_LABELS, NUMBER_PATTERN, STATUS_LABELS, BookingConflict, BookingError, Forbidden, NotFound
+from bot.bookings.service import (
+    ACTION_LABELS,
+    KIND_LABELS,
+    NUMBER_PATTERN,
+    STATUS_LABELS,
+    BookingConflict,
+    BookingError,
+    Forbidden,
+    NotFound,
+)
 from bot.miniprogram.content import REVIEW_LABELS
 from bot.offloop import off_loop
 from bot.report import export
@@ -75,6 +84,17 @@ class BookingExportHandler(BookingsMixin, BackOfficeHandler):
         self.download(f"预约-{stamp}.{fmt}", data, fmt)
 
 
+# What the booking page's 操作记录 says for each audited action.
+AUDIT_LABELS = {
+    **ACTION_LABELS,
+    "reassign": "改派",
+    "view_contact": "查看了完整联系方式",
+    "note": "添加备注",
+    "export_bookings": "导出",
+    "follow_up": "回访",
+}
+
+
 class BookingHandler(BackOfficeHandler):
     async def page(self, number: str, *, error: str | None = None, contact: dict | None = None) -> None:
         desk = self.backoffice.desk
@@ -83,11 +103,16 @@ class BookingHandler(BackOfficeHandler):
             booking = await desk.get(number, scope)
         except BookingError as exc:
             raise refuse(exc) from None
+        audit = await self.audit.recent(target=f"booking:{booking['number']}", limit=30)
+        names = await desk.people(booking, [e["actor"] for e in audit])
         self.render(
             "booking.html",
             b=booking,
             row=desk.row(booking),
-            history=desk.history(booking),
+            history=desk.history(booking, names),
+            names=names,
+            booker=names.get(f"{booking.get('booked_by_kind')}:{booking.get('booked_by')}", ""),
+            audit_labels=AUDIT_LABELS,
             actions=desk.actions(booking, scope),
             assignees=await desk.assignees(booking),
             error=error,
@@ -95,7 +120,7 @@ class BookingHandler(BackOfficeHandler):
             contact=contact,
             station_name=self.stations.name_of(booking.get("station")),
             item=await self.store.items.find_one({"code": booking["item_code"]}, {"department": 1, "name": 1}),
-            audit=await self.audit.recent(target=f"booking:{booking['number']}", limit=30),
+            audit=audit,
             review_labels=REVIEW_LABELS,
         )
 

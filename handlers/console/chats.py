@@ -8,7 +8,7 @@ from bot.handoff.queue import REASON_LABELS
 from bot.miniprogram.materials import MaterialError
 from handlers.console.base import ConsoleError, ConsoleHandler
 
-ACTIONS = ("claim", "reply", "note", "transfer", "close")
+ACTIONS = ("claim", "reply", "note", "transfer", "close", "notify")
 
 
 def refuse(exc: HandoffError) -> ConsoleError:
@@ -45,13 +45,20 @@ class ChatsMixin:
             raise ConsoleError(403, f"这个会话由 {entry['staff']} 接待。")
         return entry
 
+    async def resident_bookings(self, entry: dict) -> list[dict]:
+        return await self.settings["bookings"].list_for(Actor("resident", entry["openid"]), list(STATUS_LABELS), limit=5)
+
     async def live_context(self, entry: dict) -> dict:
+        window = await self.desk.window_state(entry["openid"]) if entry["status"] != "closed" else None
+        phones = [public_view(b)["beneficiary"]["phone"] for b in await self.resident_bookings(entry)]
         return {
+            "window": window,
+            "phone_on_file": phones[0] if phones else None,
             "chat": entry,
             "chat_summary": summary(entry),
             "transcript": await self.desk.transcript(entry["openid"]),
             "mine": entry["status"] == "serving" and entry["staff"] == self.username,
-            "resident": resident_label(entry["openid"]),
+            "resident": resident_label(entry),
             "reason_labels": REASON_LABELS,
             "resolutions": RESOLUTIONS,
             "media": {m["message"]: m for m in entry.get("media") or []},
@@ -74,8 +81,8 @@ class QueueJSONHandler(ChatsMixin, ConsoleHandler):
 class ChatHandler(ChatsMixin, ConsoleHandler):
     async def get(self, chat_id: str) -> None:
         entry = await self.load_chat(chat_id)
-        bookings = await self.settings["bookings"].list_for(Actor("resident", entry["openid"]), list(STATUS_LABELS), limit=5)
-        code = await self.desk.item_under_discussion(entry["openid"])
+        bookings = await self.resident_bookings(entry)
+        code = await self.desk.item_under_discussion(entry)
         item = self.knowledge().index.item(code) if code else None
         self.render(
             "chat.html",
@@ -109,6 +116,11 @@ class ChatActionHandler(ChatsMixin, ConsoleHandler):
             elif action == "reply":
                 record = await desk.reply(chat_id, me, arg("text", ""), supervisor=supervisor)
                 self.done({"message": record["_id"], "delivery": record["delivery"]}, back=back)
+            elif action == "notify":
+                found = await self.resident_bookings(await desk.get(chat_id))
+                phone = self.settings["bookings"].reveal(found[0])["phone"] if found else None
+                await desk.notify_elsewhere(chat_id, me, phone)
+                self.done({"notified": True}, back=back)
             elif action == "note":
                 await desk.note(chat_id, me, arg("text", ""), supervisor=supervisor)
                 self.done(back=back)

@@ -30,26 +30,104 @@
   }
 
   // ---- waiting times ----
+  var target = Number(body.dataset.target || 180);
   function minutesSince(iso) {
     var ms = Date.now() - new Date(iso).getTime();
     return Math.max(0, Math.floor(ms / 60000));
   }
-  function waitText(iso) {
+  function duration(m) { return m < 60 ? m + " 分钟" : Math.floor(m / 60) + " 小时 " + (m % 60) + " 分"; }
+  function waitText(iso, status) {
     var m = minutesSince(iso);
-    if (m < 1) return "刚刚";
-    if (m < 60) return "等了 " + m + " 分钟";
-    return "等了 " + Math.floor(m / 60) + " 小时 " + (m % 60) + " 分";
+    if (status === "serving") return m < 1 ? "刚接待" : "已接待 " + duration(m);
+    return m < 1 ? "刚刚" : "等了 " + duration(m);
+  }
+  function overTarget(li) {
+    return li.dataset.status === "waiting" && (Date.now() - new Date(li.dataset.created).getTime()) / 1000 > target;
   }
   function updateWaits() {
     document.querySelectorAll(".wait[data-since]").forEach(function (el) {
       var li = el.closest(".chat");
       if (li && li.dataset.status === "closed") { el.textContent = "已结束"; return; }
-      el.textContent = waitText(el.dataset.since);
-      el.classList.toggle("long", minutesSince(el.dataset.since) >= 3 && li && li.dataset.status === "waiting");
+      el.textContent = waitText(el.dataset.since, li && li.dataset.status);
+      var over = li && overTarget(li);
+      el.classList.toggle("long", !!over);
+      if (li) li.classList.toggle("over", !!over);
     });
+    sortWaiting();
+  }
+  // Complaints, then chats waiting longer than the target, then the rest, oldest first (the server's order too).
+  function waitingKey(li) { return (li.dataset.complaint ? "0" : overTarget(li) ? "1" : "2") + li.dataset.created; }
+  function sortWaiting() {
+    var list = document.getElementById("waiting");
+    if (!list) return;
+    var rows = Array.prototype.slice.call(list.children);
+    var sorted = rows.slice().sort(function (a, b) { return waitingKey(a) < waitingKey(b) ? -1 : waitingKey(a) > waitingKey(b) ? 1 : 0; });
+    if (sorted.some(function (r, i) { return r !== rows[i]; })) sorted.forEach(function (r) { list.appendChild(r); });
   }
   setInterval(updateWaits, 15000);
   updateWaits();
+
+  // ---- alerts: unread count in the title and the nav, optional sound and desktop notification ----
+  var known = {};      // chat id -> latest summary seen
+  var synced = false;  // the first full list sets the baseline: nothing rings for what was already there
+  var baseTitle = document.title;
+  var toggle = document.getElementById("alerts-toggle");
+  var audio = null;
+  function alertsOn() { try { return localStorage.getItem("govbot.alerts") === "on"; } catch (e) { return false; } }
+  function showToggle() {
+    if (!toggle) return;
+    toggle.textContent = alertsOn() ? "提醒：开" : "提醒：关";
+    toggle.setAttribute("aria-pressed", alertsOn() ? "true" : "false");
+  }
+  if (toggle) {
+    showToggle();
+    toggle.addEventListener("click", function () {
+      var on = !alertsOn();
+      try { localStorage.setItem("govbot.alerts", on ? "on" : "off"); } catch (e) { /* private mode: this page only */ }
+      if (on) {
+        // Asked once, from this click: browsers ignore permission requests that no user gesture started.
+        if (window.Notification && Notification.permission === "default") Notification.requestPermission();
+        if (!audio && (window.AudioContext || window.webkitAudioContext)) audio = new (window.AudioContext || window.webkitAudioContext)();
+      }
+      showToggle();
+    });
+  }
+  function needsMe(c) {
+    if (c.status === "waiting") return true;
+    return c.status === "serving" && c.staff === me && c.unread > 0;
+  }
+  function showCount() {
+    var n = Object.keys(known).filter(function (id) { return needsMe(known[id]); }).length;
+    document.title = (n ? "(" + n + ") " : "") + baseTitle;
+    var badge = document.getElementById("nav-unread");
+    if (badge) { badge.textContent = n; badge.hidden = !n; }
+  }
+  function beep() {
+    if (!audio) return;
+    var osc = audio.createOscillator(), gain = audio.createGain();
+    osc.frequency.value = 880; gain.gain.value = 0.15;
+    osc.connect(gain); gain.connect(audio.destination);
+    osc.start(); osc.stop(audio.currentTime + 0.25);
+  }
+  function ring(c, why) {
+    body.dataset.alerts = Number(body.dataset.alerts || 0) + 1;
+    if (!alertsOn()) return;
+    beep();
+    if (window.Notification && Notification.permission === "granted") {
+      var n = new Notification(why + "：" + c.resident, { body: c.last_message, tag: c.id });
+      n.onclick = function () { window.focus(); location.href = "/console/chats/" + c.id; };
+    }
+  }
+  function track(c) {
+    var old = known[c.id];
+    if (old && old.rev >= c.rev) return;
+    known[c.id] = c;
+    if (synced) {
+      if (c.status === "waiting" && (!old || old.status !== "waiting")) ring(c, c.complaint ? "投诉待接待" : "新会话待接待");
+      else if (needsMe(c) && old && c.unread > (old.unread || 0) && !(chatId && c.id === chatId && !document.hidden)) ring(c, "新消息");
+    }
+    showCount();
+  }
 
   // ---- the queue page ----
   function el(tag, cls, text) {
@@ -59,18 +137,22 @@
     return e;
   }
   function row(c) {
-    var li = el("li", "chat status-" + c.status);
+    var li = el("li", "chat status-" + c.status + (c.complaint ? " complaint" : ""));
     li.dataset.id = c.id; li.dataset.rev = c.rev; li.dataset.status = c.status; li.dataset.staff = c.staff || "";
+    li.dataset.created = c.created_at; li.dataset.complaint = c.complaint ? "1" : "";
     var a = el("a", "open"); a.href = "/console/chats/" + c.id;
     var r1 = el("span", "row1");
     r1.appendChild(el("span", "who", c.resident));
     r1.appendChild(el("span", "tag reason-" + c.reason, c.reason_label));
-    var w = el("span", "wait"); w.dataset.since = c.created_at; r1.appendChild(w);
+    if (c.unread && c.status !== "closed") r1.appendChild(el("span", "unread", c.unread + " 条新消息"));
+    if (c.undelivered) { var u = el("span", "tag undelivered", c.undelivered_count + " 条未送达"); u.title = c.undelivered; r1.appendChild(u); }
+    var w = el("span", "wait"); w.dataset.since = c.status === "serving" && c.claimed_at ? c.claimed_at : c.created_at; r1.appendChild(w);
     a.appendChild(r1);
     a.appendChild(el("span", "last", c.last_message));
     var meta = el("span", "meta");
     if (c.staff) { meta.appendChild(document.createTextNode("接待：")); meta.appendChild(el("b", "staff", c.staff)); }
-    else meta.textContent = "等待接待";
+    else if (c.status !== "closed") meta.textContent = "等待接待";
+    if (c.status === "closed") meta.appendChild(el("span", "rating", (c.staff ? " · " : "") + (c.rating ? "评价：" + c.rating : "居民未评价")));
     a.appendChild(meta);
     li.appendChild(a);
     if (c.status === "waiting") {
@@ -95,11 +177,7 @@
     if (old) old.remove();
     if (!list) return;
     if (c.status === "waiting") {
-      // oldest first: keep the queue in arrival order
-      var after = Array.prototype.find.call(list.children, function (x) {
-        var s = x.querySelector(".wait"); return s && s.dataset.since > c.created_at;
-      });
-      list.insertBefore(li, after || null);
+      list.appendChild(li);  // sortWaiting (in updateWaits) puts it in its place
     } else {
       list.insertBefore(li, c.status === "closed" ? list.firstChild : null);
     }
@@ -111,7 +189,11 @@
   function resync() {
     fetch("/console/queue.json", { headers: { "Accept": "application/json" }, credentials: "same-origin" })
       .then(function (r) { return r.json(); })
-      .then(function (d) { (d.chats || []).forEach(placeRow); });
+      .then(function (d) {
+        (d.chats || []).forEach(function (c) { track(c); if (page === "queue") placeRow(c); });
+        synced = true;
+        showCount();
+      });
   }
 
   // ---- the chat page ----
@@ -148,12 +230,13 @@
       if (status) { status.className = "live-status on"; status.title = "实时更新已连接"; }
       // Catch up on every open, the first included: anything published between the page's render
       // and this socket's subscription would otherwise never show.
-      if (page === "queue") resync();
+      resync();
       if (chatId) refreshLive();
     };
     ws.onmessage = function (ev) {
       var data = JSON.parse(ev.data);
       if (data.type !== "chat") return;
+      track(data.chat);
       if (page === "queue") placeRow(data.chat);
       if (chatId && data.chat.id === chatId) refreshLive();
     };
@@ -188,6 +271,7 @@
       post(form.action, new FormData(form)).then(function (d) {
         if (!d.ok) { alert(d.error); return; }
         if (form.dataset.then) { location.href = form.dataset.then; return; }
+        if (d.notified) flash("已通知居民。居民回到公众号发消息后，保存的回复会自动送达。");
         form.reset(); refreshLive();
       });
     }
@@ -202,7 +286,7 @@
       btn.disabled = false;
       if (!d.ok) { err.textContent = d.error; return; }
       text.value = "";
-      if (d.delivery && d.delivery.status === "failed") err.textContent = d.delivery.error;
+      if (d.delivery && (d.delivery.status === "failed" || d.delivery.status === "held")) err.textContent = d.delivery.error;
       refreshLive();
     }, function () { btn.disabled = false; err.textContent = "网络故障，没有发出去，请重试。"; });
   }

@@ -1,0 +1,80 @@
+"""WeChat's closed 48-hour window, as an agent meets it: the state shown before typing, replies held for the
+resident's next message and delivered in order, the queue row flagged, a notice by template or SMS; and the
+dev sandbox's switch (`python -m bot.admin sandbox-refuse OPENID`) that lets anyone reproduce it."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from bot import admin
+from tests.console_utils import login, make_staff, new_page, open_all_day, shoot
+from tests.utils import user
+
+
+async def test_a_closed_window_holds_replies_flags_the_row_and_offers_a_notice(server, services, browser, wechat_api):
+    open_all_day(services)
+    await make_staff(services, "alice")
+    loop = asyncio.get_running_loop()
+    # The sandbox refuses customer-service messages to this resident, as WeChat does after 48 hours.
+    refuse = ["sandbox-refuse", "o_silent", "--url", server.url, "--sandbox-url", wechat_api.url]
+    assert await loop.run_in_executor(None, admin.main, refuse) == 0
+    assert wechat_api.state.refuse_openids == {"o_silent": 45015}
+
+    resident = user(server, "o_silent")
+    await resident.say("转人工")
+    page = await new_page(browser)
+    await login(page, server, "alice")
+    await page.click("#waiting .chat button.claim")
+    await page.wait_for_selector("textarea")
+    # Before typing, the agent sees the window: open until when, how many messages are left.
+    assert "可以回复" in await page.inner_text("#window") and "还能发" in await page.inner_text("#window")
+
+    for text in ("第一条：请带户口本。", "第二条：上午九点开门。"):
+        await page.fill("textarea", text)
+        await page.click("button:has-text('发送')")
+        await page.locator(f".msg.from-agent:has-text('{text}') .delivery.held").wait_for(timeout=10_000)
+    assert await page.locator("button.retry").count() == 0
+    await page.goto(server.url + "/console/")
+    flag = page.locator("#serving .chat .tag.undelivered")
+    await flag.wait_for(timeout=10_000)
+    assert "2 条回复未送达" in await flag.get_attribute("title")
+    await shoot(page, "queue-undelivered")
+
+    # Two days pass: our own records now say the window is closed, and the page says so before typing.
+    await services.store.messages.update_many(
+        {"openid": "o_silent"}, [{"$set": {"created_at": {"$subtract": ["$created_at", 49 * 3600 * 1000]}}}]
+    )
+    chat = await services.store.escalations.find_one({"openid": "o_silent"})
+    await page.goto(f"{server.url}/console/chats/{chat['_id']}")
+    banner = page.locator("#window")
+    assert "暂时发不出去" in await banner.inner_text() and "用户48小时内没有发过消息" in await banner.inner_text()
+    assert "电话" not in await banner.inner_text()  # no phone on file: nothing says "call them"
+    calls = wechat_api.state.calls.get("custom", 0)
+    await page.fill("textarea", "第三条：不用重复跑。")
+    await page.click("button:has-text('发送')")
+    await page.locator(".msg.from-agent:has-text('第三条') .delivery.held").wait_for(timeout=10_000)
+    assert wechat_api.state.calls.get("custom", 0) == calls  # known closed: no call that can only fail
+    await shoot(page, "chat-window-closed")
+
+    # A notice by template message asks the resident to come back.
+    await page.click("#window button:has-text('通知居民回来看')")
+    await page.locator("#flash:has-text('已通知居民')").wait_for(timeout=10_000)
+    await services.notifications.drain(horizon=timedelta(minutes=5))
+    assert "工作人员已回复，请在公众号发消息查看" in wechat_api.state.texts_to("o_silent")[-1]
+    assert wechat_api.state.messages_to("o_silent", "template")
+
+    # Back to normal, the resident writes: the three held replies arrive in order.
+    assert await loop.run_in_executor(None, admin.main, [*refuse, "--off"]) == 0
+    await resident.say("我回来了")
+    await page.locator(".msg.from-agent:has-text('第三条') .delivery.ok").wait_for(timeout=10_000)
+    got = [m["text"]["content"] for m in wechat_api.state.messages_to("o_silent")]
+    assert got[-3:] == ["第一条：请带户口本。", "第二条：上午九点开门。", "第三条：不用重复跑。"]
+    chat = await services.store.escalations.find_one({"openid": "o_silent"})
+    assert chat["undelivered"] is None
+
+
+async def test_the_sandbox_switch_says_plainly_when_there_is_no_sandbox(server):
+    loop = asyncio.get_running_loop()
+    # The test server runs with real-looking credentials, so it mounts no sandbox at /dev/wechat-api/.
+    assert await loop.run_in_executor(None, admin.main, ["sandbox-refuse", "o_x", "--url", server.url]) == 1
