@@ -26,6 +26,7 @@ ROUTES = [
     ("/api/v1/me", accounts.MeHandler),
     ("/api/v1/me/phone", accounts.PhoneHandler),
     ("/api/v1/me/proxy", accounts.ProxyBindHandler),
+    ("/api/v1/me/subscriptions", accounts.SubscriptionsHandler),
     ("/api/v1/catalog", catalog.CatalogHandler),
     ("/api/v1/search", catalog.SearchHandler),
     ("/api/v1/items/{code}", catalog.ItemHandler),

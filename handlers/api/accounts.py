@@ -3,18 +3,32 @@
 from __future__ import annotations
 
 from bot.bookings.invites import InviteError
-from bot.miniprogram.accounts import AccountError
+from bot.miniprogram.accounts import REFRESH_GRACE, AccountError
 from bot.miniprogram.content import SCENE_PROFILE, ContentRejected
+from bot.miniprogram.subscribe import resident_template_ids
 from handlers.api.base import ApiError, MiniProgramHandler, Operation
-from handlers.api.models import LoginRequest, PhoneRequest, Profile, ProfileUpdate, ProxyRequest, RefreshRequest, Tokens
+from handlers.api.models import (
+    LoginRequest,
+    PhoneRequest,
+    Profile,
+    ProfileUpdate,
+    ProxyRequest,
+    RefreshRequest,
+    SubscriptionRequest,
+    Subscriptions,
+    Tokens,
+)
 
 
 class LoginHandler(MiniProgramHandler):
     operations = {
         "post": Operation(
-            "Log in with a wx.login() code (jscode2session); returns an access token and a refresh token",
+            "Log in",
+            description="Exchange a wx.login() code (jscode2session) for an access token, a refresh token and the "
+            "profile. In the dev sandbox the code `dev:<name>` is always the same user.",
             auth="public",
             body=LoginRequest,
+            example={"code": "dev:zhang"},
             response=Tokens,
             errors=(400, 403, 429, 503),
         )
@@ -33,9 +47,14 @@ class LoginHandler(MiniProgramHandler):
 class RefreshHandler(MiniProgramHandler):
     operations = {
         "post": Operation(
-            "Exchange a refresh token for new tokens (the old refresh token stops working; using it again revokes the session)",
+            "Refresh the tokens",
+            description="Exchange a refresh token for new tokens. The old refresh token is replaced; for "
+            f"{int(REFRESH_GRACE.total_seconds())} seconds it still returns the same new pair (several requests of a "
+            "page that expired together may all refresh), after that using it again revokes the session. "
+            "401 `refresh_invalid`: log in again.",
             auth="public",
             body=RefreshRequest,
+            example={"refresh_token": "Yk3n0Qd8Lw2xZr5T.c2VjcmV0LXJlZnJlc2gtdG9rZW4tZXhhbXBsZQ"},
             response=Tokens,
             errors=(400, 401),
         )
@@ -51,7 +70,11 @@ class RefreshHandler(MiniProgramHandler):
 
 
 class LogoutHandler(MiniProgramHandler):
-    operations = {"post": Operation("Log out: this session's access and refresh tokens stop working", status=204, errors=(401,))}
+    operations = {
+        "post": Operation(
+            "Log out", description="This session's access and refresh tokens stop working.", status=204, errors=(401,)
+        )
+    }
 
     async def post(self) -> None:
         await self.api.accounts.logout(self.identity)
@@ -62,10 +85,17 @@ class LogoutHandler(MiniProgramHandler):
 
 class MeHandler(MiniProgramHandler):
     operations = {
-        "get": Operation("The signed-in user: role, station, how accounts are linked, masked phone", response=Profile),
+        "get": Operation(
+            "The signed-in user",
+            description="Role, station, how chat and mini-program accounts are linked, masked phone, nickname, avatar.",
+            response=Profile,
+        ),
         "patch": Operation(
-            "Set the optional nickname and avatar the user typed (checked by msgSecCheck)",
+            "Change nickname or avatar",
+            description="Set the optional nickname and avatar URL the user chose (the nickname passes msgSecCheck); "
+            "a field left out is unchanged.",
             body=ProfileUpdate,
+            example={"nickname": "老张"},
             response=Profile,
             errors=(400, 401),
         ),
@@ -86,9 +116,12 @@ class MeHandler(MiniProgramHandler):
 class PhoneHandler(MiniProgramHandler):
     operations = {
         "post": Operation(
-            "Bind the phone number from the getPhoneNumber button's code (wxa/business/getuserphonenumber); "
-            "bookings whose contact phone it is then show in the user's list",
+            "Link the verified phone",
+            description="Bind the phone number from the getPhoneNumber button's code (wxa/business/getuserphonenumber); "
+            "bookings whose contact phone it is then show in the user's list. In the dev sandbox the code "
+            "`dev-phone:<11 digits>` is that number.",
             body=PhoneRequest,
+            example={"code": "dev-phone:13912345678"},
             response=Profile,
             errors=(400, 401, 429, 503),
         )
@@ -106,8 +139,10 @@ class PhoneHandler(MiniProgramHandler):
 class ProxyBindHandler(MiniProgramHandler):
     operations = {
         "post": Operation(
-            "Become a village station's proxy (代办员) with the station's invitation code",
+            "Become a station proxy",
+            description="Become a village station's proxy (代办员) with the station's invitation code.",
             body=ProxyRequest,
+            example={"invite_code": "YQ7K3M9P2X"},
             response=Profile,
             errors=(400, 401, 409),
         )
@@ -122,3 +157,25 @@ class ProxyBindHandler(MiniProgramHandler):
         except InviteError as exc:
             raise ApiError(400, "invite_invalid", str(exc), field="invite_code") from None
         self.respond(Profile, await self.api.accounts.profile(await self.api.accounts.reload(self.identity)))
+
+
+class SubscriptionsHandler(MiniProgramHandler):
+    operations = {
+        "post": Operation(
+            "Record subscribe-message consent",
+            description="Record the templates the user accepted in wx.requestSubscribeMessage outside the booking form "
+            "(say on the booking's page, to hear about it again). Each acceptance is one message, as WeChat counts them.",
+            body=SubscriptionRequest,
+            response=Subscriptions,
+            example={"accepted": ["dev-wxa-booking-status"]},
+            errors=(400, 401),
+        )
+    }
+
+    async def post(self) -> None:
+        body = self.body(SubscriptionRequest)
+        allowed = resident_template_ids(self.config.wxa_subscribe_templates)
+        recorded = [t for t in dict.fromkeys(body.accepted) if t in allowed]
+        for template_id in recorded:
+            await self.api.subscriptions.accept("wxa", self.identity.openid, template_id)
+        self.respond(Subscriptions, {"recorded": recorded})
