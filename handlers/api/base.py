@@ -266,8 +266,8 @@ class MiniProgramHandler(BaseHandler):
         return ApiError(400, "invalid_query", f"{QUERY_LABELS.get(name, '请求')}不对" + RETRY, field=name)
 
     def query_int(self, name: str, default: int, low: int, high: int) -> int:
-        raw = self.get_query_argument(name, "")
-        if raw == "":
+        raw = self.get_query_argument(name, None)
+        if raw is None:  # absent; present but empty is not a number
             return default
         try:
             value = int(raw)

@@ -134,7 +134,7 @@ class BookingsHandler(BookingHandlerBase):
         self.respond(Booking, await self.view(booking, with_materials=True), status=201)
 
     async def get(self) -> None:
-        status = self.query_text("status", 10) or "open"
+        status = self.get_query_argument("status", "open")
         if status not in STATUS_FILTER:
             raise self._bad_query("status")
         limit = self.query_int("limit", 20, 1, 50)

@@ -48,7 +48,7 @@ class CatalogHandler(MiniProgramHandler):
     }
 
     async def get(self) -> None:
-        wanted = {k: self.query_text(k, 40) for k in ("theme", "department", "audience")}
+        wanted = {k: self.query_text(k, 10 if k == "audience" else 40) for k in ("theme", "department", "audience")}
         page, limit = self.query_int("page", 1, 1, 1000), self.query_int("limit", 20, 1, 50)
         items = sorted(self.api.knowledge().index.items.values(), key=lambda i: i["code"])
         facets = {

@@ -12,6 +12,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
+from bot.bookings.fields import RELATIONS
+
 CHINA = timezone(timedelta(hours=8))
 
 
@@ -108,6 +110,9 @@ MOBILE = r"^1[0-9]{10}$"
 DAY = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 STATION_CODE = r"^[A-Za-z0-9_-]{1,40}$"
 TEMPLATE_ID = r"^[A-Za-z0-9_-]{1,128}$"
+TemplateId = Annotated[str, Field(pattern=TEMPLATE_ID)]
+# 本人 (the resident themselves) or, when a proxy books, 居民 (a villager); else the family relation.
+Relation = Literal["本人", "居民", *RELATIONS]
 
 
 # ---- errors ----
@@ -182,11 +187,10 @@ class Tokens(Model):
 
 
 class SubscriptionRequest(Model):
-    accepted: list[str] = Field(
+    accepted: list[TemplateId] = Field(
         min_length=1,
         max_length=3,
         description="template ids the user accepted in wx.requestSubscribeMessage (res[id] == 'accept')",
-        json_schema_extra={"items": {"type": "string", "pattern": TEMPLATE_ID}},
     )
 
 
@@ -376,14 +380,13 @@ class BookingCreate(Model):
     station: str | None = Field(
         None, pattern=STATION_CODE, description="a township station of the form; a proxy books for their own"
     )
-    relation: str | None = Field(None, max_length=10, description="one of the form's relations; default 本人 (a proxy: 居民)")
+    relation: Relation | None = Field(
+        None, description="one of the form's `relations` (a resident: 本人 or family; a proxy: 居民 or family); default 本人/居民"
+    )
     address: str | None = Field(None, max_length=100, description="home visits: where to come")
     qualification: str | None = Field(None, max_length=20, description="home visits below the age rule: a qualification key")
-    subscribe_templates: list[str] | None = Field(
-        None,
-        max_length=3,
-        description="template ids the user accepted in wx.requestSubscribeMessage",
-        json_schema_extra={"items": {"type": "string", "pattern": TEMPLATE_ID}},
+    subscribe_templates: list[TemplateId] | None = Field(
+        None, max_length=3, description="template ids the user accepted in wx.requestSubscribeMessage"
     )
 
 

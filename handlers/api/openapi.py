@@ -102,6 +102,11 @@ def operation_id(method: str, path: str) -> str:
     return method + re.sub(r"[^A-Za-z]+", "_", path.removeprefix("/api/v1")).rstrip("_")
 
 
+def _headers(op: Operation) -> dict:
+    headers = op.response_headers.items()
+    return {name: {"required": True, "schema": schema, "description": text} for name, (schema, text) in headers}
+
+
 def _operation(op: Operation, method: str, path: str, params: dict, refs: dict, tag: str) -> dict:
     out: dict = {
         "tags": [tag],
@@ -156,7 +161,7 @@ def _operation(op: Operation, method: str, path: str, params: dict, refs: dict, 
     elif op.content != ("application/json",):
         ok["content"] = {kind: {"schema": {"type": "string", "contentMediaType": kind}} for kind in op.content}
     if op.response_headers:
-        ok["headers"] = {name: {"schema": schema, "description": text} for name, (schema, text) in op.response_headers.items()}
+        ok["headers"] = _headers(op)
     if op.links:
         ok["links"] = op.links
     out["responses"][str(op.status)] = ok
@@ -174,8 +179,7 @@ def _operation(op: Operation, method: str, path: str, params: dict, refs: dict, 
     error = {"application/json": {"schema": refs[(ErrorResponse, "serialization")]}}
     for code in sorted(codes):
         if code == 304:
-            headers = {name: {"schema": schema, "description": text} for name, (schema, text) in op.response_headers.items()}
-            out["responses"]["304"] = {"description": REASONS[304], "headers": headers}
+            out["responses"]["304"] = {"description": REASONS[304], "headers": _headers(op)}
             continue
         response = {"description": REASONS.get(code, "Error"), "content": error}
         if code == 429:
