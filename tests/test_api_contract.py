@@ -214,6 +214,33 @@ async def test_headers_and_times_are_as_documented(server, wechat_api, services)
     assert uploaded.json["uploaded_at"].endswith("+08:00")
 
 
+async def test_an_avatar_from_choose_avatar_is_uploaded_and_served(server, wechat_api, services):
+    import io
+
+    from PIL import Image
+
+    user = await dev_login(server, wechat_api, "dev:avatar")
+    local = await user.call("PATCH", "/api/v1/me", {"avatar_url": "wxfile://tmp_abc.jpg"})
+    assert local.status == 400 and local.error["field"] == "avatar_url"
+    big = Image.new("RGB", (1200, 800), (30, 120, 200))
+    out = io.BytesIO()
+    big.save(out, "JPEG", exif=Image.Exif())
+    body, ctype = multipart({}, {"file": ("tmp_abc.jpg", photo_with_gps(), "image/jpeg")})
+    first = await user.call("POST", "/api/v1/me/avatar", raw=body, headers={"Content-Type": ctype})
+    assert first.status == 200 and first.json["avatar_url"].startswith(services.config.base_url + "/api/v1/avatars/")
+    body, ctype = multipart({}, {"file": ("tmp_def.jpg", out.getvalue(), "image/jpeg")})
+    second = (await user.call("POST", "/api/v1/me/avatar", raw=body, headers={"Content-Type": ctype})).json
+    path = second["avatar_url"].removeprefix(services.config.base_url)
+    image = await user.call("GET", path, auth=False)
+    assert image.status == 200 and image.headers["Content-Type"] == "image/jpeg" and "immutable" in image.headers["Cache-Control"]
+    assert max(Image.open(io.BytesIO(image.body)).size) == 256 and b"PhoneMaker" not in image.body
+    old = first.json["avatar_url"].removeprefix(services.config.base_url)
+    assert (await user.call("GET", old, auth=False)).status == 404  # replaced
+    body, ctype = multipart({}, {"file": ("x.pdf", b"%PDF-1.4\n%%EOF", "application/pdf")})
+    pdf = await user.call("POST", "/api/v1/me/avatar", raw=body, headers={"Content-Type": ctype})
+    assert pdf.status == 415 and pdf.error["code"] == "file_type"
+
+
 # ---- subscribe templates, limits ----
 
 

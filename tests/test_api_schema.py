@@ -100,7 +100,7 @@ def schemathesis_config(document: dict) -> str:
             f"checks.positive_data_acceptance.expected-statuses = {toml_value(accepted)}",
             "",
             "[[operations]]",
-            'include-operation-id = "post_bookings_number_materials"',
+            'include-operation-id = ["post_bookings_number_materials", "post_me_avatar"]',
             f"checks.positive_data_acceptance.expected-statuses = {toml_value([*accepted, '413', '415'])}",
             "",
         ]

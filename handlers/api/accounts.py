@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from bot.bookings.invites import InviteError
 from bot.miniprogram.accounts import REFRESH_GRACE, AccountError
+from bot.miniprogram.avatars import AVATAR_MAX_BYTES
 from bot.miniprogram.content import SCENE_PROFILE, ContentRejected
+from bot.miniprogram.materials import MaterialError
 from bot.miniprogram.subscribe import resident_template_ids
 from handlers.api.base import ApiError, MiniProgramHandler, Operation
 from handlers.api.models import (
@@ -179,3 +181,55 @@ class SubscriptionsHandler(MiniProgramHandler):
         for template_id in recorded:
             await self.api.subscriptions.accept("wxa", self.identity.openid, template_id)
         self.respond(Subscriptions, {"recorded": recorded})
+
+
+class AvatarUploadHandler(MiniProgramHandler):
+    operations = {
+        "post": Operation(
+            "Upload an avatar",
+            description="The image chooseAvatar gave (its wxfile:// path is only on the phone), sent with wx.uploadFile "
+            "as form field `file`: JPEG, PNG or WebP up to 2 MB, re-encoded without metadata and made small. The "
+            "profile's avatar_url then points at it (GET /api/v1/avatars/{avatar}, no token needed).",
+            response=Profile,
+            upload=True,
+            errors=(400, 401, 413, 415),
+        )
+    }
+
+    def body_limit(self) -> int:
+        return AVATAR_MAX_BYTES + 64 * 1024
+
+    def too_large(self) -> ApiError:
+        return ApiError(413, "file_too_large", "头像图片太大了，请不要超过 2 MB。", field="file")
+
+    async def post(self) -> None:
+        _fields, file = self.upload()
+        try:
+            await self.api.avatars.save(self.identity.openid, file["body"], self.avatar_url)
+        except MaterialError as exc:
+            raise self.domain_error(exc) from None
+        self.respond(Profile, await self.api.accounts.profile(self.identity))
+
+    def avatar_url(self, avatar_id: str) -> str:
+        return f"{self.config.base_url}/api/v1/avatars/{avatar_id}"
+
+
+class AvatarHandler(MiniProgramHandler):
+    operations = {
+        "get": Operation(
+            "An avatar image",
+            description="An uploaded avatar; its address changes with every upload, so it may be cached for good.",
+            auth="public",
+            content=("image/jpeg", "image/png"),
+            errors=(404,),
+        )
+    }
+
+    async def get(self, avatar_id: str) -> None:
+        found = await self.api.avatars.read(avatar_id)
+        if found is None:
+            raise ApiError(404, "not_found", "没有找到这张头像。")
+        data, content_type = found
+        self.set_header("Content-Type", content_type)
+        self.set_header("Cache-Control", "public, max-age=31536000, immutable")
+        self.finish(data)

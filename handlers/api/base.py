@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import get_args
 
 from pydantic import BaseModel, ValidationError
-from tornado import web
+from tornado import httputil, web
 
 from bot.bookings.online import FieldProblem
 from bot.bookings.service import BookingConflict, BookingError, Forbidden, IdempotencyConflict, LimitReached, NotFound
@@ -103,6 +103,7 @@ class Operation:
     errors: tuple[int, ...] = ()
     content: tuple[str, ...] = ("application/json",)  # a response that is not JSON (a material's bytes)
     upload: bool = False  # multipart/form-data with a `file`
+    upload_fields: dict = field(default_factory=dict)  # its other (required) form fields: name -> json schema
     description: str = ""
     example: dict | None = None  # a request body that works (examples phase of schemathesis, the docs)
     response_headers: dict = field(default_factory=dict)  # name -> (json schema, description)
@@ -197,6 +198,22 @@ class MiniProgramHandler(BaseHandler):
         if self._size > self.body_limit():
             raise self.too_large()
         return b"".join(self._chunks)
+
+    def upload(self) -> tuple[dict, dict]:
+        """(form fields, the one `file` part) of a multipart/form-data upload, or a 400 saying what is wrong."""
+        content_type = self.request.headers.get("Content-Type", "")
+        if not content_type.startswith("multipart/form-data"):
+            raise ApiError(400, "file_missing", "请用表单上传文件（multipart/form-data）。", field="file")
+        fields: dict = {}
+        uploads: dict = {}
+        try:
+            httputil.parse_body_arguments(content_type, self.raw_body(), fields, uploads)
+        except httputil.HTTPInputError:  # no boundary, a part without a name, a broken part
+            raise ApiError(400, "multipart_invalid", "上传的文件没能收到完整，请重新上传。", field="file") from None
+        files = uploads.get("file") or []
+        if len(files) != 1:
+            raise ApiError(400, "file_missing", "请选择一个文件上传。", field="file")
+        return fields, files[0]
 
     def write_error(self, status_code: int, **kwargs) -> None:
         exc = kwargs.get("exc_info", (None, None, None))[1]

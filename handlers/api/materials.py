@@ -4,8 +4,6 @@ every read is audited there. Whoever may see the booking may see and add its mat
 
 from __future__ import annotations
 
-from tornado import httputil
-
 from bot.miniprogram.materials import MaterialError
 from handlers.api.base import ApiError, Operation
 from handlers.api.bookings import BookingHandlerBase
@@ -36,6 +34,7 @@ class MaterialsHandler(BookingHandlerBase):
             response=Material,
             status=201,
             upload=True,
+            upload_fields={"material": {"type": "string", "minLength": 1, "maxLength": MATERIAL_MAX}},
             errors=(400, 401, 404, 409, 413, 415),
             response_headers={"Location": ({"type": "string"}, "the new file, …/materials/{file_id}")},
             links=MATERIAL_LINKS,
@@ -54,7 +53,7 @@ class MaterialsHandler(BookingHandlerBase):
 
     async def post(self, number: str) -> None:
         booking = await self.booking(number)
-        material, filename, data = self.upload()
+        material, filename, data = self.material_upload()
         try:
             saved = await self.api.materials.save(booking, f"wxa:{self.identity.openid}", material, filename, data)
         except MaterialError as exc:
@@ -62,26 +61,15 @@ class MaterialsHandler(BookingHandlerBase):
         self.set_header("Location", f"/api/v1/bookings/{booking['number']}/materials/{saved['id']}")
         self.respond(Material, saved, status=201)
 
-    def upload(self) -> tuple[str, str, bytes]:
-        """(material, filename, bytes) of a multipart/form-data upload, or a 400 saying what is wrong with it."""
-        content_type = self.request.headers.get("Content-Type", "")
-        if not content_type.startswith("multipart/form-data"):
-            raise ApiError(400, "file_missing", "请用表单上传文件（multipart/form-data）。", field="file")
-        fields: dict = {}
-        uploads: dict = {}
-        try:
-            httputil.parse_body_arguments(content_type, self.raw_body(), fields, uploads)
-        except httputil.HTTPInputError:  # no boundary, a part without a name, a broken part
-            raise ApiError(400, "multipart_invalid", "上传的文件没能收到完整，请重新上传。", field="file") from None
-        files = uploads.get("file") or []
-        if len(files) != 1:
-            raise ApiError(400, "file_missing", "请选择一个文件上传。", field="file")
+    def material_upload(self) -> tuple[str, str, bytes]:
+        """(material, filename, bytes) of the upload, or a 400 saying what is wrong with it."""
+        fields, file = self.upload()
         material = (fields.get("material") or [b""])[0].decode("utf-8", "replace").strip()
         if not material:
             raise ApiError(400, "material_missing", "请说明这是哪一项材料。", field="material")
         if len(material) > MATERIAL_MAX:
             raise ApiError(400, "invalid_field", f"材料名称太长了，请不要超过 {MATERIAL_MAX} 个字。", field="material")
-        return material, files[0].get("filename", "")[:100], files[0]["body"]
+        return material, file.get("filename", "")[:100], file["body"]
 
 
 class MaterialHandler(BookingHandlerBase):

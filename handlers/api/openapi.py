@@ -41,7 +41,13 @@ TAGS = [
     {"name": "materials", "description": "Files (申请材料) uploaded for a booking"},
 ]
 AUDIENCE = {"public": "Anyone, without a token.", "user": "A signed-in user.", "proxy": "A station proxy (代办员)."}
-PATH_EXAMPLES = {"code": "GA-001", "station": "ZT-000", "number": "DB202612030001", "file_id": "Yk3n0Qd8Lw2xZr5T"}
+PATH_EXAMPLES = {
+    "code": "GA-001",
+    "station": "ZT-000",
+    "number": "DB202612030001",
+    "file_id": "Yk3n0Qd8Lw2xZr5T",
+    "avatar": "pX2v9Qd8Lw2xZr5TbN4c7A",
+}
 
 
 def _strip_defaults(schema):
@@ -148,10 +154,10 @@ def _operation(op: Operation, method: str, path: str, params: dict, refs: dict, 
     if op.upload:
         form = {
             "type": "object",
-            "required": ["file", "material"],
+            "required": ["file", *op.upload_fields],
             "properties": {
-                "file": {"type": "string", "contentMediaType": "application/octet-stream", "description": "JPEG, PNG, WebP, PDF"},
-                "material": {"type": "string", "minLength": 1, "maxLength": 60, "description": "which required material"},
+                "file": {"type": "string", "contentMediaType": "application/octet-stream", "description": "the file"},
+                **op.upload_fields,
             },
         }
         out["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": form}}}
