@@ -13,6 +13,18 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
 from bot.bookings.fields import RELATIONS
+from bot.bookings.service import KIND_LABELS, STATUS_LABELS
+from bot.conversation.nlu import INTENTS
+from knowledge_base.catalog import (
+    CASE_TYPES,
+    ITEM_TYPES,
+    LEVELS,
+    LIMIT_UNITS,
+    MATERIAL_FORMS,
+    MATERIAL_SOURCES,
+    REVIEW_STATUSES,
+    SCOPES,
+)
 
 CHINA = timezone(timedelta(hours=8))
 
@@ -40,10 +52,10 @@ class Stored(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
-# ---- enums ----
+# ---- enums (from the domain's own lists, so the document follows them) ----
 
-BookingKind = Literal["proxy", "home_visit"]
-BookingStatus = Literal["submitted", "accepted", "assigned", "in_progress", "completed", "cancelled", "rejected"]
+BookingKind = Literal[tuple(KIND_LABELS)]
+BookingStatus = Literal[tuple(STATUS_LABELS)]
 BookingChannel = Literal["chat", "miniprogram"]
 Role = Literal["resident", "proxy"]
 TemplateKind = Literal["booking_status", "visit_reminder", "rating_request"]
@@ -229,14 +241,14 @@ class CatalogPage(Model):
 
 class GuideMaterial(Model):
     name: str
-    form: Literal["原件", "复印件", "原件和复印件", "电子证照"]
+    form: Literal[tuple(sorted(MATERIAL_FORMS))]
     count: int = Field(ge=1)
     required: bool = Field(description="false: only in the cases `note` says")
-    source: Literal["申请人自备", "政府部门核发", "中介机构出具", "其他单位出具", "窗口领取或现场填写"]
+    source: Literal[tuple(sorted(MATERIAL_SOURCES))]
     note: str | None = None
 
 
-LimitUnit = Literal["工作日", "自然日"]
+LimitUnit = Literal[tuple(sorted(LIMIT_UNITS))]
 
 
 class SpecialStep(Model):
@@ -252,7 +264,7 @@ class Question(Model):
 
 
 class Review(Model):
-    status: Literal["draft", "reviewed"]
+    status: Literal[tuple(sorted(REVIEW_STATUSES))]
     reviewer: str | None = None
     date: str | None = Field(None, description="YYYY-MM-DD")
     note: str | None = None
@@ -263,13 +275,11 @@ class ItemDetail(Stored):
 
     code: str
     name: str
-    item_type: Literal[
-        "行政许可", "行政确认", "行政给付", "行政裁决", "行政备案", "其他行政权力", "公共服务", "行政征收", "行政奖励"
-    ]
+    item_type: Literal[tuple(sorted(ITEM_TYPES))]
     department: str
     theme: str
     audience: str = Field(description="个人, 法人 or 个人/法人")
-    level: Literal["村", "乡镇", "县", "市"]
+    level: Literal[tuple(sorted(LEVELS))]
     proxy: bool
     home_visit: bool
     summary: str
@@ -279,7 +289,7 @@ class ItemDetail(Stored):
     conditions: list[str] = Field(description="受理条件")
     materials: list[GuideMaterial] = Field(description="申请材料")
     process: list[str] = Field(description="办理流程")
-    case_type: Literal["即办件", "承诺件"]
+    case_type: Literal[tuple(sorted(CASE_TYPES))]
     legal_limit_days: int
     legal_limit_unit: LimitUnit
     promised_limit_days: int
@@ -297,7 +307,7 @@ class ItemDetail(Stored):
     result: str
     delivery: list[str]
     progress_query: list[str]
-    scope: Literal["属地办理", "全县通办", "全市通办", "全省通办", "跨省通办"]
+    scope: Literal[tuple(sorted(SCOPES))]
     refusal_cases: list[str]
     remedy: list[str]
     faq: list[Question]
@@ -317,18 +327,7 @@ class SearchHit(Model):
 
 class SearchResult(Model):
     query: str
-    intent: Literal[
-        "ask_item",
-        "book_proxy",
-        "book_home_visit",
-        "query_progress",
-        "cancel_booking",
-        "human_agent",
-        "rate_service",
-        "greeting",
-        "thanks",
-        "out_of_scope",
-    ]
+    intent: Literal[INTENTS]
     confident: bool = Field(description="false: show `did_you_mean` rather than one answer")
     terms: list[str] = Field(description="the words of the query to highlight")
     results: list[SearchHit]
@@ -342,7 +341,7 @@ class SearchResult(Model):
 class Station(Stored):
     code: str
     name: str
-    level: Literal["市", "县", "乡镇", "村"]
+    level: Literal[tuple(sorted(LEVELS))]
     county: str | None = Field(None, description="the county-level division; absent for the city centre")
     parent: str | None = Field(None, description="code of the centre one level up")
     address: str
