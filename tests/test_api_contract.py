@@ -175,6 +175,8 @@ async def test_errors_are_always_json(server, wechat_api, services):
         assert empty.status == 400 and empty.error["code"] == "body_missing", target
     assert (await user.call("GET", f"/api/v1/bookings/{number}")).json["status"] == "submitted"
 
+    nowhere = await user.call("POST", "/api/v1/nothing-here", {"a": "b" * 70000})
+    assert nowhere.status == 404 and nowhere.error["code"] == "no_such_endpoint"
     wrong_method = await user.call("PUT", "/api/v1/me", {"nickname": "x"})
     assert wrong_method.status == 405 and wrong_method.headers["Allow"] == "GET, PATCH"
     assert wrong_method.error["code"] == "method_not_allowed"

@@ -142,6 +142,8 @@ class MiniProgramHandler(BaseHandler):
         """Bytes of request body this endpoint takes."""
         return MAX_BODY
 
+    _size = 0  # bytes of body received (set per request in prepare)
+
     async def prepare(self) -> None:
         self.identity = None
         self._chunks: list[bytes] = []
@@ -191,7 +193,7 @@ class MiniProgramHandler(BaseHandler):
 
     def data_received(self, chunk: bytes) -> None:
         self._size += len(chunk)
-        if self._size <= self.body_limit():  # past it (a chunked body): keep counting, stop keeping
+        if self._size <= self.body_limit() and hasattr(self, "_chunks"):  # past it (a chunked body): keep counting, stop keeping
             self._chunks.append(chunk)
 
     def raw_body(self) -> bytes:
