@@ -35,6 +35,7 @@ INDEXES: dict[str, list[IndexModel]] = {
     ],
     # Mini-program users (_id: the mini-program openid) and their API sessions (bot/miniprogram/accounts.py).
     "wxa_users": [IndexModel([("unionid", ASCENDING)], sparse=True, name="unionid")],
+    "wxa_avatars": [],  # uploaded avatars, read by _id (bot/miniprogram/avatars.py)
     "api_sessions": [
         IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0, name="expiry"),
         IndexModel([("openid", ASCENDING), ("revoked", ASCENDING)], name="by_user"),

@@ -39,11 +39,13 @@ class SandboxState:
     outbox: list[dict] = field(default_factory=list)  # every delivered message, with "channel"
     calls: dict[str, int] = field(default_factory=dict)  # requests per channel, accepted or not
     changed: asyncio.Event = field(default_factory=asyncio.Event)
-    # Mini-program: login codes -> {"openid", "unionid"?} (an unknown code logs in a user derived from it,
-    # so the dev server and schemathesis can log in); each code works once, like WeChat's.
+    # Mini-program: login codes -> {"openid", "unionid"?}. Each code works once, like WeChat's (40163 the second
+    # time), except `dev:<name>`, which always logs in the same user (see dev_login); an unknown code logs in a
+    # new user derived from it, so the dev server and schemathesis can log in.
     wxa_codes: dict[str, dict] = field(default_factory=dict)
     used_codes: set = field(default_factory=set)
     phone_codes: dict[str, str] = field(default_factory=dict)  # getPhoneNumber code -> phone number
+    used_phone_codes: set = field(default_factory=set)
     unionids: dict[str, str] = field(default_factory=dict)  # Official Account openid -> unionid
     risky_words: tuple[str, ...] = ("违禁词",)  # msgSecCheck answers "risky" for text containing one
     media: dict[str, tuple[bytes, str]] = field(default_factory=dict)  # media_id -> (bytes, content type) for media/get
@@ -182,8 +184,19 @@ class SendHandler(SandboxHandler):
         return data_problem(body.get("data"))
 
 
+# Codes a front-end developer types in the sandbox instead of wx.login() / getPhoneNumber codes.
+DEV_LOGIN = re.compile(r"^dev:(.{1,60})$")
+DEV_PHONE = re.compile(r"^dev-phone:(1\d{10})$")
+
+
+def dev_openid(name: str) -> str:
+    """The sandbox user of the login code `dev:<name>`: the same openid at every login."""
+    return "o_dev_" + hashlib.sha256(name.encode()).hexdigest()[:16]
+
+
 class CodeToSessionHandler(SandboxHandler):
-    """GET sns/jscode2session: a login code becomes openid (+ unionid) and a session_key, once."""
+    """GET sns/jscode2session: a login code becomes openid (+ unionid) and a session_key, once
+    (40163 the second time); `dev:<name>` works every time and is always the same user."""
 
     def get(self) -> None:
         code = self.get_argument("js_code", "")
@@ -192,26 +205,40 @@ class CodeToSessionHandler(SandboxHandler):
         if rejected:
             self.reply({"errcode": rejected, "errmsg": "rejected by sandbox"})
             return
-        if not code or code in self.state.used_codes:
+        dev = DEV_LOGIN.match(code)
+        if not code:
             self.reply({"errcode": 40029, "errmsg": "invalid code"})
             return
+        if code in self.state.used_codes and not dev:
+            self.reply({"errcode": 40163, "errmsg": "code been used"})
+            return
         self.state.used_codes.add(code)
-        user = self.state.wxa_codes.get(code) or {"openid": "o_wxa_" + hashlib.sha256(code.encode()).hexdigest()[:16]}
+        user = self.state.wxa_codes.get(code)
+        if user is None:
+            user = {"openid": dev_openid(dev.group(1)) if dev else "o_wxa_" + hashlib.sha256(code.encode()).hexdigest()[:16]}
         self.reply({**user, "session_key": secrets.token_urlsafe(16)})
 
 
 class PhoneNumberHandler(SandboxHandler):
-    """POST wxa/business/getuserphonenumber {"code"}: the phone the user agreed to share."""
+    """POST wxa/business/getuserphonenumber {"code"}: the phone the user agreed to share, once per code
+    (40163 the second time); `dev-phone:<11 digits>` is that number, every time."""
 
     def post(self) -> None:
         if not self.state.valid(self.get_argument("access_token", "")):
             self.reply({"errcode": 40001, "errmsg": "invalid credential"})
             return
-        code = str(json.loads(self.request.body or b"{}").get("code", ""))
-        phone = self.state.phone_codes.pop(code, None)
-        if phone is None:
-            self.reply({"errcode": 40029, "errmsg": "invalid code"})
+        try:
+            code = str(json.loads(self.request.body or b"{}").get("code", ""))
+        except (ValueError, AttributeError):
+            self.reply({"errcode": 47001, "errmsg": "data format error"})
             return
+        dev = DEV_PHONE.match(code)
+        phone = dev.group(1) if dev else self.state.phone_codes.pop(code, None)
+        if phone is None:
+            used = code in self.state.used_phone_codes
+            self.reply({"errcode": 40163, "errmsg": "code been used"} if used else {"errcode": 40029, "errmsg": "invalid code"})
+            return
+        self.state.used_phone_codes.add(code)
         info = {"phoneNumber": phone, "purePhoneNumber": phone, "countryCode": "86"}
         self.reply({"errcode": 0, "errmsg": "ok", "phone_info": info})
 

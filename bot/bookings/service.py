@@ -79,7 +79,12 @@ class NotEligible(BookingError):
 
 
 class LimitReached(BookingError):
-    """The booker has too many bookings open (or made too many today)."""
+    """The booker has too many bookings open (or made too many today). `message` is for the chat;
+    `screen_message` for an app screen (no "回复…")."""
+
+    def __init__(self, message: str, screen_message: str | None = None):
+        super().__init__(message)
+        self.screen_message = screen_message or message
 
 
 class IdempotencyConflict(BookingError):
@@ -298,7 +303,10 @@ class BookingService:
         elif booker.kind == "resident":
             open_count = await self.bookings.count_documents({"booked_by": booker.id, "status": {"$in": list(OPEN_STATUSES)}})
             if open_count >= self.rules["max_open_per_resident"]:
-                raise LimitReached(f"您已有{open_count}个预约正在办理，办结后再约新的吧。回复“查进度”看看，或取消不需要的预约。")
+                raise LimitReached(
+                    f"您已有{open_count}个预约正在办理，办结后再约新的吧。回复“查进度”看看，或取消不需要的预约。",
+                    f"您已有{open_count}个预约正在办理，办结后再约新的吧。可以在“我的预约”里查看，或取消不需要的预约。",
+                )
 
     async def _numbers_used(self, day: date) -> int:
         """The highest sequence number already used on `day`, plus a start-up component on a volatile store:

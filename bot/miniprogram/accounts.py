@@ -33,6 +33,8 @@ from bot.wechat.api import WeChatAPIError
 log = logging.getLogger(__name__)
 
 TOKEN_VERSION = "v1"
+# How long the refresh token just replaced still gets the same new pair (concurrent refreshes of one page).
+REFRESH_GRACE = timedelta(seconds=30)
 
 
 class AccountError(Exception):
@@ -56,8 +58,16 @@ WECHAT_ERRORS = {
 WECHAT_DOWN = (503, "wechat_unavailable", "微信服务暂时连不上，请稍后再试。")
 
 
-def account_error(exc: WeChatAPIError) -> AccountError:
-    status, code, message = WECHAT_ERRORS.get(exc.errcode, WECHAT_DOWN)
+# The same errcodes from getuserphonenumber: the resident pressed the phone button, not opened the app.
+PHONE_ERRORS = {
+    40029: (400, "code_invalid", "手机号授权已失效，请重新点一下“授权手机号”。"),
+    40163: (400, "code_invalid", "手机号授权已用过，请重新点一下“授权手机号”。"),
+    45011: (429, "wechat_rate_limited", "操作太频繁，请稍等一分钟再试。"),
+}
+
+
+def account_error(exc: WeChatAPIError, errors: dict = WECHAT_ERRORS) -> AccountError:
+    status, code, message = errors.get(exc.errcode) or WECHAT_ERRORS.get(exc.errcode, WECHAT_DOWN)
     return AccountError(status, code, message, retry_after=60 if status == 429 else None)
 
 
@@ -67,6 +77,10 @@ def _b64(raw: bytes) -> str:
 
 def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 @dataclass
@@ -139,17 +153,18 @@ class MiniProgramAccounts:
         )
         return self._tokens(sid, openid, secret, 0)
 
-    def _tokens(self, sid: str, openid: str, secret: str, gen: int) -> dict:
+    def _tokens(self, sid: str, openid: str, secret: str, gen: int, exp: int | None = None) -> dict:
         """`gen` counts the session's refreshes: an access token is good only for the generation it was
         issued in, so a refresh revokes the access token it replaces at once."""
-        exp = int((self.clock() + self.access_ttl).timestamp())
+        now = int(self.clock().timestamp())
+        exp = exp or now + int(self.access_ttl.total_seconds())
         claims = {"sid": sid, "sub": openid, "exp": exp, "gen": gen}
         payload = _b64(json.dumps(claims, separators=(",", ":")).encode())
         signature = _b64(hmac.new(self._key, f"{TOKEN_VERSION}.{payload}".encode(), hashlib.sha256).digest())
         return {
             "access_token": f"{TOKEN_VERSION}.{payload}.{signature}",
             "token_type": "Bearer",
-            "expires_in": int(self.access_ttl.total_seconds()),
+            "expires_in": max(0, exp - now),
             "refresh_token": f"{sid}.{secret}",
             "refresh_expires_in": int(self.refresh_ttl.total_seconds()),
         }
@@ -158,30 +173,47 @@ class MiniProgramAccounts:
         return hmac.new(self._key, secret.encode(), hashlib.sha256).hexdigest()
 
     async def refresh(self, refresh_token: str) -> dict:
+        """New tokens for a refresh token. Within REFRESH_GRACE of a rotation the token it replaced gets the
+        same new pair (a page whose requests expired together refreshes several times at once); after that,
+        an old token again means a copy: the session is revoked."""
         sid, _, secret = (refresh_token or "").partition(".")
         invalid = AccountError(401, "refresh_invalid", "登录已过期，请重新登录。")
         if not sid or not secret:
             raise invalid
         now, presented = self.clock(), self._hash(secret)
-        new_secret = secrets.token_urlsafe(24)
+        new_secret, exp = secrets.token_urlsafe(24), int(now.timestamp()) + int(self.access_ttl.total_seconds())
+        # The replaced token's grace is written with the rotation itself: a concurrent refresh that loses the
+        # race always finds it.
+        grace = {"hash": presented, "until": now + REFRESH_GRACE, "secret_enc": self._seal(new_secret), "exp": exp}
         session = await self.sessions.find_one_and_update(
             {"_id": sid, "refresh_hash": presented, "revoked": None, "expires_at": {"$gt": now}},
             {
-                "$set": {"refresh_hash": self._hash(new_secret), "refreshed_at": now},
                 "$push": {"old_hashes": presented},
+                "$set": {"refresh_hash": self._hash(new_secret), "refreshed_at": now, "grace": grace},
                 "$inc": {"gen": 1},
             },
             return_document=ReturnDocument.AFTER,
         )
-        if session is None:
-            # An old refresh token again: someone holds a copy. End the session for both.
-            stolen = await self.sessions.update_one(
-                {"_id": sid, "old_hashes": presented, "revoked": None}, {"$set": {"revoked": "refresh_reused", "revoked_at": now}}
-            )
-            if stolen.modified_count:
-                log.warning("mini-program session revoked: a refresh token was used twice")
-            raise invalid
-        return self._tokens(sid, session["openid"], new_secret, session["gen"])
+        if session is not None:
+            return self._tokens(sid, session["openid"], new_secret, session["gen"], exp)
+        session = await self.sessions.find_one({"_id": sid, "revoked": None, "expires_at": {"$gt": now}})
+        grace = (session or {}).get("grace") or {}
+        if grace.get("hash") == presented and _aware(grace["until"]) > now:
+            # The rotation that wrote this grace is the latest (a later one would have replaced it): same pair.
+            return self._tokens(sid, session["openid"], self._unseal(grace["secret_enc"]), session["gen"], grace["exp"])
+        # An old refresh token again, after the grace period: someone holds a copy. End the session for both.
+        stolen = await self.sessions.update_one(
+            {"_id": sid, "old_hashes": presented, "revoked": None}, {"$set": {"revoked": "refresh_reused", "revoked_at": now}}
+        )
+        if stolen.modified_count:
+            log.warning("mini-program session revoked: a refresh token was used twice")
+        raise invalid
+
+    def _seal(self, secret: str) -> str:
+        return self.cipher.encrypt(secret, "wxa.refresh_grace")
+
+    def _unseal(self, sealed: str) -> str:
+        return self.cipher.decrypt(sealed, "wxa.refresh_grace")
 
     async def logout(self, identity: Identity) -> None:
         await self.sessions.update_one({"_id": identity.session_id}, {"$set": {"revoked": "logout", "revoked_at": self.clock()}})
@@ -257,7 +289,7 @@ class MiniProgramAccounts:
         try:
             raw = await self.wechat_api.user_phone(code)
         except WeChatAPIError as exc:
-            raise account_error(exc) from None
+            raise account_error(exc, PHONE_ERRORS) from None
         try:
             phone = parse_mobile(raw)
         except ValueError:

@@ -10,6 +10,7 @@ from bot.bookings.online import OnlineBookingForm
 from bot.bookings.service import OPEN_STATUSES
 from bot.limits import RequestRateLimit
 from bot.miniprogram.accounts import MiniProgramAccounts
+from bot.miniprogram.avatars import Avatars
 from bot.miniprogram.content import NoContentCheck, WeChatContentCheck
 from bot.miniprogram.materials import MaterialStore
 from bot.privacy import FieldCipher
@@ -23,6 +24,7 @@ class MiniProgram:
     accounts: MiniProgramAccounts
     content: object  # WeChatContentCheck | NoContentCheck
     materials: MaterialStore
+    avatars: Avatars
     form: OnlineBookingForm
     bookings: object  # BookingService
     stations: object  # StationDirectory
@@ -56,6 +58,7 @@ def build_miniprogram(config, store, wechat_api, bookings, stations, knowledge, 
         accounts=accounts,
         content=WeChatContentCheck(wechat_api) if config.content_check == "wechat" else NoContentCheck(),
         materials=materials,
+        avatars=Avatars(store),
         form=OnlineBookingForm(bookings, stations, knowledge),
         bookings=bookings,
         stations=stations,

@@ -17,6 +17,7 @@ PARAMS = {
     "station": r"[A-Za-z0-9_-]{1,40}",
     "number": bookings.NUMBER_PATTERN,
     "file_id": r"[A-Za-z0-9_-]{8,40}",
+    "avatar": r"[A-Za-z0-9_-]{16,32}",
 }
 
 ROUTES = [
@@ -26,6 +27,9 @@ ROUTES = [
     ("/api/v1/me", accounts.MeHandler),
     ("/api/v1/me/phone", accounts.PhoneHandler),
     ("/api/v1/me/proxy", accounts.ProxyBindHandler),
+    ("/api/v1/me/subscriptions", accounts.SubscriptionsHandler),
+    ("/api/v1/me/avatar", accounts.AvatarUploadHandler),
+    ("/api/v1/avatars/{avatar}", accounts.AvatarHandler),
     ("/api/v1/catalog", catalog.CatalogHandler),
     ("/api/v1/search", catalog.SearchHandler),
     ("/api/v1/items/{code}", catalog.ItemHandler),

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import hashlib
 
-from bot.conversation import texts
 from bot.conversation.guide import material_need
 from handlers.api.base import ApiError, MiniProgramHandler, Operation
 from handlers.api.models import CatalogPage, ItemDetail, NearbyStations, SearchResult, Station
 
+DONT_KNOW = "抱歉，没有找到相关的事项。请换个说法再搜，或拨打 12345 咨询。"
 # Fields of an item that serve matching, not residents: kept out of the guide.
 INTERNAL_FIELDS = ("_id", "aliases", "keywords")
 CODE = r"([A-Z]{2,4}-\d{3})"
@@ -32,22 +32,24 @@ def card(item: dict) -> dict:
 class CatalogHandler(MiniProgramHandler):
     operations = {
         "get": Operation(
-            "Browse service items by theme, department and audience (个人/法人), a page at a time",
+            "Browse service items",
+            description="Service items by theme, department and audience (个人/法人), a page at a time, with the facets "
+            "to filter by.",
             auth="public",
             response=CatalogPage,
             query={
-                "theme": ({"type": "string", "maxLength": 40}, "e.g. 户籍", False),
-                "department": ({"type": "string", "maxLength": 40}, "e.g. 公安局", False),
-                "audience": ({"type": "string", "maxLength": 10}, "个人 or 法人", False),
-                "page": ({"type": "integer", "minimum": 1, "maximum": 1000}, "from 1", False),
-                "limit": ({"type": "integer", "minimum": 1, "maximum": 50}, "items per page (default 20)", False),
+                "theme": ({"type": "string", "maxLength": 40}, "e.g. 户籍", False, "社会保障"),
+                "department": ({"type": "string", "maxLength": 40}, "e.g. 公安局", False, "公安局"),
+                "audience": ({"type": "string", "maxLength": 10}, "个人 or 法人", False, "个人"),
+                "page": ({"type": "integer", "minimum": 1, "maximum": 1000}, "from 1", False, 1),
+                "limit": ({"type": "integer", "minimum": 1, "maximum": 50}, "items per page (default 20)", False, 20),
             },
             errors=(400,),
         )
     }
 
     async def get(self) -> None:
-        wanted = {k: self.query_text(k, 40) for k in ("theme", "department", "audience")}
+        wanted = {k: self.query_text(k, 10 if k == "audience" else 40) for k in ("theme", "department", "audience")}
         page, limit = self.query_int("page", 1, 1, 1000), self.query_int("limit", 20, 1, 50)
         items = sorted(self.api.knowledge().index.items.values(), key=lambda i: i["code"])
         facets = {
@@ -79,11 +81,16 @@ class CatalogHandler(MiniProgramHandler):
 class ItemHandler(MiniProgramHandler):
     operations = {
         "get": Operation(
-            "One service item's whole guide in structured fields, with version and updated_at; "
-            "send If-None-Match with the ETag to get 304 when it has not changed",
+            "One item's guide",
+            description="A service item's whole guide (办事指南) in typed fields, with version and updated_at. Send "
+            "If-None-Match with the ETag (weak W/ tags match too) to get 304 when it has not changed.",
             auth="public",
             response=ItemDetail,
             headers={"If-None-Match": "the ETag of a cached copy"},
+            response_headers={
+                "ETag": ({"type": "string"}, "the guide's version tag"),
+                "Cache-Control": ({"type": "string", "const": "no-cache"}, "keep it, but ask again with If-None-Match"),
+            },
             errors=(304, 404),
         )
     }
@@ -103,10 +110,9 @@ class ItemHandler(MiniProgramHandler):
             guide_url=f"{self.config.base_url}/guide/{code}",
         )
         body = ItemDetail.model_validate(detail).model_dump_json()
-        etag = '"' + hashlib.sha256(body.encode()).hexdigest()[:32] + '"'
-        self.set_header("ETag", etag)
+        self.set_header("ETag", '"' + hashlib.sha256(body.encode()).hexdigest()[:32] + '"')
         self.set_header("Cache-Control", "no-cache")  # cache, but ask again: a 304 costs nothing to send
-        if etag in [t.strip() for t in self.request.headers.get("If-None-Match", "").split(",")]:
+        if self.check_etag_header():  # weak comparison: W/"…" (a gzip proxy's) matches too
             self.set_status(304)
             self.clear_header("Content-Type")
             self.finish()
@@ -117,13 +123,19 @@ class ItemHandler(MiniProgramHandler):
 class SearchHandler(MiniProgramHandler):
     operations = {
         "get": Operation(
-            "Search items with the bot's own matching (typos, synonyms, dialect, pinyin): "
-            "the matched terms to highlight, and honest choices when it is not sure",
+            "Search items",
+            description="Search with the bot's own matching (typos, synonyms, dialect, pinyin): the matched terms to "
+            "highlight, and honest choices when it is not sure.",
             auth="public",
             response=SearchResult,
             query={
-                "q": ({"type": "string", "minLength": 1, "maxLength": 100}, "what the resident typed", True),
-                "limit": ({"type": "integer", "minimum": 1, "maximum": 10}, "default 5", False),
+                "q": (
+                    {"type": "string", "minLength": 1, "maxLength": 100, "pattern": r"\S"},
+                    "what the resident typed",
+                    True,
+                    "社保卡丢了怎么补",
+                ),
+                "limit": ({"type": "integer", "minimum": 1, "maximum": 10}, "default 5", False, 5),
             },
             errors=(400,),
         )
@@ -154,7 +166,7 @@ class SearchHandler(MiniProgramHandler):
                 "terms": [t for t in result.terms if len(t) > 1 or not confident][:10] if hits else [],
                 "results": hits if plausible else [],
                 "did_you_mean": hits[:3] if plausible and not confident else [],
-                "message": None if plausible else texts.DONT_KNOW,
+                "message": None if plausible else DONT_KNOW,
             },
         )
 
@@ -166,13 +178,14 @@ def station_view(s: dict) -> dict:
 class NearbyStationsHandler(MiniProgramHandler):
     operations = {
         "get": Operation(
-            "The nearest service stations to a point (wx.getLocation, GCJ-02 is close enough at this scale)",
+            "Nearest stations",
+            description="The nearest service stations to a point (wx.getLocation; GCJ-02 is close enough at this scale).",
             auth="public",
             response=NearbyStations,
             query={
-                "lat": ({"type": "number", "minimum": -90, "maximum": 90}, "latitude", True),
-                "lng": ({"type": "number", "minimum": -180, "maximum": 180}, "longitude", True),
-                "limit": ({"type": "integer", "minimum": 1, "maximum": 20}, "default 5", False),
+                "lat": ({"type": "number", "minimum": -90, "maximum": 90}, "latitude", True, 27.3381),
+                "lng": ({"type": "number", "minimum": -180, "maximum": 180}, "longitude", True, 103.7172),
+                "limit": ({"type": "integer", "minimum": 1, "maximum": 20}, "default 5", False, 3),
             },
             errors=(400,),
         )
@@ -186,7 +199,15 @@ class NearbyStationsHandler(MiniProgramHandler):
 
 
 class StationHandler(MiniProgramHandler):
-    operations = {"get": Operation("One service station", auth="public", response=Station, errors=(404,))}
+    operations = {
+        "get": Operation(
+            "One station",
+            description="A service station: level, address, phone, opening hours, coordinates.",
+            auth="public",
+            response=Station,
+            errors=(404,),
+        )
+    }
 
     async def get(self, code: str) -> None:
         station = self.api.stations.get(code)

@@ -4,37 +4,47 @@ every read is audited there. Whoever may see the booking may see and add its mat
 
 from __future__ import annotations
 
-from tornado import httputil, web
-
+from bot.miniprogram.materials import MaterialError
 from handlers.api.base import ApiError, Operation
 from handlers.api.bookings import BookingHandlerBase
 from handlers.api.models import Material, MaterialList
+from handlers.api.openapi_examples import MATERIAL_LINKS
 
 MULTIPART_OVERHEAD = 64 * 1024
+MATERIAL_MAX = 60
+DOWNLOAD_TYPES = ("image/jpeg", "image/png", "application/pdf")
 
 
-@web.stream_request_body
 class MaterialsHandler(BookingHandlerBase):
-    """Streams the upload so that it alone may exceed the server's 1 MB body limit, up to MATERIALS_MAX_MB."""
+    """Its body alone may exceed the JSON limit: up to MATERIALS_MAX_MB of file (streamed by the base class)."""
 
     operations = {
-        "get": Operation("The materials uploaded for a booking", response=MaterialList, errors=(401, 404)),
+        "get": Operation(
+            "A booking's materials",
+            description="The files uploaded for a booking, oldest first.",
+            response=MaterialList,
+            errors=(401, 404),
+        ),
         "post": Operation(
-            "Upload one material (JPEG, PNG or PDF; the type is read from the content, images are re-encoded "
-            "without metadata, everything is stored encrypted)",
+            "Upload a material",
+            description="Upload one file (JPEG, PNG, WebP or PDF) with wx.uploadFile: form field `file`, and "
+            "`material`, which required material it is (at most 60 characters). The type is read from the content; "
+            "images are re-encoded without metadata; everything is stored encrypted. Over MATERIALS_MAX_MB: 413 "
+            "`file_too_large`, refused from Content-Length before the file is read.",
             response=Material,
             status=201,
             upload=True,
+            upload_fields={"material": {"type": "string", "minLength": 1, "maxLength": MATERIAL_MAX}},
             errors=(400, 401, 404, 409, 413, 415),
+            response_headers={"Location": ({"type": "string"}, "the new file, …/materials/{file_id}")},
+            links=MATERIAL_LINKS,
         ),
     }
 
+    def body_limit(self) -> int:
+        return self.api.materials.max_bytes + MULTIPART_OVERHEAD if self.request.method == "POST" else super().body_limit()
+
     async def prepare(self) -> None:
-        self._chunks: list[bytes] = []
-        self._size = 0
-        self._limit = self.api.materials.max_bytes + MULTIPART_OVERHEAD
-        if self.request.method == "POST":
-            self.request.connection.set_max_body_size(self._limit)
         await super().prepare()
         if self.request.method == "POST" and self.identity is not None:
             # The booking, the caller's right to it and the upload quotas, before a byte of the body is read.
@@ -44,11 +54,8 @@ class MaterialsHandler(BookingHandlerBase):
             except Exception as exc:  # noqa: BLE001 - domain errors become API errors, anything else re-raised
                 raise self.domain_error(exc) from None
 
-    def data_received(self, chunk: bytes) -> None:
-        self._size += len(chunk)
-        if self._size > self._limit:
-            raise ApiError(413, "file_too_large", f"文件太大了，请不要超过 {self.api.config.materials_max_mb} MB。")
-        self._chunks.append(chunk)
+    def too_large(self) -> ApiError:
+        return ApiError(413, "file_too_large", f"文件太大了，请不要超过 {self.api.config.materials_max_mb} MB。")
 
     async def get(self, number: str) -> None:
         booking = await self.booking(number)
@@ -56,40 +63,46 @@ class MaterialsHandler(BookingHandlerBase):
 
     async def post(self, number: str) -> None:
         booking = await self.booking(number)
-        fields: dict = {}
-        uploads: dict = {}
-        content_type = self.request.headers.get("Content-Type", "")
-        if not content_type.startswith("multipart/form-data"):
-            raise ApiError(400, "file_missing", "请用表单上传文件（multipart/form-data）。", field="file")
-        httputil.parse_body_arguments(content_type, b"".join(self._chunks), fields, uploads)
-        files = uploads.get("file") or []
-        if len(files) != 1:
-            raise ApiError(400, "file_missing", "请选择一个文件上传。", field="file")
-        raw_material = (fields.get("material") or [b""])[0]
-        material = raw_material.decode("utf-8", "replace").strip()[:60]
-        if not material:
-            raise ApiError(400, "invalid_field", "请说明这是哪一项材料。", field="material")
-        upload = files[0]
+        material, filename, data = self.material_upload()
         try:
-            saved = await self.api.materials.save(
-                booking, f"wxa:{self.identity.openid}", material, upload.get("filename", "")[:100], upload["body"]
-            )
-        except Exception as exc:  # noqa: BLE001 - domain errors become API errors, anything else re-raised
+            saved = await self.api.materials.save(booking, f"wxa:{self.identity.openid}", material, filename, data)
+        except MaterialError as exc:
             raise self.domain_error(exc) from None
+        self.set_header("Location", f"/api/v1/bookings/{booking['number']}/materials/{saved['id']}")
         self.respond(Material, saved, status=201)
+
+    def material_upload(self) -> tuple[str, str, bytes]:
+        """(material, filename, bytes) of the upload, or a 400 saying what is wrong with it."""
+        fields, file = self.upload()
+        material = (fields.get("material") or [b""])[0].decode("utf-8", "replace").strip()
+        if not material:
+            raise ApiError(400, "material_missing", "请说明这是哪一项材料。", field="material")
+        if len(material) > MATERIAL_MAX:
+            raise ApiError(400, "invalid_field", f"材料名称太长了，请不要超过 {MATERIAL_MAX} 个字。", field="material")
+        return material, file.get("filename", "")[:100], file["body"]
 
 
 class MaterialHandler(BookingHandlerBase):
     operations = {
-        "get": Operation("Download one material (audited)", content="application/octet-stream", errors=(401, 404)),
-        "delete": Operation("Remove a material while the booking is open", status=204, errors=(401, 404, 409)),
+        "get": Operation(
+            "Download a material",
+            description="The file's bytes as stored (images re-encoded: JPEG or PNG; or PDF). Every read is audited.",
+            content=DOWNLOAD_TYPES,
+            errors=(401, 404),
+        ),
+        "delete": Operation(
+            "Remove a material",
+            description="Remove a file while the booking is open (afterwards 409 `booking_closed`).",
+            status=204,
+            errors=(401, 404, 409),
+        ),
     }
 
     async def get(self, number: str, file_id: str) -> None:
         booking = await self.booking(number)
         try:
             meta, data = await self.api.materials.read(file_id, booking, f"wxa:{self.identity.openid}")
-        except Exception as exc:  # noqa: BLE001
+        except MaterialError as exc:
             raise self.domain_error(exc) from None
         self.send_file(data, meta["content_type"], meta["filename"])
 
@@ -97,7 +110,7 @@ class MaterialHandler(BookingHandlerBase):
         booking = await self.booking(number)
         try:
             await self.api.materials.delete(file_id, booking, f"wxa:{self.identity.openid}")
-        except Exception as exc:  # noqa: BLE001
+        except MaterialError as exc:
             raise self.domain_error(exc) from None
         self.set_status(204)
         self.clear_header("Content-Type")
