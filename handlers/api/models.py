@@ -109,6 +109,7 @@ ErrorCode = Literal[
     # 429
     "rate_limited",
     "wechat_rate_limited",
+    "upload_quota",
     # 5xx
     "error",
     "file_damaged",
