@@ -31,7 +31,7 @@ REASONS = {
     "already_proxy, booking_closed, too_many_files)",
     413: "Too large (code: body_too_large; uploads: file_too_large)",
     415: "Unsupported file type (code: file_type)",
-    429: "Too many requests; wait Retry-After seconds (code: rate_limited, wechat_rate_limited)",
+    429: "Too many requests; wait Retry-After seconds (code: rate_limited, wechat_rate_limited, upload_quota)",
     503: "WeChat unavailable (code: wechat_unavailable)",
 }
 TAGS = [
