@@ -307,6 +307,8 @@ async def test_an_admin_creates_an_account_whose_temporary_password_must_be_chan
     await admin.goto(server.url + "/console/staff")
     await admin.click("tr[data-username=newbie] button:has-text('停用')")
     await admin.wait_for_load_state()
+    # Its open page is sent to the login form by itself: the live socket closes as the account is disabled.
+    await page.wait_for_url("**/console/login**", timeout=10_000)
     await page.goto(server.url + "/console/")
     assert "/console/login" in page.url
     await login(page, server, "newbie", "My own pass phrase 7")
