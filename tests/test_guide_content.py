@@ -166,7 +166,9 @@ def test_summaries_cut_whole_sentences_and_leave_citations_to_the_guide_page(ite
         if shown.endswith("（其他情形见完整指南）"):
             kept = shown.removesuffix("（其他情形见完整指南）")
             rest = item["fee"][len(kept) :]
-            assert item["fee"].startswith(kept) and rest[:1] in "。；！？", (item["code"], shown)
+            # Cut after a whole sentence, or before an aside the cut would have left open ("不收费（…；").
+            assert item["fee"].startswith(kept) and rest[:1] in "。；！？（", (item["code"], shown)
+            assert kept.count("（") == kept.count("）"), (item["code"], shown)
         else:
             assert shown == item["fee"], item["code"]
     assert (

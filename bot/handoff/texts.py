@@ -41,7 +41,7 @@ def waiting_note(position: int, waited_minutes: int, wait_minutes: int | None) -
         wait = f"按最近的情况，大约还要 {wait_minutes} 分钟。"
     else:
         wait = "最近没有可参考的接待时间，暂时说不准还要多久，工作人员空出来会马上回复。"
-    return f"{ASSISTANT}您的消息已转给工作人员。{ahead}{waited}；{wait}\n{MEANWHILE}{EXIT_HINT}"
+    return f"{ASSISTANT}您的消息已转给工作人员，您仍在人工排队中：{ahead}{waited}；{wait}\n{MEANWHILE}{EXIT_HINT}"
 
 
 def waiting_closed_note(back: str, phone: str) -> str:
