@@ -59,7 +59,7 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-async def wait_up(url: str, proc: subprocess.Popen, timeout: float = 600) -> None:
+async def wait_up(url: str, proc: subprocess.Popen, timeout: float = 1800) -> None:
     client = AsyncHTTPClient()
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -106,9 +106,11 @@ async def report(url: str, cookie: str, query: str) -> float:
 async def one_size(n: int, args) -> dict:
     out: dict = {"bookings": n}
     with tempfile.TemporaryDirectory(prefix=f"report-scale-{n}-") as data_dir:
+        if args.data_dir:  # a directory seed-demo already filled with n bookings
+            data_dir = args.data_dir
         env = {**os.environ, "BOT_DATA_DIR": data_dir, "BOT_ENV": "dev", "PYTHONPATH": str(ROOT)}
         started = time.perf_counter()
-        seeded = subprocess.run(
+        seeded = args.data_dir or subprocess.run(
             [sys.executable, "-m", "bot.admin", "seed-demo", "--bookings", str(n)],
             env=env,
             cwd=ROOT,
@@ -117,7 +119,8 @@ async def one_size(n: int, args) -> dict:
             check=True,
         )
         out["seed_s"] = time.perf_counter() - started
-        print(f"[{n}] seed-demo {out['seed_s']:.1f}s: " + " / ".join(s.strip() for s in seeded.stdout.splitlines()[1:3]))
+        if not args.data_dir:
+            print(f"[{n}] seed-demo {out['seed_s']:.1f}s: " + " / ".join(s.strip() for s in seeded.stdout.splitlines()[1:3]))
         port = free_port()
         env.update(BOT_PORT=str(port), BOT_HOST="127.0.0.1")
         url = f"http://127.0.0.1:{port}"
@@ -191,6 +194,7 @@ async def main() -> int:
     parser.add_argument("--sizes", default="1000,10000,30000")
     parser.add_argument("--messages", type=int, default=8)
     parser.add_argument("--pipelines", action="store_true", help="also time the raw pipelines against the rollups")
+    parser.add_argument("--data-dir", help="reuse a directory seed-demo filled (one size given in --sizes)")
     args = parser.parse_args()
     print(f"store: embedded (mongomock + daily rollups), report builds in a forked child; {date.today()}")
     results = []

@@ -193,6 +193,7 @@ class Rollups:
         self.store = store
         self.fallbacks = tuple(fallbacks)
         self.rows: CollectionStore | None = None
+        self._meta: CollectionStore | None = None
         self.attached = False
 
     def contribution(self, collection: str, doc: dict | None) -> Contribution:
@@ -214,6 +215,7 @@ class Rollups:
         """Hook the embedded store's rolled-up collections; rebuild the rows when they are missing or stale
         (or when asked: after a bulk load written before the hooks were attached)."""
         self.rows = _collection_store(self.store.db[COLLECTION])
+        self._meta = _collection_store(self.store.meta)
         for name in SOURCES:
             target = _collection_store(self.store.db[name])
             target.__dict__["_rollup"] = (self, name)
@@ -228,8 +230,7 @@ class Rollups:
     def detach(self) -> None:
         """At a clean stop (before the store's final snapshot): the rows are complete."""
         if self.attached:
-            meta = _collection_store(self.store.db["meta"])
-            meta["report_rollups"] = {"_id": "report_rollups", "version": VERSION, "running": False}
+            self._meta["report_rollups"] = {"_id": "report_rollups", "version": VERSION, "running": False}
             self.attached = False
 
     def changed(self, collection: str, before: dict | None, after: dict | None) -> None:
