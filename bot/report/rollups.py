@@ -34,11 +34,12 @@ from mongomock.store import CollectionStore
 
 from bot.ratings import COMPLAINT_AT_OR_BELOW, LEVELS, SATISFIED
 from bot.report.periods import CHINA
+from bot.wechat.events import RESIDENT_TYPES
 
 log = logging.getLogger(__name__)
 
 COLLECTION = "report_rollups"
-VERSION = 3  # bump when a contribution changes: the rows are rebuilt at start-up
+VERSION = 4  # bump when a contribution changes: the rows are rebuilt at start-up
 SOURCES = {"bookings": "bookings", "escalations": "chat", "messages": "messages", "hotline_calls": "hotline"}
 MONTHLY = ("bookings",)  # sources that also keep month rows of totals by dimension ("bookings-m|2026-03")
 OPEN_STATUSES = ("submitted", "accepted", "assigned", "in_progress")
@@ -158,8 +159,8 @@ def message(doc: dict, add: Contribution, fallbacks: Iterable[str]) -> None:
     day = mainland_day(doc.get("created_at"))
     if doc.get("direction") == "in":
         kind = doc.get("type")
-        who = {_safe(doc.get("openid")): 1} if kind != "event" else None
-        add.add("messages", day, {}, {"type:" + _safe(kind): 1}, who=who)
+        if kind in RESIDENT_TYPES:  # what residents wrote; events (follows, menu clicks) never count
+            add.add("messages", day, {}, {"type:" + _safe(kind): 1}, who={_safe(doc.get("openid")): 1})
     elif doc.get("direction") == "out":
         reply_to = doc.get("in_reply_to")
         if isinstance(reply_to, str) and reply_to.startswith("msg:") and doc.get("answered_by") in REPLIED_BY:
