@@ -159,7 +159,8 @@ class BookingService:
         """Is this kind of service offered for this item? Raises NotEligible with the nearest alternative."""
         if item.get(kind):
             return
-        where = f"可到{item['location']}办理，咨询电话 {item['phone']}。"
+        place = item["location"].removesuffix("办理")  # some locations end in 办理 already ("…窗口办理")
+        where = f"可到{place}办理，咨询电话 {item['phone']}。"
         if kind == "proxy":
             reason = f"「{item['name']}」需要本人到场办理，暂不能代办。"
             other = "行动不便的可预约上门服务，回复“预约上门”。" if item.get("home_visit") else ""
