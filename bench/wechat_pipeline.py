@@ -421,14 +421,14 @@ def main() -> int:
                 f"{r['questions']:>9} {r['stored_after']:12d}",
                 flush=True,
             )
-    # Cold understanding: every message is a text the server has never seen, so each one is understood anew
+    # Cold understanding (2000 users): every message is a text the server has never seen, so each is understood anew
     # (segmentation, classifier, BM25, naming) instead of coming from the cache.
     bare = measure_bare(args)
     for mode, safe in (("plain", False), ("safe", True)):
         warm = measure_pipeline(args, 2000, 0, safe, n)
         cold = measure_pipeline(args, 2000, 0, safe, n, cold=True)
         for label, r in (("cached understanding", warm), ("cold understanding", cold)):
-            name = f"{mode} pipeline (2000 users, {label})"
+            name = f"{mode} pipeline, {label}"
             print(
                 f"{name:46} {r['rps']:6.0f} {r['rps'] / bare['rps']:6.2f} {r['p50']:>8} {r['p99']:>8} "
                 f"{r['requests']:6d} {r['cpu_us']:6.0f} {bare['cpu_us'] / r['cpu_us']:7.2f} "
