@@ -65,7 +65,7 @@ class _JournaledCollection(IndexedCollectionStore):
         self._journal.mark(self._db_name, self.name, key)
 
     def after_change(self, doc, token) -> None:
-        """mongomock updated a stored document in place (bot/embedded_index.py hooks): index and journal it."""
+        """mongomock updated a stored document in place (bot/embedded_index/hooks.py): index and journal it."""
         super().after_change(doc, token)
         if token is not None:
             self._journal.mark(self._db_name, self.name, token[0])
