@@ -276,8 +276,14 @@ class IndexedCollectionStore(CollectionStore):
             index, depth, prefixes = found
             plan = self._plan(analysis)
             total = len(self._documents)
-            if plan is not None and (plan[0] <= WALK_FACTOR * need or plan[0] * plan[0] <= WALK_FACTOR * need * total):
-                return None
+            if plan is not None:
+                cost = plan[0]
+                if depth:  # the walk reads only the fixed prefixes' runs, and sorts nothing: worth it past the page
+                    cheaper = cost <= WALK_FACTOR * need / 4
+                else:  # the walk may pass many documents that do not match before it fills the page
+                    cheaper = cost <= WALK_FACTOR * need or cost * cost <= WALK_FACTOR * need * total
+                if cheaper:
+                    return None
             bound = field_bound(analysis, first)
             runs = [[(p, (*p, TOP))] if bound is None else [(p + lo, p + hi) for lo, hi in bound] for p in prefixes]
         return self._walk(index, depth, runs, spec, keys)
