@@ -65,7 +65,7 @@ class _JournaledCollection(IndexedCollectionStore):
         self._journal.mark(self._db_name, self.name, key)
 
     def after_change(self, doc, token) -> None:
-        """mongomock updated a stored document in place (bot/embedded_index.py hooks): index and journal it."""
+        """mongomock updated a stored document in place (bot/embedded_index/hooks.py): index and journal it."""
         super().after_change(doc, token)
         if token is not None:
             self._journal.mark(self._db_name, self.name, token[0])
@@ -134,6 +134,7 @@ class Journal:
         self._dirty: dict[tuple[str, str], set] = {}
         self._drops: list[tuple[str, str]] = []
         self._loading = False
+        self._shared: dict = {}  # while loading: repeated short strings, one object each
         self._timer: asyncio.TimerHandle | None = None
         self._fsync_task: asyncio.Task | None = None
         self._unsynced = False
@@ -220,7 +221,7 @@ class Journal:
         try:
             snapshot = self.dir / SNAPSHOT
             if snapshot.exists():
-                for record in _snapshot_records(snapshot.read_bytes()):
+                for record, _end in _records(snapshot.read_bytes()):  # one record alive at a time
                     if record["o"] == "h":
                         self.generation = record["gen"]
                     else:
@@ -233,6 +234,7 @@ class Journal:
                     self.journal_bytes = end
         finally:
             self._loading = False
+            self._shared = {}
         for db in server._databases.values():
             for collection in db._collections.values():
                 collection.reload()  # filled directly: number the documents for the indexes
@@ -241,7 +243,12 @@ class Journal:
     def _apply(self, record: dict) -> None:
         collection = self.server[record["db"]][record["c"]]
         if record["o"] == "p":
-            collection._documents[record["d"]["_id"]] = record["d"]
+            doc = record["d"]
+            shared = self._shared  # one object per repeated short value (openids, statuses, kinds)
+            for key, value in doc.items():
+                if type(value) is str and len(value) <= 40:
+                    doc[key] = shared.setdefault(value, value)
+            collection._documents[doc["_id"]] = doc
         elif record["o"] == "d":
             collection._documents.pop(record["k"], None)
         elif record["o"] == "x":
@@ -302,14 +309,6 @@ class Journal:
         if self._fsync_task is not None:
             self._fsync_task.cancel()
         self._lock.close()
-
-
-def _snapshot_records(data: bytes):
-    """A snapshot is written whole and renamed into place: decoded in one call, record by record if damaged."""
-    try:
-        return bson.decode_all(data)
-    except bson.errors.BSONError:
-        return [record for record, _end in _records(data)]
 
 
 def _fsync_dir(path: Path) -> None:

@@ -1,4 +1,4 @@
-"""The embedded store's in-memory indexes (bot/embedded_index.py) give mongomock's own answers: random
+"""The embedded store's in-memory indexes (bot/embedded_index/) give mongomock's own answers: random
 documents and operations run on plain mongomock and on the indexed store side by side, and every result,
 error and the final contents (in storage order) must agree. Fixed seed, bounded examples."""
 
@@ -13,9 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pymongo import ReturnDocument
 
-from bot import embedded_index
 from bot.embedded import Journal, open_persistent_client
 from bot.embedded_index import IndexedServerStore
+from bot.embedded_index import store as index_store
+from bot.embedded_index.query import analyze
 
 INDEXES = [
     ([("a", 1)], {}),
@@ -191,9 +192,9 @@ def pair():
     return plain, indexed
 
 
-@pytest.fixture(params=[embedded_index.WALK_FACTOR, 0], ids=["planner", "always-walk"])
+@pytest.fixture(params=[index_store.WALK_FACTOR, 0], ids=["planner", "always-walk"])
 def walk_factor(request, monkeypatch):
-    monkeypatch.setattr(embedded_index, "WALK_FACTOR", request.param)
+    monkeypatch.setattr(index_store, "WALK_FACTOR", request.param)
 
 
 BOUNDED = settings(max_examples=30, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
@@ -314,7 +315,7 @@ def test_a_page_sorted_after_fixed_fields_merges_their_runs():
     plain.insert_many([dict(d) for d in docs])
     indexed.insert_many(docs)
     spec, sort = {"b": {"$in": ["s1", "s3"]}}, [("c", -1), ("_id", 1)]
-    index, depth, prefixes = indexed._store._walkable(embedded_index.analyze(spec), "c")
+    index, depth, prefixes = indexed._store._walkable(analyze(spec), "c")
     assert (index.name, depth, len(prefixes)) == ("b_1_c_-1", 1, 2)
     for skip, limit in ((0, 5), (7, 11), (0, 60)):
         expected = list(plain.find(spec, sort=sort, skip=skip, limit=limit))

@@ -279,7 +279,7 @@ async def test_the_queue_and_the_window_read_notifications_and_messages_through_
     server, services, wechat_api, monkeypatch
 ):
     """On the embedded store no query of the queue, the coalescing, the 48-hour window or a booking's
-    history reads `notifications` or `messages` whole (bot/embedded_index.py serves each from an index)."""
+    history reads `notifications` or `messages` whole (bot/embedded_index/ serves each from an index)."""
     from bot.embedded_index import IndexedCollectionStore
 
     if not services.store.embedded:
