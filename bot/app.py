@@ -24,6 +24,7 @@ from bot.handoff.queue import EscalationQueue
 from bot.limits import MessageRateLimit
 from bot.miniprogram.services import MiniProgram, build_miniprogram
 from bot.notifications.service import NotificationService
+from bot.projects.build import Projects, build_projects
 from bot.staff.audit import AuditLog
 from bot.store import Store
 from bot.wechat.api import WeChatAPI
@@ -56,6 +57,7 @@ class Services:
     backoffice: BackOffice | None = None
     console: ConsoleServices | None = None
     miniprogram: MiniProgram | None = None
+    projects: Projects | None = None
 
     def close(self) -> None:
         self.notifications.stop()
@@ -86,6 +88,7 @@ async def build_services(config: Settings, store: Store | None = None, lexicon=N
     booking_dialog, stations, bookings, invites, reminders = await build_booking_services(
         config, store, notifications, dialogs, escalations, knowledge
     )
+    projects = build_projects(config, store, notifications, knowledge)
     miniprogram = build_miniprogram(config, store, wechat_api, bookings, stations, knowledge, notifications, invites, audit)
     assistant = Assistant(
         understander=knowledge,
@@ -96,6 +99,7 @@ async def build_services(config: Settings, store: Store | None = None, lexicon=N
         stations=stations,
         handoff=console.desk,
         on_follow=miniprogram.accounts.learn_unionid,
+        commands=projects.chat.commands(),
     )
     answer = MessageRateLimit(config.rate_per_minute, config.rate_per_hour).wrap(assistant.answer, texts.TOO_FAST)
     inbox = Inbox(store, answer, wechat_api.send_text, budget=config.reply_budget)
@@ -115,6 +119,7 @@ async def build_services(config: Settings, store: Store | None = None, lexicon=N
         backoffice,
         console,
         miniprogram,
+        projects,
     )
 
 
@@ -136,6 +141,7 @@ def make_app(services: Services, **overrides) -> web.Application:
         invites=services.invites,
         console=services.console,
         miniprogram=services.miniprogram,
+        projects=services.projects.service if services.projects else None,
         xsrf_cookie_kwargs={"httponly": True, "samesite": "Strict"},
         notifications=services.notifications,
         wechat_crypto=crypto,
