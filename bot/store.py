@@ -32,6 +32,7 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("code", ASCENDING)], unique=True, name="code"),
         IndexModel([("bind_code", ASCENDING)], unique=True, sparse=True, name="bind_code"),
         IndexModel([("bound_openid", ASCENDING)], sparse=True, name="bound_openid"),
+        IndexModel([("created_at", ASCENDING)], name="created_at"),  # the report's period
     ],
     "users": [
         IndexModel([("openid", ASCENDING)], unique=True, name="openid"),

@@ -113,6 +113,27 @@ async def test_illegal_and_malformed_changes_are_refused(projects):
         await projects.create({**PARK, "contact_phone": "12345"}, "李明")
 
 
+async def test_report_section_counts_projects_investment_and_steps_on_time(projects, clock):
+    from datetime import date, timedelta
+
+    from bot.projects.report import project_section
+
+    park = (await projects.create(PARK, "李明"))["code"]
+    await projects.create({**PARK, "name": "盐津水电站配套铁合金厂", "investment_wan": 118000, "mode": "proxy"}, "李明")
+    await projects.create({**PARK, "name": "示例项目"}, "李明", sample=True)
+    for department in ("市发展和改革委员会", "市生态环境局"):
+        await projects.add_step(park, {"department": department, "item": "审批", "workdays": 3}, "李明")
+        await projects.transition(park, 1 if department == "市发展和改革委员会" else 2, "received", "李明")
+    await projects.transition(park, 1, "approved", "李明")  # the same day: on time
+    clock.now += timedelta(days=20)  # due 11 October; approved 20 October: late
+    await projects.transition(park, 2, "approved", "李明")
+    section = await project_section(projects.store, date(2025, 9, 1), date(2025, 10, 31))
+    assert section["received"] == 2 and section["investment_wan"] == 170000 and section["investment_yi"] == 17
+    assert section["by_mode"] == {"并联审批": 1, "联动审批": 0, "代办": 1}
+    assert section["steps_finished"] == 2 and section["on_time_rate"] == "50.0%（1/2）"
+    assert (await project_section(projects.store, date(2025, 11, 1), date(2025, 11, 30)))["received"] == 0
+
+
 # ---- the admin API ----
 
 

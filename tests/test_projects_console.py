@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.projects.views import project_view
-from tests.console_utils import LAPTOP, PHONE, login, make_staff, new_page, shoot
+from tests.console_utils import ARTIFACTS, LAPTOP, PHONE, login, make_staff, new_page, shoot
 
 
 async def test_supervisor_registers_a_project_and_runs_its_steps(server, services, browser):
@@ -74,3 +74,11 @@ async def test_supervisor_registers_a_project_and_runs_its_steps(server, service
     await page.goto(server.url + "/console/projects?county=昭阳区&mode=linked")
     assert await page.locator("tr.project").count() == 1
     await shoot(page, "project-list")
+
+    # The report's 重点项目 section counts it for this month, with its investment and the on-time rate.
+    await page.goto(server.url + "/console/report")
+    section = await page.inner_text("#projects-report")
+    assert "1 个" in section and "8,600.00 万元（0.86 亿元）" in section and "联动审批 1 个" in section
+    assert "100.0%（1/1）" in section
+    await page.locator("#projects-report").scroll_into_view_if_needed()
+    await page.screenshot(path=str(ARTIFACTS / "project-report-laptop.png"))

@@ -3,6 +3,7 @@ annual page, 差评 follow-up, and the 96128 call log form."""
 
 from __future__ import annotations
 
+from bot.projects.report import project_section
 from bot.ratings import LEVELS
 from bot.report import charts, export
 from bot.report.complaints import FollowUpError
@@ -71,6 +72,7 @@ class ReportHandler(ReportMixin, BackOfficeHandler):
             stations=self.station_choices(),
             sel={name: self.arg(name) for name in ("item", "department", "station", "channel")},
             error=self.period_error,
+            projects=await project_section(self.store, period.start, period.end),
         )
 
 
