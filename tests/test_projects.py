@@ -134,6 +134,36 @@ async def test_report_section_counts_projects_investment_and_steps_on_time(proje
     assert (await project_section(projects.store, date(2025, 11, 1), date(2025, 11, 30)))["received"] == 0
 
 
+async def test_alerts_reach_the_agent_before_the_due_date_and_supervisors_when_late(projects, services, clock, wechat_api):
+    from datetime import timedelta
+
+    from bot.projects.alerts import ProjectAlerts
+
+    staff = services.store.db["staff"]
+    await staff.insert_many(
+        [
+            {"username": "liming", "name": "李明", "role": "agent", "openid": "o_staff_liming"},
+            {"username": "zhouli", "name": "周丽", "role": "supervisor", "openid": "o_staff_zhouli"},
+        ]
+    )
+    alerts = ProjectAlerts(projects, services.notifications, staff)
+    code = (await projects.create({**PARK, "staff": "李明"}, "李明"))["code"]
+    await projects.add_step(code, {"department": "市生态环境局", "item": "环评审批", "workdays": 3}, "李明")
+    await projects.transition(code, 1, "received", "李明")  # due Saturday 11 October (调休)
+    assert await alerts.sweep() == {"due_soon": 0, "late": 0}
+    clock.now = datetime(2025, 10, 10, 1, 0, tzinfo=UTC)  # the working day before
+    assert await alerts.sweep() == {"due_soon": 1, "late": 0}
+    assert await alerts.sweep() == {"due_soon": 0, "late": 0}  # once per step and due date
+    clock.now += timedelta(days=3)
+    assert await alerts.sweep() == {"due_soon": 0, "late": 1}
+    await services.notifications.drain(timedelta(hours=1))
+    # Staff never wrote to the account: the alerts go as template messages (project, step, due date, state).
+    to_agent, to_supervisor = wechat_api.state.texts_to("o_staff_liming"), wechat_api.state.texts_to("o_staff_zhouli")
+    assert any(code in t and "市生态环境局" in t and "即将到期" in t for t in to_agent)
+    assert any(code in t and "已逾期" in t for t in to_supervisor)
+    assert not any("已逾期" in t for t in to_agent) and not any("即将到期" in t for t in to_supervisor)
+
+
 # ---- the admin API ----
 
 

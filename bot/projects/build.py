@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from bot.bookings.workdays import WorkCalendar
 from bot.privacy import FieldCipher
+from bot.projects.alerts import ProjectAlerts
 from bot.projects.chat import ProjectChat
 from bot.projects.notices import ProjectNotices
 from bot.projects.service import ProjectService
@@ -15,6 +16,7 @@ from bot.projects.service import ProjectService
 class Projects:
     service: ProjectService
     chat: ProjectChat
+    alerts: ProjectAlerts
 
 
 def build_projects(config, store, notifications, knowledge) -> Projects:
@@ -26,4 +28,5 @@ def build_projects(config, store, notifications, knowledge) -> Projects:
 
     service = ProjectService(store, FieldCipher(config.data_key), WorkCalendar(), item_lookup)
     service.notices = ProjectNotices(notifications, service.contact)
-    return Projects(service, ProjectChat(service))
+    alerts = ProjectAlerts(service, notifications, store.db["staff"], config.notify_staff_openids)
+    return Projects(service, ProjectChat(service), alerts)
