@@ -82,3 +82,17 @@ async def test_supervisor_registers_a_project_and_runs_its_steps(server, service
     assert "100.0%（1/1）" in section
     await page.locator("#projects-report").scroll_into_view_if_needed()
     await page.screenshot(path=str(ARTIFACTS / "project-report-laptop.png"))
+
+    # Sample projects load once, are marked 示例 and stay out of the report.
+    await page.goto(server.url + "/console/projects")
+    await page.click("#load-samples button")
+    await page.wait_for_load_state()
+    assert await page.locator("tr.project").count() == 4
+    assert await page.locator("tr.project:has-text('示例')").count() == 3
+    assert await page.locator("#load-samples").count() == 0
+    await shoot(page, "project-samples")
+    await page.click("tr.project:has-text('鲁甸县第二中学') a")  # the school: stages 1-2 done, two parallel steps in stage 3
+    timeline = await page.inner_text("#timeline")
+    assert "第3阶段" in timeline and timeline.count("已办结") == 2 and timeline.count("办理中") == 2
+    await page.goto(server.url + "/console/report")
+    assert "8,600.00 万元" in await page.inner_text("#projects-report")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.projects.samples import seed_samples
 from bot.projects.steps import MODES, STATUS_LABELS, TRANSITIONS, Conflict, NotFound, ProjectError
 from bot.projects.views import project_view
 from handlers.console.base import ConsoleError, ConsoleHandler
@@ -49,9 +50,15 @@ class ProjectListHandler(ProjectsBase):
             staff_names=sorted({p["staff"] for p in every if p["staff"]}),
             error=error,
             form=form or {},
+            has_samples=any(p["sample"] for p in every),
         )
 
     async def post(self) -> None:
+        if self.get_body_argument("action", "") == "samples":
+            codes = await seed_samples(self.projects, self.username)
+            await self.audit.record(self.actor, "seed_sample_projects", "projects", detail={"codes": codes})
+            self.redirect("/console/projects")
+            return
         form = {name: self.get_body_argument(name, "").strip() for name in NEW_FIELDS}
         body = dict(form)
         try:
