@@ -69,6 +69,11 @@ async def test_supervisor_registers_a_project_and_runs_its_steps(server, service
     await page.goto(server.url + f"/console/projects/{code}")
     assert "已逾期 2 天" in await page.inner_text("[data-step='2']")
     await shoot(page, "project-overdue")
+    await page.goto(server.url + f"/console/projects/{code}/print")  # the investor's 项目审批进度表
+    sheet = await page.inner_text("#progress-table")
+    assert "市住房和城乡建设局" in sheet and "已逾期 2 天" in sheet and "已办结" in sheet
+    assert "1234" not in await page.inner_text("body")  # no contact phone on the sheet
+    await shoot(page, "project-print")
     await page.goto(server.url + "/console/projects?mode=parallel")
     assert await page.locator("tr.project").count() == 0
     await page.goto(server.url + "/console/projects?county=昭阳区&mode=linked")

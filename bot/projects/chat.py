@@ -7,8 +7,9 @@ import re
 from bot.projects.notices import step_line
 
 BIND = re.compile(r"^\s*(?:绑定码?[:：\s]*)?(BD[2-9A-HJKMNP-Z]{6})\s*$", re.IGNORECASE)
-# "项目进度", "我们项目审批到哪了", "审批进度": not "建设项目审批要什么材料", which is a question about an item.
-PROGRESS = re.compile(r"项目(进度|进展)|审批进(度|展)|(项目|审批).{0,6}(到哪|怎么样了|办到|批到)")
+# "项目进度", "我们项目审批到哪了": not "建设项目审批要什么材料" (a question about an item) nor a bare
+# "审批进度" (a resident may mean their booking).
+PROGRESS = re.compile(r"项目(的)?(进度|进展)|项目.{0,6}(到哪|怎么样了|办到|批到)")
 
 NOT_BOUND = "您还没有绑定项目。请发送项目代办员给您的绑定码（BD开头的8位字母数字）。"
 BOUND_HINT = "审批进度有变化会通知您，也可随时回复“项目进度”查询。"

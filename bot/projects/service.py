@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
+from bot.bookings.service import today_in_china
 from bot.privacy import FieldCipher, mask_name, mask_phone, parse_mobile
 from bot.projects.steps import (
     MAX_WORKDAYS,
@@ -54,9 +55,7 @@ class ProjectService:
         self.notices = notices  # bot.projects.notices.ProjectNotices, told after every step change
         self.clock = clock or (lambda: datetime.now(UTC))
 
-    def today(self):
-        from bot.bookings.service import today_in_china
-
+    def today(self) -> date:
         return today_in_china(self.clock())
 
     # ---- projects ----

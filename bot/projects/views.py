@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
+from bot.bookings.service import CHINA
 from bot.projects.steps import MODES, STATUS_LABELS, current_stage, days_left, is_overdue
+
+
+def china_date(at: datetime | None) -> str | None:
+    if at is None:
+        return None
+    return (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(CHINA).date().isoformat()
 
 
 def step_view(step: dict, today: date) -> dict:
@@ -18,6 +25,7 @@ def step_view(step: dict, today: date) -> dict:
         "status": step["status"],
         "status_label": STATUS_LABELS[step["status"]],
         "received_at": step["received_at"].isoformat() if step.get("received_at") else None,
+        "received_on": china_date(step.get("received_at")),
         "due_date": step["due_date"],
         "approved_on": step["approved_on"],
         "days_left": days_left(step, today),

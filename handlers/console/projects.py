@@ -134,6 +134,19 @@ class ProjectHandler(ProjectsBase):
         self.redirect(f"/console/projects/{code}")
 
 
+class ProjectPrintHandler(ProjectsBase):
+    """项目审批进度表: the printable progress sheet handed to the investor (the contact stays off it)."""
+
+    async def get(self, code: str) -> None:
+        try:
+            project = await self.projects.get(code)
+        except ProjectError as exc:
+            raise refuse(exc) from None
+        await self.audit.record(self.actor, "print_project", f"project:{code}")
+        today = self.projects.today()
+        self.render("project_print.html", p=project_view(project, today), today=today.isoformat())
+
+
 def _whole(raw: str):
     """A form's whole number, or the raw text so the domain names the field in its error."""
     try:
@@ -145,4 +158,5 @@ def _whole(raw: str):
 default_handlers = [
     (r"/console/projects", ProjectListHandler),
     (rf"/console/projects/{CODE}", ProjectHandler),
+    (rf"/console/projects/{CODE}/print", ProjectPrintHandler),
 ]
