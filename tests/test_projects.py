@@ -6,15 +6,14 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from tornado.httpclient import AsyncHTTPClient
 
 from bot.bookings.workdays import WorkCalendar
 from bot.privacy import FieldCipher
 from bot.projects.service import ProjectService
 from bot.projects.steps import Conflict, NotFound, ProjectError
+from tests.test_bookings import admin  # the admin API helper the bookings tests use
 from tests.utils import user
 
-ADMIN = {"Authorization": "Bearer dev-admin-token"}
 PARK = {
     "name": "昭阳工业园区标准厂房建设项目",
     "enterprise": "昭通昭阳产业投资有限公司",
@@ -23,18 +22,6 @@ PARK = {
     "investment_wan": 52000,
     "mode": "parallel",
 }
-
-
-async def admin(server, path: str, body: dict | None = None, token: dict = ADMIN):
-    response = await AsyncHTTPClient().fetch(
-        f"{server.url}/api/v1/admin/{path}",
-        method="POST" if body is not None else "GET",
-        body=json.dumps(body) if body is not None else None,
-        headers=token,
-        raise_error=False,
-    )
-    assert response.headers["Content-Type"].startswith("application/json")
-    return response.code, json.loads(response.body)
 
 
 # ---- the domain ----
