@@ -108,6 +108,7 @@ async def main(config: Settings, log_handler, sockets=None) -> int:
     if config.notify_workers > 0:
         workers = asyncio.ensure_future(services.notifications.run_forever())
         sweeper = asyncio.ensure_future(services.reminders.run_forever())
+        project_alerts = asyncio.ensure_future(services.projects.alerts.run_forever())
     retention = asyncio.ensure_future(sweep_materials_forever(services.miniprogram))
     log.info(
         "为民服务助手 listening on http://%s:%s (env=%s, store=%s, %d items, pid %d) in %.2fs",
@@ -138,8 +139,9 @@ async def main(config: Settings, log_handler, sockets=None) -> int:
     await services.inbox.drain()
     if workers:
         sweeper.cancel()
+        project_alerts.cancel()
         services.notifications.stop()  # a send in flight finishes; what is queued waits in MongoDB
-        await asyncio.gather(workers, sweeper, return_exceptions=True)
+        await asyncio.gather(workers, sweeper, project_alerts, return_exceptions=True)
     services.close()
     log_handler.flush()
     return 0

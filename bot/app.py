@@ -28,6 +28,7 @@ from bot.miniprogram.materials import MaterialError
 from bot.miniprogram.services import MiniProgram, build_miniprogram
 from bot.notifications.events import NotificationEvents
 from bot.notifications.service import NotificationService
+from bot.projects.build import Projects, build_projects
 from bot.report.figures import fallback_replies
 from bot.report.rollups import Rollups
 from bot.staff.audit import AuditLog
@@ -65,6 +66,7 @@ class Services:
     backoffice: BackOffice | None = None
     console: ConsoleServices | None = None
     miniprogram: MiniProgram | None = None
+    projects: Projects | None = None
 
     def close(self) -> None:
         self.notifications.stop()
@@ -97,6 +99,7 @@ async def build_services(config: Settings, store: Store | None = None, lexicon=N
     booking_dialog, stations, bookings, invites, reminders = await build_booking_services(
         config, store, notifications, dialogs, escalations, knowledge
     )
+    projects = build_projects(config, store, notifications, knowledge)
     miniprogram = build_miniprogram(config, store, wechat_api, bookings, stations, knowledge, notifications, invites, audit)
     media = MediaKeeper(
         wechat_api, miniprogram.materials, store.escalations, refusals=(MaterialError,), on_change=escalations.changed
@@ -112,6 +115,7 @@ async def build_services(config: Settings, store: Store | None = None, lexicon=N
         stations=stations,
         handoff=console.desk,
         on_follow=miniprogram.accounts.learn_unionid,
+        commands=projects.chat.commands(),
     )
     router = CallbackRouter(
         assistant.answer,
@@ -143,6 +147,7 @@ async def build_services(config: Settings, store: Store | None = None, lexicon=N
         backoffice,
         console,
         miniprogram,
+        projects,
     )
 
 
@@ -164,6 +169,7 @@ def make_app(services: Services, **overrides) -> web.Application:
         invites=services.invites,
         console=services.console,
         miniprogram=services.miniprogram,
+        projects=services.projects.service if services.projects else None,
         xsrf_cookie_kwargs={"httponly": True, "samesite": "Strict"},
         notifications=services.notifications,
         wechat_crypto=crypto,

@@ -27,6 +27,13 @@ INDEXES: dict[str, list[IndexModel]] = {
     "items": [
         IndexModel([("code", ASCENDING)], unique=True, name="code"),
     ],
+    # Key projects (bot/projects/service.py): by code, by one-time bind code, by the bound contact.
+    "projects": [
+        IndexModel([("code", ASCENDING)], unique=True, name="code"),
+        IndexModel([("bind_code", ASCENDING)], unique=True, sparse=True, name="bind_code"),
+        IndexModel([("bound_openid", ASCENDING)], sparse=True, name="bound_openid"),
+        IndexModel([("created_at", ASCENDING)], name="created_at"),  # the report's period
+    ],
     "users": [
         IndexModel([("openid", ASCENDING)], unique=True, name="openid"),
         IndexModel([("station", ASCENDING)], name="station"),

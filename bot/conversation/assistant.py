@@ -82,7 +82,9 @@ class Turn:
 class Assistant:
     """Answers one WeChat message. Services are injected; nothing here knows about HTTP."""
 
-    def __init__(self, *, understander, dialogs, escalations, base_url: str, bookings, stations, handoff=None, on_follow=None):
+    def __init__(
+        self, *, understander, dialogs, escalations, base_url: str, bookings, stations, handoff=None, on_follow=None, commands=()
+    ):
         self._understander = understander  # callable returning the current Understander (rebuilt on edits)
         self.dialogs = dialogs
         self.escalations = escalations
@@ -119,7 +121,7 @@ class Assistant:
             "MENU_NEARBY": self.nearby_prompt,
         }
         # Text commands that are not service questions, tried before understanding the message.
-        self.by_text = [(NEARBY, self.nearby_prompt), (FORM_ANSWER, self.form_lost)]
+        self.by_text = [*commands, (NEARBY, self.nearby_prompt), (FORM_ANSWER, self.form_lost)]  # commands: key projects
         self.by_intent = {
             "ask_item": self.intent_ask_item,
             "out_of_scope": self.intent_ask_item,

@@ -2,7 +2,7 @@
 
 from tornado import web
 
-from handlers.console import auth, bookings, chats, items, live, manage, report
+from handlers.console import auth, bookings, chats, items, live, manage, projects, report
 from handlers.console.base import STATIC
 
 default_handlers = [
@@ -13,5 +13,6 @@ default_handlers = [
     *bookings.default_handlers,
     *items.default_handlers,
     *report.default_handlers,
+    *projects.default_handlers,
     (r"/console/static/(.*)", web.StaticFileHandler, {"path": str(STATIC)}),
 ]

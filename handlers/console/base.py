@@ -34,6 +34,7 @@ NAV: list[tuple[str, str, str]] = [
     ("/console/", "会话", "agent"),
     ("/console/bookings", "预约", "agent"),
     ("/console/hotline", "96128", "agent"),
+    ("/console/projects", "重点项目", "agent"),
     ("/console/items", "事项", "supervisor"),
     ("/console/report", "统计报表", "agent"),
     ("/console/canned", "常用语", "supervisor"),

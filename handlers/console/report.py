@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+from bot.projects.report import project_section
 from bot.ratings import LEVELS
 from bot.report import charts, export
 from bot.report.complaints import FollowUpError
@@ -77,6 +78,7 @@ class ReportHandler(ReportMixin, BackOfficeHandler):
             stations=self.station_choices(),
             sel={name: self.arg(name) for name in ("item", "department", "station", "channel")},
             error=self.period_error,
+            projects=await project_section(self.store, period.start, period.end),
         )
 
 

@@ -1,0 +1,1 @@
+"""Enterprises' key projects (重点项目代办): approval steps by department and stage, due dates, progress."""
