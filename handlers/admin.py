@@ -221,7 +221,7 @@ class StationQrHandler(AdminHandler):
 
     async def post(self, code: str) -> None:
         body = self.get_json_body()
-        staff = self.staff(self.text(body, "staff", max_len=40))
+        staff = await self.staff(self.text(body, "staff", max_len=40))
         station = self.bookings.stations.get(code)
         if station is None:
             raise APIError(404, f"no station {code}")

@@ -22,6 +22,14 @@ class ProjectAdminHandler(AdminHandler):
         status = 404 if isinstance(exc, NotFound) else 409 if isinstance(exc, Conflict) else 400
         raise APIError(status, exc.message)
 
+    async def acting(self, body: dict, *, required: bool) -> str:
+        """Who acts, checked like every admin route (AdminHandler.staff). Registering a project or a step may
+        leave `staff` out (the audit row's `via` names the token that did it); moving a step may not."""
+        value = self.text(body, "staff", max_len=40)
+        if not value and not required and self.token_account is None:
+            return "api"
+        return (await self.staff(value)).id
+
     async def audit(self, staff: str, action: str, code: str, after: dict | None = None) -> None:
         await self.settings["audit"].record(f"staff:{staff}", action, f"project:{code}", after=after)
 
@@ -33,7 +41,7 @@ class ProjectListHandler(ProjectAdminHandler):
 
     async def post(self) -> None:
         body = self.get_json_body()
-        staff = self.text(body, "staff", max_len=40) or "api"
+        staff = await self.acting(body, required=False)
         try:
             project = await self.projects.create(body, staff)
         except ProjectError as exc:
@@ -56,7 +64,7 @@ class ProjectDetailHandler(ProjectAdminHandler):
 class StepListHandler(ProjectAdminHandler):
     async def post(self, code: str) -> None:
         body = self.get_json_body()
-        staff = self.text(body, "staff", max_len=40) or "api"
+        staff = await self.acting(body, required=False)
         try:
             _, step = await self.projects.add_step(code, body, staff)
         except ProjectError as exc:
@@ -68,9 +76,7 @@ class StepListHandler(ProjectAdminHandler):
 class StepTransitionHandler(ProjectAdminHandler):
     async def post(self, code: str, step_id: str) -> None:
         body = self.get_json_body()
-        staff = self.text(body, "staff", max_len=40)
-        if not staff:
-            raise APIError(400, "'staff' (who is acting) is required")
+        staff = await self.acting(body, required=True)
         to, note = self.text(body, "to", required=True, max_len=20), self.text(body, "note")
         try:
             _, step = await self.projects.transition(code, int(step_id), to, staff, note)

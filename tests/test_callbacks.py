@@ -232,7 +232,7 @@ async def test_a_photo_mid_booking_gets_help_with_the_open_question(server):
     await resident.say("我妈瘫痪在床，身份证过期了能上门办吗")
     reply = await post(server, "image", "o_photo")
     assert "收到照片" in reply and "请用文字" not in reply
-    assert "给谁办" in reply  # the form's open question, asked again
+    assert "请输入办事人的姓名" in reply  # the form's open question (for whom was understood from 我妈), asked again
 
 
 def photo_bytes(color=(200, 40, 40)) -> bytes:
@@ -289,11 +289,11 @@ async def test_a_photo_sent_during_the_form_is_kept_with_the_booking(server, ser
     wechat_api.state.media["media_id_image_1"] = (photo_bytes(), "image/jpeg")
     resident = user(server, "o_form_photo")
     script = home_visit_script()
-    for text in script[:4]:
+    for text in script[:2]:
         await resident.say(text)
     reply = await post(server, "image", "o_form_photo")
     assert "收到照片" in reply and "身份证" in reply  # the next question (the ID number) asked again
-    for text in script[4:]:
+    for text in script[2:]:
         await resident.say(text)
     done = await resident.say("1")
     number = done.split("预约号：")[1].split()[0]
@@ -319,9 +319,9 @@ async def test_a_station_qr_code_greets_with_the_station_and_presets_it_in_booki
     # The resident's booking goes to that station without asking.
     resident = user(server, "o_villager")
     script = home_visit_script()
-    replies = [await resident.say(text) for text in script[:8]]
+    replies = [await resident.say(text) for text in script[:6]]
     assert not any("哪个乡镇" in r for r in replies)
-    summary = await resident.say(script[8])
+    summary = await resident.say(script[6])
     assert "服务站：龙头山镇光明村为民服务站" in summary
     done = await resident.say("1")
     number = done.split("预约号：")[1].split()[0]
@@ -368,7 +368,9 @@ async def test_voice_and_video_in_a_chat_are_kept_encrypted_for_the_agent(server
     resident = user(server, "o_voice")
     await resident.say("转人工")
     for name in ("voice", "video", "shortvideo"):
-        assert await post(server, name, "o_voice") in (None, "")
+        reply = await post(server, name, "o_voice")
+        # Waiting for staff: the bot may answer a recognised question or say where they stand, marked as its own.
+        assert reply in (None, "") or reply.startswith("【小助手】")
     await services.console.desk.media.drain()
     chat = await services.store.escalations.find_one({"openid": "o_voice"})
     kept = {m["kind"]: m for m in chat["media"]}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from tests.console_utils import ARTIFACTS, PHONE, login, make_staff, new_page, open_all_day, shoot
+from tests.console_utils import ARTIFACTS, PASSWORD, PHONE, login, make_staff, new_page, open_all_day, shoot
 from tests.utils import user
 
 # Records what the page asks of the Notification API (headless Chromium shows nothing on a desktop).
@@ -79,7 +79,7 @@ async def test_a_waiting_chat_alerts_the_agent_and_complaints_and_overdue_chats_
 
 async def test_a_waiting_residents_view_the_bot_answers_and_the_agent_is_named(server, services, browser, wechat_api):
     open_all_day(services)
-    await services.console.accounts.create("a1023", "agent", "a long passphrase", must_change=False, created_by="t", name="王丽")
+    await services.console.accounts.create("a1023", "agent", PASSWORD, must_change=False, created_by="t", name="王丽")
     resident = user(server, "o_grandpa")
     await resident.say("转人工")
     answer = await resident.say("高龄津贴在哪里办")
@@ -89,7 +89,7 @@ async def test_a_waiting_residents_view_the_bot_answers_and_the_agent_is_named(s
     # A restart loses the conversation state; the chat still knows what the resident was asking about.
     await services.assistant.dialogs.delete("o_grandpa")
     page = await new_page(browser)
-    await login(page, server, "a1023", "a long passphrase")
+    await login(page, server, "a1023", PASSWORD)
     chat = await services.store.escalations.find_one({"openid": "o_grandpa"})
     await page.goto(f"{server.url}/console/chats/{chat['_id']}")
     assert "高龄津贴" in await page.inner_text(".chat-side .card:has-text('正在问的事项')")

@@ -18,7 +18,7 @@ from bot.handoff.desk import summary
 from bot.handoff.hours import WorkingHours
 from handlers.console.base import SESSION_COOKIE
 from tests.conftest import serve, shared_lexicon
-from tests.console_utils import ClosedToday, make_staff, open_all_day
+from tests.console_utils import PASSWORD, ClosedToday, make_staff, open_all_day
 from tests.utils import user
 
 
@@ -205,7 +205,7 @@ async def test_out_of_hours_a_waiting_resident_is_told_when_staff_return_with_96
 
 async def test_the_resident_is_told_which_agent_took_the_chat_by_surname_and_number(server, services, wechat_api):
     open_all_day(services)
-    await services.console.accounts.create("a1023", "agent", "a long passphrase", must_change=False, created_by="t", name="王丽")
+    await services.console.accounts.create("a1023", "agent", PASSWORD, must_change=False, created_by="t", name="王丽")
     await user(server, "o_named").say("转人工")
     chat = await services.store.escalations.find_one({"openid": "o_named"})
     await services.console.desk.claim(chat["_id"], "a1023")

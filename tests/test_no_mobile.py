@@ -70,12 +70,10 @@ async def test_the_villagers_sms_are_coalesced_in_order_and_the_proxy_records_th
 
 async def test_the_booking_page_says_whom_to_call_and_names_people(server, services, browser):
     """A daughter books a home visit for her mother in 北闸镇, who has no phone: the booking page at both widths."""
-    from tests.console_utils import login, new_page, shoot
+    from tests.console_utils import PASSWORD, login, new_page, shoot
     from tests.utils import home_visit_script
 
-    await services.console.accounts.create(
-        "sup1", "supervisor", "a long passphrase", must_change=False, created_by="t", name="李明"
-    )
+    await services.console.accounts.create("sup1", "supervisor", PASSWORD, must_change=False, created_by="t", name="李明")
     script = home_visit_script()
     script[script.index("13812345678")] = "没有电话"
     script[script.index("3")] = "北闸镇"
@@ -86,7 +84,7 @@ async def test_the_booking_page_says_whom_to_call_and_names_people(server, servi
     booking = await services.store.bookings.find_one({"booked_by": "o_daughter_nm"})
 
     page = await new_page(browser)
-    await login(page, server, "sup1", "a long passphrase")
+    await login(page, server, "sup1", PASSWORD)
     await page.goto(f"{server.url}/console/bookings/{booking['number']}")
     facts = await page.inner_text(".facts")
     assert "办事人在北闸镇" in facts and "办事人没有电话，这是服务站的电话" in facts

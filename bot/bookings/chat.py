@@ -107,7 +107,10 @@ class BookingDialog:
 
     async def expects_choice(self, turn) -> bool:
         """Is the open form waiting for a numbered choice (not a name, number, address or date)?"""
-        return self.form.step(turn.state["form"], await self.actor(turn.openid)) in CHOICE_STEPS
+        step = self.form.step(turn.state["form"], await self.actor(turn.openid))
+        if step == "station" and self.form.places.names_a_place(turn.text):
+            return False  # the township typed instead of picked ("北闸镇") is the answer
+        return step in CHOICE_STEPS
 
     async def continue_form(self, turn) -> str:
         invite = INVITE.match(normalize(turn.text))

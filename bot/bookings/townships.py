@@ -17,6 +17,7 @@ TOWNSHIPS_FILE = Path(__file__).parent / "data" / "townships.yaml"
 # "小龙洞回族彝族乡" -> "小龙洞": what people say without the kind of township.
 SUFFIX = re.compile(r"((回族|彝族|苗族)*(乡|镇|街道|街道办事处|办事处))$")
 COUNTY_SUFFIX = re.compile(r"(区|县|市)$")
+PLACE_ENDING = re.compile(r"(村|社区|区|县|市)$")
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,14 @@ class TownshipList:
             longest = max(len(t.stem) for t in found)
             found = [t for t in found if len(t.stem) == longest]
         return found
+
+    def names_a_place(self, text: str) -> bool:
+        """Is the text a place ("北闸镇", "太平", "火星镇"): a township or county we know, or a short name with a
+        township's, village's or county's ending? Then it answers "which township", not a new question."""
+        text = re.sub(r"\s+", "", text or "")
+        if self.match(text) or self.county_in(text):
+            return True
+        return len(text) <= 12 and bool(SUFFIX.search(text) or PLACE_ENDING.search(text))
 
     def county_in(self, text: str) -> str | None:
         """The county-level division named in the text ("昭阳区", or just "昭阳")."""
