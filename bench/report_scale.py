@@ -43,7 +43,7 @@ from bot.simulate import WeChatUser  # noqa: E402
 from settings import Settings  # noqa: E402
 from tests.console_utils import http_login  # noqa: E402
 
-PASSWORD = "bench password 1"
+PASSWORD = "Report scale 2026"  # the password policy: 10+ characters, three classes, not the username
 
 
 def free_port() -> int:

@@ -53,7 +53,7 @@ from tests.conftest import serve  # noqa: E402
 from tests.utils import home_visit_script  # noqa: E402
 
 DATA_KEY = "bench-data-key"
-PASSWORD = "bench-password-1"
+PASSWORD = "Store-scale-2026"  # the password policy: 10+ characters, three classes, not the username
 
 
 async def put_directly(collection, docs: list[dict]) -> None:

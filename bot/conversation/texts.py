@@ -30,12 +30,12 @@ OFFER_HUMAN = (
 # Replies that mean the bot could not answer; two in a row lead to OFFER_HUMAN.
 FAILED_ANSWERS = frozenset({DONT_KNOW, ASK_WHICH_ITEM})
 
-HUMAN_QUEUED = "已为您转接人工客服，请稍候，工作人员会在这里回复您。\n人工服务时间：周一至周五 9:00-17:30；急事请拨 12345。"
+HUMAN_QUEUED = "已为您转接人工客服，请稍候，工作人员会在这里回复您。\n人工服务时间：周一至周五 9:00-17:30；急事请拨 96128（昭通市政务信息专线）。"
 HUMAN_ALREADY = "您已在人工排队中，工作人员会尽快回复您，请稍候。"
 
 MENU_GUIDE = "请直接说您要办的事，比如：\n· 身份证丢了怎么补\n· 办低保要什么材料\n· 社保卡在哪里办"
 
-TOO_FAST = "您发消息太快啦，请歇一会儿，1分钟后再发。急事请回复“人工”或拨打 12345。"
+TOO_FAST = "您发消息太快啦，请歇一会儿，1分钟后再发。急事请回复“人工”或拨打 96128。"
 FORM_LEFT = "（刚才的预约还没有提交；需要时回复“预约代办”或“预约上门”重新开始。）"
 FORM_LOST = (
     "抱歉，刚才填写的预约信息没有保存下来，需要重新填写。\n请回复“预约代办”或“预约上门”从头开始，已经提交成功的预约不受影响。"
