@@ -87,6 +87,13 @@ async def test_supervisor_registers_a_project_and_runs_its_steps(server, service
     assert "100.0%（1/1）" in section
     await page.locator("#projects-report").scroll_into_view_if_needed()
     await page.screenshot(path=str(ARTIFACTS / "project-report-laptop.png"))
+    # The printed annual page and the exports carry the same figures.
+    await page.goto(server.url + "/console/report/print")
+    printed = await page.inner_text("#projects-report")
+    assert "8,600.00 万元（0.86 亿元）" in printed and "100.0%（1/1）" in printed
+    await page.screenshot(path=str(ARTIFACTS / "project-report-print.png"), full_page=True)
+    exported = (await (await page.request.get(server.url + "/console/report.csv")).body()).decode("utf-8-sig")
+    assert "重点项目代办" in exported and "总投资（万元）,8600" in exported and "按时办结率,100.0%（1/1）" in exported
 
     # Sample projects load once, are marked 示例 and stay out of the report.
     await page.goto(server.url + "/console/projects")

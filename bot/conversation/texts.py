@@ -30,7 +30,10 @@ OFFER_HUMAN = (
 # Replies that mean the bot could not answer; two in a row lead to OFFER_HUMAN.
 FAILED_ANSWERS = frozenset({DONT_KNOW, ASK_WHICH_ITEM})
 
-HUMAN_QUEUED = "已为您转接人工客服，请稍候，工作人员会在这里回复您。\n人工服务时间：周一至周五 9:00-17:30；急事请拨 96128（昭通市政务信息专线）。"
+HUMAN_QUEUED = (
+    "已为您转接人工客服，请稍候，工作人员会在这里回复您。\n"
+    "人工服务时间：周一至周五 9:00-17:30；急事请拨 96128（昭通市政务信息专线）。"
+)
 HUMAN_ALREADY = "您已在人工排队中，工作人员会尽快回复您，请稍候。"
 
 MENU_GUIDE = "请直接说您要办的事，比如：\n· 身份证丢了怎么补\n· 办低保要什么材料\n· 社保卡在哪里办"

@@ -47,3 +47,19 @@ async def project_section(store, start: date, end: date, *, include_samples: boo
         "on_time": on_time,
         "on_time_rate": rate(on_time, len(finished)),
     }
+
+
+SECTION_TITLE = "重点项目代办"
+SECTION_HEADER = ["指标", "数值"]
+
+
+def section_rows(section: dict) -> list[list]:
+    """The section as rows for the report's CSV and XLSX exports (the same figures as the page)."""
+    return [
+        ["本期登记项目（个）", section["received"]],
+        ["总投资（万元）", round(section["investment_wan"], 2)],
+        ["总投资（亿元）", round(section["investment_yi"], 4)],
+        *[[f"{label}（个）", n] for label, n in section["by_mode"].items()],
+        ["办结审批环节（个）", section["steps_finished"]],
+        ["按时办结率", section["on_time_rate"]],
+    ]

@@ -149,7 +149,8 @@ class SafeWriter:
             self.writerow(row)
 
 
-def report_csv(report: Report) -> bytes:
+def report_csv(report: Report, extra: list[tuple[str, list, list[list]]] = ()) -> bytes:
+    """The report as CSV; `extra`: further sections (title, header, rows), such as 重点项目代办."""
     out = io.StringIO()
     w = SafeWriter(out)
     w.writerow([f"为民服务助手 统计报表 {report.period.label}"])
@@ -164,6 +165,11 @@ def report_csv(report: Report) -> bytes:
     w.writerow(["月度趋势"])
     w.writerow(TREND_HEADER)
     w.writerows(trend_rows(report))
+    for title, header, rows in extra:
+        w.writerow([])
+        w.writerow([title])
+        w.writerow(header)
+        w.writerows(rows)
     return out.getvalue().encode("utf-8-sig")  # Excel opens UTF-8 with a BOM correctly
 
 
@@ -190,11 +196,12 @@ def _xlsx(sheets: list[tuple[str, list, list[list]]]) -> bytes:
     return out.getvalue()
 
 
-def report_xlsx(report: Report) -> bytes:
+def report_xlsx(report: Report, extra: list[tuple[str, list, list[list]]] = ()) -> bytes:
+    """The report as XLSX, one sheet per section; `extra` as in report_csv."""
     sheets = [("汇总", HEADER, summary_rows(report))]
     sheets += [(title, BREAKDOWN_HEADER, breakdown_rows(report.breakdown[dim])) for dim, title in BREAKDOWN_SHEETS.items()]
     sheets += [("月度趋势", TREND_HEADER, trend_rows(report)), ("差评整改", COMPLAINT_HEADER, complaint_rows(report))]
-    return _xlsx(sheets)
+    return _xlsx(sheets + list(extra))
 
 
 BOOKING_HEADER = ["预约号", "类型", "事项", "服务对象", "电话", "服务站", "状态", "提交时间", "承诺办结", "时限", "负责人"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.projects.report import project_section
+from bot.projects.report import SECTION_HEADER, SECTION_TITLE, project_section, section_rows
 from bot.ratings import LEVELS
 from bot.report import charts, export
 from bot.report.complaints import FollowUpError
@@ -87,7 +87,9 @@ class ReportExportHandler(ReportMixin, BackOfficeHandler):
         period, report = await self.build()
         await self.audit.record(self.actor, "export_report", "report", detail={**self.query_args(period), "format": fmt})
         # A spreadsheet of a year takes a while to write: in a thread (it reads only the built report).
-        data = await asyncio.to_thread(export.report_xlsx if fmt == "xlsx" else export.report_csv, report)
+        projects = await project_section(self.store, period.start, period.end)
+        extra = [(SECTION_TITLE, SECTION_HEADER, section_rows(projects))]
+        data = await asyncio.to_thread(export.report_xlsx if fmt == "xlsx" else export.report_csv, report, extra)
         self.download(f"统计报表-{period.label}.{fmt}", data, fmt)
 
 
@@ -95,7 +97,12 @@ class ReportPrintHandler(ReportMixin, BackOfficeHandler):
     async def get(self) -> None:
         period, report = await self.build()
         await self.audit.record(self.actor, "print_report", "report", detail=self.query_args(period))
-        self.render("report_print.html", **self.context(report, period), summary=export.summary_rows(report))
+        self.render(
+            "report_print.html",
+            **self.context(report, period),
+            summary=export.summary_rows(report),
+            projects=await project_section(self.store, period.start, period.end),
+        )
 
 
 class FollowUpHandler(BackOfficeHandler):
