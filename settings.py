@@ -171,6 +171,7 @@ class Settings:
     # Console back office (README, "Staff console: bookings, items, report").
     desk_agents_see_all: bool = False  # agents act on every station's bookings, not only their own
     report_followup_workdays: int = 15  # a 差评 is followed up (整改) within this many working days
+    report_issuer: str = "为民服务中心"  # 制表单位 in the printed report's footer
     # Staff console (README, "Staff console"): sessions, login throttling, hand-off to staff, live queue.
     staff_idle_minutes: int = 30
     staff_login_delay: float = 15.0
@@ -270,6 +271,7 @@ class Settings:
             trusted_proxies=_networks(env, "BOT_TRUSTED_PROXIES"),
             desk_agents_see_all=(env.get("DESK_AGENTS_SEE_ALL") or "").lower() in ("1", "true", "yes"),
             report_followup_workdays=_int(env, "REPORT_FOLLOWUP_WORKDAYS", cls.report_followup_workdays),
+            report_issuer=(env.get("REPORT_ISSUER") or "").strip() or cls.report_issuer,
             staff_idle_minutes=_int(env, "STAFF_SESSION_IDLE_MINUTES", cls.staff_idle_minutes),
             staff_lock_after=_int(env, "STAFF_LOCK_AFTER", cls.staff_lock_after),
             staff_login_delay=float(_int(env, "STAFF_LOGIN_DELAY", int(cls.staff_login_delay))),

@@ -304,4 +304,4 @@ async def test_charts_and_exports_carry_the_figures(march):
     book = load_workbook(io.BytesIO(export.report_xlsx(report)))
     assert book.sheetnames == ["汇总", "按事项", "按部门", "按服务站", "按渠道", "月度趋势", "差评整改"]
     summary = {row[1]: row for row in book["汇总"].iter_rows(values_only=True)}
-    assert summary["满意率（全部）"][2:5] == ("33.33% (2/6)", 2, 6)
+    assert summary["满意率（全部渠道）"][2:5] == ("33.33% (2/6)", 2, 6)

@@ -6,69 +6,19 @@ from __future__ import annotations
 import csv
 import io
 
-from bot.ratings import LEVELS
-from bot.report.definitions import DEFINITIONS
 from bot.report.figures import Report
-from bot.report.rates import Rate
+from bot.report.measures import MEASURES, MONTHLY
+from bot.report.measures import trend_rows as trend_figures
 from knowledge_base.cells import safe_row
-
-CHANNEL_SECTION = {"all": "全部", "bookings": "预约服务", "chat": "在线人工", "hotline": "96128"}
-
-
-def _line(section: str, key: str, value, label: str | None = None) -> list:
-    name, definition = DEFINITIONS.get(key, (key, ""))
-    if isinstance(value, Rate):
-        return [section, label or name, value.text, value.num, value.den, definition]
-    return [section, label or name, value if value is not None else "", "", "", definition]
 
 
 def summary_rows(report: Report) -> list[list]:
-    """[section, measure, value, numerator, denominator, definition]"""
-    b, c, h, s = report.bookings, report.chat, report.hotline, report.satisfaction
-    rows = [
-        _line("预约服务", "received", b["received"]),
-        _line("预约服务", "completed", b["completed"]),
-        _line("预约服务", "on_time", b["on_time"]),
-        _line("预约服务", "late", b["late"]),
-        _line("预约服务", "open", b["open"]),
-        _line("预约服务", "overdue_open", b["overdue_open"]),
-        _line("群众评价", "satisfaction", s["all"], "满意率（全部）"),
-        _line("群众评价", "satisfaction", s["bookings"], "满意率（预约服务）"),
-        _line("群众评价", "satisfaction", s["chat"], "满意率（在线人工）"),
-        _line("群众评价", "satisfaction", s["hotline"], "满意率（96128）"),
-    ]
-    for score, name in LEVELS.items():
-        rows.append(["群众评价", name, s["levels"]["all"][score], "", "", "五级评价中该等级的次数（全部渠道）"])
-    rows += [
-        _line("群众评价", "complaints", report.complaints["count"]),
-        _line(
-            "群众评价",
-            "followed_up",
-            report.complaints["followed_up"],
-            f"差评按时整改率（{report.complaints['workdays']} 个工作日）",
-        ),
-        _line("在线咨询", "messages", c["messages"]),
-        _line("在线咨询", "questions", c["questions"]),
-        _line("在线咨询", "residents", c["residents"]),
-        _line("在线咨询", "bot_answered", c["bot_answered"]),
-        _line("在线咨询", "bot_unanswered", c["bot_unanswered"]),
-        _line("在线咨询", "bot_answer_rate", c["bot_answer_rate"]),
-        _line("在线咨询", "transfers", c["transfers"]),
-        _line("在线咨询", "transfer_success", c["transfer_success"]),
-        _line("在线咨询", "first_response", _seconds(c["first_response_median"]), "首次响应时间（中位数）"),
-        _line("在线咨询", "first_response", _seconds(c["first_response_p90"]), "首次响应时间（90% 分位数）"),
-        _line("96128", "hotline_calls", h["calls"]),
-        _line("96128", "hotline_transferred", h["transferred"]),
-        _line("96128", "hotline_transfer_success", h["transfer_success"]),
-        _line("96128", "hotline_satisfaction", h["satisfaction"]),
-    ]
+    """[section, measure, value, numerator, denominator, definition], one row per measure (bot/report/measures.py)."""
+    rows = []
+    for m in MEASURES:
+        figure = report.figures[m.id]
+        rows.append([m.section, m.title(report), figure.text, figure.num, figure.den, m.explanation])
     return rows
-
-
-def _seconds(value: float | None) -> str:
-    if value is None:
-        return "—"
-    return f"{value:.0f} 秒" if value < 120 else f"{value / 60:.1f} 分钟"
 
 
 HEADER = ["类别", "指标", "数值", "分子", "分母", "口径"]
@@ -96,21 +46,16 @@ def breakdown_rows(rows: list) -> list[list]:
 
 
 def trend_rows(report: Report) -> list[list]:
-    return [
-        [
-            t["month"],
-            t["received"],
-            t["completed"],
-            t["on_time"].text,
-            t["satisfaction"].text,
-            t["transfers"],
-            t["transfer_success"].text,
-        ]
-        for t in report.trend
-    ]
+    """One row a month, then the 合计 row (the period's own figures)."""
+    return [[row["month"], *(_cell(row[m.id]) for m in MONTHLY)] for row in trend_figures(report)]
 
 
-TREND_HEADER = ["月份", "接件", "办结", "按时办结率", "满意率", "转人工", "转接成功率"]
+def _cell(figure):
+    """A count as a number (Excel sums it), anything else as its text."""
+    return figure.value if isinstance(figure.value, int) and not isinstance(figure.value, bool) else figure.text
+
+
+TREND_HEADER = ["月份", *(m.short for m in MONTHLY)]
 COMPLAINT_HEADER = ["评价时间", "来源", "内容", "评价", "整改期限", "状态", "整改人", "整改说明"]
 
 

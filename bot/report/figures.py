@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 from bot.offloop import run_forked
 from bot.ratings import LEVELS
+from bot.report import measures
 from bot.report import pipelines as P
 from bot.report.periods import CHINA, Period
 from bot.report.rates import Rate, percentile
@@ -120,7 +121,9 @@ class Report:
     chat: dict = field(default_factory=dict)
     hotline: dict = field(default_factory=dict)
     breakdown: dict[str, list[Breakdown]] = field(default_factory=dict)
-    trend: list[dict] = field(default_factory=list)
+    figures: dict[str, measures.Figure] = field(default_factory=dict)  # measure id -> the period's figure
+    trend: list[dict] = field(default_factory=list)  # one row a month: "month", then each monthly measure's value
+    trend_total: dict = field(default_factory=dict)  # the trend's 合计 row: the period's values
     seconds: float = 0.0
 
 
@@ -227,13 +230,35 @@ class ReportService:
         report = Report(period, filters, now)
         items, stations = await self.items(), await self.station_names()
         source = self.source()
+        parts = await self._parts(period, filters, source, today, items, stations)
+        report.breakdown = parts.pop("breakdown")
+        for name in ("bookings", "satisfaction", "chat", "hotline", "complaints"):
+            setattr(report, name, parts[name])
+        report.figures = measures.figures(parts)
+        # Each month is counted exactly as the period is (the same pipelines or rollups, the same code), so
+        # a month's row is that month's own report and the 合计 row is the period's.
+        report.trend = []
+        for label, month in period.month_slices():
+            counted = parts
+            if (month.start, month.end) != (period.start, period.end):
+                counted = await self._parts(month, filters, source, today, items, stations)
+            report.trend.append({"month": label, **{m.id: m.get(counted) for m in measures.MONTHLY}})
+        report.trend_total = {"month": "合计", **{m.id: m.get(parts) for m in measures.MONTHLY}}
+        report.seconds = time.perf_counter() - started
+        log.info("report %s built in %.3fs", period.label, report.seconds)
+        return report
+
+    async def _parts(self, period: Period, filters: P.Filters, source, today: str, items: dict, stations: dict) -> dict:
+        """Every count of one period (the report's, or one month of it): bookings, satisfaction, chat, hotline,
+        complaints and the breakdowns."""
+        parts: dict = {}
         received = await source.received(period, filters, today)
         completed = await source.completed(period, filters)
         rated = await source.rated(period, filters)
-        report.breakdown = self._breakdowns(received, completed, rated, items, stations)
-        total = report.breakdown.pop("total")
+        parts["breakdown"] = self._breakdowns(received, completed, rated, items, stations)
+        total = parts["breakdown"].pop("total")
         t = total[0] if total else Breakdown("total", "合计")
-        report.bookings = {
+        parts["bookings"] = {
             "received": t.received,
             "completed": t.completed,
             "on_time": t.on_time,
@@ -246,24 +271,17 @@ class ReportService:
         hotline_rated = _first(hotline.get("rated", []))
         sources = {"bookings": _first(rated.get("total", [])), "chat": chat_rated, "hotline": hotline_rated}
         all_counts = {k: sum(int(c.get(k, 0)) for c in sources.values()) for k in ("satisfied", "rated")}
-        report.satisfaction = {
+        satisfaction = {
             "all": _satisfaction(all_counts),
             **{name: _satisfaction(counts) for name, counts in sources.items()},
             "levels": {name: _levels(counts) for name, counts in sources.items()},
         }
-        report.satisfaction["levels"]["all"] = {
-            s: sum(levels[s] for levels in report.satisfaction["levels"].values()) for s in LEVELS
-        }
-        report.chat, queued = await self._chat(period, source)
-        report.hotline = self._hotline(hotline)
-        report.complaints = await self._complaints(period, filters, source)
-        months = [received.get("by_month", []), completed.get("by_month", []), rated.get("by_month", [])]
-        if not filters.active:
-            months.append(queued.get("by_month", []))
-        report.trend = self._trend(period, months)
-        report.seconds = time.perf_counter() - started
-        log.info("report %s built in %.3fs", period.label, report.seconds)
-        return report
+        satisfaction["levels"]["all"] = {s: sum(levels[s] for levels in satisfaction["levels"].values()) for s in LEVELS}
+        parts["satisfaction"] = satisfaction
+        parts["chat"] = await self._chat(period, source)
+        parts["hotline"] = self._hotline(hotline)
+        parts["complaints"] = await self._complaints(period, filters, source)
+        return parts
 
     def _breakdowns(self, received: dict, completed: dict, rated: dict, items: dict, stations: dict) -> dict:
         labels = {
@@ -291,7 +309,7 @@ class ReportService:
         out["department"] = sorted(departments.values(), key=lambda r: (-r.received, r.key))
         return out
 
-    async def _chat(self, period: Period, source) -> tuple[dict, dict]:
+    async def _chat(self, period: Period, source) -> dict:
         inbound = await source.inbound(period)
         by_type = {row["_id"]: row["n"] for row in inbound.get("by_type", [])}
         replies = await source.replies(period)
@@ -318,7 +336,7 @@ class ReportService:
             "first_response_median": percentile(seconds, 50),
             "first_response_p90": percentile(seconds, 90),
             "first_response_count": len(seconds),
-        }, queued
+        }
 
     def _hotline(self, hotline: dict) -> dict:
         total, rated = _first(hotline.get("total", [])), _first(hotline.get("rated", []))
@@ -355,30 +373,3 @@ class ReportService:
             "followed_up": Rate(sum(1 for r in rows if r["state"] == "in_time"), len(due)),
             "workdays": self.followup_workdays,
         }
-
-    def _trend(self, period: Period, facets: list[list[dict]]) -> list[dict]:
-        """Month rows from the `by_month` buckets of the pipelines above."""
-        months = period.months()
-        by_start = {start: {"month": label} for label, start in months}
-        for rows in facets:
-            for row in rows:
-                start = row["_id"]
-                if isinstance(start, datetime):
-                    start = start if start.tzinfo else start.replace(tzinfo=UTC)
-                    if start in by_start:
-                        by_start[start].update({k: v for k, v in row.items() if k != "_id"})
-        out = []
-        for _label, start in months:
-            row = by_start[start]
-            out.append(
-                {
-                    "month": row["month"],
-                    "received": int(row.get("received", 0)),
-                    "completed": int(row.get("completed", 0)),
-                    "on_time": Rate(int(row.get("on_time", 0)), int(row.get("completed", 0))),
-                    "satisfaction": Rate(int(row.get("satisfied", 0)), int(row.get("rated", 0))),
-                    "transfers": int(row.get("transfers", 0)),
-                    "transfer_success": Rate(int(row.get("in_time", 0)), int(row.get("transfers", 0))),
-                }
-            )
-        return out

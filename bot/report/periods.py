@@ -1,4 +1,4 @@
-"""Report periods (day, month, year, custom) as mainland calendar days, and their UTC bounds for queries."""
+"""Report periods (day, month, quarter, year, custom) as mainland calendar days, and their UTC bounds for queries."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
 
 CHINA = timezone(timedelta(hours=8))
-KINDS = ("day", "month", "year", "custom")
+KINDS = ("day", "month", "quarter", "year", "custom")
 MAX_CUSTOM_DAYS = 3 * 366
 
 
@@ -39,6 +39,13 @@ class Period:
         return cls("month", date(year, month, 1), _month_end(year, month))
 
     @classmethod
+    def quarter(cls, year: int, quarter: int) -> Period:
+        if not 1 <= quarter <= 4:
+            raise PeriodError("季度须是 1 到 4。")
+        first = 3 * quarter - 2
+        return cls("quarter", date(year, first, 1), _month_end(year, first + 2))
+
+    @classmethod
     def year(cls, year: int) -> Period:
         return cls("year", date(year, 1, 1), date(year, 12, 31))
 
@@ -52,8 +59,8 @@ class Period:
 
     @classmethod
     def parse(cls, kind: str, value: str = "", start: str = "", end: str = "", today: date | None = None) -> Period:
-        """From a form: kind=day&value=2026-12-02, kind=month&value=2026-12, kind=year&value=2026,
-        kind=custom&start=...&end=... An empty value means the current day, month or year."""
+        """From a form: kind=day&value=2026-12-02, kind=month&value=2026-12, kind=quarter&value=2026-Q4,
+        kind=year&value=2026, kind=custom&start=...&end=... An empty value means the current one."""
         today = today or datetime.now(CHINA).date()
         value = (value or "").strip()
         try:
@@ -64,6 +71,11 @@ class Period:
                     return cls.month(today.year, today.month)
                 year, month = value.split("-")[:2]
                 return cls.month(int(year), int(month))
+            if kind == "quarter":
+                if not value:
+                    return cls.quarter(today.year, (today.month - 1) // 3 + 1)
+                year, quarter = value.upper().replace("Q", "-").replace("--", "-").split("-")[:2]
+                return cls.quarter(int(year), int(quarter))
             if kind == "year":
                 return cls.year(int(value) if value else today.year)
             if kind == "custom":
@@ -71,8 +83,8 @@ class Period:
         except (ValueError, TypeError) as exc:
             if isinstance(exc, PeriodError):
                 raise
-            raise PeriodError("日期格式不对：日用 2026-12-02，月用 2026-12，年用 2026。") from None
-        raise PeriodError("时段须是日、月、年或自定义。")
+            raise PeriodError("日期格式不对：日用 2026-12-02，月用 2026-12，季度用 2026-Q4，年用 2026。") from None
+        raise PeriodError("时段须是日、月、季度、年或自定义。")
 
     @property
     def since(self) -> datetime:
@@ -92,6 +104,8 @@ class Period:
             return f"{self.start.year}年{self.start.month}月{self.start.day}日"
         if self.kind == "month":
             return f"{self.start.year}年{self.start.month}月"
+        if self.kind == "quarter":
+            return f"{self.start.year}年第{(self.start.month + 2) // 3}季度"
         if self.kind == "year":
             return f"{self.start.year}年"
         return f"{self.start.isoformat()} 至 {self.end.isoformat()}"
@@ -99,7 +113,12 @@ class Period:
     @property
     def value(self) -> str:
         """The form value that gives this period back (see parse)."""
-        return {"day": self.start.isoformat(), "month": f"{self.start:%Y-%m}", "year": str(self.start.year)}.get(self.kind, "")
+        return {
+            "day": self.start.isoformat(),
+            "month": f"{self.start:%Y-%m}",
+            "quarter": f"{self.start.year}-Q{(self.start.month + 2) // 3}",
+            "year": str(self.start.year),
+        }.get(self.kind, "")
 
     def months(self) -> list[tuple[str, datetime]]:
         """(label "2026-03", UTC start) of every month the period touches, for the monthly trend."""
@@ -107,6 +126,16 @@ class Period:
         while date(year, month, 1) <= self.end:
             out.append((f"{year:04d}-{month:02d}", local_midnight(date(year, month, 1))))
             year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        return out
+
+    def month_slices(self) -> list[tuple[str, Period]]:
+        """(label "2026-03", the part of the period in that month) for each month the period touches: what the
+        monthly trend counts. A whole month is that month's own period."""
+        out = []
+        for label, _start in self.months():
+            whole = Period.month(int(label[:4]), int(label[5:]))
+            start, end = max(whole.start, self.start), min(whole.end, self.end)
+            out.append((label, whole if (start, end) == (whole.start, whole.end) else Period("custom", start, end)))
         return out
 
     def month_boundaries(self) -> list[datetime]:

@@ -7,17 +7,30 @@ import asyncio
 
 from bot.projects.report import SECTION_HEADER, SECTION_TITLE, project_section, section_rows
 from bot.ratings import LEVELS
-from bot.report import charts, export
+from bot.report import charts, export, measures
 from bot.report.complaints import FollowUpError
-from bot.report.definitions import DEFINITIONS
 from bot.report.figures import ReportBusy
 from bot.report.hotline import OUTCOMES, TOPICS, HotlineError
-from bot.report.periods import KINDS, Period, PeriodError
+from bot.report.periods import CHINA, KINDS, Period, PeriodError
 from bot.report.pipelines import CHANNEL_LABELS
 from handlers.console.backoffice import BackOfficeHandler
 from handlers.console.base import ConsoleError
 
-KIND_NAMES = {"day": "日", "month": "月", "year": "年", "custom": "自定义"}
+KIND_NAMES = {"day": "日", "month": "月", "quarter": "季度", "year": "年", "custom": "自定义"}
+# The value input's name and example for each kind (自定义 shows the two dates instead).
+VALUE_HINTS = {
+    "day": ("日期", "2026-12-02"),
+    "month": ("月份", "2026-12"),
+    "quarter": ("季度", "2026-Q4"),
+    "year": ("年份", "2026"),
+    "custom": ("", ""),
+}
+SECTION_TITLES = {
+    measures.BOOKINGS: "预约服务（代办、上门）",
+    measures.RATINGS: "群众评价（好差评）",
+    measures.CHAT: "在线咨询与转人工",
+    measures.HOTLINE: "96128 政务服务热线",
+}
 
 
 class ReportMixin:
@@ -55,15 +68,17 @@ class ReportMixin:
         return dict(
             r=report,
             period=period,
-            defs=DEFINITIONS,
+            measures=measures,
+            section_titles=SECTION_TITLES,
+            trend=measures.trend_rows(report),
             levels=LEVELS,
             channel_labels=CHANNEL_LABELS,
             kind_names=KIND_NAMES,
+            value_hints=VALUE_HINTS,
             args=self.query_args(period),
             trend_svg=charts.trend_chart(report.trend, f"{period.label} 月度接件与办结"),
             station_svg=charts.comparison_chart(report.breakdown["station"], "按服务站：接件与按时办结率"),
             department_svg=charts.comparison_chart(report.breakdown["department"], "按部门：接件与按时办结率"),
-            seconds=export._seconds,
         )
 
 
@@ -102,6 +117,9 @@ class ReportPrintHandler(ReportMixin, BackOfficeHandler):
             **self.context(report, period),
             summary=export.summary_rows(report),
             projects=await project_section(self.store, period.start, period.end),
+            issuer=self.settings["services"].config.report_issuer,
+            prepared_by=self.account.get("name") or self.username,
+            prepared_on=report.generated_at.astimezone(CHINA).date(),
         )
 
 
