@@ -116,6 +116,8 @@ async def test_the_printed_page_is_ruled_a4_with_month_columns_and_a_signed_foot
     summary = await page.inner_text("#summary")
     assert "满意率（全部渠道）" in summary and "转接成功率" in summary
     await screenshots(page, "report-print")
+    await page.set_viewport_size(PHONE)
+    assert await no_sideways_scroll(page)  # on a phone the tables scroll in their own box
 
     # As printed: A4 at print media, and the PDF the browser would save.
     await page.emulate_media(media="print")

@@ -1,7 +1,9 @@
 """The accountability figures for a period: runs the pipelines of bot/report/pipelines.py and assembles the result.
 
 The database does the counting; Python only rolls items up into departments, computes percentiles of the
-(few) first-response times, and judges each 差评's follow-up deadline on the working-day calendar.
+(few) first-response times, and judges each 差评's follow-up deadline on the working-day calendar. Each month
+of the period is counted by the same code as the period itself, and every figure shown anywhere is read from
+bot/report/measures.py's table of those counts.
 """
 
 from __future__ import annotations
