@@ -142,3 +142,25 @@ async def test_there_is_no_sandbox_switch_without_a_sandbox(server, services, br
         f"{server.url}/console/chats/{chat['_id']}/sandbox", form={"errcode": "45015", "_xsrf": xsrf}
     )
     assert response.status == 404 and "只有开发沙箱" in await response.text()
+
+
+async def test_a_refusal_closes_the_window_until_the_resident_writes_again(services):
+    from datetime import UTC, datetime
+
+    from bot.notifications.window import CustomerServiceWindow
+    from bot.wechat.inbox import outbound_record
+
+    messages, now = services.store.messages, datetime.now(UTC)
+    window = CustomerServiceWindow(messages)
+    await messages.insert_one(
+        {"_id": "in-1", "openid": "o_w", "direction": "in", "type": "text", "created_at": now - timedelta(hours=2)}
+    )
+    assert (await window.state("o_w", now)).open
+    refused = outbound_record("o_w", None, "refused", delivery={"status": "failed", "errcode": 45015})
+    await messages.insert_one({**refused, "created_at": now - timedelta(hours=1)})
+    state = await window.state("o_w", now)
+    assert not state.open and "45015" in state.reason and "超过48小时没有发消息" in state.reason
+    await messages.insert_one(
+        {"_id": "in-2", "openid": "o_w", "direction": "in", "type": "text", "created_at": now - timedelta(minutes=1)}
+    )
+    assert (await window.state("o_w", now)).open  # the resident wrote: WeChat opens it again
