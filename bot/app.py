@@ -185,7 +185,8 @@ def make_app(services: Services, **overrides) -> web.Application:
         from handlers.wechat_sandbox import SandboxState, sandbox_handlers
 
         log.warning("dev placeholders: outbound WeChat API calls go to the sandbox at /dev/wechat-api/")
-        routes = sandbox_handlers("/dev/wechat-api/", SandboxState()) + routes
+        sandbox = settings["sandbox"] = SandboxState()  # the console's chat page switches its refusals
+        routes = sandbox_handlers("/dev/wechat-api/", sandbox) + routes
     from handlers.proxies import Application
 
     return Application(routes, trusted_proxies=config.trusted_proxies, **settings)

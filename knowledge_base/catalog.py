@@ -77,6 +77,23 @@ CASE_TYPES = {"即办件", "承诺件"}
 LIMIT_UNITS = {"工作日", "自然日"}
 SCOPES = {"属地办理", "全县通办", "全市通办", "全省通办", "跨省通办"}
 REVIEW_STATUSES = {"draft", "reviewed"}
+# Limits of single fields, for checks that name the allowed values (the console's import and form read these).
+CHOICES: dict[str, set[str]] = {
+    "item_type": ITEM_TYPES,
+    "level": LEVELS,
+    "case_type": CASE_TYPES,
+    "legal_limit_unit": LIMIT_UNITS,
+    "promised_limit_unit": LIMIT_UNITS,
+    "scope": SCOPES,
+}
+INT_RANGES: dict[str, tuple[int, int | None]] = {"legal_limit_days": (0, 365), "promised_limit_days": (0, None), "visits": (0, 2)}
+BOOL_TEXTS = {"是": True, "Y": True, "y": True, "true": True, "True": True, "TRUE": True, "1": True}
+BOOL_TEXTS |= {"否": False, "N": False, "n": False, "false": False, "False": False, "FALSE": False, "0": False}
+# Keys of the structured (JSON) fields' entries, with their labels in a 办事指南.
+MATERIAL_LABELS = {"name": "名称", "form": "形式", "count": "份数", "required": "是否必需", "condition": "提供情形"}
+MATERIAL_LABELS |= {"source": "来源", "note": "备注"}
+STEP_LABELS = {"name": "名称", "days": "天数", "unit": "单位", "note": "备注"}
+REVIEW_LABELS = {"status": "状态", "reviewer": "审核人", "date": "审核日期", "note": "备注"}
 # Decisions of an administrative organ: a resident who disagrees may apply for 行政复议 or sue (行政诉讼).
 ADMINISTRATIVE_ACTS = ITEM_TYPES - {"公共服务", "行政裁决"}
 # Fields flattened to one cell in CSV/XLSX as JSON; other lists of strings join with a newline.
@@ -302,10 +319,13 @@ def _texts_of(item: dict):
     for name in ("conditions", "process", "delivery", "progress_query"):
         for i, text in enumerate(item[name], 1):
             yield f"{name}[{i}]", text
+    # Malformed entries (reported by their own checks) are skipped, never a KeyError on an uploaded file.
     for i, m in enumerate(item["materials"], 1):
-        yield f"materials[{i}]", f"{m['name']} {m.get('condition', '')} {m.get('note', '')}"
+        if isinstance(m, dict):
+            yield f"materials[{i}]", f"{m.get('name', '')} {m.get('condition', '')} {m.get('note', '')}"
     for i, qa in enumerate(item["faq"], 1):
-        yield f"faq[{i}]", f"{qa['q']} {qa['a']}"
+        if isinstance(qa, dict):
+            yield f"faq[{i}]", f"{qa.get('q', '')} {qa.get('a', '')}"
 
 
 def _check_consistency(item: dict, bad) -> None:
@@ -316,6 +336,8 @@ def _check_consistency(item: dict, bad) -> None:
         if not item["proxy"] and ("预约代办" in text or "代办员" in text):
             bad(where, "offers the proxy service (代办) but proxy is false")
     for i, qa in enumerate(item["faq"], 1):
+        if not isinstance(qa, dict) or not isinstance(qa.get("q"), str) or not isinstance(qa.get("a"), str):
+            continue  # "needs q and a", said above
         if HOW_QUESTION.search(qa["q"]) and YES_ANSWER.match(qa["a"]):
             bad(f"faq[{i}]", "answers a how-question with 可以: say how")
         if not item["proxy"] and AGENT_ALLOWED.search(qa["a"]) and "代办服务" not in qa["a"]:
@@ -422,10 +444,8 @@ def _from_cell(name: str, cell: Any) -> Any:
     if kind is list:
         return [line.strip() for line in text.splitlines() if line.strip()]
     if kind is bool:
-        if text in ("是", "Y", "y", "true", "True", "TRUE", "1"):
-            return True
-        if text in ("否", "N", "n", "false", "False", "FALSE", "0"):
-            return False
+        if text in BOOL_TEXTS:
+            return BOOL_TEXTS[text]
         raise ValueError(f"expected 是/否, got {text!r}")
     if kind is int:
         return int(float(text)) if text else None

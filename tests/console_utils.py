@@ -7,7 +7,7 @@ from pathlib import Path
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 PHONE = {"width": 390, "height": 844}
-LAPTOP = {"width": 1366, "height": 800}
+LAPTOP = {"width": 1280, "height": 800}
 PASSWORD = "Correct horse battery 9"  # the policy: 10+ characters, three classes
 
 

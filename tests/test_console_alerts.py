@@ -129,3 +129,25 @@ async def test_serving_rows_say_how_long_they_are_served_and_closed_rows_show_th
     assert "等了" not in serving
     assert "评价：满意" in await page.inner_text("#closed .chat")
     await shoot(page, "queue-supervisor")
+
+
+async def test_the_alert_sound_starts_with_the_agents_first_click_on_each_page(server, services, browser):
+    """Browsers play no sound before a gesture on the page: the first click or key after opening a page
+    turns it on, so a reload or a second tab does not stay silent for the rest of the shift."""
+    open_all_day(services)
+    await make_staff(services, "alice")
+    page = await new_page(browser)
+    await login(page, server, "alice")
+    await page.wait_for_selector("#live-status.on")
+    await page.click("#alerts-toggle")  # on, from a click: the sound may play on this page
+    await user(server, "o_first").say("转人工")
+    await until(page, "document.body.dataset.beeps === '1'")
+
+    await page.goto(server.url + "/console/bookings")  # a new page: no gesture on it yet
+    await page.wait_for_selector("#live-status.on")
+    await user(server, "o_second").say("转人工")
+    await until(page, "document.body.dataset.alerts === '1'")
+    assert await page.evaluate("document.body.dataset.beeps") is None  # the browser would refuse it
+    await page.keyboard.press("Shift")  # any first key or click on the page
+    await user(server, "o_third").say("转人工")
+    await until(page, "document.body.dataset.beeps === '1'")

@@ -74,8 +74,7 @@ async def test_import_preview_reports_broken_lines_and_writes_nothing(services):
     broken = {**items[1], "promised_limit_days": "十天"}
     preview = await editor.preview_import("目录.csv", catalog_csv([changed, broken, items[2]]), "zhaolei")
     assert not preview.writable
-    lines = {(p.source, p.field) for p in preview.problems}
-    assert ("目录.csv:3", "promised_limit_days") in lines  # the header is line 1
+    assert [(p.line, p.column) for p in preview.problems] == [(3, "承诺时限")]  # the header is line 1
     with pytest.raises(EditError):
         await editor.apply_import(preview.token, "zhaolei")
     assert (await editor.get(codes[0]))["hours"] == items[0]["hours"]
@@ -134,10 +133,7 @@ async def test_a_conditional_material_is_edited_with_its_condition_and_shown_to_
     values = {**form_of(item), "materials": to_text("materials", materials)}
     _parsed, errors = parse_form(values, "RS-017")
     assert errors == {
-        "materials": [
-            "materials[2].condition：按情形提供的材料须写明提供情形（condition），例如“他人代办时提供”"
-            "（a conditional material says when it is needed, e.g. 他人代办时提供）"
-        ]
+        "materials": ["第 2 项材料的 condition（提供情形）：按情形提供的材料须写明提供情形（condition），例如“他人代办时提供”"]
     }
     materials[1]["condition"] = "亲属代查代打时提供"
     edited, errors = parse_form({**values, "materials": to_text("materials", materials)}, "RS-017")

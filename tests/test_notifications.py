@@ -85,6 +85,12 @@ async def test_45015_from_wechat_moves_on_to_the_template(server, services, wech
     await services.notifications.drain()
     assert len(wechat_api.state.messages_to("o_stale", "template")) == 1
     assert [a["errcode"] for a in (await stored(services, doc))["attempts"]] == [45015, 0]
+    # WeChat has the last word: the next notice does not try a customer-service message that can only fail.
+    calls = wechat_api.state.calls.get("custom", 0)
+    await notify(services, "o_stale", subject="booking:DB202612020009", text="第二条")
+    await services.notifications.drain()
+    assert wechat_api.state.calls.get("custom", 0) == calls
+    assert len(wechat_api.state.messages_to("o_stale", "template")) == 2
 
 
 async def test_refused_template_falls_back_to_sms(services, wechat_api):

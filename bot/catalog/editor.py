@@ -15,7 +15,6 @@ import json
 import logging
 import re
 import secrets
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,6 +22,8 @@ from pathlib import Path
 from pymongo import DESCENDING
 from pymongo.errors import DuplicateKeyError
 
+from bot.catalog.messages import plain
+from bot.catalog.sheet import SheetError, read_cell, read_sheet
 from knowledge_base import catalog
 
 log = logging.getLogger(__name__)
@@ -72,37 +73,6 @@ def to_text(name: str, value) -> str:
     return catalog._to_cell(name, value)
 
 
-MESSAGES = [
-    (re.compile(r"^missing$"), "必填"),
-    (re.compile(r"^unknown field$"), "不是事项目录的字段"),
-    (re.compile(r"^must be a whole number"), "须为整数"),
-    (re.compile(r"^must be bool"), "须选“是”或“否”"),
-    (re.compile(r"^must be list"), "须为列表"),
-    (re.compile(r"^must be a non-empty list of texts$"), "至少填一行"),
-    (re.compile(r"^expected 是/否"), "须填“是”或“否”"),
-    (re.compile(r"could not convert string to float|invalid literal for int"), "须为整数"),
-    (re.compile(r"Expecting value|Expecting property name|Unterminated string"), "不是有效的 JSON"),
-    (re.compile(r"^a conditional material says when"), "按情形提供的材料须写明提供情形（condition），例如“他人代办时提供”"),
-    (re.compile(r"^only a conditional material has a condition"), "只有 required 为 conditional 的材料才写 condition"),
-    (re.compile(r"mark it required: conditional"), "备注写的是提供情形：请把 required 改为 conditional，并把情形写进 condition"),
-    (re.compile(r"^must not begin with = \+ - @"), "不能以 = + - @、制表符或换行开头（表格软件会把它当作公式执行）"),
-]
-
-
-def explain(message: str) -> str:
-    """The schema's message in Chinese where a plain one exists (the original stays in brackets)."""
-    for pattern, text in MESSAGES:
-        if pattern.search(message):
-            return text if text == message else f"{text}（{message}）"
-    return message
-
-
-def problem_line(problem: catalog.Problem) -> str:
-    """目录.csv:3 -> 第 3 行"""
-    source, _, line = problem.source.rpartition(":")
-    return f"第 {line} 行" if source and line.isdigit() else problem.source
-
-
 def problem_field(problem: catalog.Problem) -> str:
     """materials[2].form -> materials"""
     return re.split(r"[\[.]", problem.field, maxsplit=1)[0]
@@ -115,32 +85,22 @@ def parse_form(values: dict[str, str], code: str) -> tuple[dict, dict[str, list[
         raw = values.get(name)
         if raw is None:
             continue
-        kind = field_kind(name)
-        try:
-            if kind == "json":
-                value = json.loads(raw) if raw.strip() else []
-            elif kind == "bool":
-                value = raw in ("是", "1", "on", "true", "yes")
-            elif kind == "int" and raw.strip() and not re.fullmatch(r"\d+", raw.strip()):
-                errors.setdefault(name, []).append("须为整数，请填阿拉伯数字，例如 5")
+        if field_kind(name) == "bool":
+            value = raw in ("是", "1", "on", "true", "yes")
+        else:
+            try:
+                value = read_cell(name, raw)  # the import's reading: the same checks, the same Chinese
+            except ValueError as exc:
+                errors.setdefault(name, []).append(str(exc))
                 continue
-            else:
-                value = catalog._from_cell(name, raw)
-        except (ValueError, json.JSONDecodeError) as exc:
-            errors.setdefault(name, []).append(f"格式不对：{exc}")
-            continue
-        if value is None or value == "" or value == []:
-            if name in catalog.OPTIONAL:
-                continue
-        item[name] = value
+        if value is not None:
+            item[name] = value
     item["code"] = code
     unreadable = set(errors)
     for problem in catalog.validate_item(item, code):
         if problem_field(problem) in unreadable:
             continue  # already told why it could not be read
-        errors.setdefault(problem_field(problem), []).append(
-            (problem.field + "：" if problem.field != problem_field(problem) else "") + explain(problem.message)
-        )
+        errors.setdefault(problem_field(problem), []).append(plain(problem.field, problem.message))
     return item, errors
 
 
@@ -166,7 +126,7 @@ class ImportPreview:
     token: str
     filename: str
     rows: list[dict]  # code, name, action (new/update/same), changed labels
-    problems: list[catalog.Problem]
+    problems: list[SheetError]  # every error in the file; when there is one, `rows` is empty
 
     @property
     def writable(self) -> bool:
@@ -276,26 +236,15 @@ class ItemEditor:
     # ---- import ----
 
     async def preview_import(self, filename: str, data: bytes, staff: str) -> ImportPreview:
-        """Parse an uploaded catalog with the catalog's own importer; keep it for `apply_import`."""
+        """Check an uploaded catalog as a whole (bot.catalog.sheet); keep it for `apply_import`."""
         suffix = Path(filename or "").suffix.lower()
         if suffix not in IMPORT_SUFFIXES:
             raise EditError("请上传 .csv 或 .xlsx 文件。")
         if len(data) > MAX_IMPORT_BYTES:
             raise EditError("文件太大（最大 5 MB）。")
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / (Path(filename).stem[:60] + suffix)
-            path.write_bytes(data)
-            try:
-                # Reading a spreadsheet of hundreds of items takes a while: in a thread (the importer is pure).
-                items, problems = await asyncio.to_thread(catalog.import_items, path)
-            except Exception as exc:  # noqa: BLE001 - a broken upload is reported, never a 500
-                log.info("import of %s failed to parse: %s", filename, exc)
-                return ImportPreview("", filename, [], [catalog.Problem(path.name, "-", f"文件无法读取：{type(exc).__name__}")])
-        seen: dict[str, int] = {}
-        for n, item in enumerate(items):
-            if item["code"] in seen:
-                problems.append(catalog.Problem(path.name, "code", f"{item['code']} 在文件中出现了两次"))
-            seen[item["code"]] = n
+        name = Path(filename).stem[:60] + suffix
+        # Reading a spreadsheet of hundreds of items takes a while: in a thread (the reader is pure).
+        items, problems = await asyncio.to_thread(read_sheet, name, data)
         rows = []
         for item in items:
             before = await self.items.find_one({"code": item["code"]}, {"_id": 0})
@@ -304,9 +253,9 @@ class ItemEditor:
             rows.append({"code": item["code"], "name": item["name"], "action": action, "changes": [c["label"] for c in changes]})
         token = secrets.token_urlsafe(16)
         await self.imports.insert_one(
-            {"_id": token, "by": staff, "at": self.clock(), "filename": path.name, "items": items, "ok": not problems}
+            {"_id": token, "by": staff, "at": self.clock(), "filename": name, "items": items, "ok": not problems}
         )
-        return ImportPreview(token, path.name, rows, problems)
+        return ImportPreview(token, name, rows, problems)
 
     async def apply_import(self, token: str, staff: str) -> dict:
         """Write a previewed import (only one without problems): each changed item becomes a new version."""

@@ -22,14 +22,14 @@ class Notifier:
 
     async def send(self, openid: str, text: str, kind: str = "notification") -> bool:
         """Send a customer-service text; never raises (a failed notice is recorded as undelivered)."""
-        delivered = True
+        delivered, extra = True, {}
         try:
             await self.wechat_api.send_text(openid, text)
         except WeChatAPIError as exc:
-            delivered = False
+            delivered, extra = False, {"delivery": {"status": "failed", "errcode": exc.errcode}}
             log.warning("notification to a user failed: errcode %s", exc.errcode)
         try:
-            await self.store.messages.insert_one(outbound_record(openid, text, kind if delivered else "undelivered"))
+            await self.store.messages.insert_one(outbound_record(openid, text, kind if delivered else "undelivered", **extra))
         except PyMongoError:
             log.exception("could not record a notification")
         return delivered

@@ -31,7 +31,7 @@ from bot.notifications.quiet import QuietHours
 from bot.notifications.sms import SMSError, build_sms
 from bot.notifications.subscriptions import Subscriptions
 from bot.notifications.templates import render, sms_params
-from bot.notifications.window import CustomerServiceWindow
+from bot.notifications.window import REFUSALS, CustomerServiceWindow
 from bot.privacy import FieldCipher, mask_phone
 from bot.wechat.api import WeChatAPIError
 from bot.wechat.inbox import outbound_record
@@ -373,6 +373,14 @@ class NotificationService:
         return str(msgid) if msgid not in (None, "") else None
 
     async def _after_refusal(self, channel: str, n: dict, errcode) -> None:
+        if channel == "custom" and errcode in REFUSALS:
+            # The window is closed (bot/notifications/window.py reads this): no more customer-service tries.
+            record = outbound_record(n["to"]["openid"], None, "refused", notification=n["_id"], kind=n["kind"])
+            record["delivery"] = {"status": "failed", "errcode": errcode}
+            try:
+                await self.store.messages.insert_one(record)
+            except PyMongoError:
+                log.exception("could not record the refusal of notification %s", n["_id"])
         if errcode == 43101 and channel in ("subscribe", "wxa_subscribe"):
             app, openid = ("oa", n["to"]["openid"]) if channel == "subscribe" else ("wxa", n["to"]["wxa_openid"])
             await self.subscriptions.refused(app, openid, self._template(channel, n)["id"])

@@ -6,6 +6,10 @@ subscribe notification's result is no interaction), at most 5 of them; after a m
 scan, 3 within one minute. Sending beyond that fails with 45015 / 45047. We count from what we stored: the user's inbound
 records, and the outbound ones that were customer-service messages (notifications and late replies;
 passive replies inside WeChat's 5 s do not count).
+
+WeChat has the last word: once it refused a customer-service message with 45015 / 45047 (recorded on the
+outbound record as `delivery.errcode`), the window is closed until the user writes again, whatever our
+count says; so no further call is spent that can only fail, and staff see it before they type.
 """
 
 from __future__ import annotations
@@ -24,6 +28,20 @@ EVENT_ALLOWANCE = 3
 WINDOW_EVENTS = {"subscribe", "subscribe_scan", "click", "scan", "scancode_push", "scancode_waitmsg"}
 COUNTED = {"customer_service", "notification"}  # outbound records that spent the allowance
 SENT_BY_STAFF = {"agent", "handoff"}  # hand-off messages spend it too, when they went out
+# WeChat's refusals that mean "the window is closed", as staff read them.
+REFUSALS = {
+    45015: "微信拒收了上一条客服消息（45015）：用户超过48小时没有发消息",
+    45047: "微信拒收了上一条客服消息（45047）：48小时内的客服消息条数已用完",
+}
+PROJECTION = {
+    "direction": 1,
+    "type": 1,
+    "content": 1,
+    "answered_by": 1,
+    "created_at": 1,
+    "delivery.status": 1,
+    "delivery.errcode": 1,
+}
 LOOKBACK = 200  # records read, newest first (one indexed query on messages.by_user)
 
 
@@ -52,7 +70,7 @@ class CustomerServiceWindow:
         cursor = (
             self.messages.find(
                 {"openid": openid, "created_at": {"$gte": now - MESSAGE_WINDOW}},
-                {"direction": 1, "type": 1, "content": 1, "answered_by": 1, "created_at": 1, "delivery.status": 1},
+                PROJECTION,
             )
             .sort("created_at", DESCENDING)
             .limit(LOOKBACK)
@@ -60,6 +78,9 @@ class CustomerServiceWindow:
         used = 0
         async for doc in cursor:
             if doc.get("direction") == "out":
+                refused = (doc.get("delivery") or {}).get("errcode")
+                if refused in REFUSALS:  # refused after the user's last message: closed until they write
+                    return WindowState(False, REFUSALS[refused], used, MESSAGE_ALLOWANCE)
                 how = doc.get("answered_by")
                 used += how in COUNTED or (how in SENT_BY_STAFF and (doc.get("delivery") or {}).get("status") == "sent")
                 continue

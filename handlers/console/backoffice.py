@@ -21,9 +21,9 @@ class BackOfficeHandler(ConsoleHandler):
     def get_template_namespace(self) -> dict:
         ns = super().get_template_namespace()
         ns["url_query"] = lambda args: urlencode({k: v for k, v in args.items() if v})
-        from bot.catalog.editor import explain, field_label, problem_line
+        from bot.catalog.editor import field_label
 
-        ns.update(field_label=field_label, explain=explain, problem_line=problem_line)
+        ns.update(field_label=field_label)
         return ns
 
     def arg(self, name: str, default: str = "") -> str:

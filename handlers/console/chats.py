@@ -45,6 +45,12 @@ class ChatsMixin:
             raise ConsoleError(403, f"这个会话由 {entry['staff']} 接待。")
         return entry
 
+    def sandbox_refuses(self, entry: dict) -> int | bool | None:
+        """Dev sandbox only: the errcode it answers this resident's customer-service messages with (False: none);
+        None when there is no sandbox (production, or a server pointed at another WeChat API)."""
+        sandbox = self.settings.get("sandbox")
+        return None if sandbox is None else sandbox.refuse_openids.get(entry["openid"], False)
+
     async def resident_bookings(self, entry: dict) -> list[dict]:
         return await self.settings["bookings"].list_for(Actor("resident", entry["openid"]), list(STATUS_LABELS), limit=5)
 
@@ -90,6 +96,7 @@ class ChatHandler(ChatsMixin, ConsoleHandler):
             item=item,
             canned=await self.console.canned.list(),
             colleagues=[u for u in await self.console.accounts.active_usernames() if u != entry.get("staff")],
+            sandbox_refuses=self.sandbox_refuses(entry),
             **await self.live_context(entry),
         )
 
@@ -157,6 +164,25 @@ class ChatMediaHandler(ChatsMixin, ConsoleHandler):
         self.finish(data)
 
 
+class SandboxSwitchHandler(ChatsMixin, ConsoleHandler):
+    """Development only: make the WeChat sandbox refuse (or accept again) customer-service messages to this
+    chat's resident, as WeChat does once the 48-hour window closed, so the closed window can be tried with
+    `make run`. The console has no such switch when the server talks to WeChat itself."""
+
+    async def post(self, chat_id: str) -> None:
+        sandbox = self.settings.get("sandbox")
+        if sandbox is None:
+            raise ConsoleError(404, "只有开发沙箱（make run）里才有这个开关。")
+        entry = await self.load_chat(chat_id)
+        errcode = self.get_body_argument("errcode", "")
+        if errcode in ("45015", "45047"):
+            sandbox.refuse_openids[entry["openid"]] = int(errcode)
+        else:
+            sandbox.refuse_openids.pop(entry["openid"], None)
+        await self.audit.record(self.actor, "sandbox_refuse", f"escalation:{entry['_id']}", detail={"errcode": errcode or None})
+        self.done({"refused": sandbox.refuse_openids.get(entry["openid"])}, back=f"/console/chats/{chat_id}")
+
+
 class RetryHandler(ChatsMixin, ConsoleHandler):
     async def post(self, message_id: str) -> None:
         try:
@@ -172,6 +198,7 @@ default_handlers = [
     (r"/console/queue\.json", QueueJSONHandler),
     (rf"/console/chats/{CHAT}", ChatHandler),
     (rf"/console/chats/{CHAT}/live", ChatLiveHandler),
+    (rf"/console/chats/{CHAT}/sandbox", SandboxSwitchHandler),
     (rf"/console/chats/{CHAT}/([a-z]+)", ChatActionHandler),
     (rf"/console/chats/{CHAT}/media/([A-Za-z0-9_-]{{8,40}})", ChatMediaHandler),
     (r"/console/messages/([a-z]+:[0-9a-f]{16})/retry", RetryHandler),

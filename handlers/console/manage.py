@@ -22,6 +22,7 @@ ACTION_LABELS = {
     "note": "添加备注",
     "transfer": "转给同事",
     "close": "结束会话",
+    "sandbox_refuse": "开发沙箱：切换拒收",
     "canned_create": "新增常用语",
     "canned_update": "修改常用语",
     "canned_delete": "删除常用语",

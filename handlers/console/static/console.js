@@ -87,11 +87,20 @@
       if (on) {
         // Asked once, from this click: browsers ignore permission requests that no user gesture started.
         if (window.Notification && Notification.permission === "default") Notification.requestPermission();
-        if (!audio && (window.AudioContext || window.webkitAudioContext)) audio = new (window.AudioContext || window.webkitAudioContext)();
+        unlockAudio();
       }
       showToggle();
     });
   }
+  // Browsers start audio only after a user gesture on the page: with alerts on, the agent's first click or
+  // key on each page opens the sound (without it, a page opened in a new tab or after a reload stays silent).
+  function unlockAudio() {
+    var Ctx = window.AudioContext || window.webkitAudioContext;
+    if (!alertsOn() || !Ctx) return;
+    if (!audio) audio = new Ctx();
+    if (audio.state === "suspended") audio.resume();
+  }
+  ["pointerdown", "keydown"].forEach(function (type) { document.addEventListener(type, unlockAudio, true); });
   function needsMe(c) {
     if (c.status === "waiting") return true;
     return c.status === "serving" && c.staff === me && c.unread > 0;
@@ -103,7 +112,8 @@
     if (badge) { badge.textContent = n; badge.hidden = !n; }
   }
   function beep() {
-    if (!audio) return;
+    if (!audio || audio.state !== "running") return;  // no gesture on this page yet: the browser would refuse
+    body.dataset.beeps = Number(body.dataset.beeps || 0) + 1;
     var osc = audio.createOscillator(), gain = audio.createGain();
     osc.frequency.value = 880; gain.gain.value = 0.15;
     osc.connect(gain); gain.connect(audio.destination);
