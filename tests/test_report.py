@@ -274,6 +274,14 @@ async def test_a_day_is_cut_at_mainland_midnight(march):
 def test_periods_parse_and_refuse():
     assert Period.parse("month", "2026-02").end == date(2026, 2, 28)
     assert Period.parse("year", "2024").label == "2024年"
+    q4 = Period.parse("quarter", "2026-Q4")
+    assert (q4.start, q4.end, q4.label, q4.value) == (date(2026, 10, 1), date(2026, 12, 31), "2026年第4季度", "2026-Q4")
+    assert Period.parse("quarter", "", today=date(2026, 5, 9)).label == "2026年第2季度"
+    assert [label for label, _ in q4.month_slices()] == ["2026-10", "2026-11", "2026-12"]
+    part = Period.custom(date(2026, 1, 20), date(2026, 2, 10)).month_slices()
+    assert [(p.start, p.end) for _, p in part] == [(date(2026, 1, 20), date(2026, 1, 31)), (date(2026, 2, 1), date(2026, 2, 10))]
+    with pytest.raises(PeriodError, match="季度"):
+        Period.parse("quarter", "2026-Q5")
     assert Period.parse("custom", start="2026-01-05", end="2026-01-09").months()[0][0] == "2026-01"
     with pytest.raises(PeriodError):
         Period.parse("custom", start="2026-02-01", end="2026-01-01")

@@ -146,6 +146,9 @@ class ReportService:
         self.followup_workdays = followup_workdays
         self.clock = clock
         self.fallbacks = fallback_replies()
+        # Follow-up deadlines by (day, working days), kept across builds: a year and its months judge the
+        # same 差评, and the holiday calendar never changes while the process runs.
+        self._deadlines = _DeadlineMemo(calendar)
         self._cache: dict = {}
         self._generation = 0
         self._running: dict = {}  # (period, filters) -> the build's task, shared by everyone asking
@@ -364,7 +367,7 @@ class ReportService:
             found.append(("escalation", str(doc["_id"]), doc, "人工客服会话"))
         for doc in low.get("hotline_calls", []):
             found.append(("hotline", str(doc["_id"]), doc, f"96128 来电：{doc.get('topic', '')}"))
-        calendar = _DeadlineMemo(self.calendar)  # many 差评 share a day; the holiday calendar is slow to ask
+        calendar = self._deadlines  # many 差评 share a day; the holiday calendar is slow to ask
         now = self.clock()
         rows = [judge(kind, key, doc, what, calendar, self.followup_workdays, now) for kind, key, doc, what in found]
         rows.sort(key=lambda r: r["rated_at"], reverse=True)

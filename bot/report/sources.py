@@ -88,6 +88,7 @@ class RollupSource:
     def __init__(self, store):
         self.store = store
         self._rows: dict = {}
+        self._by_source: dict[str, list[dict]] | None = None
 
     async def rows(self, source: str, period: Period, skip_months: frozenset = frozenset()) -> list[dict]:
         """The period's rows of one source (day rows; month rows for source "bookings-m"), leaving out the
@@ -98,9 +99,12 @@ class RollupSource:
             first, last = period.start.isoformat(), period.end.isoformat()
             if source.endswith("-m"):
                 first, last = first[:7], last[:7]
-            documents = _collection_store(self.store.db[COLLECTION])._documents.values()
+            if self._by_source is None:  # one pass over the rollups; a report reads them for each month too
+                self._by_source = {}
+                for r in _collection_store(self.store.db[COLLECTION])._documents.values():
+                    self._by_source.setdefault(r["src"], []).append(r)
             self._rows[key] = [
-                r for r in documents if r["src"] == source and first <= r["day"] <= last and r["day"][:7] not in skip_months
+                r for r in self._by_source.get(source, ()) if first <= r["day"] <= last and r["day"][:7] not in skip_months
             ]
         return self._rows[key]
 
