@@ -1,5 +1,6 @@
 """Where the report's counts come from: the raw aggregation pipelines (the reference; a real MongoDB), or the
-daily rollups (the embedded store, bot/report/rollups.py). Both answer in the pipelines' result shapes, so
+daily rollups (kept with every write on the embedded store, bot/report/rollups.py; merged in by MongoDB,
+bot/report/merge.py). Both answer in the pipelines' result shapes, so
 bot/report/figures.py assembles the report the same way from either."""
 
 from __future__ import annotations
@@ -98,7 +99,11 @@ class RollupSource:
             first, last = period.start.isoformat(), period.end.isoformat()
             if source.endswith("-m"):
                 first, last = first[:7], last[:7]
-            documents = _collection_store(self.store.db[COLLECTION])._documents.values()
+            if getattr(self.store, "embedded", False):
+                documents = _collection_store(self.store.db[COLLECTION])._documents.values()
+            else:  # MongoDB: the rows bot/report/merge.py merged in, through the (src, day) index
+                query = {"src": source, "day": {"$gte": first, "$lte": last}}
+                documents = [r async for r in self.store.db[COLLECTION].find(query)]
             self._rows[key] = [
                 r for r in documents if r["src"] == source and first <= r["day"] <= last and r["day"][:7] not in skip_months
             ]
@@ -281,8 +286,12 @@ class RollupSource:
             }
         out = {}
         for name, keys in wanted.items():
-            documents = _collection_store(self.store.db[name])._documents
-            docs = [_aware(documents[i]) for i in map(_document_id, keys) if i in documents]
+            ids = [_document_id(k) for k in keys]
+            if getattr(self.store, "embedded", False):
+                documents = _collection_store(self.store.db[name])._documents
+                docs = [_aware(documents[i]) for i in ids if i in documents]
+            else:
+                docs = [d async for d in self.store.db[name].find({"_id": {"$in": ids}})]
             docs.sort(key=lambda d: d["rating"]["at"], reverse=True)
             out[name] = docs[:500]
         return out
