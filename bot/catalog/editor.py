@@ -9,7 +9,6 @@ process within its refresh interval (bot/app.py KB_REFRESH_SECONDS).
 
 from __future__ import annotations
 
-import asyncio
 import difflib
 import json
 import logging
@@ -23,6 +22,7 @@ from pathlib import Path
 from pymongo import DESCENDING
 from pymongo.errors import DuplicateKeyError
 
+from bot.offloop import compute_off_loop
 from knowledge_base import catalog
 
 log = logging.getLogger(__name__)
@@ -286,8 +286,8 @@ class ItemEditor:
             path = Path(tmp) / (Path(filename).stem[:60] + suffix)
             path.write_bytes(data)
             try:
-                # Reading a spreadsheet of hundreds of items takes a while: in a thread (the importer is pure).
-                items, problems = await asyncio.to_thread(catalog.import_items, path)
+                # Reading a spreadsheet of hundreds of items takes a while: off the loop and its GIL (the importer is pure).
+                items, problems = await compute_off_loop(self.store, catalog.import_items, path)
             except Exception as exc:  # noqa: BLE001 - a broken upload is reported, never a 500
                 log.info("import of %s failed to parse: %s", filename, exc)
                 return ImportPreview("", filename, [], [catalog.Problem(path.name, "-", f"文件无法读取：{type(exc).__name__}")])
