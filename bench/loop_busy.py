@@ -235,7 +235,7 @@ async def run(args) -> int:
             sys.executable,
             __file__,
             "--ping",
-            url + "/wechat",
+            url,
             f"http://127.0.0.1:{bare_port}/",
             config.wechat_token,
             config.wechat_appid,
@@ -251,6 +251,8 @@ async def run(args) -> int:
         for name, operation in operations:
             if args.only and name not in args.only.split(","):
                 continue
+            if pinger.poll() is not None:
+                raise RuntimeError("the pinger stopped")
             cpu, wall = time.process_time(), time.time()
             note = await operation()
             windows.append((name, wall, time.time(), time.process_time() - cpu, note))
