@@ -136,3 +136,28 @@ async def test_a_resident_is_answered_while_a_year_of_bookings_is_exported(serve
     response = await job
     assert response.code == 200 and response.body[:2] == b"PK"
     assert finished["reply"] < finished["export"]
+
+
+async def test_a_resident_is_answered_while_the_reminder_sweep_alerts_hundreds_of_bookings(server, services):
+    await seed(services, 3000)
+    services.reminders.notices.staff_openids = ("o_duty_1", "o_duty_2")
+    resident = user(server, "o_resident_sweep")
+    assert await resident.say("你好")
+    finished: dict[str, float] = {}
+
+    async def sweep():
+        counts = await services.reminders.sweep()
+        finished["sweep"] = time.monotonic()
+        return counts
+
+    job = asyncio.ensure_future(sweep())
+    await asyncio.sleep(0.05)  # the bookings that are due have been read (in a child); alerts are going out
+    answer = await resident.say("身份证丢了怎么补")
+    finished["reply"] = time.monotonic()
+    assert answer and "身份证" in answer
+    counts = await job
+    assert counts["due_alerts"] > 50  # a long sweep: stalled bookings of 18 months, each alerted to two people
+    assert finished["reply"] < finished["sweep"]  # answered between two bookings, not after the sweep
+    alerted = await services.store.bookings.count_documents({"due_alert": {"$ne": None}})
+    assert 2 * alerted == counts["due_alerts"]
+    assert (await services.reminders.sweep())["due_alerts"] == 0  # each once
