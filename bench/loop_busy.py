@@ -52,7 +52,7 @@ PASSWORD = "Loop busy bench 2026"
 # ---- the pinger (a separate process) ----
 
 
-async def ping_main(url: str, bare: str, token: str, appid: str) -> None:
+async def ping_main(url: str, bare: str, token: str, appid: str, log_path: str) -> None:
     from tornado.httpclient import AsyncHTTPClient
 
     from bot.simulate import WeChatUser
@@ -61,7 +61,7 @@ async def ping_main(url: str, bare: str, token: str, appid: str) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     loop.add_reader(sys.stdin.fileno(), lambda: stop.set() if not sys.stdin.readline() else None)
-    out = sys.stdout
+    out = open(log_path, "w")  # noqa: SIM115 - open until both loops end (a pipe would fill up and block)
 
     async def wechat() -> None:
         n = 0
@@ -81,7 +81,7 @@ async def ping_main(url: str, bare: str, token: str, appid: str) -> None:
             await asyncio.sleep(PING_EVERY)
 
     await asyncio.gather(wechat(), plain())
-    out.flush()
+    out.close()
 
 
 # ---- the server and the staff work (this process) ----
@@ -239,9 +239,9 @@ async def run(args) -> int:
             f"http://127.0.0.1:{bare_port}/",
             config.wechat_token,
             config.wechat_appid,
+            str(Path(work) / "pings.jsonl"),
         ],
         stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
         cwd=ROOT,
         text=True,
     )
@@ -260,8 +260,8 @@ async def run(args) -> int:
             await asyncio.sleep(2)
     finally:
         pinger.stdin.close()
-        pings_out = await asyncio.get_running_loop().run_in_executor(None, pinger.stdout.read)
-        pinger.wait()
+        await asyncio.get_running_loop().run_in_executor(None, pinger.wait)
+    pings_out = (Path(work) / "pings.jsonl").read_text()
     pings = [json.loads(line) for line in pings_out.splitlines() if line.strip()]
     assert all(p["ok"] for p in pings), "a ping got no reply"
     print()
@@ -286,7 +286,7 @@ async def run(args) -> int:
 
 def main() -> int:
     if sys.argv[1:2] == ["--ping"]:
-        asyncio.run(ping_main(*sys.argv[2:6]))
+        asyncio.run(ping_main(*sys.argv[2:7]))
         return 0
     parser = argparse.ArgumentParser()
     parser.add_argument("--data-dir", help="a directory seed-demo filled (copied, never changed)")
