@@ -20,6 +20,7 @@ from bot.conversation import texts
 from bot.conversation.assistant import Assistant
 from bot.conversation.dialog import DialogStore
 from bot.conversation.knowledge import KnowledgeService
+from bot.embedded_index.warm import warm as warm_indexes
 from bot.expiring import expiring_map
 from bot.handoff.media import MediaKeeper
 from bot.handoff.queue import EscalationQueue
@@ -131,6 +132,7 @@ async def build_services(config: Settings, store: Store | None = None, lexicon=N
     if store.embedded:  # daily report counters kept with every write (bot/report/rollups.py)
         rollups = Rollups(store, fallback_replies())
         await rollups.attach()
+        warm_indexes(store)  # before the server listens: no resident waits for an index's first build
     else:  # on MongoDB the database merges them in the background (bot/report/merge.py)
         rollups = MergedRollups(store, fallback_replies())
         rollups.start()
