@@ -9,6 +9,7 @@ process within its refresh interval (bot/app.py KB_REFRESH_SECONDS).
 
 from __future__ import annotations
 
+import asyncio
 import difflib
 import json
 import logging
@@ -317,6 +318,7 @@ class ItemEditor:
             raise EditError("文件有错误，请修正后重新上传。")
         counts = {"new": 0, "updated": 0, "unchanged": 0}
         for item in staged["items"]:
+            await asyncio.sleep(0)  # hundreds of items: residents' replies go in between two
             existed = await self.items.find_one({"code": item["code"]}, {"_id": 1}) is not None
             try:
                 await self.save(item["code"], item, staff, note=f"导入 {staged['filename']}", publish=False)
