@@ -17,6 +17,7 @@ BENCHES = [
     ["notification_queue.py", "--count", "300", "--rounds", "2"],
     ["api_latency.py"],
     ["store_scale.py", "--bookings", "1000,10000", "--repeat", "5"],
+    ["loop_busy.py", "--bookings", "3000"],
     ["wechat_pipeline.py", "--seconds", "10"],
 ]
 

@@ -20,6 +20,7 @@ from bot.conversation import texts
 from bot.conversation.assistant import Assistant
 from bot.conversation.dialog import DialogStore
 from bot.conversation.knowledge import KnowledgeService
+from bot.embedded_index.warm import warm as warm_indexes
 from bot.expiring import expiring_map
 from bot.handoff.media import MediaKeeper
 from bot.handoff.queue import EscalationQueue
@@ -30,6 +31,7 @@ from bot.notifications.events import NotificationEvents
 from bot.notifications.service import NotificationService
 from bot.projects.build import Projects, build_projects
 from bot.report.figures import fallback_replies
+from bot.report.merge import MergedRollups
 from bot.report.rollups import Rollups
 from bot.staff.audit import AuditLog
 from bot.store import Store
@@ -127,10 +129,13 @@ async def build_services(config: Settings, store: Store | None = None, lexicon=N
     StationScan(stations, store.users, assistant.answer).register(router)
     router.on("unsubscribe", console.desk.unfollowed)
     inbox = Inbox(store, router.answer, wechat_api.send_text, budget=config.reply_budget)
-    rollups = None
     if store.embedded:  # daily report counters kept with every write (bot/report/rollups.py)
         rollups = Rollups(store, fallback_replies())
         await rollups.attach()
+        warm_indexes(store)  # before the server listens: no resident waits for an index's first build
+    else:  # on MongoDB the database merges them in the background (bot/report/merge.py)
+        rollups = MergedRollups(store, fallback_replies())
+        rollups.start()
     backoffice = build_backoffice(config, store, bookings, stations, knowledge, audit, rollups)
     return Services(
         config,

@@ -3,10 +3,11 @@ the 96128 call log and 差评 follow-up. Called by bot/app.py; pages reach these
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.bookings.desk import BookingDesk
 from bot.catalog.editor import ItemEditor
+from bot.offloop import PerUser
 from bot.report.complaints import FollowUps
 from bot.report.figures import ReportService
 from bot.report.hotline import HotlineLog
@@ -19,6 +20,7 @@ class BackOffice:
     reports: ReportService
     hotline: HotlineLog
     followups: FollowUps
+    long_work: PerUser = field(default_factory=PerUser)  # exports and imports: one at a time per staff member
 
 
 def build_backoffice(config, store, bookings, stations, knowledge, audit, rollups=None) -> BackOffice:

@@ -16,6 +16,7 @@ motor awaits it, so callers run the same function on the loop there (`forked=Fal
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import pickle
@@ -108,3 +109,54 @@ async def off_loop(store, fn):
     if getattr(store, "embedded", False):
         return await run_forked(fn)
     return await fn()
+
+
+async def compute_off_loop(store, fn, *args):
+    """`fn(*args)`, pure CPU work (a spreadsheet written or parsed), where it does not hold the server's GIL:
+    a forked child next to the embedded store (which forks for its reads already), a thread on MongoDB."""
+    if getattr(store, "embedded", False):
+
+        async def call():
+            return fn(*args)
+
+        return await run_forked(call)
+    return await asyncio.to_thread(fn, *args)
+
+
+LONG_WORK_BUSY = "您已有导出或导入正在进行，请稍候再试。"
+
+
+class Busy(Exception):
+    """A staff member asked for more long work than they may run at once; the message is for them (HTTP 429)."""
+
+    def __init__(self, message: str = LONG_WORK_BUSY):
+        super().__init__(message)
+        self.message = message
+
+
+class PerUser:
+    """At most `limit` pieces of long work (exports, imports) running at once per staff member: one person
+    clicking 导出 five times does not take every core from the residents' replies."""
+
+    def __init__(self, limit: int = 1, message: str = LONG_WORK_BUSY):
+        self.limit = limit
+        self.message = message
+        self.running: dict[str, int] = {}
+
+    def acquire(self, user: str) -> None:
+        if self.running.get(user, 0) >= self.limit:
+            raise Busy(self.message)
+        self.running[user] = self.running.get(user, 0) + 1
+
+    def release(self, user: str) -> None:
+        left = self.running.pop(user, 1) - 1
+        if left > 0:
+            self.running[user] = left
+
+    @contextlib.asynccontextmanager
+    async def slot(self, user: str):
+        self.acquire(user)
+        try:
+            yield
+        finally:
+            self.release(user)

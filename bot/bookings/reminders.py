@@ -10,6 +10,8 @@ import asyncio
 import logging
 from datetime import timedelta
 
+from bot.offloop import off_loop
+
 log = logging.getLogger(__name__)
 
 SWEEP_SECONDS = 600
@@ -24,19 +26,40 @@ class BookingReminders:
         self.notices = notices
 
     async def sweep(self) -> dict:
-        """Queue what is due now; returns how many notifications each kind queued."""
+        """Queue what is due now; returns how many notifications each kind queued.
+
+        Which bookings are due is read off the event loop (a forked snapshot on the embedded store, where a
+        query holds the loop for as long as it runs); then each one is read again by `_id` (it may have
+        moved on since), handled, and the loop serves others before the next: thousands of due-date alerts
+        after a long weekend never make a resident wait."""
         today = self.service.today()
         tomorrow = (today + timedelta(days=1)).isoformat()
-        visits = alerts = 0
-        async for booking in self.service.bookings.find(
-            {"kind": "home_visit", "preferred_date": tomorrow, "status": {"$in": list(VISIT_STATUSES)}}
-        ):
-            visits += await self.notices.visit_reminder(booking)
         horizon = self.service.calendar.add_workdays(today, DUE_SOON_WORKDAYS).isoformat()
-        async for booking in self.service.bookings.find({"status": {"$in": list(STALLED)}, "due_date": {"$lte": horizon}}):
-            if (booking.get("due_alert") or {}).get("due_date") == booking["due_date"]:
-                continue
-            alerts += await self.notices.due_alert(booking)
+        visits_query = {"kind": "home_visit", "preferred_date": tomorrow, "status": {"$in": list(VISIT_STATUSES)}}
+        due_query = {"status": {"$in": list(STALLED)}, "due_date": {"$lte": horizon}}
+        bookings = self.service.bookings
+
+        async def due_now() -> tuple[list, list]:
+            visits = [b["_id"] async for b in bookings.find(visits_query, {"_id": 1})]
+            stalled = [
+                b["_id"]
+                async for b in bookings.find(due_query, {"due_date": 1, "due_alert": 1})
+                if (b.get("due_alert") or {}).get("due_date") != b["due_date"]
+            ]
+            return visits, stalled
+
+        visit_ids, stalled_ids = await off_loop(self.service.store, due_now)
+        visits = alerts = 0
+        for booking_id in visit_ids:
+            booking = await bookings.find_one({"_id": booking_id, **visits_query})
+            if booking is not None:
+                visits += await self.notices.visit_reminder(booking)
+            await asyncio.sleep(0)
+        for booking_id in stalled_ids:
+            booking = await bookings.find_one({"_id": booking_id, **due_query})
+            if booking is not None and (booking.get("due_alert") or {}).get("due_date") != booking["due_date"]:
+                alerts += await self.notices.due_alert(booking)
+            await asyncio.sleep(0)
         if visits or alerts:
             log.info("reminder sweep queued %d visit reminders, %d due-date alerts", visits, alerts)
         return {"visit_reminders": visits, "due_alerts": alerts}

@@ -32,8 +32,17 @@ class WorkCalendar:
             self._extra_holidays |= {date.fromisoformat(str(d)) for d in spec.get("holidays") or []}
             self._extra_workdays |= {date.fromisoformat(str(d)) for d in spec.get("workdays") or []}
         self._warned: set[int] = set()
+        # Answers remembered per day: chinese_calendar checks its range over all its holidays on every call,
+        # and a desk page or an export asks for each day between a booking's due date and today.
+        self._known: dict[date, bool] = {}
 
     def is_workday(self, day: date) -> bool:
+        known = self._known.get(day)
+        if known is None:
+            known = self._known[day] = self._is_workday(day)
+        return known
+
+    def _is_workday(self, day: date) -> bool:
         try:
             return chinese_calendar.is_workday(day)
         except NotImplementedError:

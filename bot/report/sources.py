@@ -1,5 +1,6 @@
 """Where the report's counts come from: the raw aggregation pipelines (the reference; a real MongoDB), or the
-daily rollups (the embedded store, bot/report/rollups.py). Both answer in the pipelines' result shapes, so
+daily rollups (kept with every write on the embedded store, bot/report/rollups.py; merged in by MongoDB,
+bot/report/merge.py). Both answer in the pipelines' result shapes, so
 bot/report/figures.py assembles the report the same way from either."""
 
 from __future__ import annotations
@@ -99,13 +100,16 @@ class RollupSource:
             first, last = period.start.isoformat(), period.end.isoformat()
             if source.endswith("-m"):
                 first, last = first[:7], last[:7]
-            if self._by_source is None:  # one pass over the rollups; a report reads them for each month too
-                self._by_source = {}
-                for r in _collection_store(self.store.db[COLLECTION])._documents.values():
-                    self._by_source.setdefault(r["src"], []).append(r)
-            self._rows[key] = [
-                r for r in self._by_source.get(source, ()) if first <= r["day"] <= last and r["day"][:7] not in skip_months
-            ]
+            if not getattr(self.store, "embedded", False):  # MongoDB: the rows bot/report/merge.py merged in
+                query = {"src": source, "day": {"$gte": first, "$lte": last}}
+                documents = [r async for r in self.store.db[COLLECTION].find(query)]
+            else:
+                if self._by_source is None:  # one pass over the rollups; a report reads them for each month too
+                    self._by_source = {}
+                    for r in _collection_store(self.store.db[COLLECTION])._documents.values():
+                        self._by_source.setdefault(r["src"], []).append(r)
+                documents = self._by_source.get(source, ())
+            self._rows[key] = [r for r in documents if first <= r["day"] <= last and r["day"][:7] not in skip_months]
         return self._rows[key]
 
     @staticmethod
@@ -285,8 +289,12 @@ class RollupSource:
             }
         out = {}
         for name, keys in wanted.items():
-            documents = _collection_store(self.store.db[name])._documents
-            docs = [_aware(documents[i]) for i in map(_document_id, keys) if i in documents]
+            ids = [_document_id(k) for k in keys]
+            if getattr(self.store, "embedded", False):
+                documents = _collection_store(self.store.db[name])._documents
+                docs = [_aware(documents[i]) for i in ids if i in documents]
+            else:
+                docs = [d async for d in self.store.db[name].find({"_id": {"$in": ids}})]
             docs.sort(key=lambda d: d["rating"]["at"], reverse=True)
             out[name] = docs[:500]
         return out

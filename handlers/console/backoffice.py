@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 from urllib.parse import urlencode
 
-from handlers.console.base import ConsoleHandler
+from bot.offloop import Busy
+from handlers.console.base import ConsoleError, ConsoleHandler
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -28,6 +30,19 @@ class BackOfficeHandler(ConsoleHandler):
 
     def arg(self, name: str, default: str = "") -> str:
         return (self.get_argument(name, default) or "").strip()
+
+    @contextlib.asynccontextmanager
+    async def long_work(self):
+        """One export or import at a time per staff member; beyond that HTTP 429 with the reason."""
+        limit = self.backoffice.long_work
+        try:
+            limit.acquire(self.username)
+        except Busy as exc:
+            raise ConsoleError(429, exc.message) from None
+        try:
+            yield
+        finally:
+            limit.release(self.username)
 
     def download(self, filename: str, data: bytes, fmt: str) -> None:
         self.send_file(data, XLSX if fmt == "xlsx" else "text/csv; charset=utf-8", filename)

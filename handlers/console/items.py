@@ -113,7 +113,8 @@ class ImportHandler(BackOfficeHandler):
         token = self.get_body_argument("token", "")
         if token:
             try:
-                counts = await editor.apply_import(token, self.username)
+                async with self.long_work():
+                    counts = await editor.apply_import(token, self.username)
             except EditError as exc:
                 self.set_status(409)
                 self.render("item_import.html", preview=None, error=exc.message, applied=None)
@@ -126,7 +127,8 @@ class ImportHandler(BackOfficeHandler):
             self.render("item_import.html", preview=None, error="请选择要导入的 CSV 或 Excel 文件。", applied=None)
             return
         try:
-            preview = await editor.preview_import(upload["filename"], upload["body"], self.username)
+            async with self.long_work():
+                preview = await editor.preview_import(upload["filename"], upload["body"], self.username)
         except EditError as exc:
             self.set_status(400)
             self.render("item_import.html", preview=None, error=exc.message, applied=None)
