@@ -168,3 +168,31 @@ async def test_out_of_hours_a_waiting_resident_learns_when_staff_return_and_what
     assert answer.startswith("【小助手】") and "残疾人证" in answer
     await sim.quit()
     await show(browser, session, "python -m bot.simulate · 下班时间", "resident-waiting-after-hours-sim", tmp_path)
+
+
+async def test_a_villager_books_a_home_visit_with_a_landline_and_a_township_typed_as_it_is_said(
+    server, services, browser, wechat_api, tmp_path
+):
+    """Items 6 and 7 as the resident meets them: the form takes a landline, and a township not on the first
+    list (北闸镇, which has no online centre of its own) typed in words goes to its county's centre."""
+    from tests.utils import home_visit_script
+
+    script = home_visit_script()
+    script[3] = "0870-2212345"  # the family's landline, no mobile
+    sim = await Simulator.start(server, wechat_api, "o_beizha_sim", tmp_path)
+    session: list[tuple[str, str]] = []
+    for line in [*script[: script.index("3")], "北闸镇", script[-1]]:
+        session.extend([("me", line), ("them", await sim.say(line))])
+    replies = {session[i][1]: session[i + 1][1] for i in range(0, len(session), 2)}
+    assert "请输入11位手机号码" not in replies["0870-2212345"]
+    assert "请直接写乡镇名" in replies[script[4]] and "其他" in replies[script[4]]
+    assert "希望哪天办理" in replies["北闸镇"]
+    summary = replies[script[-1]]
+    assert "昭阳区政务服务中心（北闸镇）" in summary and "0870-***2345" in summary
+    done = await sim.say("1")
+    session.extend([("me", "1"), ("them", done)])
+    assert "预约成功" in done
+    await sim.quit()
+    booking = await services.store.bookings.find_one({"booked_by": "o_beizha_sim"})
+    assert booking["station"] == "ZYQ-000"
+    await show(browser, session, "python -m bot.simulate · 预约上门（座机、乡镇）", "resident-home-visit-sim", tmp_path)
