@@ -164,3 +164,19 @@ async def test_a_refusal_closes_the_window_until_the_resident_writes_again(servi
         {"_id": "in-2", "openid": "o_w", "direction": "in", "type": "text", "created_at": now - timedelta(minutes=1)}
     )
     assert (await window.state("o_w", now)).open  # the resident wrote: WeChat opens it again
+
+
+async def test_make_run_gives_the_chat_page_the_sandbox_its_wechat_calls_go_to(services, tmp_path):
+    """The dev server (placeholder credentials) mounts the sandbox and hands the same state to the console's
+    switch; a server with real credentials has neither."""
+    import dataclasses
+
+    from bot.app import make_app
+    from settings import Settings
+
+    dev = Settings.from_env({}, dotenv=tmp_path / "none")
+    assert dev.uses_sandbox
+    app = make_app(dataclasses.replace(services, config=dev))
+    refuse = next(r for r in app.wildcard_router.rules if r.matcher.regex.pattern.startswith("/dev/wechat-api/sandbox/refuse"))
+    assert app.settings["sandbox"] is refuse.target_kwargs["state"]
+    assert "sandbox" not in make_app(services).settings
