@@ -113,6 +113,7 @@ async def test_the_chat_pages_dev_switch_makes_the_sandbox_refuse_and_the_page_s
     await page.click("button:has-text('发送')")
     await page.locator(".msg.from-agent:has-text('下午两点') .delivery.held").wait_for(timeout=10_000)
     assert wechat_api.state.calls.get("custom", 0) == calls + 1  # ... so no second call that can only fail
+    assert "居民下次发消息时自动送出" in await page.inner_text("#reply .form-error.held")  # a note, not an error
     await shoot(page, "chat-sandbox-refusing")
 
     await page.click("#sandbox button:has-text('恢复正常接收')")
