@@ -113,6 +113,7 @@ async def test_the_chat_pages_dev_switch_makes_the_sandbox_refuse_and_the_page_s
     await page.click("button:has-text('发送')")
     await page.locator(".msg.from-agent:has-text('下午两点') .delivery.held").wait_for(timeout=10_000)
     assert wechat_api.state.calls.get("custom", 0) == calls + 1  # ... so no second call that can only fail
+    assert "居民下次发消息时自动送出" in await page.inner_text("#reply .form-error.held")  # a note, not an error
     await shoot(page, "chat-sandbox-refusing")
 
     await page.click("#sandbox button:has-text('恢复正常接收')")
@@ -164,3 +165,19 @@ async def test_a_refusal_closes_the_window_until_the_resident_writes_again(servi
         {"_id": "in-2", "openid": "o_w", "direction": "in", "type": "text", "created_at": now - timedelta(minutes=1)}
     )
     assert (await window.state("o_w", now)).open  # the resident wrote: WeChat opens it again
+
+
+async def test_make_run_gives_the_chat_page_the_sandbox_its_wechat_calls_go_to(services, tmp_path):
+    """The dev server (placeholder credentials) mounts the sandbox and hands the same state to the console's
+    switch; a server with real credentials has neither."""
+    import dataclasses
+
+    from bot.app import make_app
+    from settings import Settings
+
+    dev = Settings.from_env({}, dotenv=tmp_path / "none")
+    assert dev.uses_sandbox
+    app = make_app(dataclasses.replace(services, config=dev))
+    refuse = next(r for r in app.wildcard_router.rules if r.matcher.regex.pattern.startswith("/dev/wechat-api/sandbox/refuse"))
+    assert app.settings["sandbox"] is refuse.target_kwargs["state"]
+    assert "sandbox" not in make_app(services).settings

@@ -162,9 +162,18 @@ class Assistant:
         if number and (state.get("choices") or {}).get("kind") in ("items", "aspects"):
             return await self._with_turn(openid, text, lambda turn: self.pick(turn, int(number.group(1))))
         u = self.understander.understand(text)
-        if u.intent != "ask_item" or not u.result.confident:
+        if u.intent != "ask_item":
             return None
-        return await self._with_turn(openid, text, lambda turn: self.show_item(turn, u.result.best.code, u.aspect))
+        if u.result.confident:
+            return await self._with_turn(openid, text, lambda turn: self.show_item(turn, u.result.best.code, u.aspect))
+
+        def unsure(turn: Turn) -> str | None:
+            # "残疾人证怎么办": the same "which one" list as outside the queue, not silence; nothing to offer -> None
+            turn.understanding = u
+            reply = self.intent_ask_item(turn)
+            return None if reply in (texts.DONT_KNOW, texts.ASK_WHICH_ITEM) else reply
+
+        return await self._with_turn(openid, text, unsure)
 
     async def on_event(self, message) -> str | None:
         handler = self.by_event.get((getattr(message, "event", "") or "").lower())

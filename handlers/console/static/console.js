@@ -296,7 +296,10 @@
       btn.disabled = false;
       if (!d.ok) { err.textContent = d.error; return; }
       text.value = "";
-      if (d.delivery && (d.delivery.status === "failed" || d.delivery.status === "held")) err.textContent = d.delivery.error;
+      var held = d.delivery && d.delivery.status === "held";  // kept and sent later: a note, not an error
+      err.classList.toggle("held", !!held);
+      if (held) err.textContent = "已保存，未送达：微信现在不让发，居民下次发消息时自动送出。";
+      else if (d.delivery && d.delivery.status === "failed") err.textContent = d.delivery.error;
       refreshLive();
     }, function () { btn.disabled = false; err.textContent = "网络故障，没有发出去，请重试。"; });
   }
