@@ -11,6 +11,7 @@ from pathlib import Path
 import yaml
 
 from bot.conversation.classifier import IntentClassifier, example_texts, shared_classifier
+from bot.conversation.neighbours import Neighbour, Neighbours, item_text, shared_neighbours
 from bot.conversation.pinyin import PinyinReader, looks_pinyin, shared_reader
 from knowledge_base.index import ItemIndex, Result
 from knowledge_base.text import local_speech
@@ -73,6 +74,8 @@ STATUS_ASKED = re.compile(
     r"了(吗|嘛|么|没|不)|没(有|得)?(批|到|办|好|下来|消息)|还(没|莫)|咋样|怎么样|到哪|"
     r"我的|我那个|我家的|报的|交的|申请的|提交的|等了"
 )
+# Asking for a service itself (not about posting a copy of a card or a bank's counter).
+SERVICE_ASKED = re.compile(r"换|补|办|申请|申领|注销|登记|迁|认定|认证")
 RULES_FILE = Path(__file__).with_name("intents.yaml")
 # Longer than this and made of several sentences: a pasted article, not a question.
 PASTED_TEXT_CHARS = 120
@@ -113,6 +116,8 @@ class Understanding:
     # The classifier's guess and its probability, for decisions that depend on the conversation.
     guess: str = ""
     sure: float = 0.0
+    # The neighbouring domain (bank loans, delivery, sick livestock ...) that makes the message out of scope.
+    outside: Neighbour | None = None
 
     @property
     def confidence(self) -> float:
@@ -163,11 +168,14 @@ class Understander:
         rules_path: Path = RULES_FILE,
         classifier: IntentClassifier | None = None,
         pinyin: PinyinReader | None = None,
+        neighbours: Neighbours | None = None,
     ):
         self.index = index
         self.rules = _load_rules(rules_path)
         self.classifier = classifier if classifier is not None else shared_classifier()
         self._pinyin = pinyin
+        self.neighbours = neighbours if neighbours is not None else shared_neighbours()
+        self._item_texts: dict[str, str] = {}
 
     @property
     def pinyin(self) -> PinyinReader:
@@ -175,6 +183,17 @@ class Understander:
         if self._pinyin is None:
             self._pinyin = shared_reader(_catalog_texts(self.index), example_texts(), self.index.lexicon.tokenizer.cut)
         return self._pinyin
+
+    def item_text(self, code: str) -> str:
+        """The item's whole text as messages are read (standard words, lower case), for neighbouring words."""
+        if code not in self._item_texts:
+            item = self.index.item(code)
+            self._item_texts[code] = standard(item_text(item)) if item else ""
+        return self._item_texts[code]
+
+    def outside(self, norm: str, codes) -> Neighbour | None:
+        """The neighbouring domain of a message, unless one of these items holds the word."""
+        return self.neighbours.outside(norm, (self.item_text(c) for c in codes))
 
     def warm(self) -> None:
         self.pinyin  # noqa: B018 - builds it
@@ -198,16 +217,26 @@ class Understander:
             return Understanding(text, "out_of_scope", empty, guess="out_of_scope", sure=1.0)
         rule = self.rule_intent(self.index.lexicon.normalize(norm))
         if rule == "out_of_scope":
-            return Understanding(text, rule, empty, guess=rule, sure=1.0)
+            return Understanding(text, rule, empty, guess=rule, sure=1.0, outside=self.outside(norm, []))
         guess, sure, _ = self.classifier.predict(norm)
         result = self.index.search(norm)
         aspect = aspect_of(norm)
         intent = self.combine(rule, guess, sure, result, aspect, norm)
         named = self.index.named(norm)
+        if intent in ("ask_item", "out_of_scope", "query_progress"):
+            # "农商行贷款利率好多", "快递到哪了", "牛不吃草": a neighbouring trade, unless the best item speaks of it.
+            outside = self.outside(norm, [result.best.code] if result.best else [])
+            if outside is not None and not (result.confident and result.best.code in named and SERVICE_ASKED.search(norm)):
+                # ... but "身份证过期了 信用社不给取钱 换身份证要到哪点换" asks for the service it names.
+                return Understanding(
+                    text, "out_of_scope", empty, aspect=aspect, named=named, guess="out_of_scope", sure=1.0, outside=outside
+                )
         if intent == "out_of_scope":
             # Not a question we recognise; the asker may still mean the item under discussion ("多久能办好"),
             # unless the classifier says it is about something else ("打车去政务中心要好多钱").
-            return Understanding(text, intent, empty, aspect=aspect, named=named, guess=guess, sure=sure)
+            # A neighbouring domain's word, even one an item mentions ("电动车"), names what to refuse.
+            outside = self.outside(norm, [])
+            return Understanding(text, intent, empty, aspect=aspect, named=named, guess=guess, sure=sure, outside=outside)
         if intent in BOOKING_INTENTS:
             # How the person is ("卧床不起", "走不动") says why to book, not what: keep it out of item matching.
             trimmed = CIRCUMSTANCES.sub(" ", norm)
