@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.conversation import texts
 from tests.utils import user
 
 
@@ -114,3 +115,41 @@ async def test_off_topic_turn_in_a_conversation_is_refused_not_answered_with_the
     await resident.say("社保卡丢了")
     reply = await resident.say("今天会下雨不")
     assert "【" not in reply and "人工" in reply, reply
+
+
+async def _at_name_step(resident) -> None:
+    assert "社会保障卡补换" in head(await resident.say("社保卡丢了"))
+    form = await resident.say("帮我妈代办社保卡补办")
+    assert "姓名" in form, form
+
+
+@pytest.mark.parametrize(
+    "text, says",
+    [
+        ("多久能拿到", "社会保障卡补换"),
+        ("要带啥", "申请材料"),
+        ("补办要好多钱", "收费标准"),
+    ],
+)
+async def test_a_question_at_the_name_step_is_answered_not_taken_as_a_name(server, text, says):
+    resident = user(server, f"o_f_name_{len(text)}_{len(says)}")
+    await _at_name_step(resident)
+    reply = await resident.say(text)
+    assert says in reply and "姓名" not in reply and "身份证号码" not in reply, reply
+    assert texts.FORM_LEFT in reply, reply
+
+
+@pytest.mark.parametrize("text", ["感谢政府", "thank you so much", "好的 谢谢"])
+async def test_thanks_at_the_name_step_is_thanks_and_the_form_is_left_unsent(server, text):
+    resident = user(server, "o_f_thanks_" + str(len(text)))
+    await _at_name_step(resident)
+    reply = await resident.say(text)
+    assert reply.startswith(texts.THANKS) and texts.FORM_LEFT in reply, reply
+
+
+async def test_a_real_name_at_the_name_step_moves_the_form_on(server):
+    resident = user(server, "o_f_realname")
+    await _at_name_step(resident)
+    for name in ("杨秀英",):
+        reply = await resident.say(name)
+        assert "身份证号码" in reply, reply

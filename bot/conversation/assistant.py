@@ -270,9 +270,11 @@ class Assistant:
             if "form" in turn.state and HUMAN_IN_FORM.search(turn.text):
                 turn.remember(form=None, choices=None)
                 return await self.intent_human_agent(turn)
-            if "form" in turn.state and await self.bookings.expects_choice(turn):
+            expects = await self.bookings.expects(turn) if "form" in turn.state else "value"
+            if expects in ("choice", "name"):
                 u = self.understander.understand(turn.text)
-                if followup.leaves_form(u, turn.state["form"]):
+                leaves = followup.leaves_form if expects == "choice" else followup.leaves_name_step
+                if leaves(u, turn.state["form"]):
                     # "谢谢", "残疾证也能办不", "我家的牛不吃草" answer no form question: the form is left unsent.
                     turn.remember(form=None, choices=None)
                     turn.understanding = u

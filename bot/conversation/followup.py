@@ -72,6 +72,26 @@ def leaves_form(u: Understanding, form: dict) -> bool:
     return bool(u.named) and item not in u.named and u.result.confident
 
 
+# Courtesies and questions that are never a name typed at the form's name question.
+NOT_NAMES = frozenset({"thanks", "greeting", "query_progress", "rate_service"})
+# A name may hold a service word (周低保 is a name); a longer message naming a service is a question.
+NAME_CHARS = 4
+
+
+def leaves_name_step(u: Understanding, form: dict) -> bool:
+    """Does a message sent at the form's name question ("请输入办事人的姓名") leave the form? Thanks, a greeting,
+    a question about a part of a guide ("多久能拿到", "要带啥"), about a named service or a neighbouring domain do;
+    the form stays open for anything else, which its own check accepts as a name or asks again."""
+    if DIGIT.search(u.text):
+        return False
+    text = normalize(u.text)
+    if u.intent in NOT_NAMES or u.aspect is not None or u.outside is not None:
+        return True
+    if u.intent == "out_of_scope":
+        return u.guess == "out_of_scope" and u.sure >= 0.9 and len(text) > NAME_CHARS
+    return u.intent == "ask_item" and bool(u.named) and len(text) > NAME_CHARS
+
+
 def intent_in_context(u: Understanding, current: str | None) -> str:
     """The message's intent given the item under discussion: "多久能拿到" after a question about an item asks
     for that item's time limit, not where the asker's own booking stands."""
