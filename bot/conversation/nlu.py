@@ -241,7 +241,7 @@ class Understander:
         if intent in ("ask_item", "out_of_scope", "query_progress"):
             # "农商行贷款利率好多", "快递到哪了", "牛不吃草": a neighbouring trade, unless the best item speaks of it.
             outside = self.outside(norm, [result.best.code] if result.best else [])
-            if outside is not None and not (result.confident and result.best.code in named and SERVICE_ASKED.search(norm)):
+            if outside is not None and not (result.plausible and result.best.code in named and SERVICE_ASKED.search(norm)):
                 # ... but "身份证过期了 信用社不给取钱 换身份证要到哪点换" asks for the service it names.
                 return Understanding(
                     text, "out_of_scope", empty, aspect=aspect, named=named, guess="out_of_scope", sure=1.0, outside=outside
@@ -272,6 +272,8 @@ class Understander:
             override = OVERRIDE_RULE
             if rule in BOOKING_INTENTS:
                 override = OVERRIDE_BOOKING_RULE_BY_ASK if guess == "ask_item" else OVERRIDE_BOOKING_RULE
+                if guess in BOOKING_INTENTS:
+                    override = OVERRIDE_RULE  # the words said 代办 (or 上门): the other kind needs a sure model
                 if guess == "ask_item" and ASKS_US.search(text):
                     # "需要代办养老金待遇申领 材料收齐了 麻烦登记一下": a request to us, whatever else it asks.
                     override = OVERRIDE_BOOKING_RULE_ASKED
