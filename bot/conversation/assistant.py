@@ -275,8 +275,10 @@ class Assistant:
                 u = self.understander.understand(turn.text)
                 leaves = followup.leaves_form if expects == "choice" else followup.leaves_name_step
                 if leaves(u, turn.state["form"]):
-                    # "谢谢", "残疾证也能办不", "我家的牛不吃草" answer no form question: the form is left unsent.
-                    turn.remember(form=None, choices=None)
+                    # "谢谢", "残疾证也能办不", "我家的牛不吃草" answer no form question: the form is left unsent,
+                    # and its item is the one under discussion ("要带啥" asks about it).
+                    booked = (turn.state["form"].get("data") or {}).get("item")
+                    turn.remember(form=None, choices=None, item=booked or turn.state.get("item"))
                     turn.understanding = u
                     return await self._answer_understood(turn) + "\n" + texts.FORM_LEFT
             return await self.bookings.continue_form(turn)

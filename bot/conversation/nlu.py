@@ -257,6 +257,7 @@ class Understander:
             trimmed = CIRCUMSTANCES.sub(" ", norm)
             if trimmed != norm:
                 result = self.index.search(trimmed)
+                named = self.index.named(trimmed)  # "坐轮椅" names no 轮椅 item
             if rule == intent and aspect in GUIDE_FACTS and not BOOKING_VERB.search(norm):
                 # "可以委托别人办吗 要带哪些材料" asks about the guide; nobody asked us to book anything.
                 intent = "ask_item"
