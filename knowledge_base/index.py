@@ -248,21 +248,27 @@ class ItemIndex:
             "pinyin": list(dict.fromkeys(g for r in runs for g in pinyin_bigrams(r))),
         }
 
-    def word_weights(self, text: str, words: list[str]) -> list[float]:
-        """A weight per query word: the parts of a long compound weigh 1/sqrt(k) (Lexicon.weighted_words)."""
-        lx = self.lexicon
-        weighted = lx.weighted_words(lx.analyze(lx.normalize(text))[0])
-        by_word: dict[str, float] = {}
-        for tok, w in weighted:
-            by_word[tok] = max(by_word.get(tok, 0.0), w)
-        return [by_word.get(w, 1.0) for w in words]
+    @staticmethod
+    def word_weights(words: list[str]) -> list[float]:
+        """A weight per query word: jieba's search mode gives a long word and its k parts ("七十多岁" -> 七十, 十多,
+        多岁, 七十多, 十多岁), and each part weighs 1/sqrt(k), so a long compound does not count k times. Found from
+        the words themselves (a part is a shorter word inside a longer one), without segmenting again."""
+        distinct = set(words)
+        weight: dict[str, float] = {}
+        for whole in distinct:
+            if len(whole) < 3:
+                continue
+            parts = [w for w in distinct if len(w) < len(whole) and w in whole]
+            for part in parts:
+                weight[part] = min(weight.get(part, 1.0), len(parts) ** -0.5)
+        return [weight.get(w, 1.0) for w in words]
 
     def search(self, text: str, k: int = 5) -> Result:
         tokens = self.query_tokens(text)
         result = Result(query=text, terms=tokens["title"])
         if not self.codes or not (tokens["title"] or tokens["chars"]):
             return result
-        word_w = self.word_weights(text, tokens["title"])
+        word_w = self.word_weights(tokens["title"])
         scores = self.scores(tokens, {"title": word_w, "text": word_w, "detail": word_w})
         k = min(k, len(self.codes))
         top = np.argpartition(-scores, k - 1)[:k]

@@ -132,19 +132,6 @@ class Lexicon:
         """Search-mode jieba words of normalised text (long words also as their parts), without stop words."""
         return self.analyze(text)[1]
 
-    def weighted_words(self, runs: list[str]) -> list[tuple[str, float]]:
-        """The words of `_words_of` with a weight each: a whole word 1, each of its k search-mode parts 1/sqrt(k)
-        ("七十多岁" is one word, not six), so a long compound does not count k times."""
-        out = []
-        for run in runs:
-            for word in self.tokenizer.cut(run):
-                toks = list(self.tokenizer.cut_for_search(word))
-                parts = sum(1 for t in toks if t != word)
-                for tok in toks:
-                    if tok not in self.stopwords and not PUNCT.fullmatch(tok):
-                        out.append((tok, 1.0 if tok == word or not parts else parts**-0.5))
-        return out
-
     def _words_of(self, runs: list[str]) -> list[str]:
         out = []
         for run in runs:
