@@ -153,3 +153,25 @@ async def test_a_real_name_at_the_name_step_moves_the_form_on(server):
     for name in ("杨秀英",):
         reply = await resident.say(name)
         assert "身份证号码" in reply, reply
+
+
+async def test_a_broad_word_in_a_follow_up_is_the_askers_circumstance(server):
+    resident = user(server, "o_f_broad")
+    assert "结婚登记" in head(await resident.say("想问下结婚登记🥰"))
+    reply = await resident.say("我老公户口在浙江 在昭通能办不")
+    assert "结婚登记" in head(reply) and "户口迁移" not in reply, reply
+
+
+async def test_a_wheelchair_user_asking_for_a_visit_books_the_item_under_discussion(server):
+    resident = user(server, "o_f_wheel")
+    assert "残疾人证换领" in head(await resident.say("我残疾证下个月到期 换领要本人去吗"))
+    reply = await resident.say("我坐轮椅 住的老小区没电梯 能上门不")
+    assert "残疾人证换领" in head(reply) and "轮椅车" not in reply, reply
+
+
+async def test_a_question_that_leaves_a_booking_form_is_about_the_booked_item(server):
+    resident = user(server, "o_f_leave")
+    form = await resident.say("帮我妈代办残疾证 她眼睛看不见")
+    assert "残疾人证" in form and "姓名" in form, form
+    reply = await resident.say("要带啥")
+    assert "残疾人证" in head(reply) and "申请材料" in reply and texts.FORM_LEFT in reply, reply

@@ -16,6 +16,9 @@ from bot.conversation.nlu import GUIDE_FACTS, STATUS_ASKED, Understanding, norma
 # A message naming no item by its name still starts a new question when the search finds another item
 # this strongly and surely ("我想开个小卖部" after 身份证): a combined score of a clear description.
 NEW_TOPIC_SCORE = 25.0
+# A word naming this many items is broad (户口, 社保); a match below this confidence is weak.
+BROAD_NAMING = 6
+WEAK_MATCH = 0.6
 # A message naming the current item's service stays on it while the item scores at least this share of the best.
 STAY_SHARE = 0.75
 
@@ -43,7 +46,9 @@ def about_current(u: Understanding, current: str | None) -> bool:
     top3 = [m.code for m in result.matches[:3]]
     if u.named:
         if current not in u.named:
-            return False
+            # A broad word (户口 names nine items) in a question about a part of the guide is the asker's
+            # circumstance ("要带啥 我们户口不在一起", "我老公户口在浙江 在昭通能办不"), unless it matches another item well.
+            return len(u.named) >= BROAD_NAMING and u.aspect is not None and u.confidence < WEAK_MATCH
         # Names the current item's service too: stays on it unless another item fits the message clearly
         # better ("身份证丢了怎么补" after 身份证换领; not "出生证明还没拿到 能上不" after 出生登记).
         if result.confident and result.best.code != current:
