@@ -184,10 +184,17 @@ class ItemIndex:
         self._indices = np.concatenate(indices)
         self._indptr = np.concatenate(indptr)
 
-    def scores(self, tokens: dict[str, list[str]]) -> np.ndarray:
+    def scores(self, tokens: dict[str, list[str]], weights: dict[str, list[float]] | None = None) -> np.ndarray:
         """Weighted sum over fields of the BM25 scores of `tokens` (a repeated token counts again, as in
-        bm25s), for every item, in one pass."""
-        ids = [r for name in FIELD_WEIGHTS for t in tokens[name] if (r := self._rows[name].get(t)) is not None]
+        bm25s), for every item, in one pass. `weights`: per field, a weight per token (default 1)."""
+        weights = weights or {}
+        ids, token_w = [], []
+        for name in FIELD_WEIGHTS:
+            field_w = weights.get(name)
+            for i, t in enumerate(tokens[name]):
+                if (r := self._rows[name].get(t)) is not None:
+                    ids.append(r)
+                    token_w.append(field_w[i] if field_w is not None else 1.0)
         n = len(self.codes)
         if not ids:
             return np.zeros(n, dtype=np.float32)
@@ -197,7 +204,8 @@ class ItemIndex:
         # Positions of every stored entry of the selected rows: the CSR gather, vectorised.
         ends = np.cumsum(lengths)
         positions = np.arange(ends[-1] if len(ends) else 0) + np.repeat(starts - (ends - lengths), lengths)
-        summed = np.bincount(self._indices[positions], weights=self._data[positions], minlength=n)
+        scale = np.repeat(np.asarray(token_w, dtype=np.float64), lengths)
+        summed = np.bincount(self._indices[positions], weights=self._data[positions] * scale, minlength=n)
         return summed.astype(np.float32)
 
     def __len__(self) -> int:
@@ -240,12 +248,28 @@ class ItemIndex:
             "pinyin": list(dict.fromkeys(g for r in runs for g in pinyin_bigrams(r))),
         }
 
+    @staticmethod
+    def word_weights(words: list[str]) -> list[float]:
+        """A weight per query word: jieba's search mode gives a long word and its k parts ("七十多岁" -> 七十, 十多,
+        多岁, 七十多, 十多岁), and each part weighs 1/sqrt(k), so a long compound does not count k times. Found from
+        the words themselves (a part is a shorter word inside a longer one), without segmenting again."""
+        distinct = set(words)
+        weight: dict[str, float] = {}
+        for whole in distinct:
+            if len(whole) < 3:
+                continue
+            parts = [w for w in distinct if len(w) < len(whole) and w in whole]
+            for part in parts:
+                weight[part] = min(weight.get(part, 1.0), len(parts) ** -0.5)
+        return [weight.get(w, 1.0) for w in words]
+
     def search(self, text: str, k: int = 5) -> Result:
         tokens = self.query_tokens(text)
         result = Result(query=text, terms=tokens["title"])
         if not self.codes or not (tokens["title"] or tokens["chars"]):
             return result
-        scores = self.scores(tokens)
+        word_w = self.word_weights(tokens["title"])
+        scores = self.scores(tokens, {"title": word_w, "text": word_w, "detail": word_w})
         k = min(k, len(self.codes))
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]

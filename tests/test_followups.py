@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.conversation import texts
 from tests.utils import user
 
 
@@ -114,3 +115,63 @@ async def test_off_topic_turn_in_a_conversation_is_refused_not_answered_with_the
     await resident.say("社保卡丢了")
     reply = await resident.say("今天会下雨不")
     assert "【" not in reply and "人工" in reply, reply
+
+
+async def _at_name_step(resident) -> None:
+    assert "社会保障卡补换" in head(await resident.say("社保卡丢了"))
+    form = await resident.say("帮我妈代办社保卡补办")
+    assert "姓名" in form, form
+
+
+@pytest.mark.parametrize(
+    "text, says",
+    [
+        ("多久能拿到", "社会保障卡补换"),
+        ("要带啥", "申请材料"),
+        ("补办要好多钱", "收费标准"),
+    ],
+)
+async def test_a_question_at_the_name_step_is_answered_not_taken_as_a_name(server, text, says):
+    resident = user(server, f"o_f_name_{len(text)}_{len(says)}")
+    await _at_name_step(resident)
+    reply = await resident.say(text)
+    assert says in reply and "姓名" not in reply and "身份证号码" not in reply, reply
+    assert texts.FORM_LEFT in reply, reply
+
+
+@pytest.mark.parametrize("text", ["感谢政府", "thank you so much", "好的 谢谢"])
+async def test_thanks_at_the_name_step_is_thanks_and_the_form_is_left_unsent(server, text):
+    resident = user(server, "o_f_thanks_" + str(len(text)))
+    await _at_name_step(resident)
+    reply = await resident.say(text)
+    assert reply.startswith(texts.THANKS) and texts.FORM_LEFT in reply, reply
+
+
+async def test_a_real_name_at_the_name_step_moves_the_form_on(server):
+    resident = user(server, "o_f_realname")
+    await _at_name_step(resident)
+    for name in ("杨秀英",):
+        reply = await resident.say(name)
+        assert "身份证号码" in reply, reply
+
+
+async def test_a_broad_word_in_a_follow_up_is_the_askers_circumstance(server):
+    resident = user(server, "o_f_broad")
+    assert "结婚登记" in head(await resident.say("想问下结婚登记🥰"))
+    reply = await resident.say("我老公户口在浙江 在昭通能办不")
+    assert "结婚登记" in head(reply) and "户口迁移" not in reply, reply
+
+
+async def test_a_wheelchair_user_asking_for_a_visit_books_the_item_under_discussion(server):
+    resident = user(server, "o_f_wheel")
+    assert "残疾人证换领" in head(await resident.say("我残疾证下个月到期 换领要本人去吗"))
+    reply = await resident.say("我坐轮椅 住的老小区没电梯 能上门不")
+    assert "残疾人证换领" in head(reply) and "轮椅车" not in reply, reply
+
+
+async def test_a_question_that_leaves_a_booking_form_is_about_the_booked_item(server):
+    resident = user(server, "o_f_leave")
+    form = await resident.say("帮我妈代办残疾证 她眼睛看不见")
+    assert "残疾人证" in form and "姓名" in form, form
+    reply = await resident.say("要带啥")
+    assert "残疾人证" in head(reply) and "申请材料" in reply and texts.FORM_LEFT in reply, reply

@@ -101,6 +101,15 @@ MISSED = [
     ("您好，现在可以咨询吗", "greeting"),
     ("人宫服务在哪点", "human_agent"),
     ("我想委托你们帮我办 咋个弄", "book_proxy"),
+    # and later (issue 18): requests to act, asking us to come and look, greetings and thanks in other words.
+    ("能不能帮我弄一下残疾证", "book_proxy"),
+    ("房子要垮了 你们来看下嘛 危房改造那个", "book_home_visit"),
+    ("家母年逾九旬，能否请卫生院医生到家中为其体检", "book_home_visit"),
+    ("我妈瘫在床上 身份证过期了", "book_home_visit"),
+    ("现在可以咨询吗", "greeting"),
+    ("喂 喂 是为民服务的不", "greeting"),
+    ("承蒙指點，不勝感激。", "thanks"),
+    ("本人腿脚不便，可否委托小女代为办理？", "ask_item"),  # may the daughter apply: the guide answers
 ]
 
 

@@ -105,12 +105,14 @@ class BookingDialog:
         saved = f"收到{what}，提交预约后会作为材料附在预约里，工作人员办理时能看到。" if media_id else f"收到{what}。"
         return saved + "\n" + await self.form.repeat_question(turn, await self.actor(turn.openid))
 
-    async def expects_choice(self, turn) -> bool:
-        """Is the open form waiting for a numbered choice (not a name, number, address or date)?"""
+    async def expects(self, turn) -> str:
+        """What the open form waits for: "choice" (a numbered list), "name", or "value" (a number, address or date)."""
         step = self.form.step(turn.state["form"], await self.actor(turn.openid))
         if step == "station" and self.form.places.names_a_place(turn.text):
-            return False  # the township typed instead of picked ("北闸镇") is the answer
-        return step in CHOICE_STEPS
+            return "value"  # the township typed instead of picked ("北闸镇") is the answer
+        if step in CHOICE_STEPS:
+            return "choice"
+        return "name" if step == "name" else "value"
 
     async def continue_form(self, turn) -> str:
         invite = INVITE.match(normalize(turn.text))

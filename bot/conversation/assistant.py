@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 
 from bot.conversation import followup, guide, texts
-from bot.conversation.nlu import Understander, Understanding, normalize
+from bot.conversation.nlu import Understander, Understanding, normalize, standard
 from bot.handoff import texts as handoff_texts
 
 log = logging.getLogger(__name__)
@@ -279,11 +279,15 @@ class Assistant:
             if "form" in turn.state and HUMAN_IN_FORM.search(turn.text):
                 turn.remember(form=None, choices=None)
                 return await self.intent_human_agent(turn)
-            if "form" in turn.state and await self.bookings.expects_choice(turn):
+            expects = await self.bookings.expects(turn) if "form" in turn.state else "value"
+            if expects in ("choice", "name"):
                 u = self.understander.understand(turn.text)
-                if followup.leaves_form(u, turn.state["form"]):
-                    # "谢谢", "残疾证也能办不", "我家的牛不吃草" answer no form question: the form is left unsent.
-                    turn.remember(form=None, choices=None)
+                leaves = followup.leaves_form if expects == "choice" else followup.leaves_name_step
+                if leaves(u, turn.state["form"]):
+                    # "谢谢", "残疾证也能办不", "我家的牛不吃草" answer no form question: the form is left unsent,
+                    # and its item is the one under discussion ("要带啥" asks about it).
+                    booked = (turn.state["form"].get("data") or {}).get("item")
+                    turn.remember(form=None, choices=None, item=booked or turn.state.get("item"))
                     turn.understanding = u
                     return await self._answer_understood(turn) + "\n" + texts.FORM_LEFT
             return await self.bookings.continue_form(turn)
@@ -366,10 +370,14 @@ class Assistant:
         current = turn.state.get("item")
         # While an item is under discussion, a message naming no other item is about it ("要登报不",
         # "我儿子能帮我办不"); one that names another item ("那低保呢") is a new question.
-        if followup.about_current(u, current) and not refused(u):
+        off_domain = self.outside(u, current)
+        on_current = not off_domain if u.outside is not None else not refused(u)
+        if followup.about_current(u, current) and on_current:
             reply = self.follow_up(turn, current)
             if reply is not None:
                 return reply
+        if off_domain:
+            return texts.NOT_OURS.format(label=u.outside.label, ask=u.outside.ask)
         if result.confident:
             return self.show_item(turn, result.best.code, aspect)
         if u.intent == "ask_item" and named_best(u):  # "能先拿个临时的不": the service it names, clearly first
@@ -385,6 +393,13 @@ class Assistant:
         if aspect and u.intent == "ask_item":
             return texts.ASK_WHICH_ITEM
         return texts.DONT_KNOW
+
+    def outside(self, u: Understanding, current: str | None) -> bool:
+        """A neighbouring domain's question, unless the item under discussion speaks of it ("利息好多" after
+        生源地信用助学贷款)."""
+        if u.outside is None:
+            return False
+        return not current or self.understander.outside(standard(u.text), [current]) is not None
 
     def follow_up(self, turn: Turn, code: str) -> str | None:
         """A question about the item under discussion: from its guide, else the guide's link and a person."""

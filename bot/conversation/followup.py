@@ -16,6 +16,9 @@ from bot.conversation.nlu import GUIDE_FACTS, STATUS_ASKED, Understanding, norma
 # A message naming no item by its name still starts a new question when the search finds another item
 # this strongly and surely ("我想开个小卖部" after 身份证): a combined score of a clear description.
 NEW_TOPIC_SCORE = 25.0
+# A word naming this many items is broad (户口, 社保); a match below this confidence is weak.
+BROAD_NAMING = 6
+WEAK_MATCH = 0.6
 # A message naming the current item's service stays on it while the item scores at least this share of the best.
 STAY_SHARE = 0.75
 
@@ -43,7 +46,9 @@ def about_current(u: Understanding, current: str | None) -> bool:
     top3 = [m.code for m in result.matches[:3]]
     if u.named:
         if current not in u.named:
-            return False
+            # A broad word (户口 names nine items) in a question about a part of the guide is the asker's
+            # circumstance ("要带啥 我们户口不在一起", "我老公户口在浙江 在昭通能办不"), unless it matches another item well.
+            return len(u.named) >= BROAD_NAMING and u.aspect is not None and u.confidence < WEAK_MATCH
         # Names the current item's service too: stays on it unless another item fits the message clearly
         # better ("身份证丢了怎么补" after 身份证换领; not "出生证明还没拿到 能上不" after 出生登记).
         if result.confident and result.best.code != current:
@@ -70,6 +75,26 @@ def leaves_form(u: Understanding, form: dict) -> bool:
     if u.intent == "ask_item":
         return bool(u.named and item not in u.named) or u.aspect is not None
     return bool(u.named) and item not in u.named and u.result.confident
+
+
+# Courtesies and questions that are never a name typed at the form's name question.
+NOT_NAMES = frozenset({"thanks", "greeting", "query_progress", "rate_service"})
+# A name may hold a service word (周低保 is a name); a longer message naming a service is a question.
+NAME_CHARS = 4
+
+
+def leaves_name_step(u: Understanding, form: dict) -> bool:
+    """Does a message sent at the form's name question ("请输入办事人的姓名") leave the form? Thanks, a greeting,
+    a question about a part of a guide ("多久能拿到", "要带啥"), about a named service or a neighbouring domain do;
+    the form stays open for anything else, which its own check accepts as a name or asks again."""
+    if DIGIT.search(u.text):
+        return False
+    text = normalize(u.text)
+    if u.intent in NOT_NAMES or u.aspect is not None or u.outside is not None:
+        return True
+    if u.intent == "out_of_scope":
+        return u.guess == "out_of_scope" and u.sure >= 0.9 and len(text) > NAME_CHARS
+    return u.intent == "ask_item" and bool(u.named) and len(text) > NAME_CHARS
 
 
 def intent_in_context(u: Understanding, current: str | None) -> str:

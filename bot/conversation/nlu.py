@@ -11,6 +11,7 @@ from pathlib import Path
 import yaml
 
 from bot.conversation.classifier import IntentClassifier, example_texts, shared_classifier
+from bot.conversation.neighbours import Neighbour, Neighbours, item_text, shared_neighbours
 from bot.conversation.pinyin import PinyinReader, looks_pinyin, shared_reader
 from knowledge_base.index import ItemIndex, Result
 from knowledge_base.text import local_speech
@@ -59,8 +60,15 @@ BOOKING_INTENTS = ("book_proxy", "book_home_visit")
 GUIDE_FACTS = {"materials", "time", "fee", "location", "phone", "hours"}
 BOOKING_VERB = re.compile(
     r"预约|约|帮我|帮忙|帮他|帮她|安排|派人|派个人|派员|请.{0,4}(来|帮)|麻烦|你们.{0,4}帮|申请代办|想代办|要代办|代交|代为|"
-    r"恳请|烦请|登记一下|来家|到家|上门(办|给|帮|来)|齐了|齐的|准备好了|收齐"
+    r"恳请|烦请|敬请|登记一下|来家|到家|上门(办|给|帮|来)|申请(上门|代办)|齐了|齐的|准备好了|收齐"
 )
+# "我儿子能帮我办不", "可否委托小女代为办理": may a family member apply (answered from the guide), not a booking.
+FAMILY_AGENT = re.compile(
+    r"(儿子|女儿|小女|小儿|子女|家里人|家人|家属|亲戚|亲属|老伴|孙子|孙女|媳妇|老公|爱人|兄弟|姐妹)"
+    r".{0,6}(帮|代|替|去办|来办|去领)|委托(儿子|女儿|小女|小儿|子女|家人|家属|亲属|老伴|孙子|孙女)"
+)
+# Asking us, not a family member, to do it.
+ASKS_US = re.compile(r"你们|派人|派个人|预约|上门|安排|登记一下|麻烦")
 CIRCUMSTANCES = re.compile(
     r"瘫痪在床|瘫痪|卧床不起|卧床|下不了床|出不了门|走不动路?|行动不便|行动不方便|腿脚不好|腿脚不便|坐轮椅|"
     r"重度残疾|不识字|不会弄|走不开|回不来|在外地|在外省|打工"
@@ -73,6 +81,8 @@ STATUS_ASKED = re.compile(
     r"了(吗|嘛|么|没|不)|没(有|得)?(批|到|办|好|下来|消息)|还(没|莫)|咋样|怎么样|到哪|"
     r"我的|我那个|我家的|报的|交的|申请的|提交的|等了"
 )
+# Asking for a service itself (not about posting a copy of a card or a bank's counter).
+SERVICE_ASKED = re.compile(r"换|补|办|申请|申领|注销|登记|迁|认定|认证")
 RULES_FILE = Path(__file__).with_name("intents.yaml")
 # Longer than this and made of several sentences: a pasted article, not a question.
 PASTED_TEXT_CHARS = 120
@@ -85,6 +95,8 @@ OVERRIDE_RULE = 0.8
 OVERRIDE_BOOKING_RULE = 0.4
 # ... except by ask_item, which the mention of a service in a booking request makes likely ("能派人来登记救助不"):
 OVERRIDE_BOOKING_RULE_BY_ASK = 0.75
+# ... unless the message asks us ("你们", "派人", "麻烦登记一下"):
+OVERRIDE_BOOKING_RULE_ASKED = 0.9
 # With no rule, the classifier decides a non-item intent at or above this probability:
 ACCEPT_INTENT = 0.6
 # ... but at or above this when an item matched ("残疾证", "孙子10岁了没办过身份证 现在能办吗"):
@@ -96,6 +108,8 @@ ACCEPT_OOS = 0.8
 # or above this when an item is only plausible ("复印身份证哪点便宜"), or matched hardly at all:
 ACCEPT_OOS_PLAUSIBLE_ITEM = 0.4
 ACCEPT_OOS_UNSURE_ITEM = 0.3
+# An item the message names by its service word and that scores this many times the next is what it is about:
+NAMED_STORY_LEAD = 1.5
 # A government-service question the catalog does not hold ("护照怎么办") is ask_item with no item:
 ACCEPT_ASK = 0.8
 
@@ -113,6 +127,8 @@ class Understanding:
     # The classifier's guess and its probability, for decisions that depend on the conversation.
     guess: str = ""
     sure: float = 0.0
+    # The neighbouring domain (bank loans, delivery, sick livestock ...) that makes the message out of scope.
+    outside: Neighbour | None = None
 
     @property
     def confidence(self) -> float:
@@ -163,11 +179,14 @@ class Understander:
         rules_path: Path = RULES_FILE,
         classifier: IntentClassifier | None = None,
         pinyin: PinyinReader | None = None,
+        neighbours: Neighbours | None = None,
     ):
         self.index = index
         self.rules = _load_rules(rules_path)
         self.classifier = classifier if classifier is not None else shared_classifier()
         self._pinyin = pinyin
+        self.neighbours = neighbours if neighbours is not None else shared_neighbours()
+        self._item_texts: dict[str, str] = {}
 
     @property
     def pinyin(self) -> PinyinReader:
@@ -175,6 +194,17 @@ class Understander:
         if self._pinyin is None:
             self._pinyin = shared_reader(_catalog_texts(self.index), example_texts(), self.index.lexicon.tokenizer.cut)
         return self._pinyin
+
+    def item_text(self, code: str) -> str:
+        """The item's whole text as messages are read (standard words, lower case), for neighbouring words."""
+        if code not in self._item_texts:
+            item = self.index.item(code)
+            self._item_texts[code] = standard(item_text(item)) if item else ""
+        return self._item_texts[code]
+
+    def outside(self, norm: str, codes) -> Neighbour | None:
+        """The neighbouring domain of a message, unless one of these items holds the word."""
+        return self.neighbours.outside(norm, (self.item_text(c) for c in codes))
 
     def warm(self) -> None:
         self.pinyin  # noqa: B018 - builds it
@@ -198,23 +228,40 @@ class Understander:
             return Understanding(text, "out_of_scope", empty, guess="out_of_scope", sure=1.0)
         rule = self.rule_intent(self.index.lexicon.normalize(norm))
         if rule == "out_of_scope":
-            return Understanding(text, rule, empty, guess=rule, sure=1.0)
+            return Understanding(text, rule, empty, guess=rule, sure=1.0, outside=self.outside(norm, []))
         guess, sure, _ = self.classifier.predict(norm)
         result = self.index.search(norm)
         aspect = aspect_of(norm)
         intent = self.combine(rule, guess, sure, result, aspect, norm)
         named = self.index.named(norm)
+        if intent == "out_of_scope" and guess != "out_of_scope" and _named_lead(result, named):
+            # A long story that names its service ("…吵了好几回了 村上能不能喊人来给我们调解一下") and ranks it clearly
+            # first is a question about it, though the story dilutes the match.
+            intent = "ask_item"
+        if intent in ("ask_item", "out_of_scope", "query_progress"):
+            # "农商行贷款利率好多", "快递到哪了", "牛不吃草": a neighbouring trade, unless the best item speaks of it.
+            outside = self.outside(norm, [result.best.code] if result.best else [])
+            if outside is not None and not (result.plausible and result.best.code in named and SERVICE_ASKED.search(norm)):
+                # ... but "身份证过期了 信用社不给取钱 换身份证要到哪点换" asks for the service it names.
+                return Understanding(
+                    text, "out_of_scope", empty, aspect=aspect, named=named, guess="out_of_scope", sure=1.0, outside=outside
+                )
         if intent == "out_of_scope":
             # Not a question we recognise; the asker may still mean the item under discussion ("多久能办好"),
             # unless the classifier says it is about something else ("打车去政务中心要好多钱").
-            return Understanding(text, intent, empty, aspect=aspect, named=named, guess=guess, sure=sure)
+            # A neighbouring domain's word, even one an item mentions ("电动车"), names what to refuse.
+            outside = self.outside(norm, [])
+            return Understanding(text, intent, empty, aspect=aspect, named=named, guess=guess, sure=sure, outside=outside)
         if intent in BOOKING_INTENTS:
             # How the person is ("卧床不起", "走不动") says why to book, not what: keep it out of item matching.
             trimmed = CIRCUMSTANCES.sub(" ", norm)
             if trimmed != norm:
                 result = self.index.search(trimmed)
+                named = self.index.named(trimmed)  # "坐轮椅" names no 轮椅 item
             if rule == intent and aspect in GUIDE_FACTS and not BOOKING_VERB.search(norm):
                 # "可以委托别人办吗 要带哪些材料" asks about the guide; nobody asked us to book anything.
+                intent = "ask_item"
+            elif rule == intent and aspect == "agent" and FAMILY_AGENT.search(norm) and not ASKS_US.search(norm):
                 intent = "ask_item"
         return Understanding(text, intent, result, aspect=aspect, named=named, guess=guess, sure=sure)
 
@@ -226,6 +273,11 @@ class Understander:
             override = OVERRIDE_RULE
             if rule in BOOKING_INTENTS:
                 override = OVERRIDE_BOOKING_RULE_BY_ASK if guess == "ask_item" else OVERRIDE_BOOKING_RULE
+                if guess in BOOKING_INTENTS:
+                    override = OVERRIDE_RULE  # the words said 代办 (or 上门): the other kind needs a sure model
+                if guess == "ask_item" and ASKS_US.search(text):
+                    # "需要代办养老金待遇申领 材料收齐了 麻烦登记一下": a request to us, whatever else it asks.
+                    override = OVERRIDE_BOOKING_RULE_ASKED
             return guess if guess != rule and sure >= override else rule
         if guess == "query_progress" and result.confident and aspect == "time" and not STATUS_ASKED.search(text):
             # "临时救助好久批得下来" asks how long the item takes, not where the asker's own case is.
@@ -252,6 +304,14 @@ class Understander:
         if result.plausible or asks_part or (guess == "ask_item" and sure >= ACCEPT_ASK):
             return "ask_item"
         return "out_of_scope"
+
+
+def _named_lead(result: Result, named: frozenset) -> bool:
+    matches = result.matches
+    if not matches or matches[0].code not in named:
+        return False
+    second = matches[1].score if len(matches) > 1 else 0.0
+    return matches[0].score >= NAMED_STORY_LEAD * second
 
 
 def _catalog_texts(index: ItemIndex) -> list[str]:

@@ -17,6 +17,11 @@ DONT_KNOW = (
     "我能解答身份证、社保、医保、低保等政务服务事项的办理问题，您可以换个说法再问；"
     "也可以回复“人工”找工作人员。"
 )
+# A question from a neighbouring domain (bot/conversation/neighbours.yaml): what we cannot do, where to turn, what we can.
+NOT_OURS = (
+    "抱歉，{label}方面的事我帮不上忙，{ask}\n"
+    "我能解答身份证、社保、医保、低保等政务服务事项的办理问题，也能为老人、残疾人预约代办或上门服务。"
+)
 CHOOSE_ITEM = "您问的是下面哪一项？请回复数字："
 CHOOSE_NONE = "都不是？请换个说法，或回复“人工”。"
 ASK_WHICH_ITEM = "请问您问的是哪个事项？比如“身份证补领要带什么材料”。"

@@ -1,0 +1,78 @@
+"""Neighbouring domains (neighbours.yaml): bank loans, commercial insurance, a company's bookkeeping, shopping
+and delivery, e-bikes, sick livestock, health, family quarrels, bus and train tickets. A message using one of
+their words is out of scope unless the item it matches best holds the word itself, and the refusal says
+honestly what the assistant cannot do, where to turn, and what it can do."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+NEIGHBOURS_FILE = Path(__file__).with_name("neighbours.yaml")
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    domain: str
+    label: str
+    ask: str
+    example: str
+    words: tuple[str, ...]
+
+
+class Neighbours:
+    def __init__(self, domains: list[Neighbour]):
+        self.domains = domains
+        self._by_word = {w.lower(): d for d in domains for w in d.words}
+        words = sorted(self._by_word, key=len, reverse=True)
+        self._pattern = re.compile("|".join(map(re.escape, words))) if words else None
+
+    @classmethod
+    def load(cls, path: Path = NEIGHBOURS_FILE) -> Neighbours:
+        entries = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+        return cls([Neighbour(e["domain"], e["label"], e["ask"], e["example"], tuple(map(str, e["words"]))) for e in entries])
+
+    def found(self, text: str) -> list[tuple[str, Neighbour]]:
+        """(word, domain) for every neighbouring-domain word in a standardised, lower-case message."""
+        if self._pattern is None:
+            return []
+        return [(m.group(0), self._by_word[m.group(0)]) for m in self._pattern.finditer(text)]
+
+    def outside(self, text: str, item_texts: Iterable[str]) -> Neighbour | None:
+        """The neighbouring domain the message is about, unless the items' own texts hold its word."""
+        texts = list(item_texts)
+        for word, domain in self.found(text):
+            if not any(word in t for t in texts):
+                return domain
+        return None
+
+    def domain(self, name: str) -> Neighbour | None:
+        return next((d for d in self.domains if d.domain == name), None)
+
+
+@cache
+def shared_neighbours() -> Neighbours:
+    return Neighbours.load()
+
+
+def item_text(item: dict) -> str:
+    """Every string of an item (name, aliases, keywords, summary, FAQ, materials ...), joined."""
+    out: list[str] = []
+
+    def walk(value) -> None:
+        if isinstance(value, str):
+            out.append(value)
+        elif isinstance(value, dict):
+            for v in value.values():
+                walk(v)
+        elif isinstance(value, list | tuple):
+            for v in value:
+                walk(v)
+
+    walk(item)
+    return "\n".join(out)

@@ -1,0 +1,71 @@
+"""Neighbouring domains (bot/conversation/neighbours.yaml): bank loans, insurance claims, a company's bookkeeping,
+delivery, e-bikes, sick livestock, health, family quarrels and timetables are out of scope with an honest refusal
+that says where to turn and what the assistant can do; an item that itself speaks of the word keeps the question."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.conversation.neighbours import shared_neighbours
+from bot.conversation.nlu import Understander
+from knowledge_base.catalog import load_items
+from knowledge_base.index import ItemIndex
+from tests.conftest import shared_lexicon
+from tests.utils import user
+
+DOMAINS = shared_neighbours().domains
+
+
+@pytest.fixture(scope="module")
+def understander() -> Understander:
+    items, _ = load_items()
+    return Understander(ItemIndex(items, shared_lexicon()))
+
+
+def test_every_domain_lists_words_and_no_word_twice():
+    words = [w for d in DOMAINS for w in d.words]
+    assert len(DOMAINS) >= 9 and all(d.words and d.label and d.ask for d in DOMAINS)
+    assert len(words) == len(set(words))
+
+
+@pytest.mark.parametrize("domain", DOMAINS, ids=[d.domain for d in DOMAINS])
+def test_each_domain_example_is_out_of_scope(understander, domain):
+    u = understander.understand(domain.example)
+    assert u.intent == "out_of_scope" and u.outside is not None and u.outside.domain == domain.domain, (u.intent, u.outside)
+
+
+@pytest.mark.parametrize(
+    "text, code",
+    [
+        ("公积金贷款利率现在好多", "ZJ-004"),  # the item speaks of 利率
+        ("娃娃读大学的助学贷款利息咋个算", "JY-003"),
+        ("高血压糖尿病 慢病卡咋个办", "YB-004"),
+        ("我的身分证过期了好久了 前几天克信用社取钱人家不给取 换身分证要到哪点换嘛", "GA-002"),
+        ("租房子能取公基金吗", "ZJ-001"),
+    ],
+)
+def test_a_service_that_speaks_of_the_word_keeps_the_question(understander, text, code):
+    u = understander.understand(text)
+    assert u.intent == "ask_item" and u.result.best.code == code, (u.intent, [m.code for m in u.result.matches[:3]])
+
+
+async def test_refusal_says_where_to_turn_and_what_the_assistant_does(server):
+    resident = user(server, "o_nb_cow")
+    reply = await resident.say("我家的牛这几天不吃草 你们晓得是哪样病不")
+    assert "帮不上" in reply and "兽医" in reply and "政务服务" in reply and "【" not in reply, reply
+
+
+async def test_neighbouring_question_mid_conversation_is_refused_then_the_item_continues(server):
+    resident = user(server, "o_nb_mid")
+    assert "个体工商户注销登记" in (await resident.say("店不开了 个体执照咋个注销"))
+    loan = await resident.say("对了 你晓得哪家银行做生意贷款利息低不")
+    assert "帮不上" in loan and "银行" in loan and "【" not in loan, loan
+    fee = await resident.say("注销要钱不")
+    assert "个体工商户注销登记" in fee.splitlines()[0], fee
+
+
+async def test_the_item_under_discussion_keeps_a_question_in_its_own_words(server):
+    resident = user(server, "o_nb_loan")
+    assert "生源地信用助学贷款" in (await resident.say("生源地助学贷款咋个办"))
+    reply = await resident.say("利息哪个出")
+    assert "生源地信用助学贷款" in reply.splitlines()[0] and "帮不上" not in reply, reply
