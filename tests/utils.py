@@ -3,6 +3,7 @@ cheap password hashes), and a WeChat user bound to the test server."""
 
 from __future__ import annotations
 
+import copy
 import itertools
 import os
 import socket
@@ -35,7 +36,7 @@ def shared_lexicon():
 
 def catalog_items() -> list[dict]:
     """The valid items of knowledge_base/data/items, a copy the caller may change."""
-    return BUILT.item_files()[0]
+    return copy.deepcopy(BUILT.item_files()[0])
 
 
 def catalog_understander():

@@ -38,12 +38,13 @@ class BuiltIndexes:
     def item_files(self) -> tuple[list[dict], list[Problem]]:
         """The valid items of the item files and the problems of the others, parsed on first use.
 
-        Callers get their own copies: the store and the item editor change the documents they are given."""
+        Each item is a new dict (inserting one adds its `_id`) over values shared with later callers:
+        to be stored, not changed (the store keeps its own copy)."""
         with self._lock:
             if self._files is None:
                 self._files = load_items(self.items_dir)
             items, problems = self._files
-        return copy.deepcopy(items), list(problems)
+        return [dict(item) for item in items], list(problems)
 
     def understander(self, items: list[dict]) -> Understander:
         """The understander over exactly these items (CPU work: call it from a thread)."""
