@@ -78,8 +78,8 @@ _DUMMY_HASHES: dict[tuple, str] = {}
 
 
 def dummy_hash(hasher: PasswordHasher) -> str:
-    """A hash of a random password with the hasher's parameters, computed once per process (it costs as
-    much as a real one, and every services build makes two account stores)."""
+    """A hash of a random password with the hasher's parameters, computed once per process: it costs as
+    much as a real one, and tests build the services hundreds of times."""
     key = (hasher.time_cost, hasher.memory_cost, hasher.parallelism, hasher.hash_len, hasher.salt_len, hasher.type)
     if key not in _DUMMY_HASHES:
         _DUMMY_HASHES[key] = hasher.hash(secrets.token_hex(16))
