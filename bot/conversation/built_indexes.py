@@ -54,8 +54,9 @@ class BuiltIndexes:
                 if known == items:
                     self._built.append(self._built.pop(n))
                     return understander
-            # Built under the lock: two builds of the same items at once would only waste a core.
-            understander = Understander(ItemIndex(items, lexicon))
+            # Built under the lock: two builds of the same items at once would only waste a core. The index
+            # keeps the items it is given: its own copy, which no caller can change under other callers.
+            understander = Understander(ItemIndex(copy.deepcopy(items), lexicon))
             self._built.append((copy.deepcopy(items), understander))
             del self._built[: -self.keep]
             return understander
