@@ -22,8 +22,9 @@ $(STAMP): requirements.txt
 run: $(STAMP)
 	$(BIN)/python -m bot
 
+# One worker per core (pytest-xdist); tests are independent of each other and of their order.
 test: system-packages $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto
 
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

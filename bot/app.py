@@ -7,6 +7,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from argon2 import PasswordHasher
 from tornado import web
 
 from bot.backoffice import BackOffice, build_backoffice
@@ -18,6 +19,7 @@ from bot.bookings.service import BookingService
 from bot.console import ConsoleServices, build_console, live_hub
 from bot.conversation import texts
 from bot.conversation.assistant import Assistant
+from bot.conversation.built_indexes import BuiltIndexes
 from bot.conversation.dialog import DialogStore
 from bot.conversation.knowledge import KnowledgeService
 from bot.embedded_index.warm import warm as warm_indexes
@@ -80,13 +82,21 @@ class Services:
         self.store.close()
 
 
-async def build_services(config: Settings, store: Store | None = None, lexicon=None) -> Services:
-    """Open the store, seed and index the knowledge base, and wire the conversation."""
+async def build_services(
+    config: Settings,
+    store: Store | None = None,
+    built: BuiltIndexes | None = None,
+    password_hasher: PasswordHasher | None = None,
+) -> Services:
+    """Open the store, seed and index the knowledge base, and wire the conversation.
+
+    `built` shares parsed item files and built indexes between builds (the tests' one per run);
+    `password_hasher` sets the staff passwords' argon2 cost (argon2-cffi's defaults when None)."""
     store = store or Store.connect(
         config.mongodb_uri, config.mongodb_db, data_dir=config.data_dir if config.embedded_store else None
     )
     await store.ensure_indexes()
-    knowledge = KnowledgeService(store, lexicon=lexicon)
+    knowledge = KnowledgeService(store, built)
     await knowledge.seed_if_empty()
     await knowledge.load()
     wechat_api = WeChatAPI(config, store)
@@ -97,7 +107,7 @@ async def build_services(config: Settings, store: Store | None = None, lexicon=N
         await escalations.track_open()
     audit = AuditLog(store.audit)
     notifications = NotificationService(store, wechat_api, config)
-    console = await build_console(config, store, wechat_api, dialogs, audit, escalations, hub, notifications)
+    console = await build_console(config, store, wechat_api, dialogs, audit, escalations, hub, notifications, password_hasher)
     booking_dialog, stations, bookings, invites, reminders = await build_booking_services(
         config, store, notifications, dialogs, escalations, knowledge
     )

@@ -53,7 +53,7 @@ def live_hub() -> LiveHub:
 
 
 async def build_console(
-    config, store, wechat_api, dialogs, audit, queue: EscalationQueue, hub: LiveHub, notifications=None
+    config, store, wechat_api, dialogs, audit, queue: EscalationQueue, hub: LiveHub, notifications=None, password_hasher=None
 ) -> ConsoleServices:
     check_secret(config.env, config.secret)
     try:
@@ -66,7 +66,7 @@ async def build_console(
         answer_target_seconds=config.handoff_answer_target,
         phone=config.handoff_phone,
     )
-    accounts = StaffAccounts(store.staff)
+    accounts = StaffAccounts(store.staff, password_hasher)
     desk = HandoffDesk(
         queue,
         store,
@@ -94,7 +94,6 @@ async def build_console(
     log.info("live queue: %s", "in-process" if poller is None else f"poll every {config.console_poll_seconds}s")
     sessions = SessionStore(store.staff_sessions, idle_minutes=config.staff_idle_minutes)
     sessions.on_end.append(hub.end)  # logout, password change and disable close the live sockets at once
-    accounts = StaffAccounts(store.staff)
     return ConsoleServices(
         accounts=accounts,
         tokens=StaffTokens(store.staff_tokens, accounts),

@@ -17,6 +17,7 @@ import yaml
 
 from knowledge_base import consistency
 from knowledge_base.cells import formula_like, safe_row
+from knowledge_base.yamlfile import read_yaml
 
 DATA_DIR = Path(__file__).parent / "data"
 ITEMS_DIR = DATA_DIR / "items"
@@ -372,8 +373,7 @@ def sibling_contradictions(items: list[dict]) -> list[Problem]:
 
 
 def load_file(path: Path) -> dict:
-    with path.open(encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+    return read_yaml(path)
 
 
 def load_items(items_dir: Path = ITEMS_DIR) -> tuple[list[dict], list[Problem]]:

@@ -13,10 +13,10 @@ from functools import lru_cache
 from pathlib import Path
 
 import jieba
-import yaml
 from pypinyin import Style, lazy_pinyin
 
 from knowledge_base.catalog import DATA_DIR
+from knowledge_base.yamlfile import read_yaml
 
 CJK = re.compile(r"[\u4e00-\u9fff]+")
 # Characters kept inside tokens; everything else separates.
@@ -27,7 +27,7 @@ class LocalSpeech:
     """昭通 dialect, input slips and traditional characters to standard words (data/local_speech.yaml)."""
 
     def __init__(self, path: Path):
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = read_yaml(path) or {}
         self.entries = [e for section in ("dialect", "slips") for e in data.get(section) or []]
         pairs = {str(e["say"]): str(e["means"]) for e in self.entries}
         self._map = pairs
@@ -61,7 +61,7 @@ class Lexicon:
         self.tokenizer = jieba.Tokenizer()
         self.tokenizer.initialize()
         words = [w.split()[0] for w in _lines(data_dir / "userdict.txt")]
-        synonyms = yaml.safe_load((data_dir / "synonyms.yaml").read_text(encoding="utf-8")) or {}
+        synonyms = read_yaml(data_dir / "synonyms.yaml") or {}
         # variant -> canonical, longest variant first so "居民身份证" wins over "身份证".
         self.fold: list[tuple[str, str]] = []
         for canonical, variants in synonyms.items():

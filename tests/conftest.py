@@ -1,5 +1,10 @@
 """Fixtures: the app built by the production factory on a fresh embedded store per test, served over real
-HTTP, next to a fake WeChat API server on 127.0.0.1."""
+HTTP, next to a fake WeChat API server on 127.0.0.1.
+
+All tests and fixtures share one event loop per test process (pyproject.toml), so one Chromium serves
+every browser test; what is read-only and costly (the item index, jieba) is built once per process
+(tests/utils.py). Tests are independent of each other and of their order: pytest-xdist runs them in
+parallel processes (`make test`)."""
 
 from __future__ import annotations
 
@@ -9,22 +14,11 @@ import pytest
 from tornado.testing import bind_unused_port
 
 from bot.__main__ import http_server
-from bot.app import build_services, make_app
+from bot.app import make_app
 from bot.store import Store
 from handlers.wechat_sandbox import make_sandbox_app
-from knowledge_base.text import Lexicon
 from settings import Settings
-from tests.utils import AES_KEY, APPID, TOKEN, Server
-
-_LEXICON = None
-
-
-def shared_lexicon() -> Lexicon:
-    """jieba's dictionary takes most of a second to load: share one across tests (it is read-only)."""
-    global _LEXICON
-    if _LEXICON is None:
-        _LEXICON = Lexicon()
-    return _LEXICON
+from tests.utils import AES_KEY, APPID, TOKEN, FakeClock, Server, build_test_services, db_name
 
 
 async def serve(app) -> Server:
@@ -32,6 +26,12 @@ async def serve(app) -> Server:
     server = http_server(app)
     server.add_sockets([sock])
     return Server(server, f"http://127.0.0.1:{port}", app)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """Time for the code under test that the test moves with `clock.advance(seconds)` instead of sleeping."""
+    return FakeClock()
 
 
 @pytest.fixture
@@ -52,7 +52,7 @@ def config(wechat_api) -> Settings:
         wechat_aes_key=AES_KEY,
         wechat_api_base=wechat_api.url + "/",
         mongodb_uri=os.environ.get("MONGODB_TEST_URI", "mongomock://"),
-        mongodb_db="govbot_test",
+        mongodb_db=db_name(),
         secret="test-cookie-secret",
         data_key="test-data-key",
         # Tests run at any hour; the quiet-hours tests set them on the notification service explicitly.
@@ -64,7 +64,7 @@ def config(wechat_api) -> Settings:
 async def services(config):
     store = Store.connect(config.mongodb_uri, config.mongodb_db)
     await store.client.drop_database(config.mongodb_db)
-    services = await build_services(config, store=store, lexicon=shared_lexicon())
+    services = await build_test_services(config, store)
     yield services
     await services.inbox.drain()
     await store.client.drop_database(config.mongodb_db)
@@ -91,11 +91,40 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture
-async def browser():
+@pytest.fixture(scope="session")
+async def chromium():
+    """One Chromium per test process (starting one costs about a second of CPU)."""
     from playwright.async_api import async_playwright
 
     async with async_playwright() as pw:
         chromium = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         await chromium.close()
+
+
+class TestBrowser:
+    """The shared Chromium as a test sees it: what the test opens (contexts, pages) is closed after it,
+    so no page of one test outlives it (cookies, storage and live sockets stay the test's own)."""
+
+    def __init__(self, chromium):
+        self.chromium = chromium
+        self.contexts = []
+
+    async def new_context(self, **options):
+        context = await self.chromium.new_context(**options)
+        self.contexts.append(context)
+        return context
+
+    async def new_page(self, **options):
+        return await (await self.new_context(**options)).new_page()
+
+    async def close(self) -> None:
+        for context in self.contexts:
+            await context.close()
+
+
+@pytest.fixture
+async def browser(chromium):
+    opened = TestBrowser(chromium)
+    yield opened
+    await opened.close()

@@ -30,8 +30,9 @@ async def test_a_stranger_gets_the_login_form_and_enter_signs_in(server, service
     assert session["httpOnly"] and session["sameSite"] == "Strict"
 
 
-async def test_wrong_passwords_are_throttled_then_locked_until_an_admin_lifts_it(server, services, browser):
+async def test_wrong_passwords_are_throttled_then_locked_until_an_admin_lifts_it(server, services, browser, clock):
     services.console.throttle.policy = ThrottlePolicy(free_failures=2, delay_seconds=1, lock_after=4)
+    services.console.throttle.clock = clock
     await make_staff(services, "liming")
     await make_staff(services, "boss", "admin")
     page = await new_page(browser)
@@ -43,9 +44,9 @@ async def test_wrong_passwords_are_throttled_then_locked_until_an_admin_lifts_it
     await login(page, server, "liming", PASSWORD)
     assert "秒后再试" in await page.inner_text(".error") and "/console/login" in page.url
     for attempt in (3, 4):
-        await asyncio.sleep(2.1)
+        clock.advance(2.1)
         await login(page, server, "liming", f"wrong password {attempt}")
-    await asyncio.sleep(1.1)
+    clock.advance(1.1)
     await login(page, server, "liming", PASSWORD)
     assert "已暂停" in await page.inner_text(".error")
     # A name that does not exist gets exactly the same answers.

@@ -10,6 +10,7 @@ import pytest
 
 from bot.expiring import MemoryMap, MongoMap, expiring_map
 from bot.store import Store
+from tests.utils import db_name
 
 BACKENDS = ["memory", "mongomock"] + (["mongodb"] if os.environ.get("MONGODB_TEST_URI") else [])
 
@@ -29,11 +30,12 @@ async def kv(request):
         yield MemoryMap(clock=clock)
         return
     uri = "mongomock://" if request.param == "mongomock" else os.environ["MONGODB_TEST_URI"]
-    store = Store.connect(uri, "govbot_test_expiring")
-    await store.client.drop_database("govbot_test_expiring")
+    name = db_name()
+    store = Store.connect(uri, name)
+    await store.client.drop_database(name)
     await store.ensure_indexes()
     yield MongoMap(store.db["claims"], clock=clock)
-    await store.client.drop_database("govbot_test_expiring")
+    await store.client.drop_database(name)
     store.close()
 
 
@@ -113,6 +115,6 @@ async def test_memory_sweep_catches_mixed_ttls():
 
 
 async def test_embedded_store_keeps_per_message_state_in_memory():
-    store = Store.connect("mongomock://", "govbot_test_expiring")
+    store = Store.connect("mongomock://", db_name())
     assert isinstance(expiring_map(store, "claims"), MemoryMap)
     store.close()

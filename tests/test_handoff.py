@@ -13,13 +13,13 @@ from tornado.httpclient import HTTPRequest
 from tornado.websocket import websocket_connect
 
 from bot import admin
-from bot.app import build_services, make_app
+from bot.app import make_app
 from bot.handoff.desk import summary
 from bot.handoff.hours import WorkingHours
 from handlers.console.base import SESSION_COOKIE
-from tests.conftest import serve, shared_lexicon
+from tests.conftest import serve
 from tests.console_utils import PASSWORD, ClosedToday, make_staff, open_all_day
-from tests.utils import user
+from tests.utils import build_test_services, user
 
 
 async def live_socket(server, services, username: str):
@@ -45,7 +45,7 @@ async def next_chat_event(socket, timeout: float = 2.0) -> dict:
 async def test_a_message_taken_by_process_a_reaches_an_agent_connected_to_process_b(config, services, server):
     """Two server processes on one store: B learns of A's changes only through the indexed poll."""
     config_b = dataclasses.replace(config, console_live="poll", console_poll_seconds=0.2)
-    services_b = await build_services(config_b, store=services.store, lexicon=shared_lexicon())
+    services_b = await build_test_services(config_b, services.store)
     server_b = await serve(make_app(services_b))
     services_b.console.start()
     try:

@@ -9,16 +9,12 @@ from bot.conversation import texts
 from bot.conversation.classifier import IntentClassifier, default_example_files, load_examples, shared_classifier
 from bot.conversation.nlu import INTENTS, Understander, normalize
 from bot.conversation.pinyin import looks_pinyin
-from knowledge_base.catalog import load_items
-from knowledge_base.index import ItemIndex
-from tests.conftest import shared_lexicon
-from tests.utils import user
+from tests.utils import catalog_understander, user
 
 
 @pytest.fixture(scope="module")
 def understander() -> Understander:
-    items, _ = load_items()
-    return Understander(ItemIndex(items, shared_lexicon()))
+    return catalog_understander()
 
 
 def test_classifier_trains_on_the_repository_examples_and_knows_every_intent():

@@ -107,10 +107,10 @@ async def test_another_server_process_answers_from_the_edit_within_5_seconds(ser
     import asyncio
     import time
 
-    from bot.app import KB_REFRESH_SECONDS, build_services, refresh_knowledge_forever
-    from tests.conftest import shared_lexicon
+    from bot.app import KB_REFRESH_SECONDS, refresh_knowledge_forever
+    from tests.utils import build_test_services
 
-    other = await build_services(config, store=services.store, lexicon=shared_lexicon())
+    other = await build_test_services(config, services.store)
     refresher = asyncio.ensure_future(refresh_knowledge_forever(other.knowledge, KB_REFRESH_SECONDS))
     try:
         item = await first_item(services)

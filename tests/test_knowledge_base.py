@@ -9,11 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.conversation.nlu import INTENTS, Understander
+from bot.conversation.nlu import INTENTS
 from bot.evaluate import DEFAULT_SET, evaluate
 from knowledge_base.catalog import FIELDS, export_items, import_items, load_items
-from knowledge_base.index import ItemIndex
-from tests.conftest import shared_lexicon
+from tests.utils import catalog_understander
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG = ROOT / "knowledge_base" / "data" / "catalog.tsv"  # a copy of the centre's catalog: tests read nothing outside the repo
@@ -28,7 +27,7 @@ def items():
 
 @pytest.fixture(scope="module")
 def understander(items):
-    return Understander(ItemIndex(items, shared_lexicon()))
+    return catalog_understander()
 
 
 def test_every_catalog_item_has_a_valid_complete_guide(items):

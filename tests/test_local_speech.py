@@ -9,10 +9,9 @@ import pytest
 import yaml
 
 from bot.conversation.nlu import INTENTS, Understander
-from knowledge_base.catalog import DATA_DIR, load_items
-from knowledge_base.index import ItemIndex
+from knowledge_base.catalog import DATA_DIR
 from knowledge_base.text import local_speech
-from tests.conftest import shared_lexicon
+from tests.utils import catalog_understander
 
 TABLE = yaml.safe_load((DATA_DIR / "local_speech.yaml").read_text(encoding="utf-8"))
 ENTRIES = [e for section in ("dialect", "slips") for e in TABLE[section]]
@@ -21,8 +20,7 @@ CODE = re.compile(r"^[A-Z]{2,3}-\d{3}$")
 
 @pytest.fixture(scope="module")
 def understander() -> Understander:
-    items, _ = load_items()
-    return Understander(ItemIndex(items, shared_lexicon()))
+    return catalog_understander()
 
 
 def test_standard_forms_are_left_alone():

@@ -21,7 +21,8 @@ from bot.miniprogram.materials import CHUNK, MaterialError, MaterialStore
 from bot.staff.audit import AuditLog
 from bot.store import Store
 
-T0 = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+# Near the real time: mongomock expires TTL-indexed documents (the upload quota's) against the real clock.
+T0 = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
 
 
 class Clock:

@@ -10,7 +10,7 @@ from bot.conversation.neighbours import shared_neighbours
 from bot.conversation.nlu import Understander
 from knowledge_base.catalog import load_items
 from knowledge_base.index import ItemIndex
-from tests.conftest import shared_lexicon
+from tests.utils import shared_lexicon
 from tests.utils import user
 
 DOMAINS = shared_neighbours().domains

@@ -14,12 +14,11 @@ from pathlib import Path
 
 import pytest
 from tornado.httpclient import AsyncHTTPClient
-from tornado.testing import bind_unused_port
 
 from bot.embedded import DataDirLocked, Journal, open_persistent_client
 from bot.simulate import WeChatUser
 from settings import DEV_ADMIN_TOKEN
-from tests.utils import home_visit_script, make_id, next_workday_text
+from tests.utils import free_port, home_visit_script, make_id, next_workday_text
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN = {"Authorization": f"Bearer {DEV_ADMIN_TOKEN}", "Content-Type": "application/json"}
@@ -82,9 +81,7 @@ async def proxy_books(proxy: WeChatUser, name: str, id_number: str) -> str:
 
 @pytest.fixture
 def port() -> int:
-    sock, port = bind_unused_port()
-    sock.close()
-    return port
+    return free_port()
 
 
 async def test_sigkill_loses_no_booking_proxy_or_message(tmp_path, port):

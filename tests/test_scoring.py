@@ -11,7 +11,7 @@ import pytest
 
 from knowledge_base.catalog import load_items
 from knowledge_base.index import FIELD_WEIGHTS, ItemIndex
-from tests.conftest import shared_lexicon
+from tests.utils import shared_lexicon
 
 DATA = Path(__file__).resolve().parent / "data"
 

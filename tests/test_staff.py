@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from bot.staff.accounts import StaffAccounts, StaffError
 from bot.staff.sessions import SessionStore, WeakSecret, check_secret
 from bot.staff.throttle import LoginThrottle, ThrottlePolicy
-
-
-class Clock:
-    def __init__(self):
-        self.now = datetime.now(UTC)  # mongomock applies TTL indexes against the real clock
-
-    def __call__(self):
-        return self.now
+from tests.utils import FakeClock
 
 
 async def test_a_session_ends_after_inactivity_and_when_the_password_changes(services):
-    clock = Clock()
+    clock = FakeClock()
     accounts = services.console.accounts
     sessions = SessionStore(services.store.staff_sessions, idle_minutes=30, clock=clock)
     account = await accounts.create("liming", "agent", "A long passphrase 1", must_change=False, created_by="test")
@@ -49,7 +42,7 @@ async def test_passwords_are_argon2_hashes_with_a_minimum_length(services):
 
 
 async def test_throttle_waits_then_locks_and_a_success_clears_the_account(services):
-    clock = Clock()
+    clock = FakeClock()
     throttle = LoginThrottle(
         services.store.login_throttle, ThrottlePolicy(free_failures=2, delay_seconds=10, lock_after=4), clock
     )

@@ -51,14 +51,15 @@ def test_data_dir_and_processes_settings(tmp_path):
 async def test_the_mongodb_path_of_per_message_state_works_end_to_end(config):
     """What a real MongoDB deployment runs: state in collections (here mongomock standing in), saved after
     the reply; a retry answered from `replies`; a follow-up reading the saved dialog state."""
-    from bot.app import build_services, make_app
+    from bot.app import make_app
     from bot.expiring import MongoMap
     from bot.store import Store
-    from tests.conftest import serve, shared_lexicon
+    from tests.conftest import serve
+    from tests.utils import build_test_services
 
-    store = Store.connect("mongomock://", "govbot_test_mongopath")
+    store = Store.connect("mongomock://", config.mongodb_db)
     store.embedded = False  # take the multi-process code paths
-    services = await build_services(config, store=store, lexicon=shared_lexicon())
+    services = await build_test_services(config, store)
     server = await serve(make_app(services))
     try:
         assert isinstance(services.inbox.claims, MongoMap) and not services.assistant.dialogs.instant
@@ -74,7 +75,7 @@ async def test_the_mongodb_path_of_per_message_state_works_end_to_end(config):
         assert await store.messages.count_documents({"openid": "o_multi"}) == 4
     finally:
         server.http_server.stop()
-        await store.client.drop_database("govbot_test_mongopath")
+        await store.client.drop_database(config.mongodb_db)
         services.close()
 
 

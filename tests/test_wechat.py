@@ -10,11 +10,11 @@ import pytest
 import xmltodict
 from tornado.httpclient import AsyncHTTPClient
 
-from bot.app import build_services, make_app
+from bot.app import make_app
 from bot.simulate import WeChatUser, sign
 from bot.store import Store
-from tests.conftest import serve, shared_lexicon
-from tests.utils import TOKEN, user
+from tests.conftest import serve
+from tests.utils import TOKEN, build_test_services, db_name, user
 
 # WeChat's published safe-mode sample (also in wechatpy's tests).
 SAMPLE_TOKEN = "123456"
@@ -74,10 +74,9 @@ async def sample_server(wechat_api):
         wechat_appid=SAMPLE_APPID,
         wechat_max_skew=0,
         wechat_api_base=wechat_api.url + "/",
-        mongodb_db="govbot_sample",
+        mongodb_db=db_name(),
     )
-    store = Store.connect("mongomock://", cfg.mongodb_db)
-    services = await build_services(cfg, store=store, lexicon=shared_lexicon())
+    services = await build_test_services(cfg, Store.connect("mongomock://", cfg.mongodb_db))
     srv = await serve(make_app(services))
     yield srv
     srv.http_server.stop()

@@ -1,15 +1,85 @@
-"""Test helpers: constants shared by fixtures and tests, and a WeChat user bound to the test server."""
+"""Test helpers: constants shared by fixtures and tests, what one test run builds once (the item index,
+cheap password hashes), and a WeChat user bound to the test server."""
 
 from __future__ import annotations
 
+import copy
+import itertools
+import os
+import socket
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
+from argon2 import PasswordHasher
+
+from bot.conversation.built_indexes import BuiltIndexes
 from bot.simulate import WeChatUser
 
 TOKEN = "test-token"
 APPID = "wx1234567890abcdef"
 # 43 characters, like a real EncodingAESKey.
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+
+
+# The item files parsed once and the index over them built once per test process (read-only; a test
+# that edits items gets its own build, and the last few item sets are kept).
+BUILT = BuiltIndexes(keep=4)
+# Real argon2id at its smallest cost: the production parameters cost ~0.4 s of CPU per hash and verify.
+TEST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+_DB_NUMBERS = itertools.count(1)
+
+
+def shared_lexicon():
+    """jieba's dictionary takes most of a second to load: one per test process (it is read-only)."""
+    return BUILT.lexicon
+
+
+def catalog_items() -> list[dict]:
+    """The valid items of knowledge_base/data/items, a copy the caller may change."""
+    return copy.deepcopy(BUILT.item_files()[0])
+
+
+def catalog_understander():
+    """The Understander over the item files, built once per test process."""
+    return BUILT.understander(catalog_items())
+
+
+def db_name() -> str:
+    """A database name no other test of this run uses, even on a shared MongoDB under pytest-xdist."""
+    return f"govbot_test_{os.environ.get('PYTEST_XDIST_WORKER', 'gw')}_{next(_DB_NUMBERS)}"
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now (for a server the test cannot hand a socket to)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def build_test_services(config, store=None):
+    """The production services on `store` (a fresh embedded store by default), with this run's shared
+    index and test password hashes."""
+    from bot.app import build_services
+    from bot.store import Store
+
+    store = store or Store.connect(config.mongodb_uri, config.mongodb_db)
+    return await build_services(config, store=store, built=BUILT, password_hasher=TEST_HASHER)
+
+
+class FakeClock:
+    """A clock that moves only when the test moves it, for anything that takes `clock=` (a callable
+    returning an aware datetime): tests wait on it instead of sleeping, at no cost and without races.
+    It starts at the real time (mongomock applies TTL indexes against the real clock)."""
+
+    def __init__(self, now: datetime | None = None):
+        self.now = now or datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float = 0, **delta) -> datetime:
+        self.now += timedelta(seconds=seconds, **delta)
+        return self.now
 
 
 @dataclass

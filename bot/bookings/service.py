@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
-import yaml
 from bson import ObjectId
 from pymongo import DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from bot.bookings.dateparse import month_day
 from bot.privacy import FieldCipher, IDCard, mask_id, mask_name, mask_phone, mask_text
+from knowledge_base.yamlfile import read_yaml
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +136,7 @@ class BookingRequest:
 
 
 def load_rules(path: Path = RULES_FILE) -> dict:
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    return read_yaml(path)
 
 
 def name_key(name: str) -> str:

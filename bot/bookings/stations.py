@@ -5,9 +5,8 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-import yaml
-
 from bot.conversation import texts
+from knowledge_base.yamlfile import read_yaml
 
 STATIONS_FILE = Path(__file__).parent / "data" / "stations.yaml"
 EARTH_RADIUS_KM = 6371.0
@@ -25,7 +24,7 @@ def distance_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
 
 
 def load_station_file(path: Path = STATIONS_FILE) -> list[dict]:
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    return read_yaml(path)
 
 
 class StationDirectory:

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
+from knowledge_base.yamlfile import read_yaml
 
 TOWNSHIPS_FILE = Path(__file__).parent / "data" / "townships.yaml"
 # "小龙洞回族彝族乡" -> "小龙洞": what people say without the kind of township.
@@ -31,7 +31,7 @@ class Township:
 
 
 def load_townships(path: Path = TOWNSHIPS_FILE) -> list[Township]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = read_yaml(path)
     return [Township(name, county) for county, names in data.items() for name in names]
 
 

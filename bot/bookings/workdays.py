@@ -12,7 +12,8 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import chinese_calendar
-import yaml
+
+from knowledge_base.yamlfile import read_yaml
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +22,7 @@ HOLIDAY_FILE = Path(__file__).parent / "data" / "holidays.yaml"
 
 class WorkCalendar:
     def __init__(self, holiday_file: Path = HOLIDAY_FILE):
-        data = yaml.safe_load(holiday_file.read_text(encoding="utf-8")) if holiday_file.is_file() else {}
+        data = read_yaml(holiday_file) if holiday_file.is_file() else {}
         self._extra_holidays: set[date] = set()
         self._extra_workdays: set[date] = set()
         self._file_years: set[int] = set()

@@ -9,9 +9,8 @@ import logging
 import time
 from collections import OrderedDict
 
+from bot.conversation.built_indexes import BuiltIndexes
 from bot.conversation.nlu import Understander, Understanding, normalize
-from knowledge_base.catalog import load_items
-from knowledge_base.index import ItemIndex
 
 log = logging.getLogger(__name__)
 
@@ -52,10 +51,9 @@ class CachedUnderstander:
 
 
 class KnowledgeService:
-    def __init__(self, store, items_dir=None, lexicon=None):
+    def __init__(self, store, built: BuiltIndexes | None = None):
         self.store = store
-        self._lexicon = lexicon
-        self.items_dir = items_dir
+        self.built = built or BuiltIndexes()
         self.version = None
         self._understander: CachedUnderstander | None = None
         self.built_at = 0.0
@@ -72,12 +70,11 @@ class KnowledgeService:
         """Copy the item files into an empty `items` collection; returns how many were inserted."""
         if await self.store.items.count_documents({}, limit=1):
             return 0
-        kwargs = {"items_dir": self.items_dir} if self.items_dir else {}
-        items, problems = load_items(**kwargs)
+        items, problems = self.built.item_files()
         for problem in problems:
             log.error("knowledge base file skipped: %s", problem)
         if items:
-            await self.store.items.insert_many([dict(i) for i in items])
+            await self.store.items.insert_many(items)
             await self.bump_version()
         log.info("seeded %d service items from files", len(items))
         return len(items)
@@ -98,9 +95,8 @@ class KnowledgeService:
         items = [doc async for doc in self.store.items.find({}, {"_id": 0})]
         started = time.perf_counter()
         loop = asyncio.get_running_loop()
-        lexicon = self._understander.index.lexicon if self._understander else self._lexicon
         # The intent classifier trains on first use (once per process): in the thread too.
-        understander = await loop.run_in_executor(None, lambda: Understander(ItemIndex(items, lexicon)))
+        understander: Understander = await loop.run_in_executor(None, self.built.understander, items)
         self._understander = CachedUnderstander(understander, version)
         loop.run_in_executor(None, understander.warm)  # the pinyin reader, off the reply path
         self.version = version

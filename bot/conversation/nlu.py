@@ -8,13 +8,12 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from bot.conversation.classifier import IntentClassifier, example_texts, shared_classifier
 from bot.conversation.neighbours import Neighbour, Neighbours, item_text, shared_neighbours
 from bot.conversation.pinyin import PinyinReader, looks_pinyin, shared_reader
 from knowledge_base.index import ItemIndex, Result
 from knowledge_base.text import local_speech
+from knowledge_base.yamlfile import read_yaml
 
 INTENTS = (
     "ask_item",
@@ -153,7 +152,7 @@ class _Rule:
 
 def _load_rules(path: Path) -> list[_Rule]:
     rules = []
-    for block in yaml.safe_load(path.read_text(encoding="utf-8")):
+    for block in read_yaml(path):
         if block["intent"] not in INTENTS:
             raise ValueError(f"{path}: unknown intent {block['intent']!r}")
         for pattern in block["patterns"]:

@@ -74,14 +74,26 @@ def public(account: dict) -> dict:
     return {k: v for k, v in account.items() if k not in ("password_hash", "_id")}
 
 
+_DUMMY_HASHES: dict[tuple, str] = {}
+
+
+def dummy_hash(hasher: PasswordHasher) -> str:
+    """A hash of a random password with the hasher's parameters, computed once per process: it costs as
+    much as a real one, and tests build the services hundreds of times."""
+    key = (hasher.time_cost, hasher.memory_cost, hasher.parallelism, hasher.hash_len, hasher.salt_len, hasher.type)
+    if key not in _DUMMY_HASHES:
+        _DUMMY_HASHES[key] = hasher.hash(secrets.token_hex(16))
+    return _DUMMY_HASHES[key]
+
+
 class StaffAccounts:
     def __init__(self, collection, hasher: PasswordHasher | None = None, clock=lambda: datetime.now(UTC)):
         self.collection = collection
         self.hasher = hasher or PasswordHasher()
         self.clock = clock
-        # A hash of a random password: verifying against it when the account does not exist makes
-        # a wrong username cost as much time as a wrong password.
-        self._dummy_hash = self.hasher.hash(secrets.token_hex(16))
+        # Verifying against it when the account does not exist makes a wrong username cost as much
+        # time as a wrong password.
+        self._dummy_hash = dummy_hash(self.hasher)
 
     async def _hash(self, password: str) -> str:
         return await asyncio.get_running_loop().run_in_executor(None, self.hasher.hash, password)
