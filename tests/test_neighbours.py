@@ -10,8 +10,7 @@ from bot.conversation.neighbours import shared_neighbours
 from bot.conversation.nlu import Understander
 from knowledge_base.catalog import load_items
 from knowledge_base.index import ItemIndex
-from tests.utils import shared_lexicon
-from tests.utils import user
+from tests.utils import shared_lexicon, user
 
 DOMAINS = shared_neighbours().domains
 
