@@ -4,7 +4,8 @@ For development, demos and a single-station pilot on `make run` (one server proc
 a real MongoDB). Under the data directory (BOT_DATA_DIR):
 
     snapshot.bson      every document at the last compaction, BSON records, with a header naming its generation
-    journal-<g>.bson   document changes since the snapshot of generation g, appended as they happen
+    journal-<g>.bson   document changes since the snapshot of generation g, appended as they happen, and
+                       "settled" marks: everything the process held in memory was on disk at that point
     data.key           the field-encryption key generated on first start (BOT_DATA_KEY when not set)
     LOCK               held while a server runs: a second process on the same directory refuses to start
 
@@ -16,6 +17,13 @@ process (SIGKILL); fsync runs every FSYNC_EVERY seconds, so a power cut loses at
 At start the snapshot and its journal are read back (a torn last record is dropped); a journal past
 COMPACT_AT_START_BYTES is compacted into a new snapshot, a smaller one appended to from where it ends.
 Compaction also runs at a normal stop and when the journal grows past COMPACT_BYTES.
+
+A write can change two documents in one step (a booking and its report rollup row, bot/report/rollups.py)
+and the immediate flush of the first may reach the journal before the deferred flush of the second. A
+flush run between two steps of the event loop writes every dirty document, so the files then hold a
+consistent state: it appends a "settled" mark (and a snapshot written then says so in its header).
+`Journal.settled` tells whether the files ended on such a state when they were loaded; derived data kept in
+the store itself (the rollups) need not be counted again after a crash when they did.
 """
 
 from __future__ import annotations
@@ -41,6 +49,7 @@ COMPACT_BYTES = 128 * 1024 * 1024  # a compaction pauses the server about 0.6 s 
 COMPACT_AT_START_BYTES = 16 * 1024 * 1024  # a smaller journal is read and then appended to, not compacted
 IMMEDIATE = frozenset({"counters", "bookings", "users"})
 SNAPSHOT = "snapshot.bson"
+SETTLED_MARK = bson.encode({"o": "s"})
 
 
 class DataDirLocked(RuntimeError):
@@ -139,6 +148,8 @@ class Journal:
         self._fsync_task: asyncio.Task | None = None
         self._unsynced = False
         self.journal_bytes = 0
+        self.settled = False  # the files ended on a consistent state when loaded (see the module's docstring)
+        self._settled_on_disk = False
 
     # -- marking --
 
@@ -147,9 +158,8 @@ class Journal:
             return
         self._dirty.setdefault((db, coll), set()).add(key)
         if coll in IMMEDIATE:
-            self.flush()
-        else:
-            self._schedule()
+            self._write(settle=False)  # inside a write: the step's other changes may not be made yet
+        self._schedule()  # the deferred flush then marks the files settled
 
     def dropped(self, db: str, coll: str) -> None:
         if self._loading:
@@ -164,18 +174,22 @@ class Journal:
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:  # no loop (a synchronous caller): write now
-            self.flush()
+            self._write(settle=False)
             return
         self._timer = loop.call_later(FLUSH_DELAY, self.flush)
 
     # -- writing --
 
     def flush(self) -> None:
-        """Append the current state of every dirty document to the journal."""
-        if self._timer is not None:
+        """Append the current state of every dirty document to the journal, then a "settled" mark: called
+        between two steps of the event loop (its timer, a stop), never from inside a write."""
+        self._write(settle=True)
+
+    def _write(self, settle: bool) -> None:
+        if self._timer is not None and settle:
             self._timer.cancel()
             self._timer = None
-        if not (self._dirty or self._drops) or self._fd is None:
+        if self._fd is None or not (self._dirty or self._drops or (settle and not self._settled_on_disk)):
             return
         out = []
         for db, coll in self._drops:
@@ -190,8 +204,11 @@ class Journal:
                     out.append(bson.encode({"o": "d", "db": db, "c": coll, "k": key}))
                 else:
                     out.append(bson.encode({"o": "p", "db": db, "c": coll, "d": doc}))
+        if settle:
+            out.append(SETTLED_MARK)  # in the same write: a torn tail loses the mark with the documents
         data = b"".join(out)
         os.write(self._fd, data)
+        self._settled_on_disk = settle
         self.journal_bytes += len(data)
         self._unsynced = True
         if self._fsync_task is None:
@@ -201,7 +218,7 @@ class Journal:
                 os.fsync(self._fd)
                 self._unsynced = False
         if self.journal_bytes > COMPACT_BYTES:
-            self.compact()
+            self.compact(settled=settle)
 
     async def _fsync_soon(self) -> None:
         try:
@@ -224,14 +241,18 @@ class Journal:
                 for record, _end in _records(snapshot.read_bytes()):  # one record alive at a time
                     if record["o"] == "h":
                         self.generation = record["gen"]
+                        self.settled = record.get("settled", False)
                     else:
                         self._apply(record)
             journal = self._journal_path(self.generation)
             self.journal_bytes = 0  # where the last whole record ends
             if journal.exists():
                 for record, end in _records(journal.read_bytes()):
-                    self._apply(record)
+                    self.settled = record["o"] == "s"
+                    if not self.settled:
+                        self._apply(record)
                     self.journal_bytes = end
+            self._settled_on_disk = self.settled
         finally:
             self._loading = False
             self._shared = {}
@@ -264,14 +285,15 @@ class Journal:
     def _journal_path(self, generation: int) -> Path:
         return self.dir / f"journal-{generation}.bson"
 
-    def compact(self) -> None:
-        """Write every document to a new snapshot and start an empty journal for it."""
+    def compact(self, settled: bool = True) -> None:
+        """Write every document to a new snapshot and start an empty journal for it. `settled`: memory holds
+        a consistent state (False when called from inside a write)."""
         started = time.perf_counter()
         self._flush_pending_marks_into_snapshot()
         generation = self.generation + 1
         tmp = self.dir / (SNAPSHOT + ".tmp")
         with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as fh:
-            fh.write(bson.encode({"o": "h", "gen": generation}))
+            fh.write(bson.encode({"o": "h", "gen": generation, "settled": settled}))
             count = 0
             for db_name, db in self.server._databases.items():
                 for coll_name, coll in db._collections.items():
@@ -289,6 +311,7 @@ class Journal:
         self._journal_path(self.generation).unlink(missing_ok=True)
         self.generation = generation
         self.journal_bytes = 0
+        self._settled_on_disk = settled
         log.info("embedded store compacted: %d documents in %.2fs (%s)", count, time.perf_counter() - started, self.dir)
 
     def _flush_pending_marks_into_snapshot(self) -> None:
@@ -330,7 +353,7 @@ def open_persistent_client(data_dir: Path):
     if (journal.dir / SNAPSHOT).exists() and journal.journal_bytes <= COMPACT_AT_START_BYTES:
         journal.resume()
     else:
-        journal.compact()
+        journal.compact(settled=journal.settled)
     log.info("embedded store loaded from %s: %d documents in %.2fs", data_dir, count, time.perf_counter() - started)
     return AsyncMongoMockClient(tz_aware=True, _store=server), journal
 
