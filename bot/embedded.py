@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+import gc
 import logging
 import os
 import secrets
@@ -123,6 +124,42 @@ def _records(data: bytes):
             return
         offset += size
         yield record, offset
+
+
+SHARED_UP_TO = 100  # characters: field names, openids, codes, statuses, keyed hashes of name parts, replies
+
+
+def _shared_copy(doc: dict, shared: dict) -> dict:
+    """`doc` with one object for each repeated field name and short string value, at every depth. BSON's
+    decoder makes a new string for every field name of every document: for a message log that is most
+    of its memory."""
+    out = {}
+    for key, value in doc.items():
+        kind = type(value)
+        if kind is str:
+            if len(value) <= SHARED_UP_TO:
+                value = shared.setdefault(value, value)
+        elif kind is dict:
+            value = _shared_copy(value, shared)
+        elif kind is list:
+            value = _shared_list(value, shared)
+        out[shared.setdefault(key, key)] = value
+    return out
+
+
+def _shared_list(values: list, shared: dict) -> list:
+    out = []
+    for value in values:
+        kind = type(value)
+        if kind is str:
+            if len(value) <= SHARED_UP_TO:
+                value = shared.setdefault(value, value)
+        elif kind is dict:
+            value = _shared_copy(value, shared)
+        elif kind is list:
+            value = _shared_list(value, shared)
+        out.append(value)
+    return out
 
 
 class Journal:
@@ -235,6 +272,8 @@ class Journal:
         """Fill `server` from the snapshot and journal; returns how many documents were loaded."""
         self.server = server
         self._loading = True
+        collecting = gc.isenabled()
+        gc.disable()  # hundreds of thousands of new documents, none in a cycle: no collection needed
         try:
             snapshot = self.dir / SNAPSHOT
             if snapshot.exists():
@@ -256,6 +295,8 @@ class Journal:
         finally:
             self._loading = False
             self._shared = {}
+            if collecting:
+                gc.enable()
         for db in server._databases.values():
             for collection in db._collections.values():
                 collection.reload()  # filled directly: number the documents for the indexes
@@ -264,11 +305,7 @@ class Journal:
     def _apply(self, record: dict) -> None:
         collection = self.server[record["db"]][record["c"]]
         if record["o"] == "p":
-            doc = record["d"]
-            shared = self._shared  # one object per repeated short value (openids, statuses, kinds)
-            for key, value in doc.items():
-                if type(value) is str and len(value) <= 40:
-                    doc[key] = shared.setdefault(value, value)
+            doc = _shared_copy(record["d"], self._shared)
             collection._documents[doc["_id"]] = doc
         elif record["o"] == "d":
             collection._documents.pop(record["k"], None)
