@@ -40,6 +40,7 @@ from pathlib import Path
 import bson
 from mongomock.collection import Collection
 
+from bot import embedded_cache
 from bot.embedded_index import IndexedCollectionStore, IndexedDatabaseStore, IndexedServerStore
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ FLUSH_DELAY = 0.2
 FSYNC_EVERY = 1.0
 COMPACT_BYTES = 128 * 1024 * 1024  # a compaction pauses the server about 0.6 s per 100,000 documents
 COMPACT_AT_START_BYTES = 16 * 1024 * 1024  # a smaller journal is read and then appended to, not compacted
+CACHE_AGAIN_BYTES = 4 * 1024 * 1024  # journal read past the load cache before a start-up writes it again
 IMMEDIATE = frozenset({"counters", "bookings", "users"})
 SNAPSHOT = "snapshot.bson"
 SETTLED_MARK = bson.encode({"o": "s"})
@@ -111,9 +113,8 @@ class JournaledServerStore(IndexedServerStore):
 # ---- the files ----
 
 
-def _records(data: bytes):
-    """BSON records from `data`, stopping at a torn or damaged tail; yields (record, end offset)."""
-    offset = 0
+def _records(data: bytes, offset: int = 0):
+    """BSON records from `data` (from `offset`), stopping at a torn or damaged tail; yields (record, end offset)."""
     while offset + 4 <= len(data):
         size = int.from_bytes(data[offset : offset + 4], "little")
         if size < 5 or offset + size > len(data):
@@ -186,6 +187,9 @@ class Journal:
         self._unsynced = False
         self.journal_bytes = 0
         self.settled = False  # the files ended on a consistent state when loaded (see the module's docstring)
+        self.snapshot_id: str | None = None  # a random token in the snapshot's header: what a load cache names
+        self.cached_at: int | None = None  # the journal offset the load cache covers (None: no cache)
+        self.loaded_from_cache = False
         self._settled_on_disk = False
 
     # -- marking --
@@ -276,17 +280,19 @@ class Journal:
         gc.disable()  # hundreds of thousands of new documents, none in a cycle: no collection needed
         try:
             snapshot = self.dir / SNAPSHOT
-            if snapshot.exists():
-                for record, _end in _records(snapshot.read_bytes()):  # one record alive at a time
-                    if record["o"] == "h":
-                        self.generation = record["gen"]
-                        self.settled = record.get("settled", False)
-                    else:
-                        self._apply(record)
+            start = self._load_cache(server)
+            if start is None:
+                start = 0
+                if snapshot.exists():
+                    for record, _end in _records(snapshot.read_bytes()):  # one record alive at a time
+                        if record["o"] == "h":
+                            self._read_header(record)
+                        else:
+                            self._apply(record)
             journal = self._journal_path(self.generation)
-            self.journal_bytes = 0  # where the last whole record ends
+            self.journal_bytes = start  # where the last whole record ends
             if journal.exists():
-                for record, end in _records(journal.read_bytes()):
+                for record, end in _records(journal.read_bytes(), start):
                     self.settled = record["o"] == "s"
                     if not self.settled:
                         self._apply(record)
@@ -301,6 +307,55 @@ class Journal:
             for collection in db._collections.values():
                 collection.reload()  # filled directly: number the documents for the indexes
         return sum(len(c._documents) for d in server._databases.values() for c in d._collections.values())
+
+    def _read_header(self, record: dict) -> None:
+        self.generation = record["gen"]
+        self.settled = record.get("settled", False)
+        self.snapshot_id = record.get("id")
+        if self.snapshot_id is None:  # a snapshot written before ids: the file itself (os.replace makes a new one)
+            st = (self.dir / SNAPSHOT).stat()
+            self.snapshot_id = f"file:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}"
+
+    def _load_cache(self, server: JournaledServerStore) -> int | None:
+        """Fill `server` from the load cache when it holds this snapshot (bot/embedded_cache.py); returns the
+        journal offset it covers, None when there is no usable cache."""
+        snapshot = self.dir / SNAPSHOT
+        if not snapshot.exists():
+            return None
+        with open(snapshot, "rb") as fh:
+            header = next(_records(fh.read(4096)), (None, 0))[0]  # the header record, first and small
+        if not header or header.get("o") != "h":
+            return None
+        self._read_header(header)
+        journal = self._journal_path(self.generation)
+        cached = embedded_cache.read(
+            self.dir, self.generation, self.snapshot_id, journal.stat().st_size if journal.exists() else 0
+        )
+        if cached is None:
+            return None
+        cache_header, documents = cached
+        for (db, coll), docs in documents.items():
+            server[db][coll]._documents = docs
+        self.settled = cache_header["settled"]
+        self.cached_at = cache_header["journal"]
+        self.loaded_from_cache = True
+        return self.cached_at
+
+    def write_cache(self) -> None:
+        """Keep the documents as they are now (the files' state: nothing pending) in the load cache, from a
+        forked copy of the process."""
+        if self.snapshot_id is None or self.server is None:
+            return
+        header = {"gen": self.generation, "id": self.snapshot_id, "journal": self.journal_bytes, "settled": self._settled_on_disk}
+        documents = {
+            (db_name, coll_name): coll._documents
+            for db_name, db in self.server._databases.items()
+            for coll_name, coll in db._collections.items()
+            if coll._documents
+        }
+        fds = [self._lock.fileno()] + ([self._fd] if self._fd is not None else [])
+        embedded_cache.write_in_background(self.dir, header, documents, close_fds=fds)
+        self.cached_at = self.journal_bytes
 
     def _apply(self, record: dict) -> None:
         collection = self.server[record["db"]][record["c"]]
@@ -330,7 +385,8 @@ class Journal:
         generation = self.generation + 1
         tmp = self.dir / (SNAPSHOT + ".tmp")
         with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as fh:
-            fh.write(bson.encode({"o": "h", "gen": generation, "settled": settled}))
+            snapshot_id = secrets.token_hex(8)
+            fh.write(bson.encode({"o": "h", "gen": generation, "settled": settled, "id": snapshot_id}))
             count = 0
             for db_name, db in self.server._databases.items():
                 for coll_name, coll in db._collections.items():
@@ -347,8 +403,10 @@ class Journal:
             os.close(old_fd)
         self._journal_path(self.generation).unlink(missing_ok=True)
         self.generation = generation
+        self.snapshot_id = snapshot_id
         self.journal_bytes = 0
         self._settled_on_disk = settled
+        self.write_cache()
         log.info("embedded store compacted: %d documents in %.2fs (%s)", count, time.perf_counter() - started, self.dir)
 
     def _flush_pending_marks_into_snapshot(self) -> None:
@@ -389,8 +447,10 @@ def open_persistent_client(data_dir: Path):
     count = journal.load(server)
     if (journal.dir / SNAPSHOT).exists() and journal.journal_bytes <= COMPACT_AT_START_BYTES:
         journal.resume()
+        if journal.cached_at is None or journal.journal_bytes - journal.cached_at > CACHE_AGAIN_BYTES:
+            journal.write_cache()
     else:
-        journal.compact(settled=journal.settled)
+        journal.compact(settled=journal.settled)  # writes the load cache too
     log.info("embedded store loaded from %s: %d documents in %.2fs", data_dir, count, time.perf_counter() - started)
     return AsyncMongoMockClient(tz_aware=True, _store=server), journal
 
