@@ -312,9 +312,9 @@ class Journal:
         self.generation = record["gen"]
         self.settled = record.get("settled", False)
         self.snapshot_id = record.get("id")
-        if self.snapshot_id is None:  # a snapshot written before ids: the file itself (os.replace makes a new one)
+        if self.snapshot_id is None:  # a snapshot written before ids: its size and time of writing
             st = (self.dir / SNAPSHOT).stat()
-            self.snapshot_id = f"file:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}"
+            self.snapshot_id = f"file:{st.st_size}:{st.st_mtime_ns}"
 
     def _load_cache(self, server: JournaledServerStore) -> int | None:
         """Fill `server` from the load cache when it holds this snapshot (bot/embedded_cache.py); returns the
