@@ -6,6 +6,8 @@ a real MongoDB). Under the data directory (BOT_DATA_DIR):
     snapshot.bson      every document at the last compaction, BSON records, with a header naming its generation
     journal-<g>.bson   document changes since the snapshot of generation g, appended as they happen, and
                        "settled" marks: everything the process held in memory was on disk at that point
+    load-cache.pickle  the documents as last loaded or compacted, read at start-up instead of the snapshot
+                       when they are its own (bot/embedded_cache.py); anything else falls back to the snapshot
     data.key           the field-encryption key generated on first start (BOT_DATA_KEY when not set)
     LOCK               held while a server runs: a second process on the same directory refuses to start
 
@@ -14,7 +16,8 @@ document's state is appended to the journal shortly after (FLUSH_DELAY, coalesci
 at once for the collections in IMMEDIATE (booking counters and bookings: a number a resident was given
 is on disk before the reply leaves). Appends are plain write() calls, so they survive a crash of the
 process (SIGKILL); fsync runs every FSYNC_EVERY seconds, so a power cut loses at most that much.
-At start the snapshot and its journal are read back (a torn last record is dropped); a journal past
+At start the snapshot (or its load cache) and its journal are read back (a torn last record is dropped),
+with one object for each repeated field name and short string (most of a document log's memory); a journal past
 COMPACT_AT_START_BYTES is compacted into a new snapshot, a smaller one appended to from where it ends.
 Compaction also runs at a normal stop and when the journal grows past COMPACT_BYTES.
 
@@ -322,6 +325,7 @@ class Journal:
         snapshot = self.dir / SNAPSHOT
         if not snapshot.exists():
             return None
+        embedded_cache.remove_leftovers(self.dir)
         with open(snapshot, "rb") as fh:
             header = next(_records(fh.read(4096)), (None, 0))[0]  # the header record, first and small
         if not header or header.get("o") != "h":

@@ -25,6 +25,7 @@ import json
 import logging
 import os
 import pickle
+import time
 import zlib
 from pathlib import Path
 
@@ -65,6 +66,14 @@ def read(data_dir: Path, generation: int, snapshot_id: str | None, journal_size:
     except Exception as exc:  # noqa: BLE001 - any damage means no cache: the snapshot is the truth
         log.warning("embedded store load cache in %s not used (%s: %s): loading the snapshot", data_dir, type(exc).__name__, exc)
         return None
+
+
+def remove_leftovers(data_dir: Path, older_than: float = 600.0) -> None:
+    """Temporary files of writers that were killed before they finished (each as large as the cache)."""
+    for tmp in Path(data_dir).glob(f"{CACHE}.*.tmp"):
+        with contextlib.suppress(OSError):
+            if time.time() - tmp.stat().st_mtime > older_than:
+                tmp.unlink()
 
 
 def write(data_dir: Path, header: dict, documents: dict) -> None:

@@ -156,3 +156,12 @@ async def test_a_start_without_a_usable_cache_writes_one_for_the_next(tmp_path):
     got, journal = await reopened(tmp_path)
     assert journal.loaded_from_cache
     assert got == stored
+
+
+async def test_a_writer_killed_before_it_finished_leaves_nothing_for_long(tmp_path):
+    stored = await fill(tmp_path)
+    leftover = tmp_path / f"{embedded_cache.CACHE}.12345.tmp"
+    leftover.write_bytes(b"half a cache")
+    os.utime(leftover, (time.time() - 3600, time.time() - 3600))
+    got, _journal = await reopened(tmp_path)
+    assert got == stored and not leftover.exists()
