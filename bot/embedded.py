@@ -357,8 +357,7 @@ class Journal:
             for coll_name, coll in db._collections.items()
             if coll._documents
         }
-        fds = [self._lock.fileno()] + ([self._fd] if self._fd is not None else [])
-        embedded_cache.write_in_background(self.dir, header, documents, close_fds=fds)
+        embedded_cache.write_in_background(self.dir, header, documents)
         self.cached_at = self.journal_bytes
 
     def _apply(self, record: dict) -> None:

@@ -89,10 +89,10 @@ def write(data_dir: Path, header: dict, documents: dict) -> None:
     os.replace(tmp, path)
 
 
-def write_in_background(data_dir: Path, header: dict, documents: dict, close_fds=()) -> None:
+def write_in_background(data_dir: Path, header: dict, documents: dict) -> None:
     """Write the cache from a forked copy of this process (detached: a grandchild, so nothing is left to
-    reap), with the documents as they are now. `close_fds`: descriptors the copy must let go of (the data
-    directory's lock, so that a restart does not wait for the copy)."""
+    reap), with the documents as they are now. The copy first lets go of every descriptor it inherited (the
+    data directory's lock, the listening socket): a restart never waits for it."""
     try:
         pid = os.fork()
     except OSError as exc:
@@ -104,9 +104,10 @@ def write_in_background(data_dir: Path, header: dict, documents: dict, close_fds
         return
     status = 1
     try:
-        for fd in close_fds:
-            with contextlib.suppress(OSError):
-                os.close(fd)
+        null = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):  # nor a caller's pipes (a script run with its output captured ends at once)
+            os.dup2(null, fd)
+        os.closerange(3, os.sysconf("SC_OPEN_MAX"))
         if os.fork() == 0:
             gc.disable()  # the copy only pickles and exits
             write(data_dir, header, documents)
