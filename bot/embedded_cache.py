@@ -110,6 +110,8 @@ def write_in_background(data_dir: Path, header: dict, documents: dict) -> None:
         os.closerange(3, os.sysconf("SC_OPEN_MAX"))
         if os.fork() == 0:
             gc.disable()  # the copy only pickles and exits
+            with contextlib.suppress(OSError):
+                os.nice(10)  # after the server, which is starting or serving meanwhile
             write(data_dir, header, documents)
         status = 0
     except BaseException:  # noqa: BLE001 - never return into the server's code from a forked copy
