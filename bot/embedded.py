@@ -357,7 +357,7 @@ class Journal:
             for coll_name, coll in db._collections.items()
             if coll._documents
         }
-        embedded_cache.write_in_background(self.dir, header, documents)
+        embedded_cache.write_in_background(self.dir, header, documents, share=_shared_copy)
         self.cached_at = self.journal_bytes
 
     def _apply(self, record: dict) -> None:

@@ -89,10 +89,12 @@ def write(data_dir: Path, header: dict, documents: dict) -> None:
     os.replace(tmp, path)
 
 
-def write_in_background(data_dir: Path, header: dict, documents: dict) -> None:
+def write_in_background(data_dir: Path, header: dict, documents: dict, share=None) -> None:
     """Write the cache from a forked copy of this process (detached: a grandchild, so nothing is left to
     reap), with the documents as they are now. The copy first lets go of every descriptor it inherited (the
-    data directory's lock, the listening socket): a restart never waits for it."""
+    data directory's lock, the listening socket): a restart never waits for it. `share(doc, shared)`: a
+    copy of a document with its repeated strings made one object (documents written by this process
+    rather than loaded share fewer), done by the copy so the cache is read back as compact as a load."""
     try:
         pid = os.fork()
     except OSError as exc:
@@ -112,9 +114,22 @@ def write_in_background(data_dir: Path, header: dict, documents: dict) -> None:
             gc.disable()  # the copy only pickles and exits
             with contextlib.suppress(OSError):
                 os.nice(10)  # after the server, which is starting or serving meanwhile
+            if share is not None:
+                documents = _shared(documents, share)
             write(data_dir, header, documents)
         status = 0
     except BaseException:  # noqa: BLE001 - never return into the server's code from a forked copy
         status = 1
     finally:
         os._exit(status)
+
+
+def _shared(documents: dict, share) -> dict:
+    shared: dict = {}
+    out = {}
+    for name, docs in documents.items():
+        copies = type(docs)()
+        for key, doc in docs.items():
+            copies[shared.get(key, key) if type(key) is str else key] = share(doc, shared) if type(doc) is dict else doc
+        out[name] = copies
+    return out

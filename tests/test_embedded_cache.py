@@ -87,12 +87,14 @@ async def test_a_start_reads_the_cache_of_its_snapshot_with_the_same_documents(t
     assert journal.loaded_from_cache
     assert got == stored
     # Shared strings stay shared through the cache: one object per field name.
+    wait_for_cache(tmp_path, generation=3)  # the stop just now compacted: a new snapshot and its cache
     client, journal = open_persistent_client(tmp_path)
     try:
         docs = list(client["govbot"].messages._AsyncMongoMockCollection__collection._store._documents.values())
         assert journal.loaded_from_cache
         assert next(iter(docs[0])) is next(iter(docs[1]))
         assert docs[0]["content"] is docs[1]["content"]
+        assert docs[0]["openid"] == "o_0" and docs[0]["openid"] is docs[7]["openid"]  # made apart, cached as one
     finally:
         client.close()
         journal.close()
