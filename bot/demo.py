@@ -18,7 +18,7 @@ from mongomock import helpers
 from mongomock.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
-from bot.bookings.service import CHINA, KIND_PREFIX, OPEN_STATUSES
+from bot.bookings.service import CHINA, KIND_PREFIX, OPEN_STATUSES, name_key, name_parts
 from bot.conversation import texts
 from bot.privacy import mask_id, mask_phone
 from bot.store import INDEXES
@@ -160,7 +160,8 @@ class Demo:
                 "phone_enc": cipher.encrypt(phone, "beneficiary.phone"),
                 "phone_masked": mask_phone(phone),
                 "phone_hash": cipher.blind_index(phone),
-                "name_hash": cipher.blind_index(name),
+                "name_hash": cipher.blind_index(name_key(name)),
+                "name_parts": [cipher.blind_index(p) for p in name_parts(name)],
                 "address_enc": cipher.encrypt(ADDRESS, "beneficiary.address") if kind == "home_visit" else None,
                 "birth_year": int(id_number[6:10]),
             },

@@ -4,7 +4,10 @@ For development, demos and a single-station pilot on `make run` (one server proc
 a real MongoDB). Under the data directory (BOT_DATA_DIR):
 
     snapshot.bson      every document at the last compaction, BSON records, with a header naming its generation
-    journal-<g>.bson   document changes since the snapshot of generation g, appended as they happen
+    journal-<g>.bson   document changes since the snapshot of generation g, appended as they happen, and
+                       "settled" marks: everything the process held in memory was on disk at that point
+    load-cache.pickle  the documents as last loaded or compacted, read at start-up instead of the snapshot
+                       when they are its own (bot/embedded_cache.py); anything else falls back to the snapshot
     data.key           the field-encryption key generated on first start (BOT_DATA_KEY when not set)
     LOCK               held while a server runs: a second process on the same directory refuses to start
 
@@ -13,15 +16,24 @@ document's state is appended to the journal shortly after (FLUSH_DELAY, coalesci
 at once for the collections in IMMEDIATE (booking counters and bookings: a number a resident was given
 is on disk before the reply leaves). Appends are plain write() calls, so they survive a crash of the
 process (SIGKILL); fsync runs every FSYNC_EVERY seconds, so a power cut loses at most that much.
-At start the snapshot and its journal are read back (a torn last record is dropped); a journal past
+At start the snapshot (or its load cache) and its journal are read back (a torn last record is dropped),
+with one object for each repeated field name and short string (most of a document log's memory); a journal past
 COMPACT_AT_START_BYTES is compacted into a new snapshot, a smaller one appended to from where it ends.
 Compaction also runs at a normal stop and when the journal grows past COMPACT_BYTES.
+
+A write can change two documents in one step (a booking and its report rollup row, bot/report/rollups.py)
+and the immediate flush of the first may reach the journal before the deferred flush of the second. A
+flush run between two steps of the event loop writes every dirty document, so the files then hold a
+consistent state: it appends a "settled" mark (and a snapshot written then says so in its header).
+`Journal.settled` tells whether the files ended on such a state when they were loaded; derived data kept in
+the store itself (the rollups) need not be counted again after a crash when they did.
 """
 
 from __future__ import annotations
 
 import asyncio
 import fcntl
+import gc
 import logging
 import os
 import secrets
@@ -31,6 +43,7 @@ from pathlib import Path
 import bson
 from mongomock.collection import Collection
 
+from bot import embedded_cache
 from bot.embedded_index import IndexedCollectionStore, IndexedDatabaseStore, IndexedServerStore
 
 log = logging.getLogger(__name__)
@@ -39,8 +52,10 @@ FLUSH_DELAY = 0.2
 FSYNC_EVERY = 1.0
 COMPACT_BYTES = 128 * 1024 * 1024  # a compaction pauses the server about 0.6 s per 100,000 documents
 COMPACT_AT_START_BYTES = 16 * 1024 * 1024  # a smaller journal is read and then appended to, not compacted
+CACHE_AGAIN_BYTES = 4 * 1024 * 1024  # journal read past the load cache before a start-up writes it again
 IMMEDIATE = frozenset({"counters", "bookings", "users"})
 SNAPSHOT = "snapshot.bson"
+SETTLED_MARK = bson.encode({"o": "s"})
 
 
 class DataDirLocked(RuntimeError):
@@ -101,9 +116,8 @@ class JournaledServerStore(IndexedServerStore):
 # ---- the files ----
 
 
-def _records(data: bytes):
-    """BSON records from `data`, stopping at a torn or damaged tail; yields (record, end offset)."""
-    offset = 0
+def _records(data: bytes, offset: int = 0):
+    """BSON records from `data` (from `offset`), stopping at a torn or damaged tail; yields (record, end offset)."""
     while offset + 4 <= len(data):
         size = int.from_bytes(data[offset : offset + 4], "little")
         if size < 5 or offset + size > len(data):
@@ -114,6 +128,42 @@ def _records(data: bytes):
             return
         offset += size
         yield record, offset
+
+
+SHARED_UP_TO = 100  # characters: field names, openids, codes, statuses, keyed hashes of name parts, replies
+
+
+def _shared_copy(doc: dict, shared: dict) -> dict:
+    """`doc` with one object for each repeated field name and short string value, at every depth. BSON's
+    decoder makes a new string for every field name of every document: for a message log that is most
+    of its memory."""
+    out = {}
+    for key, value in doc.items():
+        kind = type(value)
+        if kind is str:
+            if len(value) <= SHARED_UP_TO:
+                value = shared.setdefault(value, value)
+        elif kind is dict:
+            value = _shared_copy(value, shared)
+        elif kind is list:
+            value = _shared_list(value, shared)
+        out[shared.setdefault(key, key)] = value
+    return out
+
+
+def _shared_list(values: list, shared: dict) -> list:
+    out = []
+    for value in values:
+        kind = type(value)
+        if kind is str:
+            if len(value) <= SHARED_UP_TO:
+                value = shared.setdefault(value, value)
+        elif kind is dict:
+            value = _shared_copy(value, shared)
+        elif kind is list:
+            value = _shared_list(value, shared)
+        out.append(value)
+    return out
 
 
 class Journal:
@@ -139,6 +189,11 @@ class Journal:
         self._fsync_task: asyncio.Task | None = None
         self._unsynced = False
         self.journal_bytes = 0
+        self.settled = False  # the files ended on a consistent state when loaded (see the module's docstring)
+        self.snapshot_id: str | None = None  # a random token in the snapshot's header: what a load cache names
+        self.cached_at: int | None = None  # the journal offset the load cache covers (None: no cache)
+        self.loaded_from_cache = False
+        self._settled_on_disk = False
 
     # -- marking --
 
@@ -147,9 +202,8 @@ class Journal:
             return
         self._dirty.setdefault((db, coll), set()).add(key)
         if coll in IMMEDIATE:
-            self.flush()
-        else:
-            self._schedule()
+            self._write(settle=False)  # inside a write: the step's other changes may not be made yet
+        self._schedule()  # the deferred flush then marks the files settled
 
     def dropped(self, db: str, coll: str) -> None:
         if self._loading:
@@ -164,18 +218,22 @@ class Journal:
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:  # no loop (a synchronous caller): write now
-            self.flush()
+            self._write(settle=False)
             return
         self._timer = loop.call_later(FLUSH_DELAY, self.flush)
 
     # -- writing --
 
     def flush(self) -> None:
-        """Append the current state of every dirty document to the journal."""
-        if self._timer is not None:
+        """Append the current state of every dirty document to the journal, then a "settled" mark: called
+        between two steps of the event loop (its timer, a stop), never from inside a write."""
+        self._write(settle=True)
+
+    def _write(self, settle: bool) -> None:
+        if self._timer is not None and settle:
             self._timer.cancel()
             self._timer = None
-        if not (self._dirty or self._drops) or self._fd is None:
+        if self._fd is None or not (self._dirty or self._drops or (settle and not self._settled_on_disk)):
             return
         out = []
         for db, coll in self._drops:
@@ -190,8 +248,11 @@ class Journal:
                     out.append(bson.encode({"o": "d", "db": db, "c": coll, "k": key}))
                 else:
                     out.append(bson.encode({"o": "p", "db": db, "c": coll, "d": doc}))
+        if settle:
+            out.append(SETTLED_MARK)  # in the same write: a torn tail loses the mark with the documents
         data = b"".join(out)
         os.write(self._fd, data)
+        self._settled_on_disk = settle
         self.journal_bytes += len(data)
         self._unsynced = True
         if self._fsync_task is None:
@@ -201,7 +262,7 @@ class Journal:
                 os.fsync(self._fd)
                 self._unsynced = False
         if self.journal_bytes > COMPACT_BYTES:
-            self.compact()
+            self.compact(settled=settle)
 
     async def _fsync_soon(self) -> None:
         try:
@@ -218,36 +279,91 @@ class Journal:
         """Fill `server` from the snapshot and journal; returns how many documents were loaded."""
         self.server = server
         self._loading = True
+        collecting = gc.isenabled()
+        gc.disable()  # hundreds of thousands of new documents, none in a cycle: no collection needed
         try:
             snapshot = self.dir / SNAPSHOT
-            if snapshot.exists():
-                for record, _end in _records(snapshot.read_bytes()):  # one record alive at a time
-                    if record["o"] == "h":
-                        self.generation = record["gen"]
-                    else:
-                        self._apply(record)
+            start = self._load_cache(server)
+            if start is None:
+                start = 0
+                if snapshot.exists():
+                    for record, _end in _records(snapshot.read_bytes()):  # one record alive at a time
+                        if record["o"] == "h":
+                            self._read_header(record)
+                        else:
+                            self._apply(record)
             journal = self._journal_path(self.generation)
-            self.journal_bytes = 0  # where the last whole record ends
+            self.journal_bytes = start  # where the last whole record ends
             if journal.exists():
-                for record, end in _records(journal.read_bytes()):
-                    self._apply(record)
+                for record, end in _records(journal.read_bytes(), start):
+                    self.settled = record["o"] == "s"
+                    if not self.settled:
+                        self._apply(record)
                     self.journal_bytes = end
+            self._settled_on_disk = self.settled
         finally:
             self._loading = False
             self._shared = {}
+            if collecting:
+                gc.enable()
         for db in server._databases.values():
             for collection in db._collections.values():
                 collection.reload()  # filled directly: number the documents for the indexes
         return sum(len(c._documents) for d in server._databases.values() for c in d._collections.values())
 
+    def _read_header(self, record: dict) -> None:
+        self.generation = record["gen"]
+        self.settled = record.get("settled", False)
+        self.snapshot_id = record.get("id")
+        if self.snapshot_id is None:  # a snapshot written before ids: its size and time of writing
+            st = (self.dir / SNAPSHOT).stat()
+            self.snapshot_id = f"file:{st.st_size}:{st.st_mtime_ns}"
+
+    def _load_cache(self, server: JournaledServerStore) -> int | None:
+        """Fill `server` from the load cache when it holds this snapshot (bot/embedded_cache.py); returns the
+        journal offset it covers, None when there is no usable cache."""
+        snapshot = self.dir / SNAPSHOT
+        if not snapshot.exists():
+            return None
+        embedded_cache.remove_leftovers(self.dir)
+        with open(snapshot, "rb") as fh:
+            header = next(_records(fh.read(4096)), (None, 0))[0]  # the header record, first and small
+        if not header or header.get("o") != "h":
+            return None
+        self._read_header(header)
+        journal = self._journal_path(self.generation)
+        cached = embedded_cache.read(
+            self.dir, self.generation, self.snapshot_id, journal.stat().st_size if journal.exists() else 0
+        )
+        if cached is None:
+            return None
+        cache_header, documents = cached
+        for (db, coll), docs in documents.items():
+            server[db][coll]._documents = docs
+        self.settled = cache_header["settled"]
+        self.cached_at = cache_header["journal"]
+        self.loaded_from_cache = True
+        return self.cached_at
+
+    def write_cache(self) -> None:
+        """Keep the documents as they are now (the files' state: nothing pending) in the load cache, from a
+        forked copy of the process."""
+        if self.snapshot_id is None or self.server is None:
+            return
+        header = {"gen": self.generation, "id": self.snapshot_id, "journal": self.journal_bytes, "settled": self._settled_on_disk}
+        documents = {
+            (db_name, coll_name): coll._documents
+            for db_name, db in self.server._databases.items()
+            for coll_name, coll in db._collections.items()
+            if coll._documents
+        }
+        embedded_cache.write_in_background(self.dir, header, documents, share=_shared_copy)
+        self.cached_at = self.journal_bytes
+
     def _apply(self, record: dict) -> None:
         collection = self.server[record["db"]][record["c"]]
         if record["o"] == "p":
-            doc = record["d"]
-            shared = self._shared  # one object per repeated short value (openids, statuses, kinds)
-            for key, value in doc.items():
-                if type(value) is str and len(value) <= 40:
-                    doc[key] = shared.setdefault(value, value)
+            doc = _shared_copy(record["d"], self._shared)
             collection._documents[doc["_id"]] = doc
         elif record["o"] == "d":
             collection._documents.pop(record["k"], None)
@@ -264,14 +380,16 @@ class Journal:
     def _journal_path(self, generation: int) -> Path:
         return self.dir / f"journal-{generation}.bson"
 
-    def compact(self) -> None:
-        """Write every document to a new snapshot and start an empty journal for it."""
+    def compact(self, settled: bool = True) -> None:
+        """Write every document to a new snapshot and start an empty journal for it. `settled`: memory holds
+        a consistent state (False when called from inside a write)."""
         started = time.perf_counter()
         self._flush_pending_marks_into_snapshot()
         generation = self.generation + 1
         tmp = self.dir / (SNAPSHOT + ".tmp")
         with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as fh:
-            fh.write(bson.encode({"o": "h", "gen": generation}))
+            snapshot_id = secrets.token_hex(8)
+            fh.write(bson.encode({"o": "h", "gen": generation, "settled": settled, "id": snapshot_id}))
             count = 0
             for db_name, db in self.server._databases.items():
                 for coll_name, coll in db._collections.items():
@@ -288,7 +406,10 @@ class Journal:
             os.close(old_fd)
         self._journal_path(self.generation).unlink(missing_ok=True)
         self.generation = generation
+        self.snapshot_id = snapshot_id
         self.journal_bytes = 0
+        self._settled_on_disk = settled
+        self.write_cache()
         log.info("embedded store compacted: %d documents in %.2fs (%s)", count, time.perf_counter() - started, self.dir)
 
     def _flush_pending_marks_into_snapshot(self) -> None:
@@ -329,8 +450,10 @@ def open_persistent_client(data_dir: Path):
     count = journal.load(server)
     if (journal.dir / SNAPSHOT).exists() and journal.journal_bytes <= COMPACT_AT_START_BYTES:
         journal.resume()
+        if journal.cached_at is None or journal.journal_bytes - journal.cached_at > CACHE_AGAIN_BYTES:
+            journal.write_cache()
     else:
-        journal.compact()
+        journal.compact(settled=journal.settled)  # writes the load cache too
     log.info("embedded store loaded from %s: %d documents in %.2fs", data_dir, count, time.perf_counter() - started)
     return AsyncMongoMockClient(tz_aware=True, _store=server), journal
 

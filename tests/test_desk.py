@@ -8,7 +8,15 @@ from datetime import date, timedelta
 import pytest
 
 from bot.bookings.desk import DeskFilter, Scope
-from bot.bookings.service import Actor, BookingConflict, BookingRequest, Forbidden, NotFound, today_in_china
+from bot.bookings.service import (
+    SEARCH_HASHES_DONE,
+    Actor,
+    BookingConflict,
+    BookingRequest,
+    Forbidden,
+    NotFound,
+    today_in_china,
+)
 from bot.privacy import parse_id_number
 from tests.utils import make_id
 
@@ -94,6 +102,7 @@ async def test_bookings_stored_before_keyed_search_are_found_after_a_restart(ser
         {"number": old["number"]},
         {"$unset": {"beneficiary.name_hash": "", "beneficiary.phone_hash": "", "beneficiary.name_parts": ""}},
     )
+    await services.store.meta.delete_one({"_id": SEARCH_HASHES_DONE})  # a store from before keyed search
     everyone = Scope(None, True)
 
     async def numbers(q: str) -> list[str]:

@@ -145,7 +145,8 @@ async def test_rollups_agree_with_the_pipelines_on_random_data(services, seed):
     assert (await by_rollups.build(Period.year(2026), fresh=True)).bookings["received"] > 100  # not an empty comparison
 
 
-async def test_rollups_are_counted_again_after_a_process_that_did_not_stop_cleanly(tmp_path):
+async def seeded_store(data_dir):
+    """A store kept in `data_dir` with demo data and its rollups attached, as a running server has it."""
     from bot.bookings.stations import StationDirectory
     from bot.bookings.workdays import WorkCalendar
     from bot.conversation.knowledge import KnowledgeService
@@ -154,21 +155,76 @@ async def test_rollups_are_counted_again_after_a_process_that_did_not_stop_clean
     from bot.report.rollups import Rollups
     from bot.store import Store
 
-    store = Store.connect("mongomock://", "govbot", data_dir=tmp_path)
+    store = Store.connect("mongomock://", "govbot", data_dir=data_dir)
     await store.ensure_indexes()
     await KnowledgeService(store).seed_if_empty()
     await StationDirectory(store.stations).seed_if_empty()
     await seed_demo(store, FieldCipher("k" * 32), WorkCalendar(), 50, now=NOW)
-    rollups = Rollups(store, fallback_replies())
-    await rollups.attach(rebuild=True)
-    good = await rows(store)
-    # A crash between the journal's flush of a document and of its rollup row: the row is behind.
-    row_id = next(k for k in good if k.startswith("bookings|"))
-    await store.db[COLLECTION].update_one({"_id": row_id}, {"$set": {"cells": {}}})
-    store.close()  # without detach: what a killed process leaves ("running" still set)
-    store = Store.connect("mongomock://", "govbot", data_dir=tmp_path)
+    await Rollups(store, fallback_replies()).attach(rebuild=True)
+    return store
+
+
+def killed(store) -> None:
+    """What SIGKILL leaves: the journal as written so far (deferred flushes never run), no final snapshot."""
+    journal = store.journal
+    if journal._timer is not None:
+        journal._timer.cancel()
+    import os
+
+    os.close(journal._fd)
+    journal._fd = None
+    journal._lock.close()
+    store.journal = None
+    store.close()
+
+
+async def restarted_rows(data_dir, monkeypatch) -> tuple[dict, int]:
+    """The rows a restarted process has after attaching its rollups, and how often it counted them again."""
+    from bot.report.figures import fallback_replies
+    from bot.report.rollups import Rollups
+    from bot.store import Store
+
+    rebuilds = []
+    original = Rollups.rebuild
+
+    async def counted(self):
+        rebuilds.append(1)
+        return await original(self)
+
+    monkeypatch.setattr(Rollups, "rebuild", counted)
+    store = Store.connect("mongomock://", "govbot", data_dir=data_dir)
     try:
         await Rollups(store, fallback_replies()).attach()
-        assert await rows(store) == good
+        return await rows(store), len(rebuilds)
     finally:
         store.close()
+
+
+async def test_rollups_are_counted_again_after_a_kill_between_a_booking_and_its_row(tmp_path, monkeypatch):
+    from bot.report.figures import fallback_replies
+    from bot.report.rollups import Rollups
+
+    store = await seeded_store(tmp_path)
+    booking = await store.bookings.find_one({})
+    # A booking's change reaches the journal (an immediate flush, from inside a write) apart from its
+    # rollup rows' change, which the deferred flush would have written.
+    store.bookings._AsyncMongoMockCollection__collection._store._documents[booking["_id"]]["station"] = "ZYQ-TEST"
+    store.journal.mark("govbot", "bookings", booking["_id"])
+    await Rollups(store, fallback_replies()).rebuild()  # the rows that go with it, kept in memory only
+    good = await rows(store)
+    killed(store)
+    got, rebuilds = await restarted_rows(tmp_path, monkeypatch)
+    assert rebuilds == 1
+    assert got == good
+
+
+async def test_a_kill_after_a_settled_flush_keeps_the_rows_without_counting_again(tmp_path, monkeypatch):
+    store = await seeded_store(tmp_path)
+    booking = await store.bookings.find_one({})
+    await store.bookings.update_one({"_id": booking["_id"]}, {"$set": {"station": "ZYQ-TEST"}})
+    good = await rows(store)
+    store.journal.flush()  # what the deferred flush does: the booking and its row, then the settled mark
+    killed(store)
+    got, rebuilds = await restarted_rows(tmp_path, monkeypatch)
+    assert rebuilds == 0
+    assert got == good

@@ -54,6 +54,10 @@ async def test_seed_demo_writes_realistic_data_and_says_what(tmp_path):
         b = bookings[0]["beneficiary"]
         phone = FieldCipher(key).decrypt(b["phone_enc"], "beneficiary.phone")
         assert re.fullmatch(r"1\d{10}", phone) and phone not in str(bookings[0])
+        # The desk's keyed search hashes, as the booking service writes them: found by part of the name.
+        cipher = FieldCipher(key)
+        assert b["name_hash"] == cipher.blind_index(b["name"]) and cipher.blind_index(b["name"][1:]) in b["name_parts"]
+        assert await store.bookings.count_documents({"beneficiary.name_parts": {"$exists": False}}) == 0
         # The report's rollups counted everything written.
         assert await store.db[COLLECTION].count_documents({}) > 100
     finally:

@@ -139,6 +139,9 @@ def load_rules(path: Path = RULES_FILE) -> dict:
     return read_yaml(path)
 
 
+SEARCH_HASHES_DONE = "search_hashes_backfilled"  # meta record: every booking has its keyed search hashes
+
+
 def name_key(name: str) -> str:
     """A name as its keyed hash is computed: no spaces (staff type "张 桂芬" as often as "张桂芬")."""
     return "".join((name or "").split())
@@ -461,7 +464,11 @@ class BookingService:
 
     async def backfill_search_hashes(self) -> int:
         """Give bookings stored before the desk's keyed-hash search their name and phone hashes (start-up,
-        idempotent: once done, the query matches nothing). Without them staff could not find those bookings."""
+        idempotent). Without them staff could not find those bookings. Every booking written since carries
+        them, so once done a meta record says so and later starts skip the search (a scan of every booking
+        on the embedded store: no index serves a missing field)."""
+        if await self.store.meta.find_one({"_id": SEARCH_HASHES_DONE}):
+            return 0
         done = 0
         missing = {
             "$or": [
@@ -482,6 +489,7 @@ class BookingService:
             done += 1
         if done:
             log.info("keyed search hashes added to %d older bookings", done)
+        await self.store.meta.update_one({"_id": SEARCH_HASHES_DONE}, {"$set": {"at": datetime.now(UTC)}}, upsert=True)
         return done
 
     def reveal(self, booking: dict) -> dict:

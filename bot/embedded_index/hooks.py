@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from itertools import islice
 
-from mongomock import helpers
+from mongomock import DuplicateKeyError, OperationFailure, helpers
 from mongomock.collection import Collection, Cursor
 from mongomock.filtering import filter_applies
 
@@ -88,6 +88,61 @@ def _find_one(self, filter=None, *args, **kwargs):  # noqa: A002 - mongomock's s
         return None
 
 
+def _create_index(self, key_or_list, cache_for=300, session=None, **kwargs):
+    """mongomock's create_index, whose check that a unique index's values are unique (every document, at
+    every start-up) reads top-level fields directly instead of through get_value_by_dot: same result, a
+    fraction of the time on a large collection."""
+    if session or not isinstance(self._store, IndexedCollectionStore) or not kwargs.get("unique"):
+        return _ORIGINAL["create_index"](self, key_or_list, cache_for, session, **kwargs)
+    index_list = helpers.create_index_list(key_or_list)
+    is_sparse = kwargs.pop("sparse", False)
+    kwargs.pop("unique")
+    index_name = kwargs.pop("name", helpers.gen_index_name(index_list))
+    index_dict = {"key": index_list}
+    if is_sparse:
+        index_dict["sparse"] = True
+    index_dict["unique"] = True
+    if kwargs.get("expireAfterSeconds") is not None:
+        index_dict["expireAfterSeconds"] = kwargs.pop("expireAfterSeconds")
+    if kwargs.get("partialFilterExpression") is not None:
+        index_dict["partialFilterExpression"] = kwargs.pop("partialFilterExpression")
+    existing_index = self._store.indexes.get(index_name)
+    if existing_index and index_dict != existing_index:
+        raise OperationFailure(f"Index with name: {index_name} already exists with different options")
+    _check_unique(self._store, index_list, is_sparse)
+    self._store.create_index(index_name, index_dict)
+    return index_name
+
+
+def _check_unique(store, index_list, is_sparse: bool) -> None:
+    """mongomock's uniqueness check (missing is None unless sparse; a sparse index skips documents with none
+    of its fields; unhashable values compared by equality), over the stored documents as they are."""
+    store._remove_expired_documents()
+    fields = [(key, "." not in key) for key, _order in index_list]
+    indexed: set = set()
+    indexed_list: list = []
+    for doc in list(store._documents.values()):
+        index = []
+        for key, top_level in fields:
+            try:
+                index.append(doc[key] if top_level and type(doc) is dict else helpers.get_value_by_dot(doc, key))
+            except KeyError:
+                if is_sparse:
+                    continue
+                index.append(None)
+        if is_sparse and not index:
+            continue
+        index = tuple(index)
+        try:
+            if index in indexed:
+                raise DuplicateKeyError("E11000 Duplicate Key Error", 11000)
+            indexed.add(index)
+        except TypeError:
+            if index in indexed_list:
+                raise DuplicateKeyError("E11000 Duplicate Key Error", 11000) from None
+            indexed_list.append(index)
+
+
 _ORIGINAL: dict = {}
 
 
@@ -100,7 +155,9 @@ def install() -> None:
         _compute_results=Cursor._compute_results,
         find_one=Collection.find_one,
         count_documents=Collection.count_documents,
+        create_index=Collection.create_index,
     )
+    Collection.create_index = _create_index
     Collection.count_documents = _count_documents
     Collection._iter_documents = _iter_documents
     Collection.find_one = _find_one

@@ -223,8 +223,11 @@ class Rollups:
         self.attached = True
         meta = await self.store.meta.find_one({"_id": "report_rollups"})
         # "running" still set: the last process did not stop cleanly, and the journal may hold a document's
-        # change without its rollup's (they are flushed apart): count again.
-        if rebuild or not meta or meta.get("version") != VERSION or meta.get("running"):
+        # change without its rollup's (they are flushed apart): count again, unless the journal ended on a
+        # settled mark (bot/embedded.py: documents and rows were on disk together).
+        journal = getattr(self.store, "journal", None)
+        crashed = meta and meta.get("running") and not (journal is not None and journal.settled)
+        if rebuild or not meta or meta.get("version") != VERSION or crashed:
             await self.rebuild()
         await self.store.meta.update_one({"_id": "report_rollups"}, {"$set": {"running": True}}, upsert=True)
 

@@ -91,9 +91,9 @@ class StaffAccounts:
         self.collection = collection
         self.hasher = hasher or PasswordHasher()
         self.clock = clock
-        # Verifying against it when the account does not exist makes a wrong username cost as much
-        # time as a wrong password.
-        self._dummy_hash = dummy_hash(self.hasher)
+        # Verifying against a dummy hash when the account does not exist makes a wrong username cost as much time
+        # as a wrong password; made at the first such login, once per process and argon2 setting (dummy_hash).
+        self._dummy: str | None = None
 
     async def _hash(self, password: str) -> str:
         return await asyncio.get_running_loop().run_in_executor(None, self.hasher.hash, password)
@@ -147,10 +147,17 @@ class StaffAccounts:
         log.info("staff account %s created (%s) by %s", username, role, created_by)
         return account
 
+    async def _dummy_hash(self) -> str:
+        """A hash of a random password: verifying against it when the account does not exist makes a wrong
+        username cost as much time as a wrong password. Made at the first such login, not at start-up."""
+        if self._dummy is None:
+            self._dummy = await asyncio.get_running_loop().run_in_executor(None, dummy_hash, self.hasher)
+        return self._dummy
+
     async def authenticate(self, username: str, password: str) -> dict | None:
         """The account when the password is right and the account is enabled; None otherwise (same cost)."""
         account = await self.get(username)
-        ok = await self._verify(account["password_hash"] if account else self._dummy_hash, password or "")
+        ok = await self._verify(account["password_hash"] if account else await self._dummy_hash(), password or "")
         if not ok or account is None or account.get("disabled"):
             return None
         if self.hasher.check_needs_rehash(account["password_hash"]):
