@@ -14,6 +14,7 @@ from tornado.websocket import websocket_connect
 
 from bot import admin
 from bot.app import make_app
+from bot.handoff import texts
 from bot.handoff.desk import summary
 from bot.handoff.hours import WorkingHours
 from handlers.console.base import SESSION_COOKIE
@@ -178,10 +179,10 @@ async def test_while_waiting_the_bot_answers_questions_and_says_where_the_reside
     assert "转接人工" in await resident.say("转人工")
     answer = await resident.say("高龄津贴在哪里办")
     assert answer.startswith("【小助手】") and "高龄" in answer and "仍在排队" in answer
-    # Not a service question: the place in the queue and an honest wait, then quiet for a few minutes.
+    # Not a service question: the place in the queue and an honest wait, then a one-line receipt for a few minutes.
     ack = await resident.say("怎么还没人理我")
     assert "【小助手】" in ack and "排在第 1 位" in ack and "说不准" in ack
-    assert not await resident.say("快点嘛")
+    assert await resident.say("快点嘛") == texts.RECEIVED
     chat = await services.store.escalations.find_one({"openid": "o_waits"})
     assert chat["last_message"] == "快点嘛" and chat["unread"] == 3
     # Five minutes later the resident hears again (how long they waited, too).

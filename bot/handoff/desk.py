@@ -238,8 +238,8 @@ class HandoffDesk:
     async def intercept(self, message, answer_question=None) -> str | None:
         """None: not with staff, let the bot answer. "": forwarded to staff, the bot stays quiet. Otherwise the
         reply: while the chat waits for staff, `answer_question(openid, text)` (the bot) answers service
-        questions, marked as the assistant's; other messages get the queue place and the wait, at most once
-        every `ACK_EVERY`, so that nobody writes into silence and nobody is spammed. Only what a resident
+        questions, marked as the assistant's; other messages get the queue place and the wait, in full at most
+        once every `ACK_EVERY` and as a one-line receipt in between, so that nobody writes into silence. Only what a resident
         writes reaches the agent; events (and types we do not know) never do."""
         if not is_resident_message(message):
             return None
@@ -275,11 +275,11 @@ class HandoffDesk:
         return await self.acknowledge(updated, force=asks_person)
 
     async def acknowledge(self, entry: dict, *, force: bool = False) -> str:
-        """Where a waiting resident stands (or when staff are back), unless told within `ACK_EVERY`."""
+        """Where a waiting resident stands (or when staff are back); a short receipt when told within `ACK_EVERY`."""
         now = self.clock()
         last = aware(entry.get("acknowledged_at"))
         if not force and last is not None and now - last < ACK_EVERY:
-            return ""
+            return texts.RECEIVED
         await self.escalations.update_one({"_id": entry["_id"]}, {"$set": {"acknowledged_at": now}})
         if not self.hours.is_open(now):
             return texts.waiting_closed_note(self.hours.describe_next(now), self.policy.phone)

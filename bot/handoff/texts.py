@@ -15,6 +15,8 @@ def queued(position: int, wait_minutes: int | None) -> str:
 
 ASSISTANT = "【小助手】"
 MEANWHILE = "等待期间，办事问题可以直接问我，比如“高龄津贴在哪里办”，我马上回答；也可以回复“预约代办”。"
+# A message within a few minutes of the last full acknowledgement: a short receipt, never silence.
+RECEIVED = "【小助手】收到，已转给工作人员，请稍候。"
 STILL_QUEUED = "（您仍在排队，工作人员接待后会在这里回复您。）"
 # Compound surnames, so that "欧阳明" is 欧阳老师 and not 欧老师.
 COMPOUND_SURNAMES = ("欧阳", "司马", "诸葛", "上官", "皇甫", "令狐", "东方", "慕容", "夏侯", "尉迟", "公孙", "司徒", "长孙")
