@@ -18,7 +18,7 @@ from mongomock import helpers
 from mongomock.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
-from bot.bookings.service import CHINA, KIND_PREFIX, OPEN_STATUSES, name_key, name_parts
+from bot.bookings.service import CHINA, KIND_PREFIX, OPEN_STATUSES, SEARCH_HASHES_DONE, name_key, name_parts
 from bot.conversation import texts
 from bot.privacy import mask_id, mask_phone
 from bot.store import INDEXES
@@ -338,12 +338,17 @@ async def seed_demo(store, cipher, calendar, n_bookings: int, *, seed: int = 19,
     users += [{"openid": o, "role": "proxy", "station": rng.choice(stations), "created_at": demo.start} for o in proxies]
     existing = {u["openid"] async for u in store.users.find({"openid": {"$in": [u["openid"] for u in users]}}, {"openid": 1})}
     users = [u for u in users if u["openid"] not in existing]
+    # Into a store without bookings, every booking there is then ours and carries its keyed search hashes: the
+    # server's first start need not scan them all for missing ones (BookingService.backfill_search_hashes).
+    all_hashed = await store.bookings.find_one({}, {"_id": 1}) is None
     await _insert(store.bookings, bookings)
     await _insert(store.messages, messages)
     await _insert(store.escalations, escalations)
     await _insert(store.hotline_calls, calls)
     if users:
         await _insert(store.users, users)
+    if all_hashed:
+        await store.meta.update_one({"_id": SEARCH_HASHES_DONE}, {"$set": {"at": datetime.now(UTC)}}, upsert=True)
     # Booking numbers go on from the highest one seeded for each day.
     for day, last in demo._numbers.items():
         await store.counters.update_one({"_id": f"booking:{day.isoformat()}"}, {"$max": {"value": last}}, upsert=True)

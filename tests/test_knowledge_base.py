@@ -174,3 +174,19 @@ def test_every_intent_is_recognised_in_95_percent_of_the_question_sets(understan
     assert set(report["per_intent"]) == set(INTENTS)
     low = {intent: (right, total) for intent, (right, total) in report["per_intent"].items() if right < 0.95 * total}
     assert low == {}, (low, [m for m in report["misses"] if m.startswith("intent")][:10])
+
+
+def test_fresh_tokenizers_cut_like_jieba_and_keep_their_own_words():
+    """jieba's dictionary is loaded once and copied: each tokenizer still cuts as jieba does and words
+    added to one (the domain vocabulary) never reach another (the plain one that cuts item names)."""
+    import jieba
+
+    from knowledge_base.text import fresh_tokenizer
+
+    reference = jieba.Tokenizer()
+    reference.initialize()
+    domain, plain = fresh_tokenizer(), fresh_tokenizer()
+    for text in ("居民身份证首次申领", "我妈瘫痪在床身份证过期了能上门办吗", "高龄津贴在哪里办"):
+        assert plain.lcut(text) == reference.lcut(text) and plain.lcut_for_search(text) == reference.lcut_for_search(text)
+    domain.add_word("高龄津贴")
+    assert domain.lcut("高龄津贴在哪里办")[0] == "高龄津贴" and plain.lcut("高龄津贴在哪里办")[:2] == ["高龄", "津贴"]

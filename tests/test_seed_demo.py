@@ -12,6 +12,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bot.bookings.service import SEARCH_HASHES_DONE
 from bot.embedded import Journal
 from bot.privacy import FieldCipher
 from bot.report.rollups import COLLECTION
@@ -58,6 +59,8 @@ async def test_seed_demo_writes_realistic_data_and_says_what(tmp_path):
         cipher = FieldCipher(key)
         assert b["name_hash"] == cipher.blind_index(b["name"]) and cipher.blind_index(b["name"][1:]) in b["name_parts"]
         assert await store.bookings.count_documents({"beneficiary.name_parts": {"$exists": False}}) == 0
+        # So the server's first start on it need not scan every booking for missing hashes.
+        assert await store.meta.find_one({"_id": SEARCH_HASHES_DONE})
         # The report's rollups counted everything written.
         assert await store.db[COLLECTION].count_documents({}) > 100
     finally:
