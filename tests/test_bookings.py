@@ -238,7 +238,7 @@ async def test_a_self_declared_id_links_no_one_but_a_verified_identity_is_notifi
     stranger = user(server, "o_stranger")
     script = home_visit_script()
     await converse(
-        stranger, "第一次办社保卡能上门吗", "1", "张桂芬", script[2], "13812345678", "大山包镇大山包村5组12号", "3", script[-1]
+        stranger, "第一次办社保卡能上门吗", "1", "张桂芬", script[2], "13812345678", "大山包镇大山包村5组12号", script[-1]
     )
     assert "预约成功" in await stranger.say("1")
     # The real mother follows the account and her identity was verified (real-name check or staff at a visit).
@@ -256,7 +256,7 @@ async def test_a_self_declared_id_links_no_one_but_a_verified_identity_is_notifi
 
 async def test_user_text_cannot_break_the_reply_xml(server):
     resident = user(server, "o_xml")
-    script = home_visit_script()
+    script = home_visit_script(township="3")
     script[4] = "]]><x/>村5组12号光明"
     replies = await converse(resident, *script)
     assert "地址：]]><x/>村**" in replies[-1]

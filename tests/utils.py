@@ -102,15 +102,18 @@ def make_id(birth: str = "19480312", area: str = "530602", seq: str = "123") -> 
     return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, ID_WEIGHTS)) % 11]
 
 
-def home_visit_script(birth: str = "19480312") -> list[str]:
-    """A daughter books a home visit for her bedridden mother, one message per form step."""
+def home_visit_script(birth: str = "19480312", township: str | None = None) -> list[str]:
+    """A daughter books a home visit for her bedridden mother, one message per form step. The address names
+    its township (大山包镇), so the form does not ask for it; given `township`, the address leaves it out and
+    `township` answers the township question (a name, or a number from its list)."""
+    address = "大山包镇大山包村5组12号" if township is None else "新村5组12号"
     return [
         "我妈瘫痪在床，身份证过期了能上门办吗",  # for whom (母亲) is understood: no 给谁办 / TA是您的
         "张桂芬",
         make_id(birth),
         "13812345678",
-        "大山包镇大山包村5组12号",
-        "3",
+        address,
+        *([township] if township is not None else []),
         next_workday_text(),
     ]
 

@@ -357,7 +357,17 @@ class BookingForm:
         except FieldInvalid as exc:
             return exc.message
         self._done(form, "address", self._seal("address", address))
+        if actor.kind == "resident" and "station" not in form["data"]:
+            self._station_from_address(form, address)
         return None
+
+    def _station_from_address(self, form, address: str) -> None:
+        """An address that names one township in full ("大山包镇大山包村5组12号") answers the township question,
+        so the form does not ask it again; a stem ("大山包村") or two townships leave it to the question."""
+        named = [t for t in self.places.match(address) if t.name in address]
+        if len(named) == 1 and (station := self._station_for(named[0], None)) is not None:
+            form["data"]["township"] = named[0].name
+            self._done(form, "station", station["code"])
 
     async def _answer_qualify(self, turn, form, actor, text) -> str | None:
         reasons = self.service.declared_reasons()
