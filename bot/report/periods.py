@@ -137,10 +137,3 @@ class Period:
             start, end = max(whole.start, self.start), min(whole.end, self.end)
             out.append((label, whole if (start, end) == (whole.start, whole.end) else Period("custom", start, end)))
         return out
-
-    def month_boundaries(self) -> list[datetime]:
-        """Ascending boundaries for a $bucket by month: each month's start, then the end of the last month."""
-        starts = [start for _label, start in self.months()]
-        last = self.months()[-1][0]
-        year, month = int(last[:4]), int(last[5:])
-        return starts + [local_midnight(_month_end(year, month) + timedelta(days=1))]

@@ -92,16 +92,9 @@ def _bookings(time_field: str, period: Period, filters: Filters) -> list[dict]:
     return stages
 
 
-def month_bucket(path: str, period: Period, output: dict) -> dict:
-    """Documents per mainland month of the period (the `_id` of each bucket is the month's UTC start)."""
-    return {"$bucket": {"groupBy": path, "boundaries": period.month_boundaries(), "default": "outside", "output": output}}
-
-
-def _facet(fields: dict, time_path: str, period: Period) -> dict:
-    """The same counts in total, by item, station and channel, and by month (for the trend)."""
-    facets = {name: [{"$group": {"_id": key, **fields}}] for name, key in DIMENSIONS.items()}
-    facets["by_month"] = [month_bucket(time_path, period, fields)]
-    return {"$facet": facets}
+def _facet(fields: dict) -> dict:
+    """The same counts in total and by item, station and channel (a month's are its own report's)."""
+    return {"$facet": {name: [{"$group": {"_id": key, **fields}}] for name, key in DIMENSIONS.items()}}
 
 
 def bookings_received(period: Period, filters: Filters, today: str) -> list[dict]:
@@ -114,7 +107,7 @@ def bookings_received(period: Period, filters: Filters, today: str) -> list[dict
         "cancelled": count_if({"$eq": ["$status", "cancelled"]}),
         "rejected": count_if({"$eq": ["$status", "rejected"]}),
     }
-    return _bookings("created_at", period, filters) + [_facet(fields, "$created_at", period)]
+    return _bookings("created_at", period, filters) + [_facet(fields)]
 
 
 def bookings_completed(period: Period, filters: Filters) -> list[dict]:
@@ -122,12 +115,12 @@ def bookings_completed(period: Period, filters: Filters) -> list[dict]:
     fields = {"completed": {"$sum": 1}, "on_time": count_if({"$eq": ["$on_time", True]})}
     stages = _bookings("completed_at", period, filters)
     stages[0]["$match"]["status"] = "completed"
-    return stages + [_facet(fields, "$completed_at", period)]
+    return stages + [_facet(fields)]
 
 
 def bookings_rated(period: Period, filters: Filters) -> list[dict]:
     """Ratings of bookings given in the period."""
-    return _bookings("rating.at", period, filters) + [_facet(rating_fields("$rating.score"), "$rating.at", period)]
+    return _bookings("rating.at", period, filters) + [_facet(rating_fields("$rating.score"))]
 
 
 def escalations_queued(period: Period) -> list[dict]:
@@ -149,13 +142,6 @@ def escalations_queued(period: Period) -> list[dict]:
                     }
                 ],
                 "by_reason": [{"$group": {"_id": "$reason", "n": {"$sum": 1}}}],
-                "by_month": [
-                    month_bucket(
-                        "$created_at",
-                        period,
-                        {"transfers": {"$sum": 1}, "in_time": count_if({"$eq": ["$answered_in_time", True]})},
-                    )
-                ],
                 "response_seconds": [
                     {"$match": {"first_response_seconds": {"$ne": None}}},
                     {"$group": {"_id": None, "seconds": {"$push": "$first_response_seconds"}}},

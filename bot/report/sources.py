@@ -6,12 +6,11 @@ bot/report/figures.py assembles the report the same way from either."""
 from __future__ import annotations
 
 import copy
-from datetime import date
 
 from bson import ObjectId
 
 from bot.report import pipelines as P
-from bot.report.periods import Period, local_midnight
+from bot.report.periods import Period
 from bot.report.rollups import COLLECTION, _collection_store
 from bot.store import _aware_utc
 
@@ -62,10 +61,6 @@ class RawSource:
             match = {"item_code": {"$in": list(filters.item_codes)}} if filters.item_codes else None
             out["hotline_calls"] = await self.run("hotline_calls", P.low_ratings()(period, match))
         return out
-
-
-def _month_start(day: str):
-    return local_midnight(date(int(day[:4]), int(day[5:7]), 1))
 
 
 class _Sums:
@@ -136,8 +131,8 @@ class RollupSource:
                 yield row["day"], cell
 
     async def _facets(self, period: Period, filters: P.Filters, names: tuple[str, ...], derive=None) -> dict:
-        """Sums by dimension and month of the booking cells that count any of `names`: one pass over the
-        cells, first summed per (item, station, channel, month), then per dimension."""
+        """Sums by dimension of the booking cells that count any of `names`: one pass over the cells, first
+        summed per (item, station, channel), then per dimension."""
         combos: dict[tuple, dict] = {}
         months_whole = frozenset() if filters.active else self.whole_months(period)
         for row in await self.rows("bookings-m", period) if months_whole else ():
@@ -149,21 +144,19 @@ class RollupSource:
                     # A month total by one dimension: the other dimensions' keys are "*" (never a real value).
                     key = {"item": "*", "station": "*", "channel": "*", "total": "*"}
                     key[cell["dim"]] = cell["key"]
-                    target = combos.setdefault((cell["dim"], key["item"], key["station"], key["channel"], row["day"]), {})
+                    target = combos.setdefault((cell["dim"], key["item"], key["station"], key["channel"]), {})
                     for name in names:
                         target[name] = target.get(name, 0) + counters.get(name, 0)
-        for day, cell in self._booking_cells(await self.rows("bookings", period, months_whole), filters):
+        for _day, cell in self._booking_cells(await self.rows("bookings", period, months_whole), filters):
             counters = derive(cell["n"]) if derive else cell["n"]
             if not any(counters.get(name) for name in names):
                 continue
-            key = ("cell", cell.get("item"), cell.get("station"), cell.get("channel"), day[:7])
+            key = ("cell", cell.get("item"), cell.get("station"), cell.get("channel"))
             target = combos.setdefault(key, dict.fromkeys(names, 0))
             for name in names:
                 target[name] += counters.get(name, 0)
         facets = {dim: _Sums() for dim in P.DIMENSIONS}
-        months = _Sums()
-        starts: dict[str, object] = {}
-        for (kind, item, station, channel, month), counters in combos.items():
+        for (kind, item, station, channel), counters in combos.items():
             if kind == "cell":  # one (item, station, channel) of a day: counts in every dimension
                 dims = {"total": None, "item": item, "station": station, "channel": channel}
             elif kind == "total":
@@ -172,13 +165,7 @@ class RollupSource:
                 dims = {kind: {"item": item, "station": station, "channel": channel}[kind]}
             for dim, value in dims.items():
                 facets[dim].add(value, counters, names)
-            if kind in ("cell", "total"):
-                if month not in starts:
-                    starts[month] = _month_start(month + "-01")
-                months.add(starts[month], counters, names)
-        out = {dim: sums.rows() for dim, sums in facets.items()}
-        out["by_month"] = months.rows()
-        return out
+        return {dim: sums.rows() for dim, sums in facets.items()}
 
     async def received(self, period: Period, filters: P.Filters, today: str) -> dict:
         def derive(n: dict) -> dict:
@@ -246,17 +233,13 @@ class RollupSource:
         total, cells = await self._counts("chat", period)
         if not total.get("transfers"):
             return {}
-        months = _Sums()
         seconds = []
-        for day, cell in cells:
-            if cell["n"].get("transfers"):
-                months.add(_month_start(day), cell["n"], ("transfers", "in_time"))
+        for _day, cell in cells:
             seconds += (cell.get("secs") or {}).values()
         names = ("transfers", "answered", "in_time", "pending")
         return {
             "total": [{"_id": None, **{k: total.get(k, 0) for k in names}}],
             "by_reason": _prefixed(total, "reason:"),
-            "by_month": months.rows(),
             "response_seconds": [{"_id": None, "seconds": seconds}] if seconds else [],
         }
 
