@@ -64,6 +64,13 @@ async def login(page, server, username: str, password: str = PASSWORD) -> None:
     await page.wait_for_load_state()
 
 
+async def upload_catalog(page, path) -> None:
+    """On the catalog import page: upload the file at `path` and wait for the preview."""
+    await page.set_input_files("input[type=file]", str(path))
+    await page.click("text=上传并预览")
+    await page.wait_for_load_state()
+
+
 async def shoot(page, name: str) -> None:
     """Save the page at phone and laptop widths under tests/artifacts/."""
     ARTIFACTS.mkdir(exist_ok=True)

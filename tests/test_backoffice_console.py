@@ -11,7 +11,7 @@ from tornado.httpclient import AsyncHTTPClient
 from bot.bookings.service import Actor, BookingRequest, today_in_china
 from bot.privacy import parse_id_number
 from knowledge_base import catalog
-from tests.console_utils import LAPTOP, login, make_staff, new_page, shoot
+from tests.console_utils import LAPTOP, login, make_staff, new_page, shoot, upload_catalog
 from tests.utils import make_id, user
 
 
@@ -163,9 +163,7 @@ async def test_an_import_with_a_broken_line_shows_the_error_report_and_writes_no
     page = await new_page(browser)
     await login(page, server, "zhaolei")
     await page.goto(server.url + "/console/items/import")
-    await page.set_input_files("input[type=file]", str(path))
-    await page.click("text=上传并预览")
-    await page.wait_for_load_state()
+    await upload_catalog(page, path)
     report = await page.inner_text("#import-errors")
     assert "第 3 行" in report and "到现场次数" in report and "须为整数" in report  # the header is line 1
     assert "没有写入任何内容" in await page.inner_text(".error")

@@ -13,7 +13,7 @@ from openpyxl import Workbook
 from bot.catalog.messages import plain
 from bot.catalog.sheet import read_sheet
 from knowledge_base import catalog
-from tests.console_utils import login, make_staff, new_page, shoot
+from tests.console_utils import login, make_staff, new_page, shoot, upload_catalog
 
 HEADER = [catalog.FIELDS[c][1] if c in catalog.FIELDS else c for c in catalog._columns()]
 # English that may appear in a message: the JSON keys staff type in structured cells, and JSON itself.
@@ -164,9 +164,7 @@ async def test_the_import_page_lists_every_error_then_imports_the_fixed_file(ser
     page = await new_page(browser)
     await login(page, server, "zhaolei")
     await page.goto(server.url + "/console/items/import")
-    await page.set_input_files("input[type=file]", str(path))
-    await page.click("text=上传并预览")
-    await page.wait_for_load_state()
+    await upload_catalog(page, path)
     assert "发现 3 处错误，没有写入任何内容" in await page.inner_text("p.error")
     rows = [await r.inner_text() for r in await page.locator("#import-errors tbody tr").all()]
     assert [r.strip().split("\t") for r in rows] == [
@@ -180,9 +178,7 @@ async def test_the_import_page_lists_every_error_then_imports_the_fixed_file(ser
 
     # Fixed in one go, the same file imports.
     path.write_bytes(table_csv([first, items[1], items[2]], encoding="gbk"))
-    await page.set_input_files("input[type=file]", str(path))
-    await page.click("text=上传并预览")
-    await page.wait_for_load_state()
+    await upload_catalog(page, path)
     assert "修改：办理时间" in await page.inner_text("#import-rows")
     await page.click("text=确认导入")
     await page.wait_for_load_state()

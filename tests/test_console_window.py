@@ -12,6 +12,17 @@ from tests.console_utils import login, make_staff, new_page, open_all_day, shoot
 from tests.utils import user
 
 
+async def claim(server, browser, openid: str):
+    """`openid` asks for a person and alice takes the chat: her chat page and the resident."""
+    resident = user(server, openid)
+    await resident.say("转人工")
+    page = await new_page(browser)
+    await login(page, server, "alice")
+    await page.click("#waiting .chat button.claim")
+    await page.wait_for_selector("textarea")
+    return page, resident
+
+
 async def test_a_closed_window_holds_replies_flags_the_row_and_offers_a_notice(server, services, browser, wechat_api):
     open_all_day(services)
     await make_staff(services, "alice")
@@ -21,12 +32,7 @@ async def test_a_closed_window_holds_replies_flags_the_row_and_offers_a_notice(s
     assert await loop.run_in_executor(None, admin.main, refuse) == 0
     assert wechat_api.state.refuse_openids == {"o_silent": 45015}
 
-    resident = user(server, "o_silent")
-    await resident.say("转人工")
-    page = await new_page(browser)
-    await login(page, server, "alice")
-    await page.click("#waiting .chat button.claim")
-    await page.wait_for_selector("textarea")
+    page, resident = await claim(server, browser, "o_silent")
     # WeChat refused the "an agent took your chat" notice: before typing, the agent sees the window closed.
     await page.reload()
     banner = await page.inner_text("#window")
@@ -88,12 +94,7 @@ async def test_the_chat_pages_dev_switch_makes_the_sandbox_refuse_and_the_page_s
     open_all_day(services)
     await make_staff(services, "alice")
     server.app.settings["sandbox"] = wechat_api.state  # as `make run` mounts it (bot/app.py): the API calls go there
-    resident = user(server, "o_trial")
-    await resident.say("转人工")
-    page = await new_page(browser)
-    await login(page, server, "alice")
-    await page.click("#waiting .chat button.claim")
-    await page.wait_for_selector("textarea")
+    page, resident = await claim(server, browser, "o_trial")
     # Open: until when, and how many customer-service messages are left.
     assert "可以回复" in await page.inner_text("#window") and "还能发" in await page.inner_text("#window")
 
@@ -131,11 +132,7 @@ async def test_the_chat_pages_dev_switch_makes_the_sandbox_refuse_and_the_page_s
 async def test_there_is_no_sandbox_switch_without_a_sandbox(server, services, browser):
     open_all_day(services)
     await make_staff(services, "alice")
-    await user(server, "o_real").say("转人工")
-    page = await new_page(browser)
-    await login(page, server, "alice")
-    await page.click("#waiting .chat button.claim")
-    await page.wait_for_selector("textarea")
+    page, _resident = await claim(server, browser, "o_real")
     assert await page.locator("#sandbox").count() == 0
     chat = await services.store.escalations.find_one({"openid": "o_real"})
     xsrf = next(c["value"] for c in await page.context.cookies() if c["name"] == "_xsrf")

@@ -38,12 +38,18 @@ async def no_sideways_scroll(page) -> bool:
     return await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
 
 
+async def supervisor_page(server, services, browser, size, *, seed: int, now: datetime):
+    """150 demo bookings up to `now`, and a page signed in as supervisor 赵磊."""
+    await seed_demo(services.store, services.bookings.cipher, services.bookings.calendar, 150, seed=seed, now=now)
+    await services.console.accounts.create("zhaolei", "supervisor", PASSWORD, must_change=False, created_by="test", name="赵磊")
+    page = await new_page(browser, size)
+    await login(page, server, "zhaolei")
+    return page
+
+
 async def test_one_period_control_a_quarter_and_the_trend_total_equal_to_the_cards(server, services, browser):
     now = datetime.now(UTC)
-    await seed_demo(services.store, services.bookings.cipher, services.bookings.calendar, 150, seed=7, now=now)
-    await services.console.accounts.create("zhaolei", "supervisor", PASSWORD, must_change=False, created_by="test", name="赵磊")
-    page = await new_page(browser, PHONE)
-    await login(page, server, "zhaolei")
+    page = await supervisor_page(server, services, browser, PHONE, seed=7, now=now)
     await page.goto(server.url + "/console/report")
     # One control: 自定义 is one of 时段's options, and only it shows the two dates.
     assert await page.locator("input[name=start]").is_hidden() and await page.locator("input[name=value]").is_visible()
@@ -85,10 +91,7 @@ async def test_one_period_control_a_quarter_and_the_trend_total_equal_to_the_car
 
 async def test_the_printed_page_is_ruled_a4_with_month_columns_and_a_signed_footer(server, services, browser):
     now = datetime.now(UTC)
-    await seed_demo(services.store, services.bookings.cipher, services.bookings.calendar, 150, seed=9, now=now)
-    await services.console.accounts.create("zhaolei", "supervisor", PASSWORD, must_change=False, created_by="test", name="赵磊")
-    page = await new_page(browser, LAPTOP)
-    await login(page, server, "zhaolei")
+    page = await supervisor_page(server, services, browser, LAPTOP, seed=9, now=now)
     year = now.astimezone(CHINA).year
     await page.goto(server.url + f"/console/report/print?kind=year&value={year}")
     foot = await page.inner_text("#print-foot")
