@@ -48,7 +48,8 @@ async def test_desk_filters_and_a_booking_moves_to_completed_with_the_resident_n
     await services.store.bookings.update_one({"number": late["number"]}, {"$set": {"due_date": "2026-01-05"}})
     page = await new_page(browser)
     await login(page, server, "zhaolei")
-    await page.click("nav >> text=预约")
+    async with page.expect_navigation():  # count() does not wait: the bookings page must have loaded
+        await page.click("nav >> text=预约")
     assert await page.locator("tr.booking").count() == 3
     assert await page.locator(f"tr.booking.overdue[data-number={late['number']}]").count() == 1  # stands out
     assert "已逾期" in await page.inner_text(f"tr[data-number={late['number']}]")
