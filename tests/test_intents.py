@@ -37,6 +37,15 @@ def test_pinyin_messages_are_read_as_characters(understander):
     assert understander.pinyin.read("hen manyi 5 fen") == "很满意5分"
 
 
+def test_pinyin_between_characters_is_read_and_english_words_are_left(understander):
+    mixed = "娃娃zhuanxue cong zhenxiong zhuan dao zhaoyang yao sha cailiao"
+    assert understander.pinyin.read(mixed).startswith("娃娃转学")
+    got = understander.understand(mixed)
+    assert got.intent == "ask_item" and got.result.best.code == "JY-002"
+    assert understander.pinyin.read("手机app上能办不") is None
+    assert understander.pinyin.read("ok 谢谢") is None
+
+
 # Written for these tests, apart from the example files: the categories the rules alone got wrong.
 EVERYDAY = [
     ("谢谢小同志啊 我晓得咋个弄了", "thanks"),

@@ -41,6 +41,11 @@ def test_each_domain_example_is_out_of_scope(understander, domain):
         ("高血压糖尿病 慢病卡咋个办", "YB-004"),
         ("我的身分证过期了好久了 前几天克信用社取钱人家不给取 换身分证要到哪点换嘛", "GA-002"),
         ("租房子能取公基金吗", "ZJ-001"),
+        # A service named well above any other outweighs a neighbouring word the item does not hold.
+        ("商业保险我不懂，就问个体户自己交养老保险咋个交", "RS-010"),
+        ("想贷点款扩大店面，创业担保贷款个体户能贷不，要担保人不", "RS-009"),
+        ("有个顾客说吃了我家的拉肚子，说要去投诉我，投诉了是咋个处理的", "SJ-008"),
+        ("我跟隔壁为个水沟吵了几年了村上能不能帮着调解哈", "SF-002"),
     ],
 )
 def test_a_service_that_speaks_of_the_word_keeps_the_question(understander, text, code):

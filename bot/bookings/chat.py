@@ -13,6 +13,7 @@ from bot.bookings.notices import BookingNotices, rating_choices
 from bot.bookings.reminders import BookingReminders
 from bot.bookings.service import CANCELLABLE, KIND_LABELS, STATUS_LABELS, Actor, BookingError, BookingService
 from bot.bookings.stations import StationDirectory
+from bot.bookings.volunteered import details_in
 from bot.bookings.workdays import WorkCalendar
 from bot.conversation import texts
 from bot.conversation.nlu import BOOKING_NUMBER, normalize, rating_of
@@ -110,6 +111,9 @@ class BookingDialog:
         step = self.form.step(turn.state["form"], await self.actor(turn.openid))
         if step == "station" and self.form.places.names_a_place(turn.text):
             return "value"  # the township typed instead of picked ("北闸镇") is the answer
+        given = details_in(turn.text, self.service.today())
+        if given.phone or given.id_number or given.address:
+            return "value"  # "地址威信县旧城镇大河村三组 明天上午他都在家" answers the form ahead of its questions
         if step in CHOICE_STEPS:
             return "choice"
         return "name" if step == "name" else "value"

@@ -16,6 +16,7 @@ from bot.bookings.fields import RELATIONS, FieldInvalid, clean_address, clean_na
 from bot.bookings.service import KIND_LABELS, Actor, BookingError, BookingRequest, BookingService, NotEligible
 from bot.bookings.stations import StationDirectory
 from bot.bookings.townships import Township, TownshipList
+from bot.bookings.volunteered import Details, details_in
 from bot.conversation import followup
 from bot.conversation.nlu import normalize
 from bot.privacy import (
@@ -126,12 +127,41 @@ class BookingForm:
             turn.remember(form=form)
             return await self._ask_next(turn, actor)
         step = self._next_step(form, actor)
-        handler = getattr(self, f"_answer_{step}")
-        reply = await handler(turn, form, actor, turn.text.strip())
-        if reply is not None:  # a validation message or a final answer
-            return reply
+        given = details_in(turn.text, self.service.today())
+        kept = await self._keep_given(turn, form, actor, step, given)
+        if kept and step == "name":
+            reply = ""  # "电话打我孙子的 138…" gives other details, not a name
+        else:
+            # The step's own value inside a longer message ("电话13887014526 下午都可以打") is its answer.
+            own = {"phone": given.phone, "id": given.id_number, "address": given.address}.get(step)
+            reply = await getattr(self, f"_answer_{step}")(turn, form, actor, own or turn.text.strip())
+        if reply is not None and not (kept and turn.state.get("form") is form):
+            return reply  # a validation message or a final answer
         turn.remember(form=form)
-        return await self._ask_next(turn, actor)
+        question = await self._ask_next(turn, actor)
+        return f"{self._kept_line(form, kept)}\n{question}" if kept else question
+
+    async def _keep_given(self, turn, form, actor: Actor, step: str, given: Details) -> list[str]:
+        """Keep the details a message gives for later questions; what was kept, as the resident calls it."""
+        data, steps, kept = form["data"], self._steps(form, actor), []
+        if given.id_number and step != "id" and "id" not in data:
+            if await self._answer_id(turn, form, actor, given.id_number) is None:
+                kept.append("身份证号")
+        if given.phone and step != "phone" and "phone" not in data:
+            if await self._answer_phone(turn, form, actor, given.phone) is None:
+                kept.append("电话")
+        if given.address and step != "address" and "address" in steps and "address" not in data:
+            if await self._answer_address(turn, form, actor, given.address) is None:
+                kept.append("地址")
+        if given.day and step != "date" and "date" not in data and self.service.check_date(given.day) is None:
+            self._done(form, "date", given.day.isoformat())
+            kept.append(f"希望日期{describe_day(given.day)}")
+        return kept
+
+    def _kept_line(self, form, kept: list[str]) -> str:
+        code = form["data"].get("item")
+        what = f"「{self._index().index.item(code)['name']}」" if code else ""
+        return f"好的，{what}{KIND_LABELS[form['kind']]}已记下{'、'.join(kept)}。"
 
     def _steps(self, form, actor: Actor) -> list[str]:
         data = form["data"]

@@ -62,12 +62,14 @@ def about_current(u: Understanding, current: str | None) -> bool:
 # Intents that are never an answer to a form's numbered question.
 NOT_FORM_ANSWERS = frozenset({"thanks", "greeting", "human_agent", "query_progress", "rate_service", "out_of_scope"})
 DIGIT = re.compile(r"[0-9]")
+# The number of a numbered choice ("1", "选2"); "她87了" is no choice.
+CHOICE_NUMBER = re.compile(r"(?<![0-9])[0-9](?![0-9])")
 
 
 def leaves_form(u: Understanding, form: dict) -> bool:
     """Does a message sent while a form waits for a numbered choice leave the form? Thanks, greetings, an
     off-topic remark, a question naming a service or asking about one, or booking another item do."""
-    if DIGIT.search(u.text):
+    if CHOICE_NUMBER.search(u.text):
         return False
     if u.intent in NOT_FORM_ANSWERS:
         return u.intent != "out_of_scope" or u.guess == "out_of_scope"

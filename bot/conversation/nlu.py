@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bot.conversation.classifier import IntentClassifier, example_texts, shared_classifier
 from bot.conversation.neighbours import Neighbour, Neighbours, item_text, shared_neighbours
-from bot.conversation.pinyin import PinyinReader, looks_pinyin, shared_reader
+from bot.conversation.pinyin import PinyinReader, has_pinyin, shared_reader
 from knowledge_base.index import ItemIndex, Result
 from knowledge_base.text import local_speech
 from knowledge_base.yamlfile import read_yaml
@@ -66,6 +66,8 @@ FAMILY_AGENT = re.compile(
     r"(儿子|女儿|小女|小儿|子女|家里人|家人|家属|亲戚|亲属|老伴|孙子|孙女|媳妇|老公|爱人|兄弟|姐妹)"
     r".{0,6}(帮|代|替|去办|来办|去领)|委托(儿子|女儿|小女|小儿|子女|家人|家属|亲属|老伴|孙子|孙女)"
 )
+# "我能帮他认不", "我是她儿子 我能帮她办吗": the asker would do it for someone, and asks whether that is allowed.
+ASKER_HELPS = re.compile(r"我(能|可以|可不可以|能不能|可否)(帮|替|代)(他|她|老人|我妈|我爸|我老者)?.{0,3}(办|认|领|弄|去|交|签)")
 # Asking us, not a family member, to do it.
 ASKS_US = re.compile(r"你们|派人|派个人|预约|上门|安排|登记一下|麻烦")
 CIRCUMSTANCES = re.compile(
@@ -81,7 +83,7 @@ STATUS_ASKED = re.compile(
     r"我的|我那个|我家的|报的|交的|申请的|提交的|等了"
 )
 # Asking for a service itself (not about posting a copy of a card or a bank's counter).
-SERVICE_ASKED = re.compile(r"换|补|办|申请|申领|注销|登记|迁|认定|认证")
+SERVICE_ASKED = re.compile(r"换|补|办|申请|申领|注销|登记|迁|认定|认证|投诉|举报|调解|报销|备案|贷")
 RULES_FILE = Path(__file__).with_name("intents.yaml")
 # Longer than this and made of several sentences: a pasted article, not a question.
 PASTED_TEXT_CHARS = 120
@@ -220,7 +222,7 @@ class Understander:
     def understand(self, text: str) -> Understanding:
         norm = normalize(text)
         empty = Result(query=text)
-        if looks_pinyin(norm):
+        if has_pinyin(norm):
             norm = self.pinyin.read(norm) or norm
         norm = self.index.lexicon.speech.standard(norm)
         if not MEANINGFUL.search(norm) or _looks_pasted(norm):
@@ -233,15 +235,17 @@ class Understander:
         aspect = aspect_of(norm)
         intent = self.combine(rule, guess, sure, result, aspect, norm)
         named = self.index.named(norm)
-        if intent == "out_of_scope" and guess != "out_of_scope" and _named_lead(result, named):
+        if intent == "out_of_scope" and (guess != "out_of_scope" or sure < ACCEPT_OOS) and _named_lead(result, named):
             # A long story that names its service ("…吵了好几回了 村上能不能喊人来给我们调解一下") and ranks it clearly
             # first is a question about it, though the story dilutes the match.
             intent = "ask_item"
         if intent in ("ask_item", "out_of_scope", "query_progress"):
             # "农商行贷款利率好多", "快递到哪了", "牛不吃草": a neighbouring trade, unless the best item speaks of it.
             outside = self.outside(norm, [result.best.code] if result.best else [])
-            if outside is not None and not (result.plausible and result.best.code in named and SERVICE_ASKED.search(norm)):
-                # ... but "身份证过期了 信用社不给取钱 换身份证要到哪点换" asks for the service it names.
+            asks_named = result.plausible and result.best.code in named and SERVICE_ASKED.search(norm)
+            if outside is not None and not (asks_named or (result.confident and _named_lead(result, named))):
+                # ... but "身份证过期了 信用社不给取钱 换身份证要到哪点换" asks for the service it names, and
+                # "商业保险我不懂 就问个体户自己交养老保险咋个交" names its service clearly above any other.
                 return Understanding(
                     text, "out_of_scope", empty, aspect=aspect, named=named, guess="out_of_scope", sure=1.0, outside=outside
                 )
@@ -262,6 +266,8 @@ class Understander:
                 intent = "ask_item"
             elif rule == intent and aspect == "agent" and FAMILY_AGENT.search(norm) and not ASKS_US.search(norm):
                 intent = "ask_item"
+            elif ASKER_HELPS.search(norm) and not ASKS_US.search(norm):
+                intent, aspect = "ask_item", "agent"
         return Understanding(text, intent, result, aspect=aspect, named=named, guess=guess, sure=sure)
 
     @staticmethod

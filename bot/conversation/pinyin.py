@@ -39,6 +39,8 @@ SYLLABLES = frozenset(
 LONGEST = max(map(len, SYLLABLES))
 LATIN_RUN = re.compile(r"[a-z]+")
 CJK_WORD = re.compile(r"[\u4e00-\u9fff]+")
+# Letters between characters, words apart or run together ("娃娃zhuanxue cong zhenxiong zhuan dao zhaoyang").
+LATIN_SPAN = re.compile(r"[a-z]+(?:[ ,'，]+[a-z]+)*")
 MAX_WORD = 6  # syllables
 
 
@@ -72,6 +74,23 @@ def looks_pinyin(text: str) -> list[str] | None:
     return out if len(out) >= 2 else None
 
 
+def pinyin_spans(text: str) -> list[tuple[re.Match, list[str]]]:
+    """In a message of characters, each span of letters that reads as at least two pinyin syllables
+    ("yao sha cailiao"), with its syllables; "app", "ok" or a lone "ban" stay as written."""
+    if not CJK_WORD.search(text):
+        return []
+    out = []
+    for m in LATIN_SPAN.finditer(text):
+        syl = looks_pinyin(m.group(0))
+        if syl is not None:
+            out.append((m, syl))
+    return out
+
+
+def has_pinyin(text: str) -> bool:
+    return looks_pinyin(text) is not None or bool(pinyin_spans(text))
+
+
 def syllables_of(text: str) -> list[str]:
     out: list[str] = []
     for run in LATIN_RUN.findall(text):
@@ -101,9 +120,17 @@ class PinyinReader:
         self.chars = {s: c.most_common(1)[0][0] for s, c in chars.items()}
 
     def read(self, text: str) -> str | None:
-        """The message in characters (digits kept: "hen manyi 5 fen" -> 很满意5分), or None when it is not pinyin."""
+        """The message in characters (digits kept: "hen manyi 5 fen" -> 很满意5分; characters kept around pinyin
+        spans: "娃娃zhuanxue yao sha cailiao" -> 娃娃转学要啥材料), or None when it holds no pinyin."""
         if looks_pinyin(text) is None:
-            return None
+            spans = pinyin_spans(text)
+            if not spans:
+                return None
+            out, last = [], 0
+            for m, syl in spans:
+                out += [text[last : m.start()], self._read(syl)]
+                last = m.end()
+            return "".join(out) + text[last:]
         parts = re.split(r"([0-9]+)", text)
         return "".join(part if part.isdigit() else self._read(looks_pinyin(part) or syllables_of(part)) for part in parts)
 

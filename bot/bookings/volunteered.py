@@ -1,0 +1,81 @@
+"""Details a resident gives before the booking form asks for them.
+
+Residents do not wait for the question: at "给谁办？" they write "礼拜三上午我都在屋头 电话打我孙子的 13887004512"
+or "那就喊他们来嘛 我在会仪镇 大坪村三组". The phone number, ID number, address and day found in such a message are
+kept for their own steps (the form checks each as if it had been asked, and shows them all before submitting),
+so nobody is asked again for what they already said.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from bot.bookings.dateparse import parse_day
+from bot.bookings.fields import ADDRESS_PART, FieldInvalid, clean_address
+
+MOBILE_IN_TEXT = re.compile(r"(?<!\d)1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}(?!\d)")
+LANDLINE_IN_TEXT = re.compile(r"(?<!\d)0\d{2,3}[\s-]?\d{7,8}(?!\d)")
+ID_IN_TEXT = re.compile(r"(?<![\dA-Za-z])\d{17}[\dXx](?![\dA-Za-z])")
+CHUNKS = re.compile(r"[\s,，。;；!！?？、~～]+")
+# A place a visiting worker can find: a village, group, house number, street or estate ("太平街道" alone names
+# only the township, which the form's township question takes).
+HOUSE = re.compile(r"村|组|社(?!区)|号|巷|弄|小区|栋|幢|单元|路|街(?!道)|屯|寨")
+# Words before an address ("地址是", "我住在", "我在").
+ADDRESS_LEAD = re.compile(r"^.{0,8}?(地址是|地址在|地址|家住在|家住|住在|我家在|我在|在)")
+# Chunks that speak of a phone ("联系人就是我这个号"), not a place, though they hold 号.
+NOT_PLACE = re.compile(r"联系|电话|手机|号码|这个号|微信")
+ADDRESS_TAIL = re.compile(r"(那点|那里|这里|那边)?(的|嘛|哈|呢|啊|哦|了)*$")
+
+
+@dataclass
+class Details:
+    phone: str | None = None
+    id_number: str | None = None
+    address: str | None = None
+    day: date | None = None
+
+    def __bool__(self) -> bool:
+        return any((self.phone, self.id_number, self.address, self.day))
+
+
+def details_in(text: str, today: date) -> Details:
+    """The phone, ID number, address and day a message gives, each None when it gives none."""
+    text = text or ""
+    found = Details()
+    rest = text
+    if m := ID_IN_TEXT.search(rest):
+        found.id_number = m.group(0)
+        rest = rest.replace(m.group(0), " ")
+    if m := MOBILE_IN_TEXT.search(rest) or LANDLINE_IN_TEXT.search(rest):
+        found.phone = re.sub(r"\s", "", m.group(0))
+        rest = rest.replace(m.group(0), " ")
+    chunks = [c for c in CHUNKS.split(rest) if c]
+    found.address = _address(chunks)
+    for chunk in chunks:
+        if found.address and chunk in found.address:
+            continue
+        if (day := parse_day(chunk, today)) is not None:
+            found.day = day
+            break
+    return found
+
+
+def _address(chunks: list[str]) -> str | None:
+    """Neighbouring chunks that name places ("会仪镇" "大坪村三组"), joined, when one of them names a house."""
+    runs: list[list[str]] = [[]]
+    for chunk in chunks:
+        if ADDRESS_PART.search(chunk) and not NOT_PLACE.search(chunk):
+            runs[-1].append(chunk)
+        elif runs[-1]:
+            runs.append([])
+    for run in runs:
+        if not any(HOUSE.search(c) for c in run):
+            continue
+        joined = ADDRESS_TAIL.sub("", ADDRESS_LEAD.sub("", run[0]) + "".join(run[1:]))
+        try:
+            return clean_address(joined)
+        except FieldInvalid:
+            continue
+    return None

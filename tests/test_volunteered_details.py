@@ -1,0 +1,65 @@
+"""Details given before the booking form asks for them (bot/bookings/volunteered.py): a phone number, an address
+or a day written at "给谁办？" are kept for their own questions, which are then not asked again."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from bot.bookings.volunteered import details_in
+from tests.test_bookings import converse
+from tests.utils import make_id, next_workday_text, user
+
+FRIDAY = date(2026, 12, 4)
+
+
+@pytest.mark.parametrize(
+    "text, phone, address, day",
+    [
+        ("礼拜三上午我都在屋头 电话打我孙子的 13887004512", "13887004512", None, date(2026, 12, 9)),
+        ("那就喊他们来嘛 我在会仪镇 大坪村三组", None, "会仪镇大坪村三组", None),
+        ("地址是彝良县龙街乡小米村四组，联系人就是我这个号", None, "彝良县龙街乡小米村四组", None),
+        ("地址威信县旧城镇大河村三组 明天上午他都在家", None, "威信县旧城镇大河村三组", date(2026, 12, 5)),
+        ("座机 0870-2212345 下午打", "0870-2212345", None, None),
+        # Only a township or a description: no address a worker could find.
+        ("地址昭阳区太平街道 电话留我妈的", None, None, None),
+        ("我住在布嘎那点就是小学背后那家", None, None, None),
+        ("张桂芬", None, None, None),
+    ],
+)
+def test_details_found_in_a_message(text, phone, address, day):
+    got = details_in(text, FRIDAY)
+    assert (got.phone, got.address, got.day) == (phone, address, day)
+
+
+def test_an_id_number_in_a_sentence_is_found():
+    number = make_id("19480312")
+    assert details_in(f"他的身份证是{number} 你们看哈", FRIDAY).id_number == number
+
+
+async def test_details_given_at_the_first_question_are_not_asked_again(server, services):
+    resident = user(server, "o_volunteer")
+    day = next_workday_text()
+    replies = await converse(
+        resident,
+        "老者领养老金每年要认证 咋个认证",
+        "那能不能派人到屋头帮他认",
+        f"{day}上午我都在屋头 电话打我孙子的 13887004512",
+        "那就喊他们来嘛 我在会仪镇 大坪村三组12号",
+    )
+    assert "给谁办" in replies[1]
+    kept_phone, kept_address = replies[2], replies[3]
+    assert kept_phone.startswith("好的，「养老保险待遇领取资格认证」上门服务已记下电话、希望日期")
+    assert "给谁办" in kept_phone  # the question still open is asked again
+    assert kept_address.startswith("好的，「养老保险待遇领取资格认证」上门服务已记下地址")
+    rest = await converse(resident, "2", "1", "周德明", make_id("19450101"))
+    asked = "\n".join(replies + rest)
+    for question in ("联系电话", "上门地址", "哪个乡镇", "希望哪天办理"):
+        assert question not in asked, question
+    summary = rest[-1]
+    assert "请核对预约信息" in summary and "电话：138****4512" in summary and "地址：会仪镇大坪村**" in summary
+    assert f"希望日期：{day}（周" in summary
+    assert "预约成功" in await resident.say("1")
+    booking = await services.store.bookings.find_one({"booked_by": "o_volunteer"})
+    assert booking["item_code"] == "RS-003" and booking["kind"] == "home_visit" and booking["township"] == "会仪镇"
