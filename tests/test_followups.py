@@ -175,3 +175,35 @@ async def test_a_question_that_leaves_a_booking_form_is_about_the_booked_item(se
     assert "残疾人证" in form and "姓名" in form, form
     reply = await resident.say("要带啥")
     assert "残疾人证" in head(reply) and "申请材料" in reply and texts.FORM_LEFT in reply, reply
+
+
+# A document the item under discussion asks for is no new question, though another item is named after it;
+# the same document asked for as a service of its own is.
+DOCUMENTS = [
+    ("我家老者走了 户口咋个销", "死亡证明我们有的 是村医开的 要得不", "死亡户口注销"),
+    ("身份正丢了咋个补", "要不要带户口本", "居民身份证补领"),
+    ("身份正丢了咋个补", "户口本也丢了 咋个补", "户口"),
+]
+
+
+@pytest.mark.parametrize("first,then,about", DOCUMENTS)
+async def test_a_document_of_the_item_stays_on_it(server, first, then, about):
+    resident = user(server, "o_f_doc")
+    await resident.say(first)
+    reply = await resident.say(then)
+    assert about in head(reply), reply
+
+
+async def test_asking_whether_i_may_do_it_for_him_is_a_question_not_a_booking(server):
+    resident = user(server, "o_f_mayi")
+    await resident.say("老者领养老金每年要认证 咋个认证")
+    reply = await resident.say("他不会耍手机 我在外头 我能帮他认不")
+    assert "养老保险待遇领取资格认证" in head(reply) and "为您预约" not in reply, reply
+
+
+async def test_a_question_about_another_item_in_a_booking_form_leaves_it_and_answers(server):
+    resident = user(server, "o_f_other")
+    await resident.say("有个村民的残疾证到期要换了")
+    assert "为您预约「残疾人证换领」的代办服务" in await resident.say("那我帮他代办，材料直接交给你们可以吗")
+    reply = await resident.say("对了，他这种情况还能申请重度残疾人护理补贴吗")
+    assert "重度残疾人护理补贴申领" in head(reply) and texts.FORM_LEFT in reply, reply

@@ -7,7 +7,7 @@ import re
 
 from bot import ratings
 from bot.bookings.dateparse import month_day
-from bot.bookings.form import CHOICE_STEPS, BookingForm
+from bot.bookings.form import BACK, CHOICE_STEPS, QUIT, BookingForm
 from bot.bookings.invites import InviteError, InviteService
 from bot.bookings.notices import BookingNotices, rating_choices
 from bot.bookings.reminders import BookingReminders
@@ -108,6 +108,8 @@ class BookingDialog:
 
     async def expects(self, turn) -> str:
         """What the open form waits for: "choice" (a numbered list), "name", or "value" (a number, address or date)."""
+        if BACK.match(normalize(turn.text)) or QUIT.match(normalize(turn.text)):
+            return "value"  # "上一步", "取消": the form's own commands, at any step
         step = self.form.step(turn.state["form"], await self.actor(turn.openid))
         if step == "station" and self.form.places.names_a_place(turn.text):
             return "value"  # the township typed instead of picked ("北闸镇") is the answer

@@ -33,18 +33,30 @@ CONCEPTS = {
     "lost": re.compile(r"丢|掉|遗失|找不到"),
     "expired": re.compile(r"过期|到期|期满|有效期"),
 }
+# A document asked about as a service of its own: lost, expired, to be replaced or applied for ("那户口本呢").
+OWN_SERVICE = re.compile(
+    r"补|换|办|申请|申领|注销|迁|登记|认定|上户|落户|入户|丢|掉了|遗失|找不到|过期|到期|坏了|在哪|哪里|哪点|^那.{1,10}呢"
+)
+# ... and one asked about as a document to bring ("要不要带户口本", "是村医开的 要得不", "复印件行不行").
+AS_DOCUMENT = re.compile(r"带|原件|复印件|有的|有了|开的|开了|要得不|行不行|算不算|可以不|能用|管用")
 # Words that carry no topic of their own in a follow-up.
 FILLER = re.compile(r"^(能|可以|要|需要|不|吗|嘛|呢|办|能办|可不可以|行不行|得不得|给是)$")
 
 
-def about_current(u: Understanding, current: str | None) -> bool:
-    """Is this message a follow-up on the item under discussion (rather than a new question)?"""
+def about_current(u: Understanding, current: str | None, on_materials: bool = False) -> bool:
+    """Is this message a follow-up on the item under discussion (rather than a new question)?
+    on_materials: the message speaks of a document the current item asks for (Understander.mentions_materials)."""
     if not current:
         return False
     result = u.result
     scores = {m.code: m.score for m in result.matches}
     top3 = [m.code for m in result.matches[:3]]
     if u.named:
+        text = normalize(u.text)
+        if on_materials and AS_DOCUMENT.search(text) and not OWN_SERVICE.search(text):
+            # "要不要带户口本", "死亡证明是村医开的 要得不": a document of this item, though another item is named
+            # after it; "社保卡也找不到了 能补一张吗" asks for that other service.
+            return True
         if current not in u.named:
             # A broad word (户口 names nine items) in a question about a part of the guide is the asker's
             # circumstance ("要带啥 我们户口不在一起", "我老公户口在浙江 在昭通能办不"), unless it matches another item well.
@@ -72,10 +84,13 @@ def leaves_form(u: Understanding, form: dict) -> bool:
     if CHOICE_NUMBER.search(u.text):
         return False
     if u.intent in NOT_FORM_ANSWERS:
-        return u.intent != "out_of_scope" or u.guess == "out_of_scope"
+        # "要带啥 鉴定去哪家医院" asks a part of a guide though it matched no item well.
+        return u.intent != "out_of_scope" or u.guess == "out_of_scope" or u.aspect is not None
     item = (form.get("data") or {}).get("item")
     if u.intent == "ask_item":
-        return bool(u.named and item not in u.named) or u.aspect is not None
+        # "对了 他还能申请重度残疾人护理补贴吗" while booking 残疾人证换领: 残疾 names both, the question is the other.
+        other = u.result.confident and u.result.best.code != item and u.result.best.code in u.named
+        return bool(u.named and item not in u.named) or other or u.aspect is not None
     return bool(u.named) and item not in u.named and u.result.confident
 
 

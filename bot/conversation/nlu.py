@@ -74,6 +74,8 @@ CIRCUMSTANCES = re.compile(
     r"瘫痪在床|瘫痪|卧床不起|卧床|下不了床|出不了门|走不动路?|行动不便|行动不方便|腿脚不好|腿脚不便|坐轮椅|"
     r"重度残疾|不识字|不会弄|走不开|回不来|在外地|在外省|打工"
 )
+# A phone number being given, whole or partly hidden ("139xxxx5521").
+GIVES_NUMBER = re.compile(r"1[3-9][0-9x*]{9}|0[0-9]{2,3}-?[0-9]{7,8}")
 BOOKING_NUMBER = re.compile(r"\b([A-Z]{2}\d{8,14})\b", re.IGNORECASE)
 RATING = re.compile(r"([1-5一二三四五])\s*(?:分|星)")
 CHINESE_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5}
@@ -188,6 +190,7 @@ class Understander:
         self._pinyin = pinyin
         self.neighbours = neighbours if neighbours is not None else shared_neighbours()
         self._item_texts: dict[str, str] = {}
+        self._material_words: dict[str, frozenset[str]] = {}
 
     @property
     def pinyin(self) -> PinyinReader:
@@ -202,6 +205,21 @@ class Understander:
             item = self.index.item(code)
             self._item_texts[code] = standard(item_text(item)) if item else ""
         return self._item_texts[code]
+
+    def material_words(self, code: str) -> frozenset[str]:
+        """The words of an item's material names (户口, 死亡, 证明 ...), for a message about a document."""
+        if code not in self._material_words:
+            item = self.index.item(code) or {}
+            self._material_words[code] = self._content_words(" ".join(m["name"] for m in item.get("materials", [])))
+        return self._material_words[code]
+
+    def mentions_materials(self, u: Understanding, code: str | None) -> bool:
+        """Does the message speak of a document the item asks for ("要不要带户口本", "死亡证明是村医开的 要得不")?"""
+        return bool(code) and bool(self._content_words(u.text) & self.material_words(code))
+
+    def _content_words(self, text: str) -> frozenset[str]:
+        lx = self.index.lexicon
+        return frozenset(w for w in lx.words(lx.normalize(standard(text))) if len(w) >= 2 and w not in lx.generic)
 
     def outside(self, norm: str, codes) -> Neighbour | None:
         """The neighbouring domain of a message, unless one of these items holds the word."""
@@ -324,7 +342,10 @@ def _catalog_texts(index: ItemIndex) -> list[str]:
 
 
 def aspect_of(text: str) -> str | None:
+    gives_number = GIVES_NUMBER.search(text) is not None
     for name, pattern in ASPECTS:
+        if name == "phone" and gives_number:
+            continue  # "家属电话139…" gives a number, it does not ask for one
         if pattern.search(text):
             return name
     return None
