@@ -12,6 +12,7 @@ import json
 import sys
 from pathlib import Path
 
+from bot.conversation.classifier import asked_examples
 from bot.conversation.nlu import BOOKING_INTENTS, Understander
 from knowledge_base import build_index_from_files
 
@@ -88,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("files", nargs="*", type=Path, default=[DEFAULT_SET])
     args = parser.parse_args(argv)
-    understander = Understander(build_index_from_files())
+    understander = Understander(build_index_from_files(asked_examples()))
     everything = []
     for path in args.files:
         cases = read_cases(path)

@@ -21,9 +21,11 @@ import numpy as np
 
 from knowledge_base.text import CJK, Lexicon, char_bigrams, pinyin_bigrams, pinyin_key, plain_tokenizer
 
-FIELD_WEIGHTS = {"title": 3.0, "text": 1.0, "detail": 0.3, "chars": 1.0, "pinyin": 0.8}
+# "asked": residents' own messages labelled with the item (bot/conversation/data), so their wording ("没办过残疾证",
+# "领证") finds the item its guide does not spell that way; weighted on sets left out of it in turn.
+FIELD_WEIGHTS = {"title": 3.0, "text": 1.0, "detail": 0.3, "chars": 1.0, "pinyin": 0.8, "asked": 0.6}
 # BM25 length normalisation per field: titles with many aliases must not be punished much.
-FIELD_B = {"title": 0.3, "text": 0.6, "detail": 0.75, "chars": 0.3, "pinyin": 0.3}
+FIELD_B = {"title": 0.3, "text": 0.6, "detail": 0.75, "chars": 0.3, "pinyin": 0.3, "asked": 0.75}
 
 # Calibrated on tests/data/dev_questions.jsonl (see `python -m bot.evaluate`).
 ANSWER_CONFIDENCE = 0.50  # at or above: answer the top item
@@ -82,9 +84,11 @@ def _detail_texts(item: dict) -> list[str]:
 
 
 class ItemIndex:
-    """An immutable search index over a list of items; rebuild to change it."""
+    """An immutable search index over a list of items; rebuild to change it.
 
-    def __init__(self, items: list[dict], lexicon: Lexicon | None = None):
+    asked: item code -> messages residents wrote about it (none: the items' own text only)."""
+
+    def __init__(self, items: list[dict], lexicon: Lexicon | None = None, asked: dict[str, list[str]] | None = None):
         self.lexicon = lexicon or Lexicon()
         self.lexicon.add_words(i["name"] for i in items)
         self.items = {i["code"]: i for i in items}
@@ -105,6 +109,7 @@ class ItemIndex:
             corpora["detail"].append([w for t in _detail_texts(item) for w in lx.words(lx.normalize(t))])
             corpora["chars"].append([g for r in title_runs for g in char_bigrams(r)])
             corpora["pinyin"].append([g for r in title_runs for g in pinyin_bigrams(r)])
+            corpora["asked"].append([w for t in (asked or {}).get(item["code"], ()) for w in lx.words(lx.normalize(t))])
         self.fields: dict[str, bm25s.BM25] = {}
         self._idf: dict[str, dict[str, float]] = {}
         n = max(len(items), 1)
@@ -246,6 +251,7 @@ class ItemIndex:
             "detail": words,
             "chars": list(dict.fromkeys(g for r in runs for g in char_bigrams(r))),
             "pinyin": list(dict.fromkeys(g for r in runs for g in pinyin_bigrams(r))),
+            "asked": words,
         }
 
     @staticmethod
@@ -269,7 +275,7 @@ class ItemIndex:
         if not self.codes or not (tokens["title"] or tokens["chars"]):
             return result
         word_w = self.word_weights(tokens["title"])
-        scores = self.scores(tokens, {"title": word_w, "text": word_w, "detail": word_w})
+        scores = self.scores(tokens, {"title": word_w, "text": word_w, "detail": word_w, "asked": word_w})
         k = min(k, len(self.codes))
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]

@@ -12,6 +12,7 @@ import copy
 import threading
 from pathlib import Path
 
+from bot.conversation.classifier import asked_examples
 from bot.conversation.nlu import Understander
 from knowledge_base.catalog import ITEMS_DIR, Problem, load_items
 from knowledge_base.index import ItemIndex
@@ -26,6 +27,14 @@ class BuiltIndexes:
         self._files: tuple[list[dict], list[Problem]] | None = None
         self._built: list[tuple[list[dict], Understander]] = []
         self._lock = threading.Lock()
+        self._asked: dict[str, list[str]] | None = None
+
+    @property
+    def asked(self) -> dict[str, list[str]]:
+        """Residents' example messages per item (bot/conversation/data), read once."""
+        if self._asked is None:
+            self._asked = asked_examples()
+        return self._asked
 
     @property
     def lexicon(self) -> Lexicon:
@@ -56,7 +65,7 @@ class BuiltIndexes:
                     return understander
             # Built under the lock: two builds of the same items at once would only waste a core. The index
             # keeps the items it is given: its own copy, which no caller can change under other callers.
-            understander = Understander(ItemIndex(copy.deepcopy(items), lexicon))
+            understander = Understander(ItemIndex(copy.deepcopy(items), lexicon, self.asked))
             self._built.append((copy.deepcopy(items), understander))
             del self._built[: -self.keep]
             return understander

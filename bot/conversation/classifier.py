@@ -48,6 +48,21 @@ def example_texts() -> list[str]:
     return [text for text, _ in load_examples(default_example_files())]
 
 
+# Examples whose `items` name what the message is about (a question, or a booking of that item).
+ABOUT_ITEMS = frozenset({"ask_item", "book_proxy", "book_home_visit"})
+
+
+def asked_examples(paths: Iterable[Path] | None = None) -> dict[str, list[str]]:
+    """Item code -> the example messages about it: residents' wording for the item index (ItemIndex `asked`)."""
+    out: dict[str, list[str]] = {}
+    for path in paths if paths is not None else default_example_files():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip() and (case := json.loads(line))["intent"] in ABOUT_ITEMS:
+                for code in case.get("items") or ():
+                    out.setdefault(code, []).append(case["text"])
+    return out
+
+
 def load_examples(paths: Iterable[Path]) -> list[tuple[str, str]]:
     out = []
     for path in paths:
