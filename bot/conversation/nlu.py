@@ -77,7 +77,7 @@ CIRCUMSTANCES = re.compile(
 # A phone number being given, whole or partly hidden ("139xxxx5521").
 GIVES_NUMBER = re.compile(r"1[3-9][0-9x*]{9}|0[0-9]{2,3}-?[0-9]{7,8}")
 BOOKING_NUMBER = re.compile(r"\b([A-Z]{2}\d{8,14})\b", re.IGNORECASE)
-RATING = re.compile(r"([1-5一二三四五])\s*(?:分|星)")
+RATING = re.compile(r"(?<![0-9十])([1-5一二三四五])\s*(?:分|星)")  # not "扣了12分"
 CHINESE_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5}
 # A question about the asker's own case rather than about an item's time limit.
 STATUS_ASKED = re.compile(
