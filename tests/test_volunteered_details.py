@@ -63,3 +63,40 @@ async def test_details_given_at_the_first_question_are_not_asked_again(server, s
     assert "预约成功" in await resident.say("1")
     booking = await services.store.bookings.find_one({"booked_by": "o_volunteer"})
     assert booking["item_code"] == "RS-003" and booking["kind"] == "home_visit" and booking["township"] == "会仪镇"
+
+
+def next_rest_day_text() -> str:
+    """A day after tomorrow on which staff do not work, as a resident would type it."""
+    from datetime import timedelta
+
+    from bot.bookings.service import today_in_china
+    from bot.bookings.workdays import WorkCalendar
+
+    cal, day = WorkCalendar(), today_in_china() + timedelta(days=2)
+    while cal.is_workday(day):
+        day += timedelta(days=1)
+    return f"{day.month}月{day.day}日"
+
+
+async def test_a_question_pauses_the_form_and_a_day_given_after_it_takes_the_form_up_again(server):
+    resident = user(server, "o_pause")
+    await resident.say("我妈的养老认证怎么做")
+    assert "上门服务" in await resident.say("我看不见，没办法帮她拍照刷脸，能上门吗")
+    fee = await resident.say("等一下，上门要收费吗")
+    assert "养老保险待遇领取资格认证" in fee.splitlines()[0] and "回复“继续预约”可以接着填" in fee
+    rest = next_rest_day_text()
+    said = await resident.say(f"那就约{rest}上午")
+    assert said.startswith("好的，「养老保险待遇领取资格认证」上门服务：") and "休息日" in said and "日期稍后再选" in said
+    day = next_workday_text()
+    said = await resident.say(f"那约{day}上午")
+    assert said.startswith(f"好的，「养老保险待遇领取资格认证」上门服务已记下希望日期{day}（周"), said
+    assert "给谁办" in said  # the form goes on where it stopped
+
+
+async def test_continue_takes_up_a_paused_form_at_its_question(server):
+    resident = user(server, "o_continue")
+    assert "给谁办" in await resident.say("高龄津贴能上门办不 我走不动")
+    assert "回复“继续预约”可以接着填" in await resident.say("要带啥")
+    again = await resident.say("继续预约")
+    assert again.startswith("好的，接着预约。") and "给谁办" in again
+    assert "请输入您的姓名" in await resident.say("1")

@@ -57,6 +57,12 @@ def words_rating(text: str) -> int | None:
     return None
 
 
+# Taking up a paused form: "继续预约", "接着约", "继续".
+RESUME = re.compile(r"^(继续|接着)(预约|约|填|办)?(吧|嘛|哈)?$")
+# A question about a day ("明天能办吗") is a question, not the day for the paused booking ("那约下周二上午").
+QUESTION = re.compile(r"[吗么？?]|能不能|可不可以|可以不|行不行|有没有|几点|多久|多少")
+
+
 class BookingDialog:
     """What residents and proxies say about bookings; the form itself is BookingForm."""
 
@@ -80,6 +86,28 @@ class BookingDialog:
 
     def active(self, turn) -> bool:
         return "form" in turn.state or bool(INVITE.match(normalize(turn.text)))
+
+    # ---- a form paused by a question ("等一下 上门要收费吗") and taken up again ----
+
+    def pause(self, turn) -> None:
+        """Leave the open form unsent but kept: a later "继续预约", or details such as "那约下周二上午", take it up."""
+        turn.remember(paused_form=turn.state.get("form"), form=None, choices=None)
+
+    def resumes(self, turn) -> bool:
+        if "paused_form" not in turn.state:
+            return False
+        text = normalize(turn.text)
+        if RESUME.match(text):
+            return True
+        given = details_in(turn.text, self.service.today())
+        return bool(given.phone or given.id_number or given.address or (given.day and not QUESTION.search(text)))
+
+    async def resume(self, turn) -> str:
+        form = turn.state["paused_form"]
+        turn.remember(form=form, paused_form=None)
+        if RESUME.match(normalize(turn.text)):
+            return "好的，接着预约。\n" + await self.form.repeat_question(turn, await self.actor(turn.openid))
+        return await self.continue_form(turn)
 
     async def start(self, turn, intent: str) -> str:
         kind = "home_visit" if intent == "book_home_visit" else "proxy"

@@ -78,7 +78,7 @@ class BookingForm:
         if actor.kind == "resident" and relation:
             self._done(form, "who", "other")
             self._done(form, "relation", relation)
-        turn.remember(form=form, choices=None)
+        turn.remember(form=form, choices=None, paused_form=None)
         item = self._index().index.item(item_code) if item_code else None
         what = f"「{item['name']}」的" if item else ""
         intro = f"好的，为您预约{what}{KIND_LABELS[kind]}。" + (
@@ -128,22 +128,24 @@ class BookingForm:
             return await self._ask_next(turn, actor)
         step = self._next_step(form, actor)
         given = details_in(turn.text, self.service.today())
-        kept = await self._keep_given(turn, form, actor, step, given)
-        if kept and step == "name":
+        told = await self._keep_given(turn, form, actor, step, given)
+        if told and step == "name":
             reply = ""  # "电话打我孙子的 138…" gives other details, not a name
         else:
             # The step's own value inside a longer message ("电话13887014526 下午都可以打") is its answer.
             own = {"phone": given.phone, "id": given.id_number, "address": given.address}.get(step)
             reply = await getattr(self, f"_answer_{step}")(turn, form, actor, own or turn.text.strip())
-        if reply is not None and not (kept and turn.state.get("form") is form):
+        if reply is not None and not (told and turn.state.get("form") is form):
             return reply  # a validation message or a final answer
         turn.remember(form=form)
         question = await self._ask_next(turn, actor)
-        return f"{self._kept_line(form, kept)}\n{question}" if kept else question
+        return "\n".join([*told, question])
 
     async def _keep_given(self, turn, form, actor: Actor, step: str, given: Details) -> list[str]:
-        """Keep the details a message gives for later questions; what was kept, as the resident calls it."""
-        data, steps, kept = form["data"], self._steps(form, actor), []
+        """Keep the details a message gives for later questions. Returns what the resident is told: what was
+        kept, as they call it, and why a day cannot be kept ("12月5日是休息日…")."""
+        data, steps = form["data"], self._steps(form, actor)
+        kept, notes = [], []
         if given.id_number and step != "id" and "id" not in data:
             if await self._answer_id(turn, form, actor, given.id_number) is None:
                 kept.append("身份证号")
@@ -153,15 +155,19 @@ class BookingForm:
         if given.address and step != "address" and "address" in steps and "address" not in data:
             if await self._answer_address(turn, form, actor, given.address) is None:
                 kept.append("地址")
-        if given.day and step != "date" and "date" not in data and self.service.check_date(given.day) is None:
-            self._done(form, "date", given.day.isoformat())
-            kept.append(f"希望日期{describe_day(given.day)}")
-        return kept
-
-    def _kept_line(self, form, kept: list[str]) -> str:
+        if given.day and step != "date" and "date" not in data:
+            problem = self.service.check_date(given.day)
+            if problem is None:
+                self._done(form, "date", given.day.isoformat())
+                kept.append(f"希望日期{describe_day(given.day)}")
+            else:  # "那就明天上午来嘛" on a Friday: said now, the date question comes later
+                notes.append(f"{problem}日期稍后再选。")
+        if not (kept or notes):
+            return []
         code = form["data"].get("item")
         what = f"「{self._index().index.item(code)['name']}」" if code else ""
-        return f"好的，{what}{KIND_LABELS[form['kind']]}已记下{'、'.join(kept)}。"
+        saved = f"已记下{'、'.join(kept)}。" if kept else "："
+        return [f"好的，{what}{KIND_LABELS[form['kind']]}{saved}{''.join(notes)}"]
 
     def _steps(self, form, actor: Actor) -> list[str]:
         data = form["data"]

@@ -287,10 +287,13 @@ class Assistant:
                     # "谢谢", "残疾证也能办不", "我家的牛不吃草" answer no form question: the form is left unsent,
                     # and its item is the one under discussion ("要带啥" asks about it).
                     booked = (turn.state["form"].get("data") or {}).get("item")
-                    turn.remember(form=None, choices=None, item=booked or turn.state.get("item"))
+                    self.bookings.pause(turn)
+                    turn.remember(item=booked or turn.state.get("item"))
                     turn.understanding = u
                     return await self._answer_understood(turn) + "\n" + texts.FORM_LEFT
             return await self.bookings.continue_form(turn)
+        if self.bookings.resumes(turn):
+            return await self.bookings.resume(turn)
         number = NUMBER.match(normalize(turn.text))
         if number and turn.state.get("choices"):
             return await self.pick(turn, int(number.group(1)))
