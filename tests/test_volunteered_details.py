@@ -100,3 +100,14 @@ async def test_continue_takes_up_a_paused_form_at_its_question(server):
     again = await resident.say("继续预约")
     assert again.startswith("好的，接着预约。") and "给谁办" in again
     assert "请输入您的姓名" in await resident.say("1")
+
+
+async def test_a_township_without_a_house_answers_the_township_question_ahead(server):
+    resident = user(server, "o_township_ahead")
+    assert "给谁办" in await resident.say("我奶奶身份证过期了 走不了路 能上门嘛😭")
+    said = await resident.say("地址昭阳区太平街道 电话留我妈的")
+    assert said.startswith("好的，「居民身份证换领」上门服务已记下乡镇（太平街道）。")
+    assert "TA是您的" in said  # "我妈的" said it is for a family member
+    replies = await converse(resident, "5", "李秀英", make_id("19400101"), "13812345678", "太平村3组8号")
+    assert not any("哪个乡镇" in r for r in replies)
+    assert "希望哪天办理" in replies[-1]

@@ -142,7 +142,8 @@ class BookingDialog:
         if step == "station" and self.form.places.names_a_place(turn.text):
             return "value"  # the township typed instead of picked ("北闸镇") is the answer
         given = details_in(turn.text, self.service.today())
-        if given.phone or given.id_number or given.address:
+        says_place = self.form.places.names_a_place(turn.text) and not QUESTION.search(normalize(turn.text))
+        if given.phone or given.id_number or given.address or says_place:
             return "value"  # "地址威信县旧城镇大河村三组 明天上午他都在家" answers the form ahead of its questions
         if step in CHOICE_STEPS:
             return "choice"

@@ -155,6 +155,10 @@ class BookingForm:
         if given.address and step != "address" and "address" in steps and "address" not in data:
             if await self._answer_address(turn, form, actor, given.address) is None:
                 kept.append("地址")
+        if "station" in steps and "station" not in data and step != "station":
+            self._station_from_address(form, turn.text)  # "地址昭阳区太平街道": the township, though no house
+            if "station" in data:
+                kept.append(f"乡镇（{data['township']}）")
         if given.day and step != "date" and "date" not in data:
             problem = self.service.check_date(given.day)
             if problem is None:

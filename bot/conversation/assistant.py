@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 
 from bot.conversation import followup, guide, texts
-from bot.conversation.nlu import Understander, Understanding, normalize, standard
+from bot.conversation.nlu import CIRCUMSTANCES, Understander, Understanding, normalize, standard
 from bot.handoff import texts as handoff_texts
 
 log = logging.getLogger(__name__)
@@ -37,6 +37,8 @@ def refused(u) -> bool:
     """Out of scope for sure (a rule, or the classifier fairly sure; very sure when the message asks for a part
     of a guide, "一个月好多钱嘛"): not a follow-up on the current item."""
     needed = CONTEXT_OOS_WITH_ASPECT if u.aspect else CONTEXT_OOS
+    if CIRCUMSTANCES.search(normalize(u.text)):
+        return False  # "他下不得床 克不了医院 咋个整": the person's circumstances, about the item under discussion
     return u.intent == "out_of_scope" and u.guess == "out_of_scope" and u.sure >= needed
 
 

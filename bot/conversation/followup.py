@@ -27,7 +27,7 @@ CONCEPTS = {
     "agent": re.compile(r"代|委托|家属|家里人|家人|子女|儿子|女儿|亲属|亲戚|别人|他人|本人|亲自|老伴|孙|爷爷|奶奶|替"),
     "remote": re.compile(r"外地|异地|外省|省外|跨省|回不来|回昭通|不在本地|打工"),
     "notice": re.compile(r"登报|声明|公告"),
-    "home": re.compile(r"上门|卧床|瘫痪|走不动|出不了门"),
+    "home": re.compile(r"上门|卧床|瘫痪|走不动|出不了门|下不了床|下不得床|起不来"),
     "online": re.compile(r"网上|手机|小程序|办事通|线上"),
     "photo": re.compile(r"照片|相片|照相"),
     "lost": re.compile(r"丢|掉|遗失|找不到"),

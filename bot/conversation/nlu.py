@@ -71,7 +71,7 @@ ASKER_HELPS = re.compile(r"我(能|可以|可不可以|能不能|可否)(帮|替
 # Asking us, not a family member, to do it.
 ASKS_US = re.compile(r"你们|派人|派个人|预约|上门|安排|登记一下|麻烦")
 CIRCUMSTANCES = re.compile(
-    r"瘫痪在床|瘫痪|卧床不起|卧床|下不了床|出不了门|走不动路?|行动不便|行动不方便|腿脚不好|腿脚不便|坐轮椅|"
+    r"瘫痪在床|瘫痪|卧床不起|卧床|下不了床|下不得床|起不来床|出不了门|走不动路?|走不得路|行动不便|行动不方便|腿脚不好|腿脚不便|坐轮椅|"
     r"重度残疾|不识字|不会弄|走不开|回不来|在外地|在外省|打工"
 )
 # A phone number being given, whole or partly hidden ("139xxxx5521").
@@ -82,7 +82,7 @@ CHINESE_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5}
 # A question about the asker's own case rather than about an item's time limit.
 STATUS_ASKED = re.compile(
     r"了(吗|嘛|么|没|不)|没(有|得)?(批|到|办|好|下来|消息)|还(没|莫)|咋样|怎么样|到哪|"
-    r"我的|我那个|我家的|报的|交的|申请的|提交的|等了"
+    r"我的|我那个|我家的|报的|交的|申请的|提交的|等了|(好久|什么时候|啥时候|几时|哪天)(能|会)?(来|上门|过来)"
 )
 # Asking for a service itself (not about posting a copy of a card or a bank's counter).
 SERVICE_ASKED = re.compile(r"换|补|办|申请|申领|注销|登记|迁|认定|认证|投诉|举报|调解|报销|备案|贷")
