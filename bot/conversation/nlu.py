@@ -84,8 +84,8 @@ STATUS_ASKED = re.compile(
     r"了(吗|嘛|么|没|不)|没(有|得)?(批|到|办|好|下来|消息)|还(没|莫)|咋样|怎么样|到哪|"
     r"我的|我那个|我家的|报的|交的|申请的|提交的|等了|(好久|什么时候|啥时候|几时|哪天)(能|会)?(来|上门|过来)"
 )
-# Asking for a service itself (not about posting a copy of a card or a bank's counter).
-SERVICE_ASKED = re.compile(r"换|补|办|申请|申领|注销|登记|迁|认定|认证|投诉|举报|调解|报销|备案|贷")
+# Asking for a service itself (not about posting a copy of a card or a bank's counter; "怎么办" asks for nothing).
+SERVICE_ASKED = re.compile(r"换|补|(?<!怎么)(?<!咋)办|申请|申领|注销|登记|迁|认定|认证|投诉|举报|调解|报销|备案|贷")
 RULES_FILE = Path(__file__).with_name("intents.yaml")
 # Longer than this and made of several sentences: a pasted article, not a question.
 PASTED_TEXT_CHARS = 120
@@ -257,8 +257,9 @@ class Understander:
             # A long story that names its service ("…吵了好几回了 村上能不能喊人来给我们调解一下") and ranks it clearly
             # first is a question about it, though the story dilutes the match.
             intent = "ask_item"
-        if intent in ("ask_item", "out_of_scope", "query_progress"):
-            # "农商行贷款利率好多", "快递到哪了", "牛不吃草": a neighbouring trade, unless the best item speaks of it.
+        if intent in ("ask_item", "out_of_scope", "query_progress", *BOOKING_INTENTS):
+            # "农商行贷款利率好多", "快递到哪了", "牛不吃草", "你们能不能帮我去劝一下她" (after 吵架): a neighbouring
+            # trade, unless the best item speaks of it.
             outside = self.outside(norm, [result.best.code] if result.best else [])
             asks_named = result.plausible and result.best.code in named and SERVICE_ASKED.search(norm)
             if outside is not None and not (asks_named or (result.confident and _named_lead(result, named))):
