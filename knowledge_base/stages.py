@@ -1,0 +1,38 @@
+"""Where a certificate or card is in its life: applied for the first time, renewed, replaced, or closed.
+
+Sibling items share every word but that ("残疾人证办理 / 换领 / 补办", "个体工商户设立 / 注销登记"), so a message
+that says which stage it is at ("一直莫办过残疾证", "房产证着老鼠啃烂了", "身份证过期了") should prefer the sibling
+of that stage. The stage of an item comes from its name; the stage of a message from the words below.
+"""
+
+from __future__ import annotations
+
+import re
+
+# (stage, words in a message, words in an item's name)
+STAGES = [
+    (
+        "first",
+        re.compile(r"没办过|莫办过|没有办过|还没办|还莫办|还没有办|从来没|从没|从来莫|第一次|头一次|首次|新办|初次"),
+        re.compile(r"首次|办理$|申领$|设立"),
+    ),
+    (
+        "replace",
+        re.compile(r"丢|掉了|搞掉|弄掉|找不到|遗失|不见了|被偷|烂了|啃烂|烧了|坏了|破了|损坏|毁了"),
+        re.compile(r"补领|补发|补办|补证|补换"),
+    ),
+    ("renew", re.compile(r"过期|到期|有效期|期满"), re.compile(r"换领|换证|补换|换发")),
+    ("close", re.compile(r"不干了|不开了|不做了|关门|关店|歇业|注销"), re.compile(r"注销")),
+]
+# How much an item at the stage the message names gains over its siblings.
+STAGE_BOOST = 1.3
+
+
+def message_stage(text: str) -> str | None:
+    """The one stage a message speaks of, or None when it names none or several."""
+    found = {stage for stage, said, _name in STAGES if said.search(text)}
+    return found.pop() if len(found) == 1 else None
+
+
+def item_stages(name: str) -> frozenset[str]:
+    return frozenset(stage for stage, _said, named in STAGES if named.search(name))

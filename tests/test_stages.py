@@ -1,0 +1,43 @@
+"""A message that says where a card is in its life (never applied for, lost, expired, business closed) prefers
+the sibling item of that stage (knowledge_base/stages.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge_base.stages import item_stages, message_stage
+from tests.utils import catalog_understander
+
+
+@pytest.mark.parametrize(
+    "text, stage",
+    [
+        ("大儿子从小就听不到 一直莫办过残疾证", "first"),
+        ("我房子的房产证着老鼠啃烂了", "replace"),
+        ("身份证过期了咋个换", "renew"),
+        ("小卖部不开了 执照咋个处理", "close"),
+        ("残疾证咋个办", None),
+        ("身份证丢了 还过期了", None),  # two stages at once: no preference
+    ],
+)
+def test_the_stage_a_message_speaks_of(text, stage):
+    assert message_stage(text) == stage
+
+
+def test_the_stage_of_an_item_comes_from_its_name():
+    assert item_stages("残疾人证办理") == {"first"} and item_stages("残疾人证补办") == {"replace"}
+    assert item_stages("社会保障卡补换") == {"replace", "renew"} and item_stages("高龄津贴申领") == {"first"}
+    assert item_stages("个体工商户注销登记") == {"close"} and item_stages("结婚登记") == frozenset()
+
+
+@pytest.mark.parametrize(
+    "text, code",
+    [
+        ("大儿子从小就听不到 一直莫办过残疾证 现在要咋个办 要克哪点鉴定", "CL-001"),
+        ("车祸 腿截了 还没办残疾证 怎么办", "CL-001"),
+        ("残疾证丢了咋个补", "CL-003"),
+        ("残疾证到期了要换", "CL-002"),
+    ],
+)
+def test_the_sibling_at_the_stage_ranks_first(text, code):
+    assert catalog_understander().understand(text).result.best.code == code
