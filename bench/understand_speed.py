@@ -21,6 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bot.conversation.classifier import asked_examples  # noqa: E402
 from bot.conversation.nlu import Understander  # noqa: E402
 from knowledge_base.catalog import load_items  # noqa: E402
 from knowledge_base.index import ItemIndex  # noqa: E402
@@ -127,7 +128,7 @@ def startup_seconds() -> float:
 def measure(label: str, items: list[dict], lexicon: Lexicon, texts: list[str], rounds: int, extra: str = "") -> Understander:
     """Build an index over `items`, time `understand` on every message `rounds` times, print the figures."""
     started = time.perf_counter()
-    understander = Understander(ItemIndex(items, lexicon))
+    understander = Understander(ItemIndex(items, lexicon, asked_examples()))
     build = time.perf_counter() - started
     med, p99 = timings(understander, texts, rounds=rounds)
     print(
@@ -147,7 +148,7 @@ def cold_timings(lexicon: Lexicon, items: list[dict]) -> None:
         texts += [json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     openings, endings = ["请问", "你好，", "麻烦问下 ", "同志，", ""], ["？", " 谢谢", "呢", "啊", " 急"]
     texts = list(dict.fromkeys(rng.choice(openings) + t + rng.choice(endings) for t in texts))
-    understander = Understander(ItemIndex(items, lexicon))
+    understander = Understander(ItemIndex(items, lexicon, asked_examples()))
     understander.warm()  # the pinyin reader, built once per process (the classifier is trained by now)
     lexicon._analyzed.clear()
     samples, cpu = [], []
