@@ -59,7 +59,7 @@ BOOKING_INTENTS = ("book_proxy", "book_home_visit")
 GUIDE_FACTS = {"materials", "time", "fee", "location", "phone", "hours"}
 BOOKING_VERB = re.compile(
     r"预约|约|帮我|帮忙|帮他|帮她|安排|派人|派个人|派员|请.{0,4}(来|帮)|麻烦|你们.{0,4}帮|申请代办|想代办|要代办|代交|代为|"
-    r"恳请|烦请|敬请|登记一下|来家|到家|上门(办|给|帮|来)|申请(上门|代办)|齐了|齐的|准备好了|收齐"
+    r"恳请|烦请|敬请|登记一下|来家|到家|上门(办|给|帮|来)|申请(上门|代办)|齐了|齐的|准备好了|收齐|报一件|帮报(?!税)"
 )
 # "我儿子能帮我办不", "可否委托小女代为办理": may a family member apply (answered from the guide), not a booking.
 FAMILY_AGENT = re.compile(
@@ -68,6 +68,8 @@ FAMILY_AGENT = re.compile(
 )
 # "我能帮他认不", "我是她儿子 我能帮她办吗": the asker would do it for someone, and asks whether that is allowed.
 ASKER_HELPS = re.compile(r"我(能|可以|可不可以|能不能|可否)(帮|替|代)(他|她|老人|我妈|我爸|我老者)?.{0,3}(办|认|领|弄|去|交|签)")
+# Words that can only be a booking request, whatever else the message asks.
+EXPLICIT_BOOKING = re.compile(r"申请代办|要代办|想代办|代办一下|报一件|帮报(?!税)|帮(我|我们)办一下")
 # Asking us, not a family member, to do it.
 ASKS_US = re.compile(r"你们|派人|派个人|预约|上门|安排|登记一下|麻烦")
 CIRCUMSTANCES = re.compile(
@@ -299,7 +301,10 @@ class Understander:
                 override = OVERRIDE_BOOKING_RULE_BY_ASK if guess == "ask_item" else OVERRIDE_BOOKING_RULE
                 if guess in BOOKING_INTENTS:
                     override = OVERRIDE_RULE  # the words said 代办 (or 上门): the other kind needs a sure model
-                if guess == "ask_item" and ASKS_US.search(text):
+                if EXPLICIT_BOOKING.search(text):
+                    # "申请代办 需要我什么时候送过来" asks when, but first of all asks us to book.
+                    override = max(override, OVERRIDE_BOOKING_RULE_ASKED)
+                elif guess == "ask_item" and ASKS_US.search(text):
                     # "需要代办养老金待遇申领 材料收齐了 麻烦登记一下": a request to us, whatever else it asks.
                     override = OVERRIDE_BOOKING_RULE_ASKED
             return guess if guess != rule and sure >= override else rule
