@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import bm25s
 import numpy as np
 
-from knowledge_base.stages import STAGE_BOOST, STAGES, item_stages, message_stage
+from knowledge_base.siblings import STAGE_BOOST, STAGES, item_stages, message_stage
 from knowledge_base.text import CJK, Lexicon, char_bigrams, pinyin_bigrams, pinyin_key, plain_tokenizer
 
 # "asked": residents' own messages labelled with the item (bot/conversation/data), so their wording ("没办过残疾证",

@@ -1,11 +1,11 @@
 """A message that says where a card is in its life (never applied for, lost, expired, business closed) prefers
-the sibling item of that stage (knowledge_base/stages.py)."""
+the sibling item of that stage (knowledge_base/siblings.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from knowledge_base.stages import item_stages, message_stage
+from knowledge_base.siblings import item_stages, message_stage
 from tests.utils import catalog_understander
 
 
@@ -18,6 +18,8 @@ from tests.utils import catalog_understander
         ("小卖部不开了 执照咋个处理", "close"),
         ("残疾证咋个办", None),
         ("身份证丢了 还过期了", None),  # two stages at once: no preference
+        ("娃娃户口从盐津迁到昭阳要带啥", "within_city"),
+        ("户口从昆明迁回镇雄要带哪样", "into_city"),
     ],
 )
 def test_the_stage_a_message_speaks_of(text, stage):
@@ -37,6 +39,8 @@ def test_the_stage_of_an_item_comes_from_its_name():
         ("车祸 腿截了 还没办残疾证 怎么办", "CL-001"),
         ("残疾证丢了咋个补", "CL-003"),
         ("残疾证到期了要换", "CL-002"),
+        ("村民户口从昭阳区迁回鲁甸 要带哪样", "GA-007"),
+        ("我在浙江打工 户口想迁回镇雄 咋个弄", "GA-008"),
     ],
 )
 def test_the_sibling_at_the_stage_ranks_first(text, code):

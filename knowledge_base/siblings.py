@@ -1,0 +1,54 @@
+"""What tells sibling items apart: where a certificate or card is in its life (applied for the first time,
+renewed, replaced, closed), and whether a household moves within the city or into it from outside.
+
+Siblings share every word but that ("残疾人证办理 / 换领 / 补办", "户口迁移（市内）/（市外迁入）"), so a message that
+says which stage or move it is ("一直莫办过残疾证", "房产证着老鼠啃烂了", "户口从昭阳区迁回鲁甸") should prefer the
+sibling that fits. An item's stage comes from its name; a message's from the words below.
+"""
+
+from __future__ import annotations
+
+import re
+
+# (stage, words in a message, words in an item's name)
+STAGES = [
+    (
+        "first",
+        re.compile(r"没办过|莫办过|没有办过|还没办|还莫办|还没有办|从来没|从没|从来莫|第一次|头一次|首次|新办|初次"),
+        re.compile(r"首次|办理$|申领$|设立"),
+    ),
+    (
+        "replace",
+        re.compile(r"丢|掉了|搞掉|弄掉|找不到|遗失|不见了|被偷|烂了|啃烂|烧了|坏了|破了|损坏|毁了"),
+        re.compile(r"补领|补发|补办|补证|补换"),
+    ),
+    ("renew", re.compile(r"过期|到期|有效期|期满"), re.compile(r"换领|换证|补换|换发")),
+    ("close", re.compile(r"不干了|不开了|不做了|关门|关店|歇业|注销"), re.compile(r"注销")),
+    # Moves between 昭通's own counties (and its city, its college) are 市内; from another city or province, 市外迁入.
+    (
+        "within_city",
+        re.compile(
+            r"(昭阳|鲁甸|巧家|盐津|大关|永善|绥江|镇雄|彝良|威信|水富|昭通).{0,12}(迁|转)|(迁|转).{0,8}(昭阳|鲁甸|巧家|盐津|大关|永善|绥江|镇雄|彝良|威信|水富|昭通)"
+        ),
+        re.compile(r"市内"),
+    ),
+    (
+        "into_city",
+        re.compile(r"外省|省外|外地|外市|昆明|曲靖|贵州|四川|重庆|浙江|广东|江苏|上海|北京|福建"),
+        re.compile(r"市外"),
+    ),
+]
+# How much an item at the stage the message names gains over its siblings.
+STAGE_BOOST = 1.3
+
+
+def message_stage(text: str) -> str | None:
+    """The one stage (or move) a message speaks of, or None when it names none or several."""
+    found = {stage for stage, said, _name in STAGES if said.search(text)}
+    if "into_city" in found:
+        found.discard("within_city")  # "户口从昆明迁回镇雄": a place outside makes the move one into the city
+    return found.pop() if len(found) == 1 else None
+
+
+def item_stages(name: str) -> frozenset[str]:
+    return frozenset(stage for stage, _said, named in STAGES if named.search(name))
