@@ -207,3 +207,24 @@ async def test_a_question_about_another_item_in_a_booking_form_leaves_it_and_ans
     assert "为您预约「残疾人证换领」的代办服务" in await resident.say("那我帮他代办，材料直接交给你们可以吗")
     reply = await resident.say("对了，他这种情况还能申请重度残疾人护理补贴吗")
     assert "重度残疾人护理补贴申领" in head(reply) and texts.FORM_LEFT in reply, reply
+
+
+async def test_a_grandparent_may_register_the_child_is_a_question_not_a_booking(server):
+    resident = user(server, "o_f_grandpa")
+    assert "义务教育入学报名" in head(await resident.say("娃娃明年读一年级 报名要带哪样"))
+    reply = await resident.say("我们不在屋头 爷爷帮报得不得")
+    assert "义务教育入学报名" in head(reply) and "为您预约" not in reply, reply
+
+
+async def test_asking_staff_to_come_and_see_books_a_home_visit_for_the_item(server):
+    resident = user(server, "o_f_comesee")
+    assert "自然灾害生活救助申请" in head(await resident.say("前几天下冰雹 屋头房子砸坏了 有莫得救助"))
+    reply = await resident.say("能不能喊乡上的人下来核一哈灾情 路还通得到")
+    assert "为您预约「自然灾害生活救助申请」的上门服务" in reply, reply
+
+
+async def test_a_fine_asked_about_a_consumer_complaint_is_no_traffic_question(server):
+    resident = user(server, "o_f_fine")
+    assert "消费者投诉举报" in head(await resident.say("有个顾客说在我店里买到过期的东西 要去投诉我"))
+    reply = await resident.say("会不会罚款")
+    assert "交通" not in reply and "消费者投诉举报" in head(reply), reply

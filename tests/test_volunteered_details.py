@@ -111,3 +111,16 @@ async def test_a_township_without_a_house_answers_the_township_question_ahead(se
     replies = await converse(resident, "5", "李秀英", make_id("19400101"), "13812345678", "太平村3组8号")
     assert not any("哪个乡镇" in r for r in replies)
     assert "希望哪天办理" in replies[-1]
+
+
+async def test_cancelling_with_a_reason_leaves_the_form(server):
+    resident = user(server, "o_quit_reason")
+    assert "给谁办" in await resident.say("税务登记能代办不")
+    said = await resident.say("算了取消 我老公说他明天自己去")
+    assert "已退出预约" in said and "休息日" not in said
+
+
+def test_next_week_with_a_measure_word_is_a_day():
+    from bot.bookings.dateparse import parse_day
+
+    assert parse_day("下个礼拜一 老者叫刘XX", FRIDAY) == date(2026, 12, 7)

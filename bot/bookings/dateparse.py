@@ -57,7 +57,7 @@ def parse_day(text: str, today: date) -> date | None:
         if found and found < today:
             found = _safe(today.year + 1, month, day)
         return found
-    m = re.search(r"(下下|下)?(?:周|星期|礼拜)([一二三四五六日天1-7])", t)
+    m = re.search(r"(下下|下)?个?(?:周|星期|礼拜)([一二三四五六日天1-7])", t)  # "下个礼拜一"
     if m:
         target = WEEKDAYS[m.group(2)]
         monday = today - timedelta(days=today.weekday())

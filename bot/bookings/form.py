@@ -30,7 +30,7 @@ from bot.privacy import (
     parse_mobile,
 )
 
-QUIT = re.compile(r"^(取消|退出|不办了|不约了|算了|不用了|结束|不预约了).{0,6}$")
+QUIT = re.compile(r"^(取消|退出|不办了|不约了|算了|不用了|结束|不预约了).{0,6}$|^(算了)?[ ,，]*(取消|不办了|不约了|不预约了)")
 BACK = re.compile(r"^(上一步|返回|后退|退回上一步|改上一个)$")
 EDITABLE = [("name", "姓名"), ("id", "身份证号"), ("phone", "电话"), ("address", "地址"), ("date", "日期")]
 HINT = "（回复“上一步”可返回，“取消”可退出）"

@@ -32,12 +32,13 @@ INTENTS = (
 ASPECTS: list[tuple[str, re.Pattern]] = [
     ("materials", re.compile(r"材料|资料|带什么|带啥|带哪些|要带|准备什么|准备啥|需要什么|要什么证|证件")),
     ("time", re.compile(r"多久|好久|多长时间|几天|时限|多快|要等|几个工作日|什么时候能(拿|领|好|到)|多少天|需时|几何时")),
-    ("fee", re.compile(r"收费|多少钱|要钱|费用|免费|花钱|收钱|交钱|几块钱|收多少|多少块")),
+    # "免费体检" names an item, it does not ask about fees.
+    ("fee", re.compile(r"收费|多少钱|要钱|费用|免费(?!体检|孕|婚检|筛查|接种|疫苗)|花钱|收钱|交钱|几块钱|收多少|多少块")),
     # Who else may apply, and applying from elsewhere: answered from the guide's notes, FAQ and scope.
     (
         "agent",
         re.compile(
-            r"(儿子|女儿|子女|家里人|家人|家属|亲戚|亲属|老伴|孙子|孙女|别人|他人|媳妇|老公|爱人|娃娃|村干部|村上|兄弟|姐妹|哥|姐)"
+            r"(儿子|女儿|子女|家里人|家人|家属|亲戚|亲属|老伴|孙子|孙女|别人|他人|媳妇|老公|爱人|娃娃|村干部|村上|兄弟|姐妹|哥|姐|爷爷|奶奶|外公|外婆)"
             r".{0,6}(帮|代|替|去办|来办|去领|领)|代(我|他|她)|替(我|他|她)|代领|代签|委托|(要|必须|得|非得)本人|本人(去|来|到场|亲自)|亲自"
         ),
     ),
@@ -63,11 +64,14 @@ BOOKING_VERB = re.compile(
 )
 # "我儿子能帮我办不", "可否委托小女代为办理": may a family member apply (answered from the guide), not a booking.
 FAMILY_AGENT = re.compile(
-    r"(儿子|女儿|小女|小儿|子女|家里人|家人|家属|亲戚|亲属|老伴|孙子|孙女|媳妇|老公|爱人|兄弟|姐妹)"
+    r"(儿子|女儿|小女|小儿|子女|家里人|家人|家属|亲戚|亲属|老伴|孙子|孙女|媳妇|老公|爱人|兄弟|姐妹|爷爷|奶奶|外公|外婆)"
     r".{0,6}(帮|代|替|去办|来办|去领)|委托(儿子|女儿|小女|小儿|子女|家人|家属|亲属|老伴|孙子|孙女)"
 )
 # "我能帮他认不", "我是她儿子 我能帮她办吗": the asker would do it for someone, and asks whether that is allowed.
-ASKER_HELPS = re.compile(r"我(能|可以|可不可以|能不能|可否)(帮|替|代)(他|她|老人|我妈|我爸|我老者)?.{0,3}(办|认|领|弄|去|交|签)")
+ASKER_HELPS = re.compile(
+    r"我(能|可以|可不可以|能不能|可否)(帮|替|代)(他|她|老人|我妈|我爸|我老者)?.{0,6}(办|认|领|弄|去|交|签|刷)"
+    r"|用我的手机帮(他|她)"
+)
 # Words that can only be a booking request, whatever else the message asks.
 EXPLICIT_BOOKING = re.compile(r"申请代办|要代办|想代办|代办一下|报一件|帮报(?!税)|帮(我|我们)办一下")
 # Asking us, not a family member, to do it.
@@ -76,6 +80,8 @@ CIRCUMSTANCES = re.compile(
     r"瘫痪在床|瘫痪|卧床不起|卧床|下不了床|下不得床|起不来床|出不了门|走不动路?|走不得路|行动不便|行动不方便|腿脚不好|腿脚不便|坐轮椅|"
     r"重度残疾|不识字|不会弄|走不开|回不来|在外地|在外省|打工"
 )
+# An address being given ("地址是鲁甸县文屏镇团街", "地址：成都市武侯区…").
+GIVES_ADDRESS = re.compile(r"地址(是|在)?[:：]?\s*[\u4e00-\u9fff]{0,8}(省|市|县|区|镇|乡|街道|村|社区|路|街|巷)")
 # A phone number being given, whole or partly hidden ("139xxxx5521").
 GIVES_NUMBER = re.compile(r"1[3-9][0-9x*]{9}|0[0-9]{2,3}-?[0-9]{7,8}")
 BOOKING_NUMBER = re.compile(r"\b([A-Z]{2}\d{8,14})\b", re.IGNORECASE)
@@ -349,9 +355,10 @@ def _catalog_texts(index: ItemIndex) -> list[str]:
 
 def aspect_of(text: str) -> str | None:
     gives_number = GIVES_NUMBER.search(text) is not None
+    gives_address = GIVES_ADDRESS.search(text) is not None
     for name, pattern in ASPECTS:
-        if name == "phone" and gives_number:
-            continue  # "家属电话139…" gives a number, it does not ask for one
+        if (name == "phone" and gives_number) or (name == "location" and gives_address):
+            continue  # "家属电话139…", "地址鲁甸县文屏镇团街" give a number or a place, they do not ask for one
         if pattern.search(text):
             return name
     return None
