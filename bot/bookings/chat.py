@@ -142,8 +142,9 @@ class BookingDialog:
         if step == "station" and self.form.places.names_a_place(turn.text):
             return "value"  # the township typed instead of picked ("北闸镇") is the answer
         given = details_in(turn.text, self.service.today())
-        says_place = self.form.places.names_a_place(turn.text) and not QUESTION.search(normalize(turn.text))
-        if given.phone or given.id_number or given.address or says_place:
+        statement = not QUESTION.search(normalize(turn.text))  # "我妹妹下周三上午拿材料过去", not "明天能办吗"
+        says_place = self.form.places.names_a_place(turn.text)
+        if given.phone or given.id_number or given.address or (statement and (says_place or given.day)):
             return "value"  # "地址威信县旧城镇大河村三组 明天上午他都在家" answers the form ahead of its questions
         if step in CHOICE_STEPS:
             return "choice"
