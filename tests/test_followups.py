@@ -228,3 +228,17 @@ async def test_a_fine_asked_about_a_consumer_complaint_is_no_traffic_question(se
     assert "消费者投诉举报" in head(await resident.say("有个顾客说在我店里买到过期的东西 要去投诉我"))
     reply = await resident.say("会不会罚款")
     assert "交通" not in reply and "消费者投诉举报" in head(reply), reply
+
+
+async def test_thanks_at_the_forms_item_question_is_thanks(server):
+    resident = user(server, "o_f_item_thanks")
+    assert "要办什么事" in await resident.say("能不能派人上门")
+    reply = await resident.say("要得 谢谢")
+    assert reply.startswith(texts.THANKS) and "暂不提供" not in reply, reply
+
+
+async def test_may_my_husband_go_alone_is_a_question_not_a_booking(server):
+    resident = user(server, "o_f_husband")
+    assert "出生登记" in head(await resident.say("娃娃刚生 上户口要带哪样"))
+    reply = await resident.say("我老公能不能一个人去办 我走不开")
+    assert "出生登记" in head(reply) and "为您预约" not in reply, reply

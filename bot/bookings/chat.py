@@ -135,7 +135,8 @@ class BookingDialog:
         return saved + "\n" + await self.form.repeat_question(turn, await self.actor(turn.openid))
 
     async def expects(self, turn) -> str:
-        """What the open form waits for: "choice" (a numbered list), "name", or "value" (a number, address or date)."""
+        """What the open form waits for: "choice" (a numbered list), "name", "item" (which service), or "value"
+        (a number, address or date)."""
         if BACK.match(normalize(turn.text)) or QUIT.match(normalize(turn.text)):
             return "value"  # "上一步", "取消": the form's own commands, at any step
         step = self.form.step(turn.state["form"], await self.actor(turn.openid))
@@ -148,7 +149,7 @@ class BookingDialog:
             return "value"  # "地址威信县旧城镇大河村三组 明天上午他都在家" answers the form ahead of its questions
         if step in CHOICE_STEPS:
             return "choice"
-        return "name" if step == "name" else "value"
+        return step if step in ("name", "item") else "value"
 
     async def continue_form(self, turn) -> str:
         invite = INVITE.match(normalize(turn.text))

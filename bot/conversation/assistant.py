@@ -285,9 +285,13 @@ class Assistant:
                 turn.remember(form=None, choices=None)
                 return await self.intent_human_agent(turn)
             expects = await self.bookings.expects(turn) if "form" in turn.state else "value"
-            if expects in ("choice", "name"):
+            if expects in ("choice", "name", "item"):
                 u = self.understander.understand(turn.text)
-                leaves = followup.leaves_form if expects == "choice" else followup.leaves_name_step
+                leaves = {
+                    "choice": followup.leaves_form,
+                    "name": followup.leaves_name_step,
+                    "item": followup.leaves_item_step,
+                }[expects]
                 if leaves(u, turn.state["form"]):
                     # "谢谢", "残疾证也能办不", "我家的牛不吃草" answer no form question: the form is left unsent,
                     # and its item is the one under discussion ("要带啥" asks about it).

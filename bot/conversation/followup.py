@@ -114,6 +114,16 @@ def leaves_name_step(u: Understanding, form: dict) -> bool:
     return u.intent == "ask_item" and bool(u.named) and len(text) > NAME_CHARS
 
 
+# Messages that never name the service a form asks for ("请问要办什么事？"): "要得 谢谢" is no item.
+NOT_ITEMS = frozenset({"thanks", "greeting", "query_progress", "rate_service", "cancel_booking"})
+
+
+def leaves_item_step(u: Understanding, form: dict) -> bool:
+    """Does a message sent at the form's item question leave the form? Courtesies, progress questions, ratings
+    and neighbouring domains do; anything else is read as the service to book."""
+    return u.intent in NOT_ITEMS or u.outside is not None
+
+
 def intent_in_context(u: Understanding, current: str | None) -> str:
     """The message's intent given the item under discussion: "多久能拿到" after a question about an item asks
     for that item's time limit, not where the asker's own booking stands."""

@@ -64,7 +64,8 @@ BOOKING_VERB = re.compile(
 )
 # "我儿子能帮我办不", "可否委托小女代为办理": may a family member apply (answered from the guide), not a booking.
 FAMILY_AGENT = re.compile(
-    r"(儿子|女儿|小女|小儿|子女|家里人|家人|家属|亲戚|亲属|老伴|孙子|孙女|媳妇|老公|爱人|兄弟|姐妹|爷爷|奶奶|外公|外婆)"
+    # not "帮我老公代办", "帮爷爷代办": there the family member is who it is for
+    r"(?<!帮)(?<!给)(?<!替)(?<!帮我)(?<!给我)(儿子|女儿|小女|小儿|子女|家里人|家人|家属|亲戚|亲属|老伴|孙子|孙女|媳妇|老公|爱人|兄弟|姐妹|爷爷|奶奶|外公|外婆)"
     r".{0,6}(帮|代|替|去办|来办|去领)|委托(儿子|女儿|小女|小儿|子女|家人|家属|亲属|老伴|孙子|孙女)"
 )
 # "我能帮他认不", "我是她儿子 我能帮她办吗": the asker would do it for someone, and asks whether that is allowed.
@@ -73,7 +74,9 @@ ASKER_HELPS = re.compile(
     r"|用我的手机帮(他|她)"
 )
 # Words that can only be a booking request, whatever else the message asks.
-EXPLICIT_BOOKING = re.compile(r"申请代办|要代办|想代办|代办一下|报一件|帮报(?!税)|帮(我|我们)办一下")
+EXPLICIT_BOOKING = re.compile(
+    r"申请代办|要代办|想代办|代办一下|报一件|帮报(?!税)|帮(我|我们)办一下|帮.{1,5}代办|帮我(弄|整|办)一下"
+)
 # Asking us, not a family member, to do it.
 ASKS_US = re.compile(r"你们|派人|派个人|预约|上门|安排|登记一下|麻烦")
 CIRCUMSTANCES = re.compile(
@@ -291,7 +294,7 @@ class Understander:
             if rule == intent and aspect in GUIDE_FACTS and not BOOKING_VERB.search(norm):
                 # "可以委托别人办吗 要带哪些材料" asks about the guide; nobody asked us to book anything.
                 intent = "ask_item"
-            elif rule == intent and aspect == "agent" and FAMILY_AGENT.search(norm) and not ASKS_US.search(norm):
+            elif aspect == "agent" and FAMILY_AGENT.search(norm) and not ASKS_US.search(norm):
                 intent = "ask_item"
             elif ASKER_HELPS.search(norm) and not ASKS_US.search(norm):
                 intent, aspect = "ask_item", "agent"
