@@ -120,7 +120,9 @@ NOT_ITEMS = frozenset({"thanks", "greeting", "query_progress", "rate_service", "
 
 def leaves_item_step(u: Understanding, form: dict) -> bool:
     """Does a message sent at the form's item question leave the form? Courtesies, progress questions, ratings
-    and neighbouring domains do; anything else is read as the service to book."""
+    and neighbouring domains do; anything else (a number picked from its list, a service) is read as the service."""
+    if DIGIT.search(u.text):
+        return False
     return u.intent in NOT_ITEMS or u.outside is not None
 
 
