@@ -9,6 +9,7 @@ matching like any typed message.
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 from collections import Counter
@@ -136,25 +137,26 @@ class PinyinReader:
 
     def _read(self, syl: list[str]) -> str:
         n = len(syl)
-        # best[i]: (syllables covered by words, -pieces, text) for the first i syllables.
-        best: list[tuple[int, int, str] | None] = [None] * (n + 1)
-        best[0] = (0, 0, "")
+        # best[i]: (syllables covered by words, -pieces, how common its words are, text) for the first i syllables;
+        # between readings alike in the first two, the commoner words win ("kuaidi dao le": 快递 到了, not 快 地倒 了).
+        best: list[tuple[int, int, float, str] | None] = [None] * (n + 1)
+        best[0] = (0, 0, 0.0, "")
         for i in range(n):
             if best[i] is None:
                 continue
-            covered, pieces, sofar = best[i]
+            covered, pieces, common, sofar = best[i]
             options = []
             for size in range(min(MAX_WORD, n - i), 1, -1):
                 hit = self.words.get(tuple(syl[i : i + size]))
                 if hit:
-                    options.append((size, covered + size, hit[0]))
+                    options.append((size, covered + size, math.log(hit[1] + 1), hit[0]))
             one = self.chars.get(syl[i]) or self.words.get((syl[i],), ("", 0))[0]
-            options.append((1, covered + (1 if one else 0), one or syl[i]))
-            for size, cov, piece in options:
-                cand = (cov, pieces - 1, sofar + piece)
-                if best[i + size] is None or cand[:2] > best[i + size][:2]:
+            options.append((1, covered + (1 if one else 0), 0.0, one or syl[i]))
+            for size, cov, weight, piece in options:
+                cand = (cov, pieces - 1, common + weight, sofar + piece)
+                if best[i + size] is None or cand[:3] > best[i + size][:3]:
                     best[i + size] = cand
-        return best[n][2] if best[n] else ""
+        return best[n][3] if best[n] else ""
 
 
 _SHARED: dict[int, PinyinReader] = {}
