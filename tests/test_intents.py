@@ -35,6 +35,7 @@ def test_pinyin_messages_are_read_as_characters(understander):
     assert looks_pinyin("quxiao yuyue") == ["qu", "xiao", "yu", "yue"]
     assert understander.pinyin.read("shen fen zheng diu le zen me bu ban").startswith("身份证丢了")
     assert understander.pinyin.read("hen manyi 5 fen") == "很满意5分"
+    assert understander.pinyin.read("kuaidi dao le").startswith("快递")  # the commoner word, not 快 地倒 了
 
 
 def test_pinyin_between_characters_is_read_and_english_words_are_left(understander):
