@@ -23,8 +23,10 @@ NAMES = {item["code"]: item["name"] for item in load_items()[0]}
 # Writer G (163 turns) was 113/163 on the first run on the session's starting code and 123/163 on the code of
 # that session before reading it; all files give 425/491 once G's lessons were added. Writer H (164 turns, harder:
 # long stories, proxies' jargon, several items per conversation) was 109/164 on the session's starting code and
-# 125/164 before reading it; all files give 547/655, so the floor moves down to sit a little under that.
-FLOOR = 0.82
+# 125/164 before reading it; all files give 547/655. Writer I (163 turns) was 114/163 on the session's starting code
+# and 116/163 before reading it; all files give 676/818 (82.6 %). Days in the turns ("明天", "周六") fall on other
+# weekdays on other days the suite runs, so the floor sits two points under that.
+FLOOR = 0.80
 
 
 def conversations() -> list[tuple[str, int, dict]]:

@@ -212,6 +212,13 @@ IN_CONTEXT = [
     ("娃娃刚生 上户口要带哪样", "出生登记", "我老公能不能一个人去办 我走不开", "出生登记", "为您预约"),
     # "罚款" after a consumer complaint is about the complaint, not traffic.
     ("有个顾客说在我店里买到过期的东西 要去投诉我", "消费者投诉举报", "会不会罚款", "消费者投诉举报", "交通"),
+    # Short follow-ups asking for a part of the guide are answered from it, whatever the model makes of them alone.
+    ("身份证下个月过期 我在苏州", "居民身份证换领", "好多钱", "居民身份证换领", "答不上来"),
+    ("老妈医保 今年交", "城乡居民基本医疗保险参保登记", "截止哪天", "城乡居民基本医疗保险参保登记", "答不上来"),
+    ("老妈医保 今年交", "城乡居民基本医疗保险参保登记", "微信能交吗", "城乡居民基本医疗保险参保登记", "答不上来"),
+    ("jiashizheng huan zheng zai na ban", "机动车驾驶证换证", "duo shao qian", "机动车驾驶证换证", "答不上来"),
+    # A broad word (户口) in a yes-no follow-up is the asker's circumstance.
+    ("高龄补贴咋个领", "高龄津贴申领", "她户口在大姐家 在别个村 能领不", "高龄津贴申领", "户口迁移"),
 ]
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from bot.conversation import followup, guide, texts
 from bot.conversation.nlu import ASKER_HELPS, CIRCUMSTANCES, Understander, Understanding, normalize, standard
+from bot.conversation.pinyin import looks_pinyin
 from bot.handoff import texts as handoff_texts
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,8 @@ NAMED_LEAD = 1.2
 # In a conversation about an item, a message naming nothing is out of scope only when the classifier is this sure.
 CONTEXT_OOS = 0.6
 CONTEXT_OOS_WITH_ASPECT = 0.9
+# A message this short that asks for a part of a guide is a follow-up, never out of scope.
+SHORT_FOLLOW_UP = 6
 YES_NO_QUESTION = re.compile(r"会不会|能不能|要不要|是不是|可不可以|有没有|得不得|算不算")
 NEARBY = re.compile(r"(附近|最近|离我近|周边|旁边).{0,6}(服务站|服务中心|便民|办事|窗口|代办点|政务)")
 
@@ -37,7 +40,10 @@ NEARBY = re.compile(r"(附近|最近|离我近|周边|旁边).{0,6}(服务站|�
 def refused(u) -> bool:
     """Out of scope for sure (a rule, or the classifier fairly sure; very sure when the message asks for a part
     of a guide, "一个月好多钱嘛"): not a follow-up on the current item."""
-    asks = u.aspect or YES_NO_QUESTION.search(normalize(u.text))  # "会不会罚款" after a complaint item
+    text = normalize(u.text)
+    if u.aspect and len(looks_pinyin(text) or text) <= SHORT_FOLLOW_UP:  # syllables of "duo shao qian"
+        return False  # "好多钱", "截止哪天", "微信能交吗": a part of the guide under discussion, whatever the model says
+    asks = u.aspect or YES_NO_QUESTION.search(text)  # "会不会罚款" after a complaint item
     needed = CONTEXT_OOS_WITH_ASPECT if asks else CONTEXT_OOS
     if CIRCUMSTANCES.search(normalize(u.text)) or ASKER_HELPS.search(normalize(u.text)):
         # "他下不得床 克不了医院 咋个整", "用我的手机帮他刷得不得": about the item under discussion

@@ -39,6 +39,8 @@ OWN_SERVICE = re.compile(
 )
 # ... and one asked about as a document to bring ("要不要带户口本", "是村医开的 要得不", "复印件行不行").
 AS_DOCUMENT = re.compile(r"带|原件|复印件|有的|有了|开的|开了|要得不|行不行|算不算|可以不|能用|管用")
+# A yes-no question about the item ("她户口在大姐家 能领不", "户口在镇雄 能交吗").
+ASKS_IF = re.compile(r"能(领|交|办|报|补|申请)?(不|吗|么|没)|得不得|行不行|可以(吗|不)|要得不")
 # Words that carry no topic of their own in a follow-up.
 FILLER = re.compile(r"^(能|可以|要|需要|不|吗|嘛|呢|办|能办|可不可以|行不行|得不得|给是)$")
 
@@ -60,7 +62,8 @@ def about_current(u: Understanding, current: str | None, on_materials: bool = Fa
         if current not in u.named:
             # A broad word (户口 names nine items) in a question about a part of the guide is the asker's
             # circumstance ("要带啥 我们户口不在一起", "我老公户口在浙江 在昭通能办不"), unless it matches another item well.
-            return len(u.named) >= BROAD_NAMING and u.aspect is not None and u.confidence < WEAK_MATCH
+            asks = u.aspect is not None or ASKS_IF.search(normalize(u.text)) is not None
+            return len(u.named) >= BROAD_NAMING and asks and u.confidence < WEAK_MATCH
         # Names the current item's service too: stays on it unless another item fits the message clearly
         # better ("身份证丢了怎么补" after 身份证换领; not "出生证明还没拿到 能上不" after 出生登记).
         if result.confident and result.best.code != current:

@@ -31,7 +31,12 @@ INTENTS = (
 # Which part of a service guide a message asks for. Order matters: the first match wins.
 ASPECTS: list[tuple[str, re.Pattern]] = [
     ("materials", re.compile(r"材料|资料|带什么|带啥|带哪些|要带|准备什么|准备啥|需要什么|要什么证|证件")),
-    ("time", re.compile(r"多久|好久|多长时间|几天|时限|多快|要等|几个工作日|什么时候能(拿|领|好|到)|多少天|需时|几何时")),
+    (
+        "time",
+        re.compile(
+            r"多久|好久|多长时间|几天|时限|多快|要等|几个工作日|什么时候能(拿|领|好|到)|多少天|需时|几何时|截止|截至|最后一天|几号前"
+        ),
+    ),
     # "免费体检" names an item, it does not ask about fees.
     ("fee", re.compile(r"收费|多少钱|要钱|费用|免费(?!体检|孕|婚检|筛查|接种|疫苗)|花钱|收钱|交钱|几块钱|收多少|多少块")),
     # Who else may apply, and applying from elsewhere: answered from the guide's notes, FAQ and scope.
@@ -49,7 +54,7 @@ ASPECTS: list[tuple[str, re.Pattern]] = [
     ("location", re.compile(r"哪里|哪儿|在哪|地点|地址|去哪|克哪|哪个部门|哪个窗口|哪点|哪个地方")),
     ("phone", re.compile(r"电话|号码|联系方式|热线")),
     ("hours", re.compile(r"几点|上班时间|办公时间|周末|星期六|星期天|节假日")),
-    ("online", re.compile(r"网上|手机上|线上|小程序|app|办事通|不用跑")),
+    ("online", re.compile(r"网上|手机上|线上|小程序|app|办事通|不用跑|微信(上)?(能|可以)?(交|办|缴)|支付宝")),
     ("conditions", re.compile(r"条件|符合|资格|谁能办|谁可以|能不能办|够不够")),
     ("basis", re.compile(r"依据|政策文件|法规|哪条规定|法律规定")),
     ("process", re.compile(r"流程|步骤|程序|怎么办理|手续")),
