@@ -39,15 +39,13 @@ NEARBY = re.compile(r"(附近|最近|离我近|周边|旁边).{0,6}(服务站|�
 
 def refused(u) -> bool:
     """Out of scope for sure (a rule, or the classifier fairly sure; very sure when the message asks for a part
-    of a guide, "一个月好多钱嘛"): not a follow-up on the current item."""
+    of a guide, "一个月好多钱嘛", or asks yes or no, "会不会罚款"): not a follow-up on the current item."""
     text = normalize(u.text)
+    if CIRCUMSTANCES.search(text) or ASKER_HELPS.search(text):
+        return False  # "他下不得床 克不了医院 咋个整", "用我的手机帮他刷得不得": about the item under discussion
     if u.aspect and len(looks_pinyin(text) or text) <= SHORT_FOLLOW_UP:  # syllables of "duo shao qian"
         return False  # "好多钱", "截止哪天", "微信能交吗": a part of the guide under discussion, whatever the model says
-    asks = u.aspect or YES_NO_QUESTION.search(text)  # "会不会罚款" after a complaint item
-    needed = CONTEXT_OOS_WITH_ASPECT if asks else CONTEXT_OOS
-    if CIRCUMSTANCES.search(normalize(u.text)) or ASKER_HELPS.search(normalize(u.text)):
-        # "他下不得床 克不了医院 咋个整", "用我的手机帮他刷得不得": about the item under discussion
-        return False
+    needed = CONTEXT_OOS_WITH_ASPECT if u.aspect or YES_NO_QUESTION.search(text) else CONTEXT_OOS
     return u.intent == "out_of_scope" and u.guess == "out_of_scope" and u.sure >= needed
 
 
@@ -299,8 +297,8 @@ class Assistant:
                     "item": followup.leaves_item_step,
                 }[expects]
                 if leaves(u, turn.state["form"]):
-                    # "谢谢", "残疾证也能办不", "我家的牛不吃草" answer no form question: the form is left unsent,
-                    # and its item is the one under discussion ("要带啥" asks about it).
+                    # "谢谢", "残疾证也能办不", "我家的牛不吃草" answer no form question: the form is paused, unsent
+                    # ("继续预约" takes it up), and its item is the one under discussion ("要带啥" asks about it).
                     booked = (turn.state["form"].get("data") or {}).get("item")
                     self.bookings.pause(turn)
                     turn.remember(item=booked or turn.state.get("item"))
