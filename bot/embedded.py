@@ -152,6 +152,8 @@ def _shared_copy(doc: dict, shared: dict) -> dict:
 
 
 def _shared_list(values: list, shared: dict) -> list:
+    # The per-value branch is written out here and in _shared_copy on purpose: one helper called per value made
+    # sharing 200,000 message-log documents 20-40 % slower (measured), and this runs for every stored document.
     out = []
     for value in values:
         kind = type(value)
