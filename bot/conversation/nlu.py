@@ -28,6 +28,8 @@ INTENTS = (
     "out_of_scope",
 )
 
+# Family members who may do an errand for someone: in the "agent" part of a guide and in FAMILY_AGENT.
+FAMILY = "儿子|女儿|子女|家里人|家人|家属|亲戚|亲属|老伴|孙子|孙女|媳妇|老公|爱人|兄弟|姐妹|爷爷|奶奶|外公|外婆"
 # Which part of a service guide a message asks for. Order matters: the first match wins.
 ASPECTS: list[tuple[str, re.Pattern]] = [
     ("materials", re.compile(r"材料|资料|带什么|带啥|带哪些|要带|准备什么|准备啥|需要什么|要什么证|证件")),
@@ -43,7 +45,7 @@ ASPECTS: list[tuple[str, re.Pattern]] = [
     (
         "agent",
         re.compile(
-            r"(儿子|女儿|子女|家里人|家人|家属|亲戚|亲属|老伴|孙子|孙女|别人|他人|媳妇|老公|爱人|娃娃|村干部|村上|兄弟|姐妹|哥|姐|爷爷|奶奶|外公|外婆)"
+            r"(" + FAMILY + r"|别人|他人|娃娃|村干部|村上|哥|姐)"
             r".{0,6}(帮|代|替|去办|来办|去领|领)|代(我|他|她)|替(我|他|她)|代领|代签|委托|(要|必须|得|非得)本人|本人(去|来|到场|亲自)|亲自"
         ),
     ),
@@ -70,7 +72,7 @@ BOOKING_VERB = re.compile(
 # "我儿子能帮我办不", "可否委托小女代为办理": may a family member apply (answered from the guide), not a booking.
 FAMILY_AGENT = re.compile(
     # not "帮我老公代办", "帮爷爷代办": there the family member is who it is for
-    r"(?<!帮)(?<!给)(?<!替)(?<!帮我)(?<!给我)(儿子|女儿|小女|小儿|子女|家里人|家人|家属|亲戚|亲属|老伴|孙子|孙女|媳妇|老公|爱人|兄弟|姐妹|爷爷|奶奶|外公|外婆)"
+    r"(?<!帮)(?<!给)(?<!替)(?<!帮我)(?<!给我)(" + FAMILY + r"|小女|小儿)"
     r".{0,6}(帮|代|替|去办|来办|去领)|委托(儿子|女儿|小女|小儿|子女|家人|家属|亲属|老伴|孙子|孙女)"
 )
 # "我能帮他认不", "我是她儿子 我能帮她办吗": the asker would do it for someone, and asks whether that is allowed.
