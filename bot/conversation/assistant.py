@@ -388,7 +388,8 @@ class Assistant:
         # "我儿子能帮我办不"); one that names another item ("那低保呢") is a new question.
         off_domain = self.outside(u, current)
         on_current = not off_domain if u.outside is not None else not refused(u)
-        if followup.about_current(u, current, self.understander.mentions_materials(u, current)) and on_current:
+        on_materials = bool(u.named) and self.understander.mentions_materials(u, current)  # only read with a name
+        if followup.about_current(u, current, on_materials) and on_current:
             reply = self.follow_up(turn, current)
             if reply is not None:
                 return reply

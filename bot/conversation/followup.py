@@ -62,7 +62,7 @@ def about_current(u: Understanding, current: str | None, on_materials: bool = Fa
         if current not in u.named:
             # A broad word (户口 names nine items) in a question about a part of the guide is the asker's
             # circumstance ("要带啥 我们户口不在一起", "我老公户口在浙江 在昭通能办不"), unless it matches another item well.
-            asks = u.aspect is not None or ASKS_IF.search(normalize(u.text)) is not None
+            asks = u.aspect is not None or ASKS_IF.search(text) is not None
             return len(u.named) >= BROAD_NAMING and asks and u.confidence < WEAK_MATCH
         # Names the current item's service too: stays on it unless another item fits the message clearly
         # better ("身份证丢了怎么补" after 身份证换领; not "出生证明还没拿到 能上不" after 出生登记).
