@@ -196,3 +196,43 @@ async def test_a_villager_books_a_home_visit_with_a_landline_and_a_township_type
     booking = await services.store.bookings.find_one({"booked_by": "o_beizha_sim"})
     assert booking["station"] == "ZYQ-000"
     await show(browser, session, "python -m bot.simulate · 预约上门（座机、乡镇）", "resident-home-visit-sim", tmp_path)
+
+
+async def test_a_daughter_gives_details_ahead_asks_a_question_mid_form_and_the_booking_goes_on(
+    server, services, browser, wechat_api, tmp_path
+):
+    """Issue 18's booking turns as the resident meets them in the simulator: an address and phone given before
+    the form asks, a question that pauses the form, and a day given after it that takes the form up again."""
+    from tests.utils import make_id, next_workday_text
+
+    day = next_workday_text()
+    script = [
+        "我妈的养老认证怎么做",
+        "她眼睛看不见 没办法刷脸 能上门吗",
+        "地址是会仪镇大坪村3组12号 电话打我 13887004512",
+        "等一下 上门要收费吗",
+        f"那就约{day}上午",
+        "2",
+        "2",
+        "杨秀英",
+        make_id("19400315"),
+    ]
+    sim = await Simulator.start(server, wechat_api, "o_ahead_sim", tmp_path)
+    session: list[tuple[str, str]] = []
+    for line in script:
+        session.extend([("me", line), ("them", await sim.say(line))])
+    replies = [session[i][1] for i in range(1, len(session), 2)]
+    assert "养老保险待遇领取资格认证" in replies[0] and "给谁办" in replies[1]
+    assert "上门服务已记下电话、地址。" in replies[2], replies[2]  # the address names its township too
+    assert "收费" in replies[3] and "回复“继续预约”可以接着填" in replies[3]
+    assert f"已记下希望日期{day}" in replies[4] and "给谁办" in replies[4]
+    asked = "\n".join(replies)
+    for question in ("联系电话", "上门地址", "哪个乡镇", "希望哪天办理"):
+        assert question not in asked, question
+    summary = replies[-1]
+    assert "请核对预约信息" in summary and "138****4512" in summary and "会仪镇大坪村**" in summary
+    done = await sim.say("1")
+    session.extend([("me", "1"), ("them", done)])
+    assert "预约成功" in done
+    await sim.quit()
+    await show(browser, session, "python -m bot.simulate · 先说地址电话、中途提问", "resident-details-ahead-sim", tmp_path)
