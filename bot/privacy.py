@@ -61,7 +61,7 @@ def parse_id_number(raw: str, today: date | None = None) -> IDCard:
 
 
 def parse_mobile(raw: str) -> str:
-    number = re.sub(r"[\s-]+", "", raw or "")
+    number = re.sub(r"[\s-]+", "", fold_digits(raw or ""))  # "１３８…", or "幺三八…" from voice input
     if number.startswith("+86"):
         number = number[3:]
     if not MOBILE_PATTERN.match(number):

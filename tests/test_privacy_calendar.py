@@ -55,6 +55,8 @@ def test_wrong_check_digit_is_refused():
 
 def test_mobile_numbers():
     assert parse_mobile("+86 138-1234-5678") == "13812345678"
+    assert parse_mobile("幺三八 一二三四 五六七八") == "13812345678"  # read out to voice input
+    assert parse_mobile("１３８１２３４５６７８") == "13812345678"
     for bad in ("12345678901", "1381234567", "abc"):
         with pytest.raises(ValueError):
             parse_mobile(bad)

@@ -26,6 +26,12 @@ FRIDAY = date(2026, 12, 4)
         ("地址昭阳区太平街道 电话留我妈的", None, None, None),
         ("我住在布嘎那点就是小学背后那家", None, None, None),
         ("张桂芬", None, None, None),
+        # Voice input writes a number out in Chinese; full-width digits come from some keyboards.
+        ("电话幺三八七七零零四五幺二 后天来嘛", "13877004512", None, date(2026, 12, 6)),
+        ("１３８８７００４５１２", "13887004512", None, None),
+        # A day on which the resident does something themselves is not the day wanted.
+        ("明天我把材料收齐", None, None, None),
+        ("后天我拿过来 电话13887004512", "13887004512", None, None),
     ],
 )
 def test_details_found_in_a_message(text, phone, address, day):

@@ -14,6 +14,7 @@ from datetime import date
 
 from bot.bookings.dateparse import parse_day
 from bot.bookings.fields import ADDRESS_PART, FieldInvalid, clean_address
+from bot.privacy import fold_digits
 
 MOBILE_IN_TEXT = re.compile(r"(?<!\d)1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}(?!\d)")
 LANDLINE_IN_TEXT = re.compile(r"(?<!\d)0\d{2,3}[\s-]?\d{7,8}(?!\d)")
@@ -27,6 +28,9 @@ ADDRESS_LEAD = re.compile(r"^.{0,8}?(地址是|地址在|地址|家住在|家住
 # Chunks that speak of a phone ("联系人就是我这个号"), not a place, though they hold 号.
 NOT_PLACE = re.compile(r"联系|电话|手机|号码|这个号|微信")
 ADDRESS_TAIL = re.compile(r"(那点|那里|这里|那边)?(的|嘛|哈|呢|啊|哦|了)*$")
+# A day on which the resident does something themselves ("明天我把材料收齐", "后天我拿过来") is not the day
+# they want staff to come or act.
+OWN_ERRAND = re.compile(r"我(先|再|就)?(把|去|来|送|拿|收|带|准备|凑|找|问)|收齐|准备好|(送|拿|带)(过来|过去|来)")
 
 
 @dataclass
@@ -44,22 +48,28 @@ def details_in(text: str, today: date) -> Details:
     """The phone, ID number, address and day a message gives, each None when it gives none."""
     text = text or ""
     found = Details()
-    rest = text
-    if m := ID_IN_TEXT.search(rest):
+    # Numbers are read with full-width and spoken digits folded ("幺三八…" from voice input); the folding
+    # keeps every position, so a number's span is cut from the original text.
+    folded, rest = fold_digits(text), text
+    if m := ID_IN_TEXT.search(folded):
         found.id_number = m.group(0)
-        rest = rest.replace(m.group(0), " ")
-    if m := MOBILE_IN_TEXT.search(rest) or LANDLINE_IN_TEXT.search(rest):
+        folded, rest = _cut(folded, m), _cut(rest, m)
+    if m := MOBILE_IN_TEXT.search(folded) or LANDLINE_IN_TEXT.search(folded):
         found.phone = re.sub(r"\s", "", m.group(0))
-        rest = rest.replace(m.group(0), " ")
+        rest = _cut(rest, m)
     chunks = [c for c in CHUNKS.split(rest) if c]
     found.address = _address(chunks)
     for chunk in chunks:
-        if found.address and chunk in found.address:
+        if found.address and chunk in found.address or OWN_ERRAND.search(chunk):
             continue
         if (day := parse_day(chunk, today)) is not None:
             found.day = day
             break
     return found
+
+
+def _cut(text: str, match: re.Match) -> str:
+    return text[: match.start()] + " " + text[match.end() :]
 
 
 def _address(chunks: list[str]) -> str | None:
