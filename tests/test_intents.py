@@ -26,6 +26,25 @@ def test_classifier_trains_on_the_repository_examples_and_knows_every_intent():
     assert label == "cancel_booking" and 0 < sure <= 1 and abs(sum(probs.values()) - 1) < 1e-5
 
 
+def test_a_trained_classifier_is_kept_and_retrained_only_when_its_examples_change(tmp_path, caplog):
+    examples = load_examples(default_example_files())[:400]
+    first = IntentClassifier.train(examples, INTENTS, normalize, steps=20, cache_dir=tmp_path)
+    (kept,) = tmp_path.glob("*.npz")
+    again = IntentClassifier.train(examples, INTENTS, normalize, steps=20, cache_dir=tmp_path)
+    assert again.vocab == first.vocab and (again.weights == first.weights).all()
+    for text in ("麻烦帮我把预约撤了", "身份证丢了咋个补"):
+        assert again.predict(text)[0] == first.predict(text)[0]
+    # Another example, or another setting, is another model; the first stays as it was.
+    IntentClassifier.train([*examples, ("转人工", "human_agent")], INTENTS, normalize, steps=20, cache_dir=tmp_path)
+    IntentClassifier.train(examples, INTENTS, normalize, steps=21, cache_dir=tmp_path)
+    assert len(list(tmp_path.glob("*.npz"))) == 3 and kept.exists()
+    # A damaged file is trained again and replaced.
+    kept.write_bytes(b"not a model")
+    fresh = IntentClassifier.train(examples, INTENTS, normalize, steps=20, cache_dir=tmp_path)
+    assert "ignoring the cached intent model" in caplog.text
+    assert fresh.vocab == first.vocab and kept.stat().st_size > 1000
+
+
 def test_classifier_is_trained_once_per_process():
     assert shared_classifier() is shared_classifier()
 
