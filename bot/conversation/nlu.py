@@ -67,7 +67,8 @@ BOOKING_INTENTS = ("book_proxy", "book_home_visit")
 GUIDE_FACTS = {"materials", "time", "fee", "location", "phone", "hours"}
 BOOKING_VERB = re.compile(
     r"预约|约|帮我|帮忙|帮他|帮她|安排|派人|派个人|派员|请.{0,4}(来|帮)|麻烦|你们.{0,4}帮|申请代办|想代办|要代办|代交|代为|"
-    r"恳请|烦请|敬请|登记一下|来家|到家|上门(办|给|帮|来)|申请(上门|代办)|齐了|齐的|准备好了|收齐|报一件|帮报(?!税)"
+    r"恳请|烦请|敬请|登记一下|来家|到家|上门(办|给|帮|来)|申请(上门|代办)|齐了|齐的|准备好了|收齐|报一件|帮报(?!税)|"
+    r"帮代|代跑|代报|(请|让|叫)(你们|中心|站上).{0,3}代|受理"
 )
 # "我儿子能帮我办不", "可否委托小女代为办理": may a family member apply (answered from the guide), not a booking.
 FAMILY_AGENT = re.compile(
@@ -79,10 +80,13 @@ FAMILY_AGENT = re.compile(
 ASKER_HELPS = re.compile(
     r"我(能|可以|可不可以|能不能|可否)(帮|替|代)(他|她|老人|我妈|我爸|我老者)?.{0,6}(办|认|领|弄|去|交|签|刷)"
     r"|用我的手机帮(他|她)"
+    # a proxy asking whether she may ("我帮代的话本人要不要到场", "我们代办员帮他们认证得不得")
+    r"|我们?(代办员)?(帮代|代跑|帮(他|她|他们|她们)).{0,6}(的话|得不得|行不行|行不|可以不|可以吗|可不可以|能不能)"
 )
 # Words that can only be a booking request, whatever else the message asks.
 EXPLICIT_BOOKING = re.compile(
-    r"申请代办|要代办|想代办|代办一下|报一件|帮报(?!税)|帮(我|我们)办一下|帮.{1,5}代办|帮我(弄|整|办)一下"
+    r"申请代办|要代办|想代办|代办一下|报一件|帮报(?!税)|帮(我|我们)办一下|帮.{1,5}代办|帮我(弄|整|办)一下|"
+    r"帮代|代跑|代报|(请|让|叫)(你们|中心|站上).{0,3}代|(中心|站上|你们).{0,2}(受理|处理)一下"
 )
 # Asking us, not a family member, to do it.
 ASKS_US = re.compile(r"你们|派人|派个人|预约|上门|安排|登记一下|麻烦")
