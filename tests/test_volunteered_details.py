@@ -39,6 +39,11 @@ def test_details_found_in_a_message(text, phone, address, day):
     assert (got.phone, got.address, got.day) == (phone, address, day)
 
 
+def test_a_number_with_its_middle_hidden_is_no_phone():
+    got = details_in("地址是XX镇XX村五组，我电话139xxxx6621", FRIDAY)
+    assert got.phone is None and got.masked_phone
+
+
 def test_an_id_number_in_a_sentence_is_found():
     number = make_id("19480312")
     assert details_in(f"他的身份证是{number} 你们看哈", FRIDAY).id_number == number
@@ -117,6 +122,18 @@ async def test_a_township_without_a_house_answers_the_township_question_ahead(se
     replies = await converse(resident, "5", "李秀英", make_id("19400101"), "13812345678", "太平村3组8号")
     assert not any("哪个乡镇" in r for r in replies)
     assert "希望哪天办理" in replies[-1]
+
+
+async def test_a_proxys_remarks_and_a_hidden_number_keep_the_form_open(server):
+    """A village proxy at "给谁办": her plan for the papers is no progress question, and a number copied with its
+    middle hidden is asked for again whole, not refused."""
+    proxy = user(server, "o_proxy_remarks")
+    await proxy.say("村头有个老者过世了，他交了好几年城乡养老保险，丧葬补助咋个领")
+    assert "给谁办" in await proxy.say("那我帮他家报了，交给中心代办得不得")
+    said = await proxy.say("我后天上午把材料送过来")
+    assert said == "请回复 1（给自己办）或 2（给家人办）。"
+    said = await proxy.say("电话打我的就得 158xxxx3307")
+    assert "电话号码中间被隐藏了，问到电话时请发完整的11位号码。" in said and "给谁办" in said
 
 
 async def test_cancelling_with_a_reason_leaves_the_form(server):

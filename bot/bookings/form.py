@@ -152,6 +152,8 @@ class BookingForm:
         if given.phone and step != "phone" and "phone" not in data:
             if await self._answer_phone(turn, form, actor, given.phone) is None:
                 kept.append("电话")
+        if given.masked_phone and step != "phone" and "phone" not in data:
+            notes.append("电话号码中间被隐藏了，问到电话时请发完整的11位号码。")
         if given.address and step != "address" and "address" in steps and "address" not in data:
             if await self._answer_address(turn, form, actor, given.address) is None:
                 kept.append("地址")

@@ -17,6 +17,8 @@ from bot.bookings.fields import ADDRESS_PART, FieldInvalid, clean_address
 from bot.privacy import fold_digits
 
 MOBILE_IN_TEXT = re.compile(r"(?<!\d)1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}(?!\d)")
+# A mobile number with its middle hidden, as people copy it from a screen ("139xxxx6621"): no number to call.
+MASKED_MOBILE = re.compile(r"(?<!\d)1[3-9]\d[xX*＊×]{4}\d{4}(?!\d)")
 LANDLINE_IN_TEXT = re.compile(r"(?<!\d)0\d{2,3}[\s-]?\d{7,8}(?!\d)")
 ID_IN_TEXT = re.compile(r"(?<![\dA-Za-z])\d{17}[\dXx](?![\dA-Za-z])")
 CHUNKS = re.compile(r"[\s,，。;；!！?？、~～]+")
@@ -39,9 +41,10 @@ class Details:
     id_number: str | None = None
     address: str | None = None
     day: date | None = None
+    masked_phone: bool = False  # a number given with its middle hidden
 
     def __bool__(self) -> bool:
-        return any((self.phone, self.id_number, self.address, self.day))
+        return any((self.phone, self.id_number, self.address, self.day, self.masked_phone))
 
 
 def details_in(text: str, today: date) -> Details:
@@ -56,6 +59,9 @@ def details_in(text: str, today: date) -> Details:
         folded, rest = _cut(folded, m), _cut(rest, m)
     if m := MOBILE_IN_TEXT.search(folded) or LANDLINE_IN_TEXT.search(folded):
         found.phone = re.sub(r"\s", "", m.group(0))
+        rest = _cut(rest, m)
+    elif m := MASKED_MOBILE.search(rest):
+        found.masked_phone = True
         rest = _cut(rest, m)
     chunks = [c for c in CHUNKS.split(rest) if c]
     found.address = _address(chunks)

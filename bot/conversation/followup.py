@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from bot.conversation import guide
-from bot.conversation.nlu import GUIDE_FACTS, STATUS_ASKED, Understanding, normalize
+from bot.conversation.nlu import GIVES_ADDRESS, GIVES_NUMBER, GUIDE_FACTS, STATUS_ASKED, Understanding, normalize
 
 # A message naming no item by its name still starts a new question when the search finds another item
 # this strongly and surely ("我想开个小卖部" after 身份证): a combined score of a clear description.
@@ -74,6 +74,16 @@ def about_current(u: Understanding, current: str | None, on_materials: bool = Fa
     return not clearly_other
 
 
+# Intents the classifier alone must be sure of before a message leaves a form.
+UNSURE_LEAVERS = frozenset({"query_progress", "rate_service"})
+SURE_TO_LEAVE = 0.9
+
+
+def gives_details(text: str) -> bool:
+    """Does the message give a phone number (whole or partly hidden) or an address, as a form's steps ask?"""
+    return GIVES_NUMBER.search(text) is not None or GIVES_ADDRESS.search(normalize(text)) is not None
+
+
 # Intents that are never an answer to a form's numbered question.
 NOT_FORM_ANSWERS = frozenset({"thanks", "greeting", "human_agent", "query_progress", "rate_service", "out_of_scope"})
 DIGIT = re.compile(r"[0-9]")
@@ -84,8 +94,10 @@ CHOICE_NUMBER = re.compile(r"(?<![0-9])[0-9](?![0-9])")
 def leaves_form(u: Understanding, form: dict) -> bool:
     """Does a message sent while a form waits for a numbered choice leave the form? Thanks, greetings, an
     off-topic remark, a question naming a service or asking about one, or booking another item do."""
-    if CHOICE_NUMBER.search(u.text):
-        return False
+    if CHOICE_NUMBER.search(u.text) or gives_details(u.text):
+        return False  # "电话打我的就得 158xxxx3307": kept for its step, or asked for again whole
+    if u.intent in UNSURE_LEAVERS and u.rule != u.intent and u.sure < SURE_TO_LEAVE:
+        return False  # "我后天上午把材料送过来" is no progress question, whatever the model half thinks
     if u.intent in NOT_FORM_ANSWERS:
         # "要带啥 鉴定去哪家医院" asks a part of a guide though it matched no item well.
         return u.intent != "out_of_scope" or u.guess == "out_of_scope" or u.aspect is not None

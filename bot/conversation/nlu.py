@@ -57,7 +57,8 @@ ASPECTS: list[tuple[str, re.Pattern]] = [
     ("phone", re.compile(r"电话|号码|联系方式|热线")),
     ("hours", re.compile(r"几点|上班时间|办公时间|周末|星期六|星期天|节假日")),
     ("online", re.compile(r"网上|手机上|线上|小程序|app|办事通|不用跑|微信(上)?(能|可以)?(交|办|缴)|支付宝")),
-    ("conditions", re.compile(r"条件|符合|资格|谁能办|谁可以|能不能办|够不够")),
+    # "地租出去了 算哪个的": whose it is, in 昭通 speech.
+    ("conditions", re.compile(r"条件|符合|资格|谁能办|谁可以|能不能办|够不够|算哪个|归哪个|算谁的|归谁")),
     ("basis", re.compile(r"依据|政策文件|法规|哪条规定|法律规定")),
     ("process", re.compile(r"流程|步骤|程序|怎么办理|手续")),
 ]
@@ -135,6 +136,8 @@ ACCEPT_OOS_PLAUSIBLE_ITEM = 0.4
 ACCEPT_OOS_UNSURE_ITEM = 0.3
 # An item the message names by its service word and that scores this many times the next is what it is about:
 NAMED_STORY_LEAD = 1.5
+# ... and a little less when the classifier too reads a question ("我是服务站的，有户人家想报低保，男的…").
+NAMED_ASKED_LEAD = 1.3
 # A government-service question the catalog does not hold ("护照怎么办") is ask_item with no item:
 ACCEPT_ASK = 0.8
 
@@ -154,6 +157,8 @@ class Understanding:
     sure: float = 0.0
     # The neighbouring domain (bank loans, delivery, sick livestock ...) that makes the message out of scope.
     outside: Neighbour | None = None
+    # The intent rule that fired (intents.yaml), if any.
+    rule: str | None = None
 
     @property
     def confidence(self) -> float:
@@ -269,13 +274,14 @@ class Understander:
             return Understanding(text, "out_of_scope", empty, guess="out_of_scope", sure=1.0)
         rule = self.rule_intent(self.index.lexicon.normalize(norm))
         if rule == "out_of_scope":
-            return Understanding(text, rule, empty, guess=rule, sure=1.0, outside=self.outside(norm, []))
+            return Understanding(text, rule, empty, guess=rule, sure=1.0, outside=self.outside(norm, []), rule=rule)
         guess, sure, _ = self.classifier.predict(norm)
         result = self.index.search(norm)
         aspect = aspect_of(norm)
         intent = self.combine(rule, guess, sure, result, aspect, norm)
         named = self.index.named(norm)
-        if intent == "out_of_scope" and (guess != "out_of_scope" or sure < ACCEPT_OOS) and _named_lead(result, named):
+        lead = NAMED_ASKED_LEAD if guess == "ask_item" else NAMED_STORY_LEAD
+        if intent == "out_of_scope" and (guess != "out_of_scope" or sure < ACCEPT_OOS) and _named_lead(result, named, lead):
             # A long story that names its service ("…吵了好几回了 村上能不能喊人来给我们调解一下") and ranks it clearly
             # first is a question about it, though the story dilutes the match.
             intent = "ask_item"
@@ -288,14 +294,24 @@ class Understander:
                 # ... but "身份证过期了 信用社不给取钱 换身份证要到哪点换" asks for the service it names, and
                 # "商业保险我不懂 就问个体户自己交养老保险咋个交" names its service clearly above any other.
                 return Understanding(
-                    text, "out_of_scope", empty, aspect=aspect, named=named, guess="out_of_scope", sure=1.0, outside=outside
+                    text,
+                    "out_of_scope",
+                    empty,
+                    aspect=aspect,
+                    named=named,
+                    guess="out_of_scope",
+                    sure=1.0,
+                    outside=outside,
+                    rule=rule,
                 )
         if intent == "out_of_scope":
             # Not a question we recognise; the asker may still mean the item under discussion ("多久能办好"),
             # unless the classifier says it is about something else ("打车去政务中心要好多钱").
             # A neighbouring domain's word, even one an item mentions ("电动车"), names what to refuse.
             outside = self.outside(norm, [])
-            return Understanding(text, intent, empty, aspect=aspect, named=named, guess=guess, sure=sure, outside=outside)
+            return Understanding(
+                text, intent, empty, aspect=aspect, named=named, guess=guess, sure=sure, outside=outside, rule=rule
+            )
         if intent in BOOKING_INTENTS:
             # How the person is ("卧床不起", "走不动") says why to book, not what: keep it out of item matching.
             trimmed = CIRCUMSTANCES.sub(" ", norm)
@@ -309,7 +325,7 @@ class Understander:
                 intent = "ask_item"
             elif ASKER_HELPS.search(norm) and not ASKS_US.search(norm):
                 intent, aspect = "ask_item", "agent"
-        return Understanding(text, intent, result, aspect=aspect, named=named, guess=guess, sure=sure)
+        return Understanding(text, intent, result, aspect=aspect, named=named, guess=guess, sure=sure, rule=rule)
 
     @staticmethod
     def combine(rule: str | None, guess: str, sure: float, result: Result, aspect: str | None, text: str = "") -> str:
@@ -355,12 +371,12 @@ class Understander:
         return "out_of_scope"
 
 
-def _named_lead(result: Result, named: frozenset) -> bool:
+def _named_lead(result: Result, named: frozenset, lead: float = NAMED_STORY_LEAD) -> bool:
     matches = result.matches
     if not matches or matches[0].code not in named:
         return False
     second = matches[1].score if len(matches) > 1 else 0.0
-    return matches[0].score >= NAMED_STORY_LEAD * second
+    return matches[0].score >= lead * second
 
 
 def _catalog_texts(index: ItemIndex) -> list[str]:
