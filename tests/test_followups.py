@@ -180,6 +180,17 @@ async def test_a_question_about_another_item_in_a_booking_form_leaves_it_and_ans
     assert "重度残疾人护理补贴申领" in head(reply) and texts.FORM_LEFT in reply, reply
 
 
+async def test_a_question_about_a_better_fitting_item_leaves_a_form_though_a_broad_word_names_both(server):
+    mother = user(server, "o_f_broad_other")
+    await mother.say("你好，我刚生了二胎，想给宝宝上户口")
+    assert "为您预约「出生登记」的代办服务" in await mother.say("我在坐月子，能不能请你们帮我代办")
+    reply = await mother.say("那户口上好了医保是不是也要马上交？")
+    assert head(reply).startswith(texts.CHOOSE_ITEM) and "1 城乡居民基本医疗保险参保登记\n2 新生儿医保参保登记" in reply
+    assert texts.FORM_LEFT in reply
+    assert "给谁办" in await mother.say("继续预约")
+    assert "已退出预约" in await mother.say("算了 等我回来自己办 取消")
+
+
 async def test_asking_staff_to_come_and_see_books_a_home_visit_for_the_item(server):
     resident = user(server, "o_f_comesee")
     assert "自然灾害生活救助申请" in head(await resident.say("前几天下冰雹 屋头房子砸坏了 有莫得救助"))
@@ -219,6 +230,12 @@ IN_CONTEXT = [
     ("jiashizheng huan zheng zai na ban", "机动车驾驶证换证", "duo shao qian", "机动车驾驶证换证", "答不上来"),
     # A broad word (户口) in a yes-no follow-up is the asker's circumstance.
     ("高龄补贴咋个领", "高龄津贴申领", "她户口在大姐家 在别个村 能领不", "高龄津贴申领", "户口迁移"),
+    # ... and in a statement, too.
+    ("婆婆八十多了，高龄津贴怎么申请", "高龄津贴申领", "她户口在务基，人跟我们住在县城", "高龄津贴申领", "户口迁移"),
+    # Where the asker is belongs to the item under discussion, though 回老家 is a phrase of another item.
+    ("执照不想要了 注销咋个整", "个体工商户注销登记", "在外地能办不 我回老家了", "个体工商户注销登记", "户口迁移"),
+    # "地租出去了 算哪个的": who gets the subsidy, in 昭通 speech.
+    ("耕地地力保护补贴咋个领", "耕地地力保护补贴申领", "地租出去了 算哪个的", "耕地地力保护补贴申领", "答不上来"),
 ]
 
 

@@ -22,6 +22,9 @@ WEAK_MATCH = 0.6
 # A message naming the current item's service stays on it while the item scores at least this share of the best.
 STAY_SHARE = 0.75
 
+# Parts of a guide a follow-up asks about the asker's own situation.
+ASKER_ASPECTS = frozenset({"remote", "agent"})
+
 # What a follow-up asks about, matched in the message and in the guide's FAQ questions alike.
 CONCEPTS = {
     "agent": re.compile(r"代|委托|家属|家里人|家人|子女|儿子|女儿|亲属|亲戚|别人|他人|本人|亲自|老伴|孙|爷爷|奶奶|替"),
@@ -62,14 +65,20 @@ def about_current(u: Understanding, current: str | None, on_materials: bool = Fa
         if current not in u.named:
             # A broad word (户口 names nine items) in a question about a part of the guide is the asker's
             # circumstance ("要带啥 我们户口不在一起", "我老公户口在浙江 在昭通能办不"), unless it matches another item well.
-            asks = u.aspect is not None or ASKS_IF.search(text) is not None
+            # A statement with no service verb is a circumstance too ("她户口在务基，人跟我们住在县城").
+            asks = u.aspect is not None or ASKS_IF.search(text) is not None or not OWN_SERVICE.search(text)
             return len(u.named) >= BROAD_NAMING and asks and u.confidence < WEAK_MATCH
         # Names the current item's service too: stays on it unless another item fits the message clearly
         # better ("身份证丢了怎么补" after 身份证换领; not "出生证明还没拿到 能上不" after 出生登记).
+        if result.plausible and result.best.code != current and result.best.code in u.named:
+            return scores.get(current, 0.0) >= STAY_SHARE * result.best.score
         if result.confident and result.best.code != current:
             return scores.get(current, 0.0) >= STAY_SHARE * result.best.score
         return True
-    # Names nothing: about the current item, unless it clearly describes another one.
+    # Names nothing: about the current item, unless it clearly describes another one. Where the asker is and who
+    # would go are asked of the current item, whatever else the words match ("在外地能办不 我回老家了").
+    if u.aspect in ASKER_ASPECTS:
+        return True
     clearly_other = result.confident and result.best.score >= NEW_TOPIC_SCORE and current not in top3
     return not clearly_other
 
@@ -103,8 +112,16 @@ def leaves_form(u: Understanding, form: dict) -> bool:
         return u.intent != "out_of_scope" or u.guess == "out_of_scope" or u.aspect is not None
     item = (form.get("data") or {}).get("item")
     if u.intent == "ask_item":
-        # "对了 他还能申请重度残疾人护理补贴吗" while booking 残疾人证换领: 残疾 names both, the question is the other.
-        other = u.result.confident and u.result.best.code != item and u.result.best.code in u.named
+        # "对了 他还能申请重度残疾人护理补贴吗" while booking 残疾人证换领: 残疾 names both, the question is the other;
+        # "那户口上好了医保是不是也要马上交" while booking 出生登记: 户口 names both, 医保 items fit far better.
+        best = u.result.best
+        scores = {m.code: m.score for m in u.result.matches}
+        other = (
+            u.result.plausible
+            and best.code != item
+            and best.code in u.named
+            and (u.result.confident or scores.get(item, 0.0) < STAY_SHARE * best.score)
+        )
         return bool(u.named and item not in u.named) or other or u.aspect is not None
     return bool(u.named) and item not in u.named and u.result.confident
 
