@@ -108,7 +108,7 @@ STATUS_ASKED = re.compile(
     r"我的|我那个|我家的|报的|交的|申请的|提交的|等了|(好久|什么时候|啥时候|几时|哪天)(能|会)?(来|上门|过来)"
 )
 # Asking for a service itself (not about posting a copy of a card or a bank's counter; "怎么办" asks for nothing).
-SERVICE_ASKED = re.compile(r"换|补|(?<!怎么)(?<!咋)办|申请|申领|注销|登记|迁|认定|认证|投诉|举报|调解|报销|备案|贷")
+SERVICE_ASKED = re.compile(r"换|补|(?<!怎么)(?<!咋)办|申请|申领|注销|登记|迁|认定|(?<!实名)认证|投诉|举报|调解|报销|备案|贷")
 RULES_FILE = Path(__file__).with_name("intents.yaml")
 # Longer than this and made of several sentences: a pasted article, not a question.
 PASTED_TEXT_CHARS = 120
