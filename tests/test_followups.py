@@ -234,6 +234,8 @@ IN_CONTEXT = [
     ("婆婆八十多了，高龄津贴怎么申请", "高龄津贴申领", "她户口在务基，人跟我们住在县城", "高龄津贴申领", "户口迁移"),
     # Where the asker is belongs to the item under discussion, though 回老家 is a phrase of another item.
     ("执照不想要了 注销咋个整", "个体工商户注销登记", "在外地能办不 我回老家了", "个体工商户注销登记", "户口迁移"),
+    # Whether a document is needed is a question about the item's materials (正明 is a voice slip of 证明).
+    ("老伴上个礼拜在屋头走了 她的户口咋个销", "死亡户口注销", "要不要医院那个正明她是在屋头走的", "死亡户口注销", "没有写到"),
     # "地租出去了 算哪个的": who gets the subsidy, in 昭通 speech.
     ("耕地地力保护补贴咋个领", "耕地地力保护补贴申领", "地租出去了 算哪个的", "耕地地力保护补贴申领", "答不上来"),
 ]

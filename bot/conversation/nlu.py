@@ -32,7 +32,14 @@ INTENTS = (
 FAMILY = "儿子|女儿|子女|家里人|家人|家属|亲戚|亲属|老伴|孙子|孙女|媳妇|老公|爱人|兄弟|姐妹|爷爷|奶奶|外公|外婆"
 # Which part of a service guide a message asks for. Order matters: the first match wins.
 ASPECTS: list[tuple[str, re.Pattern]] = [
-    ("materials", re.compile(r"材料|资料|带什么|带啥|带哪些|要带|准备什么|准备啥|需要什么|要什么证|证件")),
+    # "要不要医院那个证明": whether a document is needed.
+    (
+        "materials",
+        re.compile(
+            r"材料|资料|带什么|带啥|带哪些|要带|准备什么|准备啥|需要什么|要什么证|证件"
+            r"|(要不要|需不需要|用不用)[^,，。?？]{0,8}(证明|原件|复印件|照片|户口簿|户口本|身份证|结婚证)"
+        ),
+    ),
     (
         "time",
         re.compile(
