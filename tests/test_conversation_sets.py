@@ -25,7 +25,8 @@ NAMES = {item["code"]: item["name"] for item in load_items()[0]}
 # long stories, proxies' jargon, several items per conversation) was 109/164 on the session's starting code and
 # 125/164 before reading it; all files give 547/655. Writer I (163 turns) was 114/163 on the session's starting code
 # and 116/163 before reading it; all files give 676/818 (82.6 %). Days in the turns ("明天", "周六") fall on other
-# weekdays on other days the suite runs, so the floor sits two points under that.
+# weekdays on other days the suite runs, so the floor sits two points under that. Writer J (164 turns: a village
+# proxy, a 78-year-old on voice input ...) was 134/164 on its first run; all files give 822/982 (83.7 %) after.
 FLOOR = 0.80
 
 

@@ -53,6 +53,23 @@ def test_a_service_that_speaks_of_the_word_keeps_the_question(understander, text
     assert u.intent == "ask_item" and u.result.best.code == code, (u.intent, [m.code for m in u.result.matches[:3]])
 
 
+@pytest.mark.parametrize(
+    "text, intent",
+    [
+        # Help asked of the government for what looks like a repair.
+        ("我屋头那个老房子墙裂起好宽的缝缝 一下雨就漏 怕哪天垮了 政府有莫得补助给我们修", "ask_item"),
+        # A government document the catalogue lacks is a service question, unless it is another city's.
+        ("在昭阳区打工 居住证咋个办", "ask_item"),
+        ("成都社区要我们去登记居住证，在哪里办？", "out_of_scope"),
+        # A brand's "subsidy" and a game's real-name check are not services.
+        ("某品牌奶粉说二胎有补贴，能领吗？是政府发的吗", "out_of_scope"),
+        ("游戏实名认证能用奶奶身份证吗", "out_of_scope"),
+    ],
+)
+def test_government_help_and_documents_against_look_alikes(understander, text, intent):
+    assert understander.understand(text).intent == intent
+
+
 async def test_refusal_says_where_to_turn_and_what_the_assistant_does(server):
     resident = user(server, "o_nb_cow")
     reply = await resident.say("我家的牛这几天不吃草 你们晓得是哪样病不")

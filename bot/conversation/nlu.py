@@ -115,6 +115,11 @@ STATUS_ASKED = re.compile(
     r"我的|我那个|我家的|报的|交的|申请的|提交的|等了|(好久|什么时候|啥时候|几时|哪天)(能|会)?(来|上门|过来)"
 )
 # Asking for a service itself (not about posting a copy of a card or a bank's counter; "怎么办" asks for nothing).
+# Help asked of the government ("政府有没有补助", "国家给不给补贴"), as opposed to a shop or a bank.
+GOVERNMENT_HELP = re.compile(r"(政府|国家|民政|你们).{0,6}(补助|补贴|救助|帮扶|扶持)")
+# Documents public bodies issue that the catalogue does not hold.
+GOVERNMENT_DOCUMENT = re.compile(r"居住证|护照|港澳通行证|台湾通行证|往来台湾|签注|出入境")
+OTHER_CITY = re.compile(r"成都|重庆|贵阳|北京|上海|广州|深圳|杭州|宁波|苏州|东莞|浙江|广东|四川|贵州|江苏|福建")
 SERVICE_ASKED = re.compile(r"换|补|(?<!怎么)(?<!咋)办|申请|申领|注销|登记|迁|认定|(?<!实名)认证|投诉|举报|调解|报销|备案|贷")
 RULES_FILE = Path(__file__).with_name("intents.yaml")
 # Longer than this and made of several sentences: a pasted article, not a question.
@@ -292,6 +297,13 @@ class Understander:
             # A long story that names its service ("…吵了好几回了 村上能不能喊人来给我们调解一下") and ranks it clearly
             # first is a question about it, though the story dilutes the match.
             intent = "ask_item"
+        elif intent == "out_of_scope" and sure < ACCEPT_OOS and result.plausible and GOVERNMENT_HELP.search(norm):
+            # "老房子墙裂起好宽的缝缝 一下雨就漏…政府有没有补助给我们修": a repair, but asked of the government.
+            intent = "ask_item"
+        elif intent == "out_of_scope" and sure < ACCEPT_OOS and GOVERNMENT_DOCUMENT.search(norm):
+            # "在昭阳区打工 居住证咋个办": a government service the catalogue lacks, not someone else's trade; but not
+            # "成都社区要我们去登记居住证": another city's.
+            intent = "out_of_scope" if OTHER_CITY.search(norm) else "ask_item"
         if intent in ("ask_item", "out_of_scope", "query_progress", *BOOKING_INTENTS):
             # "农商行贷款利率好多", "快递到哪了", "牛不吃草", "你们能不能帮我去劝一下她" (after 吵架): a neighbouring
             # trade, unless the best item speaks of it.
