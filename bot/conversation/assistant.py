@@ -301,7 +301,10 @@ class Assistant:
                     # ("继续预约" takes it up), and its item is the one under discussion ("要带啥" asks about it).
                     booked = (turn.state["form"].get("data") or {}).get("item")
                     self.bookings.pause(turn)
-                    turn.remember(item=booked or turn.state.get("item"))
+                    if followup.names_better(u, booked):
+                        turn.remember(item=None)  # a new question, answered on its own
+                    else:
+                        turn.remember(item=booked or turn.state.get("item"))
                     turn.understanding = u
                     return await self._answer_understood(turn) + "\n" + texts.FORM_LEFT
             return await self.bookings.continue_form(turn)

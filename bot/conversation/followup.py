@@ -41,7 +41,7 @@ OWN_SERVICE = re.compile(
     r"补|换|办|申请|申领|注销|迁|登记|认定|上户|落户|入户|丢|掉了|遗失|找不到|过期|到期|坏了|在哪|哪里|哪点|^那.{1,10}呢"
 )
 # ... and one asked about as a document to bring ("要不要带户口本", "是村医开的 要得不", "复印件行不行").
-AS_DOCUMENT = re.compile(r"带|原件|复印件|有的|有了|开的|开了|要得不|行不行|算不算|可以不|能用|管用")
+AS_DOCUMENT = re.compile(r"带|原件|复印件|有的|有了|开的|开了|做的|要得不|行不行|算不算|认不认|认可|可以不|能用|管用")
 # A yes-no question about the item ("她户口在大姐家 能领不", "户口在镇雄 能交吗").
 ASKS_IF = re.compile(r"能(领|交|办|报|补|申请)?(不|吗|么|没)|得不得|行不行|可以(吗|不)|要得不")
 # Words that carry no topic of their own in a follow-up.
@@ -70,8 +70,6 @@ def about_current(u: Understanding, current: str | None, on_materials: bool = Fa
             return len(u.named) >= BROAD_NAMING and asks and u.confidence < WEAK_MATCH
         # Names the current item's service too: stays on it unless another item fits the message clearly
         # better ("身份证丢了怎么补" after 身份证换领; not "出生证明还没拿到 能上不" after 出生登记).
-        if result.plausible and result.best.code != current and result.best.code in u.named:
-            return scores.get(current, 0.0) >= STAY_SHARE * result.best.score
         if result.confident and result.best.code != current:
             return scores.get(current, 0.0) >= STAY_SHARE * result.best.score
         return True
@@ -112,18 +110,19 @@ def leaves_form(u: Understanding, form: dict) -> bool:
         return u.intent != "out_of_scope" or u.guess == "out_of_scope" or u.aspect is not None
     item = (form.get("data") or {}).get("item")
     if u.intent == "ask_item":
-        # "对了 他还能申请重度残疾人护理补贴吗" while booking 残疾人证换领: 残疾 names both, the question is the other;
-        # "那户口上好了医保是不是也要马上交" while booking 出生登记: 户口 names both, 医保 items fit far better.
-        best = u.result.best
-        scores = {m.code: m.score for m in u.result.matches}
-        other = (
-            u.result.plausible
-            and best.code != item
-            and best.code in u.named
-            and (u.result.confident or scores.get(item, 0.0) < STAY_SHARE * best.score)
-        )
-        return bool(u.named and item not in u.named) or other or u.aspect is not None
+        return bool(u.named and item not in u.named) or names_better(u, item) or u.aspect is not None
     return bool(u.named) and item not in u.named and u.result.confident
+
+
+def names_better(u: Understanding, item: str | None) -> bool:
+    """Does a question asked during a booking name another item that fits it clearly better than the booked one?
+    "对了 他还能申请重度残疾人护理补贴吗" while booking 残疾人证换领 (残疾 names both, the question is the other);
+    "那户口上好了医保是不是也要马上交" while booking 出生登记 (户口 names both, 医保 items fit far better)."""
+    best = u.result.best
+    if not (u.result.plausible and best.code != item and best.code in u.named):
+        return False
+    scores = {m.code: m.score for m in u.result.matches}
+    return u.result.confident or scores.get(item, 0.0) < STAY_SHARE * best.score
 
 
 # Courtesies and questions that are never a name typed at the form's name question.

@@ -65,7 +65,14 @@ ASPECTS: list[tuple[str, re.Pattern]] = [
     ("hours", re.compile(r"几点|上班时间|办公时间|周末|星期六|星期天|节假日")),
     ("online", re.compile(r"网上|手机上|线上|小程序|app|办事通|不用跑|微信(上)?(能|可以)?(交|办|缴)|支付宝")),
     # "地租出去了 算哪个的": whose it is, in 昭通 speech.
-    ("conditions", re.compile(r"条件|符合|资格|谁能办|谁可以|能不能办|够不够|算哪个|归哪个|算谁的|归谁")),
+    (
+        "conditions",
+        re.compile(
+            r"条件|符合|资格|谁能办|谁可以|能不能办|够不够|算哪个|归哪个|算谁的|归谁"
+            # "家里有辆旧面包车 影响吗": whether a circumstance bars the asker.
+            r"|影响(吗|不|没有|大不大)|有没有影响|会不会影响|有影响"
+        ),
+    ),
     ("basis", re.compile(r"依据|政策文件|法规|哪条规定|法律规定")),
     ("process", re.compile(r"流程|步骤|程序|怎么办理|手续")),
 ]
