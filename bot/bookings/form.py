@@ -103,6 +103,8 @@ class BookingForm:
             return current
         if followup.about_current(u, current):  # "能上门不 我走不动" books the item under discussion
             return current
+        if current and followup.request_names_nothing(u.text, self._index().index.named):
+            return current  # "那麻烦你们帮忙代办，合作社在白鹤滩镇，我姓陈"
         if u.result.confident:
             return u.result.best.code
         return None if u.named else current

@@ -38,7 +38,7 @@ CONCEPTS = {
 }
 # A document asked about as a service of its own: lost, expired, to be replaced or applied for ("那户口本呢").
 OWN_SERVICE = re.compile(
-    r"补|换|办|申请|申领|注销|迁|登记|认定|上户|落户|入户|丢|掉了|遗失|找不到|过期|到期|坏了|在哪|哪里|哪点|^那.{1,10}呢"
+    r"补|换|办|申请|申领|注销|销|迁|登记|认定|上户|落户|入户|丢|掉了|遗失|找不到|过期|到期|坏了|在哪|哪里|哪点|^那.{1,10}呢"
 )
 # ... and one asked about as a document to bring ("要不要带户口本", "是村医开的 要得不", "复印件行不行").
 AS_DOCUMENT = re.compile(r"带|原件|复印件|有的|有了|开的|开了|做的|要得不|行不行|算不算|认不认|认可|可以不|能用|管用")
@@ -79,6 +79,26 @@ def about_current(u: Understanding, current: str | None, on_materials: bool = Fa
         return True
     clearly_other = result.confident and result.best.score >= NEW_TOPIC_SCORE and current not in top3
     return not clearly_other
+
+
+# The words of a request to book, and the clauses of a message.
+REQUEST_WORDS = re.compile(r"代办|上门|帮忙|帮我|预约|来家|到家|派人")
+CLAUSES = re.compile(r"[,，。;；!！?？\s]+")
+# A clause saying where something is or who someone is ("合作社在白鹤滩镇", "我姓陈").
+SAYS_WHERE_OR_WHO = re.compile(r"在|住|姓|叫")
+
+
+def request_names_nothing(text: str, named_in) -> bool:
+    """Does the clause asking us to book name no item, while the other clauses name items only in passing
+    ("那麻烦你们帮忙代办，合作社在白鹤滩镇，我姓陈"), not as a service asked for ("身份证丢了，帮我代办",
+    "另，今年养老金资格认证，烦请派员上门办理")?
+    named_in: the item index's `named`."""
+    clauses = [c for c in CLAUSES.split(normalize(text)) if c]
+    requests = [c for c in clauses if REQUEST_WORDS.search(c)]
+    if not requests or any(named_in(c) for c in requests):
+        return False
+    passing = [c for c in clauses if c not in requests and named_in(c)]
+    return all(SAYS_WHERE_OR_WHO.search(c) and not OWN_SERVICE.search(c) for c in passing)
 
 
 # Intents the classifier alone must be sure of before a message leaves a form.
