@@ -163,14 +163,18 @@ class ItemIndex:
     def named(self, text: str) -> frozenset[str]:
         """The items a message names by a word of their name ("那低保呢" names the 低保 item; "要登报不",
         "多久能拿到" name none): what tells a new question from a follow-up on the item under discussion."""
+        codes: set[str] = set()
+        for named in self.naming_words(text).values():
+            codes |= named
+        return frozenset(codes)
+
+    def naming_words(self, text: str) -> dict[str, frozenset[str]]:
+        """Each word of a message that names items, with the items it names ("户口" names nine, "医保" five)."""
         lx = self.lexicon
         norm = lx.normalize(text)
         runs, words = lx.analyze(norm)
         found = {*words, *(w for r in runs for w in plain_tokenizer().cut(r, HMM=False)), *self.sound_alikes(runs)}
-        codes: set[str] = set()
-        for w in found:
-            codes |= self._naming.get(w, frozenset())
-        return frozenset(codes)
+        return {w: self._naming[w] for w in found if w in self._naming}
 
     def _build_scorer(self) -> None:
         """All fields' BM25 scores as one weighted sparse matrix (CSR: one row per (field, token), columns

@@ -249,6 +249,10 @@ IN_CONTEXT = [
         "农村土地经营权流转合同备案",
         "合作社设立",
     ),
+    # 户口 names the item under discussion and many others; 医保 names only the 医保 items: a new question.
+    ("新生儿出生登记 户口上哪办", "出生登记", "上完户口医保也能一起办吗", "新生儿医保参保登记", "没有写到"),
+    # ... but a word naming few items (食品许可) keeps it.
+    ("我想开个小饭馆 要办哪些证", "食品经营许可", "执照办了还要办食品许可不", "食品经营许可", "个体工商户设立"),
     # "地租出去了 算哪个的": who gets the subsidy, in 昭通 speech.
     ("耕地地力保护补贴咋个领", "耕地地力保护补贴申领", "地租出去了 算哪个的", "耕地地力保护补贴申领", "答不上来"),
 ]

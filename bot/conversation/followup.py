@@ -68,6 +68,11 @@ def about_current(u: Understanding, current: str | None, on_materials: bool = Fa
             # A statement with no service verb is a circumstance too ("她户口在务基，人跟我们住在县城").
             asks = u.aspect is not None or ASKS_IF.search(text) is not None or not OWN_SERVICE.search(text)
             return len(u.named) >= BROAD_NAMING and asks and u.confidence < WEAK_MATCH
+        # Names the current item's service too, but names a better-fitting item by a word of its own: "上完户口
+        # 医保也能一起办吗" after 出生登记 (户口 names both, 医保 only the 医保 items); not "体检呢" after 驾驶证换证.
+        best = result.best.code
+        if result.plausible and best != current and _named_apart(u, best, current) and not _named_apart(u, current, best, True):
+            return False
         # Names the current item's service too: stays on it unless another item fits the message clearly
         # better ("身份证丢了怎么补" after 身份证换领; not "出生证明还没拿到 能上不" after 出生登记).
         if result.confident and result.best.code != current:
@@ -132,6 +137,14 @@ def leaves_form(u: Understanding, form: dict) -> bool:
     if u.intent == "ask_item":
         return bool(u.named and item not in u.named) or names_better(u, item) or u.aspect is not None
     return bool(u.named) and item not in u.named and u.result.confident
+
+
+def _named_apart(u: Understanding, code: str, other: str, narrowly: bool = False) -> bool:
+    """Does a word of the message name `code` without naming `other` (with `narrowly`: a word naming few items,
+    "食品许可" rather than "户口")?"""
+    return any(
+        code in codes and other not in codes and not (narrowly and len(codes) >= BROAD_NAMING) for codes in u.naming.values()
+    )
 
 
 def names_better(u: Understanding, item: str | None) -> bool:

@@ -178,6 +178,8 @@ class Understanding:
     outside: Neighbour | None = None
     # The intent rule that fired (intents.yaml), if any.
     rule: str | None = None
+    # Each word naming items, with the items it names ("户口": nine items, "医保": five).
+    naming: dict = field(default_factory=dict)
 
     @property
     def confidence(self) -> float:
@@ -298,7 +300,8 @@ class Understander:
         result = self.index.search(norm)
         aspect = aspect_of(norm)
         intent = self.combine(rule, guess, sure, result, aspect, norm)
-        named = self.index.named(norm)
+        naming = self.index.naming_words(norm)
+        named = frozenset().union(*naming.values())
         lead = NAMED_ASKED_LEAD if guess == "ask_item" else NAMED_STORY_LEAD
         if intent == "out_of_scope" and (guess != "out_of_scope" or sure < ACCEPT_OOS) and _named_lead(result, named, lead):
             # A long story that names its service ("…吵了好几回了 村上能不能喊人来给我们调解一下") and ranks it clearly
@@ -343,7 +346,8 @@ class Understander:
             trimmed = CIRCUMSTANCES.sub(" ", norm)
             if trimmed != norm:
                 result = self.index.search(trimmed)
-                named = self.index.named(trimmed)  # "坐轮椅" names no 轮椅 item
+                naming = self.index.naming_words(trimmed)  # "坐轮椅" names no 轮椅 item
+                named = frozenset().union(*naming.values())
             if rule == intent and aspect in GUIDE_FACTS and not BOOKING_VERB.search(norm):
                 # "可以委托别人办吗 要带哪些材料" asks about the guide; nobody asked us to book anything.
                 intent = "ask_item"
@@ -351,7 +355,7 @@ class Understander:
                 intent = "ask_item"
             elif ASKER_HELPS.search(norm) and not ASKS_US.search(norm):
                 intent, aspect = "ask_item", "agent"
-        return Understanding(text, intent, result, aspect=aspect, named=named, guess=guess, sure=sure, rule=rule)
+        return Understanding(text, intent, result, aspect=aspect, named=named, guess=guess, sure=sure, rule=rule, naming=naming)
 
     @staticmethod
     def combine(rule: str | None, guess: str, sure: float, result: Result, aspect: str | None, text: str = "") -> str:
