@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import bm25s
 import numpy as np
 
-from knowledge_base.siblings import STAGE_BOOST, STAGES, item_stages, message_stage
+from knowledge_base.siblings import STAGE_BOOST, STAGES, message_stage, staged_items
 from knowledge_base.text import CJK, Lexicon, char_bigrams, pinyin_bigrams, pinyin_key, plain_tokenizer
 
 # "asked": residents' own messages labelled with the item (bot/conversation/data), so their wording ("没办过残疾证",
@@ -135,7 +135,8 @@ class ItemIndex:
                 self._by_sound.setdefault(pinyin_key(w), set()).add(w)
         self._doc_chars = [frozenset(c) for c in corpora["chars"]]
         self._naming = self._naming_words(items)
-        self._at_stage = {stage: np.array([stage in item_stages(n) for n in self.names], dtype=bool) for stage, *_ in STAGES}
+        stages = staged_items(self.names)
+        self._at_stage = {stage: np.array([stage in found for found in stages], dtype=bool) for stage, *_ in STAGES}
 
     def _naming_words(self, items: list[dict]) -> dict[str, frozenset[str]]:
         """Words that name a service (身份证, 低保, 不动产, 轮椅 ...) -> the items whose name or aliases hold them.
@@ -283,7 +284,11 @@ class ItemIndex:
         word_w = self.word_weights(tokens["title"])
         scores = self.scores(tokens, {"title": word_w, "text": word_w, "detail": word_w, "asked": word_w})
         if (stage := message_stage(text)) is not None:  # "一直莫办过残疾证": 残疾人证办理 before its siblings
-            scores = np.where(self._at_stage[stage], scores * STAGE_BOOST, scores)
+            # ... among the items the message names, when it names any ("合作社第一次领发票" favours no 身份证 item)
+            at_stage = self._at_stage[stage]
+            if named := self.named(text):
+                at_stage = at_stage & np.array([c in named for c in self.codes], dtype=bool)
+            scores = np.where(at_stage, scores * STAGE_BOOST, scores)
         k = min(k, len(self.codes))
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]

@@ -52,3 +52,19 @@ def message_stage(text: str) -> str | None:
 
 def item_stages(name: str) -> frozenset[str]:
     return frozenset(stage for stage, _said, named in STAGES if named.search(name))
+
+
+def family(name: str) -> str:
+    """What siblings share: the name without its stage or move ("残疾人证办理" and "残疾人证补办": 残疾人证)."""
+    name = re.sub(r"（[^）]*）", "", name)
+    for _stage, _said, named in STAGES:
+        name = named.sub("", name)
+    return name
+
+
+def staged_items(names: list[str]) -> list[frozenset[str]]:
+    """Each item's stages. A first issue counts only for an item with siblings: "办理", "申领" and "设立" end many
+    names, and "合作社第一次领发票" must not favour 合作社设立登记 (no sibling) over 发票领用. A replacement or
+    renewal names what the item does, sibling or not ("房子的证找不到了": 不动产权证书补发)."""
+    families = [family(n) for n in names]
+    return [item_stages(n) - ({"first"} if families.count(f) < 2 else set()) for n, f in zip(names, families)]

@@ -45,3 +45,19 @@ def test_the_stage_of_an_item_comes_from_its_name():
 )
 def test_the_sibling_at_the_stage_ranks_first(text, code):
     assert catalog_understander().understand(text).result.best.code == code
+
+
+def test_a_first_issue_counts_only_for_items_with_siblings():
+    from knowledge_base.siblings import family, staged_items
+
+    assert family("残疾人证办理") == family("残疾人证补办") == family("残疾人证换领") == "残疾人证"
+    assert family("户口迁移（市内）") == family("户口迁移（市外迁入）")
+    first, closing, alone, replaced = staged_items(["个体工商户设立登记", "个体工商户注销登记", "合作社设立登记", "证书补发"])
+    assert first == {"first"} and closing == {"close"} and alone == set() and replaced == {"replace"}
+
+
+def test_the_stage_favours_only_items_the_message_names():
+    """ "第一次" in a question about invoices must not lift 居民身份证首次申领 above 发票领用."""
+    result = catalog_understander().index.search("合作社第一次领发票 要准备哪些")
+    top = [m.code for m in result.matches[:2]]
+    assert "SW-003" in top and "GA-001" not in top
