@@ -148,3 +148,8 @@ async def test_the_missed_intents_get_their_replies_through_wechat(server):
     assert await user(server, "o_m_hello").say("您好，现在可以咨询吗") == texts.GREETING
     assert "转接人工" in await user(server, "o_m_human").say("人宫服务在哪点")
     assert "预约代办" in await user(server, "o_m_proxy").say("我想委托你们帮我办 咋个弄")
+
+
+def test_asking_whether_a_service_visits_is_a_question_not_a_booking(understander):
+    u = understander.understand("村医说可以签家庭医生 签了过后会不会上门来给老汉量血压 要不要钱")
+    assert u.intent == "ask_item" and u.result.best.code == "WJ-008"

@@ -8,17 +8,14 @@ import pytest
 
 from bot.conversation.neighbours import shared_neighbours
 from bot.conversation.nlu import Understander
-from knowledge_base.catalog import load_items
-from knowledge_base.index import ItemIndex
-from tests.utils import shared_lexicon, user
+from tests.utils import catalog_understander, user
 
 DOMAINS = shared_neighbours().domains
 
 
 @pytest.fixture(scope="module")
 def understander() -> Understander:
-    items, _ = load_items()
-    return Understander(ItemIndex(items, shared_lexicon()))
+    return catalog_understander()  # as the server builds it: residents' own wording in the item index too
 
 
 def test_every_domain_lists_words_and_no_word_twice():
@@ -64,6 +61,9 @@ def test_a_service_that_speaks_of_the_word_keeps_the_question(understander, text
         # A brand's "subsidy" and a game's real-name check are not services.
         ("某品牌奶粉说二胎有补贴，能领吗？是政府发的吗", "out_of_scope"),
         ("游戏实名认证能用奶奶身份证吗", "out_of_scope"),
+        # An item far ahead of any other, with no neighbouring trade's word, takes a very sure model to refuse.
+        ("老家那边野猪多得很 我爹种的洋芋快挖的时候遭野猪拱得稀巴烂 听说政府会赔 找哪个部门", "ask_item"),
+        ("jiayou ka zen me ban you youhui ma", "out_of_scope"),
     ],
 )
 def test_government_help_and_documents_against_look_alikes(understander, text, intent):

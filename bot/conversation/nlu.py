@@ -122,8 +122,10 @@ STATUS_ASKED = re.compile(
     r"我的|我那个|我家的|报的|交的|申请的|提交的|等了|(好久|什么时候|啥时候|几时|哪天)(能|会)?(来|上门|过来)"
 )
 # Asking for a service itself (not about posting a copy of a card or a bank's counter; "怎么办" asks for nothing).
+# Whether the service includes visits ("会不会上门来量血压"), not a request for one.
+ASKS_IF_VISITED = re.compile(r"会不会.{0,3}(上门|到家|来家)|上不上门")
 # Help asked of the government ("政府有没有补助", "国家给不给补贴"), as opposed to a shop or a bank.
-GOVERNMENT_HELP = re.compile(r"(政府|国家|民政|你们).{0,6}(补助|补贴|救助|帮扶|扶持)")
+GOVERNMENT_HELP = re.compile(r"(政府|国家|民政|你们).{0,6}(补助|补贴|救助|帮扶|扶持|赔|补偿)")
 # Documents public bodies issue that the catalogue does not hold.
 GOVERNMENT_DOCUMENT = re.compile(r"居住证|护照|港澳通行证|台湾通行证|往来台湾|签注|出入境")
 OTHER_CITY = re.compile(r"成都|重庆|贵阳|北京|上海|广州|深圳|杭州|宁波|苏州|东莞|浙江|广东|四川|贵州|江苏|福建")
@@ -150,6 +152,9 @@ ACCEPT_INTENT_OVER_ITEM = 0.8
 ACCEPT_INTENT_OVER_CONFIDENT_ITEM = 0.9
 # ... and out_of_scope above this, even when an item matched with confidence ("快递", "打车"),
 ACCEPT_OOS = 0.8
+# ... and surer still when that item scores this many times the next one.
+CLEAR_LEAD = 3.0
+ACCEPT_OOS_OVER_CLEAR_ITEM = 0.95
 # or above this when an item is only plausible ("复印身份证哪点便宜"), or matched hardly at all:
 ACCEPT_OOS_PLAUSIBLE_ITEM = 0.4
 ACCEPT_OOS_UNSURE_ITEM = 0.3
@@ -307,6 +312,16 @@ class Understander:
             # A long story that names its service ("…吵了好几回了 村上能不能喊人来给我们调解一下") and ranks it clearly
             # first is a question about it, though the story dilutes the match.
             intent = "ask_item"
+        elif (
+            intent == "out_of_scope"
+            and sure < ACCEPT_OOS_OVER_CLEAR_ITEM
+            and result.confident
+            and _clear_lead(result)
+            and self.outside(norm, []) is None
+        ):
+            # "…遭野猪拱得稀巴烂…听说政府会赔": 野生动物致害补偿 far ahead of any other item, and no neighbouring
+            # trade's word: the classifier must be very sure to refuse it.
+            intent = "ask_item"
         elif intent == "out_of_scope" and sure < ACCEPT_OOS and result.plausible and GOVERNMENT_HELP.search(norm):
             # "老房子墙裂起好宽的缝缝 一下雨就漏…政府有没有补助给我们修": a repair, but asked of the government.
             intent = "ask_item"
@@ -355,6 +370,8 @@ class Understander:
                 intent = "ask_item"
             elif ASKER_HELPS.search(norm) and not ASKS_US.search(norm):
                 intent, aspect = "ask_item", "agent"
+            elif intent == "book_home_visit" and ASKS_IF_VISITED.search(norm):
+                intent = "ask_item"  # "签了过后会不会上门来给老汉量血压": what the service includes
         return Understanding(text, intent, result, aspect=aspect, named=named, guess=guess, sure=sure, rule=rule, naming=naming)
 
     @staticmethod
@@ -399,6 +416,11 @@ class Understander:
         if result.plausible or asks_part or (guess == "ask_item" and sure >= ACCEPT_ASK):
             return "ask_item"
         return "out_of_scope"
+
+
+def _clear_lead(result: Result) -> bool:
+    matches = result.matches
+    return len(matches) < 2 or matches[0].score >= CLEAR_LEAD * matches[1].score
 
 
 def _named_lead(result: Result, named: frozenset, lead: float = NAMED_STORY_LEAD) -> bool:
