@@ -8,7 +8,9 @@ from datetime import date
 import pytest
 
 from bot.bookings.volunteered import details_in
+from bot.conversation import texts
 from tests.test_bookings import converse
+from tests.test_followups import head
 from tests.utils import make_id, next_workday_text, user
 
 FRIDAY = date(2026, 12, 4)
@@ -134,6 +136,18 @@ async def test_a_proxys_remarks_and_a_hidden_number_keep_the_form_open(server):
     assert said == "请回复 1（给自己办）或 2（给家人办）。"
     said = await proxy.say("电话打我的就得 158xxxx3307")
     assert "电话号码中间被隐藏了，问到电话时请发完整的11位号码。" in said and "给谁办" in said
+
+
+async def test_a_document_of_the_booked_item_and_a_when_question_pause_the_form(server):
+    """ "要带户口本不" during a 高龄津贴 booking asks for its materials (户口 names other items); "好久能来" asks."""
+    resident = user(server, "o_form_document")
+    await resident.say("我婆婆八十多了 听说有个高龄补贴 咋个领")
+    assert "给谁办" in await resident.say("她走不得路 能上门不")
+    said = await resident.say("要带户口本不")
+    assert head(said) == "【高龄津贴申领】" and "申请材料" in said and texts.FORM_LEFT in said
+    assert "给谁办" in await resident.say("继续预约")
+    said = await resident.say("好久能来")
+    assert "预约" in head(said) and texts.FORM_LEFT in said
 
 
 async def test_cancelling_with_a_reason_leaves_the_form(server):

@@ -58,9 +58,7 @@ def about_current(u: Understanding, current: str | None, on_materials: bool = Fa
     top3 = [m.code for m in result.matches[:3]]
     if u.named:
         text = normalize(u.text)
-        if on_materials and AS_DOCUMENT.search(text) and not OWN_SERVICE.search(text):
-            # "要不要带户口本", "死亡证明是村医开的 要得不": a document of this item, though another item is named
-            # after it; "社保卡也找不到了 能补一张吗" asks for that other service.
+        if asks_of_document(u, on_materials):
             return True
         if current not in u.named:
             # A broad word (户口 names nine items) in a question about a part of the guide is the asker's
@@ -108,6 +106,8 @@ def request_names_nothing(text: str, named_in) -> bool:
 
 # Intents the classifier alone must be sure of before a message leaves a form.
 UNSURE_LEAVERS = frozenset({"query_progress", "rate_service"})
+# A message that asks something (the booking form's own QUESTION, plus when: 好久, 哪天 ...).
+ASKS = re.compile(r"[吗么？?]|能不能|可不可以|可以不|行不行|有没有|几点|多久|好久|多少|几时|啥时候|什么时候|哪天")
 SURE_TO_LEAVE = 0.9
 
 
@@ -128,8 +128,8 @@ def leaves_form(u: Understanding, form: dict) -> bool:
     off-topic remark, a question naming a service or asking about one, or booking another item do."""
     if CHOICE_NUMBER.search(u.text) or gives_details(u.text):
         return False  # "电话打我的就得 158xxxx3307": kept for its step, or asked for again whole
-    if u.intent in UNSURE_LEAVERS and u.rule != u.intent and u.sure < SURE_TO_LEAVE:
-        return False  # "我后天上午把材料送过来" is no progress question, whatever the model half thinks
+    if u.intent in UNSURE_LEAVERS and u.rule != u.intent and u.sure < SURE_TO_LEAVE and not ASKS.search(u.text):
+        return False  # "我后天上午把材料送过来" is no progress question, whatever the model half thinks ("好久能来" is)
     if u.intent in NOT_FORM_ANSWERS:
         # "要带啥 鉴定去哪家医院" asks a part of a guide though it matched no item well.
         return u.intent != "out_of_scope" or u.guess == "out_of_scope" or u.aspect is not None
@@ -147,12 +147,20 @@ def _named_apart(u: Understanding, code: str, other: str, narrowly: bool = False
     )
 
 
-def names_better(u: Understanding, item: str | None) -> bool:
+def asks_of_document(u: Understanding, on_materials: bool) -> bool:
+    """ "要不要带户口本", "死亡证明是村医开的 要得不": a document the current item asks for (on_materials), though
+    another item is named by it; "社保卡也找不到了 能补一张吗" asks for that other service."""
+    text = normalize(u.text)
+    return on_materials and AS_DOCUMENT.search(text) is not None and not OWN_SERVICE.search(text)
+
+
+def names_better(u: Understanding, item: str | None, on_materials: bool = False) -> bool:
     """Does a question asked during a booking name another item that fits it clearly better than the booked one?
     "对了 他还能申请重度残疾人护理补贴吗" while booking 残疾人证换领 (残疾 names both, the question is the other);
-    "那户口上好了医保是不是也要马上交" while booking 出生登记 (户口 names both, 医保 items fit far better)."""
+    "那户口上好了医保是不是也要马上交" while booking 出生登记 (户口 names both, 医保 items fit far better); not
+    "要带户口本不" while booking 高龄津贴 (a document it asks for)."""
     best = u.result.best
-    if not (u.result.plausible and best.code != item and best.code in u.named):
+    if not (u.result.plausible and best.code != item and best.code in u.named) or asks_of_document(u, on_materials):
         return False
     scores = {m.code: m.score for m in u.result.matches}
     return u.result.confident or scores.get(item, 0.0) < STAY_SHARE * best.score
