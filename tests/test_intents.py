@@ -153,3 +153,21 @@ async def test_the_missed_intents_get_their_replies_through_wechat(server):
 def test_asking_whether_a_service_visits_is_a_question_not_a_booking(understander):
     u = understander.understand("村医说可以签家庭医生 签了过后会不会上门来给老汉量血压 要不要钱")
     assert u.intent == "ask_item" and u.result.best.code == "WJ-008"
+
+
+@pytest.mark.parametrize(
+    "text, intent",
+    [
+        # A benefit's payment is asked of its guide; the asker's own application is its progress.
+        ("抚恤金这个季度咋个还没到账", "ask_item"),
+        ("生育津贴申请快一个月了 还没到账 帮我查一下嘛", "query_progress"),
+        ("我交上去的转学申请好久有结果哦 都一个星期了", "query_progress"),
+        # Praise and complaints in everyday words.
+        ("上门办残疾证那两个年轻人 办事利索 好", "rate_service"),
+        ("等了一下午都没人来 什么服务", "rate_service"),
+        # Asking staff to take it, in formal words.
+        ("先夫已故，他的户口注销事宜我想请工作人员代办，所需材料我可以准备齐全。", "book_proxy"),
+    ],
+)
+def test_payments_progress_ratings_and_formal_requests(understander, text, intent):
+    assert understander.understand(text).intent == intent

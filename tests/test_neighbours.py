@@ -64,6 +64,12 @@ def test_a_service_that_speaks_of_the_word_keeps_the_question(understander, text
         # An item far ahead of any other, with no neighbouring trade's word, takes a very sure model to refuse.
         ("老家那边野猪多得很 我爹种的洋芋快挖的时候遭野猪拱得稀巴烂 听说政府会赔 找哪个部门", "ask_item"),
         ("jiayou ka zen me ban you youhui ma", "out_of_scope"),
+        # Courts and lawyers' fees, a bank's queue, a platform's review: not services; a licence for a farm stay is.
+        ("起诉前夫要抚养费 法院立案要交好多诉讼费", "out_of_scope"),
+        ("工商银行每月发养老金那几日排队甚长，能否建议多开几个窗口？", "out_of_scope"),
+        ("有个客人在网上给我们打了一星差评说床单不干净 能不能让平台删掉", "out_of_scope"),
+        ("我们准备开农家乐 营业执照要咋个办", "ask_item"),
+        ("我叔的三轮车要年检 那个检验标志在哪点领 网上能弄不", "ask_item"),
     ],
 )
 def test_government_help_and_documents_against_look_alikes(understander, text, intent):

@@ -83,7 +83,7 @@ GUIDE_FACTS = {"materials", "time", "fee", "location", "phone", "hours"}
 BOOKING_VERB = re.compile(
     r"预约|约|帮我|帮忙|帮他|帮她|安排|派人|派个人|派员|请.{0,4}(来|帮)|麻烦|你们.{0,4}帮|申请代办|想代办|要代办|代交|代为|"
     r"恳请|烦请|敬请|登记一下|来家|到家|上门(办|给|帮|来)|申请(上门|代办)|齐了|齐的|准备好了|收齐|报一件|帮报(?!税)|"
-    r"帮代|代跑|代报|(请|让|叫)(你们|中心|站上).{0,3}代|受理"
+    r"帮代|代跑|代报|(请|让|叫)(你们|中心|站上).{0,3}代|受理|请.{0,6}代办"
 )
 # "我儿子能帮我办不", "可否委托小女代为办理": may a family member apply (answered from the guide), not a booking.
 FAMILY_AGENT = re.compile(
@@ -119,9 +119,12 @@ CHINESE_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5}
 # A question about the asker's own case rather than about an item's time limit.
 STATUS_ASKED = re.compile(
     r"了(吗|嘛|么|没|不)|没(有|得)?(批|到|办|好|下来|消息)|还(没|莫)|咋样|怎么样|到哪|"
-    r"我的|我那个|我家的|报的|交的|申请的|提交的|等了|(好久|什么时候|啥时候|几时|哪天)(能|会)?(来|上门|过来)"
+    r"我的|我那个|我家的|报的|交的|交上去|报上去|有结果|申请的|提交的|等了|(好久|什么时候|啥时候|几时|哪天)(能|会)?(来|上门|过来)"
 )
 # Asking for a service itself (not about posting a copy of a card or a bank's counter; "怎么办" asks for nothing).
+PAYMENT_ASKED = re.compile(r"到账|到帐|打到卡|打卡上|发下来|发放")
+# The asker's own case ("生育津贴申请快一个月了 还没到账 帮我查一下嘛"): its progress.
+BOOKED = re.compile(r"预约|代办|上门|约的|申请|查一下|查下|帮我查|交上去|报上去")
 # Whether the service includes visits ("会不会上门来量血压"), not a request for one.
 ASKS_IF_VISITED = re.compile(r"会不会.{0,3}(上门|到家|来家)|上不上门")
 # Help asked of the government ("政府有没有补助", "国家给不给补贴"), as opposed to a shop or a bank.
@@ -307,6 +310,9 @@ class Understander:
         intent = self.combine(rule, guess, sure, result, aspect, norm)
         naming = self.index.naming_words(norm)
         named = frozenset().union(*naming.values())
+        if intent == "query_progress" and result.confident and PAYMENT_ASKED.search(norm) and not BOOKED.search(norm):
+            # "抚恤金这个季度咋个还没到账": a benefit's payment, answered from its guide, not a booking's progress.
+            intent = "ask_item"
         lead = NAMED_ASKED_LEAD if guess == "ask_item" else NAMED_STORY_LEAD
         if intent == "out_of_scope" and (guess != "out_of_scope" or sure < ACCEPT_OOS) and _named_lead(result, named, lead):
             # A long story that names its service ("…吵了好几回了 村上能不能喊人来给我们调解一下") and ranks it clearly
@@ -329,9 +335,9 @@ class Understander:
             # "在昭阳区打工 居住证咋个办": a government service the catalogue lacks, not someone else's trade; but not
             # "成都社区要我们去登记居住证": another city's.
             intent = "out_of_scope" if OTHER_CITY.search(norm) else "ask_item"
-        if intent in ("ask_item", "out_of_scope", "query_progress", *BOOKING_INTENTS):
-            # "农商行贷款利率好多", "快递到哪了", "牛不吃草", "你们能不能帮我去劝一下她" (after 吵架): a neighbouring
-            # trade, unless the best item speaks of it.
+        if intent in ("ask_item", "out_of_scope", "query_progress", "rate_service", *BOOKING_INTENTS):
+            # "农商行贷款利率好多", "快递到哪了", "牛不吃草", "你们能不能帮我去劝一下她" (after 吵架), "一星差评…让平台
+            # 删掉": a neighbouring trade, unless the best item speaks of it.
             outside = self.outside(norm, [result.best.code] if result.best else [])
             asks_named = result.plausible and result.best.code in named and SERVICE_ASKED.search(norm)
             if outside is not None and not (asks_named or (result.confident and _named_lead(result, named))):
