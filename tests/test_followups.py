@@ -221,6 +221,10 @@ IN_CONTEXT = [
     ),
     ("娃娃明年读一年级 报名要带哪样", "义务教育入学报名", "我们不在屋头 爷爷帮报得不得", "义务教育入学报名", "为您预约"),
     ("娃娃刚生 上户口要带哪样", "出生登记", "我老公能不能一个人去办 我走不开", "出生登记", "为您预约"),
+    # ... also when the family member is named first and then called 他 or 她, and for a mother or father.
+    ("老伴走了 户口咋个销", "死亡户口注销", "我儿子在外地工作，可否由他回来代为办理？", "死亡户口注销", "为您预约"),
+    ("开个小卖部 个体户执照咋个办", "个体工商户设立登记", "我老公在县城做事 他可以帮我去交材料不", "个体工商户", "为您预约"),
+    ("娃娃的疫苗本本丢了 咋个补", "预防接种证", "我上班没时间 我妈帮我去办可以吗", "预防接种证", "为您预约"),
     # "罚款" after a consumer complaint is about the complaint, not traffic.
     ("有个顾客说在我店里买到过期的东西 要去投诉我", "消费者投诉举报", "会不会罚款", "消费者投诉举报", "交通"),
     # Short follow-ups asking for a part of the guide are answered from it, whatever the model makes of them alone.

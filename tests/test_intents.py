@@ -171,3 +171,8 @@ def test_asking_whether_a_service_visits_is_a_question_not_a_booking(understande
 )
 def test_payments_progress_ratings_and_formal_requests(understander, text, intent):
     assert understander.understand(text).intent == intent
+
+
+def test_how_long_it_takes_is_no_praise(understander):
+    u = understander.understand("好久办得好")
+    assert u.intent != "rate_service" and u.aspect == "time"

@@ -120,7 +120,7 @@ def gives_details(text: str) -> bool:
 NOT_FORM_ANSWERS = frozenset({"thanks", "greeting", "human_agent", "query_progress", "rate_service", "out_of_scope"})
 DIGIT = re.compile(r"[0-9]")
 # The number of a numbered choice ("1", "选2"); "她87了" is no choice.
-CHOICE_NUMBER = re.compile(r"(?<![0-9])[0-9](?![0-9])")
+CHOICE_NUMBER = re.compile(r"(?<![0-9A-Za-z])[0-9](?![0-9A-Za-z])")  # not the 3 of "好的3q"
 
 
 def leaves_form(u: Understanding, form: dict) -> bool:

@@ -29,7 +29,10 @@ INTENTS = (
 )
 
 # Family members who may do an errand for someone: in the "agent" part of a guide and in FAMILY_AGENT.
-FAMILY = "儿子|女儿|子女|家里人|家人|家属|亲戚|亲属|老伴|孙子|孙女|媳妇|老公|爱人|兄弟|姐妹|爷爷|奶奶|外公|外婆"
+FAMILY = (
+    "儿子|女儿|子女|家里人|家人|家属|亲戚|亲属|老伴|孙子|孙女|媳妇|儿媳|女婿|老公|老婆|丈夫|妻子|爱人|兄弟|姐妹|哥哥|姐姐|"
+    "弟弟|妹妹|爷爷|奶奶|外公|外婆|我妈|我爸|妈妈|爸爸|父母"
+)
 # Which part of a service guide a message asks for. Order matters: the first match wins.
 ASPECTS: list[tuple[str, re.Pattern]] = [
     # "要不要医院那个证明": whether a document is needed.
@@ -54,6 +57,7 @@ ASPECTS: list[tuple[str, re.Pattern]] = [
         re.compile(
             r"(" + FAMILY + r"|别人|他人|娃娃|村干部|村上|哥|姐)"
             r".{0,6}(帮|代|替|去办|来办|去领|领)|代(我|他|她)|替(我|他|她)|代领|代签|委托|(要|必须|得|非得)本人|本人(去|来|到场|亲自)|亲自"
+            r"|由(他|她).{0,4}(代|办)|(他|她)(可以|能|可否|能不能|可不可以)(帮|代|替)"
         ),
     ),
     (
@@ -90,6 +94,8 @@ FAMILY_AGENT = re.compile(
     # not "帮我老公代办", "帮爷爷代办": there the family member is who it is for
     r"(?<!帮)(?<!给)(?<!替)(?<!帮我)(?<!给我)(" + FAMILY + r"|小女|小儿)"
     r".{0,6}(帮|代|替|去办|来办|去领)|委托(儿子|女儿|小女|小儿|子女|家人|家属|亲属|老伴|孙子|孙女)"
+    # "我儿子在外地工作，可否由他回来代为办理", "我老公在县城做事 他可以帮我去交材料不"
+    r"|由(他|她)|(" + FAMILY + r").{0,12}(他|她)(可以|能|可否|能不能|可不可以)(帮|代|替|来办|去办|去交)"
 )
 # "我能帮他认不", "我是她儿子 我能帮她办吗": the asker would do it for someone, and asks whether that is allowed.
 ASKER_HELPS = re.compile(
@@ -119,7 +125,8 @@ CHINESE_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5}
 # A question about the asker's own case rather than about an item's time limit.
 STATUS_ASKED = re.compile(
     r"了(吗|嘛|么|没|不)|没(有|得)?(批|到|办|好|下来|消息)|还(没|莫)|咋样|怎么样|到哪|"
-    r"我的|我那个|我家的|报的|交的|交上去|报上去|有结果|申请的|提交的|等了|(好久|什么时候|啥时候|几时|哪天)(能|会)?(来|上门|过来)"
+    r"我的|我那个|我家的|报的|交的|交上去|报上去|有结果|申请的|提交的|等了|"
+    r"(好久|好多天|几天|什么时候|啥时候|几时|哪天)(能|会)?(来|上门|过来)"
 )
 # Asking for a service itself (not about posting a copy of a card or a bank's counter; "怎么办" asks for nothing).
 PAYMENT_ASKED = re.compile(r"到账|到帐|打到卡|打卡上|发下来|发放")
@@ -372,8 +379,9 @@ class Understander:
             if rule == intent and aspect in GUIDE_FACTS and not BOOKING_VERB.search(norm):
                 # "可以委托别人办吗 要带哪些材料" asks about the guide; nobody asked us to book anything.
                 intent = "ask_item"
-            elif aspect == "agent" and FAMILY_AGENT.search(norm) and not ASKS_US.search(norm):
-                intent = "ask_item"
+            elif FAMILY_AGENT.search(norm) and not ASKS_US.search(norm):
+                # "我老公在县城做事 他可以帮我去交材料不": who may go, whatever else the message mentions.
+                intent, aspect = "ask_item", "agent"
             elif ASKER_HELPS.search(norm) and not ASKS_US.search(norm):
                 intent, aspect = "ask_item", "agent"
             elif intent == "book_home_visit" and ASKS_IF_VISITED.search(norm):
@@ -403,7 +411,8 @@ class Understander:
         if guess not in ("ask_item", "out_of_scope"):
             # A confidently matched item is evidence for a question about it: the classifier must be surer.
             needed = ACCEPT_INTENT_OVER_ITEM if result.plausible else ACCEPT_INTENT
-            if result.confident:
+            if result.confident or (guess == "rate_service" and aspect == "time"):
+                # ... and so is a question about a part of a guide: "好久办得好" asks, it does not praise.
                 needed = ACCEPT_INTENT_OVER_CONFIDENT_ITEM
             if sure >= needed:
                 return guess
