@@ -257,6 +257,10 @@ IN_CONTEXT = [
     ("新生儿出生登记 户口上哪办", "出生登记", "上完户口医保也能一起办吗", "新生儿医保参保登记", "没有写到"),
     # ... but a word naming few items (食品许可) keeps it.
     ("我想开个小饭馆 要办哪些证", "食品经营许可", "执照办了还要办食品许可不", "食品经营许可", "个体工商户设立"),
+    # Unpaid wages in 昭通 words; helping a brother complain is no complaint about us.
+    ("兄弟被厂里辞了 工资也莫结", "劳动保障监察投诉", "我能帮他投诉不 他写不来", "劳动保障监察投诉", "添麻烦"),
+    # A short question about a part of the guide, though residents' wording of another item matches it.
+    ("今年冬天要去广州女儿家小住，医保异地备案怎么办？", "医保异地就医备案", "要多久批下来", "医保异地就医备案", "最低生活"),
     # "地租出去了 算哪个的": who gets the subsidy, in 昭通 speech.
     ("耕地地力保护补贴咋个领", "耕地地力保护补贴申领", "地租出去了 算哪个的", "耕地地力保护补贴申领", "答不上来"),
 ]

@@ -34,6 +34,7 @@ FRIDAY = date(2026, 12, 4)
         # A day on which the resident does something themselves is not the day wanted.
         ("明天我把材料收齐", None, None, None),
         ("后天我拿过来 电话13887004512", "13887004512", None, None),
+        ("一起代办嘛 明天上午他侄儿送材料过来", None, None, None),
     ],
 )
 def test_details_found_in_a_message(text, phone, address, day):

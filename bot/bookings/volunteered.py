@@ -30,9 +30,11 @@ ADDRESS_LEAD = re.compile(r"^.{0,8}?(地址是|地址在|地址|家住在|家住
 # Chunks that speak of a phone ("联系人就是我这个号"), not a place, though they hold 号.
 NOT_PLACE = re.compile(r"联系|电话|手机|号码|这个号|微信")
 ADDRESS_TAIL = re.compile(r"(那点|那里|这里|那边)?(的|嘛|哈|呢|啊|哦|了)*$")
-# A day on which the resident does something themselves ("明天我把材料收齐", "后天我拿过来") is not the day
-# they want staff to come or act.
-OWN_ERRAND = re.compile(r"我(先|再|就)?(把|去|来|送|拿|收|带|准备|凑|找|问)|收齐|准备好|(送|拿|带)(过来|过去|来)")
+# A day on which the resident does something themselves ("明天我把材料收齐", "后天我拿过来", "明天上午他侄儿送材料
+# 过来") is not the day they want staff to come or act.
+OWN_ERRAND = re.compile(
+    r"我(先|再|就)?(把|去|来|送|拿|收|带|准备|凑|找|问)|收齐|准备好|(送|拿|带|交)(材料|资料|东西)?(过来|过去|来)"
+)
 
 
 @dataclass

@@ -22,6 +22,9 @@ WEAK_MATCH = 0.6
 # A message naming the current item's service stays on it while the item scores at least this share of the best.
 STAY_SHARE = 0.75
 
+MOVES = re.compile(r"迁|转户|落户|上户")
+# A question about a part of a guide this short, naming nothing, is about the item under discussion.
+SHORT_ASPECT_QUESTION = 8
 # Parts of a guide a follow-up asks about the asker's own situation.
 ASKER_ASPECTS = frozenset({"remote", "agent"})
 
@@ -65,7 +68,11 @@ def about_current(u: Understanding, current: str | None, on_materials: bool = Fa
             # circumstance ("要带啥 我们户口不在一起", "我老公户口在浙江 在昭通能办不"), unless it matches another item well.
             # A statement with no service verb is a circumstance too ("她户口在务基，人跟我们住在县城").
             asks = u.aspect is not None or ASKS_IF.search(text) is not None or not OWN_SERVICE.search(text)
-            return len(u.named) >= BROAD_NAMING and asks and u.confidence < WEAK_MATCH
+            # Where the asker is ("女方户口在外省 四川的 也在鲁甸办得到不") stays whatever the match, unless a move
+            # is asked for ("我户口在外地 能迁回来不").
+            only_broad = all(len(codes) >= BROAD_NAMING for codes in u.naming.values())
+            own_situation = u.aspect in ASKER_ASPECTS and only_broad and not MOVES.search(text) and not _clear_lead(u)
+            return len(u.named) >= BROAD_NAMING and asks and (u.confidence < WEAK_MATCH or own_situation)
         # Names the current item's service too, but names a better-fitting item by a word of its own: "上完户口
         # 医保也能一起办吗" after 出生登记 (户口 names both, 医保 only the 医保 items); not "体检呢" after 驾驶证换证.
         best = result.best.code
@@ -80,6 +87,8 @@ def about_current(u: Understanding, current: str | None, on_materials: bool = Fa
     # would go are asked of the current item, whatever else the words match ("在外地能办不 我回老家了").
     if u.aspect in ASKER_ASPECTS:
         return True
+    if u.aspect in GUIDE_FACTS and len(normalize(u.text)) <= SHORT_ASPECT_QUESTION:
+        return True  # "要多久批下来": a part of this guide, though residents' wording of another item matches it
     clearly_other = result.confident and result.best.score >= NEW_TOPIC_SCORE and current not in top3
     return not clearly_other
 
@@ -107,7 +116,7 @@ def request_names_nothing(text: str, named_in) -> bool:
 # Intents the classifier alone must be sure of before a message leaves a form.
 UNSURE_LEAVERS = frozenset({"query_progress", "rate_service"})
 # A message that asks something (the booking form's own QUESTION, plus when: 好久, 哪天 ...).
-ASKS = re.compile(r"[吗么？?]|能不能|可不可以|可以不|行不行|有没有|几点|多久|好久|多少|几时|啥时候|什么时候|哪天")
+ASKS = re.compile(r"[吗么？?]|能不能|可不可以|可以不|行不行|有没有|几点|多久|好久|多少|几时|啥时候|什么时候|哪天|咋个|怎么")
 SURE_TO_LEAVE = 0.9
 
 
@@ -135,8 +144,16 @@ def leaves_form(u: Understanding, form: dict) -> bool:
         return u.intent != "out_of_scope" or u.guess == "out_of_scope" or u.aspect is not None
     item = (form.get("data") or {}).get("item")
     if u.intent == "ask_item":
-        return bool(u.named and item not in u.named) or names_better(u, item) or u.aspect is not None
+        # "还有她在昭通住院自己垫的钱咋个报": a question that fits another item surely, though it names none.
+        asks_other = u.result.confident and u.result.best.code != item and ASKS.search(u.text) is not None
+        return bool(u.named and item not in u.named) or names_better(u, item) or u.aspect is not None or asks_other
     return bool(u.named) and item not in u.named and u.result.confident
+
+
+def _clear_lead(u: Understanding) -> bool:
+    """Is the best match at least twice the next ("养老资格认证 人在外地又当如何": 资格认证, far ahead)?"""
+    matches = u.result.matches
+    return u.result.confident and (len(matches) < 2 or matches[0].score >= 2 * matches[1].score)
 
 
 def _named_apart(u: Understanding, code: str, other: str, narrowly: bool = False) -> bool:
