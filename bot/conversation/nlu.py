@@ -139,7 +139,9 @@ GOVERNMENT_HELP = re.compile(r"(政府|国家|民政|你们).{0,6}(补助|补贴
 # Documents public bodies issue that the catalogue does not hold.
 GOVERNMENT_DOCUMENT = re.compile(r"居住证|护照|港澳通行证|台湾通行证|往来台湾|签注|出入境")
 OTHER_CITY = re.compile(r"成都|重庆|贵阳|北京|上海|广州|深圳|杭州|宁波|苏州|东莞|浙江|广东|四川|贵州|江苏|福建")
-SERVICE_ASKED = re.compile(r"换|补|(?<!怎么)(?<!咋)办|申请|申领|注销|登记|迁|认定|(?<!实名)认证|投诉|举报|调解|报销|备案|贷")
+SERVICE_ASKED = re.compile(
+    r"换|补|(?<!怎么)(?<!咋)办|申请|申领|注销|登记|迁|认定|(?<!实名)认证|投诉|举报|调解|报销|备案|贷|执照|许可证"
+)
 RULES_FILE = Path(__file__).with_name("intents.yaml")
 # Longer than this and made of several sentences: a pasted article, not a question.
 PASTED_TEXT_CHARS = 120
@@ -346,8 +348,13 @@ class Understander:
             # "农商行贷款利率好多", "快递到哪了", "牛不吃草", "你们能不能帮我去劝一下她" (after 吵架), "一星差评…让平台
             # 删掉": a neighbouring trade, unless the best item speaks of it.
             outside = self.outside(norm, [result.best.code] if result.best else [])
-            asks_named = result.plausible and result.best.code in named and SERVICE_ASKED.search(norm)
-            if outside is not None and not (asks_named or (result.confident and _named_lead(result, named))):
+            # Named by a word of its own, not by part of the neighbour's word ("烟草零售" does not name 烟花零售).
+            neighbour_words = [w for w, _ in self.neighbours.found(norm)] if outside is not None else []
+            named_itself = result.best is not None and any(
+                result.best.code in codes and not any(w in n for n in neighbour_words) for w, codes in naming.items()
+            )
+            asks_named = result.plausible and named_itself and SERVICE_ASKED.search(norm)
+            if outside is not None and not (asks_named or (result.confident and named_itself and _named_lead(result, named))):
                 # ... but "身份证过期了 信用社不给取钱 换身份证要到哪点换" asks for the service it names, and
                 # "商业保险我不懂 就问个体户自己交养老保险咋个交" names its service clearly above any other.
                 return Understanding(
