@@ -113,6 +113,8 @@ def request_names_nothing(text: str, named_in) -> bool:
     return all(SAYS_WHERE_OR_WHO.search(c) and not OWN_SERVICE.search(c) for c in passing)
 
 
+# Saying when the papers will come ("我后天上午把材料送过来", "明天他侄儿送材料过来").
+BRINGS_PAPERS = re.compile(r"(送|拿|带|交)(材料|资料|东西)?(过来|过去|来)|把(材料|资料).{0,6}(送|拿|带|交)")
 # Intents the classifier alone must be sure of before a message leaves a form.
 UNSURE_LEAVERS = frozenset({"query_progress", "rate_service"})
 # A message that asks something (the booking form's own QUESTION, plus when: 好久, 哪天 ...).
@@ -137,6 +139,8 @@ def leaves_form(u: Understanding, form: dict) -> bool:
     off-topic remark, a question naming a service or asking about one, or booking another item do."""
     if CHOICE_NUMBER.search(u.text) or gives_details(u.text):
         return False  # "电话打我的就得 158xxxx3307": kept for its step, or asked for again whole
+    if BRINGS_PAPERS.search(u.text) and not ASKS.search(u.text):
+        return False  # "我后天上午把材料送过来": a plan, not a question; the form asks its question again
     if u.intent in UNSURE_LEAVERS and u.rule != u.intent and u.sure < SURE_TO_LEAVE and not ASKS.search(u.text):
         return False  # "我后天上午把材料送过来" is no progress question, whatever the model half thinks ("好久能来" is)
     if u.intent in NOT_FORM_ANSWERS:
