@@ -284,9 +284,10 @@ class ItemIndex:
         word_w = self.word_weights(tokens["title"])
         scores = self.scores(tokens, {"title": word_w, "text": word_w, "detail": word_w, "asked": word_w})
         if (stage := message_stage(text)) is not None:  # "一直莫办过残疾证": 残疾人证办理 before its siblings
-            # ... among the items the message names, when it names any ("合作社第一次领发票" favours no 身份证 item)
+            # ... a first issue among the items the message names, when it names any ("合作社第一次领发票" favours no
+            # 身份证 item); a replacement or closing wherever it is ("合作社注销" favours 注销登记).
             at_stage = self._at_stage[stage]
-            if named := self.named(text):
+            if stage == "first" and (named := self.named(text)):
                 at_stage = at_stage & np.array([c in named for c in self.codes], dtype=bool)
             scores = np.where(at_stage, scores * STAGE_BOOST, scores)
         k = min(k, len(self.codes))
