@@ -169,6 +169,10 @@ def test_understand_cli_contract():
         # Writer M: a man resettled from 白鹤滩, a student in 昆明, a township window clerk, a deaf man's sister, a 天麻
         # grower and a young veteran. First run 94.9/98.1/95.4/98.0 % on the code that had learnt from J, K and L.
         ("sixteenth_writer_m_questions.jsonl", {"top1": 0.96, "top3": 0.98, "oos_recall": 0.97, "intent_accuracy": 0.97}),
+        # Writer N: a former fisherman driving a van, a nanny in 上海, a cooperative chair, a 75-year-old typed for by a
+        # grid worker, a community nurse and a retired plant worker. First run 91.0/97.6/96.3/97.9 % on the final code
+        # of that session (90.7/97.2/93.5/97.1 % on its starting code); added to the examples without tuning on it.
+        ("seventeenth_writer_n_questions.jsonl", {"top1": 0.92, "top3": 0.98, "oos_recall": 0.97, "intent_accuracy": 0.97}),
     ],
 )
 def test_question_sets_meet_the_accuracy_floor(understander, name, floors):
