@@ -22,6 +22,7 @@ WEAK_MATCH = 0.6
 # A message naming the current item's service stays on it while the item scores at least this share of the best.
 STAY_SHARE = 0.75
 
+# A move asked for ("能迁回来不"): a service of its own, not where the asker is.
 MOVES = re.compile(r"迁|转户|落户|上户")
 # A question about a part of a guide this short, naming nothing, is about the item under discussion.
 SHORT_ASPECT_QUESTION = 8
@@ -71,13 +72,13 @@ def about_current(u: Understanding, current: str | None, on_materials: bool = Fa
             # Where the asker is ("女方户口在外省 四川的 也在鲁甸办得到不") stays whatever the match, unless a move
             # is asked for ("我户口在外地 能迁回来不").
             only_broad = all(len(codes) >= BROAD_NAMING for codes in u.naming.values())
-            own_situation = u.aspect in ASKER_ASPECTS and only_broad and not MOVES.search(text) and not _clear_lead(u)
+            own_situation = u.aspect in ASKER_ASPECTS and only_broad and not MOVES.search(text) and not _far_ahead(u)
             return len(u.named) >= BROAD_NAMING and asks and (u.confidence < WEAK_MATCH or own_situation)
         # Names the current item's service too, but names a better-fitting item by a word of its own: "上完户口
         # 医保也能一起办吗" after 出生登记 (户口 names both, 医保 only the 医保 items); not "体检呢" after 驾驶证换证.
-        best = result.best.code
-        if result.plausible and best != current and _named_apart(u, best, current) and not _named_apart(u, current, best, True):
-            return False
+        if result.plausible and (best := result.best.code) != current:
+            if _named_apart(u, best, current) and not _named_apart(u, current, best, narrowly=True):
+                return False
         # Names the current item's service too: stays on it unless another item fits the message clearly
         # better ("身份证丢了怎么补" after 身份证换领; not "出生证明还没拿到 能上不" after 出生登记).
         if result.confident and result.best.code != current:
@@ -142,7 +143,7 @@ def leaves_form(u: Understanding, form: dict) -> bool:
     if BRINGS_PAPERS.search(u.text) and not ASKS.search(u.text):
         return False  # "我后天上午把材料送过来": a plan, not a question; the form asks its question again
     if u.intent in UNSURE_LEAVERS and u.rule != u.intent and u.sure < SURE_TO_LEAVE and not ASKS.search(u.text):
-        return False  # "我后天上午把材料送过来" is no progress question, whatever the model half thinks ("好久能来" is)
+        return False  # a remark the model half reads as a progress question or a rating; "好久能来" asks
     if u.intent in NOT_FORM_ANSWERS:
         # "要带啥 鉴定去哪家医院" asks a part of a guide though it matched no item well.
         return u.intent != "out_of_scope" or u.guess == "out_of_scope" or u.aspect is not None
@@ -154,7 +155,7 @@ def leaves_form(u: Understanding, form: dict) -> bool:
     return bool(u.named) and item not in u.named and u.result.confident
 
 
-def _clear_lead(u: Understanding) -> bool:
+def _far_ahead(u: Understanding) -> bool:
     """Is the best match at least twice the next ("养老资格认证 人在外地又当如何": 资格认证, far ahead)?"""
     matches = u.result.matches
     return u.result.confident and (len(matches) < 2 or matches[0].score >= 2 * matches[1].score)

@@ -138,6 +138,7 @@ ASKS_IF_VISITED = re.compile(r"会不会.{0,3}(上门|到家|来家)|上不上�
 GOVERNMENT_HELP = re.compile(r"(政府|国家|民政|你们).{0,6}(补助|补贴|救助|帮扶|扶持|赔|补偿)")
 # Documents public bodies issue that the catalogue does not hold.
 GOVERNMENT_DOCUMENT = re.compile(r"居住证|护照|港澳通行证|台湾通行证|往来台湾|签注|出入境")
+# Places outside 昭通 whose own offices issue such documents.
 OTHER_CITY = re.compile(r"成都|重庆|贵阳|北京|上海|广州|深圳|杭州|宁波|苏州|东莞|浙江|广东|四川|贵州|江苏|福建")
 SERVICE_ASKED = re.compile(
     r"换|补|(?<!怎么)(?<!咋)办|申请|申领|注销|登记|迁|认定|(?<!实名)认证|投诉|举报|调解|报销|备案|贷|执照|许可证"
