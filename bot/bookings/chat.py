@@ -17,6 +17,7 @@ from bot.bookings.volunteered import details_in
 from bot.bookings.workdays import WorkCalendar
 from bot.conversation import texts
 from bot.conversation.nlu import BOOKING_NUMBER, normalize, rating_of
+from bot.conversation.questions import ASKS
 from bot.handoff.queue import EscalationQueue
 from bot.privacy import FieldCipher, mask_text
 
@@ -60,7 +61,6 @@ def words_rating(text: str) -> int | None:
 # Taking up a paused form: "继续预约", "接着约", "继续".
 RESUME = re.compile(r"^(继续|接着)(预约|约|填|办)?(吧|嘛|哈)?$")
 # A question about a day ("明天能办吗") is a question, not the day for the paused booking ("那约下周二上午").
-QUESTION = re.compile(r"[吗么？?]|能不能|可不可以|可以不|行不行|有没有|几点|多久|多少")
 
 
 class BookingDialog:
@@ -100,7 +100,7 @@ class BookingDialog:
         if RESUME.match(text):
             return True
         given = details_in(turn.text, self.service.today())
-        return bool(given.phone or given.id_number or given.address or (given.day and not QUESTION.search(text)))
+        return bool(given.phone or given.id_number or given.address or (given.day and not ASKS.search(text)))
 
     async def resume(self, turn) -> str:
         form = turn.state["paused_form"]
@@ -143,7 +143,7 @@ class BookingDialog:
         if step == "station" and self.form.places.names_a_place(turn.text):
             return "value"  # the township typed instead of picked ("北闸镇") is the answer
         given = details_in(turn.text, self.service.today())
-        statement = not QUESTION.search(normalize(turn.text))  # "我妹妹下周三上午拿材料过去", not "明天能办吗"
+        statement = not ASKS.search(normalize(turn.text))  # "我妹妹下周三上午拿材料过去", not "明天能办吗"
         says_place = self.form.places.names_a_place(turn.text)
         if given.phone or given.id_number or given.address or (statement and (says_place or given.day)):
             return "value"  # "地址威信县旧城镇大河村三组 明天上午他都在家" answers the form ahead of its questions

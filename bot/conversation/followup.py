@@ -12,6 +12,7 @@ import re
 
 from bot.conversation import guide
 from bot.conversation.nlu import GIVES_ADDRESS, GIVES_NUMBER, GUIDE_FACTS, STATUS_ASKED, Understanding, normalize
+from bot.conversation.questions import ASKS
 
 # A message naming no item by its name still starts a new question when the search finds another item
 # this strongly and surely ("我想开个小卖部" after 身份证): a combined score of a clear description.
@@ -118,8 +119,6 @@ def request_names_nothing(text: str, named_in) -> bool:
 BRINGS_PAPERS = re.compile(r"(送|拿|带|交)(材料|资料|东西)?(过来|过去|来)|把(材料|资料).{0,6}(送|拿|带|交)")
 # Intents the classifier alone must be sure of before a message leaves a form.
 UNSURE_LEAVERS = frozenset({"query_progress", "rate_service"})
-# A message that asks something (the booking form's own QUESTION, plus when: 好久, 哪天 ...).
-ASKS = re.compile(r"[吗么？?]|能不能|可不可以|可以不|行不行|有没有|几点|多久|好久|多少|几时|啥时候|什么时候|哪天|咋个|怎么")
 SURE_TO_LEAVE = 0.9
 
 
