@@ -261,6 +261,9 @@ IN_CONTEXT = [
     ("兄弟被厂里辞了 工资也莫结", "劳动保障监察投诉", "我能帮他投诉不 他写不来", "劳动保障监察投诉", "添麻烦"),
     # A short question about a part of the guide, though residents' wording of another item matches it.
     ("今年冬天要去广州女儿家小住，医保异地备案怎么办？", "医保异地就医备案", "要多久批下来", "医保异地就医备案", "最低生活"),
+    # A step of the item under discussion named by another item's name word: the licence's medical check.
+    ("驾驶证要到期了 在外地换得不", "机动车驾驶证换证", "体检在哪点做", "机动车驾驶证换证", "免费健康体检"),
+    ("驾驶证要到期了 在外地换得不", "机动车驾驶证换证", "要体检吗", "机动车驾驶证换证", "免费健康体检"),
     # "地租出去了 算哪个的": who gets the subsidy, in 昭通 speech.
     ("耕地地力保护补贴咋个领", "耕地地力保护补贴申领", "地租出去了 算哪个的", "耕地地力保护补贴申领", "答不上来"),
 ]

@@ -392,7 +392,9 @@ class Assistant:
         off_domain = self.outside(u, current)
         on_current = not off_domain if u.outside is not None else not refused(u)
         on_materials = bool(u.named) and self.understander.mentions_materials(u, current)  # only read with a name
-        if followup.about_current(u, current, on_materials) and on_current:
+        current_item = self.understander.index.item(current) if current else None
+        current_name = current_item["name"] if current_item else ""
+        if followup.about_current(u, current, on_materials, current_name) and on_current:
             reply = self.follow_up(turn, current)
             if reply is not None:
                 return reply

@@ -53,9 +53,10 @@ ASKS_IF = re.compile(r"能(领|交|办|报|补|申请)?(不|吗|么|没)|得不�
 FILLER = re.compile(r"^(能|可以|要|需要|不|吗|嘛|呢|办|能办|可不可以|行不行|得不得|给是)$")
 
 
-def about_current(u: Understanding, current: str | None, on_materials: bool = False) -> bool:
+def about_current(u: Understanding, current: str | None, on_materials: bool = False, current_name: str = "") -> bool:
     """Is this message a follow-up on the item under discussion (rather than a new question)?
-    on_materials: the message speaks of a document the current item asks for (Understander.mentions_materials)."""
+    on_materials: the message speaks of a document the current item asks for (Understander.mentions_materials);
+    current_name: that item's name."""
     if not current:
         return False
     result = u.result
@@ -83,6 +84,8 @@ def about_current(u: Understanding, current: str | None, on_materials: bool = Fa
         # Names the current item's service too: stays on it unless another item fits the message clearly
         # better ("身份证丢了怎么补" after 身份证换领; not "出生证明还没拿到 能上不" after 出生登记).
         if result.confident and result.best.code != current:
+            if _step_of_current(u, result.best, current, current_name):
+                return True  # "体检在哪点做" after 驾驶证换证: its medical check, not the free check-up for the elderly
             return scores.get(current, 0.0) >= STAY_SHARE * result.best.score
         return True
     # Names nothing: about the current item, unless it clearly describes another one. Where the asker is and who
@@ -158,6 +161,16 @@ def _far_ahead(u: Understanding) -> bool:
     """Is the best match at least twice the next ("养老资格认证 人在外地又当如何": 资格认证, far ahead)?"""
     matches = u.result.matches
     return u.result.confident and (len(matches) < 2 or matches[0].score >= 2 * matches[1].score)
+
+
+def _step_of_current(u: Understanding, best, current: str, current_name: str) -> bool:
+    """Is every word naming the better match a narrow word (体检) of that item's name which names the current item
+    too, though not by its name: a step or document of the current item (驾驶证换证's 体检) rather than the other
+    service (65岁及以上老年人免费健康体检)?"""
+    words = [(w, codes) for w, codes in u.naming.items() if best.code in codes]
+    return bool(current_name and words) and all(
+        current in codes and len(codes) < BROAD_NAMING and w in best.name and w not in current_name for w, codes in words
+    )
 
 
 def _named_apart(u: Understanding, code: str, other: str, narrowly: bool = False) -> bool:
