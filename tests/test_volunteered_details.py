@@ -148,7 +148,7 @@ async def test_a_document_of_the_booked_item_and_a_when_question_pause_the_form(
     assert head(said) == "【高龄津贴申领】" and "申请材料" in said and texts.FORM_LEFT in said
     assert "给谁办" in await resident.say("继续预约")
     said = await resident.say("好久能来")
-    assert "预约" in head(said) and texts.FORM_LEFT in said
+    assert head(said) == "这个预约还没有提交，提交后工作人员会在您选的日期前联系您。" and texts.FORM_LEFT in said
 
 
 async def test_cancelling_with_a_reason_leaves_the_form(server):
@@ -162,3 +162,9 @@ def test_next_week_with_a_measure_word_is_a_day():
     from bot.bookings.dateparse import parse_day
 
     assert parse_day("下个礼拜一 老者叫刘XX", FRIDAY) == date(2026, 12, 7)
+
+
+async def test_so_long_with_nothing_booked_is_a_goodbye(server):
+    resident = user(server, "o_goodbye")
+    await resident.say("驾驶证要到期了 在外地换得不")
+    assert await resident.say("那算了我自己克 谢谢") == texts.THANKS

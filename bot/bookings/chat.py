@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 INVITE = re.compile(r"^(?:绑定|代办员绑定|邀请码)?\s*(YQ[0-9A-Z]{6,10})$", re.IGNORECASE)
 MAX_FORM_MEDIA = 5  # photos kept with one booking form
+THANKED = re.compile(r"谢谢|感谢|多谢|辛苦")
 COMPLAINT = re.compile(r"投诉|不满意|差评|态度(差|不好)|太慢|迟到|没人管")
 
 # A rating in words, on the five levels of bot/ratings.py; tried from the strongest wording down, so
@@ -169,6 +170,9 @@ class BookingDialog:
                 return exc.message
         else:
             bookings = await self.service.list_for(actor)
+        if not bookings and turn.state.get("paused_form"):
+            # "好久能来" asked in the middle of a form: nothing is booked until the form is sent.
+            return "这个预约还没有提交，提交后工作人员会在您选的日期前联系您。"
         if not bookings:
             return "您目前没有办理中的预约。需要时说“预约代办”或“预约上门”。"
         head = "本站的预约：" if actor.kind == "proxy" else "您的预约："
@@ -188,6 +192,8 @@ class BookingDialog:
         mine = [b for b in await self.service.list_for(actor, CANCELLABLE) if b["booked_by"] == actor.id]
         if number:
             mine = [b for b in mine if b["number"] == number.group(1)]
+        if not mine and THANKED.search(turn.text):
+            return texts.THANKS  # "那算了我自己克 谢谢": a goodbye, with nothing booked to cancel
         if not mine:
             return "您没有可以取消的预约（已经开始办理的预约请联系工作人员）。"
         options = [b["number"] for b in mine[:5]]
