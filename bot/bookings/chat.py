@@ -61,7 +61,6 @@ def words_rating(text: str) -> int | None:
 
 # Taking up a paused form: "继续预约", "接着约", "继续".
 RESUME = re.compile(r"^(继续|接着)(预约|约|填|办)?(吧|嘛|哈)?$")
-# A question about a day ("明天能办吗") is a question, not the day for the paused booking ("那约下周二上午").
 
 
 class BookingDialog:
@@ -138,14 +137,15 @@ class BookingDialog:
     async def expects(self, turn) -> str:
         """What the open form waits for: "choice" (a numbered list), "name", "item" (which service), or "value"
         (a number, address or date)."""
-        if BACK.match(normalize(turn.text)) or QUIT.match(normalize(turn.text)):
+        text = normalize(turn.text)
+        if BACK.match(text) or QUIT.match(text):
             return "value"  # "上一步", "取消": the form's own commands, at any step
         step = self.form.step(turn.state["form"], await self.actor(turn.openid))
-        if step == "station" and self.form.places.names_a_place(turn.text):
+        says_place = self.form.places.names_a_place(turn.text)
+        if step == "station" and says_place:
             return "value"  # the township typed instead of picked ("北闸镇") is the answer
         given = details_in(turn.text, self.service.today())
-        statement = not ASKS.search(normalize(turn.text))  # "我妹妹下周三上午拿材料过去", not "明天能办吗"
-        says_place = self.form.places.names_a_place(turn.text)
+        statement = not ASKS.search(text)  # "我妹妹下周三上午拿材料过去", not "明天能办吗"
         if given.phone or given.id_number or given.address or (statement and (says_place or given.day)):
             return "value"  # "地址威信县旧城镇大河村三组 明天上午他都在家" answers the form ahead of its questions
         if step in CHOICE_STEPS:

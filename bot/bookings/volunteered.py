@@ -14,6 +14,7 @@ from datetime import date
 
 from bot.bookings.dateparse import parse_day
 from bot.bookings.fields import ADDRESS_PART, FieldInvalid, clean_address
+from bot.conversation.followup import PAPERS_COMING
 from bot.privacy import fold_digits
 
 MOBILE_IN_TEXT = re.compile(r"(?<!\d)1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}(?!\d)")
@@ -32,9 +33,7 @@ NOT_PLACE = re.compile(r"联系|电话|手机|号码|这个号|微信")
 ADDRESS_TAIL = re.compile(r"(那点|那里|这里|那边)?(的|嘛|哈|呢|啊|哦|了)*$")
 # A day on which the resident does something themselves ("明天我把材料收齐", "后天我拿过来", "明天上午他侄儿送材料
 # 过来") is not the day they want staff to come or act.
-OWN_ERRAND = re.compile(
-    r"我(先|再|就)?(把|去|来|送|拿|收|带|准备|凑|找|问)|收齐|准备好|(送|拿|带|交)(材料|资料|东西)?(过来|过去|来)"
-)
+OWN_ERRAND = re.compile(r"我(先|再|就)?(把|去|来|送|拿|收|带|准备|凑|找|问)|收齐|准备好|" + PAPERS_COMING)
 
 
 @dataclass

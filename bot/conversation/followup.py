@@ -11,7 +11,15 @@ from __future__ import annotations
 import re
 
 from bot.conversation import guide
-from bot.conversation.nlu import GIVES_ADDRESS, GIVES_NUMBER, GUIDE_FACTS, STATUS_ASKED, Understanding, normalize
+from bot.conversation.nlu import (
+    GIVES_ADDRESS,
+    GIVES_NUMBER,
+    GUIDE_FACTS,
+    STATUS_ASKED,
+    Understanding,
+    leads_by,
+    normalize,
+)
 from bot.conversation.questions import ASKS
 
 # A message naming no item by its name still starts a new question when the search finds another item
@@ -23,6 +31,8 @@ WEAK_MATCH = 0.6
 # A message naming the current item's service stays on it while the item scores at least this share of the best.
 STAY_SHARE = 0.75
 
+# A best match this many times the next is far ahead of it.
+FAR_AHEAD = 2.0
 # A move asked for ("能迁回来不"): a service of its own, not where the asker is.
 MOVES = re.compile(r"迁|转户|落户|上户")
 # A question about a part of a guide this short, naming nothing, is about the item under discussion.
@@ -73,8 +83,10 @@ def about_current(u: Understanding, current: str | None, on_materials: bool = Fa
             asks = u.aspect is not None or ASKS_IF.search(text) is not None or not OWN_SERVICE.search(text)
             # Where the asker is ("女方户口在外省 四川的 也在鲁甸办得到不") stays whatever the match, unless a move
             # is asked for ("我户口在外地 能迁回来不").
+            # ... but not "那期间的养老资格认证，人在外地又当如何": 资格认证 far ahead of any other item.
+            far_ahead = u.result.confident and leads_by(u.result, FAR_AHEAD)
             only_broad = all(len(codes) >= BROAD_NAMING for codes in u.naming.values())
-            own_situation = u.aspect in ASKER_ASPECTS and only_broad and not MOVES.search(text) and not _far_ahead(u)
+            own_situation = u.aspect in ASKER_ASPECTS and only_broad and not MOVES.search(text) and not far_ahead
             return len(u.named) >= BROAD_NAMING and asks and (u.confidence < WEAK_MATCH or own_situation)
         # Names the current item's service too, but names a better-fitting item by a word of its own: "上完户口
         # 医保也能一起办吗" after 出生登记 (户口 names both, 医保 only the 医保 items); not "体检呢" after 驾驶证换证.
@@ -118,8 +130,10 @@ def request_names_nothing(text: str, named_in) -> bool:
     return all(SAYS_WHERE_OR_WHO.search(c) and not OWN_SERVICE.search(c) for c in passing)
 
 
+# Papers on their way ("送材料过来", "拿过来"): a plan, not a question; also no day wanted (bookings/volunteered.py).
+PAPERS_COMING = r"(送|拿|带|交)(材料|资料|东西)?(过来|过去|来)"
 # Saying when the papers will come ("我后天上午把材料送过来", "明天他侄儿送材料过来").
-BRINGS_PAPERS = re.compile(r"(送|拿|带|交)(材料|资料|东西)?(过来|过去|来)|把(材料|资料).{0,6}(送|拿|带|交)")
+BRINGS_PAPERS = re.compile(PAPERS_COMING + r"|把(材料|资料).{0,6}(送|拿|带|交)")
 # Intents the classifier alone must be sure of before a message leaves a form.
 UNSURE_LEAVERS = frozenset({"query_progress", "rate_service"})
 SURE_TO_LEAVE = 0.9
@@ -155,12 +169,6 @@ def leaves_form(u: Understanding, form: dict) -> bool:
         asks_other = u.result.confident and u.result.best.code != item and ASKS.search(u.text) is not None
         return bool(u.named and item not in u.named) or names_better(u, item) or u.aspect is not None or asks_other
     return bool(u.named) and item not in u.named and u.result.confident
-
-
-def _far_ahead(u: Understanding) -> bool:
-    """Is the best match at least twice the next ("养老资格认证 人在外地又当如何": 资格认证, far ahead)?"""
-    matches = u.result.matches
-    return u.result.confident and (len(matches) < 2 or matches[0].score >= 2 * matches[1].score)
 
 
 def _step_of_current(u: Understanding, best, current: str, current_name: str) -> bool:

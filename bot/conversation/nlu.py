@@ -332,7 +332,7 @@ class Understander:
             intent == "out_of_scope"
             and sure < ACCEPT_OOS_OVER_CLEAR_ITEM
             and result.confident
-            and _clear_lead(result)
+            and leads_by(result, CLEAR_LEAD)
             and self.outside(norm, []) is None
         ):
             # "…遭野猪拱得稀巴烂…听说政府会赔": 野生动物致害补偿 far ahead of any other item, and no neighbouring
@@ -441,9 +441,10 @@ class Understander:
         return "out_of_scope"
 
 
-def _clear_lead(result: Result) -> bool:
+def leads_by(result: Result, factor: float) -> bool:
+    """Does the best match score at least `factor` times the next one (or stand alone)?"""
     matches = result.matches
-    return len(matches) < 2 or matches[0].score >= CLEAR_LEAD * matches[1].score
+    return len(matches) < 2 or matches[0].score >= factor * matches[1].score
 
 
 def _named_lead(result: Result, named: frozenset, lead: float = NAMED_STORY_LEAD) -> bool:
