@@ -45,6 +45,9 @@ def test_details_found_in_a_message(text, phone, address, day):
 def test_a_number_with_its_middle_hidden_is_no_phone():
     got = details_in("地址是XX镇XX村五组，我电话139xxxx6621", FRIDAY)
     assert got.phone is None and got.masked_phone
+    for hidden in ("13988xxxx51", "158xxxxxxx9", "138****2716"):  # any stretch hidden, as people copy numbers
+        assert details_in(f"电话{hidden} 姓王", FRIDAY).masked_phone, hidden
+    assert not details_in("电话13812345678", FRIDAY).masked_phone
 
 
 def test_an_id_number_in_a_sentence_is_found():
@@ -134,7 +137,7 @@ async def test_a_proxys_remarks_and_a_hidden_number_keep_the_form_open(server):
     await proxy.say("村头有个老者过世了，他交了好几年城乡养老保险，丧葬补助咋个领")
     assert "给谁办" in await proxy.say("那我帮他家报了，交给中心代办得不得")
     said = await proxy.say("我后天上午把材料送过来")
-    assert said == "请回复 1（给自己办）或 2（给家人办）。"
+    assert said == "「城乡居民养老保险丧葬补助金申领」的代办服务预约还没填完。给谁办？请回复 1（给自己办）或 2（给家人办）。"
     said = await proxy.say("电话打我的就得 158xxxx3307")
     assert "电话号码中间被隐藏了，问到电话时请发完整的11位号码。" in said and "给谁办" in said
 
@@ -156,6 +159,30 @@ async def test_cancelling_with_a_reason_leaves_the_form(server):
     assert "给谁办" in await resident.say("税务登记能代办不")
     said = await resident.say("算了取消 我老公说他明天自己去")
     assert "已退出预约" in said and "休息日" not in said
+    assert "给谁办" in await resident.say("发票领用能代办不")
+    assert "已退出预约" in await resident.say("算了那个代办取消 会计说她自己会弄")
+
+
+async def test_who_it_is_for_is_read_from_the_answer_and_the_form_says_what_it_books(server):
+    """At "给谁办" residents answer in their own words; what is no answer gets the question again, with the
+    service being booked, and asking again for the visit confirms it is underway."""
+    resident = user(server, "o_who_words")
+    await resident.say("残疾证第一次办要带啥")
+    assert "给谁办" in await resident.say("能上门不")
+    said = await resident.say("那能不能派人上门来看他 他出不了门")
+    assert said.startswith("好的，正在为您预约「残疾人证办理」的上门服务。") and "TA是您的" in said
+    other = user(server, "o_who_unclear")
+    await other.say("驾照要换证了 能代办不")
+    said = await other.say("下周一我带资料过来")
+    assert said.startswith("「机动车驾驶证换证」的代办服务预约还没填完。给谁办？")
+    assert "请输入您的姓名" in await other.say("我自己的")
+
+
+async def test_another_item_asked_yes_or_no_at_who_leaves_the_form(server):
+    resident = user(server, "o_who_other_item")
+    assert "给谁办" in await resident.say("驾照换证能帮我代办不")
+    said = await resident.say("对了车子也要年审了 一起整得不")
+    assert head(said) == "【机动车检验合格标志核发】" and texts.FORM_LEFT in said
 
 
 def test_next_week_with_a_measure_word_is_a_day():

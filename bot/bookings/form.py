@@ -31,9 +31,10 @@ from bot.privacy import (
 )
 
 # "取消", "算了取消 我老公说他明天自己去", "算了 等我回来自己办 取消".
+# "算了那个代办取消 会计说她自己会弄".
 QUIT = re.compile(
     r"^(取消|退出|不办了|不约了|算了|不用了|结束|不预约了).{0,6}$|^(算了)?[ ,，]*(取消|不办了|不约了|不预约了)"
-    r"|^.{0,20}?(取消|不办了|不约了|不预约了)[\s。.!！~]*$"
+    r"|^.{0,20}?(取消|不办了|不约了|不预约了)[\s。.!！~]*$|^算了.{0,8}?(取消|不办了|不约了|不预约了)"
 )
 BACK = re.compile(r"^(上一步|返回|后退|退回上一步|改上一个)$")
 EDITABLE = [("name", "姓名"), ("id", "身份证号"), ("phone", "电话"), ("address", "地址"), ("date", "日期")]
@@ -48,6 +49,13 @@ RELATION_WORDS = [
     (re.compile(r"我(老伴|爱人|妻子|老婆|丈夫|老公)"), "配偶"),
     (re.compile(r"我(儿子|女儿|孩子)"), "子女"),
 ]
+# Answers to "给谁办": the person is someone else ("他本人来不了", "帮我婆婆"), or the asker ("我自己的").
+FOR_FAMILY = re.compile(
+    r"(?<!其)[他她]|老人|老者|[妈爸父母爷奶孙娃儿女哥姐弟妹叔伯舅姨姑侄家]|外公|外婆|公公|婆婆|老伴|爱人|老公|老婆|媳妇|丈夫|妻子|亲戚|邻居|村民"
+)
+FOR_SELF = re.compile(r"^(1|给?我?自己(办|的)?|本人|我本人|我自己|给我办|就我|我)$|我自己|我本人")
+# Asking again for the service being booked ("那能不能派人上门来看他" during a home-visit form).
+ASKS_AGAIN = {"home_visit": re.compile(r"上门|派人|来家|到家|来屋头"), "proxy": re.compile(r"代办|帮我办|帮忙办|帮他办|帮她办")}
 NO_PHONE = re.compile(r"(没有|没|无|不用|不会用)(手机|电话)|^(没有|没有的|无)$")
 PHONE_KIND_LABELS = {"landline": "座机", "station": "无电话，由服务站联系", "proxy": "无电话，由代办员联系"}
 
@@ -133,6 +141,10 @@ class BookingForm:
             turn.remember(form=form)
             return await self._ask_next(turn, actor)
         step = self._next_step(form, actor)
+        if step not in ("item", "confirm") and ASKS_AGAIN[form["kind"]].search(text):
+            told_again = [f"好的，正在为您预约{self._booking_of(form, noun=False)}。"]
+        else:
+            told_again = []
         given = details_in(turn.text, self.service.today())
         told = await self._keep_given(turn, form, actor, step, given)
         if told and step == "name":
@@ -145,7 +157,7 @@ class BookingForm:
             return reply  # a validation message or a final answer
         turn.remember(form=form)
         question = await self._ask_next(turn, actor)
-        return "\n".join([*told, question])
+        return "\n".join([*(told or told_again), question])
 
     async def _keep_given(self, turn, form, actor: Actor, step: str, given: Details) -> list[str]:
         """Keep the details a message gives for later questions. Returns what the resident is told: what was
@@ -336,14 +348,25 @@ class BookingForm:
         return None
 
     async def _answer_who(self, turn, form, actor, text) -> str | None:
-        if text in ("1", "自己", "本人", "给自己办", "我自己"):
+        text = normalize(text)
+        # "电话打我孙子的 138…": whose phone it is, not for whom.
+        infer = text != "1" and not re.search(r"电话|手机|号码|[0-9]{3}", text)
+        parent = any(r in text for r in ("妈", "爸", "父", "母", "老人", "家"))  # "电话留我妈的" is hers too
+        if text in ("2", "家人", "给家人办") or parent or (infer and FOR_FAMILY.search(text)):
+            self._done(form, "who", "other")
+        elif text == "1" or (infer and FOR_SELF.search(text)):
             self._done(form, "who", "self")
             form["data"]["relation"] = "本人"
-        elif text in ("2", "家人", "给家人办") or any(r in text for r in ("妈", "爸", "父", "母", "老人", "家")):
-            self._done(form, "who", "other")
         else:
-            return "请回复 1（给自己办）或 2（给家人办）。"
+            # Whatever else was said ("我后天上午把材料送过来"), the resident is reminded what is being booked.
+            return f"{self._booking_of(form)}还没填完。给谁办？请回复 1（给自己办）或 2（给家人办）。"
         return None
+
+    def _booking_of(self, form, noun: bool = True) -> str:
+        """What the form books: "「高龄津贴申领」的上门服务预约" (noun), or "「高龄津贴申领」的上门服务"."""
+        code = form["data"].get("item")
+        what = f"「{self._index().index.item(code)['name']}」的" if code else ""
+        return f"{what}{KIND_LABELS[form['kind']]}" + ("预约" if noun else "")
 
     async def _answer_relation(self, turn, form, actor, text) -> str | None:
         if text.isdigit() and 1 <= int(text) <= len(RELATIONS):

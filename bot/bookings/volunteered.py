@@ -19,7 +19,8 @@ from bot.privacy import fold_digits
 
 MOBILE_IN_TEXT = re.compile(r"(?<!\d)1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}(?!\d)")
 # A mobile number with its middle hidden, as people copy it from a screen ("139xxxx6621"): no number to call.
-MASKED_MOBILE = re.compile(r"(?<!\d)1[3-9]\d[xX*＊×]{4}\d{4}(?!\d)")
+# Writers hide any stretch ("13988xxxx51", "158xxxxxxx9"): eleven places, at least two of them hidden.
+MASKED_MOBILE = re.compile(r"(?<![\dxX*＊×])1[3-9](?=[\dxX*＊×]{9}(?![\dxX*＊×]))(?=\d*[xX*＊×]\d*[xX*＊×])[\dxX*＊×]{9}")
 LANDLINE_IN_TEXT = re.compile(r"(?<!\d)0\d{2,3}[\s-]?\d{7,8}(?!\d)")
 ID_IN_TEXT = re.compile(r"(?<![\dA-Za-z])\d{17}[\dXx](?![\dA-Za-z])")
 CHUNKS = re.compile(r"[\s,，。;；!！?？、~～]+")

@@ -31,8 +31,9 @@ WEAK_MATCH = 0.6
 # A message naming the current item's service stays on it while the item scores at least this share of the best.
 STAY_SHARE = 0.75
 
-# A best match this many times the next is far ahead of it.
+# A best match this many times the next is far ahead of it; this many times the current item, far beyond it.
 FAR_AHEAD = 2.0
+FAR_BEHIND = 4.0
 # A move asked for ("能迁回来不"): a service of its own, not where the asker is.
 MOVES = re.compile(r"迁|转户|落户|上户")
 # A question about a part of a guide this short, naming nothing, is about the item under discussion.
@@ -58,7 +59,7 @@ OWN_SERVICE = re.compile(
 # ... and one asked about as a document to bring ("要不要带户口本", "是村医开的 要得不", "复印件行不行").
 AS_DOCUMENT = re.compile(r"带|原件|复印件|有的|有了|开的|开了|做的|要得不|行不行|算不算|认不认|认可|可以不|能用|管用")
 # A yes-no question about the item ("她户口在大姐家 能领不", "户口在镇雄 能交吗").
-ASKS_IF = re.compile(r"能(领|交|办|报|补|申请)?(不|吗|么|没)|得不得|行不行|可以(吗|不)|要得不")
+ASKS_IF = re.compile(r"能(领|交|办|报|补|申请)?(不|吗|么|没)|得不得|行不行|可以(吗|不)|要得不|得了?不([\s,，。!！~]|$)")
 # Words that carry no topic of their own in a follow-up.
 FILLER = re.compile(r"^(能|可以|要|需要|不|吗|嘛|呢|办|能办|可不可以|行不行|得不得|给是)$")
 
@@ -106,8 +107,10 @@ def about_current(u: Understanding, current: str | None, on_materials: bool = Fa
         return True
     if u.aspect in GUIDE_FACTS and len(normalize(u.text)) <= SHORT_ASPECT_QUESTION:
         return True  # "要多久批下来": a part of this guide, though residents' wording of another item matches it
-    clearly_other = result.confident and result.best.score >= NEW_TOPIC_SCORE and current not in top3
-    return not clearly_other
+    # "对了车子也要年审了 一起整得不" after 驾驶证换证: the other item far ahead, though the current one ranks third.
+    if not (result.confident and result.best.score >= NEW_TOPIC_SCORE):
+        return True
+    return current in top3 and scores[current] * FAR_BEHIND >= result.best.score
 
 
 # The words of a request to book, and the clauses of a message.
@@ -166,7 +169,9 @@ def leaves_form(u: Understanding, form: dict) -> bool:
     item = (form.get("data") or {}).get("item")
     if u.intent == "ask_item":
         # "还有她在昭通住院自己垫的钱咋个报": a question that fits another item surely, though it names none.
-        asks_other = u.result.confident and u.result.best.code != item and ASKS.search(u.text) is not None
+        # "对了车子也要年审了 一起整得不" asks yes or no.
+        asks = ASKS.search(u.text) is not None or ASKS_IF.search(normalize(u.text)) is not None
+        asks_other = u.result.confident and u.result.best.code != item and asks
         return bool(u.named and item not in u.named) or names_better(u, item) or u.aspect is not None or asks_other
     return bool(u.named) and item not in u.named and u.result.confident
 
