@@ -235,16 +235,23 @@ class ItemIndex:
         """
         found = []
         for run in runs:
+            known = self._known_spans(run)
             for size in (4, 3, 2):
                 for i in range(len(run) - size + 1):
                     window = run[i : i + size]
                     if window in self._vocab or not CJK.fullmatch(window):
                         continue
+                    if any(a <= i and i + size <= b and b - a > size for a, b in known):
+                        continue  # "生院" inside 卫生院 is no slip of 生源
                     for word in self._by_sound.get(pinyin_key(window), ()):
                         same = sum(a == b for a, b in zip(word, window))
                         if same >= size - 1 and word not in found:
                             found.append(word)
         return found
+
+    def _known_spans(self, run: str) -> list[tuple[int, int]]:
+        """Where known words of three or more characters stand in a stretch of a message."""
+        return [(i, i + size) for size in (3, 4, 5, 6) for i in range(len(run) - size + 1) if run[i : i + size] in self._vocab]
 
     def query_tokens(self, text: str) -> dict[str, list[str]]:
         lx = self.lexicon

@@ -14,7 +14,11 @@ import re
 STAGES = [
     (
         "first",
-        re.compile(r"没办过|莫办过|没有办过|还没办|还莫办|还没有办|从来没|从没|从来莫|第一次|头一次|首次|新办|初次"),
+        re.compile(
+            r"没办过|莫办过|没有办过|还没办|还莫办|还没有办|从来没|从没|从来莫|第一次|头一次|首次|新办|初次"
+            # "想办残疾证", "想在镇上摆个摊…要办营业执照不": getting one, not replacing or closing it
+            r"|(?<!不)想办|要办个|办个|办一个|(?<!不)想申请|(?<!不)(想|要|准备|打算)[^,，。]{0,6}(开|摆)(?!了)|新开"
+        ),
         re.compile(r"首次|办理$|申领$|设立"),
     ),
     (
@@ -23,7 +27,7 @@ STAGES = [
         re.compile(r"补领|补发|补办|补证|补换"),
     ),
     ("renew", re.compile(r"过期|到期|有效期|期满"), re.compile(r"换领|换证|补换|换发")),
-    ("close", re.compile(r"不干了|不开了|不做了|关门|关店|歇业|注销"), re.compile(r"注销")),
+    ("close", re.compile(r"不干了|不开了|不做了|不想开|不想做|不想干|关门|关店|歇业|注销"), re.compile(r"注销")),
     # Moves between 昭通's own counties (and its city, its college) are 市内; from another city or province, 市外迁入.
     (
         "within_city",

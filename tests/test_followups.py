@@ -268,6 +268,22 @@ IN_CONTEXT = [
     ("驾驶证要到期了 在外地换得不", "机动车驾驶证换证", "要体检吗", "机动车驾驶证换证", "免费健康体检"),
     # "地租出去了 算哪个的": who gets the subsidy, in 昭通 speech.
     ("耕地地力保护补贴咋个领", "耕地地力保护补贴申领", "地租出去了 算哪个的", "耕地地力保护补贴申领", "答不上来"),
+    # How much a resident gets is no fee ("不收费" would answer another question).
+    ("高龄津贴咋领", "高龄津贴申领", "一个月好多钱嘛", "高龄津贴申领", "收费标准"),
+    ("生源地助学贷款怎么申请", "生源地信用助学贷款", "一年能贷多少", "生源地信用助学贷款", "住房公积金"),
+    # Who the person is (低保户) is a circumstance of the item under discussion, not the 低保 application.
+    ("屋头灶房垮了 能申请危房改造不", "农村危房改造申请", "他是低保户 一个人住", "农村危房改造申请", "最低生活保障申请"),
+    ("人过世了殡葬费用减免是咋个的", "基本殡葬服务费用减免", "不是低保户的能不能减", "基本殡葬服务费用减免", "最低生活"),
+    # Asked of the item under discussion, meaningless alone.
+    ("养老金认证 手机刷脸老是不过", "养老保险待遇领取资格认证", "还有莫得别的办法", "养老保险待遇领取资格认证", "答不上来"),
+    ("养老金资格认证咋个弄", "养老保险待遇领取资格认证", "她不会手机", "养老保险待遇领取资格认证", "答不上来"),
+    ("低保咋个申请", "最低生活保障申请", "那材料交到哪点嘛 村委会还是镇上", "最低生活保障申请", "预约"),
+    ("娃娃明年上一年级 报名咋个报", "义务教育入学报名", "什么时候", "义务教育入学报名", "答不上来"),
+    # Documents the item asks for, spoken of as had or lacked, keep it ("租房" names other items).
+    ("我门市搬了 营业执照地址要变更 咋个办", "营业执照变更登记", "要带哪样东西 租房合同要不要", "营业执照变更登记", "公积金"),
+    # "卫生院" is a word, not a slip of 生源 (生源地信用助学贷款).
+    ("还有打针本本丢了 入学要查", "预防接种证", "在卫生院补得到不", "预防接种证", "助学贷款"),
+    ("娃娃上学 他那个打针的本本也搞掉了 咋个补", "预防接种证", "要钱不", "预防接种证", "身份证"),
 ]
 
 
@@ -277,3 +293,17 @@ async def test_a_follow_up_is_read_in_its_conversation(server, first, about, the
     assert about in head(await resident.say(first))
     reply = await resident.say(then)
     assert says in head(reply) and not_says not in reply, reply
+
+
+async def test_never_mind_with_nothing_booked_is_no_cancellation(server):
+    resident = user(server, "o_f_never_mind")
+    await resident.say("抵押登记能代办不")
+    assert await resident.say("那算了 我自己克") == texts.NEVER_MIND
+
+
+async def test_wanting_a_card_or_a_stall_licence_is_a_first_issue(server):
+    """ "想办残疾证" and "摆个摊…要办营业执照不" ask for a first card or licence, not its replacement or closing."""
+    resident = user(server, "o_f_first_issue")
+    assert head(await resident.say("nn想办残疾证 要带啥")) == "【残疾人证办理】"
+    other = user(server, "o_f_stall")
+    assert head(await other.say("想在学校门口摆个早餐摊 要办执照不")) == "【个体工商户设立登记】"

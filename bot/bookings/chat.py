@@ -63,6 +63,10 @@ def words_rating(text: str) -> int | None:
 RESUME = re.compile(r"^(继续|接着)(预约|约|填|办)?(吧|嘛|哈)?$")
 
 
+# A message that speaks of cancelling a booking, not only "算了".
+CANCEL_NAMED = re.compile(r"取消|撤销|退掉|不要了|不约了|不办了|预约|代办|上门")
+
+
 class BookingDialog:
     """What residents and proxies say about bookings; the form itself is BookingForm."""
 
@@ -194,6 +198,8 @@ class BookingDialog:
             mine = [b for b in mine if b["number"] == number.group(1)]
         if not mine and THANKED.search(turn.text):
             return texts.THANKS  # "那算了我自己克 谢谢": a goodbye, with nothing booked to cancel
+        if not mine and not CANCEL_NAMED.search(turn.text):
+            return texts.NEVER_MIND  # "那算了 我自己克": nothing to cancel, nor asked to
         if not mine:
             return "您没有可以取消的预约（已经开始办理的预约请联系工作人员）。"
         options = [b["number"] for b in mine[:5]]

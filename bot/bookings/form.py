@@ -51,7 +51,7 @@ RELATION_WORDS = [
 ]
 # Answers to "给谁办": the person is someone else ("他本人来不了", "帮我婆婆"), or the asker ("我自己的").
 FOR_FAMILY = re.compile(
-    r"(?<!其)[他她]|老人|老者|[妈爸父母爷奶孙娃儿女哥姐弟妹叔伯舅姨姑侄家]|外公|外婆|公公|婆婆|老伴|爱人|老公|老婆|媳妇|丈夫|妻子|亲戚|邻居|村民"
+    r"(?<!其)[他她](?!们)|老人|老者|[妈爸父母爷奶孙娃儿女哥姐弟妹叔伯舅姨姑侄家]|外公|外婆|公公|婆婆|老伴|爱人|老公|老婆|媳妇|丈夫|妻子|亲戚|邻居|村民"
 )
 FOR_SELF = re.compile(r"^(1|给?我?自己(办|的)?|本人|我本人|我自己|给我办|就我|我)$|我自己|我本人")
 # Asking again for the service being booked ("那能不能派人上门来看他" during a home-visit form).

@@ -33,6 +33,8 @@ CONTEXT_OOS = 0.6
 CONTEXT_OOS_WITH_ASPECT = 0.9
 # A message this short that asks for a part of a guide is a follow-up, never out of scope.
 SHORT_FOLLOW_UP = 6
+# "还有莫得别的办法": asks of the item under discussion, and means nothing without it.
+OTHER_WAY = re.compile(r"(别的|其他|其它)(办法|法子|途径|方式|路子)")
 YES_NO_QUESTION = re.compile(r"会不会|能不能|要不要|是不是|可不可以|有没有|得不得|算不算")
 NEARBY = re.compile(r"(附近|最近|离我近|周边|旁边).{0,6}(服务站|服务中心|便民|办事|窗口|代办点|政务)")
 
@@ -41,7 +43,7 @@ def refused(u) -> bool:
     """Out of scope for sure (a rule, or the classifier fairly sure; very sure when the message asks for a part
     of a guide, "一个月好多钱嘛", or asks yes or no, "会不会罚款"): not a follow-up on the current item."""
     text = normalize(u.text)
-    if CIRCUMSTANCES.search(text) or ASKER_HELPS.search(text):
+    if CIRCUMSTANCES.search(text) or ASKER_HELPS.search(text) or OTHER_WAY.search(text):
         return False  # "他下不得床 克不了医院 咋个整", "用我的手机帮他刷得不得": about the item under discussion
     if u.aspect and len(looks_pinyin(text) or text) <= SHORT_FOLLOW_UP:  # syllables of "duo shao qian"
         return False  # "好多钱", "截止哪天", "微信能交吗": a part of the guide under discussion, whatever the model says

@@ -57,9 +57,19 @@ OWN_SERVICE = re.compile(
     r"补|换|办|申请|申领|注销|销|迁|登记|认定|上户|落户|入户|丢|掉了|遗失|找不到|过期|到期|坏了|在哪|哪里|哪点|^那.{1,10}呢"
 )
 # ... and one asked about as a document to bring ("要不要带户口本", "是村医开的 要得不", "复印件行不行").
-AS_DOCUMENT = re.compile(r"带|原件|复印件|有的|有了|开的|开了|做的|要得不|行不行|算不算|认不认|认可|可以不|能用|管用")
+AS_DOCUMENT = re.compile(
+    r"带|原件|复印件|有的|有了|开的|开了|做的|要得不|行不行|算不算|认不认|认可|可以不|能用|管用"
+    # "户口本身份证就得了嘛？银行卡要不要", "没有房产证只有租房合同可以吗", "厂里有劳动合同"
+    r"|要不要|就得|就行|就够|只有|有(?!没有)|可以吗|行吗|行不"
+)
 # A yes-no question about the item ("她户口在大姐家 能领不", "户口在镇雄 能交吗").
-ASKS_IF = re.compile(r"能(领|交|办|报|补|申请)?(不|吗|么|没)|得不得|行不行|可以(吗|不)|要得不|得了?不([\s,，。!！~]|$)")
+ASKS_IF = re.compile(
+    r"能(领|交|办|报|补|申请)?(不|吗|么|没)|得不得|行不行|可以(吗|不)|要得不|得了?不([\s,，。!！~]|$)|能.{0,6}(领|办|上|交|补)不$"
+)
+# Who the person is ("他是低保户 一个人住", "不是低保户的能不能减"): a circumstance, not a service asked for.
+STANDING = re.compile(
+    r"(是|不是|属于|算|作为)(低保户|低保对象|特困户|特困人员|贫困户|脱贫户|监测户|残疾人|重度残疾人?|退役军人|军属|烈属)"
+)
 # Words that carry no topic of their own in a follow-up.
 FILLER = re.compile(r"^(能|可以|要|需要|不|吗|嘛|呢|办|能办|可不可以|行不行|得不得|给是)$")
 
@@ -75,7 +85,7 @@ def about_current(u: Understanding, current: str | None, on_materials: bool = Fa
     top3 = [m.code for m in result.matches[:3]]
     if u.named:
         text = normalize(u.text)
-        if asks_of_document(u, on_materials):
+        if asks_of_document(u, on_materials) or _names_only_standing(u, text):
             return True
         if current not in u.named:
             # A broad word (户口 names nine items) in a question about a part of the guide is the asker's
@@ -186,6 +196,12 @@ def _step_of_current(u: Understanding, best, current: str, current_name: str) ->
     )
 
 
+def _names_only_standing(u: Understanding, text: str) -> bool:
+    """Do the words naming items all stand in what the message says the person is ("他是低保户")?"""
+    rest = STANDING.sub(" ", text)
+    return rest != text and not any(w in rest or w not in text for w in u.naming)
+
+
 def _named_apart(u: Understanding, code: str, other: str, narrowly: bool = False) -> bool:
     """Does a word of the message name `code` without naming `other` (with `narrowly`: a word naming few items,
     "食品许可" rather than "户口")?"""
@@ -251,6 +267,10 @@ def intent_in_context(u: Understanding, current: str | None) -> str:
     if u.intent == "query_progress" and u.aspect == "time" and about_current(u, current):
         if not STATUS_ASKED.search(normalize(u.text)):
             return "ask_item"
+    # "那材料交到哪点嘛 村委会还是镇上": the model alone reads progress into a question about the guide.
+    # ("好久能来" asks when someone comes: the rule above, for time, keeps such questions.)
+    if u.intent == "query_progress" and u.rule is None and u.aspect in GUIDE_FACTS - {"time"} and about_current(u, current):
+        return "ask_item"
     return u.intent
 
 

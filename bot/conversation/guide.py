@@ -130,6 +130,25 @@ def _fee(item: dict) -> list[str]:
     return [f"收费标准：{CITATION.sub('', item['fee'])}"]
 
 
+# An FAQ question about an amount ("高龄津贴每月多少钱？", "最多能贷多少？"), and items that pay residents money.
+AMOUNT_ASKED = re.compile(r"多少|标准|额度|金额|几档|怎么算")
+PAYS_OUT = re.compile(r"补贴|津贴|补助|救助|贷款|报销|减免|抚恤|丧葬|失业保险金|待遇")
+
+
+def _amount(item: dict) -> list[str]:
+    """How much a resident gets: the guide's FAQ entry on it; for a service that pays out and has none, where to
+    ask (never its fee, "不收费", which answers another question); for any other service, what it costs."""
+    entry = next((qa for qa in item.get("faq", []) if AMOUNT_ASKED.search(qa["q"])), None)
+    if entry is not None:
+        return [f"问：{entry['q']}", f"答：{entry['a']}"]
+    if item.get("item_type") == "行政给付" or PAYS_OUT.search(item["name"]):
+        return [
+            "办事指南里没有写具体金额，以审核结果为准。",
+            f"可拨打咨询电话 {item['phone']} 或全市政务信息专线 {INFO_LINE} 询问。",
+        ]
+    return _fee(item)
+
+
 def _conditions(item: dict) -> list[str]:
     return ["受理条件："] + [f"{i}. {c}" for i, c in enumerate(item["conditions"], 1)]
 
@@ -190,6 +209,7 @@ SECTIONS = {
     "process": _process,
     "location": _location,
     "time": _time,
+    "amount": _amount,
     "fee": _fee,
     "conditions": _conditions,
     "phone": _phone,

@@ -35,6 +35,8 @@ FAMILY = (
 )
 # Which part of a service guide a message asks for. Order matters: the first match wins.
 ASPECTS: list[tuple[str, re.Pattern]] = [
+    # "那材料交到哪点嘛 村委会还是镇上": where to hand them in, before what they are.
+    ("location", re.compile(r"(交|送|递)(到|给|去)?(哪里|哪儿|哪点|哪个地方|哪个部门|哪)(?!些|样|几)|拿(到|去)(哪里|哪儿|哪点)")),
     # "要不要医院那个证明": whether a document is needed.
     (
         "materials",
@@ -46,11 +48,25 @@ ASPECTS: list[tuple[str, re.Pattern]] = [
     (
         "time",
         re.compile(
-            r"多久|好久|多长时间|多长[?？]?$|几天|时限|多快|要等|几个工作日|什么时候能(拿|领|好|到)|多少天|需时|几何时|截止|截至|最后一天|几号前"
+            r"^(什么时候|啥时候|几时)[?？啊呀嘛呢哦]*$|多久|好久|多长时间|多长[?？]?$|(?<![这那前过])几天|时限|多快|要等|几个工作日|什么时候能(拿|领|好|到)|多少天|需时|几何时|截止|截至|最后一天|几号前"
+        ),
+    ),
+    # How much money the resident gets ("一个月好多钱嘛" of 高龄津贴, "一年能贷多少"), not what the service costs.
+    (
+        "amount",
+        re.compile(
+            r"(一|每|1)个?(月|年|次|亩|人|户)[^,，。?？]{0,4}(多少|好多)|(补|贷|发|领|给|赔|减|报|津贴|补贴|补助)(了|得|能)?(多少|好多)"
+            r"|(多少|好多)钱一(个月|年|亩)|标准是?(多少|好多)|额度"
         ),
     ),
     # "免费体检" names an item, it does not ask about fees.
-    ("fee", re.compile(r"收费|多少钱|要钱|费用|免费(?!体检|孕|婚检|筛查|接种|疫苗)|花钱|收钱|交钱|几块钱|收多少|多少块")),
+    (
+        "fee",
+        re.compile(
+            r"收费|多少钱|要钱|费用(?!减免)|(交|缴)费(吗|不|么|没|多少|好多|啊|呢)|收不收|要不要钱"
+            r"|免费(?!体检|孕|婚检|筛查|接种|疫苗)|花钱|收钱|交钱|几块钱|收多少|多少块"
+        ),
+    ),
     # Who else may apply, and applying from elsewhere: answered from the guide's notes, FAQ and scope.
     (
         "agent",
@@ -62,10 +78,23 @@ ASPECTS: list[tuple[str, re.Pattern]] = [
     ),
     (
         "remote",
-        re.compile(r"外地|异地|外省|省外|跨省|回不来|回不去|不在(本地|家|昭通)|在(昆明|外面|浙江|广东|上海|北京)|打工的地方"),
+        re.compile(
+            r"外地|异地|外省|省外|跨省|回不来|回不去|不在(本地|家|昭通)|在(昆明|外面|浙江|广东|上海|北京)|打工的地方"
+            # "她户口在四川 能在水富领不"
+            r"|(户口|户籍)在(四川|贵州|重庆|广东|浙江|江苏|福建|上海|北京|宜宾|毕节|泸州|外边)"
+        ),
     ),
+    # ... and "在卫生院补得到不": whether it is done at that place.
+    ("location", re.compile(r"^在.{1,8}(办|补|换|领|交|开|做)(得到|得了|得成)?(不|吗|么)$")),
     ("location", re.compile(r"哪里|哪儿|在哪|地点|地址|去哪|克哪|哪个部门|哪个窗口|哪点|哪个地方")),
-    ("phone", re.compile(r"电话|号码|联系方式|热线")),
+    # Asking for a number ("电话多少", "咨询电话"), not saying when to call ("电话晚上打都可以").
+    (
+        "phone",
+        re.compile(
+            r"电话(是|号码)?(多少|好多|几号)|(咨询|办事|联系|服务|办公|窗口)电话|(打|拨)(哪个|什么|啥|哪样)电话|联系方式|热线"
+            r"|(有|留).{0,2}电话(吗|不|没)|电话呢|号码(是)?(多少|好多)|^(电话|号码)[?？吗]*$"
+        ),
+    ),
     ("hours", re.compile(r"几点|上班时间|办公时间|周末|星期六|星期天|节假日")),
     ("online", re.compile(r"网上|手机上|线上|小程序|app|办事通|不用跑|微信(上)?(能|可以)?(交|办|缴)|支付宝")),
     # "地租出去了 算哪个的": whose it is, in 昭通 speech.
@@ -83,7 +112,7 @@ ASPECTS: list[tuple[str, re.Pattern]] = [
 
 BOOKING_INTENTS = ("book_proxy", "book_home_visit")
 # Parts of a guide whose question outweighs a mention of proxies or home visits.
-GUIDE_FACTS = {"materials", "time", "fee", "location", "phone", "hours"}
+GUIDE_FACTS = {"materials", "time", "amount", "fee", "location", "phone", "hours"}
 BOOKING_VERB = re.compile(
     r"预约|约|帮我|帮忙|帮他|帮她|安排|派人|派个人|派员|请.{0,4}(来|帮)|麻烦|你们.{0,4}帮|申请代办|想代办|要代办|代交|代为|"
     r"恳请|烦请|敬请|登记一下|来家|到家|上门(办|给|帮|来)|申请(上门|代办)|齐了|齐的|准备好了|收齐|报一件|帮报(?!税)|"
@@ -273,10 +302,12 @@ class Understander:
         return self._item_texts[code]
 
     def material_words(self, code: str) -> frozenset[str]:
-        """The words of an item's material names (户口, 死亡, 证明 ...), for a message about a document."""
+        """The words of an item's material names and notes (户口, 死亡, 证明, 租赁合同 ...), for a message about a
+        document."""
         if code not in self._material_words:
             item = self.index.item(code) or {}
-            self._material_words[code] = self._content_words(" ".join(m["name"] for m in item.get("materials", [])))
+            said = [m["name"] + " " + (m.get("note") or "") for m in item.get("materials", [])]
+            self._material_words[code] = self._content_words(" ".join(said))
         return self._material_words[code]
 
     def mentions_materials(self, u: Understanding, code: str | None) -> bool:
