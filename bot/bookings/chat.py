@@ -63,6 +63,8 @@ def words_rating(text: str) -> int | None:
 RESUME = re.compile(r"^(继续|接着)(预约|约|填|办)?(吧|嘛|哈)?$")
 
 
+# A day offered as a short yes-no question ("明天上午可以不", "星期三得不得").
+PROPOSES_DAY = re.compile(r"^.{0,10}?(可以|行|得不得|要得|方便)(不|吗|么|不嘛)?[?？。!！]*$")
 # A message that speaks of cancelling a booking, not only "算了".
 CANCEL_NAMED = re.compile(r"取消|撤销|退掉|不要了|不约了|不办了|预约|代办|上门")
 
@@ -149,7 +151,8 @@ class BookingDialog:
         if step == "station" and says_place:
             return "value"  # the township typed instead of picked ("北闸镇") is the answer
         given = details_in(turn.text, self.service.today())
-        statement = not ASKS.search(text)  # "我妹妹下周三上午拿材料过去", not "明天能办吗"
+        # "我妹妹下周三上午拿材料过去" and "明天上午可以不" offer a day; "明天能办吗" asks.
+        statement = not ASKS.search(text) or PROPOSES_DAY.match(text) is not None
         if given.phone or given.id_number or given.address or (statement and (says_place or given.day)):
             return "value"  # "地址威信县旧城镇大河村三组 明天上午他都在家" answers the form ahead of its questions
         if step in CHOICE_STEPS:

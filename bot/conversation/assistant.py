@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 
 from bot.conversation import followup, guide, texts
-from bot.conversation.nlu import ASKER_HELPS, CIRCUMSTANCES, Understander, Understanding, normalize, standard
+from bot.conversation.nlu import ASKER_HELPS, CIRCUMSTANCES, GUIDE_FACTS, Understander, Understanding, normalize, standard
 from bot.conversation.pinyin import looks_pinyin
 from bot.handoff import texts as handoff_texts
 
@@ -393,7 +393,7 @@ class Assistant:
         # "我儿子能帮我办不"); one that names another item ("那低保呢") is a new question.
         off_domain = self.outside(u, current)
         on_current = not off_domain if u.outside is not None else not refused(u)
-        on_materials = bool(u.named) and self.understander.mentions_materials(u, current)  # only read with a name
+        on_materials = self.understander.mentions_materials(u, current)
         current_item = self.understander.index.item(current) if current else None
         current_name = current_item["name"] if current_item else ""
         if followup.about_current(u, current, on_materials, current_name) and on_current:
@@ -423,6 +423,8 @@ class Assistant:
         生源地信用助学贷款)."""
         if u.outside is None:
             return False
+        if current and u.aspect in GUIDE_FACTS and not u.named:
+            return False  # "上了好久能用嘛 娃娃三天两头感冒": a part of the guide asked, the illness is why
         return not current or self.understander.outside(standard(u.text), [current]) is not None
 
     def follow_up(self, turn: Turn, code: str) -> str | None:

@@ -60,7 +60,7 @@ OWN_SERVICE = re.compile(
 AS_DOCUMENT = re.compile(
     r"带|原件|复印件|有的|有了|开的|开了|做的|要得不|行不行|算不算|认不认|认可|可以不|能用|管用"
     # "户口本身份证就得了嘛？银行卡要不要", "没有房产证只有租房合同可以吗", "厂里有劳动合同"
-    r"|要不要|就得|就行|就够|只有|有(?!没有)|可以吗|行吗|行不"
+    r"|要不要|就得|就行|就够|只有|(?<!还)有(?!没有)|可以吗|行吗|行不|认得到|认得了|算得到"
 )
 # A yes-no question about the item ("她户口在大姐家 能领不", "户口在镇雄 能交吗").
 ASKS_IF = re.compile(
@@ -112,11 +112,12 @@ def about_current(u: Understanding, current: str | None, on_materials: bool = Fa
             return scores.get(current, 0.0) >= STAY_SHARE * result.best.score
         return True
     # Names nothing: about the current item, unless it clearly describes another one. Where the asker is and who
-    # would go are asked of the current item, whatever else the words match ("在外地能办不 我回老家了").
-    if u.aspect in ASKER_ASPECTS:
+    # would go are asked of the current item, whatever else the words match ("在外地能办不 我回老家了"), and so is
+    # a document it asks for ("他没得劳动合同，认得到不" after 工伤认定).
+    if u.aspect in ASKER_ASPECTS or asks_of_document(u, on_materials):
         return True
-    if u.aspect in GUIDE_FACTS and len(normalize(u.text)) <= SHORT_ASPECT_QUESTION:
-        return True  # "要多久批下来": a part of this guide, though residents' wording of another item matches it
+    if u.aspect is not None and len(normalize(u.text)) <= SHORT_ASPECT_QUESTION:
+        return True  # "要多久批下来", "手机上能领不": a part of this guide, though wording of another item matches it
     # "对了车子也要年审了 一起整得不" after 驾驶证换证: the other item far ahead, though the current one ranks third.
     if not (result.confident and result.best.score >= NEW_TOPIC_SCORE):
         return True

@@ -31,8 +31,10 @@ INTENTS = (
 # Family members who may do an errand for someone: in the "agent" part of a guide and in FAMILY_AGENT.
 FAMILY = (
     "儿子|女儿|子女|家里人|家人|家属|亲戚|亲属|老伴|孙子|孙女|媳妇|儿媳|女婿|老公|老婆|丈夫|妻子|爱人|兄弟|姐妹|哥哥|姐姐|"
-    "弟弟|妹妹|爷爷|奶奶|外公|外婆|我妈|我爸|妈妈|爸爸|父母"
+    "弟弟|妹妹|爷爷|奶奶|外公|外婆|我妈|我爸|妈妈|爸爸|父母|侄子|侄儿|侄女|外甥"
 )
+# "帮我们网格王家老奶奶代办一下高龄津贴", "孙子的医保帮我代办": the family member is who it is for, not who goes.
+FOR_FAMILY_REQUEST = re.compile(r"帮.{0,10}(" + FAMILY + r")[^,，。]{0,4}(代办|办一下)|(" + FAMILY + r")的.{0,8}帮(我|我们)")
 # Which part of a service guide a message asks for. Order matters: the first match wins.
 ASPECTS: list[tuple[str, re.Pattern]] = [
     # "那材料交到哪点嘛 村委会还是镇上": where to hand them in, before what they are.
@@ -56,7 +58,7 @@ ASPECTS: list[tuple[str, re.Pattern]] = [
         "amount",
         re.compile(
             r"(一|每|1)个?(月|年|次|亩|人|户)[^,，。?？]{0,4}(多少|好多)|(补|贷|发|领|给|赔|减|报|津贴|补贴|补助)(了|得|能)?(多少|好多)"
-            r"|(多少|好多)钱一(个月|年|亩)|标准是?(多少|好多)|额度"
+            r"|(多少|好多)钱一(个月|年|亩)|标准是?(多少|好多)|额度|几成|百分之几|报销比例"
         ),
     ),
     # "免费体检" names an item, it does not ask about fees.
@@ -101,7 +103,7 @@ ASPECTS: list[tuple[str, re.Pattern]] = [
     (
         "conditions",
         re.compile(
-            r"条件|符合|资格|谁能办|谁可以|能不能办|够不够|算哪个|归哪个|算谁的|归谁"
+            r"条件|符合|资格|谁能办|谁可以|能不能办|够不够|算哪个|归哪个|算谁的|归谁|算不算(收入|财产|家庭成员)"
             # "家里有辆旧面包车 影响吗": whether a circumstance bars the asker.
             r"|影响(吗|不|没有|大不大)|有没有影响|会不会影响|有影响"
         ),
@@ -124,12 +126,14 @@ FAMILY_AGENT = re.compile(
     r"(?<!帮)(?<!给)(?<!替)(?<!帮我)(?<!给我)(" + FAMILY + r"|小女|小儿)"
     r".{0,6}(帮|代|替|去办|来办|去领)|委托(儿子|女儿|小女|小儿|子女|家人|家属|亲属|老伴|孙子|孙女)"
     # "我儿子在外地工作，可否由他回来代为办理", "我老公在县城做事 他可以帮我去交材料不"
-    r"|由(他|她)|(" + FAMILY + r").{0,12}(他|她)(可以|能|可否|能不能|可不可以)(帮|代|替|来办|去办|去交)"
+    r"|由(他|她|" + FAMILY + r")|(" + FAMILY + r").{0,12}(他|她)(可以|能|可否|能不能|可不可以)(帮|代|替|来办|去办|去交)"
 )
 # "我能帮他认不", "我是她儿子 我能帮她办吗": the asker would do it for someone, and asks whether that is allowed.
 ASKER_HELPS = re.compile(
     r"我(能|可以|可不可以|能不能|可否)(帮|替|代)(他|她|老人|我妈|我爸|我老者)?.{0,6}(办|认|领|弄|去|交|签|刷)"
     r"|用我的手机帮(他|她)"
+    # "能不能我们社工或者村委帮他申请"
+    r"|(能不能|可不可以|可以|能否)我们.{0,8}帮(他|她|他们|她们)"
     # a proxy asking whether she may ("我帮代的话本人要不要到场", "我们代办员帮他们认证得不得")
     r"|我们?(代办员)?(帮代|代跑|帮(他|她|他们|她们)).{0,6}(的话|得不得|行不行|行不|可以不|可以吗|可不可以|能不能)"
 )
@@ -143,6 +147,9 @@ ASKS_US = re.compile(r"你们|派人|派个人|预约|上门|安排|登记一下
 CIRCUMSTANCES = re.compile(
     r"瘫痪在床|瘫痪|卧床不起|卧床|下不了床|下不得床|起不来床|出不了门|走不动路?|走不得路|行动不便|行动不方便|腿脚不好|腿脚不便|坐轮椅|"
     r"重度残疾|不识字|不会弄|不会(用|耍|玩|弄)?(智能)?手机|走不开|回不来|在外地|在外省|打工"
+    r"|一个人住|独居|我不会[。!！~]*$|单亲|离异|丧偶"
+    # "收入一个月两千多": what the household lives on
+    r"|收入.{0,6}[0-9一二三四五六七八九两几][千百万]"
 )
 # An address being given ("地址是鲁甸县文屏镇团街", "地址：成都市武侯区…").
 GIVES_ADDRESS = re.compile(r"地址(是|在)?[:：]?\s*[\u4e00-\u9fff]{0,8}(省|市|县|区|镇|乡|街道|村|社区|路|街|巷)")
@@ -162,7 +169,8 @@ PAYMENT_ASKED = re.compile(r"到账|到帐|打到卡|打卡上|发下来|发放"
 # The asker's own case ("生育津贴申请快一个月了 还没到账 帮我查一下嘛"): its progress.
 BOOKED = re.compile(r"预约|代办|上门|约的|申请|查一下|查下|帮我查|交上去|报上去")
 # Whether the service includes visits ("会不会上门来量血压"), not a request for one.
-ASKS_IF_VISITED = re.compile(r"会不会.{0,3}(上门|到家|来家)|上不上门")
+# ... or "签约后能否定期上门给老伴量血压": a visit that is part of the service, not one asked for now.
+ASKS_IF_VISITED = re.compile(r"会不会.{0,3}(上门|到家|来家)|上不上门|上门随访|签约后.{0,6}上门")
 # Help asked of the government ("政府有没有补助", "国家给不给补贴"), as opposed to a shop or a bank.
 GOVERNMENT_HELP = re.compile(r"(政府|国家|民政|你们).{0,6}(补助|补贴|救助|帮扶|扶持|赔|补偿)")
 # Documents public bodies issue that the catalogue does not hold.
@@ -418,7 +426,7 @@ class Understander:
             if rule == intent and aspect in GUIDE_FACTS and not BOOKING_VERB.search(norm):
                 # "可以委托别人办吗 要带哪些材料" asks about the guide; nobody asked us to book anything.
                 intent = "ask_item"
-            elif FAMILY_AGENT.search(norm) and not ASKS_US.search(norm):
+            elif FAMILY_AGENT.search(norm) and not ASKS_US.search(norm) and not FOR_FAMILY_REQUEST.search(norm):
                 # "我老公在县城做事 他可以帮我去交材料不": who may go, whatever else the message mentions.
                 intent, aspect = "ask_item", "agent"
             elif ASKER_HELPS.search(norm) and not ASKS_US.search(norm):
