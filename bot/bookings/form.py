@@ -54,6 +54,8 @@ FOR_FAMILY = re.compile(
     r"(?<!其)[他她](?!们)|老人|老者|[妈爸父母爷奶孙娃儿女哥姐弟妹叔伯舅姨姑侄家]|外公|外婆|公公|婆婆|老伴|爱人|老公|老婆|媳妇|丈夫|妻子|亲戚|邻居|村民"
 )
 FOR_SELF = re.compile(r"^(1|给?我?自己(办|的)?|本人|我本人|我自己|给我办|就我|我)$|我自己|我本人")
+# "电话打我孙子的 138…": whose phone it is, not for whom.
+SPEAKS_OF_PHONE = re.compile(r"电话|手机|号码|[0-9]{3}")
 # Asking again for the service being booked ("那能不能派人上门来看他" during a home-visit form).
 ASKS_AGAIN = {"home_visit": re.compile(r"上门|派人|来家|到家|来屋头"), "proxy": re.compile(r"代办|帮我办|帮忙办|帮他办|帮她办")}
 NO_PHONE = re.compile(r"(没有|没|无|不用|不会用)(手机|电话)|^(没有|没有的|无)$")
@@ -349,8 +351,7 @@ class BookingForm:
 
     async def _answer_who(self, turn, form, actor, text) -> str | None:
         text = normalize(text)
-        # "电话打我孙子的 138…": whose phone it is, not for whom.
-        infer = text != "1" and not re.search(r"电话|手机|号码|[0-9]{3}", text)
+        infer = text != "1" and not SPEAKS_OF_PHONE.search(text)
         parent = any(r in text for r in ("妈", "爸", "父", "母", "老人", "家"))  # "电话留我妈的" is hers too
         if text in ("2", "家人", "给家人办") or parent or (infer and FOR_FAMILY.search(text)):
             self._done(form, "who", "other")
