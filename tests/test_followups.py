@@ -290,6 +290,8 @@ IN_CONTEXT = [
     # "几多钱" is 多少钱; asking staff to come and look books the visit.
     ("宝宝医宝怎么交", "新生儿医保参保登记", "几多钱", "新生儿医保参保登记", "答不上来"),
     ("危房改造咋个申请", "农村危房改造申请", "能来看吗", "农村危房改造申请", "没有写到"),
+    # Getting a licence first is its first issue, not closing it.
+    ("创业担保贷款咋个申请", "创业担保贷款申请", "要先办营业执照不", "个体工商户设立登记", "注销"),
 ]
 
 
