@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import bm25s
 import numpy as np
 
-from knowledge_base.siblings import STAGE_BOOST, STAGES, message_stage, staged_items
+from knowledge_base.siblings import HELD, STAGE_BOOST, STAGES, message_stage, staged_items
 from knowledge_base.text import CJK, Lexicon, char_bigrams, pinyin_bigrams, pinyin_key, plain_tokenizer
 
 # "asked": residents' own messages labelled with the item (bot/conversation/data), so their wording ("没办过残疾证",
@@ -249,6 +249,16 @@ class ItemIndex:
                             found.append(word)
         return found
 
+    def _named_only_as_held(self, text: str) -> np.ndarray | None:
+        """Items that issue a document the message says the asker already has ("出生证已经拿到了": 出生医学证明补发),
+        while the rest of the message asks about a service it names ("上户口要带啥"): a mask of them, or None."""
+        found = [m.group("doc") for m in HELD.finditer(text)]
+        if not found or not self.named(HELD.sub(" ", text)):
+            return None
+        docs = [d for d in (self.lexicon.normalize(f) for f in found) if len(d) >= 2]
+        held = [any(d in name for d in docs) for name in self.names]
+        return np.array(held, dtype=bool) if any(held) else None
+
     def _known_spans(self, run: str) -> list[tuple[int, int]]:
         """Where known words of three or more characters stand in a stretch of a message."""
         return [(i, i + size) for size in (3, 4, 5, 6) for i in range(len(run) - size + 1) if run[i : i + size] in self._vocab]
@@ -297,6 +307,8 @@ class ItemIndex:
             if stage == "first" and (named := self.named(text)):
                 at_stage = at_stage & np.array([c in named for c in self.codes], dtype=bool)
             scores = np.where(at_stage, scores * STAGE_BOOST, scores)
+        if (held := self._named_only_as_held(text)) is not None:  # "出生证已经拿到了 上户口要带啥": not 出生证明补发
+            scores = np.where(held, scores / STAGE_BOOST, scores)
         k = min(k, len(self.codes))
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]

@@ -42,6 +42,8 @@ STAGES = [
         re.compile(r"市外"),
     ),
 ]
+# A document the asker already has ("出生证已经拿到了", "出生证医院给了"): the item issuing it is not what is asked.
+HELD = re.compile(r"(?P<doc>[\u4e00-\u9fff]{1,6}?(证明|证|本))(已经|都|也|医院|早就)?(拿到|有|给了|办好|开好|领到|开了)了?")
 # How much an item at the stage the message names gains over its siblings.
 STAGE_BOOST = 1.3
 
