@@ -1,7 +1,8 @@
 """A load cache for the embedded store (bot/embedded.py): its documents pickled as loaded, so a start-up reads
 them back in one C call instead of decoding and sharing every BSON record again (several times faster).
 
-    load-cache.pickle   MAGIC, a JSON header line, then the pickled documents of every collection
+    load-cache.pickle        MAGIC, a JSON header line, then the pickled documents of every collection
+    load-cache.pickle.lock   held by a writer while it checks that no newer cache is there and replaces it
 
 The header names what the documents are: the snapshot's generation and id (a random token written in the
 snapshot's header at each compaction), how many bytes of that generation's journal were applied, and whether
@@ -20,6 +21,7 @@ every resident's record).
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import gc
 import json
 import logging
@@ -77,7 +79,8 @@ def remove_leftovers(data_dir: Path, older_than: float = 600.0) -> None:
 
 
 def write(data_dir: Path, header: dict, documents: dict) -> None:
-    """Write the cache now (atomically: a reader sees the old file or the new one)."""
+    """Write the cache now (atomically: a reader sees the old file or the new one). Writers run detached and at
+    a low priority, so an older one can finish after a newer one: it never replaces a newer cache."""
     payload = pickle.dumps(documents, protocol=pickle.HIGHEST_PROTOCOL)
     header = {**header, "size": len(payload), "crc": zlib.crc32(payload)}
     path = Path(data_dir) / CACHE
@@ -86,7 +89,30 @@ def write(data_dir: Path, header: dict, documents: dict) -> None:
         fh.write(MAGIC)
         fh.write(json.dumps(header).encode() + b"\n")
         fh.write(payload)
-    os.replace(tmp, path)
+    lock = os.open(path.with_name(f"{CACHE}.lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # the check and the replace, one writer at a time
+        if _newer(_header_of(path), header):
+            os.unlink(tmp)
+        else:
+            os.replace(tmp, path)
+    finally:
+        os.close(lock)
+
+
+def _header_of(path: Path) -> dict | None:
+    with contextlib.suppress(OSError, ValueError):
+        with open(path, "rb") as fh:
+            if fh.read(len(MAGIC)) == MAGIC:
+                return json.loads(fh.readline())
+    return None
+
+
+def _newer(current: dict | None, ours: dict) -> bool:
+    """Does the cache on disk hold a later state than ours (a later generation, or more of the same journal)?"""
+    if not current:
+        return False
+    return (current.get("gen", -1), current.get("journal", -1)) > (ours["gen"], ours["journal"])
 
 
 def write_in_background(data_dir: Path, header: dict, documents: dict, share=None) -> None:

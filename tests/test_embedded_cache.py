@@ -167,3 +167,14 @@ async def test_a_writer_killed_before_it_finished_leaves_nothing_for_long(tmp_pa
     os.utime(leftover, (time.time() - 3600, time.time() - 3600))
     got, _journal = await reopened(tmp_path)
     assert got == stored and not leftover.exists()
+
+
+def test_an_older_writer_finishing_last_leaves_the_newer_cache(tmp_path):
+    """Writers are detached and run at a low priority: the one of an earlier snapshot may finish after the one of
+    a later snapshot (seen under load), and must not put its older cache back."""
+    embedded_cache.write(tmp_path, {"gen": 2, "id": "b", "journal": 0, "settled": True}, {("govbot", "x"): {"a": {}}})
+    embedded_cache.write(tmp_path, {"gen": 1, "id": "a", "journal": 0, "settled": True}, {})
+    header = wait_for_cache(tmp_path, generation=2)
+    assert header["id"] == "b" and not list(tmp_path.glob("*.tmp"))
+    embedded_cache.write(tmp_path, {"gen": 2, "id": "b", "journal": 10, "settled": True}, {})
+    assert wait_for_cache(tmp_path, generation=2, journal=10)["journal"] == 10
