@@ -45,9 +45,7 @@ def read(data_dir: Path, generation: int, snapshot_id: str | None, journal_size:
         return None
     try:
         with open(path, "rb") as fh:
-            if fh.read(len(MAGIC)) != MAGIC:
-                raise ValueError("not a load cache")
-            header = json.loads(fh.readline())
+            header = _header(fh)
             if header.get("gen") != generation or header.get("id") != snapshot_id:
                 return None  # a cache of another snapshot: stale, not damaged
             if not 0 <= header["journal"] <= journal_size:
@@ -100,11 +98,16 @@ def write(data_dir: Path, header: dict, documents: dict) -> None:
         os.close(lock)
 
 
+def _header(fh) -> dict:
+    """The JSON header of an open cache file, after its magic line."""
+    if fh.read(len(MAGIC)) != MAGIC:
+        raise ValueError("not a load cache")
+    return json.loads(fh.readline())
+
+
 def _header_of(path: Path) -> dict | None:
-    with contextlib.suppress(OSError, ValueError):
-        with open(path, "rb") as fh:
-            if fh.read(len(MAGIC)) == MAGIC:
-                return json.loads(fh.readline())
+    with contextlib.suppress(OSError, ValueError), open(path, "rb") as fh:
+        return _header(fh)
     return None
 
 

@@ -54,6 +54,8 @@ FOR_FAMILY = re.compile(
     r"(?<!其)[他她](?!们)|老人|老者|[妈爸父母爷奶孙娃儿女哥姐弟妹叔伯舅姨姑侄家]|外公|外婆|公公|婆婆|老伴|爱人|老公|老婆|媳妇|丈夫|妻子|亲戚|邻居|村民"
 )
 FOR_SELF = re.compile(r"^(1|给?我?自己(办|的)?|本人|我本人|我自己|给我办|就我|我)$|我自己|我本人")
+# A parent or the household, even beside a phone ("电话留我妈的" is hers too).
+FOR_PARENT = re.compile(r"[妈爸父母家]|老人")
 # "电话打我孙子的 138…": whose phone it is, not for whom.
 SPEAKS_OF_PHONE = re.compile(r"电话|手机|号码|[0-9]{3}")
 # Asking again for the service being booked ("那能不能派人上门来看他" during a home-visit form).
@@ -352,8 +354,7 @@ class BookingForm:
     async def _answer_who(self, turn, form, actor, text) -> str | None:
         text = normalize(text)
         infer = text != "1" and not SPEAKS_OF_PHONE.search(text)
-        parent = any(r in text for r in ("妈", "爸", "父", "母", "老人", "家"))  # "电话留我妈的" is hers too
-        if text in ("2", "家人", "给家人办") or parent or (infer and FOR_FAMILY.search(text)):
+        if text in ("2", "家人", "给家人办") or FOR_PARENT.search(text) or (infer and FOR_FAMILY.search(text)):
             self._done(form, "who", "other")
         elif text == "1" or (infer and FOR_SELF.search(text)):
             self._done(form, "who", "self")

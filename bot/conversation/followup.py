@@ -267,13 +267,11 @@ def leaves_item_step(u: Understanding, form: dict) -> bool:
 def intent_in_context(u: Understanding, current: str | None) -> str:
     """The message's intent given the item under discussion: "多久能拿到" after a question about an item asks
     for that item's time limit, not where the asker's own booking stands."""
-    if u.intent == "query_progress" and u.aspect == "time" and about_current(u, current):
-        if not STATUS_ASKED.search(normalize(u.text)):
+    if u.intent == "query_progress" and u.aspect in GUIDE_FACTS and about_current(u, current):
+        if u.aspect == "time":  # ... unless it asks where its own case stands ("好久能来", "批下来了没")
+            return u.intent if STATUS_ASKED.search(normalize(u.text)) else "ask_item"
+        if u.rule is None:  # "那材料交到哪点嘛 村委会还是镇上": the model alone reads progress into it
             return "ask_item"
-    # "那材料交到哪点嘛 村委会还是镇上": the model alone reads progress into a question about the guide.
-    # ("好久能来" asks when someone comes: the rule above, for time, keeps such questions.)
-    if u.intent == "query_progress" and u.rule is None and u.aspect in GUIDE_FACTS - {"time"} and about_current(u, current):
-        return "ask_item"
     return u.intent
 
 
