@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from bot.conversation import texts
+from bot.conversation.whom import relation_in
 from tests.utils import user
 
 
@@ -315,3 +316,43 @@ async def test_wanting_a_card_or_a_stall_licence_is_a_first_issue(server):
     assert head(await resident.say("nn想办残疾证 要带啥")) == "【残疾人证办理】"
     other = user(server, "o_f_stall")
     assert head(await other.say("想在学校门口摆个早餐摊 要办执照不")) == "【个体工商户设立登记】"
+
+
+@pytest.mark.parametrize(
+    "text, relation",
+    [
+        ("我妈瘫痪在床，身份证过期了能上门办吗", "母亲"),
+        ("我老者的养老认证咋个整", "父亲"),
+        ("我老公的驾驶证到期了", "配偶"),
+        # The family member who goes for the asker is not whom the service is for.
+        ("我儿子能帮我办不", None),
+        ("我女儿替我去可以吗", None),
+        ("社保卡丢了", None),
+    ],
+)
+def test_whom_a_message_is_for(text, relation):
+    assert relation_in(text) == relation
+
+
+async def test_a_booking_does_not_ask_for_whom_when_an_earlier_message_said_it(server):
+    resident = user(server, "o_f_whom_earlier")
+    assert "养老保险待遇领取资格认证" in head(await resident.say("我妈的养老认证咋个弄"))
+    reply = await resident.say("她走不动 能上门吗")
+    assert "为您预约「养老保险待遇领取资格认证」的上门服务。（为您的母亲办）" in reply and "给谁办" not in reply, reply
+    assert "请输入办事人的姓名" in reply
+
+
+async def test_whom_said_about_one_item_is_not_carried_to_another(server):
+    resident = user(server, "o_f_whom_other")
+    await resident.say("我妈的养老认证咋个弄")
+    assert "居民身份证换领" in head(await resident.say("身份证过期了咋个换"))
+    reply = await resident.say("能上门吗")
+    assert "为您预约「居民身份证换领」的上门服务" in reply and "给谁办" in reply, reply
+
+
+async def test_a_son_helping_the_asker_does_not_make_the_booking_his(server):
+    resident = user(server, "o_f_whom_son")
+    await resident.say("残疾证第一次办要带什么")
+    await resident.say("我儿子能帮我办不")
+    reply = await resident.say("那预约代办")
+    assert "为您的" not in reply and "给谁办" in reply, reply

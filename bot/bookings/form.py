@@ -19,6 +19,7 @@ from bot.bookings.townships import Township, TownshipList
 from bot.bookings.volunteered import Details, details_in
 from bot.conversation import followup
 from bot.conversation.nlu import normalize
+from bot.conversation.whom import relation_in
 from bot.privacy import (
     InvalidIDNumber,
     mask_address,
@@ -41,14 +42,6 @@ EDITABLE = [("name", "姓名"), ("id", "身份证号"), ("phone", "电话"), ("a
 HINT = "（回复“上一步”可返回，“取消”可退出）"
 # Steps answered by picking from a numbered list: a message that is no such answer may be a new question.
 CHOICE_STEPS = frozenset({"who", "relation", "qualify", "station", "confirm"})
-# "他没有手机", "没有电话", "老人不用手机": the person has no phone of their own.
-# "我妈瘫痪在床…", "帮我爸办": the first message already says for whom; the form does not ask again.
-RELATION_WORDS = [
-    (re.compile(r"我(妈|母亲|老母亲|老妈)|帮(妈|母亲)"), "母亲"),
-    (re.compile(r"我(爸|父亲|老父亲|老爸)|帮(爸|父亲)"), "父亲"),
-    (re.compile(r"我(老伴|爱人|妻子|老婆|丈夫|老公)"), "配偶"),
-    (re.compile(r"我(儿子|女儿|孩子)"), "子女"),
-]
 # Answers to "给谁办": the person is someone else ("他本人来不了", "帮我婆婆"), or the asker ("我自己的").
 FOR_FAMILY = re.compile(
     r"(?<!其)[他她](?!们)|老人|老者|[妈爸父母爷奶孙娃儿女哥姐弟妹叔伯舅姨姑侄家]|外公|外婆|公公|婆婆|老伴|爱人|老公|老婆|媳妇|丈夫|妻子|亲戚|邻居|村民"
@@ -60,6 +53,7 @@ FOR_PARENT = re.compile(r"[妈爸父母家]|老人")
 SPEAKS_OF_PHONE = re.compile(r"电话|手机|号码|[0-9]{3}")
 # Asking again for the service being booked ("那能不能派人上门来看他" during a home-visit form).
 ASKS_AGAIN = {"home_visit": re.compile(r"上门|派人|来家|到家|来屋头"), "proxy": re.compile(r"代办|帮我办|帮忙办|帮他办|帮她办")}
+# "他没有手机", "没有电话", "老人不用手机": the person has no phone of their own.
 NO_PHONE = re.compile(r"(没有|没|无|不用|不会用)(手机|电话)|^(没有|没有的|无)$")
 PHONE_KIND_LABELS = {"landline": "座机", "station": "无电话，由服务站联系", "proxy": "无电话，由代办员联系"}
 
@@ -90,7 +84,9 @@ class BookingForm:
             form["item_options"] = [m.code for m in turn.understanding.result.matches[:3]]
         if station:  # preset from the station's QR code; "修改" cannot change it, a new scan can
             form["data"]["station"] = station
-        relation = next((r for pattern, r in RELATION_WORDS if pattern.search(turn.text or "")), None)
+        # "我妈瘫痪在床…能上门不", or said earlier about this item: the form does not ask for whom again.
+        said_earlier = turn.state.get("for_whom") or {}
+        relation = relation_in(turn.text) or (said_earlier.get("relation") if said_earlier.get("item") == item_code else None)
         if actor.kind == "resident" and relation:
             self._done(form, "who", "other")
             self._done(form, "relation", relation)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from bot.conversation import followup, guide, texts
 from bot.conversation.nlu import ASKER_HELPS, CIRCUMSTANCES, GUIDE_FACTS, Understander, Understanding, normalize, standard
 from bot.conversation.pinyin import looks_pinyin
+from bot.conversation.whom import relation_in
 from bot.handoff import texts as handoff_texts
 
 log = logging.getLogger(__name__)
@@ -286,6 +287,21 @@ class Assistant:
         self._pending_saves[turn.openid] = asyncio.ensure_future(save())
 
     async def _converse(self, turn: Turn) -> str:
+        reply = await self._reply(turn)
+        self._note_whom(turn)
+        return reply
+
+    @staticmethod
+    def _note_whom(turn: Turn) -> None:
+        """Remember whom the item under discussion is for ("我妈的养老认证咋个弄"), so that a booking of it
+        started later ("能上门吗") does not ask again."""
+        item, relation = turn.state.get("item"), relation_in(turn.text)
+        if relation and item and "form" not in turn.state:
+            turn.remember(for_whom={"item": item, "relation": relation})
+        elif (turn.state.get("for_whom") or {}).get("item") not in (None, item):
+            turn.remember(for_whom=None)
+
+    async def _reply(self, turn: Turn) -> str:
         if self.bookings.active(turn):
             if "form" in turn.state and HUMAN_IN_FORM.search(turn.text):
                 turn.remember(form=None, choices=None)
