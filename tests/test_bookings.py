@@ -345,3 +345,11 @@ async def test_plain_satisfied_is_a_rating_not_a_fallback(server, services):
         await admin(server, f"bookings/{number}/{action}", {"staff": "李明"})
     assert "满意" in await resident.say("满意")
     assert (await services.store.bookings.find_one({"number": number}))["rating"]["score"] == 4
+
+
+@pytest.mark.parametrize("yes", ["好的", "要得", "嗯", "可以", "对的"])
+async def test_yes_in_a_residents_words_submits_the_checked_booking(server, yes):
+    resident = user(server, f"o_yes_{ord(yes[0])}")
+    replies = await converse(resident, *home_visit_script())
+    assert "请核对预约信息" in replies[-1]
+    assert "预约成功" in await resident.say(yes)

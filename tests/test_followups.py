@@ -328,6 +328,13 @@ async def test_wanting_a_card_or_a_stall_licence_is_a_first_issue(server):
         ("我儿子能帮我办不", None),
         ("我女儿替我去可以吗", None),
         ("社保卡丢了", None),
+        ("我爸81了，高龄津贴一直没领过", "父亲"),
+        ("爸爸的养老金资格认证今年还没做，他中风了", "父亲"),
+        # Family members named for another reason: away, at home on the day, keeping the papers, their phone.
+        ("我儿子在外头 我孙子帮我克办得不", None),
+        ("那能不能上门帮他认证，周三周四我妈都在", None),
+        ("他身份证和户口本在我妈那", None),
+        ("电话留我妈的", None),
     ],
 )
 def test_whom_a_message_is_for(text, relation):
@@ -356,3 +363,20 @@ async def test_a_son_helping_the_asker_does_not_make_the_booking_his(server):
     await resident.say("我儿子能帮我办不")
     reply = await resident.say("那预约代办")
     assert "为您的" not in reply and "给谁办" in reply, reply
+
+
+async def test_whom_comes_from_the_message_about_the_person_not_from_one_naming_who_is_home(server):
+    daughter = user(server, "o_f_whom_home")
+    await daughter.say("爸爸的养老金资格认证今年还没做，他中风了，怎么办")
+    reply = await daughter.say("那能不能上门帮他认证，周三周四我妈都在")
+    assert "（为您的父亲办）" in reply, reply
+    reply = await daughter.say("不好意思，周三他要去医院复查，这个预约先取消吧")
+    assert "已退出预约" in reply, reply
+
+
+@pytest.mark.parametrize("ack", ["好", "嗯", "好 先这样"])
+async def test_an_acknowledgement_after_an_answer_is_no_question_about_the_item(server, ack):
+    resident = user(server, f"o_f_ack_{len(ack)}_{ord(ack[0])}")
+    assert "工伤认定申请" in head(await resident.say("工伤认定咋个申请"))
+    reply = await resident.say(ack)
+    assert reply.startswith(texts.THANKS) and "没有写到" not in reply, reply

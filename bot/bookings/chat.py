@@ -17,7 +17,7 @@ from bot.bookings.volunteered import details_in
 from bot.bookings.workdays import WorkCalendar
 from bot.conversation import texts
 from bot.conversation.nlu import BOOKING_NUMBER, normalize, rating_of
-from bot.conversation.questions import ASKS
+from bot.conversation.questions import AGREES, ASKS
 from bot.handoff.queue import EscalationQueue
 from bot.privacy import FieldCipher, mask_text
 
@@ -155,6 +155,8 @@ class BookingDialog:
         statement = not ASKS.search(text) or PROPOSES_DAY.match(text) is not None
         if given.phone or given.id_number or given.address or (statement and (says_place or given.day)):
             return "value"  # "地址威信县旧城镇大河村三组 明天上午他都在家" answers the form ahead of its questions
+        if step == "confirm" and AGREES.match(text):
+            return "value"  # "好的", "要得": yes to the summary, not thanks
         if step in CHOICE_STEPS:
             return "choice"
         return step if step in ("name", "item") else "value"

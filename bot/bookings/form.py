@@ -19,6 +19,7 @@ from bot.bookings.townships import Township, TownshipList
 from bot.bookings.volunteered import Details, details_in
 from bot.conversation import followup
 from bot.conversation.nlu import normalize
+from bot.conversation.questions import AGREES
 from bot.conversation.whom import relation_in
 from bot.privacy import (
     InvalidIDNumber,
@@ -32,10 +33,10 @@ from bot.privacy import (
 )
 
 # "取消", "算了取消 我老公说他明天自己去", "算了 等我回来自己办 取消".
-# "算了那个代办取消 会计说她自己会弄".
+# "算了那个代办取消 会计说她自己会弄", "不好意思，周三他要去医院复查，这个预约先取消吧".
 QUIT = re.compile(
     r"^(取消|退出|不办了|不约了|算了|不用了|结束|不预约了).{0,6}$|^(算了)?[ ,，]*(取消|不办了|不约了|不预约了)"
-    r"|^.{0,20}?(取消|不办了|不约了|不预约了)[\s。.!！~]*$|^算了.{0,8}?(取消|不办了|不约了|不预约了)"
+    r"|^.{0,30}?(?<!不要)(?<!别)(?<!不用)(取消|不办了|不约了|不预约了)[吧了哈嘛啊\s。.!！~]*$|^算了.{0,8}?(取消|不办了|不约了|不预约了)"
 )
 BACK = re.compile(r"^(上一步|返回|后退|退回上一步|改上一个)$")
 EDITABLE = [("name", "姓名"), ("id", "身份证号"), ("phone", "电话"), ("address", "地址"), ("date", "日期")]
@@ -488,7 +489,7 @@ class BookingForm:
     async def _answer_date(self, turn, form, actor, text) -> str | None:
         today = self.service.today()
         suggestion = form.get("date_suggestion")
-        if suggestion and text == "1":
+        if suggestion and (text == "1" or AGREES.match(text)):  # "…可以吗？" answered "可以"
             day = date.fromisoformat(suggestion)
         else:
             day = parse_day(text, today)
@@ -509,7 +510,7 @@ class BookingForm:
     async def _answer_confirm(self, turn, form, actor, text) -> str | None:
         if form.get("editing"):
             return await self._answer_edit(turn, form, actor, text)
-        if text in ("1", "确认", "确定", "提交", "对", "是", "好的"):
+        if text in ("1", "确认", "确定", "提交") or AGREES.match(text):  # "要得", "好的", "嗯" say yes
             return await self._submit(turn, form, actor)
         if text in ("2", "修改", "改"):
             form["editing"] = True

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from bot.conversation import followup, guide, texts
 from bot.conversation.nlu import ASKER_HELPS, CIRCUMSTANCES, GUIDE_FACTS, Understander, Understanding, normalize, standard
 from bot.conversation.pinyin import looks_pinyin
+from bot.conversation.questions import AGREEING
 from bot.conversation.whom import relation_in
 from bot.handoff import texts as handoff_texts
 
@@ -18,7 +19,7 @@ log = logging.getLogger(__name__)
 
 # Fallback answers in a row before the bot offers a person.
 FAILURES_BEFORE_OFFER = 2
-ACCEPT_OFFER = re.compile(r"^(好|好的|好嘛|要|要得|可以|行|嗯|嗯嗯|是|是的|转|需要|麻烦了?)[的吧啊呀嘛哦!！。.]*$")
+ACCEPT_OFFER = re.compile(rf"^({AGREEING}|要|转|需要|麻烦了?)[的吧啊呀嘛哦!！。.]*$")
 NUMBER = re.compile(r"^\s*([0-9]{1,2})\s*[.。号]?\s*$")
 # A bare ID or mobile number outside a form: the answer to a form question whose form was lost
 # (it expired, or the server restarted). Say so instead of "I cannot answer that".

@@ -442,6 +442,8 @@ class Understander:
     def combine(rule: str | None, guess: str, sure: float, result: Result, aspect: str | None, text: str = "") -> str:
         """The intent from the rule that fired (if any), the classifier's guess and how sure it is,
         and the item match. Thresholds at the top of this module."""
+        if rule in ("greeting", "thanks"):
+            return rule  # these rules cover the whole message ("嗯", "好 先这样"): nothing is left to ask or refuse
         if rule is not None:
             override = OVERRIDE_RULE
             if rule in BOOKING_INTENTS:

@@ -1,4 +1,4 @@
-"""Whether a message asks something: read by the booking dialog (details given after a question, "那约下周二上午",
+"""Whether a message asks something, or says yes: read by the booking dialog (details given after a question, "那约下周二上午",
 take a paused form up again; "哪天能来" does not) and by follow-ups (a remark keeps a form open, a question leaves it)."""
 
 from __future__ import annotations
@@ -7,3 +7,7 @@ import re
 
 # A question mark, a yes-no form, or asking how long, how much or when (好久, 哪天, 咋个 in 昭通 speech).
 ASKS = re.compile(r"[吗么？?]|能不能|可不可以|可以不|行不行|有没有|几点|多久|好久|多少|几时|啥时候|什么时候|哪天|咋个|怎么")
+
+# Saying yes in a resident's words ("好的", "要得", "嗯", "可以"): at a form's confirmation, or to an offer.
+AGREEING = "好|好的|好嘛|好吧|好滴|要得|可以|行|嗯|嗯嗯|是|是的|对|对的|没问题|ok|okay"
+AGREES = re.compile(rf"^({AGREEING})[的吧啊呀嘛哦了!！。.~\s]*$")
