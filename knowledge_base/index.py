@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import bm25s
 import numpy as np
 
-from knowledge_base.siblings import HELD, STAGE_BOOST, STAGES, message_stage, staged_items
+from knowledge_base.siblings import AS_MATERIAL, HELD, MATERIAL_WEIGHT, STAGE_BOOST, STAGES, message_stage, staged_items
 from knowledge_base.text import CJK, Lexicon, char_bigrams, pinyin_bigrams, pinyin_key, plain_tokenizer
 
 # "asked": residents' own messages labelled with the item (bot/conversation/data), so their wording ("没办过残疾证",
@@ -249,6 +249,27 @@ class ItemIndex:
                             found.append(word)
         return found
 
+    def _material_weights(self, text: str, tokens: dict[str, list[str]], word_w: list[float]) -> dict[str, list[float]]:
+        """Per-field token weights with a document asked about as a material lowered ("过年准备和女朋友领证 … 要带
+        户口本吗": 户口簿 is what to bring to 结婚登记), when the rest of the message says something of its own."""
+        weights = {"title": word_w, "text": word_w, "detail": word_w, "asked": word_w}
+        spans = [m.group("doc") or m.group("doc2") for m in AS_MATERIAL.finditer(text)]
+        if not spans:
+            return weights
+        lx = self.lexicon
+        docs = [lx.normalize(span) for span in spans]
+        rest_text = lx.normalize(AS_MATERIAL.sub(" ", text))
+        rest = set(lx.words(rest_text))
+        doc_words = {w for d in docs for w in lx.words(d)}
+        if not rest - doc_words - lx.generic:
+            return weights  # "要带户口本吗" alone: the document is all there is
+        lowered = [wt * MATERIAL_WEIGHT if w in doc_words and w not in rest else wt for w, wt in zip(tokens["title"], word_w)]
+        weights = {"title": lowered, "text": lowered, "detail": lowered, "asked": lowered}
+        for field, grams_of in (("chars", char_bigrams), ("pinyin", pinyin_bigrams)):
+            in_doc = {g for d in docs for g in grams_of(d)} - set(grams_of(rest_text))
+            weights[field] = [MATERIAL_WEIGHT if g in in_doc else 1.0 for g in tokens[field]]
+        return weights
+
     def _named_only_as_held(self, text: str) -> np.ndarray | None:
         """Items that issue a document the message says the asker already has ("出生证已经拿到了": 出生医学证明补发),
         while the rest of the message asks about a service it names ("上户口要带啥"): a mask of them, or None."""
@@ -298,8 +319,7 @@ class ItemIndex:
         result = Result(query=text, terms=tokens["title"])
         if not self.codes or not (tokens["title"] or tokens["chars"]):
             return result
-        word_w = self.word_weights(tokens["title"])
-        scores = self.scores(tokens, {"title": word_w, "text": word_w, "detail": word_w, "asked": word_w})
+        scores = self.scores(tokens, self._material_weights(text, tokens, self.word_weights(tokens["title"])))
         if (stage := message_stage(text)) is not None:  # "一直莫办过残疾证": 残疾人证办理 before its siblings
             # ... a first issue among the items the message names, when it names any ("合作社第一次领发票" favours no
             # 身份证 item); a replacement or closing wherever it is ("合作社注销" favours 注销登记).

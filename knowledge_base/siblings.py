@@ -44,6 +44,16 @@ STAGES = [
 ]
 # A document the asker already has ("出生证已经拿到了", "出生证医院给了"): the item issuing it is not what is asked.
 HELD = re.compile(r"(?P<doc>[\u4e00-\u9fff]{1,6}?(证明|证|本))(已经|都|也|医院|早就)?(拿到|有|给了|办好|开好|领到|开了)了?")
+# A document asked about as something to bring ("要带户口本吗", "户口本要不要", "需要身份证吗"): a material of the
+# service asked about, weak evidence for the items that issue that document. Not one to get ("宝宝身份证要不要办",
+# "还要办食品许可证么") nor a name ("领结婚证要带…").
+DOCUMENT = r"(?:(?![办领补换考开申])[\u4e00-\u9fff]){1,5}?(?:证明|证|簿|卡|户口本|本本|疫苗本|存折)"
+AS_MATERIAL = re.compile(
+    rf"(要|需要|得|用)(带|拿|交|准备)?(上|好)?(?P<doc>{DOCUMENT})(吗|不|没|嘛|么|噻)"
+    rf"|(?P<doc2>{DOCUMENT})(要不要|需不需要|用不用)(?![办领补换去])"
+)
+# How much a material's words weigh in ranking, against the other words of the message.
+MATERIAL_WEIGHT = 0.35
 # How much an item at the stage the message names gains over its siblings.
 STAGE_BOOST = 1.3
 

@@ -44,6 +44,11 @@ def test_the_stage_of_an_item_comes_from_its_name():
         # A document the asker already has is not the service asked for ...
         ("刘家媳妇娃娃在县医院生的 上户口需要啥 出生证已经拿到了", "GA-005"),
         ("娃娃上户口 出生证医院给了 还要带啥", "GA-005"),
+        # ... nor one asked about as something to bring.
+        ("上户口要带出生证吗", "GA-005"),
+        ("一年级报名要房产证么", "JY-001"),
+        ("生育登记 要结婚证吗 我们没有领", "WJ-001"),
+        ("领结婚证要带户口本吗", "MZ-001"),
         # ... but a lost one is, and a first licence is its first issue.
         ("出生证明丢了咋个补", "WJ-002"),
         ("要先办营业执照不", "SJ-001"),
