@@ -198,6 +198,11 @@ def test_understand_cli_contract():
         # survivor in 鲁甸, a village head booking for many, a courier in 北京 and a widowed teacher. First run on that
         # session's final code, not tuned on before: 93.0/97.0/97.2/97.8 % (the same item figures on its starting code).
         ("twenty_fourth_writer_u_questions.jsonl", {"top1": 0.94, "top3": 0.98, "oos_recall": 0.97, "intent_accuracy": 0.98}),
+        # Writer V: a widow in 威信 on voice input, a man back from 东莞 raising chickens and goats, a wheelchair user in
+        # 彝良, a daughter in 广州 arranging for her father after a stroke, a station proxy in 永善, a taxi driver in 昭阳.
+        # First run: 95.4/97.0/96.3/97.2 % (six of its nine top-3 misses are "X能不能上门" labelled a question, which
+        # books the visit).
+        ("twenty_fifth_writer_v_questions.jsonl", {"top1": 0.95, "top3": 0.97, "oos_recall": 0.98, "intent_accuracy": 0.97}),
     ],
 )
 def test_question_sets_meet_the_accuracy_floor(understander, name, floors):
