@@ -380,3 +380,15 @@ async def test_an_acknowledgement_after_an_answer_is_no_question_about_the_item(
     assert "工伤认定申请" in head(await resident.say("工伤认定咋个申请"))
     reply = await resident.say(ack)
     assert reply.startswith(texts.THANKS) and "没有写到" not in reply, reply
+
+
+async def test_a_question_of_cost_alone_with_nothing_under_discussion_asks_which_service(server):
+    resident = user(server, "o_f_cost_alone")
+    reply = await resident.say("要钱不")
+    assert reply == texts.ASK_WHICH_ITEM, reply  # not 劳动保障监察投诉 for 要钱 read as a wage claim
+
+
+async def test_a_narrow_door_for_a_wheelchair_is_the_home_adaptation_and_its_cost_follows(server):
+    resident = user(server, "o_f_door")
+    assert "困难重度残疾人家庭无障碍改造申请" in head(await resident.say("屋头门太窄 轮椅进不去"))
+    assert "困难重度残疾人家庭无障碍改造申请" in head(await resident.say("要钱不"))

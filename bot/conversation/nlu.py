@@ -357,8 +357,9 @@ class Understander:
         if rule == "out_of_scope":
             return Understanding(text, rule, empty, guess=rule, sure=1.0, outside=self.outside(norm, []), rule=rule)
         guess, sure, _ = self.classifier.predict(norm)
-        result = self.index.search(norm)
         aspect = aspect_of(norm)
+        # "要钱不", "好久拿得到": a part of a guide and nothing else names no item (要钱 is no wage claim here).
+        result = empty if aspect and only_asks(norm, aspect) else self.index.search(norm)
         intent = self.combine(rule, guess, sure, result, aspect, norm)
         naming = self.index.naming_words(norm)
         named = frozenset().union(*naming.values())
@@ -512,6 +513,14 @@ def aspect_of(text: str) -> str | None:
         if pattern.search(text):
             return name
     return None
+
+
+PARTICLES = re.compile(r"[不吗么嘛呢啊呀没的了哦哈噻\s?？。!！,，.~]")
+
+
+def only_asks(text: str, aspect: str) -> bool:
+    """Does the message ask that part of a guide and say nothing else?"""
+    return not PARTICLES.sub("", dict(ASPECTS)[aspect].sub("", text))
 
 
 def rating_of(text: str) -> int | None:
