@@ -321,10 +321,10 @@ class ItemIndex:
             return result
         scores = self.scores(tokens, self._material_weights(text, tokens, self.word_weights(tokens["title"])))
         if (stage := message_stage(text)) is not None:  # "一直莫办过残疾证": 残疾人证办理 before its siblings
-            # ... a first issue among the items the message names, when it names any ("合作社第一次领发票" favours no
-            # 身份证 item); a replacement or closing wherever it is ("合作社注销" favours 注销登记).
+            # ... among the items the message names, when it names any: "合作社第一次领发票" favours no 身份证 item,
+            # "健康证…过期了要重新体检吗" not 身份证换领.
             at_stage = self._at_stage[stage]
-            if stage == "first" and (named := self.named(text)):
+            if named := self.named(text):
                 at_stage = at_stage & np.array([c in named for c in self.codes], dtype=bool)
             scores = np.where(at_stage, scores * STAGE_BOOST, scores)
         if (held := self._named_only_as_held(text)) is not None:  # "出生证已经拿到了 上户口要带啥": not 出生证明补发
