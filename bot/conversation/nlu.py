@@ -181,7 +181,7 @@ GOVERNMENT_DOCUMENT = re.compile(r"居住证|护照|港澳通行证|台湾通行
 # Places outside 昭通 whose own offices issue such documents.
 OTHER_CITY = re.compile(r"成都|重庆|贵阳|北京|上海|广州|深圳|杭州|宁波|苏州|东莞|浙江|广东|四川|贵州|江苏|福建")
 SERVICE_ASKED = re.compile(
-    r"换|补|(?<!怎么)(?<!咋)办|申请|申领|注销|登记|迁|认定|(?<!实名)认证|投诉|举报|调解|报销|备案|贷|执照|许可证"
+    r"换|补|(?<!怎么)(?<!咋)办|申请|申领|注销|登记|注册|迁|认定|(?<!实名)认证|投诉|举报|调解|报销|备案|贷|执照|许可证"
 )
 RULES_FILE = Path(__file__).with_name("intents.yaml")
 # Longer than this and made of several sentences: a pasted article, not a question.
