@@ -392,3 +392,26 @@ async def test_a_narrow_door_for_a_wheelchair_is_the_home_adaptation_and_its_cos
     resident = user(server, "o_f_door")
     assert "困难重度残疾人家庭无障碍改造申请" in head(await resident.say("屋头门太窄 轮椅进不去"))
     assert "困难重度残疾人家庭无障碍改造申请" in head(await resident.say("要钱不"))
+
+
+async def test_a_question_at_the_forms_name_step_leaves_it_and_is_answered(server):
+    son = user(server, "o_f_name_question")
+    await son.say("我爹妈的养老金认证今年还没搞")
+    assert "请输入办事人的姓名" in await son.say("能上门不 我老汉走不得路")
+    reply = await son.say("我老汉明年满八十 是不是还有个补贴")
+    assert "高龄津贴申领" in head(reply) and texts.FORM_LEFT in reply, reply
+
+
+async def test_a_question_fitting_another_item_leaves_the_form_though_it_names_none(server):
+    resident = user(server, "o_f_other_fits")
+    await resident.say("上礼拜下大雨垮山了 房子后墙开裂了 危房改造咋个申请")
+    assert "为您预约「农村危房改造申请」的上门服务" in await resident.say("能派人来看下不 我不敢住了")
+    reply = await resident.say("那受灾了吃饭的钱有没得补助")
+    assert "自然灾害生活救助申请" in head(reply) and texts.FORM_LEFT in reply, reply
+
+
+async def test_no_longer_wanting_the_visit_quits_the_form(server):
+    son = user(server, "o_f_quit_visit")
+    await son.say("老爹身份证过期了 他走不动 能上门不")
+    reply = await son.say("算了 那个上门的先不要了 我开车拉他下来")
+    assert "已退出预约" in reply, reply

@@ -320,7 +320,8 @@ class Assistant:
                     # ("继续预约" takes it up), and its item is the one under discussion ("要带啥" asks about it).
                     booked = (turn.state["form"].get("data") or {}).get("item")
                     self.bookings.pause(turn)
-                    if followup.names_better(u, booked, self.understander.mentions_materials(u, booked)):
+                    on_materials = self.understander.mentions_materials(u, booked)
+                    if followup.names_better(u, booked, on_materials) or followup.asks_other(u, booked):
                         turn.remember(item=None)  # a new question, answered on its own
                     else:
                         turn.remember(item=booked or turn.state.get("item"))

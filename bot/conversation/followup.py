@@ -20,7 +20,7 @@ from bot.conversation.nlu import (
     leads_by,
     normalize,
 )
-from bot.conversation.questions import ASKS
+from bot.conversation.questions import ASKS, ASKS_WHAT
 
 # A message naming no item by its name still starts a new question when the search finds another item
 # this strongly and surely ("我想开个小卖部" after 身份证): a combined score of a clear description.
@@ -183,9 +183,7 @@ def leaves_form(u: Understanding, form: dict) -> bool:
     if u.intent == "ask_item":
         # "还有她在昭通住院自己垫的钱咋个报": a question that fits another item surely, though it names none.
         # "对了车子也要年审了 一起整得不" asks yes or no.
-        asks = ASKS.search(u.text) is not None or ASKS_IF.search(normalize(u.text)) is not None
-        asks_other = u.result.confident and u.result.best.code != item and asks
-        return bool(u.named and item not in u.named) or names_better(u, item) or u.aspect is not None or asks_other
+        return bool(u.named and item not in u.named) or names_better(u, item) or u.aspect is not None or asks_other(u, item)
     return bool(u.named) and item not in u.named and u.result.confident
 
 
@@ -220,6 +218,18 @@ def asks_of_document(u: Understanding, on_materials: bool) -> bool:
     return on_materials and AS_DOCUMENT.search(text) is not None and not OWN_SERVICE.search(text)
 
 
+def asks_other(u: Understanding, item: str | None) -> bool:
+    """Is the message a question that fits another item than the booked one, though it may name none?
+    "还有她在昭通住院自己垫的钱咋个报" fits one surely; "办了以后有哪样补贴" and "还有 她想砍几棵树修猪圈 要办证不"
+    fit others plausibly and the booked item not at all."""
+    text = normalize(u.text)
+    if not (u.result.plausible and u.result.best.code != item) or (u.aspect is not None and not u.named):
+        return False  # "多久能拿到", "上门要收费吗": a part of the booked item's guide
+    if not (ASKS.search(text) or ASKS_IF.search(text) or ASKS_WHAT.search(text)):
+        return False
+    return u.result.confident or item not in [m.code for m in u.result.matches[:3]]
+
+
 def names_better(u: Understanding, item: str | None, on_materials: bool = False) -> bool:
     """Does a question asked during a booking name another item that fits it clearly better than the booked one?
     "对了 他还能申请重度残疾人护理补贴吗" while booking 残疾人证换领 (残疾 names both, the question is the other);
@@ -249,7 +259,9 @@ def leaves_name_step(u: Understanding, form: dict) -> bool:
         return True
     if u.intent == "out_of_scope":
         return u.guess == "out_of_scope" and u.sure >= 0.9 and len(text) > NAME_CHARS
-    return u.intent == "ask_item" and bool(u.named) and len(text) > NAME_CHARS
+    asks = ASKS.search(text) or ASKS_IF.search(text) or ASKS_WHAT.search(text)
+    # "我老汉明年满八十 是不是还有个补贴": a name is never a question.
+    return u.intent == "ask_item" and (bool(u.named) or bool(asks)) and len(text) > NAME_CHARS
 
 
 # Messages that never name the service a form asks for ("请问要办什么事？"): "要得 谢谢" is no item.

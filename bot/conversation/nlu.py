@@ -358,11 +358,11 @@ class Understander:
             return Understanding(text, rule, empty, guess=rule, sure=1.0, outside=self.outside(norm, []), rule=rule)
         guess, sure, _ = self.classifier.predict(norm)
         aspect = aspect_of(norm)
-        # "要钱不", "好久拿得到": a part of a guide and nothing else names no item (要钱 is no wage claim here).
-        result = empty if aspect and only_asks(norm, aspect) else self.index.search(norm)
-        intent = self.combine(rule, guess, sure, result, aspect, norm)
         naming = self.index.naming_words(norm)
         named = frozenset().union(*naming.values())
+        # "要钱不": a part of a guide and nothing else names no item (要钱 is no wage claim here).
+        result = empty if aspect and not named and only_asks(norm, aspect) else self.index.search(norm)
+        intent = self.combine(rule, guess, sure, result, aspect, norm)
         if intent == "query_progress" and result.confident and PAYMENT_ASKED.search(norm) and not BOOKED.search(norm):
             # "抚恤金这个季度咋个还没到账": a benefit's payment, answered from its guide, not a booking's progress.
             intent = "ask_item"
