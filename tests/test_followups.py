@@ -415,3 +415,32 @@ async def test_no_longer_wanting_the_visit_quits_the_form(server):
     await son.say("老爹身份证过期了 他走不动 能上门不")
     reply = await son.say("算了 那个上门的先不要了 我开车拉他下来")
     assert "已退出预约" in reply, reply
+
+
+@pytest.mark.parametrize(
+    "first, then, says",
+    [
+        # What to do when the complaint did not help, and which way is better: the guide's own FAQ.
+        ("劳动监察投诉咋个弄", "投诉了没用怎么办", "申请劳动人事争议仲裁"),
+        ("劳动监察投诉咋个弄", "是投诉还是仲裁好一点", "投诉和劳动仲裁有什么区别"),
+        ("工伤认定咋个申请", "有时间限制不", "1 年内"),
+        # A question the guide cannot answer gets its link and a person, not a bare "答不上来".
+        ("娃娃转学咋个办", "那边学校不收咋个整", "办事指南里没有写到"),
+        # "要哪些病历", "原件还是复印件": what to bring.
+        ("零星报销要带啥", "发票要原件还是复印件", "【零星医疗费用报销】"),
+        # A question after a courtesy is answered.
+        ("残疾证到期了要换", "好的，谢谢，请问上门需要收费吗", "【残疾人证换领】"),
+    ],
+)
+async def test_follow_ups_answered_from_the_guide_of_the_item_under_discussion(server, first, then, says):
+    resident = user(server, f"o_f_guide_{abs(hash((first, then))) % 10**8}")
+    await resident.say(first)
+    reply = await resident.say(then)
+    assert says in reply and texts.DONT_KNOW not in reply, reply
+
+
+async def test_calling_someone_over_books_a_home_visit_for_the_item(server):
+    resident = user(server, "o_f_call_over")
+    assert "困难重度残疾人家庭无障碍改造申请" in head(await resident.say("屋头门太窄 轮椅进不去"))
+    reply = await resident.say("喊人来看")
+    assert "为您预约「困难重度残疾人家庭无障碍改造申请」的上门服务" in reply, reply

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from bot.conversation import followup, guide, texts
 from bot.conversation.nlu import ASKER_HELPS, CIRCUMSTANCES, GUIDE_FACTS, Understander, Understanding, normalize, standard
 from bot.conversation.pinyin import looks_pinyin
-from bot.conversation.questions import AGREEING
+from bot.conversation.questions import AGREEING, ASKS, ASKS_WHAT
 from bot.conversation.whom import relation_in
 from bot.handoff import texts as handoff_texts
 
@@ -434,6 +434,10 @@ class Assistant:
             return "\n".join(lines + [texts.CHOOSE_NONE])
         if aspect and u.intent == "ask_item":
             return texts.ASK_WHICH_ITEM
+        asks = u.aspect is not None or ASKS.search(u.text) or ASKS_WHAT.search(u.text)
+        if current_item and u.outside is None and (not u.named or on_materials) and asks:
+            # "那边学校不收咋个整" while 转学 is discussed: its guide's link and a person, not a bare "答不上来".
+            return self.follow_up(turn, current)
         return texts.DONT_KNOW
 
     def outside(self, u: Understanding, current: str | None) -> bool:

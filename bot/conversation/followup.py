@@ -51,6 +51,9 @@ CONCEPTS = {
     "photo": re.compile(r"照片|相片|照相"),
     "lost": re.compile(r"丢|掉|遗失|找不到"),
     "expired": re.compile(r"过期|到期|期满|有效期"),
+    "unresolved": re.compile(r"没用|没得用|莫得用|不管用|没解决|解决不了|还是不给|还不给"),
+    "compare": re.compile(r"区别|不同|哪个好|还是.{1,6}好"),
+    "deadline": re.compile(r"时间限制|期限|时限|过了多久|多久以内|超过.{0,4}(天|年|月)"),
 }
 # A document asked about as a service of its own: lost, expired, to be replaced or applied for ("那户口本呢").
 OWN_SERVICE = re.compile(

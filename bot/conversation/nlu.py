@@ -11,6 +11,7 @@ from pathlib import Path
 from bot.conversation.classifier import IntentClassifier, example_texts, shared_classifier
 from bot.conversation.neighbours import Neighbour, Neighbours, item_text, shared_neighbours
 from bot.conversation.pinyin import PinyinReader, has_pinyin, shared_reader
+from bot.conversation.questions import ASKS
 from knowledge_base.index import ItemIndex, Result
 from knowledge_base.text import local_speech
 from knowledge_base.yamlfile import read_yaml
@@ -43,7 +44,8 @@ ASPECTS: list[tuple[str, re.Pattern]] = [
     (
         "materials",
         re.compile(
-            r"材料|资料|带什么|带啥|带哪些|要带|准备什么|准备啥|需要什么|要什么证|证件"
+            # not papers someone brings ("喊屋头老汉拿起材料克", "我后天把材料送过来")
+            r"(?<!拿起)(?<!拿着)(?<!带起)(?<!带着)(?<!把)(?<!送)材料|资料|带什么|带啥|带哪些|要带|准备什么|准备啥|需要什么|要什么证|证件|原件还是复印件|要哪些(病历|证|单子|票)"
             r"|(要不要|需不需要|用不用)[^,，。?？]{0,8}(证明|原件|复印件|照片|户口簿|户口本|身份证|结婚证)"
             # "租房合同要吗", "要疫苗本吗"
             r"|(证|本|合同|证明|照片|复印件|原件)(要|需要)(吗|不|么)[?？]*$|^要[^,，。]{0,8}(证|本|合同|证明|照片)(吗|不|么)"
@@ -420,6 +422,8 @@ class Understander:
             return Understanding(
                 text, intent, empty, aspect=aspect, named=named, guess=guess, sure=sure, outside=outside, rule=rule
             )
+        if intent in ("thanks", "greeting") and aspect is not None and ASKS.search(norm):
+            intent = "ask_item"  # "好的，谢谢，请问上门需要收费吗": the question after the courtesy
         if intent in BOOKING_INTENTS:
             # How the person is ("卧床不起", "走不动") says why to book, not what: keep it out of item matching.
             trimmed = CIRCUMSTANCES.sub(" ", norm)
