@@ -424,6 +424,10 @@ async def test_no_longer_wanting_the_visit_quits_the_form(server):
         ("劳动监察投诉咋个弄", "投诉了没用怎么办", "申请劳动人事争议仲裁"),
         ("劳动监察投诉咋个弄", "是投诉还是仲裁好一点", "投诉和劳动仲裁有什么区别"),
         ("工伤认定咋个申请", "有时间限制不", "1 年内"),
+        # What its FAQ answers stays on the item, though another item's words match better.
+        ("工伤认定咋个申请", "老板不给盖章咋整", "单位不给申请工伤怎么办"),
+        # Whether the 备案 itself must be cancelled is no booking's cancellation.
+        ("去外地看病要备案不", "那回来以后还要取消不", "【医保异地就医备案】"),
         # A question the guide cannot answer gets its link and a person, not a bare "答不上来".
         ("娃娃转学咋个办", "那边学校不收咋个整", "办事指南里没有写到"),
         # "要哪些病历", "原件还是复印件": what to bring.
@@ -444,3 +448,17 @@ async def test_calling_someone_over_books_a_home_visit_for_the_item(server):
     assert "困难重度残疾人家庭无障碍改造申请" in head(await resident.say("屋头门太窄 轮椅进不去"))
     reply = await resident.say("喊人来看")
     assert "为您预约「困难重度残疾人家庭无障碍改造申请」的上门服务" in reply, reply
+
+
+async def test_cancel_among_other_words_quits_the_form(server):
+    resident = user(server, "o_f_quit_among")
+    await resident.say("屋头门太窄 轮椅进不去")
+    assert "给谁办" in await resident.say("喊人来看")
+    assert "已退出预约" in await resident.say("明天莫来了 取消 我要克医院")
+
+
+async def test_someone_at_home_is_no_answer_to_for_whom(server):
+    resident = user(server, "o_f_home_someone")
+    await resident.say("养老认证能上门不")
+    reply = await resident.say("地址昭阳区守望乡，下午两点以后家里有人")
+    assert "TA是您的" not in reply and "给谁办" in reply, reply

@@ -39,6 +39,8 @@ STOPS = "取消|不办了|不约了|不预约了|不要了|先不要|不用了"
 QUIT = re.compile(
     rf"^(取消|退出|不办了|不约了|算了|不用了|结束|不预约了).{{0,6}}$|^(算了)?[ ,，]*({STOPS})"
     rf"|^.{{0,30}}?(?<!不要)(?<!别)(?<!不用)({STOPS})[吧了哈嘛啊\s。.!！~]*$|^算了.{{0,8}}?({STOPS})"
+    # "明天莫来了 取消 我要克医院": 取消 standing alone among other words
+    rf"|^(.*[\s,，。!！])?(取消|取消预约)([\s,，。!！]|$)"
 )
 BACK = re.compile(r"^(上一步|返回|后退|退回上一步|改上一个)$")
 EDITABLE = [("name", "姓名"), ("id", "身份证号"), ("phone", "电话"), ("address", "地址"), ("date", "日期")]
@@ -47,11 +49,11 @@ HINT = "（回复“上一步”可返回，“取消”可退出）"
 CHOICE_STEPS = frozenset({"who", "relation", "qualify", "station", "confirm"})
 # Answers to "给谁办": the person is someone else ("他本人来不了", "帮我婆婆"), or the asker ("我自己的").
 FOR_FAMILY = re.compile(
-    r"(?<!其)[他她](?!们)|老人|老者|[妈爸父母爷奶孙娃儿女哥姐弟妹叔伯舅姨姑侄家]|外公|外婆|公公|婆婆|老伴|爱人|老公|老婆|媳妇|丈夫|妻子|亲戚|邻居|村民"
+    r"(?<!其)[他她](?!们)|老人|老者|[妈爸父母爷奶孙娃儿女哥姐弟妹叔伯舅姨姑侄]|家人|家里人|家属|外公|外婆|公公|婆婆|老伴|爱人|老公|老婆|媳妇|丈夫|妻子|亲戚|邻居|村民"
 )
 FOR_SELF = re.compile(r"^(1|给?我?自己(办|的)?|本人|我本人|我自己|给我办|就我|我)$|我自己|我本人")
-# A parent or the household, even beside a phone ("电话留我妈的" is hers too).
-FOR_PARENT = re.compile(r"[妈爸父母家]|老人")
+# A parent or the family, even beside a phone ("电话留我妈的" is hers too); not "下午家里有人".
+FOR_PARENT = re.compile(r"[妈爸父母]|老人|家人|家里人|家属")
 # "电话打我孙子的 138…": whose phone it is, not for whom.
 SPEAKS_OF_PHONE = re.compile(r"电话|手机|号码|[0-9]{3}")
 # Asking again for the service being booked ("那能不能派人上门来看他" during a home-visit form).

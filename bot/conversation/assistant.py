@@ -414,7 +414,8 @@ class Assistant:
         on_materials = self.understander.mentions_materials(u, current)
         current_item = self.understander.index.item(current) if current else None
         current_name = current_item["name"] if current_item else ""
-        if followup.about_current(u, current, on_materials, current_name) and on_current:
+        in_faq = current_item is not None and followup.faq_concept(current_item, u.text)
+        if followup.about_current(u, current, on_materials, current_name, in_faq) and on_current:
             reply = self.follow_up(turn, current)
             if reply is not None:
                 return reply

@@ -51,6 +51,7 @@ CONCEPTS = {
     "photo": re.compile(r"照片|相片|照相"),
     "lost": re.compile(r"丢|掉|遗失|找不到"),
     "expired": re.compile(r"过期|到期|期满|有效期"),
+    "refuses": re.compile(r"不给|不配合|不肯|不盖章|不开证明|不签字|拒绝"),
     "unresolved": re.compile(r"没用|没得用|莫得用|不管用|没解决|解决不了|还是不给|还不给"),
     "compare": re.compile(r"区别|不同|哪个好|还是.{1,6}好"),
     "deadline": re.compile(r"时间限制|期限|时限|过了多久|多久以内|超过.{0,4}(天|年|月)"),
@@ -79,10 +80,12 @@ STANDING = re.compile(
 FILLER = re.compile(r"^(能|可以|要|需要|不|吗|嘛|呢|办|能办|可不可以|行不行|得不得|给是)$")
 
 
-def about_current(u: Understanding, current: str | None, on_materials: bool = False, current_name: str = "") -> bool:
+def about_current(
+    u: Understanding, current: str | None, on_materials: bool = False, current_name: str = "", in_faq: bool = False
+) -> bool:
     """Is this message a follow-up on the item under discussion (rather than a new question)?
     on_materials: the message speaks of a document the current item asks for (Understander.mentions_materials);
-    current_name: that item's name."""
+    current_name: that item's name; in_faq: the item's FAQ asks of the same concept (faq_concept)."""
     if not current:
         return False
     result = u.result
@@ -119,8 +122,8 @@ def about_current(u: Understanding, current: str | None, on_materials: bool = Fa
     # Names nothing: about the current item, unless it clearly describes another one. Where the asker is and who
     # would go are asked of the current item, whatever else the words match ("在外地能办不 我回老家了"), and so is
     # a document it asks for ("他没得劳动合同，认得到不" after 工伤认定).
-    if u.aspect in ASKER_ASPECTS or asks_of_document(u, on_materials):
-        return True
+    if u.aspect in ASKER_ASPECTS or asks_of_document(u, on_materials) or in_faq:
+        return True  # ... and so is what its FAQ answers ("老板不给盖章咋整" after 工伤认定: 单位不给申请工伤怎么办)
     if u.aspect is not None and len(normalize(u.text)) <= SHORT_ASPECT_QUESTION:
         return True  # "要多久批下来", "手机上能领不": a part of this guide, though wording of another item matches it
     # "对了车子也要年审了 一起整得不" after 驾驶证换证: the other item far ahead, though the current one ranks third.
@@ -279,9 +282,15 @@ def leaves_item_step(u: Understanding, form: dict) -> bool:
     return u.intent in NOT_ITEMS or u.outside is not None
 
 
+# Asking whether something must be cancelled, of the item under discussion, not cancelling a booking.
+ASKS_NEEDED_CANCEL = re.compile(r"(要|需要|还要|得|用)(取消|注销|撤销)(不|吗|么|没)|(要不要|需不需要|用不用)(取消|注销|撤销)")
+
+
 def intent_in_context(u: Understanding, current: str | None) -> str:
     """The message's intent given the item under discussion: "多久能拿到" after a question about an item asks
     for that item's time limit, not where the asker's own booking stands."""
+    if u.intent == "cancel_booking" and u.rule is None and current and ASKS_NEEDED_CANCEL.search(normalize(u.text)):
+        return "ask_item"  # "那回来以后还要取消不" after 异地就医备案: whether the 备案 must be cancelled
     if u.intent == "query_progress" and u.aspect in GUIDE_FACTS and about_current(u, current):
         if u.aspect == "time":  # ... unless it asks where its own case stands ("好久能来", "批下来了没")
             return u.intent if STATUS_ASKED.search(normalize(u.text)) else "ask_item"
@@ -293,6 +302,13 @@ def intent_in_context(u: Understanding, current: str | None) -> str:
 def _content_words(lexicon, text: str) -> set[str]:
     words = lexicon.words(lexicon.normalize(text))
     return {w for w in words if len(w) >= 2 and w not in lexicon.generic and not FILLER.match(w)}
+
+
+def faq_concept(item: dict, text: str) -> bool:
+    """Does one of the item's FAQ questions share a concept with the message ("老板不给盖章咋整" and
+    "单位不给申请工伤怎么办？" both say someone refuses)? Shared words alone are too weak to keep a conversation."""
+    concepts = [pattern for pattern in CONCEPTS.values() if pattern.search(text)]
+    return any(pattern.search(qa["q"]) for qa in item.get("faq", []) for pattern in concepts)
 
 
 def faq_entry(item: dict, text: str, lexicon) -> dict | None:
