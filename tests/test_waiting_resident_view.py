@@ -212,8 +212,6 @@ async def test_a_daughter_gives_details_ahead_asks_a_question_mid_form_and_the_b
         "地址是会仪镇大坪村3组12号 电话打我 13887004512",
         "等一下 上门要收费吗",
         f"那就约{day}上午",
-        "2",
-        "2",
         "杨秀英",
         make_id("19400315"),
     ]
@@ -222,10 +220,11 @@ async def test_a_daughter_gives_details_ahead_asks_a_question_mid_form_and_the_b
     for line in script:
         session.extend([("me", line), ("them", await sim.say(line))])
     replies = [session[i][1] for i in range(1, len(session), 2)]
-    assert "养老保险待遇领取资格认证" in replies[0] and "给谁办" in replies[1]
+    # "我妈的养老认证" said for whom: the form does not ask 给谁办 or the relation.
+    assert "养老保险待遇领取资格认证" in replies[0] and "（为您的母亲办）" in replies[1] and "给谁办" not in replies[1]
     assert "上门服务已记下电话、地址。" in replies[2], replies[2]  # the address names its township too
     assert "收费" in replies[3] and "回复“继续预约”可以接着填" in replies[3]
-    assert f"已记下希望日期{day}" in replies[4] and "给谁办" in replies[4]
+    assert f"已记下希望日期{day}" in replies[4] and "请输入办事人的姓名" in replies[4]
     asked = "\n".join(replies)
     for question in ("联系电话", "上门地址", "哪个乡镇", "希望哪天办理"):
         assert question not in asked, question

@@ -38,6 +38,8 @@ SHORT_FOLLOW_UP = 6
 # "还有莫得别的办法": asks of the item under discussion, and means nothing without it.
 OTHER_WAY = re.compile(r"(别的|其他|其它)(办法|法子|途径|方式|路子)")
 YES_NO_QUESTION = re.compile(r"会不会|能不能|要不要|是不是|可不可以|有没有|得不得|算不算")
+# The classifier this sure that a message is foreign to every service ("今天天气怎么样"): no follow-up either.
+CERTAINLY_FOREIGN = 0.95
 NEARBY = re.compile(r"(附近|最近|离我近|周边|旁边).{0,6}(服务站|服务中心|便民|办事|窗口|代办点|政务)")
 
 
@@ -436,7 +438,8 @@ class Assistant:
         if aspect and u.intent == "ask_item":
             return texts.ASK_WHICH_ITEM
         asks = u.aspect is not None or ASKS.search(u.text) or ASKS_WHAT.search(u.text)
-        if current_item and u.outside is None and (not u.named or on_materials) and asks:
+        foreign = u.rule == "out_of_scope" or (u.guess == "out_of_scope" and u.sure >= CERTAINLY_FOREIGN)
+        if current_item and u.outside is None and not foreign and (not u.named or on_materials) and asks:
             # "那边学校不收咋个整" while 转学 is discussed: its guide's link and a person, not a bare "答不上来".
             return self.follow_up(turn, current)
         return texts.DONT_KNOW
