@@ -265,9 +265,9 @@ class ItemIndex:
             return weights  # "要带户口本吗" alone: the document is all there is
         lowered = [wt * MATERIAL_WEIGHT if w in doc_words and w not in rest else wt for w, wt in zip(tokens["title"], word_w)]
         weights = {"title": lowered, "text": lowered, "detail": lowered, "asked": lowered}
-        for field, grams_of in (("chars", char_bigrams), ("pinyin", pinyin_bigrams)):
+        for name, grams_of in (("chars", char_bigrams), ("pinyin", pinyin_bigrams)):
             in_doc = {g for d in docs for g in grams_of(d)} - set(grams_of(rest_text))
-            weights[field] = [MATERIAL_WEIGHT if g in in_doc else 1.0 for g in tokens[field]]
+            weights[name] = [MATERIAL_WEIGHT if g in in_doc else 1.0 for g in tokens[name]]
         return weights
 
     def _named_only_as_held(self, text: str) -> np.ndarray | None:

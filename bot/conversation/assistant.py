@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from bot.conversation import followup, guide, texts
 from bot.conversation.nlu import ASKER_HELPS, CIRCUMSTANCES, GUIDE_FACTS, Understander, Understanding, normalize, standard
 from bot.conversation.pinyin import looks_pinyin
-from bot.conversation.questions import AGREEING, ASKS, ASKS_WHAT
+from bot.conversation.questions import AGREEING, ASKS_EITHER, asks
 from bot.conversation.whom import relation_in
 from bot.handoff import texts as handoff_texts
 
@@ -37,7 +37,6 @@ CONTEXT_OOS_WITH_ASPECT = 0.9
 SHORT_FOLLOW_UP = 6
 # "还有莫得别的办法": asks of the item under discussion, and means nothing without it.
 OTHER_WAY = re.compile(r"(别的|其他|其它)(办法|法子|途径|方式|路子)")
-YES_NO_QUESTION = re.compile(r"会不会|能不能|要不要|是不是|可不可以|有没有|得不得|算不算")
 # The classifier this sure that a message is foreign to every service ("今天天气怎么样"): no follow-up either.
 CERTAINLY_FOREIGN = 0.95
 NEARBY = re.compile(r"(附近|最近|离我近|周边|旁边).{0,6}(服务站|服务中心|便民|办事|窗口|代办点|政务)")
@@ -51,7 +50,7 @@ def refused(u) -> bool:
         return False  # "他下不得床 克不了医院 咋个整", "用我的手机帮他刷得不得": about the item under discussion
     if u.aspect and len(looks_pinyin(text) or text) <= SHORT_FOLLOW_UP:  # syllables of "duo shao qian"
         return False  # "好多钱", "截止哪天", "微信能交吗": a part of the guide under discussion, whatever the model says
-    needed = CONTEXT_OOS_WITH_ASPECT if u.aspect or YES_NO_QUESTION.search(text) else CONTEXT_OOS
+    needed = CONTEXT_OOS_WITH_ASPECT if u.aspect or ASKS_EITHER.search(text) else CONTEXT_OOS
     return u.intent == "out_of_scope" and u.guess == "out_of_scope" and u.sure >= needed
 
 
@@ -437,9 +436,9 @@ class Assistant:
             return "\n".join(lines + [texts.CHOOSE_NONE])
         if aspect and u.intent == "ask_item":
             return texts.ASK_WHICH_ITEM
-        asks = u.aspect is not None or ASKS.search(u.text) or ASKS_WHAT.search(u.text)
         foreign = u.rule == "out_of_scope" or (u.guess == "out_of_scope" and u.sure >= CERTAINLY_FOREIGN)
-        if current_item and u.outside is None and not foreign and (not u.named or on_materials) and asks:
+        asked = u.aspect is not None or asks(normalize(u.text))
+        if current_item and u.outside is None and not foreign and (not u.named or on_materials) and asked:
             # "那边学校不收咋个整" while 转学 is discussed: its guide's link and a person, not a bare "答不上来".
             return self.follow_up(turn, current)
         return texts.DONT_KNOW

@@ -20,7 +20,7 @@ from bot.conversation.nlu import (
     leads_by,
     normalize,
 )
-from bot.conversation.questions import ASKS, ASKS_WHAT
+from bot.conversation.questions import ASKS, ASKS_IF, asks
 
 # A message naming no item by its name still starts a new question when the search finds another item
 # this strongly and surely ("我想开个小卖部" after 身份证): a combined score of a clear description.
@@ -68,10 +68,6 @@ AS_DOCUMENT = re.compile(
     # "要疫苗本吗", "店面是租的 租房合同要吗"
     r"|要(吗|不|么)[?？]*$|^要.{1,8}(吗|不|么)[?？]*$"
 )
-# A yes-no question about the item ("她户口在大姐家 能领不", "户口在镇雄 能交吗").
-ASKS_IF = re.compile(
-    r"能(领|交|办|报|补|申请)?(不|吗|么|没)|得不得|行不行|可以(吗|不)|要得不|得了?不([\s,，。!！~]|$)|能.{0,6}(领|办|上|交|补)不$"
-)
 # Who the person is ("他是低保户 一个人住", "不是低保户的能不能减"): a circumstance, not a service asked for.
 STANDING = re.compile(
     r"(是|不是|属于|算|作为)(低保户|低保对象|特困户|特困人员|贫困户|脱贫户|监测户|残疾人|重度残疾人?|退役军人|军属|烈属)"
@@ -99,14 +95,14 @@ def about_current(
             # A broad word (户口 names nine items) in a question about a part of the guide is the asker's
             # circumstance ("要带啥 我们户口不在一起", "我老公户口在浙江 在昭通能办不"), unless it matches another item well.
             # A statement with no service verb is a circumstance too ("她户口在务基，人跟我们住在县城").
-            asks = u.aspect is not None or ASKS_IF.search(text) is not None or not OWN_SERVICE.search(text)
+            asking = u.aspect is not None or ASKS_IF.search(text) is not None or not OWN_SERVICE.search(text)
             # Where the asker is ("女方户口在外省 四川的 也在鲁甸办得到不") stays whatever the match, unless a move
             # is asked for ("我户口在外地 能迁回来不").
             # ... but not "那期间的养老资格认证，人在外地又当如何": 资格认证 far ahead of any other item.
             far_ahead = u.result.confident and leads_by(u.result, FAR_AHEAD)
             only_broad = all(len(codes) >= BROAD_NAMING for codes in u.naming.values())
             own_situation = u.aspect in ASKER_ASPECTS and only_broad and not MOVES.search(text) and not far_ahead
-            return len(u.named) >= BROAD_NAMING and asks and (u.confidence < WEAK_MATCH or own_situation)
+            return len(u.named) >= BROAD_NAMING and asking and (u.confidence < WEAK_MATCH or own_situation)
         # Names the current item's service too, but names a better-fitting item by a word of its own: "上完户口
         # 医保也能一起办吗" after 出生登记 (户口 names both, 医保 only the 医保 items); not "体检呢" after 驾驶证换证.
         if result.plausible and (best := result.best.code) != current:
@@ -231,7 +227,7 @@ def asks_other(u: Understanding, item: str | None) -> bool:
     text = normalize(u.text)
     if not (u.result.plausible and u.result.best.code != item) or (u.aspect is not None and not u.named):
         return False  # "多久能拿到", "上门要收费吗": a part of the booked item's guide
-    if not (ASKS.search(text) or ASKS_IF.search(text) or ASKS_WHAT.search(text)):
+    if not asks(text):
         return False
     return u.result.confident or item not in [m.code for m in u.result.matches[:3]]
 
@@ -265,9 +261,8 @@ def leaves_name_step(u: Understanding, form: dict) -> bool:
         return True
     if u.intent == "out_of_scope":
         return u.guess == "out_of_scope" and u.sure >= 0.9 and len(text) > NAME_CHARS
-    asks = ASKS.search(text) or ASKS_IF.search(text) or ASKS_WHAT.search(text)
     # "我老汉明年满八十 是不是还有个补贴": a name is never a question.
-    return u.intent == "ask_item" and (bool(u.named) or bool(asks)) and len(text) > NAME_CHARS
+    return u.intent == "ask_item" and (bool(u.named) or asks(text)) and len(text) > NAME_CHARS
 
 
 # Messages that never name the service a form asks for ("请问要办什么事？"): "要得 谢谢" is no item.

@@ -1,14 +1,30 @@
-"""Whether a message asks something, or says yes: read by the booking dialog (details given after a question, "那约下周二上午",
-take a paused form up again; "哪天能来" does not) and by follow-ups (a remark keeps a form open, a question leaves it)."""
+"""The shapes of residents' questions, and of saying yes, in one place: read by the booking dialog (details given
+after a question, "那约下周二上午", take a paused form up again; "哪天能来" does not; "要得" confirms a booking) and by
+follow-ups (a remark keeps a form open, a question leaves it; an either-or question needs a surer refusal)."""
 
 from __future__ import annotations
 
 import re
 
 # A question mark, a yes-no form, or asking how long, how much or when (好久, 哪天, 咋个 in 昭通 speech).
-ASKS = re.compile(r"[吗么？?]|能不能|可不可以|可以不|行不行|有没有|几点|多久|好久|多少|几时|啥时候|什么时候|哪天|咋个|怎么|咋(整|办|弄|搞)")
+ASKS = re.compile(
+    r"[吗么？?]|能不能|可不可以|可以不|行不行|有没有|几点|多久|好久|多少|几时|啥时候|什么时候|哪天|咋个|怎么|咋(整|办|弄|搞)"
+)
 # Asking what or which, as 昭通 speech does too ("有哪样补贴", "要哪些病历", "是不是还有个补贴", "有没得补助").
 ASKS_WHAT = re.compile(r"哪样|哪些|哪个|啥子|什么|是不是|有没得|有莫得|有没有")
+
+# A yes-no question about the item ("她户口在大姐家 能领不", "户口在镇雄 能交吗").
+ASKS_IF = re.compile(
+    r"能(领|交|办|报|补|申请)?(不|吗|么|没)|得不得|行不行|可以(吗|不)|要得不|得了?不([\s,，。!！~]|$)|能.{0,6}(领|办|上|交|补)不$"
+)
+# Either-or questions ("会不会罚款", "要不要带户口本").
+ASKS_EITHER = re.compile(r"会不会|能不能|要不要|是不是|可不可以|有没有|得不得|算不算")
+
+
+def asks(text: str) -> bool:
+    """Does the (normalised) message ask something: a question mark, a yes-or-no form, what or which?"""
+    return bool(ASKS.search(text) or ASKS_IF.search(text) or ASKS_WHAT.search(text))
+
 
 # Saying yes in a resident's words ("好的", "要得", "嗯", "可以"): at a form's confirmation, or to an offer.
 AGREEING = "好|好的|好嘛|好吧|好滴|要得|可以|行|嗯|嗯嗯|是|是的|对|对的|没问题|ok|okay"
