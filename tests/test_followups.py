@@ -462,3 +462,17 @@ async def test_someone_at_home_is_no_answer_to_for_whom(server):
     await resident.say("养老认证能上门不")
     reply = await resident.say("地址昭阳区守望乡，下午两点以后家里有人")
     assert "TA是您的" not in reply and "给谁办" in reply, reply
+
+
+async def test_a_kin_item_far_ahead_takes_over_a_question_naming_nothing(server):
+    resident = user(server, "o_f_kin")
+    await resident.say("残疾证到期了要换")
+    reply = await resident.say("他现在更严重了 能不能改高一级")
+    assert "残疾人证等级变更" in "\n".join(reply.splitlines()[:2]), reply
+
+
+async def test_asking_for_another_items_visit_leaves_the_form(server):
+    resident = user(server, "o_f_other_visit")
+    await resident.say("老伴的身份证过期了 他走不动 能上门不")
+    reply = await resident.say("还有他的社保卡也顺便问问，是不是也能上门补")
+    assert "居民身份证换领" not in reply and "社会保障卡补换" in reply, reply

@@ -37,8 +37,6 @@ CONTEXT_OOS_WITH_ASPECT = 0.9
 SHORT_FOLLOW_UP = 6
 # "还有莫得别的办法": asks of the item under discussion, and means nothing without it.
 OTHER_WAY = re.compile(r"(别的|其他|其它)(办法|法子|途径|方式|路子)")
-# The classifier this sure that a message is foreign to every service ("今天天气怎么样"): no follow-up either.
-CERTAINLY_FOREIGN = 0.95
 NEARBY = re.compile(r"(附近|最近|离我近|周边|旁边).{0,6}(服务站|服务中心|便民|办事|窗口|代办点|政务)")
 
 
@@ -436,7 +434,7 @@ class Assistant:
             return "\n".join(lines + [texts.CHOOSE_NONE])
         if aspect and u.intent == "ask_item":
             return texts.ASK_WHICH_ITEM
-        foreign = u.rule == "out_of_scope" or (u.guess == "out_of_scope" and u.sure >= CERTAINLY_FOREIGN)
+        foreign = u.rule == "out_of_scope"  # "今天天气怎么样": a rule's refusal
         asked = u.aspect is not None or asks(normalize(u.text))
         if current_item and u.outside is None and not foreign and (not u.named or on_materials) and asked:
             # "那边学校不收咋个整" while 转学 is discussed: its guide's link and a person, not a bare "答不上来".

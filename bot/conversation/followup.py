@@ -9,6 +9,7 @@ A message that names another item ("那低保呢", "身份证也丢了") is a ne
 from __future__ import annotations
 
 import re
+from os.path import commonprefix
 
 from bot.conversation import guide
 from bot.conversation.nlu import (
@@ -31,6 +32,10 @@ WEAK_MATCH = 0.6
 # A message naming the current item's service stays on it while the item scores at least this share of the best.
 STAY_SHARE = 0.75
 
+# Items whose names begin alike this far are kin ("残疾人证换领", "残疾人证等级变更"; not "社会保障卡…", "社会保险…").
+KIN_PREFIX = 4
+# ... and a kin item must match this well to take over ("照片要几张" matches 残疾人证换领's photo weakly).
+KIN_SCORE = 15.0
 # A best match this many times the next is far ahead of it; this many times the current item, far beyond it.
 FAR_AHEAD = 2.0
 FAR_BEHIND = 4.0
@@ -122,6 +127,11 @@ def about_current(
         return True  # ... and so is what its FAQ answers ("老板不给盖章咋整" after 工伤认定: 单位不给申请工伤怎么办)
     if u.aspect is not None and len(normalize(u.text)) <= SHORT_ASPECT_QUESTION:
         return True  # "要多久批下来", "手机上能领不": a part of this guide, though wording of another item matches it
+    # "他现在更严重了 能不能改高一级" after 残疾人证换领: a sibling of the current item far ahead of it.
+    best = result.best
+    if result.plausible and best.code != current and len(commonprefix([best.name, current_name])) >= KIN_PREFIX:
+        if scores.get(current, 0.0) * FAR_BEHIND < best.score and best.score >= KIN_SCORE:
+            return False
     # "对了车子也要年审了 一起整得不" after 驾驶证换证: the other item far ahead, though the current one ranks third.
     if not (result.confident and result.best.score >= NEW_TOPIC_SCORE):
         return True
@@ -186,7 +196,9 @@ def leaves_form(u: Understanding, form: dict) -> bool:
         # "还有她在昭通住院自己垫的钱咋个报": a question that fits another item surely, though it names none.
         # "对了车子也要年审了 一起整得不" asks yes or no.
         return bool(u.named and item not in u.named) or names_better(u, item) or u.aspect is not None or asks_other(u, item)
-    return bool(u.named) and item not in u.named and u.result.confident
+    # Booking another item it names ("还有他的社保卡也顺便问问，是不是也能上门补" while booking 身份证换领).
+    names_other = bool(u.named) and item not in u.named
+    return names_other and (u.result.confident or (u.result.plausible and u.result.best.code in u.named))
 
 
 def _step_of_current(u: Understanding, best, current: str, current_name: str) -> bool:
