@@ -173,12 +173,41 @@ async def test_the_second_message_is_about_the_item_it_names_or_the_one_under_di
     assert about in head(reply), reply
 
 
-async def test_a_question_about_another_item_in_a_booking_form_leaves_it_and_answers(server):
-    resident = user(server, "o_f_other")
-    await resident.say("有个村民的残疾证到期要换了")
-    assert "为您预约「残疾人证换领」的代办服务" in await resident.say("那我帮他代办，材料直接交给你们可以吗")
-    reply = await resident.say("对了，他这种情况还能申请重度残疾人护理补贴吗")
-    assert "重度残疾人护理补贴申领" in head(reply) and texts.FORM_LEFT in reply, reply
+# (first message, the booking request, what the form says, a question mid-form, the item that answers it)
+MID_FORM_QUESTIONS = [
+    (
+        "有个村民的残疾证到期要换了",
+        "那我帮他代办，材料直接交给你们可以吗",
+        "为您预约「残疾人证换领」的代办服务",
+        "对了，他这种情况还能申请重度残疾人护理补贴吗",
+        "重度残疾人护理补贴申领",
+    ),
+    # A question at the name step is no name.
+    (
+        "我爹妈的养老金认证今年还没搞",
+        "能上门不 我老汉走不得路",
+        "请输入办事人的姓名",
+        "我老汉明年满八十 是不是还有个补贴",
+        "高龄津贴申领",
+    ),
+    # A question fitting other items and not the booked one, though it names none.
+    (
+        "上礼拜下大雨垮山了 房子后墙开裂了 危房改造咋个申请",
+        "能派人来看下不 我不敢住了",
+        "为您预约「农村危房改造申请」的上门服务",
+        "那受灾了吃饭的钱有没得补助",
+        "自然灾害生活救助申请",
+    ),
+]
+
+
+@pytest.mark.parametrize("first, request_, form_says, question, answered_by", MID_FORM_QUESTIONS)
+async def test_a_question_mid_form_leaves_it_and_is_answered(server, first, request_, form_says, question, answered_by):
+    resident = user(server, f"o_f_mid_{abs(hash(first)) % 10**8}")
+    await resident.say(first)
+    assert form_says in await resident.say(request_)
+    reply = await resident.say(question)
+    assert answered_by in head(reply) and texts.FORM_LEFT in reply, reply
 
 
 async def test_a_question_about_a_better_fitting_item_leaves_a_form_though_a_broad_word_names_both(server):
@@ -392,22 +421,6 @@ async def test_a_narrow_door_for_a_wheelchair_is_the_home_adaptation_and_its_cos
     resident = user(server, "o_f_door")
     assert "困难重度残疾人家庭无障碍改造申请" in head(await resident.say("屋头门太窄 轮椅进不去"))
     assert "困难重度残疾人家庭无障碍改造申请" in head(await resident.say("要钱不"))
-
-
-async def test_a_question_at_the_forms_name_step_leaves_it_and_is_answered(server):
-    son = user(server, "o_f_name_question")
-    await son.say("我爹妈的养老金认证今年还没搞")
-    assert "请输入办事人的姓名" in await son.say("能上门不 我老汉走不得路")
-    reply = await son.say("我老汉明年满八十 是不是还有个补贴")
-    assert "高龄津贴申领" in head(reply) and texts.FORM_LEFT in reply, reply
-
-
-async def test_a_question_fitting_another_item_leaves_the_form_though_it_names_none(server):
-    resident = user(server, "o_f_other_fits")
-    await resident.say("上礼拜下大雨垮山了 房子后墙开裂了 危房改造咋个申请")
-    assert "为您预约「农村危房改造申请」的上门服务" in await resident.say("能派人来看下不 我不敢住了")
-    reply = await resident.say("那受灾了吃饭的钱有没得补助")
-    assert "自然灾害生活救助申请" in head(reply) and texts.FORM_LEFT in reply, reply
 
 
 async def test_no_longer_wanting_the_visit_quits_the_form(server):
