@@ -489,3 +489,18 @@ async def test_asking_for_another_items_visit_leaves_the_form(server):
     await resident.say("老伴的身份证过期了 他走不动 能上门不")
     reply = await resident.say("还有他的社保卡也顺便问问，是不是也能上门补")
     assert "居民身份证换领" not in reply and "社会保障卡补换" in reply, reply
+
+
+async def test_choices_among_kin_items_put_the_first_issue_first_and_follow_ups_go_to_it(server):
+    resident = user(server, "o_f_stall_licence")
+    reply = await resident.say("烧烤摊 执照咋办")
+    if "哪一项" in reply:  # choices: getting a licence comes before closing one
+        assert reply.splitlines()[1] == "1 个体工商户设立登记", reply
+    assert "个体工商户设立登记" in head(await resident.say("要多少钱"))
+
+
+async def test_booking_another_item_by_its_name_books_that_item(server):
+    resident = user(server, "o_f_book_by_name")
+    await resident.say("我婆婆瘫痪了 重度残疾护理补贴怎么申请")
+    reply = await resident.say("残疾证能上门办吗")
+    assert "重度残疾人护理补贴申领" not in reply and "残疾人证办理" in reply, reply

@@ -114,9 +114,14 @@ class BookingForm:
         u, current = turn.understanding, turn.state.get("item")
         if u is None:
             return current
-        if followup.about_current(u, current):  # "能上门不 我走不动" books the item under discussion
+        current_item = self._index().index.item(current) if current else None
+        current_name = current_item["name"] if current_item else ""
+        names_nothing = current and followup.request_names_nothing(u.text, self._index().index.named)
+        if followup.books_by_name(u, current_name) and not names_nothing:
+            return u.result.best.code if u.result.confident else None  # "残疾证能上门办吗": asked by its name
+        if followup.about_current(u, current, current_name=current_name):  # "能上门不 我走不动": the item discussed
             return current
-        if current and followup.request_names_nothing(u.text, self._index().index.named):
+        if names_nothing:
             return current  # "那麻烦你们帮忙代办，合作社在白鹤滩镇，我姓陈"
         if u.result.confident:
             return u.result.best.code

@@ -14,6 +14,7 @@ from bot.conversation.pinyin import looks_pinyin
 from bot.conversation.questions import AGREEING, ASKS_EITHER, asks
 from bot.conversation.whom import relation_in
 from bot.handoff import texts as handoff_texts
+from knowledge_base.siblings import item_stages, message_stage
 
 log = logging.getLogger(__name__)
 
@@ -424,7 +425,7 @@ class Assistant:
             return self.show_item(turn, result.best.code, aspect)
         if u.intent == "ask_item" and named_best(u):  # "能先拿个临时的不": the service it names, clearly first
             return self.show_item(turn, named_best(u), aspect)
-        options = [m.code for m in result.matches[:3]]
+        options = self.first_issue_first([m.code for m in result.matches[:3]], u.text)
         if result.plausible and (u.named & set(options) or result.best.score >= CHOICES_SCORE):
             # "Did you mean" only among candidates the message points at, never three unrelated items.
             # Until a number is picked, follow-ups ("要好多钱") are about the likeliest candidate, named in the answer.
@@ -440,6 +441,16 @@ class Assistant:
             # "那边学校不收咋个整" while 转学 is discussed: its guide's link and a person, not a bare "答不上来".
             return self.follow_up(turn, current)
         return texts.DONT_KNOW
+
+    def first_issue_first(self, options: list[str], text: str) -> list[str]:
+        """Choices among kin items ("烧烤摊 执照咋办": 注销 / 设立 / 变更) with the first issue first when the message says
+        no stage: someone asking how to get one wants one; follow-ups go to the first choice until one is picked."""
+        if len(options) < 2 or message_stage(text) is not None:
+            return options
+        names = {c: self.understander.index.item(c)["name"] for c in options}
+        top = names[options[0]]
+        first = [c for c in options if "first" in item_stages(names[c]) and followup.kin(names[c], top)]
+        return first[:1] + [c for c in options if c not in first[:1]]
 
     def outside(self, u: Understanding, current: str | None) -> bool:
         """A neighbouring domain's question, unless the item under discussion speaks of it ("利息好多" after

@@ -129,7 +129,7 @@ def about_current(
         return True  # "要多久批下来", "手机上能领不": a part of this guide, though wording of another item matches it
     # "他现在更严重了 能不能改高一级" after 残疾人证换领: a sibling of the current item far ahead of it.
     best = result.best
-    if result.plausible and best.code != current and len(commonprefix([best.name, current_name])) >= KIN_PREFIX:
+    if result.plausible and best.code != current and kin(best.name, current_name):
         if scores.get(current, 0.0) * FAR_BEHIND < best.score and best.score >= KIN_SCORE:
             return False
     # "对了车子也要年审了 一起整得不" after 驾驶证换证: the other item far ahead, though the current one ranks third.
@@ -143,6 +143,22 @@ REQUEST_WORDS = re.compile(r"代办|上门|帮忙|帮我|预约|来家|到家|�
 CLAUSES = re.compile(r"[,，。;；!！?？\s]+")
 # A clause saying where something is or who someone is ("合作社在白鹤滩镇", "我姓陈").
 SAYS_WHERE_OR_WHO = re.compile(r"在|住|姓|叫")
+
+
+def kin(name: str, other: str) -> bool:
+    """Do two items' names begin alike (KIN_PREFIX characters)?"""
+    return len(commonprefix([name, other])) >= KIN_PREFIX
+
+
+def books_by_name(u: Understanding, current_name: str) -> bool:
+    """Does a booking request name by its name another item than the one under discussion ("残疾证能上门办吗" after
+    重度残疾人护理补贴申领: 残疾人证 is in 残疾人证办理's name, only in the subsidy's aliases)?"""
+    best = u.result.best
+    if not (u.result.plausible and current_name) or best.name == current_name:
+        return False
+    if STANDING.search(normalize(u.text)):
+        return False  # "户主是残疾人，腿不好，能上门看不": who the person is, not what to book
+    return any(len(w) >= 3 and w in best.name and w not in current_name for w in u.naming)
 
 
 def request_names_nothing(text: str, named_in) -> bool:

@@ -184,6 +184,8 @@ GOVERNMENT_DOCUMENT = re.compile(r"居住证|护照|港澳通行证|台湾通行
 OTHER_CITY = re.compile(r"成都|重庆|贵阳|北京|上海|广州|深圳|杭州|宁波|苏州|东莞|浙江|广东|四川|贵州|江苏|福建")
 SERVICE_ASKED = re.compile(
     r"换|补|(?<!怎么)(?<!咋)办|申请|申领|注销|登记|注册|迁|认定|(?<!实名)认证|投诉|举报|调解|报销|备案|贷|执照|许可证"
+    # "要克信用社取钱 莫得身份证咋个整": lacking a document is asking for it
+    r"|(没有|没得|莫得)[^,，。]{0,4}(证|卡|本|执照)"
 )
 RULES_FILE = Path(__file__).with_name("intents.yaml")
 # Longer than this and made of several sentences: a pasted article, not a question.
