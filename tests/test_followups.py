@@ -439,6 +439,10 @@ async def test_no_longer_wanting_the_visit_quits_the_form(server):
         ("工伤认定咋个申请", "有时间限制不", "1 年内"),
         # What its FAQ answers stays on the item, though another item's words match better.
         ("工伤认定咋个申请", "老板不给盖章咋整", "单位不给申请工伤怎么办"),
+        # Where the card under discussion is in its life ("丢了", "坏了") is no other item's replacement.
+        ("您好，请问残疾人证补办要些什么", "我的是丢了，不是坏了", "【残疾人证补办】"),
+        # Documents listed and "还有呢": what else to bring for the item under discussion.
+        ("双胞胎上户口要带哪些", "出生证明和结婚证 还有呢", "【出生登记】"),
         # Whether the 备案 itself must be cancelled is no booking's cancellation.
         ("去外地看病要备案不", "那回来以后还要取消不", "【医保异地就医备案】"),
         # A question the guide cannot answer gets its link and a person, not a bare "答不上来".
@@ -504,3 +508,17 @@ async def test_booking_another_item_by_its_name_books_that_item(server):
     await resident.say("我婆婆瘫痪了 重度残疾护理补贴怎么申请")
     reply = await resident.say("残疾证能上门办吗")
     assert "重度残疾人护理补贴申领" not in reply and "残疾人证办理" in reply, reply
+
+
+@pytest.mark.parametrize("thanks", ["xie le", "xiexie"])
+async def test_thanks_in_pinyin_is_thanks(server, thanks):
+    resident = user(server, f"o_f_pinyin_thanks_{len(thanks)}")
+    await resident.say("包工头欠我工资 去哪投诉")
+    assert (await resident.say(thanks)).startswith(texts.THANKS)
+
+
+async def test_asking_the_village_to_do_it_books_a_proxy_and_giving_up_quits(server):
+    widow = user(server, "o_f_village_does_it")
+    await widow.say("老倌死了 户口要销 要带哪样去")
+    assert "代办服务" in await widow.say("我去不了 我儿子在外头 能喊村头帮我弄不")
+    assert "已退出预约" in await widow.say("那算了 我自己去 好久办得下来")

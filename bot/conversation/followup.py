@@ -22,6 +22,7 @@ from bot.conversation.nlu import (
     normalize,
 )
 from bot.conversation.questions import ASKS, ASKS_IF, asks
+from knowledge_base.siblings import message_stage
 
 # A message naming no item by its name still starts a new question when the search finds another item
 # this strongly and surely ("我想开个小卖部" after 身份证): a combined score of a clear description.
@@ -70,8 +71,8 @@ AS_DOCUMENT = re.compile(
     r"带|原件|复印件|有的|有了|开的|开了|做的|要得不|行不行|算不算|认不认|认可|可以不|能用|管用"
     # "户口本身份证就得了嘛？银行卡要不要", "没有房产证只有租房合同可以吗", "厂里有劳动合同"
     r"|要不要|就得|就行|就够|只有|(?<!还)有(?!没有)|可以吗|行吗|行不|认得到|认得了|算得到"
-    # "要疫苗本吗", "店面是租的 租房合同要吗"
-    r"|要(吗|不|么)[?？]*$|^要.{1,8}(吗|不|么)[?？]*$"
+    # "要疫苗本吗", "店面是租的 租房合同要吗"; "出生证明和结婚证 还有呢": what else to bring
+    r"|要(吗|不|么)[?？]*$|^要.{1,8}(吗|不|么)[?？]*$|还有(呢|吗|啥|什么|哪样|没有)"
 )
 # Who the person is ("他是低保户 一个人住", "不是低保户的能不能减"): a circumstance, not a service asked for.
 STANDING = re.compile(
@@ -132,6 +133,9 @@ def about_current(
     if result.plausible and best.code != current and kin(best.name, current_name):
         if scores.get(current, 0.0) * FAR_BEHIND < best.score and best.score >= KIN_SCORE:
             return False
+    # "我的是丢了，不是坏了" after 残疾人证补办: where the current item's card is in its life, not another item.
+    if message_stage(u.text) is not None:
+        return True
     # "对了车子也要年审了 一起整得不" after 驾驶证换证: the other item far ahead, though the current one ranks third.
     if not (result.confident and result.best.score >= NEW_TOPIC_SCORE):
         return True

@@ -353,6 +353,9 @@ class Understander:
         norm = normalize(text)
         empty = Result(query=text)
         if has_pinyin(norm):
+            courtesy = self.rule_intent(norm)
+            if courtesy in ("thanks", "greeting"):  # "xie le", "hello": before pinyin is read as characters
+                return Understanding(text, courtesy, empty, guess=courtesy, sure=1.0, rule=courtesy)
             norm = self.pinyin.read(norm) or norm
         norm = self.index.lexicon.speech.standard(norm)
         if not MEANINGFUL.search(norm) or _looks_pasted(norm):
