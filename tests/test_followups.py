@@ -441,6 +441,8 @@ async def test_no_longer_wanting_the_visit_quits_the_form(server):
         ("工伤认定咋个申请", "老板不给盖章咋整", "单位不给申请工伤怎么办"),
         # Where the card under discussion is in its life ("丢了", "坏了") is no other item's replacement.
         ("您好，请问残疾人证补办要些什么", "我的是丢了，不是坏了", "【残疾人证补办】"),
+        # Whether a lapsed document matters to the item under discussion.
+        ("老爹今年满60了 养老金咋个领", "他身份证过期了 有影响不", "【城乡居民基本养老保险待遇申领】"),
         # Documents listed and "还有呢": what else to bring for the item under discussion.
         ("双胞胎上户口要带哪些", "出生证明和结婚证 还有呢", "【出生登记】"),
         # Whether the 备案 itself must be cancelled is no booking's cancellation.

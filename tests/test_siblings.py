@@ -20,6 +20,8 @@ from tests.utils import catalog_understander
         ("身份证丢了 还过期了", None),  # two stages at once: no preference
         ("娃娃户口从盐津迁到昭阳要带啥", "within_city"),
         ("户口从昆明迁回镇雄要带哪样", "into_city"),
+        # A place outside without a move is where someone is from, not a move into the city.
+        ("我户口在四川 他户口在昭通 可以在昭通领吗", None),
     ],
 )
 def test_the_stage_a_message_speaks_of(text, stage):

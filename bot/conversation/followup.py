@@ -95,8 +95,8 @@ def about_current(
     top3 = [m.code for m in result.matches[:3]]
     if u.named:
         text = normalize(u.text)
-        if asks_of_document(u, on_materials) or _names_only_standing(u, text):
-            return True
+        if asks_of_document(u, on_materials) or _names_only_standing(u, text) or ASKS_IMPACT.search(text):
+            return True  # ... and "他身份证过期了 有影响不" asks what it means for the current item
         if current not in u.named:
             # A broad word (户口 names nine items) in a question about a part of the guide is the asker's
             # circumstance ("要带啥 我们户口不在一起", "我老公户口在浙江 在昭通能办不"), unless it matches another item well.
@@ -309,6 +309,8 @@ def leaves_item_step(u: Understanding, form: dict) -> bool:
     return u.intent in NOT_ITEMS or u.outside is not None
 
 
+# Whether something the asker mentions matters to the item under discussion ("他身份证过期了 有影响不").
+ASKS_IMPACT = re.compile(r"有(没有|莫得|没得)?影响|影响(不|吗|么|领|办|到)")
 # Asking whether something must be cancelled, of the item under discussion, not cancelling a booking.
 ASKS_NEEDED_CANCEL = re.compile(r"(要|需要|还要|得|用)(取消|注销|撤销)(不|吗|么|没)|(要不要|需不需要|用不用)(取消|注销|撤销)")
 
