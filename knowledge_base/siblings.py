@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import re
 
+# 昭通's city and counties, and places outside it, as residents name them in a move.
+COUNTIES = "昭阳|鲁甸|巧家|盐津|大关|永善|绥江|镇雄|彝良|威信|水富|昭通"
+OUTSIDE = "外省|省外|外地|外市|昆明|曲靖|贵州|四川|重庆|浙江|广东|江苏|上海|北京|福建"
 # (stage, words in a message, words in an item's name)
 STAGES = [
     (
@@ -31,18 +34,13 @@ STAGES = [
     # Moves between 昭通's own counties (and its city, its college) are 市内; from another city or province, 市外迁入.
     (
         "within_city",
-        re.compile(
-            r"(昭阳|鲁甸|巧家|盐津|大关|永善|绥江|镇雄|彝良|威信|水富|昭通).{0,12}(迁|转)|(迁|转).{0,8}(昭阳|鲁甸|巧家|盐津|大关|永善|绥江|镇雄|彝良|威信|水富|昭通)"
-        ),
+        re.compile(rf"({COUNTIES}).{{0,12}}(迁|转)|(迁|转).{{0,8}}({COUNTIES})"),
         re.compile(r"市内"),
     ),
     (
         "into_city",
         # ... only when a move is spoken of: "我户口在四川 他户口在昭通 可以在昭通领吗" moves nothing
-        re.compile(
-            r"(外省|省外|外地|外市|昆明|曲靖|贵州|四川|重庆|浙江|广东|江苏|上海|北京|福建).{0,12}(迁|转|落户|挂)"
-            r"|(迁|转|落户).{0,12}(外省|省外|外地|外市|昆明|曲靖|贵州|四川|重庆|浙江|广东|江苏|上海|北京|福建)"
-        ),
+        re.compile(rf"({OUTSIDE}).{{0,12}}(迁|转|落户|挂)|(迁|转|落户).{{0,12}}({OUTSIDE})"),
         re.compile(r"市外"),
     ),
 ]

@@ -333,17 +333,21 @@ def _content_words(lexicon, text: str) -> set[str]:
     return {w for w in words if len(w) >= 2 and w not in lexicon.generic and not FILLER.match(w)}
 
 
+def _concepts_in(text: str) -> set[str]:
+    return {name for name, pattern in CONCEPTS.items() if pattern.search(text)}
+
+
 def faq_concept(item: dict, text: str) -> bool:
     """Does one of the item's FAQ questions share a concept with the message ("老板不给盖章咋整" and
     "单位不给申请工伤怎么办？" both say someone refuses)? Shared words alone are too weak to keep a conversation."""
-    concepts = [pattern for pattern in CONCEPTS.values() if pattern.search(text)]
-    return any(pattern.search(qa["q"]) for qa in item.get("faq", []) for pattern in concepts)
+    concepts = _concepts_in(text)
+    return any(CONCEPTS[c].search(qa["q"]) for qa in item.get("faq", []) for c in concepts)
 
 
 def faq_entry(item: dict, text: str, lexicon) -> dict | None:
     """The FAQ entry of the item that asks what the message asks: shared concepts weigh two, shared
     content words one; at least two in all. Ties go to the earlier entry."""
-    concepts = {name for name, pattern in CONCEPTS.items() if pattern.search(text)}
+    concepts = _concepts_in(text)
     words = _content_words(lexicon, text)
     name_words = _content_words(lexicon, item["name"]) | {a for a in item.get("aliases", []) if len(a) <= 4}
     best, best_score = None, 1

@@ -11,7 +11,7 @@ ASKS = re.compile(
     r"[吗么？?]|能不能|可不可以|可以不|行不行|有没有|几点|多久|好久|多少|几时|啥时候|什么时候|哪天|咋个|怎么|咋(整|办|弄|搞)"
 )
 # Asking what or which, as 昭通 speech does too ("有哪样补贴", "要哪些病历", "是不是还有个补贴", "有没得补助").
-ASKS_WHAT = re.compile(r"哪样|哪些|哪个|啥子|什么|是不是|有没得|有莫得|有没有")
+ASKS_WHAT = re.compile(r"哪样|哪些|哪个|啥子|什么|是不是|有没得|有莫得")  # 有没有 is in ASKS
 
 # A yes-no question about the item ("她户口在大姐家 能领不", "户口在镇雄 能交吗").
 ASKS_IF = re.compile(
