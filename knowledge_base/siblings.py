@@ -56,6 +56,8 @@ AS_MATERIAL = re.compile(
 )
 # How much a material's words weigh in ranking, against the other words of the message.
 MATERIAL_WEIGHT = 0.35
+# Where a certificate or card is in its life (not a household's move).
+LIFE_STAGES = frozenset({"first", "replace", "renew", "close"})
 # How much an item at the stage the message names gains over its siblings.
 STAGE_BOOST = 1.3
 

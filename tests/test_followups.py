@@ -322,7 +322,43 @@ IN_CONTEXT = [
     ("危房改造咋个申请", "农村危房改造申请", "能来看吗", "农村危房改造申请", "没有写到"),
     # Getting a licence first is its first issue, not closing it.
     ("创业担保贷款咋个申请", "创业担保贷款申请", "要先办营业执照不", "个体工商户设立登记", "注销"),
+    # Where the household is registered is a circumstance; a document not had yet is one the item asks for.
+    ("公租房咋申请", "公共租赁住房申请", "要啥条件 我们户口不在昭阳", "公共租赁住房申请", "户口登记"),
+    ("娃上户口要带啥", "出生登记", "出生证明还没拿到 能先上吗", "出生登记", "补发"),
+    # Another document's loss is another item, though the item under discussion was asked about first.
+    ("娃娃明年读一年级 入学报名咋个报", "义务教育入学报名", "还有小的那个 打疫苗的本本丢了", "预防接种证", "入学"),
+    # Whether the resident's own pension suffers is asked of the item under discussion.
+    ("老伴走了 城乡居民养老保险丧葬费咋个领", "丧葬补助金", "我自己的养老金会不会受影响", "丧葬补助金", "待遇申领】"),
 ]
+
+
+async def test_a_question_beyond_the_guide_offers_the_items_it_may_be_about(server, services):
+    """ "办了以后有哪样补贴" after 残疾人证办理: the disability subsidies, numbered, then a person."""
+    resident = user(server, "o_f_related")
+    assert "残疾人证办理" in head(await resident.say("残疾证第一次办咋个弄"))
+    reply = await resident.say("办了以后有哪样补贴")
+    assert "没有写到" in reply and "1 困难残疾人生活补贴申领" in reply and "2 重度残疾人护理补贴申领" in reply, reply
+    assert "回复 3 请工作人员回答您" in reply, reply
+    assert "重度残疾人护理补贴申领" in head(await resident.say("2"))
+    await resident.say("残疾证第一次办咋个弄")
+    await resident.say("办了以后有哪样补贴")
+    assert "转接人工" in await resident.say("3")
+    entry = await services.store.escalations.find_one({"openid": "o_f_related"})
+    assert entry["reason"] == "not_understood" and "补贴" in entry["last_message"]
+
+
+async def test_asking_for_another_way_offers_the_neighbouring_help(server):
+    resident = user(server, "o_f_other_way")
+    assert "零星医疗费用报销" in head(await resident.say("在不 老公公住院钱垫了好多 回来咋报"))
+    reply = await resident.say("报了以后自己还是出了三万多 还有别的办法没得")
+    assert "1 医疗救助申请" in reply and "答不上来" not in reply, reply
+
+
+async def test_a_yes_no_question_about_the_item_offers_no_other_items(server):
+    resident = user(server, "o_f_no_related")
+    await resident.say("高龄补贴咋个领")
+    reply = await resident.say("她户口在大姐家 在别个村 能领不")
+    assert "您是不是想问" not in reply, reply
 
 
 @pytest.mark.parametrize("first,about,then,says,not_says", IN_CONTEXT)
@@ -474,6 +510,14 @@ async def test_cancel_among_other_words_quits_the_form(server):
     await resident.say("屋头门太窄 轮椅进不去")
     assert "给谁办" in await resident.say("喊人来看")
     assert "已退出预约" in await resident.say("明天莫来了 取消 我要克医院")
+
+
+async def test_not_coming_after_all_quits_the_form(server):
+    resident = user(server, "o_f_quit_not_coming")
+    await resident.say("我家房子是危房 能申请改造不")
+    assert "给谁办" in await resident.say("能不能来个人看看")
+    reply = await resident.say("算了先不来了 儿子说他拿钱来修")
+    assert "已退出预约" in reply and "TA是您的" not in reply, reply
 
 
 async def test_someone_at_home_is_no_answer_to_for_whom(server):

@@ -97,6 +97,33 @@ def test_typos_synonyms_and_colloquial_names_find_the_item(understander, message
 
 
 @pytest.mark.parametrize(
+    "message, code",
+    [
+        ("之前公司拖欠工资还不给开离职证明，劳动仲裁怎么申请 要钱吗", "RS-013"),
+        ("娃娃在家头生的 没得出生证 上户口咋个整", "GA-005"),
+        # ... but the story's own item when the question names no service: "娃娃十岁" tells the stage.
+        ("娃娃十岁 要办身份证不 咋个办", "GA-001"),
+    ],
+)
+def test_the_item_the_question_names_ranks_above_the_one_its_story_describes(understander, message, code):
+    """A story naming one item, then a question naming another: the question's item comes first."""
+    result = understander.understand(message)
+    assert result.intent == "ask_item" and result.result.best.code == code, result.result.matches[:3]
+
+
+@pytest.mark.parametrize(
+    "message, code",
+    [
+        ("之前厂里辞职了 失业金能领不 现在跑外卖算不算就业", "RS-007"),  # 外卖 is the asker's job, not shopping
+        ("前几天大雨 店里进水货泡了一半 屋头也漏 有没得救助", "YJ-001"),
+    ],
+)
+def test_a_service_asked_beside_a_neighbouring_trade_is_not_refused(understander, message, code):
+    result = understander.understand(message)
+    assert result.intent == "ask_item" and code in [m.code for m in result.result.matches[:2]]
+
+
+@pytest.mark.parametrize(
     "message",
     [
         "今天天气怎么样",

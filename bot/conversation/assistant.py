@@ -36,8 +36,6 @@ CONTEXT_OOS = 0.6
 CONTEXT_OOS_WITH_ASPECT = 0.9
 # A message this short that asks for a part of a guide is a follow-up, never out of scope.
 SHORT_FOLLOW_UP = 6
-# "还有莫得别的办法": asks of the item under discussion, and means nothing without it.
-OTHER_WAY = re.compile(r"(别的|其他|其它)(办法|法子|途径|方式|路子)")
 NEARBY = re.compile(r"(附近|最近|离我近|周边|旁边).{0,6}(服务站|服务中心|便民|办事|窗口|代办点|政务)")
 
 
@@ -45,7 +43,7 @@ def refused(u) -> bool:
     """Out of scope for sure (a rule, or the classifier fairly sure; very sure when the message asks for a part
     of a guide, "一个月好多钱嘛", or asks yes or no, "会不会罚款"): not a follow-up on the current item."""
     text = normalize(u.text)
-    if CIRCUMSTANCES.search(text) or ASKER_HELPS.search(text) or OTHER_WAY.search(text):
+    if CIRCUMSTANCES.search(text) or ASKER_HELPS.search(text) or followup.OTHER_WAY.search(text):
         return False  # "他下不得床 克不了医院 咋个整", "用我的手机帮他刷得不得": about the item under discussion
     if u.aspect and len(looks_pinyin(text) or text) <= SHORT_FOLLOW_UP:  # syllables of "duo shao qian"
         return False  # "好多钱", "截止哪天", "微信能交吗": a part of the guide under discussion, whatever the model says
@@ -379,10 +377,10 @@ class Assistant:
         if choices["kind"] == "handoff_rating":
             turn.remember(choices=None)
             return await self.handoff.rate(turn.openid, choices["escalation"], int(chosen))
-        if choices["kind"] == "offer_human":
+        if choices["kind"] == "offer_human" or (choices["kind"] == "related" and chosen == "human"):
             turn.remember(choices=None)
             return await self.handoff.request(turn.openid, "not_understood", choices.get("text") or turn.text)
-        if choices["kind"] == "items":
+        if choices["kind"] in ("items", "related"):
             return self.show_item(turn, chosen)
         if choices["kind"] == "aspects":
             item = self.understander.index.item(choices["item"])
@@ -472,13 +470,20 @@ class Assistant:
         if reply is not None:
             turn.remember(item=code, choices=None)
             return reply
+        index = self.understander.index
+        related = followup.related(index, item, turn.text)
         if self.handoff is not None:
-            turn.remember(choices={"kind": "offer_human", "options": ["yes"], "text": turn.text[:200]})
-        return guide.not_in_guide(item, url)
+            kind = "related" if related else "offer_human"
+            turn.remember(choices={"kind": kind, "options": related + ["human"], "text": turn.text[:200]})
+        elif related:
+            turn.remember(choices={"kind": "items", "options": related})
+        return guide.not_in_guide(item, url, [index.item(code)["name"] for code in related])
 
     async def intent_human_agent(self, turn: Turn) -> str:
-        if (turn.state.get("choices") or {}).get("kind") == "offer_human":
-            return await self.pick(turn, 1)  # "转人工" accepts the offer made after failed answers
+        choices = turn.state.get("choices") or {}
+        if choices.get("kind") in ("offer_human", "related"):
+            # "转人工" accepts the offer made after failed answers, with the question that was not answered
+            return await self.pick(turn, len(choices["options"]))
         if self.handoff is not None:
             return await self.handoff.request(turn.openid, "asked", turn.text)
         entry, created = await self.escalations.enqueue(turn.openid, "asked", turn.text)

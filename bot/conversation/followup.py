@@ -21,8 +21,8 @@ from bot.conversation.nlu import (
     leads_by,
     normalize,
 )
-from bot.conversation.questions import ASKS, ASKS_IF, asks
-from knowledge_base.siblings import message_stage
+from bot.conversation.questions import ASKS, ASKS_IF, ASKS_WHAT, CLAUSES, asks
+from knowledge_base.siblings import LIFE_STAGES, item_stages, message_stage
 
 # A message naming no item by its name still starts a new question when the search finds another item
 # this strongly and surely ("我想开个小卖部" after 身份证): a combined score of a clear description.
@@ -73,10 +73,14 @@ AS_DOCUMENT = re.compile(
     r"|要不要|就得|就行|就够|只有|(?<!还)有(?!没有)|可以吗|行吗|行不|认得到|认得了|算得到"
     # "要疫苗本吗", "店面是租的 租房合同要吗"; "出生证明和结婚证 还有呢": what else to bring
     r"|要(吗|不|么)[?？]*$|^要.{1,8}(吗|不|么)[?？]*$|还有(呢|吗|啥|什么|哪样|没有)"
+    # "出生证明还没拿到 能先上吗": a document not had yet
+    r"|(还)?没(有)?(拿到|开到|领到|开出来|下来)"
 )
-# Who the person is ("他是低保户 一个人住", "不是低保户的能不能减"): a circumstance, not a service asked for.
+# Who the person is ("他是低保户 一个人住", "不是低保户的能不能减") and where the household is registered
+# ("我们户口不在昭阳", "户口在村里"): a circumstance, not a service asked for.
 STANDING = re.compile(
     r"(是|不是|属于|算|作为)(低保户|低保对象|特困户|特困人员|贫困户|脱贫户|监测户|残疾人|重度残疾人?|退役军人|军属|烈属)"
+    r"|户口(还|都|也)?(不)?在(?!哪)[^,，。;；!！?？\s]{1,8}|(农村|城镇|外地|外省)户口"
 )
 # Words that carry no topic of their own in a follow-up.
 FILLER = re.compile(r"^(能|可以|要|需要|不|吗|嘛|呢|办|能办|可不可以|行不行|得不得|给是)$")
@@ -133,8 +137,9 @@ def about_current(
     if result.plausible and best.code != current and kin(best.name, current_name):
         if scores.get(current, 0.0) * FAR_BEHIND < best.score and best.score >= KIN_SCORE:
             return False
-    # "我的是丢了，不是坏了" after 残疾人证补办: where the current item's card is in its life, not another item.
-    if message_stage(u.text) is not None:
+    # "我的是丢了，不是坏了" after 残疾人证补办: where the current item's card is in its life, not another item; but
+    # "打疫苗的本本丢了" after 户口迁移 is another document's life.
+    if message_stage(u.text) is not None and item_stages(current_name) & LIFE_STAGES:
         return True
     # "对了车子也要年审了 一起整得不" after 驾驶证换证: the other item far ahead, though the current one ranks third.
     if not (result.confident and result.best.score >= NEW_TOPIC_SCORE):
@@ -142,9 +147,8 @@ def about_current(
     return current in top3 and scores[current] * FAR_BEHIND >= result.best.score
 
 
-# The words of a request to book, and the clauses of a message.
+# The words of a request to book.
 REQUEST_WORDS = re.compile(r"代办|上门|帮忙|帮我|预约|来家|到家|派人")
-CLAUSES = re.compile(r"[,，。;；!！?？\s]+")
 # A clause saying where something is or who someone is ("合作社在白鹤滩镇", "我姓陈").
 SAYS_WHERE_OR_WHO = re.compile(r"在|住|姓|叫")
 
@@ -232,9 +236,12 @@ def _step_of_current(u: Understanding, best, current: str, current_name: str) ->
 
 
 def _names_only_standing(u: Understanding, text: str) -> bool:
-    """Do the words naming items all stand in what the message says the person is ("他是低保户")?"""
+    """Do the words naming items all stand in what the message says the person is ("他是低保户")? A word the message
+    does not hold is a synonym of one it does (户口簿 of 户口), and counts only when it contains none of them."""
     rest = STANDING.sub(" ", text)
-    return rest != text and not any(w in rest or w not in text for w in u.naming)
+    held = [w for w in u.naming if w in text]
+    expanded = [w for w in u.naming if w not in text and not any(h in w for h in held)]
+    return rest != text and not expanded and not any(w in rest for w in held)
 
 
 def _named_apart(u: Understanding, code: str, other: str, narrowly: bool = False) -> bool:
@@ -310,7 +317,7 @@ def leaves_item_step(u: Understanding, form: dict) -> bool:
 
 
 # Whether something the asker mentions matters to the item under discussion ("他身份证过期了 有影响不").
-ASKS_IMPACT = re.compile(r"有(没有|莫得|没得)?影响|影响(不|吗|么|领|办|到)")
+ASKS_IMPACT = re.compile(r"有(没有|莫得|没得)?影响|受(不受)?影响|影响(不|吗|么|领|办|到)")
 # Asking whether something must be cancelled, of the item under discussion, not cancelling a booking.
 ASKS_NEEDED_CANCEL = re.compile(r"(要|需要|还要|得|用)(取消|注销|撤销)(不|吗|么|没)|(要不要|需不需要|用不用)(取消|注销|撤销)")
 
@@ -358,6 +365,31 @@ def faq_entry(item: dict, text: str, lexicon) -> dict | None:
         if score > best_score:
             best, best_score = qa, score
     return best
+
+
+# "还有莫得别的办法": asks of the item under discussion, and means nothing without it.
+OTHER_WAY = re.compile(r"(别的|其他|其它)(办法|法子|途径|方式|路子)")
+# Related items offered when the guide does not answer: at most this many, each matching the message alone this well.
+RELATED_MAX = 3
+RELATED_SCORE = 8.0
+# ... and scoring, with the item's name as context, at least this share of the first of them.
+RELATED_SHARE = 0.6
+
+
+def related(index, item: dict, text: str) -> list[str]:
+    """Items a follow-up the guide does not answer may be about instead ("办了以后有哪样补贴" after 残疾人证办理:
+    the disability subsidies): ranked first with the item's name as context, and ranked by the message alone too.
+    Only a question asking what or which, or for another way ("报了还是出了三万多 还有别的办法没得"), looks beyond
+    the item ("她户口在大姐家 能领不" asks about it)."""
+    norm = normalize(text)
+    if not (ASKS_WHAT.search(norm) or OTHER_WAY.search(norm)):
+        return []
+    alone = {m.code for m in index.search(text).matches if m.score >= RELATED_SCORE}
+    in_context = [m for m in index.search(f"{item['name']} {text}").matches if m.code != item["code"]]
+    if not in_context:
+        return []
+    least = RELATED_SHARE * in_context[0].score
+    return [m.code for m in in_context if m.code in alone and m.score >= least][:RELATED_MAX]
 
 
 def answer(item: dict, u: Understanding, lexicon, guide_url: str) -> str | None:

@@ -234,12 +234,17 @@ def faq_answer(item: dict, entry: dict, guide_url: str) -> str:
     return "\n".join(lines)
 
 
-def not_in_guide(item: dict, guide_url: str) -> str:
-    """A follow-up the guide does not answer: where to read the whole guide, and a person to ask."""
-    return (
-        f"【{item['name']}】的办事指南里没有写到这个问题。\n"
-        f'<a href="{guide_url}">点这里看完整指南</a>，或者回复 1 请工作人员回答您（也可拨打 {item["phone"]}）。'
+def not_in_guide(item: dict, guide_url: str, related: list[str] = ()) -> str:
+    """A follow-up the guide does not answer: items it may be about instead (`related`, their names, numbered),
+    where to read the whole guide, and a person to ask (the number after the related items)."""
+    lines = [f"【{item['name']}】的办事指南里没有写到这个问题。"]
+    if related:
+        lines.append("您是不是想问：")
+        lines += [f"{i} {name}" for i, name in enumerate(related, 1)]
+    lines.append(
+        f'<a href="{guide_url}">点这里看完整指南</a>，或者回复 {len(related) + 1} 请工作人员回答您（也可拨打 {item["phone"]}）。'
     )
+    return "\n".join(lines)
 
 
 # Labels of a printed 办事指南, for the mobile guide page.

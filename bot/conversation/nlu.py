@@ -11,7 +11,7 @@ from pathlib import Path
 from bot.conversation.classifier import IntentClassifier, example_texts, shared_classifier
 from bot.conversation.neighbours import Neighbour, Neighbours, item_text, shared_neighbours
 from bot.conversation.pinyin import PinyinReader, has_pinyin, shared_reader
-from bot.conversation.questions import ASKS
+from bot.conversation.questions import ASKS, ASKS_EITHER, CLAUSES, asks
 from knowledge_base.index import ItemIndex, Result
 from knowledge_base.text import local_speech
 from knowledge_base.yamlfile import read_yaml
@@ -146,6 +146,8 @@ ASKER_HELPS = re.compile(
 EXPLICIT_BOOKING = re.compile(
     r"申请代办|要代办|想代办|代办一下|报一件|帮报(?!税)|帮(我|我们)办一下|帮.{1,5}代办|帮我(弄|整|办)一下|"
     r"帮代|代跑|代报|(请|让|叫)(你们|中心|站上).{0,3}代|(中心|站上|你们).{0,2}(受理|处理)一下"
+    # "行 那就约个代办吧"
+    r"|约(个|一个|一下)?(代办|上门)"
 )
 # Asking us, not a family member, to do it.
 ASKS_US = re.compile(r"你们|派人|派个人|预约|上门|安排|登记一下|麻烦")
@@ -182,8 +184,12 @@ GOVERNMENT_HELP = re.compile(r"(政府|国家|民政|你们).{0,6}(补助|补贴
 GOVERNMENT_DOCUMENT = re.compile(r"居住证|护照|港澳通行证|台湾通行证|往来台湾|签注|出入境")
 # Places outside 昭通 whose own offices issue such documents.
 OTHER_CITY = re.compile(r"成都|重庆|贵阳|北京|上海|广州|深圳|杭州|宁波|苏州|东莞|浙江|广东|四川|贵州|江苏|福建")
+# Asking how to go about something.
+HOW = re.compile(r"怎么|咋|如何")
 SERVICE_ASKED = re.compile(
     r"换|补|(?<!怎么)(?<!咋)办|申请|申领|注销|登记|注册|迁|认定|(?<!实名)认证|投诉|举报|调解|报销|备案|贷|执照|许可证"
+    # "失业金能领不 现在跑外卖算不算就业": claiming a benefit
+    r"|(能|可以|咋个|怎么|去|要|还)领(不|吗|么|取)?"
     # "要克信用社取钱 莫得身份证咋个整": lacking a document is asking for it
     r"|(没有|没得|莫得)[^,，。]{0,4}(证|卡|本|执照)"
 )
@@ -333,6 +339,25 @@ class Understander:
         lx = self.index.lexicon
         return frozenset(w for w in lx.words(lx.normalize(standard(text))) if len(w) >= 2 and w not in lx.generic)
 
+    def asked(self, norm: str) -> frozenset[str]:
+        """The item the question itself names, when the rest of the message tells a story that may point elsewhere
+        ("之前公司拖欠工资还不给开离职证明，劳动仲裁怎么申请": 仲裁, not the wage complaint the story describes)."""
+        clauses = [c for c in CLAUSES.split(norm) if c]
+        asking = [asks(c) or ASKS_EITHER.search(c) is not None or aspect_of(c) is not None for c in clauses]
+        question = " ".join(c for c, q in zip(clauses, asking) if q)
+        if all(asking) or not (SERVICE_ASKED.search(question) or HOW.search(question)):
+            return frozenset()  # nothing but the question, or a question of no service ("出生证明和结婚证都要吗")
+        best = self.index.search(question).best
+        if best is None or best.code not in self.index.named(question):
+            return frozenset()
+        # ... and the story names another item that the whole message ranks among its first two.
+        story = " ".join(c for c, q in zip(clauses, asking) if not q)
+        told = self.index.search(story).best
+        contenders = [m.code for m in self.index.search(norm).matches[:2]]
+        if told is None or told.code == best.code or told.code not in self.index.named(story) or told.code not in contenders:
+            return frozenset()
+        return frozenset({best.code})
+
     def outside(self, norm: str, codes) -> Neighbour | None:
         """The neighbouring domain of a message, unless one of these items holds the word."""
         return self.neighbours.outside(norm, (self.item_text(c) for c in codes))
@@ -368,7 +393,7 @@ class Understander:
         naming = self.index.naming_words(norm)
         named = frozenset().union(*naming.values())
         # "要钱不": a part of a guide and nothing else names no item (要钱 is no wage claim here).
-        result = empty if aspect and not named and only_asks(norm, aspect) else self.index.search(norm)
+        result = empty if aspect and not named and only_asks(norm, aspect) else self.index.search(norm, asked=self.asked(norm))
         intent = self.combine(rule, guess, sure, result, aspect, norm)
         if intent == "query_progress" and result.confident and PAYMENT_ASKED.search(norm) and not BOOKED.search(norm):
             # "抚恤金这个季度咋个还没到账": a benefit's payment, answered from its guide, not a booking's progress.

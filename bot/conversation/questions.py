@@ -21,6 +21,10 @@ ASKS_IF = re.compile(
 ASKS_EITHER = re.compile(r"会不会|能不能|要不要|是不是|可不可以|有没有|得不得|算不算")
 
 
+# Where a message's clauses part.
+CLAUSES = re.compile(r"[,，。;；!！?？\s]+")
+
+
 def asks(text: str) -> bool:
     """Does the (normalised) message ask something: a question mark, a yes-or-no form, what or which?"""
     return bool(ASKS.search(text) or ASKS_IF.search(text) or ASKS_WHAT.search(text))
