@@ -512,6 +512,19 @@ async def test_cancel_among_other_words_quits_the_form(server):
     assert "已退出预约" in await resident.say("明天莫来了 取消 我要克医院")
 
 
+@pytest.mark.parametrize(
+    "text, says",
+    [
+        ("公证处可以上门吗 老人行动不便", "可以的，为您预约「公证事项申办」的上门服务。"),
+        ("老者身份证到期了，躺床上好几年了，派出所能上门拍照不", "可以的，为您预约「居民身份证换领」的上门服务。"),
+        ("身份证过期了 帮我预约上门", "好的，为您预约「居民身份证换领」的上门服务。"),
+    ],
+)
+async def test_asking_whether_staff_can_come_is_answered_yes_as_the_booking_starts(server, text, says):
+    resident = user(server, "o_f_can_come")
+    assert (await resident.say(text)).startswith(says)
+
+
 async def test_not_coming_after_all_quits_the_form(server):
     resident = user(server, "o_f_quit_not_coming")
     await resident.say("我家房子是危房 能申请改造不")

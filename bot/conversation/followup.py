@@ -99,7 +99,8 @@ def about_current(
     top3 = [m.code for m in result.matches[:3]]
     if u.named:
         text = normalize(u.text)
-        if asks_of_document(u, on_materials) or _names_only_standing(u, text) or ASKS_IMPACT.search(text):
+        standing = _names_only_standing(u, text) and not MOVES.search(text)  # not "我们户口还在新滩 要迁不"
+        if asks_of_document(u, on_materials) or standing or ASKS_IMPACT.search(text):
             return True  # ... and "他身份证过期了 有影响不" asks what it means for the current item
         if current not in u.named:
             # A broad word (户口 names nine items) in a question about a part of the guide is the asker's
