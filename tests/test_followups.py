@@ -327,6 +327,9 @@ IN_CONTEXT = [
     ("娃上户口要带啥", "出生登记", "出生证明还没拿到 能先上吗", "出生登记", "补发"),
     # Another document's loss is another item, though the item under discussion was asked about first.
     ("娃娃明年读一年级 入学报名咋个报", "义务教育入学报名", "还有小的那个 打疫苗的本本丢了", "预防接种证", "入学"),
+    # Who the asker is (个体户) and how they live (租房) are circumstances too.
+    ("创业担保贷款咋个申请", "创业担保贷款申请", "我是个体户能贷多少", "创业担保贷款申请", "设立登记"),
+    ("娃娃明年读一年级 入学报名咋个报", "义务教育入学报名", "我们租房 户口在鲁甸", "义务教育入学报名", "户口迁移"),
     # Whether the resident's own pension suffers is asked of the item under discussion.
     ("老伴走了 城乡居民养老保险丧葬费咋个领", "丧葬补助金", "我自己的养老金会不会受影响", "丧葬补助金", "待遇申领】"),
 ]
@@ -523,6 +526,14 @@ async def test_cancel_among_other_words_quits_the_form(server):
 async def test_asking_whether_staff_can_come_is_answered_yes_as_the_booking_starts(server, text, says):
     resident = user(server, "o_f_can_come")
     assert (await resident.say(text)).startswith(says)
+
+
+async def test_bringing_a_document_at_the_for_whom_step_keeps_the_form(server):
+    resident = user(server, "o_f_brings_id")
+    await resident.say("安置房的房产证要好多钱")
+    assert "给谁办" in await resident.say("能帮我代办不 我不认得字")
+    reply = await resident.say("明天上午我拿身份证过来")
+    assert "给谁办" in reply and "居民身份证" not in reply, reply
 
 
 async def test_not_coming_after_all_quits_the_form(server):

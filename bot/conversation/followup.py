@@ -79,8 +79,10 @@ AS_DOCUMENT = re.compile(
 # Who the person is ("他是低保户 一个人住", "不是低保户的能不能减") and where the household is registered
 # ("我们户口不在昭阳", "户口在村里"): a circumstance, not a service asked for.
 STANDING = re.compile(
-    r"(是|不是|属于|算|作为)(低保户|低保对象|特困户|特困人员|贫困户|脱贫户|监测户|残疾人|重度残疾人?|退役军人|军属|烈属)"
+    r"(是|不是|属于|算|作为)(低保户|低保对象|特困户|特困人员|贫困户|脱贫户|监测户|残疾人|重度残疾人?|退役军人|军属|烈属"
+    r"|个体户|个体工商户)"  # "我是个体户能贷多少" after 创业担保贷款
     r"|户口(还|都|也)?(不)?在(?!哪)[^,，。;；!！?？\s]{1,8}|(农村|城镇|外地|外省)户口"
+    r"|(我们|我|他们|他|她|家里)(是)?租(房|的房子?)(住)?(?!合同|提取|补贴)"  # "我们租房 户口在鲁甸"
 )
 # Words that carry no topic of their own in a follow-up.
 FILLER = re.compile(r"^(能|可以|要|需要|不|吗|嘛|呢|办|能办|可不可以|行不行|得不得|给是)$")
@@ -186,7 +188,10 @@ def request_names_nothing(text: str, named_in) -> bool:
 # Papers on their way ("送材料过来", "拿过来"): a plan, not a question; also no day wanted (bookings/volunteered.py).
 PAPERS_COMING = r"(送|拿|带|交)(材料|资料|东西)?(过来|过去|来)"
 # Saying when the papers will come ("我后天上午把材料送过来", "明天他侄儿送材料过来").
-BRINGS_PAPERS = re.compile(PAPERS_COMING + r"|把(材料|资料).{0,6}(送|拿|带|交)")
+# ... and "明天上午我拿身份证过来": a document named on its way.
+BRINGS_PAPERS = re.compile(
+    PAPERS_COMING + r"|把(材料|资料).{0,6}(送|拿|带|交)|(送|拿|带|交)(上)?[\u4e00-\u9fff]{1,5}?(证|本|卡)(过来|过去|来)"
+)
 # Intents the classifier alone must be sure of before a message leaves a form.
 UNSURE_LEAVERS = frozenset({"query_progress", "rate_service"})
 SURE_TO_LEAVE = 0.9
@@ -237,12 +242,16 @@ def _step_of_current(u: Understanding, best, current: str, current_name: str) ->
 
 
 def _names_only_standing(u: Understanding, text: str) -> bool:
-    """Do the words naming items all stand in what the message says the person is ("他是低保户")? A word the message
-    does not hold is a synonym of one it does (户口簿 of 户口), and counts only when it contains none of them."""
-    rest = STANDING.sub(" ", text)
-    held = [w for w in u.naming if w in text]
-    expanded = [w for w in u.naming if w not in text and not any(h in w for h in held)]
-    return rest != text and not expanded and not any(w in rest for w in held)
+    """Do the words naming items all stand in what the message says the person is ("他是低保户", "我是个体户")?
+    Read in the text the words were found in (synonyms made standard), else as written; a word not in the text
+    read (户口簿 from 户口) is a synonym of one that is, and counts only when it contains none of them."""
+    for said in dict.fromkeys((u.words_text or text, text)):
+        rest = STANDING.sub(" ", said)
+        held = [w for w in u.naming if w in said]
+        expanded = [w for w in u.naming if w not in said and not any(h in w for h in held)]
+        if rest != said and not expanded and not any(w in rest for w in held):
+            return True
+    return False
 
 
 def _named_apart(u: Understanding, code: str, other: str, narrowly: bool = False) -> bool:
@@ -297,6 +306,8 @@ def leaves_name_step(u: Understanding, form: dict) -> bool:
     if DIGIT.search(u.text):
         return False
     text = normalize(u.text)
+    if BRINGS_PAPERS.search(text) and not ASKS.search(text):
+        return False  # "明天上午我拿身份证过来": a plan; the form asks its question again
     if u.intent in NOT_NAMES or u.aspect is not None or u.outside is not None:
         return True
     if u.intent == "out_of_scope":

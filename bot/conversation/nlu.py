@@ -248,6 +248,8 @@ class Understanding:
     rule: str | None = None
     # Each word naming items, with the items it names ("户口": nine items, "医保": five).
     naming: dict = field(default_factory=dict)
+    # The text those words were found in: synonyms made standard ("个体户" is "个体工商户" there).
+    words_text: str = ""
 
     @property
     def confidence(self) -> float:
@@ -339,9 +341,10 @@ class Understander:
         lx = self.index.lexicon
         return frozenset(w for w in lx.words(lx.normalize(standard(text))) if len(w) >= 2 and w not in lx.generic)
 
-    def asked(self, norm: str) -> frozenset[str]:
+    def asked(self, norm: str, result: Result) -> frozenset[str]:
         """The item the question itself names, when the rest of the message tells a story that may point elsewhere
-        ("之前公司拖欠工资还不给开离职证明，劳动仲裁怎么申请": 仲裁, not the wage complaint the story describes)."""
+        ("之前公司拖欠工资还不给开离职证明，劳动仲裁怎么申请": 仲裁, not the wage complaint the story describes).
+        result: the whole message's matches."""
         clauses = [c for c in CLAUSES.split(norm) if c]
         asking = [asks(c) or ASKS_EITHER.search(c) is not None or aspect_of(c) is not None for c in clauses]
         question = " ".join(c for c, q in zip(clauses, asking) if q)
@@ -351,9 +354,9 @@ class Understander:
         if best is None or best.code not in self.index.named(question):
             return frozenset()
         # ... and the story names another item that the whole message ranks among its first two.
+        contenders = [m.code for m in result.matches[:2]]
         story = " ".join(c for c, q in zip(clauses, asking) if not q)
         told = self.index.search(story).best
-        contenders = [m.code for m in self.index.search(norm).matches[:2]]
         if told is None or told.code == best.code or told.code not in self.index.named(story) or told.code not in contenders:
             return frozenset()
         return frozenset({best.code})
@@ -393,7 +396,10 @@ class Understander:
         naming = self.index.naming_words(norm)
         named = frozenset().union(*naming.values())
         # "要钱不": a part of a guide and nothing else names no item (要钱 is no wage claim here).
-        result = empty if aspect and not named and only_asks(norm, aspect) else self.index.search(norm, asked=self.asked(norm))
+        result = empty if aspect and not named and only_asks(norm, aspect) else self.index.search(norm)
+        favoured = self.asked(norm, result) if len(result.matches) > 1 else frozenset()
+        if favoured:  # the question names another item than the story: search again, favouring it
+            result = self.index.search(norm, asked=favoured)
         intent = self.combine(rule, guess, sure, result, aspect, norm)
         if intent == "query_progress" and result.confident and PAYMENT_ASKED.search(norm) and not BOOKED.search(norm):
             # "抚恤金这个季度咋个还没到账": a benefit's payment, answered from its guide, not a booking's progress.
@@ -471,7 +477,18 @@ class Understander:
                 intent, aspect = "ask_item", "agent"
             elif intent == "book_home_visit" and ASKS_IF_VISITED.search(norm):
                 intent = "ask_item"  # "签了过后会不会上门来给老汉量血压": what the service includes
-        return Understanding(text, intent, result, aspect=aspect, named=named, guess=guess, sure=sure, rule=rule, naming=naming)
+        return Understanding(
+            text,
+            intent,
+            result,
+            aspect=aspect,
+            named=named,
+            guess=guess,
+            sure=sure,
+            rule=rule,
+            naming=naming,
+            words_text=self.index.lexicon.normalize(norm),
+        )
 
     @staticmethod
     def combine(rule: str | None, guess: str, sure: float, result: Result, aspect: str | None, text: str = "") -> str:
@@ -483,8 +500,10 @@ class Understander:
             override = OVERRIDE_RULE
             if rule in BOOKING_INTENTS:
                 override = OVERRIDE_BOOKING_RULE_BY_ASK if guess == "ask_item" else OVERRIDE_BOOKING_RULE
-                if guess in BOOKING_INTENTS:
-                    override = OVERRIDE_RULE  # the words said 代办 (or 上门): the other kind needs a sure model
+                if guess in BOOKING_INTENTS or guess in ("greeting", "thanks"):
+                    # the words said 代办 (or 上门): the other kind needs a sure model; and courtesies have rules of
+                    # their own for a whole message ("莫得人帮我填表" is no greeting)
+                    override = OVERRIDE_RULE
                 if EXPLICIT_BOOKING.search(text):
                     # "申请代办 需要我什么时候送过来" asks when, but first of all asks us to book.
                     override = max(override, OVERRIDE_BOOKING_RULE_ASKED)
