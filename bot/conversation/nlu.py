@@ -341,23 +341,25 @@ class Understander:
         lx = self.index.lexicon
         return frozenset(w for w in lx.words(lx.normalize(standard(text))) if len(w) >= 2 and w not in lx.generic)
 
-    def asked(self, norm: str, result: Result) -> frozenset[str]:
+    def asked(self, text: str, result: Result, naming: dict) -> frozenset[str]:
         """The item the question itself names, when the rest of the message tells a story that may point elsewhere
         ("之前公司拖欠工资还不给开离职证明，劳动仲裁怎么申请": 仲裁, not the wage complaint the story describes).
-        result: the whole message's matches."""
-        clauses = [c for c in CLAUSES.split(norm) if c]
+        text: the message as its naming words were found in (Understanding.words_text); result: its matches."""
+        clauses = [c for c in CLAUSES.split(text) if c]
         asking = [asks(c) or ASKS_EITHER.search(c) is not None or aspect_of(c) is not None for c in clauses]
         question = " ".join(c for c, q in zip(clauses, asking) if q)
         if all(asking) or not (SERVICE_ASKED.search(question) or HOW.search(question)):
             return frozenset()  # nothing but the question, or a question of no service ("出生证明和结婚证都要吗")
-        best = self.index.search(question).best
-        if best is None or best.code not in self.index.named(question):
-            return frozenset()
-        # ... and the story names another item that the whole message ranks among its first two.
-        contenders = [m.code for m in result.matches[:2]]
+        # ... and the story names another item that the whole message ranks among its first two. Names come from
+        # the words already found, so most messages stop before anything is searched.
         story = " ".join(c for c, q in zip(clauses, asking) if not q)
-        told = self.index.search(story).best
-        if told is None or told.code == best.code or told.code not in self.index.named(story) or told.code not in contenders:
+        in_question = frozenset().union(*(codes for w, codes in naming.items() if w in question))
+        told_of = frozenset().union(*(codes for w, codes in naming.items() if w in story))
+        told_of &= {m.code for m in result.matches[:2]}
+        if not in_question or not told_of:
+            return frozenset()
+        best, told = self.index.search(question).best, self.index.search(story).best
+        if best is None or told is None or best.code not in in_question or told.code not in told_of or told.code == best.code:
             return frozenset()
         return frozenset({best.code})
 
@@ -397,7 +399,8 @@ class Understander:
         named = frozenset().union(*naming.values())
         # "要钱不": a part of a guide and nothing else names no item (要钱 is no wage claim here).
         result = empty if aspect and not named and only_asks(norm, aspect) else self.index.search(norm)
-        favoured = self.asked(norm, result) if len(result.matches) > 1 else frozenset()
+        words_text = self.index.lexicon.normalize(norm)
+        favoured = self.asked(words_text, result, naming) if len(result.matches) > 1 else frozenset()
         if favoured:  # the question names another item than the story: search again, favouring it
             result = self.index.search(norm, asked=favoured)
         intent = self.combine(rule, guess, sure, result, aspect, norm)
@@ -487,7 +490,7 @@ class Understander:
             sure=sure,
             rule=rule,
             naming=naming,
-            words_text=self.index.lexicon.normalize(norm),
+            words_text=words_text,
         )
 
     @staticmethod
