@@ -327,6 +327,8 @@ IN_CONTEXT = [
     ("娃上户口要带啥", "出生登记", "出生证明还没拿到 能先上吗", "出生登记", "补发"),
     # Another document's loss is another item, though the item under discussion was asked about first.
     ("娃娃明年读一年级 入学报名咋个报", "义务教育入学报名", "还有小的那个 打疫苗的本本丢了", "预防接种证", "入学"),
+    # Going in person and asking where is no cancellation.
+    ("残疾军人伤残等级评定咋个申请", "残疾军人伤残等级评定", "那我自己去 县上哪个部门", "残疾军人伤残等级评定", "随时问我"),
     # Who the asker is (个体户) and how they live (租房) are circumstances too.
     ("创业担保贷款咋个申请", "创业担保贷款申请", "我是个体户能贷多少", "创业担保贷款申请", "设立登记"),
     ("娃娃明年读一年级 入学报名咋个报", "义务教育入学报名", "我们租房 户口在鲁甸", "义务教育入学报名", "户口迁移"),

@@ -337,8 +337,12 @@ ASKS_NEEDED_CANCEL = re.compile(r"(要|需要|还要|得|用)(取消|注销|撤�
 def intent_in_context(u: Understanding, current: str | None) -> str:
     """The message's intent given the item under discussion: "多久能拿到" after a question about an item asks
     for that item's time limit, not where the asker's own booking stands."""
-    if u.intent == "cancel_booking" and u.rule is None and current and ASKS_NEEDED_CANCEL.search(normalize(u.text)):
-        return "ask_item"  # "那回来以后还要取消不" after 异地就医备案: whether the 备案 must be cancelled
+    if u.intent == "cancel_booking" and u.rule is None and current:
+        text = normalize(u.text)
+        if ASKS_NEEDED_CANCEL.search(text):
+            return "ask_item"  # "那回来以后还要取消不" after 异地就医备案: whether the 备案 must be cancelled
+        if u.aspect in GUIDE_FACTS and asks(text):
+            return "ask_item"  # "那我自己去 县上哪个部门": going in person, and asking where
     if u.intent == "query_progress" and u.aspect in GUIDE_FACTS and about_current(u, current):
         if u.aspect == "time":  # ... unless it asks where its own case stands ("好久能来", "批下来了没")
             return u.intent if STATUS_ASKED.search(normalize(u.text)) else "ask_item"
