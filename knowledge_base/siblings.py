@@ -32,7 +32,11 @@ STAGES = [
         re.compile(r"补领|补发|补办|补证|补换"),
     ),
     ("renew", re.compile(r"过期|到期|有效期|期满"), re.compile(r"换领|换证|补换|换发")),
-    ("close", re.compile(r"不干了|不开了|不做了|不想开|不想做|不想干|关门|关店|歇业|注销|[消销]掉|销户|(去|没|要)销"), re.compile(r"注销")),
+    (
+        "close",
+        re.compile(r"不干了|不开了|不做了|不想开|不想做|不想干|关门|关店|歇业|注销|[消销]掉|销户|(去|没|要)销"),
+        re.compile(r"注销"),
+    ),
     # Moves between 昭通's own counties (and its city, its college) are 市内; from another city or province, 市外迁入.
     (
         "within_city",
