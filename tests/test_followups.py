@@ -352,6 +352,14 @@ async def test_a_question_beyond_the_guide_offers_the_items_it_may_be_about(serv
     assert entry["reason"] == "not_understood" and "补贴" in entry["last_message"]
 
 
+async def test_a_prefaced_question_naming_other_items_offers_them(server):
+    """ "顺便问下" leaves the question as clear as without it; 医保 names five items, the newborn's first."""
+    resident = user(server, "o_f_preface")
+    assert "出生登记" in head(await resident.say("娃上户口要带啥"))
+    reply = await resident.say("顺便问下 娃的医保也是一起弄？")
+    assert "1 新生儿医保参保登记" in reply and "答不上来" not in reply, reply
+
+
 async def test_asking_for_another_way_offers_the_neighbouring_help(server):
     resident = user(server, "o_f_other_way")
     assert "零星医疗费用报销" in head(await resident.say("在不 老公公住院钱垫了好多 回来咋报"))

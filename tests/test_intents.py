@@ -90,6 +90,7 @@ EVERYDAY = [
     ("好 我先问问公司", "thanks"),  # an acknowledgement: the resident will ask elsewhere first
     ("行 那就约个代办吧", "book_proxy"),
     ("莫得人帮我填表", "book_proxy"),
+    ("执照变更地址能代办不 店搬到隔壁街了", "book_proxy"),  # an address to change, not a place asked for
     ("我不会弄 村上能帮我报不", "book_proxy"),
     ("能帮我申请法律援助不 明天下午有空", "book_proxy"),
     ("危房改造能不能来人看看我家房子 墙都裂了好宽的缝", "book_home_visit"),

@@ -29,6 +29,8 @@ FORM_ANSWER = re.compile(r"^\s*(?:(?:\+?86)?[\d\s\-]{11,22}[Xx]?|\d{1,2}月\d{1,
 HUMAN_IN_FORM = re.compile(r"人工|真人|客服|找工作人员")
 # A plausible match is offered as a choice when the message names one of the candidates, or scores this.
 CHOICES_SCORE = 15.0
+# The classifier this sure that a message asks about a service lets it choose among the items it names.
+SURE_QUESTION = 0.9
 # An unsure match that the message names by a service word is answered when it scores this much above the next.
 NAMED_LEAD = 1.2
 # In a conversation about an item, a message naming nothing is out of scope only when the classifier is this sure.
@@ -424,7 +426,10 @@ class Assistant:
         if u.intent == "ask_item" and named_best(u):  # "能先拿个临时的不": the service it names, clearly first
             return self.show_item(turn, named_best(u), aspect)
         options = self.first_issue_first([m.code for m in result.matches[:3]], u.text)
-        if result.plausible and (u.named & set(options) or result.best.score >= CHOICES_SCORE):
+        # "顺便问下 娃的医保也是一起弄？": a sure question naming a few candidates (医保: five), though none matches well;
+        # not a broad word ("要公司办还是自己" after 生育津贴: 公司 names nine).
+        sure_question = u.guess == "ask_item" and u.sure >= SURE_QUESTION and len(u.named) < followup.BROAD_NAMING
+        if options and (result.plausible or sure_question) and (u.named & set(options) or result.best.score >= CHOICES_SCORE):
             # "Did you mean" only among candidates the message points at, never three unrelated items.
             # Until a number is picked, follow-ups ("要好多钱") are about the likeliest candidate, named in the answer.
             turn.remember(choices={"kind": "items", "options": options}, item=options[0])

@@ -92,7 +92,11 @@ ASPECTS: list[tuple[str, re.Pattern]] = [
     ),
     # ... and "在卫生院补得到不": whether it is done at that place.
     ("location", re.compile(r"^在.{1,8}(办|补|换|领|交|开|做)(得到|得了|得成)?(不|吗|么)$")),
-    ("location", re.compile(r"哪里|哪儿|在哪|地点|地址|去哪|克哪|哪个部门|哪个窗口|哪点|哪个地方")),
+    # not an address to change ("执照变更地址能代办不", "身份证上的地址要改")
+    (
+        "location",
+        re.compile(r"哪里|哪儿|在哪|地点|(?<!变更)(?<!改)(?<!换)地址(?!变|要改|改)|去哪|克哪|哪个部门|哪个窗口|哪点|哪个地方"),
+    ),
     # Asking for a number ("电话多少", "咨询电话"), not saying when to call ("电话晚上打都可以").
     (
         "phone",
@@ -184,6 +188,8 @@ GOVERNMENT_HELP = re.compile(r"(政府|国家|民政|你们).{0,6}(补助|补贴
 GOVERNMENT_DOCUMENT = re.compile(r"居住证|护照|港澳通行证|台湾通行证|往来台湾|签注|出入境")
 # Places outside 昭通 whose own offices issue such documents.
 OTHER_CITY = re.compile(r"成都|重庆|贵阳|北京|上海|广州|深圳|杭州|宁波|苏州|东莞|浙江|广东|四川|贵州|江苏|福建")
+# A preface that says a question follows ("顺便问下", "我想问一下"): the classifier reads what follows.
+PREFACE = re.compile(r"^(对了|另外|还有)?[,，\s]*(我)?(想|再|顺便|麻烦|请)?问(一)?下[,，:：\s]*")
 # Asking how to go about something.
 HOW = re.compile(r"怎么|咋|如何")
 SERVICE_ASKED = re.compile(
@@ -393,7 +399,7 @@ class Understander:
         rule = self.rule_intent(self.index.lexicon.normalize(norm))
         if rule == "out_of_scope":
             return Understanding(text, rule, empty, guess=rule, sure=1.0, outside=self.outside(norm, []), rule=rule)
-        guess, sure, _ = self.classifier.predict(norm)
+        guess, sure, _ = self.classifier.predict(PREFACE.sub("", norm) or norm)
         aspect = aspect_of(norm)
         naming = self.index.naming_words(norm)
         named = frozenset().union(*naming.values())
