@@ -538,20 +538,22 @@ async def test_asking_whether_staff_can_come_is_answered_yes_as_the_booking_star
     assert (await resident.say(text)).startswith(says)
 
 
-async def test_bringing_a_document_at_the_for_whom_step_keeps_the_form(server):
-    resident = user(server, "o_f_brings_id")
-    await resident.say("安置房的房产证要好多钱")
-    assert "给谁办" in await resident.say("能帮我代办不 我不认得字")
-    reply = await resident.say("明天上午我拿身份证过来")
-    assert "给谁办" in reply and "居民身份证" not in reply, reply
+# (a question, asking to book, a message at the for-whom step, what the reply says, what it must not say)
+AT_FOR_WHOM = [
+    # A document on its way is a plan: the form asks its question again.
+    ("安置房的房产证要好多钱", "能帮我代办不 我不认得字", "明天上午我拿身份证过来", "给谁办", "居民身份证"),
+    # Not coming after all quits; it is no relationship ("TA是您的：").
+    ("我家房子是危房 能申请改造不", "能不能来个人看看", "算了先不来了 儿子说他拿钱来修", "已退出预约", "TA是您的"),
+]
 
 
-async def test_not_coming_after_all_quits_the_form(server):
-    resident = user(server, "o_f_quit_not_coming")
-    await resident.say("我家房子是危房 能申请改造不")
-    assert "给谁办" in await resident.say("能不能来个人看看")
-    reply = await resident.say("算了先不来了 儿子说他拿钱来修")
-    assert "已退出预约" in reply and "TA是您的" not in reply, reply
+@pytest.mark.parametrize("question,request_,text,says,not_says", AT_FOR_WHOM)
+async def test_a_message_at_the_for_whom_step(server, question, request_, text, says, not_says):
+    resident = user(server, "o_f_for_whom_step")
+    await resident.say(question)
+    assert "给谁办" in await resident.say(request_)
+    reply = await resident.say(text)
+    assert says in reply and not_says not in reply, reply
 
 
 async def test_someone_at_home_is_no_answer_to_for_whom(server):
