@@ -19,7 +19,18 @@ from dataclasses import dataclass, field
 import bm25s
 import numpy as np
 
-from knowledge_base.siblings import AS_MATERIAL, HELD, MATERIAL_WEIGHT, STAGE_BOOST, STAGES, message_stage, staged_items
+from knowledge_base.siblings import (
+    AS_MATERIAL,
+    HELD,
+    MATERIAL_WEIGHT,
+    SCHEMES,
+    STAGE_BOOST,
+    STAGES,
+    item_scheme,
+    message_scheme,
+    message_stage,
+    staged_items,
+)
 from knowledge_base.text import CJK, Lexicon, char_bigrams, pinyin_bigrams, pinyin_key, plain_tokenizer
 
 # "asked": residents' own messages labelled with the item (bot/conversation/data), so their wording ("没办过残疾证",
@@ -139,6 +150,8 @@ class ItemIndex:
         self._naming = self._naming_words(items)
         stages = staged_items(self.names)
         self._at_stage = {stage: np.array([stage in found for found in stages], dtype=bool) for stage, *_ in STAGES}
+        schemes = [item_scheme(n) for n in self.names]
+        self._of_scheme = {scheme: np.array([s == scheme for s in schemes], dtype=bool) for scheme, *_ in SCHEMES}
 
     def _naming_words(self, items: list[dict]) -> dict[str, frozenset[str]]:
         """Words that name a service (身份证, 低保, 不动产, 轮椅 ...) -> the items whose name or aliases hold them.
@@ -333,6 +346,9 @@ class ItemIndex:
             scores = np.where(at_stage, scores * STAGE_BOOST, scores)
         if asked:
             scores = np.where(np.isin(self.codes, list(asked)), scores * ASKED_BOOST, scores)
+        if (scheme := message_scheme(text)) is not None:  # an item of the other scheme weighs less
+            other = np.any([of for s, of in self._of_scheme.items() if s != scheme], axis=0)
+            scores = np.where(other, scores / STAGE_BOOST, scores)
         if (held := self._named_only_as_held(text)) is not None:  # "出生证已经拿到了 上户口要带啥": not 出生证明补发
             scores = np.where(held, scores / STAGE_BOOST, scores)
         k = min(k, len(self.codes))

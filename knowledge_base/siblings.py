@@ -64,6 +64,24 @@ AS_MATERIAL = re.compile(
 MATERIAL_WEIGHT = 0.35
 # Where a certificate or card is in its life (not a household's move).
 LIFE_STAGES = frozenset({"first", "replace", "renew", "close"})
+# Which pension scheme a message speaks of: an employee's (企业职工) or a resident's (城乡居民). A pension item of the
+# other scheme weighs less ("交的是职工养老保险…丧葬费和遗属的钱" is no 城乡居民养老保险丧葬补助金).
+SCHEMES = [
+    ("employee", re.compile(r"企业|职工|单位|厂里|工厂|退休金|退休工资"), re.compile(r"职工基本养老")),
+    ("resident", re.compile(r"城乡居民|居民养老|居民医保|农村养老|新农保|农保"), re.compile(r"城乡居民(基本)?养老")),
+]
+
+
+def message_scheme(text: str) -> str | None:
+    """The one scheme a message speaks of, or None when it names none or both."""
+    found = {scheme for scheme, said, _name in SCHEMES if said.search(text)}
+    return found.pop() if len(found) == 1 else None
+
+
+def item_scheme(name: str) -> str | None:
+    return next((scheme for scheme, _said, named in SCHEMES if named.search(name)), None)
+
+
 # How much an item at the stage the message names gains over its siblings.
 STAGE_BOOST = 1.3
 

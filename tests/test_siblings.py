@@ -78,3 +78,17 @@ def test_the_stage_favours_only_items_the_message_names():
     result = catalog_understander().index.search("合作社第一次领发票 要准备哪些")
     top = [m.code for m in result.matches[:2]]
     assert "SW-003" in top and "GA-001" not in top
+
+
+@pytest.mark.parametrize(
+    "text, code",
+    [
+        ("我今年满60了在水富化工厂干了三十几年 退休金咋个申请 是厂里报还是我自己去社宝局", "RS-015"),
+        ("wo yiqian zai changzi jiao de qiye yanglao,man 60 le zen me ling", "RS-015"),
+        ("我老伴走了 他领的是城乡养老金 丧葬费咋个领", "RS-011"),
+    ],
+)
+def test_the_pension_scheme_a_message_speaks_of_ranks_its_items_first(text, code):
+    """An employee's pension (企业, 职工, 厂里) is no 城乡居民 item, and the other way round."""
+    result = catalog_understander().understand(text).result
+    assert result.best.code == code, result.matches[:3]
