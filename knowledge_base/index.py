@@ -186,8 +186,11 @@ class ItemIndex:
 
     def naming_words(self, text: str) -> dict[str, frozenset[str]]:
         """Each word of a message that names items, with the items it names ("户口" names nine, "医保" five)."""
+        return self.naming_words_in(self.lexicon.normalize(text))
+
+    def naming_words_in(self, norm: str) -> dict[str, frozenset[str]]:
+        """naming_words of a text already normalised by the lexicon (whose words the caller also reads)."""
         lx = self.lexicon
-        norm = lx.normalize(text)
         runs, words = lx.analyze(norm)
         found = {*words, *(w for r in runs for w in plain_tokenizer().cut(r, HMM=False)), *self.sound_alikes(runs)}
         return {w: self._naming[w] for w in found if w in self._naming}

@@ -223,11 +223,18 @@ async def test_a_question_about_a_better_fitting_item_leaves_a_form_though_a_bro
     assert "已退出预约" in await mother.say("算了 等我回来自己办 取消")
 
 
-async def test_asking_staff_to_come_and_see_books_a_home_visit_for_the_item(server):
-    resident = user(server, "o_f_comesee")
-    assert "自然灾害生活救助申请" in head(await resident.say("前几天下冰雹 屋头房子砸坏了 有莫得救助"))
-    reply = await resident.say("能不能喊乡上的人下来核一哈灾情 路还通得到")
-    assert "为您预约「自然灾害生活救助申请」的上门服务" in reply, reply
+@pytest.mark.parametrize(
+    "first, item, request_",
+    [
+        ("前几天下冰雹 屋头房子砸坏了 有莫得救助", "自然灾害生活救助申请", "能不能喊乡上的人下来核一哈灾情 路还通得到"),
+        ("屋头门太窄 轮椅进不去", "困难重度残疾人家庭无障碍改造申请", "喊人来看"),  # calling someone over
+    ],
+)
+async def test_asking_staff_to_come_and_see_books_a_home_visit_for_the_item(server, first, item, request_):
+    resident = user(server, f"o_f_comesee_{abs(hash(first)) % 10**8}")
+    assert item in head(await resident.say(first))
+    reply = await resident.say(request_)
+    assert f"为您预约「{item}」的上门服务" in reply, reply
 
 
 async def test_thanks_at_the_forms_item_question_is_thanks(server):
@@ -509,13 +516,6 @@ async def test_follow_ups_answered_from_the_guide_of_the_item_under_discussion(s
     await resident.say(first)
     reply = await resident.say(then)
     assert says in reply and texts.DONT_KNOW not in reply, reply
-
-
-async def test_calling_someone_over_books_a_home_visit_for_the_item(server):
-    resident = user(server, "o_f_call_over")
-    assert "困难重度残疾人家庭无障碍改造申请" in head(await resident.say("屋头门太窄 轮椅进不去"))
-    reply = await resident.say("喊人来看")
-    assert "为您预约「困难重度残疾人家庭无障碍改造申请」的上门服务" in reply, reply
 
 
 async def test_cancel_among_other_words_quits_the_form(server):

@@ -19,7 +19,7 @@ from bot.bookings.townships import Township, TownshipList
 from bot.bookings.volunteered import Details, details_in
 from bot.conversation import followup
 from bot.conversation.nlu import normalize
-from bot.conversation.questions import AGREES, asks
+from bot.conversation.questions import AGREES, YES_NO_ENDING, asks
 from bot.conversation.whom import relation_in
 from bot.privacy import (
     InvalidIDNumber,
@@ -44,8 +44,6 @@ QUIT = re.compile(
     # "明天莫来了 取消 我要克医院": 取消 standing alone among other words
     rf"|^(.*[\s,，。!！])?(取消|取消预约)([\s,，。!！]|$)"
 )
-# "派出所能上门拍照不": a yes-no question in 昭通 speech ends with 不 or 没.
-YES_NO_ENDING = re.compile(r"[不没][?？!！。\s]*$")
 BACK = re.compile(r"^(上一步|返回|后退|退回上一步|改上一个)$")
 EDITABLE = [("name", "姓名"), ("id", "身份证号"), ("phone", "电话"), ("address", "地址"), ("date", "日期")]
 HINT = "（回复“上一步”可返回，“取消”可退出）"

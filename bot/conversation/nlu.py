@@ -401,11 +401,11 @@ class Understander:
             return Understanding(text, rule, empty, guess=rule, sure=1.0, outside=self.outside(norm, []), rule=rule)
         guess, sure, _ = self.classifier.predict(PREFACE.sub("", norm) or norm)
         aspect = aspect_of(norm)
-        naming = self.index.naming_words(norm)
+        words_text = self.index.lexicon.normalize(norm)
+        naming = self.index.naming_words_in(words_text)
         named = frozenset().union(*naming.values())
         # "要钱不": a part of a guide and nothing else names no item (要钱 is no wage claim here).
         result = empty if aspect and not named and only_asks(norm, aspect) else self.index.search(norm)
-        words_text = self.index.lexicon.normalize(norm)
         favoured = self.asked(words_text, result, naming) if len(result.matches) > 1 else frozenset()
         if favoured:  # the question names another item than the story: search again, favouring it
             result = self.index.search(norm, asked=favoured)

@@ -17,6 +17,8 @@ ASKS_WHAT = re.compile(r"哪样|哪些|哪个|啥子|什么|是不是|有没得|
 ASKS_IF = re.compile(
     r"能(领|交|办|报|补|申请)?(不|吗|么|没)|得不得|行不行|可以(吗|不)|要得不|得了?不([\s,，。!！~]|$)|能.{0,6}(领|办|上|交|补)不$"
 )
+# A yes-no question in 昭通 speech ending with 不 or 没 ("派出所能上门拍照不").
+YES_NO_ENDING = re.compile(r"[不没][?？!！。\s]*$")
 # Either-or questions ("会不会罚款", "要不要带户口本").
 ASKS_EITHER = re.compile(r"会不会|能不能|要不要|是不是|可不可以|有没有|得不得|算不算")
 
