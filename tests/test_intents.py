@@ -185,3 +185,20 @@ def test_payments_progress_ratings_and_formal_requests(understander, text, inten
 def test_how_long_it_takes_is_no_praise(understander):
     u = understander.understand("好久办得好")
     assert u.intent != "rate_service" and u.aspect == "time"
+
+
+@pytest.mark.parametrize(
+    "text, intent",
+    [
+        # Asked of us, "上不上门" is a request; of a service ("医生上不上门"), what the service includes.
+        ("路远得很 你们上不上门", "book_home_visit"),
+        ("签了家庭医生 医生上不上门", "ask_item"),
+        # A family member and "代" in different phrases: the family member's errand, asked of us.
+        ("儿子户口迁到镇上 代办行不", "book_proxy"),
+        ("表哥残疾证 我帮他办得不", "ask_item"),
+        # A greeting and who is writing, nothing asked yet.
+        ("你好 我是鲁甸的村民", "greeting"),
+    ],
+)
+def test_requests_to_come_or_act_and_a_greeting_with_who_writes(understander, text, intent):
+    assert understander.understand(text).intent == intent

@@ -35,6 +35,9 @@ FRIDAY = date(2026, 12, 4)
         ("明天我把材料收齐", None, None, None),
         ("后天我拿过来 电话13887004512", "13887004512", None, None),
         ("一起代办嘛 明天上午他侄儿送材料过来", None, None, None),
+        # 弄 is a lane only after its number; alone it is the local "do".
+        ("他的抚恤补助也是在退役军人服务站弄不", None, None, None),
+        ("昭阳区龙泉路3弄12号", None, "昭阳区龙泉路3弄12号", None),
     ],
 )
 def test_details_found_in_a_message(text, phone, address, day):
@@ -184,6 +187,14 @@ async def test_another_item_asked_yes_or_no_at_who_leaves_the_form(server):
     assert "给谁办" in await resident.say("驾照换证能帮我代办不")
     said = await resident.say("对了车子也要年审了 一起整得不")
     assert head(said) == "【机动车检验合格标志核发】" and texts.FORM_LEFT in said
+
+
+async def test_another_items_question_naming_a_service_station_is_no_address(server):
+    resident = user(server, "o_who_station_question")
+    await resident.say("我爹是退伍的残疾军人 退役军人优待证咋个办")
+    assert "给谁办" in await resident.say("他走不得路 能不能上门")
+    said = await resident.say("那顺便问下 他的抚恤补助也是在退役军人服务站弄不")
+    assert head(said) == "【优抚对象定期抚恤补助申领】" and texts.FORM_LEFT in said and "地址" not in said
 
 
 def test_next_week_with_a_measure_word_is_a_day():

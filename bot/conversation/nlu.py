@@ -131,8 +131,9 @@ BOOKING_VERB = re.compile(
 # "我儿子能帮我办不", "可否委托小女代为办理": may a family member apply (answered from the guide), not a booking.
 FAMILY_AGENT = re.compile(
     # not "帮我老公代办", "帮爷爷代办": there the family member is who it is for
+    # within one phrase: "媳妇户口迁县内 代办行不" asks us to do the wife's errand
     r"(?<!帮)(?<!给)(?<!替)(?<!帮我)(?<!给我)(" + FAMILY + r"|小女|小儿)"
-    r".{0,6}(帮|代|替|去办|来办|去领)|委托(儿子|女儿|小女|小儿|子女|家人|家属|亲属|老伴|孙子|孙女)"
+    r"[^\s,，。!！?？]{0,6}(帮|代|替|去办|来办|去领)|委托(儿子|女儿|小女|小儿|子女|家人|家属|亲属|老伴|孙子|孙女)"
     # "我儿子在外地工作，可否由他回来代为办理", "我老公在县城做事 他可以帮我去交材料不"
     r"|由(他|她|" + FAMILY + r")|(" + FAMILY + r").{0,12}(可以|能|可否|能不能|可不可以)(帮|代|替)(他|她)"
     r"|(" + FAMILY + r").{0,12}(他|她)(可以|能|可否|能不能|可不可以)(帮|代|替|来办|去办|去交)"
@@ -140,7 +141,7 @@ FAMILY_AGENT = re.compile(
 # "我能帮他认不", "我是她儿子 我能帮她办吗": the asker would do it for someone, and asks whether that is allowed.
 ASKER_HELPS = re.compile(
     r"我(能|可以|可不可以|能不能|可否)(帮|替|代)(他|她|老人|我妈|我爸|我老者)?.{0,6}(办|认|领|弄|去|交|签|刷)"
-    r"|用我的手机帮(他|她)"
+    r"|用我的手机帮(他|她)|我帮(他|她)(办|弄|去办|去弄)(得不|得不得|得成不|行不|可以不|可以吗|行吗)"
     # "能不能我们社工或者村委帮他申请"
     r"|(能不能|可不可以|可以|能否)我们.{0,8}帮(他|她|他们|她们)"
     # a proxy asking whether she may ("我帮代的话本人要不要到场", "我们代办员帮他们认证得不得")
@@ -181,7 +182,8 @@ PAYMENT_ASKED = re.compile(r"到账|到帐|打到卡|打卡上|发下来|发放"
 BOOKED = re.compile(r"预约|代办|上门|约的|申请|查一下|查下|帮我查|交上去|报上去")
 # Whether the service includes visits ("会不会上门来量血压"), not a request for one.
 # ... or "签约后能否定期上门给老伴量血压": a visit that is part of the service, not one asked for now.
-ASKS_IF_VISITED = re.compile(r"会不会.{0,3}(上门|到家|来家)|上不上门|上门随访|签约后.{0,6}上门")
+# "你们上不上门" asks us to come.
+ASKS_IF_VISITED = re.compile(r"会不会.{0,3}(上门|到家|来家)|(?<!你们)上不上门|上门随访|签约后.{0,6}上门")
 # Help asked of the government ("政府有没有补助", "国家给不给补贴"), as opposed to a shop or a bank.
 GOVERNMENT_HELP = re.compile(r"(政府|国家|民政|你们).{0,6}(补助|补贴|救助|帮扶|扶持|赔|补偿)")
 # Documents public bodies issue that the catalogue does not hold.
