@@ -303,6 +303,11 @@ IN_CONTEXT = [
     # A step of the item under discussion named by another item's name word: the licence's medical check.
     ("驾驶证要到期了 在外地换得不", "机动车驾驶证换证", "体检在哪点做", "机动车驾驶证换证", "免费健康体检"),
     ("驾驶证要到期了 在外地换得不", "机动车驾驶证换证", "要体检吗", "机动车驾驶证换证", "免费健康体检"),
+    # A death at home: the guide says to get the doctor's certificate first. Pension paid elsewhere is moved first;
+    # whether the asker may go for him is answered from the guide, not "没有写到".
+    ("老倌走了 户口要销", "死亡户口注销", "他是在屋头走的 没有医院的证明", "死亡户口注销", "没有写到"),
+    ("老汉60了 煤矿交过社保 退休金咋领", "企业职工基本养老保险待遇申领", "他在贵州也交过几年 要转不", "企业职工", "没有写到"),
+    ("老汉60了 煤矿交过社保 退休金咋领", "企业职工基本养老保险待遇申领", "我能帮他去办不", "企业职工", "没有写到"),
     # "地租出去了 算哪个的": who gets the subsidy, in 昭通 speech.
     ("耕地地力保护补贴咋个领", "耕地地力保护补贴申领", "地租出去了 算哪个的", "耕地地力保护补贴申领", "答不上来"),
     # How much a resident gets is no fee ("不收费" would answer another question).
@@ -604,3 +609,8 @@ async def test_asking_the_village_to_do_it_books_a_proxy_and_giving_up_quits(ser
     await widow.say("老倌死了 户口要销 要带哪样去")
     assert "代办服务" in await widow.say("我去不了 我儿子在外头 能喊村头帮我弄不")
     assert "已退出预约" in await widow.say("那算了 我自己去 好久办得下来")
+
+
+async def test_hurrying_a_case_along_shows_where_the_bookings_stand(server):
+    resident = user(server, "o_f_hurry")
+    assert (await resident.say("能不能快点 他下个月要到广东来")).startswith("您目前没有办理中的预约")

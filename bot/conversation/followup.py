@@ -61,6 +61,8 @@ CONCEPTS = {
     "unresolved": re.compile(r"没用|没得用|莫得用|不管用|没解决|解决不了|还是不给|还不给"),
     "compare": re.compile(r"区别|不同|哪个好|还是.{1,6}好"),
     "deadline": re.compile(r"时间限制|期限|时限|过了多久|多久以内|超过.{0,4}(天|年|月)"),
+    # "他在毕节也交过 要转不": moving an insurance record or a record from elsewhere
+    "transfer": re.compile(r"转(回|过来|过去|移|入|出|到|不|吗|么)|要转|合并|接续"),
 }
 # A document asked about as a service of its own: lost, expired, to be replaced or applied for ("那户口本呢").
 OWN_SERVICE = re.compile(
