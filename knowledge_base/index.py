@@ -347,11 +347,15 @@ class ItemIndex:
             if named := self.named(text):
                 at_stage = at_stage & np.array([c in named for c in self.codes], dtype=bool)
             scores = np.where(at_stage, scores * STAGE_BOOST, scores)
-        if asked:
-            scores = np.where(np.isin(self.codes, list(asked)), scores * ASKED_BOOST, scores)
+        other = None
         if (scheme := message_scheme(text)) is not None:  # an item of the other scheme weighs less
             other = np.any([of for s, of in self._of_scheme.items() if s != scheme], axis=0)
             scores = np.where(other, scores / STAGE_BOOST, scores)
+        if asked:  # ... and is not favoured for being asked ("…在煤矿上班…退休金咋个领" is no 城乡居民 pension)
+            favoured = np.isin(self.codes, list(asked))
+            if other is not None:
+                favoured &= ~other
+            scores = np.where(favoured, scores * ASKED_BOOST, scores)
         if (held := self._named_only_as_held(text)) is not None:  # "出生证已经拿到了 上户口要带啥": not 出生证明补发
             scores = np.where(held, scores / STAGE_BOOST, scores)
         k = min(k, len(self.codes))

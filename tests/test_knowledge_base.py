@@ -101,6 +101,12 @@ def test_typos_synonyms_and_colloquial_names_find_the_item(understander, message
     [
         ("之前公司拖欠工资还不给开离职证明，劳动仲裁怎么申请 要钱吗", "RS-013"),
         ("娃娃在家头生的 没得出生证 上户口咋个整", "GA-005"),
+        # A part of the guide asked of the named item, and a benefit one may have ("能不能吃低保").
+        ("我爹走了半年了 死亡证明找不到了 销户口要带哪样", "GA-006"),
+        ("老公腿残疾了 屋头钱不够用 想问低保咋个申请", "MZ-004"),
+        ("老妈就几百块养老金 看病都不够 她能不能吃低保", "MZ-004"),
+        # The question's item of the other pension scheme is not favoured.
+        ("在煤矿干了二十年 交了社保 今年满60了 退休金咋个领", "RS-015"),
         # ... but the story's own item when the question names no service: "娃娃十岁" tells the stage.
         ("娃娃十岁 要办身份证不 咋个办", "GA-001"),
     ],

@@ -200,6 +200,8 @@ SERVICE_ASKED = re.compile(
     r"换|补|(?<!怎么)(?<!咋)办|申请|申领|注销|登记|注册|迁|认定|(?<!实名)认证|投诉|举报|调解|报销|备案|贷|执照|许可证"
     # "失业金能领不 现在跑外卖算不算就业": claiming a benefit
     r"|(能|可以|咋个|怎么|去|要|还)领(不|吗|么|取)?"
+    # "我妈能吃低保吗": whether one may have a benefit
+    r"|(能|可以|能不能|可不可以)(吃|享受)?低保"
     # "要克信用社取钱 莫得身份证咋个整": lacking a document is asking for it
     r"|(没有|没得|莫得)[^,，。]{0,4}(证|卡|本|执照)"
 )
@@ -358,7 +360,7 @@ class Understander:
         clauses = [c for c in CLAUSES.split(text) if c]
         asking = [asks(c) or ASKS_EITHER.search(c) is not None or aspect_of(c) is not None for c in clauses]
         question = " ".join(c for c, q in zip(clauses, asking) if q)
-        if all(asking) or not (SERVICE_ASKED.search(question) or HOW.search(question)):
+        if all(asking) or not (SERVICE_ASKED.search(question) or HOW.search(question) or aspect_of(question) in ASKED_FACTS):
             return frozenset()  # nothing but the question, or a question of no service ("出生证明和结婚证都要吗")
         # ... and the story names another item that the whole message ranks among its first two. Names come from
         # the words already found, so most messages stop before anything is searched.
@@ -369,7 +371,7 @@ class Understander:
         if not in_question or not told_of:
             return frozenset()
         best, told = self.index.search(question).best, self.index.search(story).best
-        if best is None or told is None or best.code not in in_question or told.code not in told_of or told.code == best.code:
+        if best is None or told is None or best.code not in in_question or told.code == best.code:
             return frozenset()
         return frozenset({best.code})
 
@@ -568,6 +570,10 @@ def _named_lead(result: Result, named: frozenset, lead: float = NAMED_STORY_LEAD
 
 def _catalog_texts(index: ItemIndex) -> list[str]:
     return [t for item in index.items.values() for t in (item["name"], *item.get("aliases", []), *item.get("keywords", []))]
+
+
+# Parts of a guide a question clause may ask of the item it names ("跟车队扯皮 工钱不给 仲裁要钱不": 仲裁's fee).
+ASKED_FACTS = frozenset({"fee", "materials", "time", "location"})
 
 
 def aspect_of(text: str) -> str | None:
