@@ -614,3 +614,12 @@ async def test_asking_the_village_to_do_it_books_a_proxy_and_giving_up_quits(ser
 async def test_hurrying_a_case_along_shows_where_the_bookings_stand(server):
     resident = user(server, "o_f_hurry")
     assert (await resident.say("能不能快点 他下个月要到广东来")).startswith("您目前没有办理中的预约")
+
+
+async def test_a_first_question_the_guides_faq_answers_gets_that_answer(server):
+    """An employee pension's death benefits are not the resident scheme's item, and the FAQ on a death answers
+    better than the window's address that "找哪里领" asks for."""
+    resident = user(server, "o_f_faq_first")
+    said = await resident.say("老伴是厂里退休的 他过世了 丧葬费找哪里领")
+    assert head(said) == "【企业职工基本养老保险待遇申领】" and "丧葬补助金和抚恤金" in said, said
+    assert head(await user(server, "o_f_faq_first_2").say("农保丧葬费咋个领")) == "【城乡居民养老保险丧葬补助金申领】"

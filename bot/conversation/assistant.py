@@ -399,6 +399,9 @@ class Assistant:
             return texts.NUMBER_STALE
         if aspect:
             turn.remember(item=code)
+            lexicon = self.understander.index.lexicon
+            if turn.text and (entry := followup.faq_entry(item, turn.text, lexicon, least=followup.STRONG_FAQ)):
+                return guide.faq_answer(item, entry, self.guide_url(code))
             return guide.section(item, aspect, self.guide_url(code))
         turn.remember(item=code, choices={"kind": "aspects", "item": code, "options": [a for a, _ in guide.FOLLOW_UPS]})
         return guide.summary(item, self.guide_url(code))

@@ -61,6 +61,7 @@ CONCEPTS = {
     "unresolved": re.compile(r"没用|没得用|莫得用|不管用|没解决|解决不了|还是不给|还不给"),
     "compare": re.compile(r"区别|不同|哪个好|还是.{1,6}好"),
     "deadline": re.compile(r"时间限制|期限|时限|过了多久|多久以内|超过.{0,4}(天|年|月)"),
+    "death": re.compile(r"去世|过世|死亡|死了|离世|不在了|过背|(他|她|人|老伴|老人|老汉|老倌)走了"),
     # "他在毕节也交过 要转不": moving an insurance record or a record from elsewhere
     "transfer": re.compile(r"转(回|过来|过去|移|入|出|到|不|吗|么)|要转|合并|接续"),
 }
@@ -369,13 +370,18 @@ def faq_concept(item: dict, text: str) -> bool:
     return any(CONCEPTS[c].search(qa["q"]) for qa in item.get("faq", []) for c in concepts)
 
 
-def faq_entry(item: dict, text: str, lexicon) -> dict | None:
+# A new question's FAQ match this strong answers it better than the part of the guide its words ask for
+# ("…他过世了丧葬费找哪里领": the FAQ on a death, not the pension item's address).
+STRONG_FAQ = 3
+
+
+def faq_entry(item: dict, text: str, lexicon, least: int = 2) -> dict | None:
     """The FAQ entry of the item that asks what the message asks: shared concepts weigh two, shared
-    content words one; at least two in all. Ties go to the earlier entry."""
+    content words one; at least `least` in all. Ties go to the earlier entry."""
     concepts = _concepts_in(text)
     words = _content_words(lexicon, text)
     name_words = _content_words(lexicon, item["name"]) | {a for a in item.get("aliases", []) if len(a) <= 4}
-    best, best_score = None, 1
+    best, best_score = None, least - 1
     for qa in item.get("faq", []):
         q = qa["q"]
         score = 2 * sum(1 for c in concepts if CONCEPTS[c].search(q))
