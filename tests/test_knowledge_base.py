@@ -105,6 +105,7 @@ def test_typos_synonyms_and_colloquial_names_find_the_item(understander, message
         ("我爹走了半年了 死亡证明找不到了 销户口要带哪样", "GA-006"),
         ("老公腿残疾了 屋头钱不够用 想问低保咋个申请", "MZ-004"),
         ("老妈就几百块养老金 看病都不够 她能不能吃低保", "MZ-004"),
+        ("老伴过世了 户口也销了 丧葬费有好多", "RS-011"),
         # The question's item of the other pension scheme is not favoured.
         ("在煤矿干了二十年 交了社保 今年满60了 退休金咋个领", "RS-015"),
         # ... but the story's own item when the question names no service: "娃娃十岁" tells the stage.

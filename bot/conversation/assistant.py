@@ -474,7 +474,8 @@ class Assistant:
             turn.remember(item=None)
             return None
         url = self.guide_url(code)
-        reply = followup.answer(item, turn.understanding, self.understander.index.lexicon, url)
+        on_materials = self.understander.mentions_materials(turn.understanding, code)
+        reply = followup.answer(item, turn.understanding, self.understander.index.lexicon, url, on_materials)
         if reply is not None:
             turn.remember(item=code, choices=None)
             return reply

@@ -83,7 +83,8 @@ AS_DOCUMENT = re.compile(
 # ("我们户口不在昭阳", "户口在村里"): a circumstance, not a service asked for.
 STANDING = re.compile(
     r"(是|不是|属于|算|作为)(低保户|低保对象|特困户|特困人员|贫困户|脱贫户|监测户|残疾人|重度残疾人?|退役军人|军属|烈属"
-    r"|个体户|个体工商户)"  # "我是个体户能贷多少" after 创业担保贷款
+    r"|个体户|个体工商户"  # "我是个体户能贷多少" after 创业担保贷款
+    r"|(高校)?毕业生|失业人员|就业困难人员|(返乡)?农民工|脱贫人口)"  # "毕业三年了还算高校毕业生吗" after the same
     r"|户口(还|都|也)?(不)?在(?!哪)[^,，。;；!！?？\s]{1,8}|(农村|城镇|外地|外省)户口"
     r"|(我们|我|他们|他|她|家里)(是)?租(房|的房子?)(住)?(?!合同|提取|补贴)"  # "我们租房 户口在鲁甸"
 )
@@ -136,6 +137,8 @@ def about_current(
     # a document it asks for ("他没得劳动合同，认得到不" after 工伤认定).
     if u.aspect in ASKER_ASPECTS or asks_of_document(u, on_materials) or in_faq:
         return True  # ... and so is what its FAQ answers ("老板不给盖章咋整" after 工伤认定: 单位不给申请工伤怎么办)
+    if STANDING.search(u.words_text or u.text) and not MOVES.search(u.text):
+        return True  # "毕业三年了还算高校毕业生吗" after 创业担保贷款: who the asker is, whatever item such people ask of
     if u.aspect is not None and len(normalize(u.text)) <= SHORT_ASPECT_QUESTION:
         return True  # "要多久批下来", "手机上能领不": a part of this guide, though wording of another item matches it
     # "他现在更严重了 能不能改高一级" after 残疾人证换领: a sibling of the current item far ahead of it.
@@ -416,11 +419,14 @@ def related(index, item: dict, text: str) -> list[str]:
     return [m.code for m in in_context if m.code in alone and m.score >= least][:RELATED_MAX]
 
 
-def answer(item: dict, u: Understanding, lexicon, guide_url: str) -> str | None:
-    """The answer to a follow-up from the item's guide, or None when the guide does not hold it."""
+def answer(item: dict, u: Understanding, lexicon, guide_url: str, on_materials: bool = False) -> str | None:
+    """The answer to a follow-up from the item's guide, or None when the guide does not hold it.
+    on_materials: the message speaks of a document the item asks for (Understander.mentions_materials)."""
     entry = faq_entry(item, u.text, lexicon)
     if u.aspect in GUIDE_FACTS or (u.aspect and entry is None):
         return guide.section(item, u.aspect, guide_url)
     if entry is not None:
         return guide.faq_answer(item, entry, guide_url)
+    if asks_of_document(u, on_materials):
+        return guide.section(item, "materials", guide_url)  # "需要先有营业执照吗": it is on the list
     return None

@@ -63,6 +63,8 @@ ASPECTS: list[tuple[str, re.Pattern]] = [
         re.compile(
             r"(一|每|1)个?(月|年|次|亩|人|户)[^,，。?？]{0,4}(多少|好多)|(补|贷|发|领|给|赔|减|报|津贴|补贴|补助)(了|得|能)?(多少|好多)"
             r"|(多少|好多)钱一(个月|年|亩)|标准是?(多少|好多)|额度|几成|百分之几|报销比例"
+            # "丧葬费有好多": how much a benefit is
+            r"|(丧葬费|抚恤金|补助金|津贴|补贴|养老金)(有|是|能有)(多少|好多)"
         ),
     ),
     # "免费体检" names an item, it does not ask about fees.
@@ -116,6 +118,8 @@ ASPECTS: list[tuple[str, re.Pattern]] = [
             r"条件|符合|资格|谁能办|谁可以|能不能办|够不够|算哪个|归哪个|算谁的|归谁|算不算(收入|财产|家庭成员)"
             # "家里有辆旧面包车 影响吗": whether a circumstance bars the asker.
             r"|影响(吗|不|没有|大不大)|有没有影响|会不会影响|有影响"
+            # "毕业三年了还算高校毕业生吗": whether the asker still counts as one the item is for
+            r"|还算.{1,10}(吗|不|么|嘛)$"
         ),
     ),
     ("basis", re.compile(r"依据|政策文件|法规|哪条规定|法律规定")),
@@ -573,7 +577,7 @@ def _catalog_texts(index: ItemIndex) -> list[str]:
 
 
 # Parts of a guide a question clause may ask of the item it names ("跟车队扯皮 工钱不给 仲裁要钱不": 仲裁's fee).
-ASKED_FACTS = frozenset({"fee", "materials", "time", "location"})
+ASKED_FACTS = frozenset({"fee", "amount", "materials", "time", "location"})
 
 
 def aspect_of(text: str) -> str | None:
