@@ -198,7 +198,10 @@ def test_how_long_it_takes_is_no_praise(understander):
         ("表哥残疾证 我帮他办得不", "ask_item"),
         # A greeting and who is writing, nothing asked yet.
         ("你好 我是鲁甸的村民", "greeting"),
+        # Complaints about the service in everyday words.
+        ("交医保的窗口就一个人 能不能多开个窗口", "rate_service"),
+        ("跑了四趟都没办成 火冒三丈", "rate_service"),
     ],
 )
-def test_requests_to_come_or_act_and_a_greeting_with_who_writes(understander, text, intent):
+def test_requests_greetings_and_complaints_in_everyday_words(understander, text, intent):
     assert understander.understand(text).intent == intent
