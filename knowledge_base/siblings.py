@@ -37,6 +37,14 @@ STAGES = [
         re.compile(r"不干了|不开了|不做了|不想开|不想做|不想干|关门|关店|歇业|注销|[消销]掉|销户|(去|没|要)销"),
         re.compile(r"注销"),
     ),
+    # "按摩店的营业执照地址要变": a registered detail changed, not a new licence
+    (
+        "change",
+        re.compile(
+            r"(地址|名字|名称|字号|法人|经营者|经营范围)(要|想|得)?(变|改|换)|(变|改|换)(个)?(地址|名称|字号|法人|经营范围)|变更"
+        ),
+        re.compile(r"变更"),
+    ),
     # Moves between 昭通's own counties (and its city, its college) are 市内; from another city or province, 市外迁入.
     (
         "within_city",

@@ -311,6 +311,9 @@ IN_CONTEXT = [
     # Who the asker is, and a document the item asks for, are asked of the item under discussion.
     ("你好 想问下创业担保贷款", "创业担保贷款申请", "毕业两年了还算高校毕业生吗", "创业担保贷款申请", "没有写到"),
     ("创业担保贷款咋个申请", "创业担保贷款申请", "要先有营业执照不", "创业担保贷款申请", "没有写到"),
+    # A document in a clause of its own, and a boss who denies the job, are asked of the item under discussion.
+    ("娃娃明年读一年级 报名咋个整", "义务教育入学报名", "要房产证不 我们是租的房子", "义务教育入学报名", "不动产"),
+    ("在工地上摔伤了 工伤认定咋个申请", "工伤认定申请", "老板不承认我是他的工人 没签合同咋个办", "工伤认定申请", "监察"),
     # "地租出去了 算哪个的": who gets the subsidy, in 昭通 speech.
     ("耕地地力保护补贴咋个领", "耕地地力保护补贴申领", "地租出去了 算哪个的", "耕地地力保护补贴申领", "答不上来"),
     # How much a resident gets is no fee ("不收费" would answer another question).
@@ -626,3 +629,10 @@ async def test_a_first_question_the_guides_faq_answers_gets_that_answer(server):
     said = await resident.say("老伴是厂里退休的 他过世了 丧葬费找哪里领")
     assert head(said) == "【企业职工基本养老保险待遇申领】" and "丧葬补助金和抚恤金" in said, said
     assert head(await user(server, "o_f_faq_first_2").say("农保丧葬费咋个领")) == "【城乡居民养老保险丧葬补助金申领】"
+
+
+async def test_a_booking_offering_a_detail_books_the_item_under_discussion(server):
+    resident = user(server, "o_f_offers_detail")
+    await resident.say("我妈要去浙江住 医保异地备案咋个弄")
+    said = await resident.say("那麻烦你们帮忙代办 她身份证号我发给你")
+    assert "「医保异地就医备案」的代办服务" in said, said

@@ -198,6 +198,9 @@ def test_how_long_it_takes_is_no_praise(understander):
         ("表哥残疾证 我帮他办得不", "ask_item"),
         # A greeting and who is writing, nothing asked yet.
         ("你好 我是鲁甸的村民", "greeting"),
+        # Saying yes to a booking is no rating; the asker's own village committee doing it is no request to us.
+        ("行 那就代办吧", "book_proxy"),
+        ("表格我们村委会帮他填 交到哪点", "ask_item"),
         # Complaints about the service in everyday words.
         ("交医保的窗口就一个人 能不能多开个窗口", "rate_service"),
         ("跑了四趟都没办成 火冒三丈", "rate_service"),

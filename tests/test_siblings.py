@@ -20,6 +20,7 @@ from tests.utils import catalog_understander
         ("身份证丢了 还过期了", None),  # two stages at once: no preference
         ("娃娃户口从盐津迁到昭阳要带啥", "within_city"),
         ("户口从昆明迁回镇雄要带哪样", "into_city"),
+        ("店搬了 执照上的地址要改", "change"),
         # A place outside without a move is where someone is from, not a move into the city.
         ("我户口在四川 他户口在昭通 可以在昭通领吗", None),
     ],
@@ -32,6 +33,7 @@ def test_the_stage_of_an_item_comes_from_its_name():
     assert item_stages("残疾人证办理") == {"first"} and item_stages("残疾人证补办") == {"replace"}
     assert item_stages("社会保障卡补换") == {"replace", "renew"} and item_stages("高龄津贴申领") == {"first"}
     assert item_stages("个体工商户注销登记") == {"close"} and item_stages("结婚登记") == frozenset()
+    assert item_stages("营业执照变更登记") == {"change"}
 
 
 @pytest.mark.parametrize(
@@ -58,6 +60,8 @@ def test_the_stage_of_an_item_comes_from_its_name():
         ("要先办营业执照不", "SJ-001"),
         ("想在学校门口摆个早餐摊 要办执照不", "SJ-001"),
         ("年纪大了小卖部不想开了 营业执照咋个注销", "SJ-003"),
+        # A registered detail changed is a change, not a new licence.
+        ("铺子搬了 营业执照地址要变 咋个整", "SJ-002"),
     ],
 )
 def test_the_sibling_at_the_stage_ranks_first(text, code):

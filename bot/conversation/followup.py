@@ -57,7 +57,7 @@ CONCEPTS = {
     "photo": re.compile(r"照片|相片|照相"),
     "lost": re.compile(r"丢|掉|遗失|找不到"),
     "expired": re.compile(r"过期|到期|期满|有效期"),
-    "refuses": re.compile(r"不给|不配合|不肯|不盖章|不开证明|不签字|拒绝"),
+    "refuses": re.compile(r"不给|不配合|不肯|不盖章|不开证明|不签字|拒绝|不承认|不认账"),
     "unresolved": re.compile(r"没用|没得用|莫得用|不管用|没解决|解决不了|还是不给|还不给"),
     "compare": re.compile(r"区别|不同|哪个好|还是.{1,6}好"),
     "deadline": re.compile(r"时间限制|期限|时限|过了多久|多久以内|超过.{0,4}(天|年|月)"),
@@ -76,6 +76,8 @@ AS_DOCUMENT = re.compile(
     r"|要不要|就得|就行|就够|只有|(?<!还)有(?!没有)|可以吗|行吗|行不|认得到|认得了|算得到"
     # "要疫苗本吗", "店面是租的 租房合同要吗"; "出生证明和结婚证 还有呢": what else to bring
     r"|要(吗|不|么)[?？]*$|^要.{1,8}(吗|不|么)[?？]*$|还有(呢|吗|啥|什么|哪样|没有)"
+    # ... a clause of its own: "要房产证不 我们租房子的"
+    r"|^要[^\s,，。]{1,8}(吗|不|么)[?？]*[\s,，。]"
     # "出生证明还没拿到 能先上吗": a document not had yet
     r"|(还)?没(有)?(拿到|开到|领到|开出来|下来)"
 )
@@ -158,8 +160,9 @@ def about_current(
 
 # The words of a request to book.
 REQUEST_WORDS = re.compile(r"代办|上门|帮忙|帮我|预约|来家|到家|派人")
-# A clause saying where something is or who someone is ("合作社在白鹤滩镇", "我姓陈").
-SAYS_WHERE_OR_WHO = re.compile(r"在|住|姓|叫")
+# A clause saying where something is or who someone is ("合作社在白鹤滩镇", "我姓陈"), or offering a detail
+# ("她身份证号我发给你").
+SAYS_WHERE_OR_WHO = re.compile(r"在|住|姓|叫|(证号|号码|电话|照片|复印件)[^,，。]{0,6}(发|给|拍|传)")
 
 
 def kin(name: str, other: str) -> bool:

@@ -99,7 +99,9 @@ ASPECTS: list[tuple[str, re.Pattern]] = [
     # not an address to change ("执照变更地址能代办不", "身份证上的地址要改")
     (
         "location",
-        re.compile(r"哪里|哪儿|在哪|地点|(?<!变更)(?<!改)(?<!换)地址(?!变|要改|改)|去哪|克哪|哪个部门|哪个窗口|哪点|哪个地方"),
+        re.compile(
+            r"哪里|哪儿|在哪|地点|(?<!变更)(?<!改)(?<!换)地址(?!变|要改|改|要变)|去哪|克哪|哪个部门|哪个窗口|哪点|哪个地方"
+        ),
     ),
     # Asking for a number ("电话多少", "咨询电话"), not saying when to call ("电话晚上打都可以").
     (
@@ -157,8 +159,8 @@ ASKER_HELPS = re.compile(
 EXPLICIT_BOOKING = re.compile(
     r"申请代办|要代办|想代办|代办一下|报一件|帮报(?!税)|帮(我|我们)办一下|帮.{1,5}代办|帮我(弄|整|办)一下|"
     r"帮代|代跑|代报|(请|让|叫)(你们|中心|站上).{0,3}代|(中心|站上|你们).{0,2}(受理|处理)一下"
-    # "行 那就约个代办吧"
-    r"|约(个|一个|一下)?(代办|上门)"
+    # "行 那就约个代办吧", "行 那就代办吧"
+    r"|约(个|一个|一下)?(代办|上门)|(那|那就|就)(请你们|麻烦你们|帮我)?(代办|上门)(吧|嘛|算了)"
 )
 # Asking us, not a family member, to do it.
 ASKS_US = re.compile(r"你们|派人|派个人|预约|上门|安排|登记一下|麻烦")
@@ -519,9 +521,9 @@ class Understander:
             override = OVERRIDE_RULE
             if rule in BOOKING_INTENTS:
                 override = OVERRIDE_BOOKING_RULE_BY_ASK if guess == "ask_item" else OVERRIDE_BOOKING_RULE
-                if guess in BOOKING_INTENTS or guess in ("greeting", "thanks"):
-                    # the words said 代办 (or 上门): the other kind needs a sure model; and courtesies have rules of
-                    # their own for a whole message ("莫得人帮我填表" is no greeting)
+                if guess in BOOKING_INTENTS or guess in ("greeting", "thanks", "rate_service"):
+                    # the words said 代办 (or 上门): the other kind needs a sure model; and courtesies and ratings have
+                    # rules of their own ("莫得人帮我填表" is no greeting, "那就代办吧" no rating)
                     override = OVERRIDE_RULE
                 if EXPLICIT_BOOKING.search(text):
                     # "申请代办 需要我什么时候送过来" asks when, but first of all asks us to book.
