@@ -314,6 +314,8 @@ IN_CONTEXT = [
     # A document in a clause of its own, and a boss who denies the job, are asked of the item under discussion.
     ("娃娃明年读一年级 报名咋个整", "义务教育入学报名", "要房产证不 我们是租的房子", "义务教育入学报名", "不动产"),
     ("在工地上摔伤了 工伤认定咋个申请", "工伤认定申请", "老板不承认我是他的工人 没签合同咋个办", "工伤认定申请", "监察"),
+    # What the item's FAQ speaks of is no off-topic remark, whatever the model says.
+    ("养老资格认证咋个做", "养老保险待遇领取资格认证", "老人手机用不来 刷脸老是不成功", "养老保险待遇领取资格认证", "答不上来"),
     # "地租出去了 算哪个的": who gets the subsidy, in 昭通 speech.
     ("耕地地力保护补贴咋个领", "耕地地力保护补贴申领", "地租出去了 算哪个的", "耕地地力保护补贴申领", "答不上来"),
     # How much a resident gets is no fee ("不收费" would answer another question).

@@ -412,12 +412,14 @@ class Assistant:
         current = turn.state.get("item")
         # While an item is under discussion, a message naming no other item is about it ("要登报不",
         # "我儿子能帮我办不"); one that names another item ("那低保呢") is a new question.
-        off_domain = self.outside(u, current)
-        on_current = not off_domain if u.outside is not None else not refused(u)
-        on_materials = self.understander.mentions_materials(u, current)
         current_item = self.understander.index.item(current) if current else None
         current_name = current_item["name"] if current_item else ""
         in_faq = current_item is not None and followup.faq_concept(current_item, u.text)
+        off_domain = self.outside(u, current)
+        # What the item's FAQ speaks of is no off-topic remark, whatever the model says ("我们手机用不太来，刷脸总是
+        # 不成功" after 养老保险待遇领取资格认证); a neighbouring trade's word still is.
+        on_current = not off_domain if u.outside is not None else (in_faq or not refused(u))
+        on_materials = self.understander.mentions_materials(u, current)
         if followup.about_current(u, current, on_materials, current_name, in_faq) and on_current:
             reply = self.follow_up(turn, current)
             if reply is not None:
