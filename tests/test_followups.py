@@ -638,3 +638,18 @@ async def test_a_booking_offering_a_detail_books_the_item_under_discussion(serve
     await resident.say("我妈要去浙江住 医保异地备案咋个弄")
     said = await resident.say("那麻烦你们帮忙代办 她身份证号我发给你")
     assert "「医保异地就医备案」的代办服务" in said, said
+
+
+@pytest.mark.parametrize(
+    "first, then, offered",
+    [
+        ("房产证丢了 咋个补", "补好以后想过户给女儿 还要另外办哪样手续", "不动产转移登记"),
+        ("宅基地咋个申请", "修房子还要办别的证不", "乡村建设规划许可证核发"),
+    ],
+)
+async def test_asking_for_another_procedure_offers_the_items_it_may_be(server, first, then, offered):
+    """Not the current item's own steps or FAQ (过户 is in 补发's FAQ on theft): the related items, then a person."""
+    resident = user(server, "o_f_other_procedure")
+    await resident.say(first)
+    said = await resident.say(then)
+    assert "没有写到" in said and "您是不是想问" in said and f" {offered}\n" in said, said

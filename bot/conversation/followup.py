@@ -399,6 +399,9 @@ def faq_entry(item: dict, text: str, lexicon, least: int = 2) -> dict | None:
 
 # "还有莫得别的办法": asks of the item under discussion, and means nothing without it.
 OTHER_WAY = re.compile(r"(别的|其他|其它)(办法|法子|途径|方式|路子)")
+# "这又需要另办哪项手续", "起房子还要办别的证不": another procedure than the item under discussion, which its guide
+# does not describe; the items it may be are offered instead.
+OTHER_PROCEDURE = re.compile(r"(别的|其他|其它|另外的?)(证|手续|事项)|另(外)?(要|需要)?办(哪|什么|啥|别)|还要办(别的|其他|哪)")
 # Related items offered when the guide does not answer: at most this many, each matching the message alone this well.
 RELATED_MAX = 3
 RELATED_SCORE = 8.0
@@ -412,7 +415,7 @@ def related(index, item: dict, text: str) -> list[str]:
     Only a question asking what or which, or for another way ("报了还是出了三万多 还有别的办法没得"), looks beyond
     the item ("她户口在大姐家 能领不" asks about it)."""
     norm = normalize(text)
-    if not (ASKS_WHAT.search(norm) or OTHER_WAY.search(norm)):
+    if not (ASKS_WHAT.search(norm) or OTHER_WAY.search(norm) or OTHER_PROCEDURE.search(norm)):
         return []
     alone = {m.code for m in index.search(text).matches if m.score >= RELATED_SCORE}
     in_context = [m for m in index.search(f"{item['name']} {text}").matches if m.code != item["code"]]
@@ -425,6 +428,8 @@ def related(index, item: dict, text: str) -> list[str]:
 def answer(item: dict, u: Understanding, lexicon, guide_url: str, on_materials: bool = False) -> str | None:
     """The answer to a follow-up from the item's guide, or None when the guide does not hold it.
     on_materials: the message speaks of a document the item asks for (Understander.mentions_materials)."""
+    if OTHER_PROCEDURE.search(normalize(u.text)):
+        return None  # not this item's steps or FAQ: the related items are offered
     entry = faq_entry(item, u.text, lexicon)
     if u.aspect in GUIDE_FACTS or (u.aspect and entry is None):
         return guide.section(item, u.aspect, guide_url)
