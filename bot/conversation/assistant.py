@@ -421,7 +421,7 @@ class Assistant:
         on_current = not off_domain if u.outside is not None else (in_faq or not refused(u))
         on_materials = self.understander.mentions_materials(u, current)
         if followup.about_current(u, current, on_materials, current_name, in_faq) and on_current:
-            reply = self.follow_up(turn, current)
+            reply = self.follow_up(turn, current, on_materials)
             if reply is not None:
                 return reply
         if off_domain:
@@ -447,7 +447,7 @@ class Assistant:
         asked = u.aspect is not None or asks(normalize(u.text))
         if current_item and u.outside is None and not foreign and (not u.named or on_materials) and asked:
             # "那边学校不收咋个整" while 转学 is discussed: its guide's link and a person, not a bare "答不上来".
-            return self.follow_up(turn, current)
+            return self.follow_up(turn, current, on_materials)
         return texts.DONT_KNOW
 
     def first_issue_first(self, options: list[str], text: str) -> list[str]:
@@ -469,14 +469,14 @@ class Assistant:
             return False  # "上了好久能用嘛 娃娃三天两头感冒": a part of the guide asked, the illness is why
         return not current or self.understander.outside(standard(u.text), [current]) is not None
 
-    def follow_up(self, turn: Turn, code: str) -> str | None:
-        """A question about the item under discussion: from its guide, else the guide's link and a person."""
+    def follow_up(self, turn: Turn, code: str, on_materials: bool) -> str | None:
+        """A question about the item under discussion: from its guide, else the guide's link and a person.
+        on_materials: the message speaks of a document the item asks for (Understander.mentions_materials)."""
         item = self.understander.index.item(code)
         if item is None:
             turn.remember(item=None)
             return None
         url = self.guide_url(code)
-        on_materials = self.understander.mentions_materials(turn.understanding, code)
         reply = followup.answer(item, turn.understanding, self.understander.index.lexicon, url, on_materials)
         if reply is not None:
             turn.remember(item=code, choices=None)
