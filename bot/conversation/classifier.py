@@ -20,7 +20,6 @@ import hashlib
 import json
 import logging
 import os
-import re
 import tempfile
 import threading
 import time
@@ -29,28 +28,12 @@ from pathlib import Path
 
 import numpy as np
 
+from knowledge_base.wording import ngrams
+
 log = logging.getLogger(__name__)
 DATA_DIR = Path(__file__).with_name("data")
 CACHE_DIR = Path(__file__).resolve().parents[2] / ".cache" / "classifier"
 KEEP_MODELS = 8
-SPACES = re.compile(r"\s+")
-DIGITS = re.compile(r"[0-9]")
-# Punctuation that says nothing about intent; emoji and letters are kept (🙏, "ok", pinyin).
-NOISE = re.compile(r"[,，。.、!！?？~～…:：;；'\"“”‘’()（）\[\]【】《》<>\-_=+*/\\|#@&^%$]+")
-
-
-def shape(text: str) -> str:
-    text = NOISE.sub(" ", text)
-    text = DIGITS.sub("0", text)
-    return SPACES.sub(" ", text).strip()
-
-
-def ngrams(text: str, n_max: int = 3) -> list[str]:
-    s = "^" + shape(text) + "$"
-    grams = {s[i : i + n] for n in range(1, n_max + 1) for i in range(len(s) - n + 1)}
-    grams.discard("^")
-    grams.discard("$")
-    return list(grams)
 
 
 def example_texts() -> list[str]:
