@@ -60,7 +60,7 @@ MIN_MARGIN = 0.03
 class Match:
     code: str
     name: str
-    score: float
+    score: float  # word evidence (weighted BM25); the order of Result.matches also weighs the wording model
 
 
 @dataclass
@@ -376,14 +376,19 @@ class ItemIndex:
         k = min(k, len(self.codes))
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]
-        result.matches = [Match(self.codes[i], self.names[i], round(float(scores[i]), 3)) for i in top if scores[i] > 0]
+        # Ordered by the reranked score, each with its word evidence: what the thresholds and leads of the callers
+        # (calibrated on BM25) compare; a candidate the wording model moved ahead may score less than the next.
+        result.matches = [Match(self.codes[i], self.names[i], round(float(evidence[i]), 3)) for i in top if scores[i] > 0]
         if result.matches:
-            s1, s2 = float(scores[top[0]]), float(scores[top[1]]) if len(top) > 1 else 0.0
-            margin = (s1 - s2) / s1
+            # How sure we are stays a matter of the message's words: the wording model orders the candidates, but
+            # resemblance to examples says neither that the message is about any item ("公积金" alone is still a
+            # near tie of three items) nor how clearly. The margin is the best's lead in word evidence over every
+            # other item: none, when the wording model put it ahead of an item with more.
+            e1 = float(evidence[top[0]])
+            e2 = float(np.max(np.delete(evidence, top[0]))) if len(evidence) > 1 else 0.0
+            margin = max(0.0, (e1 - e2) / e1) if e1 > 0 else 0.0
             result.margin = round(margin, 3)
-            # How strong the evidence is stays the BM25 score: the wording model orders candidates, and words shared
-            # with the item, not resemblance to examples, say that the message is about any item at all.
-            result.confidence = self._confidence(tokens, int(top[0]), float(evidence[top[0]]), margin)
+            result.confidence = self._confidence(tokens, int(top[0]), e1, margin)
         return result
 
     def _reranked(self, text: str, scores: np.ndarray) -> np.ndarray:
