@@ -45,6 +45,8 @@ ANSWER_CONFIDENCE = 0.50  # at or above: answer the top item
 CHOICE_CONFIDENCE = 0.35  # at or above: offer the closest items as numbered choices; below: abstain
 SCORE_SATURATION = 40.0  # a combined BM25 score this high is as strong as evidence gets
 MIN_EVIDENCE = 6.0  # below this combined score the confidence shrinks in proportion
+# The two moves of a 户口: a message that says which one it is speaks against the other.
+OTHER_MOVE = {"within_city": "into_city", "into_city": "within_city"}
 # Items named where the message asks, beside a story naming others: a nudge that orders close candidates only.
 ASKED_BOOST = 1.15
 # BM25's first candidates are reranked by how residents word each item (wording.py): each score is multiplied by
@@ -360,6 +362,10 @@ class ItemIndex:
             if named := self.named(text):
                 at_stage = at_stage & np.array([c in named for c in self.codes], dtype=bool)
             scores = np.where(at_stage, scores * STAGE_BOOST, scores)
+            if (other_move := OTHER_MOVE.get(stage)) is not None:
+                # "户口还在鲁甸，想迁到我们白鹤滩这边来": a move between 昭通's places is no move into the city, however
+                # much the story ("嫁过来好几年了") reads like one; and the other way round.
+                scores = np.where(self._at_stage[other_move], scores / STAGE_BOOST, scores)
         other = None
         if (scheme := message_scheme(text)) is not None:  # an item of the other scheme weighs less
             other = np.any([of for s, of in self._of_scheme.items() if s != scheme], axis=0)

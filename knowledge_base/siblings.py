@@ -12,7 +12,12 @@ import re
 
 # 昭通's city and counties, and places outside it, as residents name them in a move.
 COUNTIES = "昭阳|鲁甸|巧家|盐津|大关|永善|绥江|镇雄|彝良|威信|水富|昭通"
-OUTSIDE = "外省|省外|外地|外市|昆明|曲靖|贵州|四川|重庆|浙江|广东|江苏|上海|北京|福建"
+OUTSIDE = (
+    "外省|省外|外地|外市|昆明|曲靖|贵州|四川|重庆|浙江|广东|江苏|上海|北京|福建"
+    # neighbouring counties and prefectures residents come from, and where they work
+    "|会泽|宣威|威宁|毕节|赫章|宜宾|屏山|筠连|凉山|雷波|金阳|西昌|大理|玉溪|红河|楚雄|文山|曲靖|丽江|普洱|保山|临沧|贵阳|成都"
+    "|湖南|湖北|河南|河北|山东|山西|陕西|广西|江西|安徽|深圳|东莞|温州|义乌|宁波|苏州"
+)
 # (stage, words in a message, words in an item's name)
 STAGES = [
     (
