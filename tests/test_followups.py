@@ -656,3 +656,44 @@ async def test_asking_for_another_procedure_offers_the_items_it_may_be(server, f
     await resident.say(first)
     said = await resident.say(then)
     assert "没有写到" in said and "您是不是想问" in said and f" {offered}\n" in said, said
+
+
+async def test_choices_offered_mid_conversation_keep_the_item_under_discussion_first(server):
+    resident = user(server, "o_f_choice_current")
+    assert "重度残疾人护理补贴申领" in head(await resident.say("重度残疾人护理补贴要哪些条件"))
+    reply = await resident.say("一级残疾 但不是低保户 领得到不")
+    assert reply.startswith("您问的是下面哪一项") and "1 重度残疾人护理补贴申领" in reply, reply
+    # Until a number is picked, a follow-up is about the first choice: the item the resident was asking about.
+    assert "重度残疾人护理补贴申领" in head(await resident.say("申请表在哪点拿"))
+
+
+async def test_someone_who_cannot_go_is_told_how_the_item_comes_to_them(server):
+    resident = user(server, "o_f_cannot_go")
+    assert "居民身份证换领" in head(await resident.say("身份证过期了 要换"))
+    reply = await resident.say("我坐轮椅的 派出所去不了")
+    assert head(reply) == "【居民身份证换领】不方便出门也能办：" and "回复“预约上门”" in reply, reply
+    assert "「居民身份证换领」的上门服务" in await resident.say("能上门来照相不")
+
+
+async def test_where_the_asker_lives_and_the_licence_an_item_gives_stay_on_it(server):
+    renter = user(server, "o_f_renter")
+    assert "公共租赁住房申请" in head(await renter.say("公租房申请条件是啥"))
+    assert "公共租赁住房申请" in head(await renter.say("我户口在乡下 城区租房的能申不"))
+    assert "公共租赁住房申请" in head(await renter.say("要排多久"))
+    farmer = user(server, "o_f_coop_licence")
+    assert "农民专业合作社设立登记" in head(await farmer.say("合作社设立登记咋个办 我们五户人种苹果的"))
+    assert "农民专业合作社设立登记" in head(await farmer.say("好久拿得到执照"))
+
+
+async def test_how_long_asked_like_a_progress_question_with_nothing_booked_is_the_items_time(server):
+    resident = user(server, "o_f_progress_time")
+    assert "最低生活保障申请" in head(await resident.say("低保咋个申请"))
+    reply = await resident.say("交上去好久批得下来")
+    assert head(reply) == "【最低生活保障申请】" and "承诺时限" in reply and "没有办理中的预约" not in reply, reply
+
+
+async def test_how_much_one_can_borrow_is_the_amount_of_the_loan(server):
+    resident = user(server, "o_f_loan_amount")
+    assert "创业担保贷款申请" in head(await resident.say("创业担保贷款怎么申请"))
+    reply = await resident.say("贷得到好多")
+    assert "创业担保贷款申请" in head(reply) and "30 万元" in reply, reply

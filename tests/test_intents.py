@@ -144,6 +144,7 @@ MISSED = [
     ("喂 喂 是为民服务的不", "greeting"),
     ("承蒙指點，不勝感激。", "thanks"),
     ("本人腿脚不便，可否委托小女代为办理？", "ask_item"),  # may the daughter apply: the guide answers
+    ("嗯 你好", "greeting"),  # an acknowledgement, then a greeting: not thanks
 ]
 
 

@@ -192,6 +192,12 @@ class BookingDialog:
         lines.append("回复“取消预约”可取消还没开始办理的预约。")
         return "\n".join(lines)
 
+    async def has_open(self, turn) -> bool:
+        """Has this user (or their station) a booking in progress, or a form waiting to be sent?"""
+        if turn.state.get("paused_form") or "form" in turn.state:
+            return True
+        return bool(await self.service.list_for(await self.actor(turn.openid)))
+
     async def start_cancel(self, turn) -> str:
         if "form" in turn.state:
             turn.remember(form=None)

@@ -431,6 +431,10 @@ class Assistant:
         if u.intent == "ask_item" and named_best(u):  # "能先拿个临时的不": the service it names, clearly first
             return self.show_item(turn, named_best(u), aspect)
         options = self.first_issue_first([m.code for m in result.matches[:3]], u.text)
+        if current in options:
+            # "一级残疾 但不是低保户 领得到不" after 重度残疾人护理补贴: the item under discussion is the likeliest of the
+            # choices, and follow-ups ("申请表在哪点拿") stay with it until another is picked.
+            options = [current] + [c for c in options if c != current]
         # "顺便问下 娃的医保也是一起弄？": a sure question naming a few candidates (医保: five), though none matches well;
         # not a broad word ("要公司办还是自己" after 生育津贴: 公司 names nine).
         sure_question = u.guess == "ask_item" and u.sure >= SURE_QUESTION and len(u.named) < followup.BROAD_NAMING
@@ -504,6 +508,12 @@ class Assistant:
         return await self.bookings.start(turn, kind)
 
     async def intent_query_progress(self, turn: Turn) -> str:
+        u, current = turn.understanding, turn.state.get("item")
+        if current and u.aspect == "time" and not (u.named - {current}) and not await self.bookings.has_open(turn):
+            # "交上去好久批得下来" after 低保, with nothing booked: how long the item takes, not "no bookings".
+            reply = self.follow_up(turn, current, on_materials=False)
+            if reply is not None:
+                return reply
         return await self.bookings.list_open(turn)
 
     async def intent_cancel_booking(self, turn: Turn) -> str:

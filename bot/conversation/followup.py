@@ -89,6 +89,8 @@ STANDING = re.compile(
     r"|(高校)?毕业生|失业人员|就业困难人员|(返乡)?农民工|脱贫人口)"  # "毕业三年了还算高校毕业生吗" after the same
     r"|户口(还|都|也)?(不)?在(?!哪)[^,，。;；!！?？\s]{1,8}|(农村|城镇|外地|外省)户口"
     r"|(我们|我|他们|他|她|家里)(是)?租(房|的房子?)(住)?(?!合同|提取|补贴)"  # "我们租房 户口在鲁甸"
+    r"|(城区|城里|县城|镇上)租(房|的房子?)的?(?!合同|提取|补贴)"  # "我户口在乡下 城区租房的能申不" after 公租房
+    r"|坐轮椅的?|(瘫|躺)在床上"  # "我坐轮椅的 派出所去不了" after 身份证换领: how the person is, not a 轮椅 item
 )
 # Words that carry no topic of their own in a follow-up.
 FILLER = re.compile(r"^(能|可以|要|需要|不|吗|嘛|呢|办|能办|可不可以|行不行|得不得|给是)$")
@@ -110,6 +112,8 @@ def about_current(
         standing = _names_only_standing(u, text) and not MOVES.search(text)  # not "我们户口还在新滩 要迁不"
         if asks_of_document(u, on_materials) or standing or ASKS_IMPACT.search(text):
             return True  # ... and "他身份证过期了 有影响不" asks what it means for the current item
+        if u.aspect is not None and message_stage(u.text) is None and all(current in c for c in u.naming.values()):
+            return True  # "好久拿得到执照" after 农民专业合作社设立登记: every naming word names it too
         if current not in u.named:
             # A broad word (户口 names nine items) in a question about a part of the guide is the asker's
             # circumstance ("要带啥 我们户口不在一起", "我老公户口在浙江 在昭通能办不"), unless it matches another item well.
@@ -401,6 +405,8 @@ def faq_entry(item: dict, text: str, lexicon, least: int = 2) -> dict | None:
 OTHER_WAY = re.compile(r"(别的|其他|其它)(办法|法子|途径|方式|路子)")
 # "这又需要另办哪项手续", "起房子还要办别的证不": another procedure than the item under discussion, which its guide
 # does not describe; the items it may be are offered instead.
+# The person cannot go to the window ("我坐轮椅的 派出所去不了", "她下不了床"): what the centre can do instead.
+CANNOT_GO = re.compile(r"(去|来|走|跑)(不了|不到|不得|不成|不动)|出不(了|得)门|下不(了|得)床|起不来|动不了")
 OTHER_PROCEDURE = re.compile(r"(别的|其他|其它|另外的?)(证|手续|事项)|另(外)?(要|需要)?办(哪|什么|啥|别)|还要办(别的|其他|哪)")
 # Related items offered when the guide does not answer: at most this many, each matching the message alone this well.
 RELATED_MAX = 3
@@ -431,6 +437,8 @@ def answer(item: dict, u: Understanding, lexicon, guide_url: str, on_materials: 
     if OTHER_PROCEDURE.search(normalize(u.text)):
         return None  # not this item's steps or FAQ: the related items are offered
     entry = faq_entry(item, u.text, lexicon)
+    if u.aspect is None and entry is None and CANNOT_GO.search(u.text) and (item.get("home_visit") or item.get("proxy")):
+        return guide.without_going(item, guide_url)
     if u.aspect in GUIDE_FACTS or (u.aspect and entry is None):
         return guide.section(item, u.aspect, guide_url)
     if entry is not None:

@@ -234,6 +234,16 @@ def faq_answer(item: dict, entry: dict, guide_url: str) -> str:
     return "\n".join(lines)
 
 
+def without_going(item: dict, guide_url: str) -> str:
+    """For someone who cannot go to the window: the item's home visit or proxy, and how to book it."""
+    ways = [w for w, ok in (("上门", item.get("home_visit")), ("代办", item.get("proxy"))) if ok]
+    what = {"上门": "工作人员到家里来办", "代办": "工作人员或村代办员帮您跑"}
+    lines = [f"【{item['name']}】不方便出门也能办："]
+    lines += [f"· 预约{w}：{what[w]}，回复“预约{w}”" for w in ways]
+    lines.append(f'<a href="{guide_url}">完整指南</a>　回复“人工”找工作人员')
+    return "\n".join(lines)
+
+
 def not_in_guide(item: dict, guide_url: str, related: list[str] = ()) -> str:
     """A follow-up the guide does not answer: items it may be about instead (`related`, their names, numbered),
     where to read the whole guide, and a person to ask (the number after the related items)."""
