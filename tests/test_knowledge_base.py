@@ -276,6 +276,15 @@ def test_understand_cli_contract():
         # on voice input, a widowed tea farmer in 镇雄, a man opening a second pharmacy in 昭阳, a couple back in 巧家 from
         # 江苏 building a house, a retired teacher in 绥江 caring for her husband. First run: 93.6/97.6/94.4/97.8 %.
         ("thirty_fifth_writer_ae_questions.jsonl", {"top1": 0.93, "top3": 0.97, "oos_recall": 0.98, "intent_accuracy": 0.98}),
+        # Writer AG, run on the starting code of the session that built the wording reranker, then sealed until it was
+        # built: an 82-year-old 苗族 grandmother in 彝良 on her grandson's phone, a builder in 昆明 arranging for his
+        # parents in 昭阳, a mother of twins in 鲁甸, a grocer in 永善, a station proxy in 巧家, a laid-off worker in 昭阳.
+        # First run: 96.6/98.6/96.3/99.0 %; with the reranker, before tuning: 98.0/99.7/96.3/99.0 %.
+        ("thirty_sixth_writer_ag_questions.jsonl", {"top1": 0.97, "top3": 0.99, "oos_recall": 0.98, "intent_accuracy": 0.98}),
+        # Writer AH, first run on the reranker: a 79-year-old former teacher in 镇雄 on handwriting input, a courier in
+        # 威信, a wheelchair user in 水富, an apple cooperative head in 昭阳, a shoe-factory worker in 温州 arranging for
+        # her mother and children in 大关, a village doctor in 绥江. First run: 98.5/98.9/96.3/98.6 %.
+        ("thirty_seventh_writer_ah_questions.jsonl", {"top1": 0.97, "top3": 0.98, "oos_recall": 0.98, "intent_accuracy": 0.98}),
     ],
 )
 def test_question_sets_meet_the_accuracy_floor(understander, name, floors):

@@ -63,6 +63,7 @@ CONCEPTS = {
     "deadline": re.compile(r"时间限制|期限|时限|过了多久|多久以内|超过.{0,4}(天|年|月)"),
     "death": re.compile(r"去世|过世|死亡|死了|离世|不在了|过背|(他|她|人|老伴|老人|老汉|老倌)走了"),
     # "他在毕节也交过 要转不": moving an insurance record or a record from elsewhere
+    "penalty": re.compile(r"罚款|罚钱|被罚|罚不罚|会不会罚|要罚"),
     "transfer": re.compile(r"转(回|过来|过去|移|入|出|到|不|吗|么)|要转|合并|接续"),
 }
 # A document asked about as a service of its own: lost, expired, to be replaced or applied for ("那户口本呢").

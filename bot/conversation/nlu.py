@@ -195,6 +195,8 @@ ASKS_IF_VISITED = re.compile(r"会不会.{0,3}(上门|到家|来家)|(?<!你们)
 # Help asked of the government ("政府有没有补助", "国家给不给补贴"), as opposed to a shop or a bank.
 GOVERNMENT_HELP = re.compile(r"(政府|国家|民政|你们).{0,6}(补助|补贴|救助|帮扶|扶持|赔|补偿)")
 # Documents public bodies issue that the catalogue does not hold.
+# Where to hand in a form or papers ("表格我们村委会帮他填 交到哪点"): a step of some procedure, asked of us.
+HANDS_IN_PAPERS = re.compile(r"(表|表格|材料|资料|申请书)[^,，。?？]{0,10}(交|递|送)(到|去|给|在)?(哪|哪里|哪点|哪儿|哪个)")
 GOVERNMENT_DOCUMENT = re.compile(r"居住证|护照|港澳通行证|台湾通行证|往来台湾|签注|出入境")
 # Places outside 昭通 whose own offices issue such documents.
 OTHER_CITY = re.compile(r"成都|重庆|贵阳|北京|上海|广州|深圳|杭州|宁波|苏州|东莞|浙江|广东|四川|贵州|江苏|福建")
@@ -443,6 +445,8 @@ class Understander:
         elif intent == "out_of_scope" and sure < ACCEPT_OOS and result.plausible and GOVERNMENT_HELP.search(norm):
             # "老房子墙裂起好宽的缝缝 一下雨就漏…政府有没有补助给我们修": a repair, but asked of the government.
             intent = "ask_item"
+        elif intent == "out_of_scope" and sure < ACCEPT_OOS and HANDS_IN_PAPERS.search(norm):
+            intent = "ask_item"  # which service is asked about comes next (or is the one under discussion)
         elif intent == "out_of_scope" and sure < ACCEPT_OOS and GOVERNMENT_DOCUMENT.search(norm):
             # "在昭阳区打工 居住证咋个办": a government service the catalogue lacks, not someone else's trade; but not
             # "成都社区要我们去登记居住证": another city's.
