@@ -697,3 +697,18 @@ async def test_how_much_one_can_borrow_is_the_amount_of_the_loan(server):
     assert "创业担保贷款申请" in head(await resident.say("创业担保贷款怎么申请"))
     reply = await resident.say("贷得到好多")
     assert "创业担保贷款申请" in head(reply) and "30 万元" in reply, reply
+
+
+async def test_a_number_hidden_with_capital_xs_stays_in_the_booking_form(server):
+    resident = user(server, "o_f_masked_caps")
+    assert "不动产权证书补发" in head(await resident.say("房產證被老鼠咬烂了，补发一本要咋个弄"))
+    assert "给谁办" in await resident.say("我不想跑县城，能不能请你们代办")
+    reply = await resident.say("电话是139XXXX5521，下个星期都在家")
+    assert "电话号码中间被隐藏了" in reply and "给谁办" in reply and "没有写到" not in reply, reply
+
+
+async def test_saying_a_copy_is_at_hand_books_the_item_under_discussion(server):
+    resident = user(server, "o_f_copy_at_hand")
+    assert "无犯罪记录证明开具" in head(await resident.say("村里有个年轻人要开无犯罪记录证明 他在广东打工"))
+    reply = await resident.say("那我帮他约个代办 他叫李XX 身份证复印件我这点有")
+    assert head(reply) == "好的，为您预约「无犯罪记录证明开具」的代办服务。", reply

@@ -167,7 +167,7 @@ def about_current(
 REQUEST_WORDS = re.compile(r"代办|上门|帮忙|帮我|预约|来家|到家|派人")
 # A clause saying where something is or who someone is ("合作社在白鹤滩镇", "我姓陈"), or offering a detail
 # ("她身份证号我发给你").
-SAYS_WHERE_OR_WHO = re.compile(r"在|住|姓|叫|(证号|号码|电话|照片|复印件)[^,，。]{0,6}(发|给|拍|传)")
+SAYS_WHERE_OR_WHO = re.compile(r"在|住|姓|叫|(证号|号码|电话|照片|复印件)[^,，。]{0,6}(发|给|拍|传|有|带)")
 
 
 def kin(name: str, other: str) -> bool:

@@ -174,7 +174,7 @@ CIRCUMSTANCES = re.compile(
 # An address being given ("地址是鲁甸县文屏镇团街", "地址：成都市武侯区…").
 GIVES_ADDRESS = re.compile(r"地址(是|在)?[:：]?\s*[\u4e00-\u9fff]{0,8}(省|市|县|区|镇|乡|街道|村|社区|路|街|巷)")
 # A phone number being given, whole or partly hidden ("139xxxx5521").
-GIVES_NUMBER = re.compile(r"1[3-9][0-9x*]{9}|0[0-9]{2,3}-?[0-9]{7,8}")
+GIVES_NUMBER = re.compile(r"1[3-9][0-9xX*＊×]{9}|0[0-9]{2,3}-?[0-9]{7,8}")
 BOOKING_NUMBER = re.compile(r"\b([A-Z]{2}\d{8,14})\b", re.IGNORECASE)
 RATING = re.compile(r"(?<![0-9十])([1-5一二三四五])\s*(?:分|星)")  # not "扣了12分"
 CHINESE_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5}
