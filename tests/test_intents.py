@@ -145,6 +145,8 @@ MISSED = [
     ("承蒙指點，不勝感激。", "thanks"),
     ("本人腿脚不便，可否委托小女代为办理？", "ask_item"),  # may the daughter apply: the guide answers
     ("嗯 你好", "greeting"),  # an acknowledgement, then a greeting: not thanks
+    ("您好，鲁甸县文屏镇社区工作人员", "greeting"),  # who is writing, the question comes next
+    ("健 康 证 在 县 医 院 办 得 不", "ask_item"),  # characters typed one by one with spaces
 ]
 
 

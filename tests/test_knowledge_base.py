@@ -285,6 +285,11 @@ def test_understand_cli_contract():
         # 威信, a wheelchair user in 水富, an apple cooperative head in 昭阳, a shoe-factory worker in 温州 arranging for
         # her mother and children in 大关, a village doctor in 绥江. First run: 98.5/98.9/96.3/98.6 %.
         ("thirty_seventh_writer_ah_questions.jsonl", {"top1": 0.97, "top3": 0.98, "oos_recall": 0.98, "intent_accuracy": 0.98}),
+        # Writer AI, sealed until that session's final understanding code: a widowed bee-keeper in 大关 new to his phone,
+        # a student in 昆明 arranging for his grandparents and disabled uncle, a noodle-shop owner in 镇雄, a veteran in
+        # 盐津, a 社区 worker in 鲁甸, an 86-year-old in 威信 whose daughter-in-law types. First run: 95.3/96.9/98.1/97.8 %
+        # with 1.6 % of in-scope messages refused (start of that session: 94.1/96.2/98.1/97.4 %, 1.8 %).
+        ("thirty_eighth_writer_ai_questions.jsonl", {"top1": 0.96, "top3": 0.97, "oos_recall": 0.98, "intent_accuracy": 0.98}),
     ],
 )
 def test_question_sets_meet_the_accuracy_floor(understander, name, floors):

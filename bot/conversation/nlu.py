@@ -302,8 +302,13 @@ def _load_rules(path: Path) -> list[_Rule]:
     return rules
 
 
+# Characters typed one by one with spaces between ("健 康 证 在 县 医 院 办 得 不"): the words they spell.
+SPACED_CHARACTERS = re.compile(r"(?:[\u4e00-\u9fff] +){3,}[\u4e00-\u9fff]")
+
+
 def normalize(text: str) -> str:
-    return unicodedata.normalize("NFKC", text or "").strip().lower()
+    text = unicodedata.normalize("NFKC", text or "").strip().lower()
+    return SPACED_CHARACTERS.sub(lambda m: m.group(0).replace(" ", ""), text)
 
 
 def standard(text: str) -> str:
@@ -535,6 +540,10 @@ class Understander:
                 elif guess == "ask_item" and ASKS_US.search(text):
                     # "需要代办养老金待遇申领 材料收齐了 麻烦登记一下": a request to us, whatever else it asks.
                     override = OVERRIDE_BOOKING_RULE_ASKED
+                elif guess == "out_of_scope" and "你们" in text:
+                    # "路远得很 你们上不上门": asked of us, so no other trade's business unless the model is fairly sure
+                    # (a neighbouring trade's word is refused below whatever the intent).
+                    override = OVERRIDE_BOOKING_RULE_BY_ASK
             return guess if guess != rule and sure >= override else rule
         if guess == "query_progress" and result.confident and aspect == "time" and not STATUS_ASKED.search(text):
             # "临时救助好久批得下来" asks how long the item takes, not where the asker's own case is.
