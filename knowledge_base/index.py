@@ -398,8 +398,8 @@ class ItemIndex:
         return result
 
     def _reranked(self, text: str, scores: np.ndarray) -> np.ndarray:
-        """BM25's first RERANKED candidates, each weighed by how much the whole message reads like residents'
-        messages about it: "老倌死了 要领哪样钱" shares no word with 丧葬补助金, but reads like its examples."""
+        """BM25's first RERANKED candidates, each weighed by how much the whole message, filler and dialect included,
+        reads like residents' messages about it (BM25 sees only the words it shares with each item)."""
         m = min(RERANKED, int(np.count_nonzero(scores)))
         if m < 2:
             return scores
