@@ -27,6 +27,10 @@ SMOOTHING = 0.1  # additive smoothing of the n-gram counts
 # The model's log-likelihoods are summed over dozens of overlapping n-grams, far too sure of themselves;
 # dividing by this before the softmax gives posteriors that rerank well (chosen on the sets left out).
 TEMPERATURE = 20.0
+# An n-gram in more than this share of the items' texts ("的", "要", "办") tells them apart little and costs most of
+# the sum: it is left out. Measured with ten writers' sets left out in turn: the same accuracy (98.1 % first,
+# against 98.0 % with all n-grams), and a third less time per message.
+MAX_SHARE = 0.5
 
 
 def shape(text: str) -> str:
@@ -65,6 +69,8 @@ class ItemWording:
         items, gains = [], []
         log_a = math.log(SMOOTHING)
         for g, per_item in counts.items():
+            if len(per_item) > MAX_SHARE * len(codes):
+                continue
             start = len(items)
             items += per_item.keys()
             gains += (math.log(c + SMOOTHING) - log_a for c in per_item.values())
