@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 
 from bot import ratings
 from bot.bookings.dateparse import month_day
@@ -169,7 +170,9 @@ class BookingDialog:
 
     # ---- progress, cancel, rating ----
 
-    async def list_open(self, turn) -> str:
+    async def list_open(self, turn, otherwise: Callable[[], str | None] | None = None) -> str:
+        """Where the user's (or their station's) bookings stand. otherwise: the reply when there are none and no
+        form is waiting, if it gives one ("好久批得下来" about the item under discussion), before "no bookings"."""
         actor = await self.actor(turn.openid)
         number = BOOKING_NUMBER.search(normalize(turn.text).upper())
         if number:
@@ -183,6 +186,8 @@ class BookingDialog:
             # "好久能来" asked in the middle of a form: nothing is booked until the form is sent.
             return "这个预约还没有提交，提交后工作人员会在您选的日期前联系您。"
         if not bookings:
+            if otherwise is not None and (reply := otherwise()) is not None:
+                return reply
             return "您目前没有办理中的预约。需要时说“预约代办”或“预约上门”。"
         head = "本站的预约：" if actor.kind == "proxy" else "您的预约："
         lines = [head]
@@ -191,12 +196,6 @@ class BookingDialog:
             lines.append(f"   {STATUS_LABELS[b['status']]}，预计{month_day(b['due_date'])}前办结")
         lines.append("回复“取消预约”可取消还没开始办理的预约。")
         return "\n".join(lines)
-
-    async def has_open(self, turn) -> bool:
-        """Has this user (or their station) a booking in progress, or a form waiting to be sent?"""
-        if turn.state.get("paused_form") or "form" in turn.state:
-            return True
-        return bool(await self.service.list_for(await self.actor(turn.openid)))
 
     async def start_cancel(self, turn) -> str:
         if "form" in turn.state:

@@ -509,11 +509,9 @@ class Assistant:
 
     async def intent_query_progress(self, turn: Turn) -> str:
         u, current = turn.understanding, turn.state.get("item")
-        if current and u.aspect == "time" and not (u.named - {current}) and not await self.bookings.has_open(turn):
+        if current and u.aspect == "time" and not (u.named - {current}) and "form" not in turn.state:
             # "交上去好久批得下来" after 低保, with nothing booked: how long the item takes, not "no bookings".
-            reply = self.follow_up(turn, current, on_materials=False)
-            if reply is not None:
-                return reply
+            return await self.bookings.list_open(turn, lambda: self.follow_up(turn, current, on_materials=False))
         return await self.bookings.list_open(turn)
 
     async def intent_cancel_booking(self, turn: Turn) -> str:

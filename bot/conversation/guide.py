@@ -53,6 +53,12 @@ def _special_steps(item: dict) -> str:
     return f"另有{'、'.join(steps)}，不计入办理时限。" if steps else ""
 
 
+def booking_ways(item: dict, first: str = "代办") -> list[str]:
+    """The services the item offers among 代办 and 上门, `first` first when offered."""
+    offered = [w for w, ok in (("代办", item.get("proxy")), ("上门", item.get("home_visit"))) if ok]
+    return sorted(offered, key=lambda w: w != first)
+
+
 def summary(item: dict, guide_url: str) -> str:
     promised = _days(item["promised_limit_days"], item.get("promised_limit_unit", "工作日"))
     lines = [
@@ -63,8 +69,7 @@ def summary(item: dict, guide_url: str) -> str:
     ]
     if _special_steps(item):
         lines.insert(3, _special_steps(item))
-    if item.get("proxy") or item.get("home_visit"):
-        ways = [w for w, ok in (("代办", item.get("proxy")), ("上门", item.get("home_visit"))) if ok]
+    if ways := booking_ways(item):
         lines.append(f"老人、残疾人等可预约{'或'.join(ways)}服务，回复“预约{ways[0]}”。")
     lines.append("")
     lines.append("回复数字了解更多：")
@@ -236,7 +241,7 @@ def faq_answer(item: dict, entry: dict, guide_url: str) -> str:
 
 def without_going(item: dict, guide_url: str) -> str:
     """For someone who cannot go to the window: the item's home visit or proxy, and how to book it."""
-    ways = [w for w, ok in (("上门", item.get("home_visit")), ("代办", item.get("proxy"))) if ok]
+    ways = booking_ways(item, first="上门")
     what = {"上门": "工作人员到家里来办", "代办": "工作人员或村代办员帮您跑"}
     lines = [f"【{item['name']}】不方便出门也能办："]
     lines += [f"· 预约{w}：{what[w]}，回复“预约{w}”" for w in ways]
