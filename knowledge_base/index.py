@@ -191,6 +191,12 @@ class ItemIndex:
                     naming.setdefault(w, set()).add(item["code"])
         return {w: frozenset(codes) for w, codes in naming.items()}
 
+    def named_in_full(self, text: str) -> list[str]:
+        """The items whose whole names a text holds, in the order they appear ("…签发《居民死亡医学证明（推断）书》
+        （见“居民死亡医学证明（推断）书签发”）"): what an answer pointed the resident to."""
+        found = [(text.find(name), code) for code, name in zip(self.codes, self.names) if name in text]
+        return [code for _, code in sorted(found)]
+
     def named(self, text: str) -> frozenset[str]:
         """The items a message names by a word of their name ("那低保呢" names the 低保 item; "要登报不",
         "多久能拿到" name none): what tells a new question from a follow-up on the item under discussion."""

@@ -712,3 +712,75 @@ async def test_saying_a_copy_is_at_hand_books_the_item_under_discussion(server):
     assert "无犯罪记录证明开具" in head(await resident.say("村里有个年轻人要开无犯罪记录证明 他在广东打工"))
     reply = await resident.say("那我帮他约个代办 他叫李XX 身份证复印件我这点有")
     assert head(reply) == "好的，为您预约「无犯罪记录证明开具」的代办服务。", reply
+
+
+async def test_a_document_already_had_or_asked_for_keeps_the_item_under_discussion(server):
+    newborn = user(server, "o_f_doc_had")
+    assert "出生登记" in head(await newborn.say("宝宝生了 上户口咋个整"))
+    reply = await newborn.say("出生证明医院给了 还要带啥")
+    assert head(reply) == "【出生登记】" and "申请材料" in reply, reply
+    renter = user(server, "o_f_doc_asked")
+    assert "住房公积金提取（租房）" in head(await renter.say("想把公积金取出来交房租"))
+    reply = await renter.say("要租房合同不 房东不肯签咋办")
+    assert "住房公积金提取（租房）" in head(reply), reply
+
+
+async def test_the_insurance_asked_after_a_birth_registration_is_the_newborns(server):
+    resident = user(server, "o_f_ctx_choices")
+    assert "出生登记" in head(await resident.say("娃娃生了 户口咋个上"))
+    choices = await resident.say("上完户口医保也要交吧")
+    # The newborn's 医保: shown, or the first of the choices; never 出生登记 first, which 医保 does not name.
+    assert head(choices) == "【新生儿医保参保登记】" or "\n1 新生儿医保参保登记" in choices, choices
+    fee = await resident.say("多少钱一年")
+    assert head(fee) == "【新生儿医保参保登记】" and "收费标准" in fee, fee
+
+
+async def test_written_questions_in_and_out_of_a_booking_form(server):
+    resident = user(server, "o_f_written")
+    assert "残疾人证补办" in head(await resident.say("残疾证遗失了"))
+    when = await resident.say("需几日可取")
+    assert head(when) == "【残疾人证补办】" and "时限" in when, when
+    assert "给谁办" in await resident.say("可否代办")
+    other = await resident.say("另外顺便问 等级变更能一并办理否")
+    assert head(other) == "【残疾人证等级变更】" and "继续预约" in other, other
+    pension = user(server, "o_f_written_how")
+    assert "住房公积金提取（退休）" in head(await pension.say("退休了公积金提取要何材料"))
+    reply = await pension.say("单位已破产 盖不了章 如何")
+    assert "住房公积金提取（退休）" in head(reply) and "答不上来" not in reply, reply
+
+
+async def test_another_item_named_in_full_is_a_new_question(server):
+    resident = user(server, "o_f_full_name")
+    assert "消费者投诉举报" in head(await resident.say("有顾客说吃了我们店的东西拉肚子 要去投诉我们"))
+    reply = await resident.say("那我们的食品经营许可证会不会被吊销")
+    assert head(reply) == "【食品经营许可】", reply
+
+
+async def test_a_fee_asked_with_a_visit_is_answered_and_the_visit_booked_in_one_word(server):
+    resident = user(server, "o_f_fee_visit")
+    reply = await resident.say("家庭医生签约收钱不 能不能来屋头给老者测血糖")
+    assert head(reply) == "【家庭医生签约服务】" and "收费标准" in reply, reply
+    assert "上门：可以预约工作人员到家里来办，回复“预约上门”。" in reply, reply
+    booking = await resident.say("预约上门")
+    assert "家庭医生签约服务" in head(booking) and "上门" in head(booking), booking
+
+
+async def test_the_item_an_answer_pointed_to_is_what_the_next_message_is_about(server):
+    resident = user(server, "o_f_pointed")
+    assert "死亡户口注销" in head(await resident.say("我妈走了 户口要咋个销"))
+    faq = await resident.say("人是在屋头走的 没得医院的证明")
+    assert "居民死亡医学证明（推断）书签发" in faq, faq
+    visit = await resident.say("那个医生能来屋头开不")
+    assert head(visit) == "可以的，为您预约「居民死亡医学证明（推断）书签发」的上门服务。", visit
+    # The pointer lasts one message: a fresh conversation about doctors is the family-doctor service again.
+    other = user(server, "o_f_pointed_not")
+    assert "家庭医生签约服务" in head(await other.say("家庭医生能上门不 我妈瘫在床上"))
+
+
+async def test_a_booking_naming_one_of_the_offered_choices_books_it(server):
+    resident = user(server, "o_f_book_choice")
+    assert "营业执照变更登记" in head(await resident.say("店名要改 营业执照咋个变更"))
+    choices = await resident.say("改了以后税务那边是不是也要去改")
+    assert "税务登记" in choices and "营业执照变更登记" in choices, choices
+    booking = await resident.say("执照这个麻烦帮我代办吧")
+    assert head(booking) == "好的，为您预约「营业执照变更登记」的代办服务。", booking

@@ -211,3 +211,30 @@ def test_how_long_it_takes_is_no_praise(understander):
 )
 def test_requests_greetings_and_complaints_in_everyday_words(understander, text, intent):
     assert understander.understand(text).intent == intent
+
+
+@pytest.mark.parametrize(
+    "text, intent",
+    [
+        # "一分" of money is no rating of one point.
+        ("老板拖了半年工钱 一分都没结 到哪点告他", "ask_item"),
+        # Whether someone else may apply is a question; a request that says who brings the papers is a booking.
+        ("社保卡遗失了 补卡能否他人代办", "ask_item"),
+        ("慢特病认定 可否代办 材料我让孙女送过来", "book_proxy"),
+        # Where an application or a booked visit stands, in written and in spoken words.
+        ("高龄津贴申请交上去两个月了 尚无音讯 请查", "query_progress"),
+        ("老者养老认证约的后天上门 确认一下还来不来", "query_progress"),
+        # What a signed-up doctor does is a question of the service.
+        ("签约以后医生能不能来家中看看", "ask_item"),
+        # A fee asked along with a visit: the guide answers first, and says how to book the visit.
+        ("家庭医生签约收钱不 能不能来屋头给老者测血糖", "ask_item"),
+    ],
+)
+def test_money_written_questions_and_visits_asked_about(understander, text, intent):
+    u = understander.understand(text)
+    assert u.intent == intent, (text, u.intent, u.guess, u.rule)
+
+
+def test_a_question_after_a_long_preamble_is_found_where_the_asker_says_it_starts(understander):
+    u = understander.understand("喂 我跟你说哈 我家今年卖了几头猪 还有几只羊 我想问的是 我家低保咋个遭停了")
+    assert u.intent == "ask_item" and u.result.best.code == "MZ-004", (u.intent, u.result.matches[:3])

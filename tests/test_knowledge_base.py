@@ -290,6 +290,10 @@ def test_understand_cli_contract():
         # 盐津, a 社区 worker in 鲁甸, an 86-year-old in 威信 whose daughter-in-law types. First run: 95.3/96.9/98.1/97.8 %
         # with 1.6 % of in-scope messages refused (start of that session: 94.1/96.2/98.1/97.4 %, 1.8 %).
         ("thirty_eighth_writer_ai_questions.jsonl", {"top1": 0.96, "top3": 0.97, "oos_recall": 0.98, "intent_accuracy": 0.98}),
+        # Writer AJ, run on the starting code of the session after: a 75-year-old 彝族 man in 巧家 on voice input, a bride
+        # from 镇雄 in 昭阳 typing pinyin, a truck driver from 盐津, a retired miner in 彝良 writing formally, a station
+        # proxy in 永善, a hotpot restaurant owner in 水富. First run: 97.5/97.8/100/98.2 %, 0.2 % refused.
+        ("thirty_ninth_writer_aj_questions.jsonl", {"top1": 0.97, "top3": 0.98, "oos_recall": 0.98, "intent_accuracy": 0.98}),
     ],
 )
 def test_question_sets_meet_the_accuracy_floor(understander, name, floors):

@@ -119,15 +119,24 @@ class BookingForm:
         u, current = turn.understanding, turn.state.get("item")
         if u is None:
             return current
-        current_item = self._index().index.item(current) if current else None
+        index = self._index().index
+        choices = turn.state.get("choices") or {}
+        offered = choices.get("options", []) if choices.get("kind") == "items" else []
+        by_name = [c for c in offered if (item := index.item(c)) and any(w in item["name"] for w in u.naming)]
+        if len(by_name) == 1:
+            return by_name[0]  # "执照这个麻烦帮我代办吧" with 税务登记 / 营业执照变更登记 offered: the one its words name
+        current_item = index.item(current) if current else None
         current_name = current_item["name"] if current_item else ""
-        names_nothing = current and followup.request_names_nothing(u.text, self._index().index.named)
+        names_nothing = current and followup.request_names_nothing(u.text, index.named)
         if followup.books_by_name(u, current_name) and not names_nothing:
             return u.result.best.code if u.result.confident else None  # "残疾证能上门办吗": asked by its name
         if followup.about_current(u, current, current_name=current_name):  # "能上门不 我走不动": the item discussed
             return current
         if names_nothing:
             return current  # "那麻烦你们帮忙代办，合作社在白鹤滩镇，我姓陈"
+        pointed = turn.state.get("pointed") or ()
+        if code := next((m.code for m in u.result.matches[:3] if m.code in pointed), None):
+            return code  # "那个医生能来屋头开不" after an answer naming 居民死亡医学证明（推断）书签发
         if u.result.confident:
             return u.result.best.code
         return None if u.named else current

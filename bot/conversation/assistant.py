@@ -9,7 +9,16 @@ import re
 from dataclasses import dataclass, field
 
 from bot.conversation import followup, guide, texts
-from bot.conversation.nlu import ASKER_HELPS, CIRCUMSTANCES, GUIDE_FACTS, Understander, Understanding, normalize, standard
+from bot.conversation.nlu import (
+    ASKER_HELPS,
+    CIRCUMSTANCES,
+    GUIDE_FACTS,
+    SPEAKS_OF_VISIT,
+    Understander,
+    Understanding,
+    normalize,
+    standard,
+)
 from bot.conversation.pinyin import looks_pinyin
 from bot.conversation.questions import AGREEING, ASKS_EITHER, asks
 from bot.conversation.whom import relation_in
@@ -31,6 +40,9 @@ HUMAN_IN_FORM = re.compile(r"人工|真人|客服|找工作人员")
 CHOICES_SCORE = 15.0
 # The classifier this sure that a message asks about a service lets it choose among the items it names.
 SURE_QUESTION = 0.9
+# Items an answer names in full, quoted, that the next message may be about ("见“…”"): a few at most.
+POINTED_MAX = 3
+QUOTED = re.compile(r"[“《]([^”》]{2,40})[”》]")
 # An unsure match that the message names by a service word is answered when it scores this much above the next.
 NAMED_LEAD = 1.2
 # In a conversation about an item, a message naming nothing is out of scope only when the classifier is this sure.
@@ -261,12 +273,26 @@ class Assistant:
         reply = action(turn)
         if asyncio.iscoroutine(reply):
             reply = await reply
+        self.remember_pointed(turn, reply)
         if turn.changed:
             if self.dialogs.instant:  # process memory: no reason to defer
                 await self._save(turn)
             else:
                 self._save_later(turn)
         return reply
+
+    def remember_pointed(self, turn: Turn, reply: str | None) -> None:
+        """Other items the reply names in full within quotes, for the next message only: after 死亡户口注销's answer
+        "…签发《居民死亡医学证明（推断）书》（见“…”）", "那个医生能来屋头开不" is about that item, not 家庭医生签约服务."""
+        shown = turn.state.get("item")
+        quoted = " ".join(QUOTED.findall(reply or ""))  # not the names of numbered choices, nor a card's 【title】
+        pointed = [c for c in self.understander.index.named_in_full(quoted) if c != shown][:POINTED_MAX] if quoted else []
+        turn.remember(pointed=pointed or None)
+
+    def pointed_to(self, turn: Turn, result) -> str | None:
+        """The item the previous answer pointed to, when this message's words fit it among their first three."""
+        pointed = turn.state.get("pointed") or ()
+        return next((m.code for m in result.matches[:3] if m.code in pointed), None)
 
     async def _save(self, turn: Turn) -> None:
         try:
@@ -402,7 +428,8 @@ class Assistant:
             lexicon = self.understander.index.lexicon
             if turn.text and (entry := followup.faq_entry(item, turn.text, lexicon, least=followup.STRONG_FAQ)):
                 return guide.faq_answer(item, entry, self.guide_url(code))
-            return guide.section(item, aspect, self.guide_url(code))
+            visit = turn.understanding is not None and SPEAKS_OF_VISIT.search(turn.understanding.text) is not None
+            return guide.section(item, aspect, self.guide_url(code), visit=visit)
         turn.remember(item=code, choices={"kind": "aspects", "item": code, "options": [a for a, _ in guide.FOLLOW_UPS]})
         return guide.summary(item, self.guide_url(code))
 
@@ -426,6 +453,8 @@ class Assistant:
                 return reply
         if off_domain:
             return texts.NOT_OURS.format(label=u.outside.label, ask=u.outside.ask)
+        if pointed := self.pointed_to(turn, result):  # "那个证明村医能开不" after the answer that named it
+            return self.show_item(turn, pointed, aspect)
         if result.confident:
             return self.show_item(turn, result.best.code, aspect)
         if u.intent == "ask_item" and named_best(u):  # "能先拿个临时的不": the service it names, clearly first
@@ -433,8 +462,14 @@ class Assistant:
         options = self.first_issue_first([m.code for m in result.matches[:3]], u.text)
         if current in options:
             # "一级残疾 但不是低保户 领得到不" after 重度残疾人护理补贴: the item under discussion is the likeliest of the
-            # choices, and follow-ups ("申请表在哪点拿") stay with it until another is picked.
-            options = [current] + [c for c in options if c != current]
+            # choices, and follow-ups ("申请表在哪点拿") stay with it until another is picked; unless a word names
+            # another choice apart from it ("上完户口医保也要交吧" after 出生登记: 医保), which then comes last.
+            others = [c for c in options if c != current]
+            apart = any(
+                followup.named_beyond_standing(u, c, current) and not followup.named_apart(u, current, c, narrowly=True)
+                for c in others
+            )
+            options = others + [current] if apart else [current] + others
         # "顺便问下 娃的医保也是一起弄？": a sure question naming a few candidates (医保: five), though none matches well;
         # not a broad word ("要公司办还是自己" after 生育津贴: 公司 names nine).
         sure_question = u.guess == "ask_item" and u.sure >= SURE_QUESTION and len(u.named) < followup.BROAD_NAMING

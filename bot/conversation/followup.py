@@ -16,6 +16,7 @@ from bot.conversation.nlu import (
     GIVES_ADDRESS,
     GIVES_NUMBER,
     GUIDE_FACTS,
+    SPEAKS_OF_VISIT,
     STATUS_ASKED,
     Understanding,
     leads_by,
@@ -70,6 +71,8 @@ CONCEPTS = {
 OWN_SERVICE = re.compile(
     r"补|换|办|申请|申领|注销|销|迁|登记|认定|上户|落户|入户|丢|掉了|遗失|找不到|过期|到期|坏了|在哪|哪里|哪点|^那.{1,10}呢"
 )
+# "不给签咋办", "没有咋整": what to do about a problem, not a service to do ("执照怎么办" is one).
+WHAT_TO_DO = re.compile(r"(不|没|莫)[^\s,，。]{0,4}(咋|怎么|如何)(个)?(办|整|弄)(?!理)")
 # ... and one asked about as a document to bring ("要不要带户口本", "是村医开的 要得不", "复印件行不行").
 AS_DOCUMENT = re.compile(
     r"带|原件|复印件|有的|有了|开的|开了|做的|要得不|行不行|算不算|认不认|认可|可以不|能用|管用"
@@ -81,6 +84,8 @@ AS_DOCUMENT = re.compile(
     r"|^要[^\s,，。]{1,8}(吗|不|么)[?？]*[\s,，。]"
     # "出生证明还没拿到 能先上吗": a document not had yet
     r"|(还)?没(有)?(拿到|开到|领到|开出来|下来)"
+    # "出生证明在医院拿的 还要啥": a document already had
+    r"|拿的|拿了|拿到了|领了|领到了"
 )
 # Who the person is ("他是低保户 一个人住", "不是低保户的能不能减") and where the household is registered
 # ("我们户口不在昭阳", "户口在村里"): a circumstance, not a service asked for.
@@ -130,7 +135,7 @@ def about_current(
         # Names the current item's service too, but names a better-fitting item by a word of its own: "上完户口
         # 医保也能一起办吗" after 出生登记 (户口 names both, 医保 only the 医保 items); not "体检呢" after 驾驶证换证.
         if result.plausible and (best := result.best.code) != current:
-            if _named_apart(u, best, current) and not _named_apart(u, current, best, narrowly=True):
+            if named_apart(u, best, current) and not named_apart(u, current, best, narrowly=True):
                 return False
         # Names the current item's service too: stays on it unless another item fits the message clearly
         # better ("身份证丢了怎么补" after 身份证换领; not "出生证明还没拿到 能上不" after 出生登记).
@@ -250,6 +255,8 @@ def _step_of_current(u: Understanding, best, current: str, current_name: str) ->
     too, though not by its name: a step or document of the current item (驾驶证换证's 体检) rather than the other
     service (65岁及以上老年人免费健康体检)?"""
     words = [(w, codes) for w, codes in u.naming.items() if best.code in codes]
+    if best.name in (u.words_text or u.text) or best.name in u.text:
+        return False  # "我们的食品经营许可证会不会被吊销" after 消费者投诉举报: the other item by its whole name
     return bool(current_name and words) and all(
         current in codes and len(codes) < BROAD_NAMING and w in best.name and w not in current_name for w, codes in words
     )
@@ -268,7 +275,7 @@ def _names_only_standing(u: Understanding, text: str) -> bool:
     return False
 
 
-def _named_apart(u: Understanding, code: str, other: str, narrowly: bool = False) -> bool:
+def named_apart(u: Understanding, code: str, other: str, narrowly: bool = False) -> bool:
     """Does a word of the message name `code` without naming `other` (with `narrowly`: a word naming few items,
     "食品许可" rather than "户口")?"""
     return any(
@@ -276,11 +283,19 @@ def _named_apart(u: Understanding, code: str, other: str, narrowly: bool = False
     )
 
 
+def named_beyond_standing(u: Understanding, code: str, other: str) -> bool:
+    """Does a word naming `code` but not `other` stand outside what the message says the person is? "上完户口医保也要交吧"
+    (医保), not "一级残疾 但不是低保户 领得到不" (低保户 is who the asker is)."""
+    rest = STANDING.sub(" ", u.words_text or u.text)
+    return any(code in codes and other not in codes and w in rest for w, codes in u.naming.items())
+
+
 def asks_of_document(u: Understanding, on_materials: bool) -> bool:
     """ "要不要带户口本", "死亡证明是村医开的 要得不": a document the current item asks for (on_materials), though
     another item is named by it; "社保卡也找不到了 能补一张吗" asks for that other service."""
     text = normalize(u.text)
-    return on_materials and AS_DOCUMENT.search(text) is not None and not OWN_SERVICE.search(text)
+    # "要租房合同吗 房东不给签咋办": what to do if it cannot be had is no other service asked for.
+    return on_materials and AS_DOCUMENT.search(text) is not None and not OWN_SERVICE.search(WHAT_TO_DO.sub(" ", text))
 
 
 def asks_other(u: Understanding, item: str | None) -> bool:
@@ -441,7 +456,7 @@ def answer(item: dict, u: Understanding, lexicon, guide_url: str, on_materials: 
     if u.aspect is None and entry is None and CANNOT_GO.search(u.text) and (item.get("home_visit") or item.get("proxy")):
         return guide.without_going(item, guide_url)
     if u.aspect in GUIDE_FACTS or (u.aspect and entry is None):
-        return guide.section(item, u.aspect, guide_url)
+        return guide.section(item, u.aspect, guide_url, visit=SPEAKS_OF_VISIT.search(u.text) is not None)
     if entry is not None:
         return guide.faq_answer(item, entry, guide_url)
     if asks_of_document(u, on_materials):

@@ -59,6 +59,15 @@ def booking_ways(item: dict, first: str = "代办") -> list[str]:
     return sorted(offered, key=lambda w: w != first)
 
 
+def visit_line(item: dict) -> str:
+    """Whether the item can be done at the resident's home, and the word that books it (or the proxy instead)."""
+    if item.get("home_visit"):
+        return "上门：可以预约工作人员到家里来办，回复“预约上门”。"
+    if item.get("proxy"):
+        return "上门：这项暂不提供上门服务，可以预约代办，回复“预约代办”。"
+    return "上门：这项暂不提供上门服务，需要到窗口办理。"
+
+
 def summary(item: dict, guide_url: str) -> str:
     promised = _days(item["promised_limit_days"], item.get("promised_limit_unit", "工作日"))
     lines = [
@@ -226,8 +235,12 @@ SECTIONS = {
 }
 
 
-def section(item: dict, aspect: str, guide_url: str) -> str:
+def section(item: dict, aspect: str, guide_url: str, visit: bool = False) -> str:
+    """One part of the item's guide; with `visit`, the message also asked whether staff come to the home
+    ("家庭医生签约要钱不 能不能定期来屋头"), so whether they do, and how to book it, follows."""
     lines = [f"【{item['name']}】"] + SECTIONS[aspect](item)
+    if visit:
+        lines.append(visit_line(item))
     lines.append(f'<a href="{guide_url}">完整指南</a>　回复“人工”找工作人员')
     return "\n".join(lines)
 

@@ -44,8 +44,8 @@ ASPECTS: list[tuple[str, re.Pattern]] = [
     (
         "materials",
         re.compile(
-            # not papers someone brings ("喊屋头老汉拿起材料克", "我后天把材料送过来")
-            r"(?<!拿起)(?<!拿着)(?<!带起)(?<!带着)(?<!把)(?<!送)材料|资料|带什么|带啥|带哪些|要带|准备什么|准备啥|需要什么|要什么证|证件|原件还是复印件|要哪些(病历|证|单子|票)"
+            # not papers someone brings ("喊屋头老汉拿起材料克", "我后天把材料送过来", "材料我让孙子送来")
+            r"(?<!拿起)(?<!拿着)(?<!带起)(?<!带着)(?<!把)(?<!送)材料(?![^,，。?？]{0,8}(送|拿|带)(来|过来|起来))|资料|带什么|带啥|带哪些|要带|准备什么|准备啥|需要什么|要什么证|证件|原件还是复印件|要哪些(病历|证|单子|票)"
             r"|(要不要|需不需要|用不用)[^,，。?？]{0,8}(证明|原件|复印件|照片|户口簿|户口本|身份证|结婚证)"
             # "租房合同要吗", "要疫苗本吗"
             r"|(证|本|合同|证明|照片|复印件|原件)(要|需要)(吗|不|么)[?？]*$|^要[^,，。]{0,8}(证|本|合同|证明|照片)(吗|不|么)"
@@ -54,7 +54,7 @@ ASPECTS: list[tuple[str, re.Pattern]] = [
     (
         "time",
         re.compile(
-            r"^(什么时候|啥时候|几时)[?？啊呀嘛呢哦]*$|多久|好久|多长时间|多长[?？]?$|(?<![这那前过])几天|时限|多快|要等|几个工作日|什么时候能(拿|领|好|到)|多少天|需时|几何时|截止|截至|最后一天|几号前"
+            r"^(什么时候|啥时候|几时)[?？啊呀嘛呢哦]*$|多久|好久|多长时间|多长[?？]?$|(?<![这那前过])几(天|日)|何时(可|能)?(取|领|拿|办好|办结)|时限|多快|要等|几个工作日|什么时候能(拿|领|好|到)|多少天|需时|几何时|截止|截至|最后一天|几号前"
         ),
     ),
     # How much money the resident gets ("一个月好多钱嘛" of 高龄津贴, "一年能贷多少"), not what the service costs.
@@ -132,8 +132,8 @@ BOOKING_INTENTS = ("book_proxy", "book_home_visit")
 # Parts of a guide whose question outweighs a mention of proxies or home visits.
 GUIDE_FACTS = {"materials", "time", "amount", "fee", "location", "phone", "hours"}
 BOOKING_VERB = re.compile(
-    r"预约|约|帮我|帮忙|帮他|帮她|安排|派人|派个人|派员|请.{0,4}(来|帮)|麻烦|你们.{0,4}帮|申请代办|想代办|要代办|代交|代为|"
-    r"恳请|烦请|敬请|登记一下|来家|到家|上门(办|给|帮|来)|申请(上门|代办)|齐了|齐的|准备好了|收齐|报一件|帮报(?!税)|"
+    r"预约|(?<!签)(?<!大)约(?!束)|帮我|帮忙|帮他|帮她|安排|派人|派个人|派员|请.{0,4}(来|帮)|麻烦|你们.{0,4}帮|申请代办|想代办|要代办|代交|代为|"
+    r"恳请|烦请|敬请|登记一下|来家|到家|上门(办|给|帮|来)|申请[^,，。]{0,8}(上门|代办)|齐了|齐的|准备好了|收齐|报一件|帮报(?!税)|"
     r"帮代|代跑|代报|(请|让|叫)(你们|中心|站上).{0,3}代|受理|请.{0,6}代办"
 )
 # "我儿子能帮我办不", "可否委托小女代为办理": may a family member apply (answered from the guide), not a booking.
@@ -145,6 +145,8 @@ FAMILY_AGENT = re.compile(
     # "我儿子在外地工作，可否由他回来代为办理", "我老公在县城做事 他可以帮我去交材料不"
     r"|由(他|她|" + FAMILY + r")|(" + FAMILY + r").{0,12}(可以|能|可否|能不能|可不可以)(帮|代|替)(他|她)"
     r"|(" + FAMILY + r").{0,12}(他|她)(可以|能|可否|能不能|可不可以)(帮|代|替|来办|去办|去交)"
+    # "补卡可否他人代办": whether someone else may apply
+    r"|(可否|能否|能不能|可不可以|可以|能)(由)?(他人|别人|其他人|旁人|亲属|家属)(代办|代领|代为|代理|帮办|代替|代交)"
 )
 # "我能帮他认不", "我是她儿子 我能帮她办吗": the asker would do it for someone, and asks whether that is allowed.
 ASKER_HELPS = re.compile(
@@ -191,7 +193,18 @@ BOOKED = re.compile(r"预约|代办|上门|约的|申请|查一下|查下|帮我
 # Whether the service includes visits ("会不会上门来量血压"), not a request for one.
 # ... or "签约后能否定期上门给老伴量血压": a visit that is part of the service, not one asked for now.
 # "你们上不上门" asks us to come.
-ASKS_IF_VISITED = re.compile(r"会不会.{0,3}(上门|到家|来家)|(?<!你们)上不上门|上门随访|签约后.{0,6}上门")
+# Asking us to arrange a visit, beyond asking whether there is one ("能不能派人上门", "麻烦安排一下"); not what the
+# visitor would do ("来屋头帮我换尿管", "来家里给老人测血糖").
+VISIT_REQUESTED = re.compile(
+    r"预约|(?<!签)约(个|一下|好|起)|安排|派|请(人|个人|你们|工作人员)|喊.{0,8}(来|上门)|麻烦|帮忙|你们|登记一下|申请"
+    # ... or giving what a booking needs ("地址是XX镇XX村三组", "联系电话找我儿子")
+    r"|地址|电话|家住"
+)
+# Speaking of a visit to the home ("能不能上门", "来屋头看一下"): the answer to a question says whether one can be booked.
+SPEAKS_OF_VISIT = re.compile(r"上门|(来|到)(屋头|家里|家中|家头|我家|家)|家里来")
+ASKS_IF_VISITED = re.compile(
+    r"会不会.{0,3}(上门|到家|来家)|(?<!你们)上不上门|上门随访|签约(后|了|过后|以后).{0,8}(上门|来家|到家|家中|家里|屋头)"
+)
 # Help asked of the government ("政府有没有补助", "国家给不给补贴"), as opposed to a shop or a bank.
 GOVERNMENT_HELP = re.compile(r"(政府|国家|民政|你们).{0,6}(补助|补贴|救助|帮扶|扶持|赔|补偿)")
 # Documents public bodies issue that the catalogue does not hold.
@@ -202,6 +215,10 @@ GOVERNMENT_DOCUMENT = re.compile(r"居住证|护照|港澳通行证|台湾通行
 OTHER_CITY = re.compile(r"成都|重庆|贵阳|北京|上海|广州|深圳|杭州|宁波|苏州|东莞|浙江|广东|四川|贵州|江苏|福建")
 # A preface that says a question follows ("顺便问下", "我想问一下"): the classifier reads what follows.
 PREFACE = re.compile(r"^(对了|另外|还有)?[,，\s]*(我)?(想|再|顺便|麻烦|请)?问(一)?下[,，:：\s]*")
+# Where a long message says its question starts ("…我想问的是 …", "…就想问一下 …"): the question is what follows.
+QUESTION_AFTER_STORY = re.compile(
+    r".{6,}(?:我想问的是|想问的是|我就想问|我想问一下|我想问下|主要是问|请问一下|请问)[,，:：\s]*(.+)$"
+)
 # Asking how to go about something.
 HOW = re.compile(r"怎么|咋|如何")
 SERVICE_ASKED = re.compile(
@@ -425,6 +442,11 @@ class Understander:
         named = frozenset().union(*naming.values())
         # "要钱不": a part of a guide and nothing else names no item (要钱 is no wage claim here).
         result = empty if aspect and not named and only_asks(norm, aspect) else self.index.search(norm)
+        if not result.plausible and (said := QUESTION_AFTER_STORY.search(norm)) and len(said.group(1)) >= 4:
+            # "喂 那个 我说下哈 我家羊子今年卖了十几只 我想问的是 我家的低保咋个遭取消了": the asker says where the
+            # question starts; the story before it only dilutes the match.
+            if (asked := self.index.search(said.group(1))).confidence > result.confidence:
+                result = asked
         favoured = self.asked(words_text, result, naming) if len(result.matches) > 1 else frozenset()
         if favoured:  # the question names another item than the story: search again, favouring it
             result = self.index.search(norm, asked=favoured)
@@ -507,6 +529,16 @@ class Understander:
                 intent, aspect = "ask_item", "agent"
             elif intent == "book_home_visit" and ASKS_IF_VISITED.search(norm):
                 intent = "ask_item"  # "签了过后会不会上门来给老汉量血压": what the service includes
+            elif (
+                intent == "book_home_visit"
+                and aspect in ASKED_FACTS
+                and asks(norm)
+                and not VISIT_REQUESTED.search(norm)
+                and not (GIVES_NUMBER.search(norm) or GIVES_ADDRESS.search(norm))
+            ):
+                # "家庭医生签约要钱不 能不能定期来屋头帮我换尿管": a question of the guide first; the answer says
+                # whether a visit can be booked (guide.section's `visit`), and the resident books in one word.
+                intent = "ask_item"
         return Understanding(
             text,
             intent,

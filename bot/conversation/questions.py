@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import re
 
-# A question mark, a yes-no form, or asking how long, how much or when (好久, 哪天, 咋个 in 昭通 speech).
+# A question mark, a yes-no form, or asking how long, how much or when (好久, 哪天, 咋个 in 昭通 speech), and the
+# written forms older residents use ("等级变更能一并办理否", "需几日可取", "如何").
 ASKS = re.compile(
     r"[吗么？?]|能不能|可不可以|可以不|行不行|有没有|几点|多久|好久|多少|几时|啥时候|什么时候|哪天|咋个|怎么|咋(整|办|弄|搞)"
+    r"|可否|能否|是否|否[?？。!！\s]*$|如何|何时|何处|几日"
 )
 # Asking what or which, as 昭通 speech does too ("有哪样补贴", "要哪些病历", "是不是还有个补贴", "有没得补助").
 ASKS_WHAT = re.compile(r"哪样|哪些|哪个|啥子|什么|是不是|有没得|有莫得")  # 有没有 is in ASKS
