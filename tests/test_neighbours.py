@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import pytest
 
-from bot.conversation.neighbours import shared_neighbours
+from bot.conversation.neighbours import OURS, shared_neighbours
 from bot.conversation.nlu import Understander
 from tests.utils import catalog_understander, user
 
-DOMAINS = shared_neighbours().domains
+DOMAINS = [d for d in shared_neighbours().domains if d.domain != OURS]
+OURS_WORDS = shared_neighbours().domain(OURS).words
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +20,7 @@ def understander() -> Understander:
 
 
 def test_every_domain_lists_words_and_no_word_twice():
-    words = [w for d in DOMAINS for w in d.words]
+    words = [w for d in DOMAINS for w in d.words] + list(OURS_WORDS)
     assert len(DOMAINS) >= 9 and all(d.words and d.label and d.ask for d in DOMAINS)
     assert len(words) == len(set(words))
 
@@ -96,3 +97,10 @@ async def test_the_item_under_discussion_keeps_a_question_in_its_own_words(serve
     assert "生源地信用助学贷款" in (await resident.say("生源地助学贷款咋个办"))
     reply = await resident.say("利息哪个出")
     assert "生源地信用助学贷款" in reply.splitlines()[0] and "帮不上" not in reply, reply
+
+
+def test_a_village_accountant_is_no_firms_bookkeeping(understander):
+    """ "村头会计" is who collects 医保 in the village; "会计" alone is still a firm's bookkeeping."""
+    u = understander.understand("娃娃的医保在外省交过 回来咋个交 村头会计说喊我们自己网上交")
+    assert u.intent == "ask_item" and u.outside is None and u.result.best.code == "YB-001", (u.intent, u.outside)
+    assert understander.understand("公司的会计辞职了 账找哪个做").outside.domain == "accounting"

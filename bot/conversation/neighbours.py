@@ -25,6 +25,11 @@ class Neighbour:
     words: tuple[str, ...]
 
 
+# The entry whose words look like a neighbour's but are part of government services ("村会计"): longer, so they
+# match before the neighbour's word inside them.
+OURS = "ours"
+
+
 class Neighbours:
     def __init__(self, domains: list[Neighbour]):
         self.domains = domains
@@ -38,10 +43,12 @@ class Neighbours:
         return cls([Neighbour(e["domain"], e["label"], e["ask"], e["example"], tuple(map(str, e["words"]))) for e in entries])
 
     def found(self, text: str) -> list[tuple[str, Neighbour]]:
-        """(word, domain) for every neighbouring-domain word in a standardised, lower-case message."""
+        """(word, domain) for every neighbouring-domain word in a standardised, lower-case message. Words of the
+        `ours` entry match first and name no neighbour ("村会计" collects 医保 in the village; "会计" alone is a firm's)."""
         if self._pattern is None:
             return []
-        return [(m.group(0), self._by_word[m.group(0)]) for m in self._pattern.finditer(text)]
+        found = ((m.group(0), self._by_word[m.group(0)]) for m in self._pattern.finditer(text))
+        return [(w, d) for w, d in found if d.domain != OURS]
 
     def outside(self, text: str, item_texts: Iterable[str]) -> Neighbour | None:
         """The neighbouring domain the message is about, unless the items' own texts hold its word."""
