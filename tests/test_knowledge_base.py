@@ -88,6 +88,10 @@ def test_import_reports_bad_rows_by_line(items, tmp_path):
         ("驾照到期换证", "GA-011"),  # synonym
         ("医保卡丢了", "RS-005"),  # 医保卡 is the social security card
         ("户口前移要什么手续", "GA-007"),
+        # Initials young residents type (writer AJ's bride from 镇雄): hk 户口, yb 医保, lz 领证 (getting married).
+        ("hk迁到昭阳区要带啥", "GA-007"),
+        ("城乡居民yb在哪点交", "YB-001"),
+        ("我们想去lz 要带些啥", "MZ-001"),
     ],
 )
 def test_typos_synonyms_and_colloquial_names_find_the_item(understander, message, code):
