@@ -784,3 +784,12 @@ async def test_a_booking_naming_one_of_the_offered_choices_books_it(server):
     assert "税务登记" in choices and "营业执照变更登记" in choices, choices
     booking = await resident.say("执照这个麻烦帮我代办吧")
     assert head(booking) == "好的，为您预约「营业执照变更登记」的代办服务。", booking
+
+
+async def test_someone_who_cannot_get_about_asking_how_is_answered_with_the_visit_first(server):
+    resident = user(server, "o_f_cannot_get_about")
+    card = await resident.say("我爸卧床好几年了 第一次办残疾证如何办理")
+    assert head(card) == "【残疾人证办理】" and "老人、残疾人等可预约上门或代办服务，回复“预约上门”。" in card, card
+    materials = await user(server, "o_f_cannot_get_about_2").say("老伴瘫在床上 第一次办残疾证要带啥材料")
+    assert head(materials) == "【残疾人证办理】" and "上门：可以预约工作人员到家里来办" in materials, materials
+

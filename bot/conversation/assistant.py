@@ -13,11 +13,11 @@ from bot.conversation.nlu import (
     ASKER_HELPS,
     CIRCUMSTANCES,
     GUIDE_FACTS,
-    SPEAKS_OF_VISIT,
     Understander,
     Understanding,
     normalize,
     standard,
+    visit_matters,
 )
 from bot.conversation.pinyin import looks_pinyin
 from bot.conversation.questions import AGREEING, ASKS_EITHER, asks
@@ -423,15 +423,15 @@ class Assistant:
         if item is None:
             turn.remember(item=None, choices=None)
             return texts.NUMBER_STALE
+        visit = turn.understanding is not None and visit_matters(turn.understanding.text)
         if aspect:
             turn.remember(item=code)
             lexicon = self.understander.index.lexicon
             if turn.text and (entry := followup.faq_entry(item, turn.text, lexicon, least=followup.STRONG_FAQ)):
                 return guide.faq_answer(item, entry, self.guide_url(code))
-            visit = turn.understanding is not None and SPEAKS_OF_VISIT.search(turn.understanding.text) is not None
             return guide.section(item, aspect, self.guide_url(code), visit=visit)
         turn.remember(item=code, choices={"kind": "aspects", "item": code, "options": [a for a, _ in guide.FOLLOW_UPS]})
-        return guide.summary(item, self.guide_url(code))
+        return guide.summary(item, self.guide_url(code), visit=visit)
 
     def intent_ask_item(self, turn: Turn) -> str:
         u = turn.understanding

@@ -16,11 +16,11 @@ from bot.conversation.nlu import (
     GIVES_ADDRESS,
     GIVES_NUMBER,
     GUIDE_FACTS,
-    SPEAKS_OF_VISIT,
     STATUS_ASKED,
     Understanding,
     leads_by,
     normalize,
+    visit_matters,
 )
 from bot.conversation.questions import ASKS, ASKS_IF, ASKS_WHAT, CLAUSES, asks
 from knowledge_base.siblings import LIFE_STAGES, item_stages, message_stage
@@ -456,7 +456,7 @@ def answer(item: dict, u: Understanding, lexicon, guide_url: str, on_materials: 
     if u.aspect is None and entry is None and CANNOT_GO.search(u.text) and (item.get("home_visit") or item.get("proxy")):
         return guide.without_going(item, guide_url)
     if u.aspect in GUIDE_FACTS or (u.aspect and entry is None):
-        return guide.section(item, u.aspect, guide_url, visit=SPEAKS_OF_VISIT.search(u.text) is not None)
+        return guide.section(item, u.aspect, guide_url, visit=visit_matters(u.text))
     if entry is not None:
         return guide.faq_answer(item, entry, guide_url)
     if asks_of_document(u, on_materials):

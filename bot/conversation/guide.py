@@ -68,7 +68,8 @@ def visit_line(item: dict) -> str:
     return "上门：这项暂不提供上门服务，需要到窗口办理。"
 
 
-def summary(item: dict, guide_url: str) -> str:
+def summary(item: dict, guide_url: str, visit: bool = False) -> str:
+    """The item's card; with `visit` (someone who cannot get about, or a visit spoken of) 上门 is offered first."""
     promised = _days(item["promised_limit_days"], item.get("promised_limit_unit", "工作日"))
     lines = [
         f"【{item['name']}】",
@@ -78,7 +79,7 @@ def summary(item: dict, guide_url: str) -> str:
     ]
     if _special_steps(item):
         lines.insert(3, _special_steps(item))
-    if ways := booking_ways(item):
+    if ways := booking_ways(item, first="上门" if visit else "代办"):
         lines.append(f"老人、残疾人等可预约{'或'.join(ways)}服务，回复“预约{ways[0]}”。")
     lines.append("")
     lines.append("回复数字了解更多：")

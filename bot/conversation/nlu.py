@@ -200,8 +200,19 @@ VISIT_REQUESTED = re.compile(
     # ... or giving what a booking needs ("地址是XX镇XX村三组", "联系电话找我儿子")
     r"|地址|电话|家住"
 )
-# Speaking of a visit to the home ("能不能上门", "来屋头看一下"): the answer to a question says whether one can be booked.
+# Speaking of a visit to the home ("能不能上门", "来屋头看一下"), or of someone who cannot get about: the answer to a
+# question says whether a visit can be booked (visit_matters).
 SPEAKS_OF_VISIT = re.compile(r"上门|(来|到)(屋头|家里|家中|家头|我家|家)|家里来")
+CANNOT_GET_ABOUT = re.compile(
+    r"瘫痪|卧床|下不(了|得)床|出不(了|得)门|走不(动|得路)|行动不便|行动不方便|腿脚不(好|便)|坐轮椅|瘫在床上|起不来床"
+)
+
+
+def visit_matters(text: str) -> bool:
+    """Should the answer to this message say whether staff come to the home?"""
+    return SPEAKS_OF_VISIT.search(text) is not None or CANNOT_GET_ABOUT.search(text) is not None
+
+
 ASKS_IF_VISITED = re.compile(
     r"会不会.{0,3}(上门|到家|来家)|(?<!你们)上不上门|上门随访|签约(后|了|过后|以后).{0,8}(上门|来家|到家|家中|家里|屋头)"
 )
@@ -531,7 +542,7 @@ class Understander:
                 intent = "ask_item"  # "签了过后会不会上门来给老汉量血压": what the service includes
             elif (
                 intent == "book_home_visit"
-                and aspect in ASKED_FACTS
+                and (aspect in ASKED_FACTS or (HOW.search(norm) is not None and not SPEAKS_OF_VISIT.search(norm)))
                 and asks(norm)
                 and not VISIT_REQUESTED.search(norm)
                 and not (GIVES_NUMBER.search(norm) or GIVES_ADDRESS.search(norm))
