@@ -238,3 +238,20 @@ def test_money_written_questions_and_visits_asked_about(understander, text, inte
 def test_a_question_after_a_long_preamble_is_found_where_the_asker_says_it_starts(understander):
     u = understander.understand("喂 我跟你说哈 我家今年卖了几头猪 还有几只羊 我想问的是 我家低保咋个遭停了")
     assert u.intent == "ask_item" and u.result.best.code == "MZ-004", (u.intent, u.result.matches[:3])
+
+
+def test_a_part_of_the_guide_asked_of_a_weak_match_is_a_question_not_a_refusal():
+    """ "低保新申 材料清单麻烦发一下": the classifier unsure, the item matched weakly; asking for materials of it is
+    still a question (the assistant offers the items it matches), never an off-topic refusal."""
+    from knowledge_base.index import Match, Result
+
+    weak = Result(query="", matches=[Match("MZ-004", "最低生活保障申请", 20.0)], terms=["低保"], confidence=0.27)
+    assert not weak.plausible
+    assert Understander.combine(None, "ask_item", 0.45, weak, "materials") == "ask_item"
+    assert Understander.combine(None, "ask_item", 0.45, weak, None) == "out_of_scope"
+    assert Understander.combine(None, "out_of_scope", 0.45, weak, "materials") == "out_of_scope"
+
+
+async def test_materials_asked_of_a_named_but_weakly_matched_item_offer_it(server):
+    reply = await user(server, "o_m_weak_named").say("低保新申 材料清单麻烦发一下 要打印给群众")
+    assert reply.startswith("您问的是下面哪一项") and "1 最低生活保障申请" in reply, reply

@@ -40,6 +40,8 @@ HUMAN_IN_FORM = re.compile(r"人工|真人|客服|找工作人员")
 CHOICES_SCORE = 15.0
 # The classifier this sure that a message asks about a service lets it choose among the items it names.
 SURE_QUESTION = 0.9
+# Asking about the wait for staff, while waiting ("还要等多久", "要等好久才有人").
+ABOUT_THE_WAIT = re.compile(r"^(还|我)?要等(多久|好久|多长时间|几分钟)|等.{0,4}(多久|好久)才|还要等|等了(好久|半天|这么久)")
 # Items an answer names in full, quoted, that the next message may be about ("见“…”"): a few at most.
 POINTED_MAX = 3
 QUOTED = re.compile(r"[“《]([^”》]{2,40})[”》]")
@@ -186,6 +188,8 @@ class Assistant:
         number = NUMBER.match(normalize(text))
         if number and (state.get("choices") or {}).get("kind") in ("items", "aspects"):
             return await self._with_turn(openid, text, lambda turn: self.pick(turn, int(number.group(1))))
+        if ABOUT_THE_WAIT.search(normalize(text)):
+            return None  # "还要等多久": the queue, not the time the item last shown takes
         u = self.understander.understand(text)
         if u.intent != "ask_item":
             return None
@@ -473,7 +477,10 @@ class Assistant:
         # "顺便问下 娃的医保也是一起弄？": a sure question naming a few candidates (医保: five), though none matches well;
         # not a broad word ("要公司办还是自己" after 生育津贴: 公司 names nine).
         sure_question = u.guess == "ask_item" and u.sure >= SURE_QUESTION and len(u.named) < followup.BROAD_NAMING
-        if options and (result.plausible or sure_question) and (u.named & set(options) or result.best.score >= CHOICES_SCORE):
+        # "低保新申 材料清单麻烦发一下": a part of the guide asked of an item the message names, though it matches weakly.
+        named_part = u.aspect in GUIDE_FACTS and bool(u.named & set(options))
+        plausible = result.plausible or sure_question or named_part
+        if options and plausible and (u.named & set(options) or result.best.score >= CHOICES_SCORE):
             # "Did you mean" only among candidates the message points at, never three unrelated items.
             # Until a number is picked, follow-ups ("要好多钱") are about the likeliest candidate, named in the answer.
             turn.remember(choices={"kind": "items", "options": options}, item=options[0])
