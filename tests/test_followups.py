@@ -792,4 +792,3 @@ async def test_someone_who_cannot_get_about_asking_how_is_answered_with_the_visi
     assert head(card) == "【残疾人证办理】" and "老人、残疾人等可预约上门或代办服务，回复“预约上门”。" in card, card
     materials = await user(server, "o_f_cannot_get_about_2").say("老伴瘫在床上 第一次办残疾证要带啥材料")
     assert head(materials) == "【残疾人证办理】" and "上门：可以预约工作人员到家里来办" in materials, materials
-
