@@ -792,3 +792,10 @@ async def test_someone_who_cannot_get_about_asking_how_is_answered_with_the_visi
     assert head(card) == "【残疾人证办理】" and "老人、残疾人等可预约上门或代办服务，回复“预约上门”。" in card, card
     materials = await user(server, "o_f_cannot_get_about_2").say("老伴瘫在床上 第一次办残疾证要带啥材料")
     assert head(materials) == "【残疾人证办理】" and "上门：可以预约工作人员到家里来办" in materials, materials
+
+
+async def test_an_either_or_question_the_guide_does_not_answer_gets_its_link_and_a_person(server):
+    resident = user(server, "o_f_either_or")
+    assert "义务教育阶段学生转学" in head(await resident.say("娃娃从广州转学回来读五年级"))
+    reply = await resident.say("学籍会不会断")
+    assert head(reply) == "【义务教育阶段学生转学】的办事指南里没有写到这个问题。" and "工作人员" in reply, reply

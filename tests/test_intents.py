@@ -255,3 +255,16 @@ def test_a_part_of_the_guide_asked_of_a_weak_match_is_a_question_not_a_refusal()
 async def test_materials_asked_of_a_named_but_weakly_matched_item_offer_it(server):
     reply = await user(server, "o_m_weak_named").say("低保新申 材料清单麻烦发一下 要打印给群众")
     assert reply.startswith("您问的是下面哪一项") and "1 最低生活保障申请" in reply, reply
+
+
+@pytest.mark.parametrize(
+    "text, intent",
+    [
+        # A plan, then thanks: nothing asked, no service named.
+        ("行 那我过两天回来再去办 多谢", "thanks"),
+        # A service named before the thanks is still a question.
+        ("社保卡丢了 谢谢", "ask_item"),
+    ],
+)
+def test_thanks_closing_a_plan(understander, text, intent):
+    assert understander.understand(text).intent == intent

@@ -490,7 +490,7 @@ class Assistant:
         if aspect and u.intent == "ask_item":
             return texts.ASK_WHICH_ITEM
         foreign = u.rule == "out_of_scope"  # "今天天气怎么样": a rule's refusal
-        asked = u.aspect is not None or asks(normalize(u.text))
+        asked = u.aspect is not None or asks(normalize(u.text)) or ASKS_EITHER.search(normalize(u.text)) is not None
         if current_item and u.outside is None and not foreign and (not u.named or on_materials) and asked:
             # "那边学校不收咋个整" while 转学 is discussed: its guide's link and a person, not a bare "答不上来".
             return self.follow_up(turn, current, on_materials)

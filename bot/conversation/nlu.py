@@ -226,6 +226,8 @@ GOVERNMENT_DOCUMENT = re.compile(r"居住证|护照|港澳通行证|台湾通行
 OTHER_CITY = re.compile(r"成都|重庆|贵阳|北京|上海|广州|深圳|杭州|宁波|苏州|东莞|浙江|广东|四川|贵州|江苏|福建")
 # A preface that says a question follows ("顺便问下", "我想问一下"): the classifier reads what follows.
 PREFACE = re.compile(r"^(对了|另外|还有)?[,，\s]*(我)?(想|再|顺便|麻烦|请)?问(一)?下[,，:：\s]*")
+# Thanks closing a message ("…回来去办 多谢"), after a space or a stop.
+THANKS_AT_END = re.compile(r"[\s,，。!！~]+(多谢|谢谢|谢了|谢啦|感谢|辛苦了)[你您们啊哈了啦呀!！。~\s]*$")
 # Where a long message says its question starts ("…我想问的是 …", "…就想问一下 …"): the question is what follows.
 QUESTION_AFTER_STORY = re.compile(
     r".{6,}(?:我想问的是|想问的是|我就想问|我想问一下|我想问下|主要是问|请问一下|请问)[,，:：\s]*(.+)$"
@@ -462,6 +464,9 @@ class Understander:
         if favoured:  # the question names another item than the story: search again, favouring it
             result = self.index.search(norm, asked=favoured)
         intent = self.combine(rule, guess, sure, result, aspect, norm)
+        thanks_after = THANKS_AT_END.search(norm) and not asks(norm) and not named and not result.confident
+        if intent in ("ask_item", "out_of_scope") and thanks_after:
+            intent = "thanks"  # "那等我下个礼拜回来去办 多谢": a plan, then thanks; nothing asked, no service named
         if intent == "query_progress" and result.confident and PAYMENT_ASKED.search(norm) and not BOOKED.search(norm):
             # "抚恤金这个季度咋个还没到账": a benefit's payment, answered from its guide, not a booking's progress.
             intent = "ask_item"
