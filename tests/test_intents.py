@@ -268,3 +268,10 @@ async def test_materials_asked_of_a_named_but_weakly_matched_item_offer_it(serve
 )
 def test_thanks_closing_a_plan(understander, text, intent):
     assert understander.understand(text).intent == intent
+
+
+def test_a_follow_up_that_cancels_nothing_is_no_cancellation(understander):
+    """Every cancellation residents wrote says so (取消, 不要了, 删掉…); "那之前垫的那回呢" asks about another case."""
+    for text in ("那之前垫的那回呢", "那之前的那次呢"):  # the model alone read both as cancellations
+        assert understander.understand(text).intent != "cancel_booking", text
+    assert understander.understand("上门那个不用来了").intent == "cancel_booking"

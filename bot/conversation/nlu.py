@@ -226,6 +226,13 @@ GOVERNMENT_DOCUMENT = re.compile(r"居住证|护照|港澳通行证|台湾通行
 OTHER_CITY = re.compile(r"成都|重庆|贵阳|北京|上海|广州|深圳|杭州|宁波|苏州|东莞|浙江|广东|四川|贵州|江苏|福建")
 # A preface that says a question follows ("顺便问下", "我想问一下"): the classifier reads what follows.
 PREFACE = re.compile(r"^(对了|另外|还有)?[,，\s]*(我)?(想|再|顺便|麻烦|请)?问(一)?下[,，:：\s]*")
+# Words every written cancellation holds one of (checked on all labelled examples).
+CANCELS = re.compile(
+    r"取消|取销|取小|不要|不用|撤|退|算了|不办|不来|莫来|别来|不需要|不必|免了|作废|停|改天|改约|改时间|改期|延期|推迟|"
+    r"换个时间|不去|去不了|来不了|不搞|不整|不弄|别办|莫办|罢了|不约|不想约|删|cancel|注销|放弃|不作数|去掉|约错|点错|"
+    r"qu ?xiao|不克|不想办",
+    re.I,
+)
 # Thanks closing a message ("…回来去办 多谢"), after a space or a stop.
 THANKS_AT_END = re.compile(r"[\s,，。!！~]+(多谢|谢谢|谢了|谢啦|感谢|辛苦了)[你您们啊哈了啦呀!！。~\s]*$")
 # Where a long message says its question starts ("…我想问的是 …", "…就想问一下 …"): the question is what follows.
@@ -464,6 +471,9 @@ class Understander:
         if favoured:  # the question names another item than the story: search again, favouring it
             result = self.index.search(norm, asked=favoured)
         intent = self.combine(rule, guess, sure, result, aspect, norm)
+        if intent == "cancel_booking" and rule is None and not CANCELS.search(norm):
+            # "那之前垫的那次呢": every cancellation residents wrote says so (1,061 examples); the model alone does not.
+            intent = "ask_item" if result.plausible or aspect is not None else "out_of_scope"
         thanks_after = THANKS_AT_END.search(norm) and not asks(norm) and not named and not result.confident
         if intent in ("ask_item", "out_of_scope") and thanks_after:
             intent = "thanks"  # "那等我下个礼拜回来去办 多谢": a plan, then thanks; nothing asked, no service named
