@@ -194,8 +194,8 @@ class ItemIndex:
     def named_in_full(self, text: str) -> list[str]:
         """The items whose whole names a text holds, in the order they appear ("…签发《居民死亡医学证明（推断）书》
         （见“居民死亡医学证明（推断）书签发”）"): what an answer pointed the resident to."""
-        found = [(text.find(name), code) for code, name in zip(self.codes, self.names) if name in text]
-        return [code for _, code in sorted(found)]
+        found = sorted((at, code) for code, name in zip(self.codes, self.names) if (at := text.find(name)) >= 0)
+        return [code for _, code in found]
 
     def named(self, text: str) -> frozenset[str]:
         """The items a message names by a word of their name ("那低保呢" names the 低保 item; "要登报不",

@@ -134,8 +134,7 @@ class BookingForm:
             return current
         if names_nothing:
             return current  # "那麻烦你们帮忙代办，合作社在白鹤滩镇，我姓陈"
-        pointed = turn.state.get("pointed") or ()
-        if code := next((m.code for m in u.result.matches[:3] if m.code in pointed), None):
+        if code := followup.pointed_to(turn.state, u.result):
             return code  # "那个医生能来屋头开不" after an answer naming 居民死亡医学证明（推断）书签发
         if u.result.confident:
             return u.result.best.code

@@ -293,11 +293,6 @@ class Assistant:
         pointed = [c for c in self.understander.index.named_in_full(quoted) if c != shown][:POINTED_MAX] if quoted else []
         turn.remember(pointed=pointed or None)
 
-    def pointed_to(self, turn: Turn, result) -> str | None:
-        """The item the previous answer pointed to, when this message's words fit it among their first three."""
-        pointed = turn.state.get("pointed") or ()
-        return next((m.code for m in result.matches[:3] if m.code in pointed), None)
-
     async def _save(self, turn: Turn) -> None:
         try:
             if turn.state:
@@ -457,7 +452,7 @@ class Assistant:
                 return reply
         if off_domain:
             return texts.NOT_OURS.format(label=u.outside.label, ask=u.outside.ask)
-        if pointed := self.pointed_to(turn, result):  # "那个证明村医能开不" after the answer that named it
+        if pointed := followup.pointed_to(turn.state, result):  # "那个证明村医能开不" after the answer that named it
             return self.show_item(turn, pointed, aspect)
         if result.confident:
             return self.show_item(turn, result.best.code, aspect)

@@ -255,7 +255,7 @@ def _step_of_current(u: Understanding, best, current: str, current_name: str) ->
     too, though not by its name: a step or document of the current item (驾驶证换证's 体检) rather than the other
     service (65岁及以上老年人免费健康体检)?"""
     words = [(w, codes) for w, codes in u.naming.items() if best.code in codes]
-    if best.name in (u.words_text or u.text) or best.name in u.text:
+    if any(best.name in said for said in (u.words_text, u.text) if said):
         return False  # "我们的食品经营许可证会不会被吊销" after 消费者投诉举报: the other item by its whole name
     return bool(current_name and words) and all(
         current in codes and len(codes) < BROAD_NAMING and w in best.name and w not in current_name for w, codes in words
@@ -281,6 +281,13 @@ def named_apart(u: Understanding, code: str, other: str, narrowly: bool = False)
     return any(
         code in codes and other not in codes and not (narrowly and len(codes) >= BROAD_NAMING) for codes in u.naming.values()
     )
+
+
+def pointed_to(state: dict, result) -> str | None:
+    """The item the previous answer quoted (Assistant.remember_pointed), when this message's words fit it among their
+    first three: "那个医生能来屋头开不" after an answer naming 《居民死亡医学证明（推断）书》."""
+    pointed = state.get("pointed") or ()
+    return next((m.code for m in result.matches[:3] if m.code in pointed), None)
 
 
 def named_beyond_standing(u: Understanding, code: str, other: str) -> bool:

@@ -218,9 +218,9 @@ ASKS_IF_VISITED = re.compile(
 )
 # Help asked of the government ("政府有没有补助", "国家给不给补贴"), as opposed to a shop or a bank.
 GOVERNMENT_HELP = re.compile(r"(政府|国家|民政|你们).{0,6}(补助|补贴|救助|帮扶|扶持|赔|补偿|管不管)")
-# Documents public bodies issue that the catalogue does not hold.
 # Where to hand in a form or papers ("表格我们村委会帮他填 交到哪点"): a step of some procedure, asked of us.
 HANDS_IN_PAPERS = re.compile(r"(表|表格|材料|资料|申请书)[^,，。?？]{0,10}(交|递|送)(到|去|给|在)?(哪|哪里|哪点|哪儿|哪个)")
+# Documents public bodies issue that the catalogue does not hold.
 GOVERNMENT_DOCUMENT = re.compile(r"居住证|护照|港澳通行证|台湾通行证|往来台湾|签注|出入境")
 # Places outside 昭通 whose own offices issue such documents.
 OTHER_CITY = re.compile(r"成都|重庆|贵阳|北京|上海|广州|深圳|杭州|宁波|苏州|东莞|浙江|广东|四川|贵州|江苏|福建")
