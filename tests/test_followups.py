@@ -799,3 +799,21 @@ async def test_an_either_or_question_the_guide_does_not_answer_gets_its_link_and
     assert "义务教育阶段学生转学" in head(await resident.say("娃娃从广州转学回来读五年级"))
     reply = await resident.say("学籍会不会断")
     assert head(reply) == "【义务教育阶段学生转学】的办事指南里没有写到这个问题。" and "工作人员" in reply, reply
+
+
+async def test_asking_whether_the_card_must_be_reassessed_stays_on_the_renewal(server):
+    """ "重新评" while 残疾人证换领 is discussed asks its FAQ, not the grade-change item; the visit then books the renewal."""
+    resident = user(server, "o_f_reassess")
+    assert head(await resident.say("我的残疾证快到期了 换新的咋个整")) == "【残疾人证换领】"
+    reply = await resident.say("是不是还要重新鉴定一次")
+    assert head(reply) == "【残疾人证换领】" and "重新评定" in reply, reply
+    visit = await resident.say("我腰不好出不了门 能来家里不")
+    assert head(visit) == "可以的，为您预约「残疾人证换领」的上门服务。", visit
+
+
+async def test_a_question_naming_a_few_items_mid_conversation_offers_them_the_discussed_theme_first(server):
+    """ "收据要原件吗" names receipts of several items: choices, the medical one first, never "答不上来"."""
+    resident = user(server, "o_f_named_question")
+    assert "医保异地就医备案" in head(await resident.say("我爸要去成都住院 医保要备案不"))
+    reply = await resident.say("发票要原件吗 掉了一张")
+    assert reply.startswith("您问的是下面哪一项") and reply.splitlines()[1] == "1 零星医疗费用报销", reply

@@ -474,7 +474,13 @@ class Assistant:
         sure_question = u.guess == "ask_item" and u.sure >= SURE_QUESTION and len(u.named) < followup.BROAD_NAMING
         # "低保新申 材料清单麻烦发一下": a part of the guide asked of an item the message names, though it matches weakly.
         named_part = u.aspect in GUIDE_FACTS and bool(u.named & set(options))
-        plausible = result.plausible or sure_question or named_part
+        # "要发票原件吗 丢了一张" while 医保异地就医备案 is discussed: a question naming a few of the choices gets them,
+        # those of the discussed item's theme first (零星医疗费用报销 before the tax office's invoices).
+        named_question = bool(current_item and u.named & set(options)) and asks(normalize(u.text))
+        if named_question and current not in options:
+            theme = current_item.get("theme")
+            options = sorted(options, key=lambda c: self.understander.index.item(c).get("theme") != theme)
+        plausible = result.plausible or sure_question or named_part or named_question
         if options and plausible and (u.named & set(options) or result.best.score >= CHOICES_SCORE):
             # "Did you mean" only among candidates the message points at, never three unrelated items.
             # Until a number is picked, follow-ups ("要好多钱") are about the likeliest candidate, named in the answer.

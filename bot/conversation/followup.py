@@ -66,6 +66,8 @@ CONCEPTS = {
     # "他在毕节也交过 要转不": moving an insurance record or a record from elsewhere
     "penalty": re.compile(r"罚款|罚钱|被罚|罚不罚|会不会罚|要罚"),
     "transfer": re.compile(r"转(回|过来|过去|移|入|出|到|不|吗|么)|要转|合并|接续"),
+    # "要不要重新去医院评" after 残疾人证换领: its FAQ "换证一定要重新评残吗？", not the grade-change item.
+    "reassess": re.compile(r"重新.{0,4}(评|鉴定)|评残|复评|重评|再评"),
 }
 # A document asked about as a service of its own: lost, expired, to be replaced or applied for ("那户口本呢").
 OWN_SERVICE = re.compile(
