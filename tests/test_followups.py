@@ -817,3 +817,17 @@ async def test_a_question_naming_a_few_items_mid_conversation_offers_them_the_di
     assert "医保异地就医备案" in head(await resident.say("我爸要去成都住院 医保要备案不"))
     reply = await resident.say("发票要原件吗 掉了一张")
     assert reply.startswith("您问的是下面哪一项") and reply.splitlines()[1] == "1 零星医疗费用报销", reply
+
+
+async def test_someone_bringing_the_id_card_asks_who_may_go_for_the_item_under_discussion(server):
+    """The ID card carried by a relative is a document in hand, not an ID-card service: the agent part is answered."""
+    resident = user(server, "o_f_carried_id")
+    assert head(await resident.say("老年人优待证咋个办")) == "【老年人优待证办理】"
+    reply = await resident.say("我腿脚不方便 孙女拿我身份证去能帮我办不")
+    assert head(reply) == "【老年人优待证办理】" and "请家人或别人帮忙办" in reply, reply
+    clerk = user(server, "o_f_carried_id_2")
+    assert "社会保障卡补换" in head(await clerk.say("有个老乡的社保卡掉了 咋个补"))
+    reply = await clerk.say("他在外地回不来 他媳妇带身份证来能帮他补不")
+    assert head(reply) == "【社会保障卡补换】", reply
+    booking = await clerk.say("那我们帮他预约代办嘛")
+    assert head(booking) == "好的，为您预约「社会保障卡补换」的代办服务。", booking

@@ -89,6 +89,8 @@ AS_DOCUMENT = re.compile(
     # "出生证明在医院拿的 还要啥": a document already had
     r"|拿的|拿了|拿到了|领了|领到了"
 )
+# A document someone brings ("儿子带身份证能代办不", "拿户口本来"): had in hand, so no service of its own.
+CARRIED = re.compile(r"(带|拿|凭|揣)(着|上|起|了)?[^\s,，。不没莫]{0,3}?(身份证|户口本|户口簿|证件|证|本|卡)")
 # Who the person is ("他是低保户 一个人住", "不是低保户的能不能减") and where the household is registered
 # ("我们户口不在昭阳", "户口在村里"): a circumstance, not a service asked for.
 STANDING = re.compile(
@@ -303,6 +305,8 @@ def asks_of_document(u: Understanding, on_materials: bool) -> bool:
     """ "要不要带户口本", "死亡证明是村医开的 要得不": a document the current item asks for (on_materials), though
     another item is named by it; "社保卡也找不到了 能补一张吗" asks for that other service."""
     text = normalize(u.text)
+    if on_materials and CARRIED.search(text):
+        return True  # "他老婆拿身份证来能帮他补不" after 社会保障卡补换: the ID is had and brought, the card is replaced
     # "要租房合同吗 房东不给签咋办": what to do if it cannot be had is no other service asked for.
     return on_materials and AS_DOCUMENT.search(text) is not None and not OWN_SERVICE.search(WHAT_TO_DO.sub(" ", text))
 

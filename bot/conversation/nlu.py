@@ -84,6 +84,8 @@ ASPECTS: list[tuple[str, re.Pattern]] = [
             r"|由(他|她).{0,4}(代|办)|(他|她)(可以|能|可否|能不能|可不可以)(帮|代|替)"
             # "我能帮他去办不": the asker would go for someone
             r"|我(能|可以|可不可以|能不能|可否)(帮|替|代)(他|她)"
+            # "孙女拿我身份证去能帮我办不": the one who goes carries the papers
+            r"|(" + FAMILY + r"|别人|他人)(拿|带)[^,，。]{0,8}(帮|代|替|去办|来办|去领)"
         ),
     ),
     (
