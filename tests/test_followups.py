@@ -831,3 +831,26 @@ async def test_someone_bringing_the_id_card_asks_who_may_go_for_the_item_under_d
     assert head(reply) == "【社会保障卡补换】", reply
     booking = await clerk.say("那我们帮他预约代办嘛")
     assert head(booking) == "好的，为您预约「社会保障卡补换」的代办服务。", booking
+
+
+async def test_a_certificate_the_errand_needs_is_answered_on_the_way_and_the_errand_stays(server):
+    """ "死亡证明哪点开" while 死亡户口注销 is discussed: the certificate's own window, not the police station's; the
+    next question is about the errand again, and a visit asked of the certificate books the certificate."""
+    resident = user(server, "o_f_detour")
+    assert head(await resident.say("我妈前几天在家走了 户口要去销")) == "【死亡户口注销】"
+    where = await resident.say("那个死亡证明哪点开")
+    assert head(where) == "【居民死亡医学证明（推断）书签发】" and "派出所" not in where, where
+    agent = await resident.say("我女儿能帮我去办不")
+    assert head(agent) == "【死亡户口注销】", agent
+    other = user(server, "o_f_detour_visit")
+    await other.say("我妈前几天在家走了 户口要去销")
+    assert head(await other.say("死亡证明还没开 要去哪里开")) == "【居民死亡医学证明（推断）书签发】"
+    visit = await other.say("医生能上门来开不")
+    assert head(visit) == "可以的，为您预约「居民死亡医学证明（推断）书签发」的上门服务。", visit
+
+
+async def test_asking_whether_benefits_come_with_the_item_offers_them(server):
+    resident = user(server, "o_f_benefits")
+    assert head(await resident.say("残疾证第一次办要带什么")) == "【残疾人证办理】"
+    reply = await resident.say("办下来有没有补贴")
+    assert "困难残疾人生活补贴申领" in reply and "重度残疾人护理补贴申领" in reply, reply

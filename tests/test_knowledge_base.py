@@ -92,6 +92,7 @@ def test_import_reports_bad_rows_by_line(items, tmp_path):
         ("hk迁到昭阳区要带啥", "GA-007"),
         ("城乡居民yb在哪点交", "YB-001"),
         ("我们想去lz 要带些啥", "MZ-001"),
+        ("娃娃的防疫针本本找不到了 咋个补", "WJ-006"),  # 防疫针本本: the vaccination booklet
     ],
 )
 def test_typos_synonyms_and_colloquial_names_find_the_item(understander, message, code):

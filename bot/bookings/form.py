@@ -130,12 +130,15 @@ class BookingForm:
         names_nothing = current and followup.request_names_nothing(u.text, index.named)
         if followup.books_by_name(u, current_name) and not names_nothing:
             return u.result.best.code if u.result.confident else None  # "残疾证能上门办吗": asked by its name
+        pointed = followup.pointed_to(turn.state, u.result)
+        if pointed and followup.fits_better(u.result, pointed, current):
+            return pointed  # "医生能上门来开不" after the death certificate was answered on the way to 死亡户口注销
         if followup.about_current(u, current, current_name=current_name):  # "能上门不 我走不动": the item discussed
             return current
         if names_nothing:
             return current  # "那麻烦你们帮忙代办，合作社在白鹤滩镇，我姓陈"
-        if code := followup.pointed_to(turn.state, u.result):
-            return code  # "那个医生能来屋头开不" after an answer naming 居民死亡医学证明（推断）书签发
+        if pointed:
+            return pointed  # "那个医生能来屋头开不" after an answer naming 居民死亡医学证明（推断）书签发
         if u.result.confident:
             return u.result.best.code
         return None if u.named else current

@@ -291,7 +291,9 @@ class Assistant:
         shown = turn.state.get("item")
         quoted = " ".join(QUOTED.findall(reply or ""))  # not the names of numbered choices, nor a card's 【title】
         pointed = [c for c in self.understander.index.named_in_full(quoted) if c != shown][:POINTED_MAX] if quoted else []
-        turn.remember(pointed=pointed or None)
+        if detour := turn.state.get("detour"):  # an item answered on the way (Assistant.intent_ask_item)
+            pointed = [detour, *pointed][:POINTED_MAX]
+        turn.remember(pointed=pointed or None, detour=None)
 
     async def _save(self, turn: Turn) -> None:
         try:
@@ -446,13 +448,22 @@ class Assistant:
         # 不成功" after 养老保险待遇领取资格认证); a neighbouring trade's word still is.
         on_current = not off_domain if u.outside is not None else (in_faq or not refused(u))
         on_materials = self.understander.mentions_materials(u, current)
+        pointed = followup.pointed_to(turn.state, result)  # "那个证明村医能开不" after the answer that named it
+        if pointed and on_current and followup.fits_better(result, pointed, current):
+            return self.show_item(turn, pointed, aspect)  # ... even though it names nothing
         if followup.about_current(u, current, on_materials, current_name, in_faq) and on_current:
             reply = self.follow_up(turn, current, on_materials)
             if reply is not None:
                 return reply
         if off_domain:
             return texts.NOT_OURS.format(label=u.outside.label, ask=u.outside.ask)
-        if pointed := followup.pointed_to(turn.state, result):  # "那个证明村医能开不" after the answer that named it
+        if first := followup.prerequisite(u, current, on_materials):
+            # "那个死亡证明在哪点开" after 死亡户口注销: the certificate is answered, the errand stays under discussion
+            # ("我爸能去办吗" is about it), and the certificate is pointed to ("那个医生能来屋头开不").
+            reply = self.show_item(turn, first, aspect)
+            turn.remember(item=current, choices=None, detour=first)
+            return reply
+        if pointed:
             return self.show_item(turn, pointed, aspect)
         if result.confident:
             return self.show_item(turn, result.best.code, aspect)

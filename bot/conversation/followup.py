@@ -89,6 +89,8 @@ AS_DOCUMENT = re.compile(
     # "出生证明在医院拿的 还要啥": a document already had
     r"|拿的|拿了|拿到了|领了|领到了"
 )
+# A document asked about as issued ("死亡证明在哪点开", "证明还没开", "证明哪个来开"): its own service.
+ISSUED = re.compile(r"(证明|证|书)[^,，。\s]{0,6}开(?!始|车|店|门|业|户|会|票|发票|支|销)")
 # A document someone brings ("儿子带身份证能代办不", "拿户口本来"): had in hand, so no service of its own.
 CARRIED = re.compile(r"(带|拿|凭|揣)(着|上|起|了)?[^\s,，。不没莫]{0,3}?(身份证|户口本|户口簿|证件|证|本|卡)")
 # Who the person is ("他是低保户 一个人住", "不是低保户的能不能减") and where the household is registered
@@ -119,6 +121,8 @@ def about_current(
     top3 = [m.code for m in result.matches[:3]]
     if u.named:
         text = normalize(u.text)
+        if prerequisite(u, current, on_materials):
+            return False  # "那个死亡证明在哪点开" after 死亡户口注销: the certificate's own service, not the police window
         standing = _names_only_standing(u, text) and not MOVES.search(text)  # not "我们户口还在新滩 要迁不"
         if asks_of_document(u, on_materials) or standing or ASKS_IMPACT.search(text):
             return True  # ... and "他身份证过期了 有影响不" asks what it means for the current item
@@ -153,6 +157,8 @@ def about_current(
     # a document it asks for ("他没得劳动合同，认得到不" after 工伤认定).
     if u.aspect in ASKER_ASPECTS or asks_of_document(u, on_materials) or in_faq:
         return True  # ... and so is what its FAQ answers ("老板不给盖章咋整" after 工伤认定: 单位不给申请工伤怎么办)
+    if ASKS_BENEFIT.search(normalize(u.text)):
+        return True  # "办下来有没有补贴" after 残疾人证办理: what comes with it (the related items are offered)
     if STANDING.search(u.words_text or u.text) and not MOVES.search(u.text):
         return True  # "毕业三年了还算高校毕业生吗" after 创业担保贷款: who the asker is, whatever item such people ask of
     if u.aspect is not None and len(normalize(u.text)) <= SHORT_ASPECT_QUESTION:
@@ -177,6 +183,21 @@ REQUEST_WORDS = re.compile(r"代办|上门|帮忙|帮我|预约|来家|到家|�
 # A clause saying where something is or who someone is ("合作社在白鹤滩镇", "我姓陈"), or offering a detail
 # ("她身份证号我发给你").
 SAYS_WHERE_OR_WHO = re.compile(r"在|住|姓|叫|(证号|号码|电话|照片|复印件)[^,，。]{0,6}(发|给|拍|传|有|带)")
+
+
+def prerequisite(u: Understanding, current: str | None, on_materials: bool) -> str | None:
+    """The item issuing a document the current item asks for, when the message asks where or how that document is
+    issued and that item matches far ahead ("死亡证明还没开 先去哪" after 死亡户口注销: the death certificate)."""
+    result = u.result
+    if current and u.named and on_materials and ISSUED.search(normalize(u.text)) and result.confident:
+        return result.best.code if _far_beyond(result, current) else None
+    return None
+
+
+def _far_beyond(result, current: str) -> bool:
+    """Does the best match score FAR_AHEAD times the current item or more?"""
+    scores = {m.code: m.score for m in result.matches}
+    return result.best.code != current and scores.get(current, 0.0) * FAR_AHEAD <= result.best.score
 
 
 def kin(name: str, other: str) -> bool:
@@ -292,6 +313,12 @@ def pointed_to(state: dict, result) -> str | None:
     first three: "那个医生能来屋头开不" after an answer naming 《居民死亡医学证明（推断）书》."""
     pointed = state.get("pointed") or ()
     return next((m.code for m in result.matches[:3] if m.code in pointed), None)
+
+
+def fits_better(result, code: str, other: str | None) -> bool:
+    """Does the message match `code` better than `other` (not matched at all counts as nothing)?"""
+    scores = {m.code: m.score for m in result.matches}
+    return scores.get(code, 0.0) > scores.get(other or "", 0.0)
 
 
 def named_beyond_standing(u: Understanding, code: str, other: str) -> bool:
@@ -417,14 +444,15 @@ STRONG_FAQ = 3
 def faq_entry(item: dict, text: str, lexicon, least: int = 2) -> dict | None:
     """The FAQ entry of the item that asks what the message asks: shared concepts weigh two, shared
     content words one; at least `least` in all. Ties go to the earlier entry."""
-    concepts = _concepts_in(text)
-    words = _content_words(lexicon, text)
+    # What the item's name says (死亡 of 居民死亡医学证明…签发, and 死亡证 within 死亡证明) tells no entry from another.
+    concepts = _concepts_in(text) - _concepts_in(item["name"])
     name_words = _content_words(lexicon, item["name"]) | {a for a in item.get("aliases", []) if len(a) <= 4}
+    words = {w for w in _content_words(lexicon, text) if not any(w in n for n in name_words)}
     best, best_score = None, least - 1
     for qa in item.get("faq", []):
         q = qa["q"]
         score = 2 * sum(1 for c in concepts if CONCEPTS[c].search(q))
-        score += len((words - name_words) & _content_words(lexicon, q))
+        score += len(words & _content_words(lexicon, q))
         if score > best_score:
             best, best_score = qa, score
     return best
@@ -437,6 +465,8 @@ OTHER_WAY = re.compile(r"(别的|其他|其它)(办法|法子|途径|方式|路�
 # The person cannot go to the window ("我坐轮椅的 派出所去不了", "她下不了床"): what the centre can do instead.
 CANNOT_GO = re.compile(r"(去|来|走|跑)(不了|不到|不得|不成|不动)|出不(了|得)门|下不(了|得)床|起不来|动不了")
 OTHER_PROCEDURE = re.compile(r"(别的|其他|其它|另外的?)(证|手续|事项)|另(外)?(要|需要)?办(哪|什么|啥|别)|还要办(别的|其他|哪)")
+# "办了以后有补贴不": whether some benefit comes with the item, which other items pay.
+ASKS_BENEFIT = re.compile(r"有(没有|没得|莫得)?[^,，。\s]{0,3}(补贴|补助|好处|优惠|待遇)(不|吗|么|没|没得|莫得|[?？]|$)")
 # Related items offered when the guide does not answer: at most this many, each matching the message alone this well.
 RELATED_MAX = 3
 RELATED_SCORE = 8.0
@@ -450,7 +480,7 @@ def related(index, item: dict, text: str) -> list[str]:
     Only a question asking what or which, or for another way ("报了还是出了三万多 还有别的办法没得"), looks beyond
     the item ("她户口在大姐家 能领不" asks about it)."""
     norm = normalize(text)
-    if not (ASKS_WHAT.search(norm) or OTHER_WAY.search(norm) or OTHER_PROCEDURE.search(norm)):
+    if not (ASKS_WHAT.search(norm) or OTHER_WAY.search(norm) or OTHER_PROCEDURE.search(norm) or ASKS_BENEFIT.search(norm)):
         return []
     alone = {m.code for m in index.search(text).matches if m.score >= RELATED_SCORE}
     in_context = [m for m in index.search(f"{item['name']} {text}").matches if m.code != item["code"]]
