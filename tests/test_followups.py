@@ -854,3 +854,16 @@ async def test_asking_whether_benefits_come_with_the_item_offers_them(server):
     assert head(await resident.say("残疾证第一次办要带什么")) == "【残疾人证办理】"
     reply = await resident.say("办下来有没有补贴")
     assert "困难残疾人生活补贴申领" in reply and "重度残疾人护理补贴申领" in reply, reply
+
+
+async def test_asking_how_the_card_comes_back_is_answered_from_the_guide_even_during_a_booking(server):
+    """ "寄过去还是要去拿": how the result reaches the resident (the guide's 送达方式), never an off-topic refusal."""
+    resident = user(server, "o_f_delivery")
+    await resident.say("身份证过期了 我妈走不了路 能上门办吗")
+    reply = await resident.say("办好了是寄过去还是要去拿")
+    assert head(reply) == "【居民身份证换领】" and "领取方式：" in reply and "邮寄" in reply, reply
+    assert reply.endswith(texts.FORM_LEFT), reply
+    other = user(server, "o_f_delivery_2")
+    await other.say("身份证过期了咋个换")
+    mailed = await other.say("换好了能寄到家不")
+    assert "领取方式：" in mailed and "上门：" not in mailed, mailed

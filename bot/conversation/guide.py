@@ -185,6 +185,10 @@ def _online(item: dict) -> list[str]:
     return [head + item["online_how"], f"到现场次数：{item['visits']}次"]
 
 
+def _delivery(item: dict) -> list[str]:
+    return [f"办理结果：{item['result']}", "领取方式：" + "；".join(item["delivery"])]
+
+
 # What each scope of a guide means for someone who is not at home.
 SCOPES = {
     "跨省通办": "跨省通办：在外省也可以办，到当地政务服务中心的“跨省通办”窗口，或在网上申请。",
@@ -230,6 +234,7 @@ SECTIONS = {
     "phone": _phone,
     "hours": _hours,
     "online": _online,
+    "delivery": _delivery,
     "basis": _basis,
     "agent": _agent,
     "remote": _remote,

@@ -113,6 +113,13 @@ ASPECTS: list[tuple[str, re.Pattern]] = [
             r"|(有|留).{0,2}电话(吗|不|没)|电话呢|号码(是)?(多少|好多)|^(电话|号码)[?？吗]*$"
         ),
     ),
+    # How the result reaches the resident ("办好了是寄过去还是要去拿", "证能寄到家不"); not "领证" (getting married).
+    (
+        "delivery",
+        re.compile(
+            r"邮寄|快递|寄(过来|过去|回|到|给)|送(证|到家|上门来)|去拿还是|还是(要)?(自己)?去拿|(咋个|怎么|如何|哪里)(拿|领取)(证|结果)"
+        ),
+    ),
     ("hours", re.compile(r"几点|上班时间|办公时间|周末|星期六|星期天|节假日")),
     ("online", re.compile(r"网上|手机上|线上|小程序|app|办事通|不用跑|微信(上)?(能|可以)?(交|办|缴)|支付宝")),
     # "地租出去了 算哪个的": whose it is, in 昭通 speech.
@@ -204,7 +211,7 @@ VISIT_REQUESTED = re.compile(
 )
 # Speaking of a visit to the home ("能不能上门", "来屋头看一下"), or of someone who cannot get about: the answer to a
 # question says whether a visit can be booked (visit_matters).
-SPEAKS_OF_VISIT = re.compile(r"上门|(来|到)(屋头|家里|家中|家头|我家|家)|家里来")
+SPEAKS_OF_VISIT = re.compile(r"上门|(?<![寄送邮])(来|到)(屋头|家里|家中|家头|我家|家)|家里来")  # not "寄到家"
 CANNOT_GET_ABOUT = re.compile(
     r"瘫痪|卧床|下不(了|得)床|出不(了|得)门|走不(动|得路)|行动不便|行动不方便|腿脚不(好|便)|坐轮椅|瘫在床上|起不来床"
 )
