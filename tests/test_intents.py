@@ -264,6 +264,13 @@ async def test_materials_asked_of_a_named_but_weakly_matched_item_offer_it(serve
         ("行 那我过两天回来再去办 多谢", "thanks"),
         # A service named before the thanks is still a question.
         ("社保卡丢了 谢谢", "ask_item"),
+        # Agreeing, then a plan: a close, not a question the guide cannot answer.
+        ("好嘛 我回去问下我儿子", "thanks"),
+        ("要得 那我先去问下村上", "thanks"),
+        ("行 那就等你们电话", "thanks"),
+        # ... but agreeing and then asking, or saying who the person is, is no close.
+        ("好 那我去哪点办", "ask_item"),
+        ("好 我妈是低保户", "ask_item"),
     ],
 )
 def test_thanks_closing_a_plan(understander, text, intent):

@@ -244,6 +244,12 @@ CANCELS = re.compile(
 )
 # Thanks closing a message ("…回来去办 多谢"), after a space or a stop.
 THANKS_AT_END = re.compile(r"[\s,，。!！~]+(多谢|谢谢|谢了|谢啦|感谢|辛苦了)[你您们啊哈了啦呀!！。~\s]*$")
+# Agreeing, then saying what one will do ("行 我克弄", "好 等我问下我老公", "要得 那我找村委会开证明去"): a close.
+AGREED_PLAN = re.compile(
+    r"^(好|行|要得|嗯+|好的|好嘞|那好|那要得|可以|ok|那)(的|吧|嘛|啊|呀|哈)*[,，。!！~\s]*(那)?"
+    r".{0,6}((我|我们|他|她)(先|再|就|明天|后天|回头|自己|马上|回)*(去|克|问|弄|整|带|跟|找|收|准备|说|喊|联系)"
+    r"|等(你们|通知|我|他|她|证)|先这样|就这样|到时候|回头|改天)"
+)
 # Where a long message says its question starts ("…我想问的是 …", "…就想问一下 …"): the question is what follows.
 QUESTION_AFTER_STORY = re.compile(
     r".{6,}(?:我想问的是|想问的是|我就想问|我想问一下|我想问下|主要是问|请问一下|请问)[,，:：\s]*(.+)$"
@@ -483,9 +489,9 @@ class Understander:
         if intent == "cancel_booking" and rule is None and not CANCELS.search(norm):
             # "那之前垫的那次呢": every cancellation residents wrote says so (1,061 examples); the model alone does not.
             intent = "ask_item" if result.plausible or aspect is not None else "out_of_scope"
-        thanks_after = THANKS_AT_END.search(norm) and not asks(norm) and not named and not result.confident
-        if intent in ("ask_item", "out_of_scope") and thanks_after:
-            intent = "thanks"  # "那等我下个礼拜回来去办 多谢": a plan, then thanks; nothing asked, no service named
+        closing = THANKS_AT_END.search(norm) or AGREED_PLAN.match(norm)
+        if intent in ("ask_item", "out_of_scope") and closing and not asks(norm) and not named and not result.confident:
+            intent = "thanks"  # "那等我下个礼拜回来去办 多谢", "行 我克弄": a plan; nothing asked, no service named
         if intent == "query_progress" and result.confident and PAYMENT_ASKED.search(norm) and not BOOKED.search(norm):
             # "抚恤金这个季度咋个还没到账": a benefit's payment, answered from its guide, not a booking's progress.
             intent = "ask_item"
