@@ -867,3 +867,13 @@ async def test_asking_how_the_card_comes_back_is_answered_from_the_guide_even_du
     await other.say("身份证过期了咋个换")
     mailed = await other.say("换好了能寄到家不")
     assert "领取方式：" in mailed and "上门：" not in mailed, mailed
+
+
+async def test_asking_when_the_worker_comes_in_the_middle_of_a_booking_says_it_is_not_sent_yet(server):
+    """ "大概好久能来" while the visit form waits: nothing is booked until it is sent, not the ID card's time limit."""
+    resident = user(server, "o_f_when_come")
+    await resident.say("我奶奶身份证过期了 要换")
+    await resident.say("她下不了床 能上门不")
+    await resident.say("巧家县茂租镇鹦哥村五组 电话13908701234 我是她孙子")
+    reply = await resident.say("大概好久能来")
+    assert reply.startswith("这个预约还没有提交"), reply
