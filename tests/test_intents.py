@@ -271,6 +271,7 @@ async def test_materials_asked_of_a_named_but_weakly_matched_item_offer_it(serve
         # ... but agreeing and then asking, or saying who the person is, is no close.
         ("好 那我去哪点办", "ask_item"),
         ("好 我妈是低保户", "ask_item"),
+        ("那我喊别人代我去办不", "ask_item"),
     ],
 )
 def test_thanks_closing_a_plan(understander, text, intent):

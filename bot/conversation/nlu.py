@@ -11,7 +11,7 @@ from pathlib import Path
 from bot.conversation.classifier import IntentClassifier, example_texts, shared_classifier
 from bot.conversation.neighbours import Neighbour, Neighbours, item_text, shared_neighbours
 from bot.conversation.pinyin import PinyinReader, has_pinyin, shared_reader
-from bot.conversation.questions import ASKS, ASKS_EITHER, CLAUSES, asks
+from bot.conversation.questions import ASKS, ASKS_EITHER, CLAUSES, YES_NO_ENDING, asks
 from knowledge_base.index import ItemIndex, Result
 from knowledge_base.text import local_speech
 from knowledge_base.yamlfile import read_yaml
@@ -246,7 +246,7 @@ CANCELS = re.compile(
 THANKS_AT_END = re.compile(r"[\s,，。!！~]+(多谢|谢谢|谢了|谢啦|感谢|辛苦了)[你您们啊哈了啦呀!！。~\s]*$")
 # Agreeing, then saying what one will do ("行 我克弄", "好 等我问下我老公", "要得 那我找村委会开证明去"): a close.
 AGREED_PLAN = re.compile(
-    r"^(好|行|要得|嗯+|好的|好嘞|那好|那要得|可以|ok|那)(的|吧|嘛|啊|呀|哈)*[,，。!！~\s]*(那)?"
+    r"^(好|行|要得|嗯+|好的|好嘞|那好|那要得|ok|那)(的|吧|嘛|啊|呀|哈)*[,，。!！~\s]*(那)?"
     r".{0,6}((我|我们|他|她)(先|再|就|明天|后天|回头|自己|马上|回)*(去|克|问|弄|整|带|跟|找|收|准备|说|喊|联系)"
     r"|等(你们|通知|我|他|她|证)|先这样|就这样|到时候|回头|改天)"
 )
@@ -489,7 +489,8 @@ class Understander:
         if intent == "cancel_booking" and rule is None and not CANCELS.search(norm):
             # "那之前垫的那次呢": every cancellation residents wrote says so (1,061 examples); the model alone does not.
             intent = "ask_item" if result.plausible or aspect is not None else "out_of_scope"
-        closing = THANKS_AT_END.search(norm) or AGREED_PLAN.match(norm)
+        # ... a close, unless it ends asking yes or no ("那我喊别人代我去办不")
+        closing = THANKS_AT_END.search(norm) or (AGREED_PLAN.match(norm) and not YES_NO_ENDING.search(norm))
         if intent in ("ask_item", "out_of_scope") and closing and not asks(norm) and not named and not result.confident:
             intent = "thanks"  # "那等我下个礼拜回来去办 多谢", "行 我克弄": a plan; nothing asked, no service named
         if intent == "query_progress" and result.confident and PAYMENT_ASKED.search(norm) and not BOOKED.search(norm):
