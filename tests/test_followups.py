@@ -877,3 +877,14 @@ async def test_asking_when_the_worker_comes_in_the_middle_of_a_booking_says_it_i
     await resident.say("巧家县茂租镇鹦哥村五组 电话13908701234 我是她孙子")
     reply = await resident.say("大概好久能来")
     assert reply.startswith("这个预约还没有提交"), reply
+
+
+async def test_an_offer_of_a_person_lapses_once_another_question_is_answered(server):
+    """ "ok" after a later answer closes the chat; it does not accept the offer made two messages before."""
+    resident = user(server, "o_f_stale_offer")
+    await resident.say("跑外卖的能自己交职工养老不")
+    offer = await resident.say("顺便问下 交了能退不")
+    assert "请工作人员回答您" in offer, offer
+    answered = await resident.say("那我之前交的那些 在哪查 交了几年")
+    assert head(answered) == "【社会保险个人权益记录查询打印】", answered
+    assert await resident.say("ok") == texts.THANKS

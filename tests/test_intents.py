@@ -283,3 +283,14 @@ def test_a_follow_up_that_cancels_nothing_is_no_cancellation(understander):
     for text in ("那之前垫的那回呢", "那之前的那次呢"):  # the model alone read both as cancellations
         assert understander.understand(text).intent != "cancel_booking", text
     assert understander.understand("上门那个不用来了").intent == "cancel_booking"
+
+
+def test_words_typed_apart_in_sign_language_order_are_read_as_one_phrase(understander):
+    """A deaf resident's "妈妈 认证 刷脸 不 会 。人 来 家 帮 可以 吗": a home visit asked, not a guide question."""
+    u = understander.understand("妈妈 认证 刷脸 不 会 。人 来 家 帮 可以 吗")
+    assert u.intent == "book_home_visit" and u.result.best.code == "RS-003", (u.intent, u.result.matches[:2])
+
+
+def test_a_proxy_making_a_booking_for_someone_books_it(understander):
+    """ "我帮他约个代办": the proxy books 代办 for the villager, not asks whether they may go for him."""
+    assert understander.understand("老者身份证丢了 我帮他约个代办得不得").intent == "book_proxy"

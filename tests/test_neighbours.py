@@ -104,3 +104,21 @@ def test_a_village_accountant_is_no_firms_bookkeeping(understander):
     u = understander.understand("娃娃的医保在外省交过 回来咋个交 村头会计说喊我们自己网上交")
     assert u.intent == "ask_item" and u.outside is None and u.result.best.code == "YB-001", (u.intent, u.outside)
     assert understander.understand("公司的会计辞职了 账找哪个做").outside.domain == "accounting"
+
+
+@pytest.mark.parametrize(
+    "text, code",
+    [
+        # The trade is the story; the question, in a clause of its own and free of it, asks a service.
+        ("刚买了辆农用三轮车 平时拉猪饲料 上牌要带些啥", "GA-013"),
+        ("我的小货车天天拉饲料 货车年审麻烦你们帮我代办", "GA-014"),
+    ],
+)
+def test_a_question_apart_from_a_neighbouring_trades_story_is_answered(understander, text, code):
+    u = understander.understand(text)
+    assert u.intent != "out_of_scope" and u.result.best.code == code, (u.intent, u.result.matches[:3])
+
+
+def test_a_neighbouring_question_with_a_story_is_still_refused(understander):
+    for text in ("我家的牛不吃草了 咋个整", "猪饲料涨价了 哪家便宜点"):
+        assert understander.understand(text).intent == "out_of_scope", text

@@ -426,7 +426,7 @@ class Assistant:
             return texts.NUMBER_STALE
         visit = turn.understanding is not None and visit_matters(turn.understanding.text)
         if aspect:
-            turn.remember(item=code)
+            turn.remember(item=code, choices=None)  # an offer made before ("回复 1 请工作人员回答") is answered by this
             lexicon = self.understander.index.lexicon
             if turn.text and (entry := followup.faq_entry(item, turn.text, lexicon, least=followup.STRONG_FAQ)):
                 return guide.faq_answer(item, entry, self.guide_url(code))

@@ -174,7 +174,7 @@ EXPLICIT_BOOKING = re.compile(
     r"|约(个|一个|一下)?(代办|上门)|(那|那就|就)(请你们|麻烦你们|帮我)?(代办|上门)(吧|嘛|算了)"
 )
 # Asking us, not a family member, to do it.
-ASKS_US = re.compile(r"你们|派人|派个人|预约|上门|安排|登记一下|麻烦")
+ASKS_US = re.compile(r"你们|派人|派个人|预约|约(个|一个|一下)?(代办|上门)|上门|安排|登记一下|麻烦")
 CIRCUMSTANCES = re.compile(
     r"瘫痪在床|瘫痪|卧床不起|卧床|下不了床|下不得床|起不来床|出不了门|走不动路?|走不得路|行动不便|行动不方便|腿脚不好|腿脚不便|坐轮椅|"
     r"重度残疾|不识字|不会弄|不会(用|耍|玩|弄)?(智能)?手机|走不开|回不来|在外地|在外省|打工"
@@ -358,8 +358,33 @@ def _load_rules(path: Path) -> list[_Rule]:
 SPACED_CHARACTERS = re.compile(r"(?:[\u4e00-\u9fff] +){3,}[\u4e00-\u9fff]")
 
 
+# A question clause told apart from a neighbouring trade's story must match its item this well by itself: a clear
+# description ("上牌要带些啥" scores 32 for 机动车注册登记, "要转到哪里" 12 for a pension transfer).
+APART_SCORE = 25.0
+# Words typed apart in sign-language order ("妈妈 认证 刷脸 不 会", "人 来 家 帮 可以 吗"): a clause of at least
+# this many words, this short on average, is read as one phrase.
+SPACED_WORDS = 4
+SPACED_WORD_LENGTH = 2.0
+
+
+CHINESE_WORD = re.compile(r"[\u4e00-\u9fff]+")
+
+
+def _join_spaced_words(clause: str) -> str:
+    words = clause.split()
+    if (
+        len(words) >= SPACED_WORDS
+        and all(CHINESE_WORD.fullmatch(w) for w in words)
+        and sum(map(len, words)) / len(words) <= SPACED_WORD_LENGTH
+    ):
+        return "".join(words)
+    return clause
+
+
 def normalize(text: str) -> str:
     text = unicodedata.normalize("NFKC", text or "").strip().lower()
+    if text.count(" ") >= SPACED_WORDS - 1:
+        text = re.sub(r"[^,，。.!！?？;；]+", lambda m: _join_spaced_words(m.group(0)), text)
     return SPACED_CHARACTERS.sub(lambda m: m.group(0).replace(" ", ""), text)
 
 
@@ -417,6 +442,19 @@ class Understander:
     def _content_words(self, text: str) -> frozenset[str]:
         lx = self.index.lexicon
         return frozenset(w for w in lx.words(lx.normalize(standard(text))) if len(w) >= 2 and w not in lx.generic)
+
+    def asked_apart(self, norm: str, neighbour_words: list[str]) -> Result | None:
+        """The match of the clauses that ask (or ask us to book), when none holds a neighbouring trade's word and they match an
+        item surely by themselves: the trade is the story ("买了个货车 帮人家拉猪拉饲料 要办哪样运输证")."""
+        clauses = [c for c in CLAUSES.split(norm) if c]
+        asking = [c for c in clauses if asks(c) or ASKS_EITHER.search(c) or aspect_of(c) or BOOKING_VERB.search(c)]
+        if len(clauses) < 2 or not asking or len(asking) == len(clauses):
+            return None
+        if any(w in c for c in asking for w in neighbour_words):
+            return None
+        result = self.index.search(" ".join(asking))
+        # ... and describes it clearly ("上牌", "运输证"), not "要转到哪里" matching a transfer by its verb alone
+        return result if result.confident and result.best.score >= APART_SCORE else None
 
     def asked(self, text: str, result: Result, naming: dict) -> frozenset[str]:
         """The item the question itself names, when the rest of the message tells a story that may point elsewhere
@@ -530,7 +568,12 @@ class Understander:
                 result.best.code in codes and not any(w in n for n in neighbour_words) for w, codes in naming.items()
             )
             asks_named = result.plausible and named_itself and SERVICE_ASKED.search(norm)
-            if outside is not None and not (asks_named or (result.confident and named_itself and _named_lead(result, named))):
+            clearly_named = result.confident and named_itself and _named_lead(result, named)
+            refused = outside is not None and not (asks_named or clearly_named)
+            if refused and (apart := self.asked_apart(norm, neighbour_words)) is not None:
+                # "新买了个三轮车拉饲料 上牌咋个整": the feed is the story; the question, free of it, asks a service.
+                result, refused = apart, False
+            if refused:
                 # ... but "身份证过期了 信用社不给取钱 换身份证要到哪点换" asks for the service it names, and
                 # "商业保险我不懂 就问个体户自己交养老保险咋个交" names its service clearly above any other.
                 return Understanding(
