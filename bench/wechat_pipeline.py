@@ -310,7 +310,8 @@ def measure_bare(args) -> dict:
 
 def measure_pipeline(args, users: int, stored: int, safe: bool, n: int, profile: str | None = None, cold: bool = False) -> dict:
     port = free_port()
-    with tempfile.TemporaryDirectory(prefix="bench-data-") as tmp:
+    # The store may still be compacting its files as the server stops: a leftover file must not end the benchmark.
+    with tempfile.TemporaryDirectory(prefix="bench-data-", ignore_cleanup_errors=True) as tmp:
         data_dir = Path(tmp) / "data"
         if stored:
             prefill(data_dir, stored)
