@@ -122,3 +122,11 @@ def test_a_question_apart_from_a_neighbouring_trades_story_is_answered(understan
 def test_a_neighbouring_question_with_a_story_is_still_refused(understander):
     for text in ("我家的牛不吃草了 咋个整", "猪饲料涨价了 哪家便宜点"):
         assert understander.understand(text).intent == "out_of_scope", text
+
+
+def test_a_call_asking_for_codes_is_refused_even_when_it_names_a_benefit(understander):
+    """ "有人打电话说帮我办高龄津贴 让我把验证码发给他" asks about the call (96110), not 高龄津贴; a bank asking for a code
+    while a card is replaced is no scam call."""
+    u = understander.understand("有人打电话说帮我办高龄津贴 让我把验证码发给他")
+    assert u.intent == "out_of_scope" and u.outside.domain == "scams"
+    assert understander.understand("社保卡丢了 银行说要验证码 咋个补").intent == "ask_item"

@@ -23,6 +23,8 @@ class Neighbour:
     ask: str
     example: str
     words: tuple[str, ...]
+    # Refused even when the message names a service ("有人打电话说我有生育补贴没领 让我报验证码" asks about the call).
+    whatever_named: bool = False
 
 
 # The entry whose words look like a neighbour's but are part of government services ("村会计"): longer, so they
@@ -40,7 +42,14 @@ class Neighbours:
     @classmethod
     def load(cls, path: Path = NEIGHBOURS_FILE) -> Neighbours:
         entries = yaml.safe_load(path.read_text(encoding="utf-8")) or []
-        return cls([Neighbour(e["domain"], e["label"], e["ask"], e["example"], tuple(map(str, e["words"]))) for e in entries])
+        return cls(
+            [
+                Neighbour(
+                    e["domain"], e["label"], e["ask"], e["example"], tuple(map(str, e["words"])), bool(e.get("whatever_named"))
+                )
+                for e in entries
+            ]
+        )
 
     def found(self, text: str) -> list[tuple[str, Neighbour]]:
         """(word, domain) for every neighbouring-domain word in a standardised, lower-case message. Words of the

@@ -569,8 +569,8 @@ class Understander:
             )
             asks_named = result.plausible and named_itself and SERVICE_ASKED.search(norm)
             clearly_named = result.confident and named_itself and _named_lead(result, named)
-            refused = outside is not None and not (asks_named or clearly_named)
-            if refused and (apart := self.asked_apart(norm, neighbour_words)) is not None:
+            refused = outside is not None and (outside.whatever_named or not (asks_named or clearly_named))
+            if refused and not outside.whatever_named and (apart := self.asked_apart(norm, neighbour_words)) is not None:
                 # "新买了个三轮车拉饲料 上牌咋个整": the feed is the story; the question, free of it, asks a service.
                 result, refused = apart, False
             if refused:
