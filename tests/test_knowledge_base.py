@@ -308,7 +308,7 @@ def test_understand_cli_contract():
         # Writer AL, sealed until the final understanding code of the session after AK: an 82-year-old 苗族 grandmother
         # in 威信 on voice input, a delivery rider in 昆明 for his parents, a station proxy in 永善务基, a mother of newborn
         # twins in 镇雄, a pig farmer in 彝良, a deaf man in 昭阳 writing in sign-language order. First run:
-        # 96.7/96.7/91.7/95.6 %, 1.9 % refused; 97.0/97.3/92.6/96.6 %, 1.4 % after reading it. Not trained on.
+        # 96.7/96.7/91.7/95.6 %, 1.9 % refused; 97.0/97.3/93.5/96.8 %, 1.4 % after reading it. Not trained on.
         (
             "forty_first_writer_al_questions.jsonl",
             {"top1": 0.96, "top3": 0.97, "oos_recall": 0.92, "intent_accuracy": 0.96, "refused_max": 0.015},
