@@ -77,6 +77,10 @@ class Result:
     def best(self) -> Match | None:
         return self.matches[0] if self.matches else None
 
+    def score_of(self, code: str | None) -> float:
+        """The item's score among the matches; 0 when it is not among them."""
+        return next((m.score for m in self.matches if m.code == code), 0.0)
+
     @property
     def confident(self) -> bool:
         return self.confidence >= ANSWER_CONFIDENCE and self.margin >= MIN_MARGIN

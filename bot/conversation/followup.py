@@ -117,7 +117,6 @@ def about_current(
     if not current:
         return False
     result = u.result
-    scores = {m.code: m.score for m in result.matches}
     top3 = [m.code for m in result.matches[:3]]
     if u.named:
         text = normalize(u.text)
@@ -150,7 +149,7 @@ def about_current(
         if result.confident and result.best.code != current:
             if _step_of_current(u, result.best, current, current_name):
                 return True  # "体检在哪点做" after 驾驶证换证: its medical check, not the free check-up for the elderly
-            return scores.get(current, 0.0) >= STAY_SHARE * result.best.score
+            return result.score_of(current) >= STAY_SHARE * result.best.score
         return True
     # Names nothing: about the current item, unless it clearly describes another one. Where the asker is and who
     # would go are asked of the current item, whatever else the words match ("在外地能办不 我回老家了"), and so is
@@ -166,7 +165,7 @@ def about_current(
     # "他现在更严重了 能不能改高一级" after 残疾人证换领: a sibling of the current item far ahead of it.
     best = result.best
     if result.plausible and best.code != current and kin(best.name, current_name):
-        if scores.get(current, 0.0) * FAR_BEHIND < best.score and best.score >= KIN_SCORE:
+        if result.score_of(current) * FAR_BEHIND < best.score and best.score >= KIN_SCORE:
             return False
     # "我的是丢了，不是坏了" after 残疾人证补办: where the current item's card is in its life, not another item; but
     # "打疫苗的本本丢了" after 户口迁移 is another document's life.
@@ -175,7 +174,7 @@ def about_current(
     # "对了车子也要年审了 一起整得不" after 驾驶证换证: the other item far ahead, though the current one ranks third.
     if not (result.confident and result.best.score >= NEW_TOPIC_SCORE):
         return True
-    return current in top3 and scores[current] * FAR_BEHIND >= result.best.score
+    return current in top3 and result.score_of(current) * FAR_BEHIND >= result.best.score
 
 
 # The words of a request to book.
@@ -196,8 +195,7 @@ def prerequisite(u: Understanding, current: str | None, on_materials: bool) -> s
 
 def _far_beyond(result, current: str) -> bool:
     """Does the best match score FAR_AHEAD times the current item or more?"""
-    scores = {m.code: m.score for m in result.matches}
-    return result.best.code != current and scores.get(current, 0.0) * FAR_AHEAD <= result.best.score
+    return result.best.code != current and result.score_of(current) * FAR_AHEAD <= result.best.score
 
 
 def kin(name: str, other: str) -> bool:
@@ -317,8 +315,7 @@ def pointed_to(state: dict, result) -> str | None:
 
 def fits_better(result, code: str, other: str | None) -> bool:
     """Does the message match `code` better than `other` (not matched at all counts as nothing)?"""
-    scores = {m.code: m.score for m in result.matches}
-    return scores.get(code, 0.0) > scores.get(other or "", 0.0)
+    return result.score_of(code) > result.score_of(other)
 
 
 def named_beyond_standing(u: Understanding, code: str, other: str) -> bool:
@@ -358,8 +355,7 @@ def names_better(u: Understanding, item: str | None, on_materials: bool = False)
     best = u.result.best
     if not (u.result.plausible and best.code != item and best.code in u.named) or asks_of_document(u, on_materials):
         return False
-    scores = {m.code: m.score for m in u.result.matches}
-    return u.result.confident or scores.get(item, 0.0) < STAY_SHARE * best.score
+    return u.result.confident or u.result.score_of(item) < STAY_SHARE * best.score
 
 
 # Courtesies and questions that are never a name typed at the form's name question.

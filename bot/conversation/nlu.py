@@ -13,7 +13,7 @@ from bot.conversation.neighbours import Neighbour, Neighbours, item_text, shared
 from bot.conversation.pinyin import PinyinReader, has_pinyin, shared_reader
 from bot.conversation.questions import ASKS, ASKS_EITHER, CLAUSES, YES_NO_ENDING, asks
 from knowledge_base.index import ItemIndex, Result
-from knowledge_base.text import local_speech
+from knowledge_base.text import CJK, local_speech
 from knowledge_base.yamlfile import read_yaml
 
 INTENTS = (
@@ -367,14 +367,11 @@ SPACED_WORDS = 4
 SPACED_WORD_LENGTH = 2.0
 
 
-CHINESE_WORD = re.compile(r"[\u4e00-\u9fff]+")
-
-
 def _join_spaced_words(clause: str) -> str:
     words = clause.split()
     if (
         len(words) >= SPACED_WORDS
-        and all(CHINESE_WORD.fullmatch(w) for w in words)
+        and all(CJK.fullmatch(w) for w in words)
         and sum(map(len, words)) / len(words) <= SPACED_WORD_LENGTH
     ):
         return "".join(words)
