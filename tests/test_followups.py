@@ -888,3 +888,17 @@ async def test_an_offer_of_a_person_lapses_once_another_question_is_answered(ser
     answered = await resident.say("那我之前交的那些 在哪查 交了几年")
     assert head(answered) == "【社会保险个人权益记录查询打印】", answered
     assert await resident.say("ok") == texts.THANKS
+
+
+async def test_a_question_buried_in_a_story_gets_choices_not_a_refusal(server):
+    resident = user(server, "o_f_weak")
+    choices = await resident.say("老汉脚杆摔断了 走路一瘸一拐的 评得到残疾不")
+    assert head(choices) == texts.CHOOSE_ITEM and "1 残疾人证办理" in choices and "帮不上" not in choices, choices
+    assert "残疾人证办理" in head(await resident.say("1"))
+
+
+async def test_a_weakly_matched_question_mid_conversation_stays_on_the_item(server):
+    resident = user(server, "o_f_weak_mid")
+    assert "最低生活保障申请" in head(await resident.say("想申请低保 屋头莫得收入"))
+    reply = await resident.say("女婿每个月给的生活费算不算收入嘛")
+    assert "最低生活保障申请" in head(reply) and "哪个事项" not in reply, reply

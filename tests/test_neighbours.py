@@ -130,3 +130,11 @@ def test_a_call_asking_for_codes_is_refused_even_when_it_names_a_benefit(underst
     u = understander.understand("有人打电话说帮我办高龄津贴 让我把验证码发给他")
     assert u.intent == "out_of_scope" and u.outside.domain == "scams"
     assert understander.understand("社保卡丢了 银行说要验证码 咋个补").intent == "ask_item"
+
+
+async def test_a_government_benefit_the_catalogue_lacks_says_where_to_ask(server):
+    resident = user(server, "o_nb_childcare")
+    reply = await resident.say("孙女才8个月 国家那个育儿补贴去哪点领")
+    assert "帮不上" in reply and "育儿补贴" in reply and "乡镇" in reply and "【" not in reply, reply
+    allowance = await resident.say("那我自己的生育津贴咋个领")
+    assert "生育津贴申领" in allowance.splitlines()[0], allowance

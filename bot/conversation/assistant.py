@@ -13,6 +13,7 @@ from bot.conversation.nlu import (
     ASKER_HELPS,
     CIRCUMSTANCES,
     GUIDE_FACTS,
+    WEAK_QUESTION,
     Understander,
     Understanding,
     normalize,
@@ -491,7 +492,10 @@ class Assistant:
         if named_question and current not in options:
             theme = current_item.get("theme")
             options = sorted(options, key=lambda c: self.understander.index.item(c).get("theme") != theme)
-        plausible = result.plausible or sure_question or named_part or named_question
+        # "我爸腿不行 走路要拄拐 糖尿病搞的 能评残疾不": a question whose story dilutes its match gets the candidates,
+        # unless an item is under discussion ("要公司办还是自己" after 生育津贴 is about it, answered below).
+        weak_question = current_item is None and u.guess == "ask_item" and u.sure >= WEAK_QUESTION
+        plausible = result.plausible or sure_question or named_part or named_question or weak_question
         if options and plausible and (u.named & set(options) or result.best.score >= CHOICES_SCORE):
             # "Did you mean" only among candidates the message points at, never three unrelated items.
             # Until a number is picked, follow-ups ("要好多钱") are about the likeliest candidate, named in the answer.
@@ -499,13 +503,13 @@ class Assistant:
             index = self.understander.index
             lines = [texts.CHOOSE_ITEM] + [f"{i} {index.item(c)['name']}" for i, c in enumerate(options, 1)]
             return "\n".join(lines + [texts.CHOOSE_NONE])
-        if aspect and u.intent == "ask_item":
-            return texts.ASK_WHICH_ITEM
         foreign = u.rule == "out_of_scope"  # "今天天气怎么样": a rule's refusal
         asked = u.aspect is not None or asks(normalize(u.text)) or ASKS_EITHER.search(normalize(u.text)) is not None
         if current_item and u.outside is None and not foreign and (not u.named or on_materials) and asked:
             # "那边学校不收咋个整" while 转学 is discussed: its guide's link and a person, not a bare "答不上来".
             return self.follow_up(turn, current, on_materials)
+        if aspect and u.intent == "ask_item":
+            return texts.ASK_WHICH_ITEM
         return texts.DONT_KNOW
 
     def first_issue_first(self, options: list[str], text: str) -> list[str]:
