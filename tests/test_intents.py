@@ -96,6 +96,9 @@ EVERYDAY = [
     ("危房改造能不能来人看看我家房子 墙都裂了好宽的缝", "book_home_visit"),
     # A station proxy naming themself asks a question; nothing is booked.
     ("代办员问一下，重度残疾人护理补贴要一级二级才得吗？", "ask_item"),
+    # ... but a proxy reporting a villager's errand, or the station doing it for the family, books it
+    ("我是村上的代办员 张奶奶的高龄津贴帮她报一个代办", "book_proxy"),
+    ("这个死亡注销我们服务站代家属去办 行不行", "book_proxy"),
 ]
 
 
