@@ -7,7 +7,7 @@ import pytest
 
 from bot.conversation import texts
 from bot.conversation.classifier import IntentClassifier, default_example_files, load_examples, shared_classifier
-from bot.conversation.nlu import INTENTS, Understander, normalize
+from bot.conversation.nlu import INTENTS, WEAK_QUESTION, Understander, normalize
 from bot.conversation.pinyin import looks_pinyin
 from tests.utils import catalog_understander, user
 
@@ -251,7 +251,9 @@ def test_a_part_of_the_guide_asked_of_a_weak_match_is_a_question_not_a_refusal()
     weak = Result(query="", matches=[Match("MZ-004", "最低生活保障申请", 20.0)], terms=["低保"], confidence=0.27)
     assert not weak.plausible
     assert Understander.combine(None, "ask_item", 0.45, weak, "materials") == "ask_item"
-    assert Understander.combine(None, "ask_item", 0.45, weak, None) == "out_of_scope"
+    # without a part of the guide, the model must read a question at least WEAK_QUESTION surely (choices follow)
+    assert Understander.combine(None, "ask_item", WEAK_QUESTION - 0.05, weak, None) == "out_of_scope"
+    assert Understander.combine(None, "ask_item", WEAK_QUESTION, weak, None) == "ask_item"
     assert Understander.combine(None, "out_of_scope", 0.45, weak, "materials") == "out_of_scope"
 
 
