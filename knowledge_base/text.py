@@ -20,6 +20,7 @@ from knowledge_base.catalog import DATA_DIR
 from knowledge_base.yamlfile import read_yaml
 
 CJK = re.compile(r"[\u4e00-\u9fff]+")
+LETTERS = re.compile(r"[a-z]{2,5}")
 # Characters kept inside tokens; everything else separates.
 PUNCT = re.compile(r"[^\w\u4e00-\u9fff]+")
 
@@ -33,6 +34,8 @@ class LocalSpeech:
         pairs = {str(e["say"]): str(e["means"]) for e in self.entries}
         self._map = pairs
         self._re = re.compile("|".join(re.escape(v) for v in sorted(pairs, key=len, reverse=True))) if pairs else None
+        # Letters typed for whole words ("zm" 怎么): spelled out before pinyin is read (bot/conversation/pinyin.py).
+        self.initials = {str(e["say"]): str(e["means"]) for e in data.get("initials") or []}
         table = {pair[0]: pair[1] for pair in (data.get("traditional") or "").split() if len(pair) == 2}
         self._chars = str.maketrans(table)
 
@@ -80,6 +83,9 @@ class Lexicon:
         self.stopwords = set(_lines(data_dir / "stopwords.txt"))
         self.generic = set(_lines(data_dir / "generic_words.txt"))
         self.canonical = {c for _v, c in self.fold}
+        # ... and the synonyms' letter variants ("sfz" 身份证, "yb" 医保), which a message all in letters needs too.
+        latin = {v: c for v, c in self.fold if LETTERS.fullmatch(v)}
+        self.initials = {**latin, **self.speech.initials}
 
     def add_words(self, words) -> None:
         """Teach jieba domain words (item names when items are added) so they stay whole."""

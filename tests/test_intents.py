@@ -99,6 +99,19 @@ EVERYDAY = [
     # ... but a proxy reporting a villager's errand, or the station doing it for the family, books it
     ("我是村上的代办员 张奶奶的高龄津贴帮她报一个代办", "book_proxy"),
     ("这个死亡注销我们服务站代家属去办 行不行", "book_proxy"),
+    ("烦请村代办员协助办理家父的高龄津贴申领", "book_proxy"),
+    ("营业执照想托你们代办 我没空", "book_proxy"),
+    # ... while a relative asking whether they may go asks a question
+    ("我是她女婿 可否由我代为申请", "ask_item"),
+    ("我代我妈去办可以不 她下不了床", "ask_item"),
+    ("两星吧 电话老是打不通", "rate_service"),
+    ("你好 我是新来的代办员 以后多多麻烦你们了", "greeting"),
+    # how long such a case takes in general is a question; the asker's own case is progress
+    ("残疾证交上去一般好久批得下来", "ask_item"),
+    ("我的低保交上去一般好久批得下来 等了一个月了", "query_progress"),
+    ("昆明的居住证到期了 在昭通能续签不", "out_of_scope"),  # another city's document
+    ("厕所想装个扶手 门口修个坡 能不能来人看看", "book_home_visit"),
+    ("种地补贴打到一折通上头 信用社说还没到", "ask_item"),  # a benefit's payment, looked for at the bank
 ]
 
 

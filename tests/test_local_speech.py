@@ -11,10 +11,11 @@ import yaml
 from bot.conversation.nlu import INTENTS, Understander
 from knowledge_base.catalog import DATA_DIR
 from knowledge_base.text import local_speech
-from tests.utils import catalog_understander
+from tests.utils import catalog_understander, user
 
 TABLE = yaml.safe_load((DATA_DIR / "local_speech.yaml").read_text(encoding="utf-8"))
 ENTRIES = [e for section in ("dialect", "slips") for e in TABLE[section]]
+INITIALS = TABLE["initials"]
 CODE = re.compile(r"^[A-Z]{2,3}-\d{3}$")
 
 
@@ -61,3 +62,30 @@ def test_a_traditional_full_width_question_finds_its_item(understander):
     u = understander.understand("身份證丟了怎麼補辦？")
     assert u.intent == "ask_item" and u.result.best.code == "GA-003"
     assert understander.understand("本人預約之上門認證，至今未見回覆，請問進度如何？").intent == "query_progress"
+
+
+@pytest.mark.parametrize("entry", INITIALS, ids=[e["say"] for e in INITIALS])
+def test_each_initial_is_spelled_out(understander, entry):
+    assert entry["say"] in entry["example"].split(), "the example must use the letters as a word"
+    u = understander.understand(entry["example"])
+    gives = entry["gives"]
+    if gives.startswith("aspect:"):
+        assert u.aspect == gives.split(":", 1)[1], (u.intent, u.aspect, entry)
+    elif CODE.match(gives):
+        assert u.intent == "ask_item" and u.result.best.code == gives, (u.intent, u.result.matches[:3], entry)
+    else:
+        assert u.intent == gives, (u.intent, entry)
+
+
+@pytest.mark.parametrize(
+    "text,code",
+    [("sfz diule zm bu", "GA-003"), ("yb zai na jiao", "YB-001"), ("wo nainai 80 duo le gaoling jintie zm ling", "MZ-007")],
+)
+def test_a_message_of_pinyin_and_initials_reads_whole(understander, text, code):
+    u = understander.understand(text)
+    assert u.intent == "ask_item" and u.result.best.code == code, (u.intent, u.result.matches[:3])
+
+
+async def test_a_grandson_typing_initials_gets_the_item_through_wechat(server):
+    reply = await user(server, "o_ls_initials").say("gaoling jintie zm ling")
+    assert reply.startswith("【高龄津贴申领】"), reply

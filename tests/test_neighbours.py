@@ -138,3 +138,15 @@ async def test_a_government_benefit_the_catalogue_lacks_says_where_to_ask(server
     assert "帮不上" in reply and "育儿补贴" in reply and "乡镇" in reply and "【" not in reply, reply
     allowance = await resident.say("那我自己的生育津贴咋个领")
     assert "生育津贴申领" in allowance.splitlines()[0], allowance
+
+
+def test_a_call_asking_for_money_first_is_a_scam_and_a_fee_question_is_not(understander):
+    scam = understander.understand("有人打电话说交200块保证金就能办下来低保 是真的不")
+    assert scam.intent == "out_of_scope" and scam.outside.domain == "scams"
+    fee = understander.understand("补办身份证要交工本费吗")
+    assert fee.intent == "ask_item" and fee.result.best.code == "GA-003"
+
+
+def test_a_restaurant_that_sells_stir_fries_asks_for_its_licences(understander):
+    u = understander.understand("想开个小饭馆 卖炒菜 要办哪些证")
+    assert u.intent == "ask_item" and u.outside is None and u.result.best.code == "SJ-005"

@@ -25,6 +25,8 @@ class Neighbour:
     words: tuple[str, ...]
     # Refused even when the message names a service ("有人打电话说我有生育补贴没领 让我报验证码" asks about the call).
     whatever_named: bool = False
+    # Regular expressions for what words cannot say ("电话说交300块手续费": an amount between the words).
+    patterns: tuple[str, ...] = ()
 
 
 # The entry whose words look like a neighbour's but are part of government services ("村会计"): longer, so they
@@ -38,6 +40,7 @@ class Neighbours:
         self._by_word = {w.lower(): d for d in domains for w in d.words}
         words = sorted(self._by_word, key=len, reverse=True)
         self._pattern = re.compile("|".join(map(re.escape, words))) if words else None
+        self._phrases = [(re.compile(p), d) for d in domains for p in d.patterns]
 
     @classmethod
     def load(cls, path: Path = NEIGHBOURS_FILE) -> Neighbours:
@@ -45,7 +48,13 @@ class Neighbours:
         return cls(
             [
                 Neighbour(
-                    e["domain"], e["label"], e["ask"], e["example"], tuple(map(str, e["words"])), bool(e.get("whatever_named"))
+                    e["domain"],
+                    e["label"],
+                    e["ask"],
+                    e["example"],
+                    tuple(map(str, e["words"])),
+                    bool(e.get("whatever_named")),
+                    tuple(map(str, e.get("patterns") or ())),
                 )
                 for e in entries
             ]
@@ -54,9 +63,8 @@ class Neighbours:
     def found(self, text: str) -> list[tuple[str, Neighbour]]:
         """(word, domain) for every neighbouring-domain word in a standardised, lower-case message. Words of the
         `ours` entry match first and name no neighbour ("村会计" collects 医保 in the village; "会计" alone is a firm's)."""
-        if self._pattern is None:
-            return []
-        found = ((m.group(0), self._by_word[m.group(0)]) for m in self._pattern.finditer(text))
+        found = [(m.group(0), self._by_word[m.group(0)]) for m in self._pattern.finditer(text)] if self._pattern else []
+        found += [(m.group(0), d) for pattern, d in self._phrases for m in pattern.finditer(text)]
         return [(w, d) for w, d in found if d.domain != OURS]
 
     def outside(self, text: str, item_texts: Iterable[str]) -> Neighbour | None:

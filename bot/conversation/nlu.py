@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bot.conversation.classifier import IntentClassifier, example_texts, shared_classifier
 from bot.conversation.neighbours import Neighbour, Neighbours, item_text, shared_neighbours
-from bot.conversation.pinyin import PinyinReader, has_pinyin, shared_reader
+from bot.conversation.pinyin import PinyinReader, has_pinyin, shared_reader, spell_initials
 from bot.conversation.questions import ASKS, ASKS_EITHER, CLAUSES, YES_NO_ENDING, asks
 from knowledge_base.index import ItemIndex, Result
 from knowledge_base.text import CJK, local_speech
@@ -165,6 +165,10 @@ ASKER_HELPS = re.compile(
     r"|(能不能|可不可以|可以|能否)我们.{0,8}帮(他|她|他们|她们)"
     # a proxy asking whether she may ("我帮代的话本人要不要到场", "我们代办员帮他们认证得不得")
     r"|我们?(代办员)?(帮代|代跑|帮(他|她|他们|她们)).{0,6}(的话|得不得|行不行|行不|可以不|可以吗|可不可以|能不能)"
+    # "我是他胞弟，可否由我代为办理"
+    r"|(可否|能否|能不能|可不可以|可以|能)由我(来)?(代|帮|替|去|办)"
+    # "我代我妈去办可以不"
+    r"|我(来)?代(" + FAMILY + r"|他|她)[^,，。]{0,6}(可以不|行不|得不得|可以吗|行吗|能不能|可不可以|要得不)"
 )
 # Words that can only be a booking request, whatever else the message asks.
 EXPLICIT_BOOKING = re.compile(
@@ -195,8 +199,11 @@ STATUS_ASKED = re.compile(
     r"我的|我那个|我家的|报的|交的|交上去|报上去|有结果|申请的|提交的|等了|"
     r"(好久|好多天|几天|什么时候|啥时候|几时|哪天)(能|会)?(来|上门|过来)"
 )
+# "低保交上去一般好久批得下来": how long such a case takes in general, not where the asker's own one is.
+IN_GENERAL = re.compile(r"一般|通常|正常情况|平常|普遍")
+MINE = re.compile(r"我的|我那个|我家的|我们的|我交的|我报的|我申请的")
 # Asking for a service itself (not about posting a copy of a card or a bank's counter; "怎么办" asks for nothing).
-PAYMENT_ASKED = re.compile(r"到账|到帐|打到卡|打卡上|发下来|发放")
+PAYMENT_ASKED = re.compile(r"到账|到帐|打到卡|打卡上|发下来|发放|打到(一卡通|社保卡|折子|存折)|(还)?没(有)?到|发了没")
 # The asker's own case ("生育津贴申请快一个月了 还没到账 帮我查一下嘛"): its progress.
 BOOKED = re.compile(r"预约|代办|上门|约的|申请|查一下|查下|帮我查|交上去|报上去")
 # Whether the service includes visits ("会不会上门来量血压"), not a request for one.
@@ -224,6 +231,8 @@ def visit_matters(text: str) -> bool:
 
 ASKS_IF_VISITED = re.compile(
     r"会不会.{0,3}(上门|到家|来家)|(?<!你们)上不上门|上门随访|签约(后|了|过后|以后).{0,8}(上门|来家|到家|家中|家里|屋头)"
+    # "医生会来屋头量血压不": whether the service comes, asked of what it includes
+    r"|(医生|村医|大夫)会(来|上门|到)[^,，。?？]{0,10}(不|吗|嘛|么|没)[?？]?$"
 )
 # Help asked of the government ("政府有没有补助", "国家给不给补贴"), as opposed to a shop or a bank.
 GOVERNMENT_HELP = re.compile(r"(政府|国家|民政|你们).{0,6}(补助|补贴|救助|帮扶|扶持|赔|补偿|管不管)")
@@ -232,7 +241,10 @@ HANDS_IN_PAPERS = re.compile(r"(表|表格|材料|资料|申请书)[^,，。?？
 # Documents public bodies issue that the catalogue does not hold.
 GOVERNMENT_DOCUMENT = re.compile(r"居住证|护照|港澳通行证|台湾通行证|往来台湾|签注|出入境")
 # Places outside 昭通 whose own offices issue such documents.
-OTHER_CITY = re.compile(r"成都|重庆|贵阳|北京|上海|广州|深圳|杭州|宁波|苏州|东莞|浙江|广东|四川|贵州|江苏|福建")
+OTHER_CITY = re.compile(
+    r"成都|重庆|贵阳|北京|上海|天津|广州|深圳|杭州|宁波|温州|苏州|东莞|佛山|厦门|武汉|长沙|西安|昆明|曲靖|宜宾|毕节|"
+    r"浙江|广东|四川|贵州|江苏|福建"
+)
 # A preface that says a question follows ("顺便问下", "我想问一下"): the classifier reads what follows.
 PREFACE = re.compile(r"^(对了|另外|还有)?[,，\s]*(我)?(想|再|顺便|麻烦|请)?问(一)?下[,，:：\s]*")
 # Words every written cancellation holds one of (checked on all labelled examples).
@@ -496,7 +508,7 @@ class Understander:
         return None
 
     def understand(self, text: str) -> Understanding:
-        norm = normalize(text)
+        norm = spell_initials(normalize(text), self.index.lexicon.initials)
         empty = Result(query=text)
         if has_pinyin(norm):
             courtesy = self.rule_intent(norm)
@@ -530,10 +542,18 @@ class Understander:
             intent = "ask_item" if result.plausible or aspect is not None else "out_of_scope"
         # ... a close, unless it ends asking yes or no ("那我喊别人代我去办不")
         closing = THANKS_AT_END.search(norm) or (AGREED_PLAN.match(norm) and not YES_NO_ENDING.search(norm))
+        if intent == "ask_item" and not named and GOVERNMENT_DOCUMENT.search(norm) and OTHER_CITY.search(norm):
+            intent = "out_of_scope"  # "东莞居住证过期了 在这边能续不": another city's document
         if intent in ("ask_item", "out_of_scope") and closing and not asks(norm) and not named and not result.confident:
             intent = "thanks"  # "那等我下个礼拜回来去办 多谢", "行 我克弄": a plan; nothing asked, no service named
+        if intent == "query_progress" and aspect == "time" and result.plausible and IN_GENERAL.search(norm):
+            if not MINE.search(norm):
+                intent = "ask_item"
         if intent == "query_progress" and result.confident and PAYMENT_ASKED.search(norm) and not BOOKED.search(norm):
             # "抚恤金这个季度咋个还没到账": a benefit's payment, answered from its guide, not a booking's progress.
+            intent = "ask_item"
+        if intent == "out_of_scope" and PAYMENT_ASKED.search(norm) and _named_lead(result, named):
+            # "种地补贴打到一折通上头 信用社说还没到": a benefit's payment, though a bank is where it is looked for.
             intent = "ask_item"
         lead = NAMED_ASKED_LEAD if guess == "ask_item" else NAMED_STORY_LEAD
         if intent == "out_of_scope" and (guess != "out_of_scope" or sure < ACCEPT_OOS) and _named_lead(result, named, lead):
@@ -658,6 +678,10 @@ class Understander:
                 elif guess == "ask_item" and ASKS_US.search(text):
                     # "需要代办养老金待遇申领 材料收齐了 麻烦登记一下": a request to us, whatever else it asks.
                     override = OVERRIDE_BOOKING_RULE_ASKED
+                elif guess == "out_of_scope" and rule == "book_home_visit" and result.plausible:
+                    # "屋头要装扶手修个坡 能不能来人看一下": a visit asked for, and an item fits it (无障碍改造); a
+                    # neighbouring trade's word is refused below whatever the intent.
+                    override = OVERRIDE_RULE
                 elif guess == "out_of_scope" and "你们" in text:
                     # "路远得很 你们上不上门": asked of us, so no other trade's business unless the model is fairly sure
                     # (a neighbouring trade's word is refused below whatever the intent).

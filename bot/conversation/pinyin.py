@@ -92,6 +92,27 @@ def has_pinyin(text: str) -> bool:
     return looks_pinyin(text) is not None or bool(pinyin_spans(text))
 
 
+# A run of letters standing alone ("sfz diule zm bu"), not inside a longer word.
+LETTER_WORD = re.compile(r"(?<![a-z])[a-z]{2,5}(?![a-z])")
+
+
+def spell_initials(text: str, initials: dict[str, str]) -> str:
+    """Letters typed for whole words ("zm" 怎么, "sfz" 身份证) written as the words: among characters as characters
+    ("身份证zm补" -> 身份证怎么补), in a message all in letters as pinyin, so that it reads whole ("gaoling jintie zm
+    ling" -> 高龄津贴怎么领). Letters that are pinyin already stay."""
+    if not initials or not LATIN_RUN.search(text):
+        return text
+    in_letters = CJK_WORD.search(text) is None
+
+    def spell(m: re.Match) -> str:
+        word = initials.get(m.group(0))
+        if word is None or syllables(m.group(0)) is not None:
+            return m.group(0)
+        return " " + " ".join(lazy_pinyin(word, style=Style.NORMAL)) + " " if in_letters else word
+
+    return LETTER_WORD.sub(spell, text)
+
+
 def syllables_of(text: str) -> list[str]:
     out: list[str] = []
     for run in LATIN_RUN.findall(text):
