@@ -127,6 +127,8 @@ class BookingForm:
             return by_name[0]  # "执照这个麻烦帮我代办吧" with 税务登记 / 营业执照变更登记 offered: the one its words name
         current_item = index.item(current) if current else None
         current_name = current_item["name"] if current_item else ""
+        if earlier := followup.earlier_named(u, turn.state, current, current_name):
+            return earlier  # "执照那个还是找你们代办吧" after 食品经营许可, with 营业执照 asked first
         names_nothing = current and followup.request_names_nothing(u.text, index.named)
         if followup.books_by_name(u, current_name) and not names_nothing:
             return u.result.best.code if u.result.confident else None  # "残疾证能上门办吗": asked by its name

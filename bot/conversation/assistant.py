@@ -45,6 +45,8 @@ SURE_QUESTION = 0.9
 ABOUT_THE_WAIT = re.compile(r"^(还|我)?要等(多久|好久|多长时间|几分钟)|等.{0,4}(多久|好久)才|还要等|等了(好久|半天|这么久)")
 # Items an answer names in full, quoted, that the next message may be about ("见“…”"): a few at most.
 POINTED_MAX = 3
+# Items discussed before the current one that a message may go back to by a word naming them.
+EARLIER_MAX = 3
 QUOTED = re.compile(r"[“《]([^”》]{2,40})[”》]")
 # An unsure match that the message names by a service word is answered when it scores this much above the next.
 NAMED_LEAD = 1.2
@@ -99,7 +101,12 @@ class Turn:
         return self.state != self.loaded
 
     def remember(self, **values) -> None:
-        """Set keys of the state; None removes a key."""
+        """Set keys of the state; None removes a key. The items discussed before the current one are kept in
+        `earlier` (latest first), so "执照那个还是找你们代办吧" can go back to one (followup.earlier_named)."""
+        before = self.state.get("item")
+        if before and values.get("item", before) not in (before, None):
+            earlier = [before, *(c for c in self.state.get("earlier", ()) if c not in (before, values["item"]))]
+            self.state["earlier"] = earlier[:EARLIER_MAX]
         for key, value in values.items():
             if value is None:
                 self.state.pop(key, None)
@@ -452,6 +459,8 @@ class Assistant:
         pointed = followup.pointed_to(turn.state, result)  # "那个证明村医能开不" after the answer that named it
         if pointed and on_current and followup.fits_better(result, pointed, current):
             return self.show_item(turn, pointed, aspect)  # ... even though it names nothing
+        if on_current and (earlier := followup.earlier_named(u, turn.state, current, current_name)):
+            return self.show_item(turn, earlier, aspect)  # "执照那个要好多钱" after 食品经营许可, 执照 asked first
         if followup.about_current(u, current, on_materials, current_name, in_faq) and on_current:
             reply = self.follow_up(turn, current, on_materials)
             if reply is not None:

@@ -313,6 +313,36 @@ def pointed_to(state: dict, result) -> str | None:
     return next((m.code for m in result.matches[:3] if m.code in pointed), None)
 
 
+def earlier_named(u: Understanding, state: dict, current: str | None, current_name: str = "") -> str | None:
+    """The one item discussed before the current one that this message names, when it does not name the current
+    one: "执照那个还是找你们代办吧" after 食品经营许可, with 营业执照 asked first; or, naming no item, that a word of
+    its name (not of the current one's) stands in the message: "许可证那个能帮我代办不" after 健康证明."""
+    earlier = state.get("earlier") or ()
+    if not earlier or (current and current in u.named):
+        return None
+    if u.named:
+        named = [c for c in earlier if c in u.named]
+    else:
+        named = [m.code for m in u.result.matches[:3] if m.code in earlier and _named_by_term(u, m.name, current_name)]
+    if len(named) != 1 or (u.result.confident and u.result.best.code != named[0]):
+        return None  # not "收割机那个驾驶证在哪点考" (农机驾驶证, clearly) after 驾驶证换证 was asked before
+    return named[0]
+
+
+# "有哪样补贴": asks which kinds there are, naming none.
+WHICH_KIND = re.compile(r"(哪样|哪些|什么|啥子?|哪几样?|哪种)的?$")
+
+
+def _named_by_term(u: Understanding, name: str, other_name: str) -> bool:
+    """Does a word of the message that can identify an item (two characters or more) stand in `name` only, and not
+    after a "which" ("办了以后有哪样补贴")?"""
+    text = u.words_text or normalize(u.text)
+    return any(
+        len(t) >= 2 and t in name and t not in other_name and t in text and not WHICH_KIND.search(text[: text.index(t)])
+        for t in u.result.terms
+    )
+
+
 def fits_better(result, code: str, other: str | None) -> bool:
     """Does the message match `code` better than `other` (not matched at all counts as nothing)?"""
     return result.score_of(code) > result.score_of(other)
@@ -329,7 +359,7 @@ def asks_of_document(u: Understanding, on_materials: bool) -> bool:
     """ "要不要带户口本", "死亡证明是村医开的 要得不": a document the current item asks for (on_materials), though
     another item is named by it; "社保卡也找不到了 能补一张吗" asks for that other service."""
     text = normalize(u.text)
-    if on_materials and CARRIED.search(text):
+    if on_materials and (CARRIED.search(text) or CARRIED.search(u.words_text)):  # "拿她sfz帮她办": 身份证 in words
         return True  # "他老婆拿身份证来能帮他补不" after 社会保障卡补换: the ID is had and brought, the card is replaced
     # "要租房合同吗 房东不给签咋办": what to do if it cannot be had is no other service asked for.
     return on_materials and AS_DOCUMENT.search(text) is not None and not OWN_SERVICE.search(WHAT_TO_DO.sub(" ", text))
