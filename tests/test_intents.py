@@ -112,6 +112,9 @@ EVERYDAY = [
     ("昆明的居住证到期了 在昭通能续签不", "out_of_scope"),  # another city's document
     ("厕所想装个扶手 门口修个坡 能不能来人看看", "book_home_visit"),
     ("种地补贴打到一折通上头 信用社说还没到", "ask_item"),  # a benefit's payment, looked for at the bank
+    ("执照想托你们代办 材料我拍照发过来 行不", "book_proxy"),  # materials sent, but first of all asking us
+    ("想在屋头装几个扶手 能不能来个人看看咋个弄", "book_home_visit"),
+    ("电视机收不到台了 哪个来帮我调一哈", "out_of_scope"),
 ]
 
 

@@ -143,6 +143,7 @@ GUIDE_FACTS = {"materials", "time", "amount", "fee", "location", "phone", "hours
 BOOKING_VERB = re.compile(
     r"预约|(?<!签)(?<!大)约(?!束)|帮我|帮忙|帮他|帮她|安排|派人|派个人|派员|请.{0,4}(来|帮)|麻烦|你们.{0,4}帮|申请代办|想代办|要代办|代交|代为|"
     r"恳请|烦请|敬请|登记一下|来家|到家|上门(办|给|帮|来)|申请[^,，。]{0,8}(上门|代办)|齐了|齐的|准备好了|收齐|报一件|帮报(?!税)|"
+    r"(找|托|委托)你们|"
     r"帮代|代跑|代报|(请|让|叫)(你们|中心|站上).{0,3}代|受理|请.{0,6}代办"
 )
 # "我儿子能帮我办不", "可否委托小女代为办理": may a family member apply (answered from the guide), not a booking.
@@ -213,6 +214,8 @@ BOOKED = re.compile(r"预约|代办|上门|约的|申请|查一下|查下|帮我
 # visitor would do ("来屋头帮我换尿管", "来家里给老人测血糖").
 VISIT_REQUESTED = re.compile(
     r"预约|(?<!签)约(个|一下|好|起)|安排|派|请(人|个人|你们|工作人员)|喊.{0,8}(来|上门)|麻烦|帮忙|你们|登记一下|申请"
+    # "能不能来人看一下咋个弄": someone asked to come
+    r"|来(个)?人(来)?(看|帮)"
     # ... or giving what a booking needs ("地址是XX镇XX村三组", "联系电话找我儿子")
     r"|地址|电话|家住"
 )
