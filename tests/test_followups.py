@@ -904,20 +904,33 @@ async def test_a_weakly_matched_question_mid_conversation_stays_on_the_item(serv
     assert "最低生活保障申请" in head(reply) and "哪个事项" not in reply, reply
 
 
-async def test_a_booking_can_go_back_to_an_item_discussed_before(server):
-    resident = user(server, "o_f_earlier")
-    assert "个体工商户设立登记" in head(await resident.say("想开个小卖部 营业执照咋办"))
-    assert "食品经营许可" in head(await resident.say("卖散装吃的还要食品那个证不"))
-    booking = await resident.say("执照那个找你们代办吧")
-    assert "「个体工商户设立登记」的代办服务" in booking, booking
-
-
-async def test_a_word_of_an_earlier_items_name_goes_back_to_it(server):
-    resident = user(server, "o_f_earlier_word")
-    assert "食品经营许可" in head(await resident.say("开个小吃店 食品经营许可咋个办"))
-    assert "从业人员健康证明办理" in head(await resident.say("服务员要办健康证不"))
-    booking = await resident.say("许可证那个帮我代办嘛")
-    assert "「食品经营许可」的代办服务" in booking, booking
+@pytest.mark.parametrize(
+    "who,first,then,booking,item",
+    [
+        # a word naming the earlier item (执照), not the current one
+        (
+            "o_f_earlier_licence",
+            ("想开个小卖部 营业执照咋办", "个体工商户设立登记"),
+            ("卖散装吃的还要食品那个证不", "食品经营许可"),
+            "执照那个找你们代办吧",
+            "个体工商户设立登记",
+        ),
+        # naming no item, but a word of the earlier item's name (许可)
+        (
+            "o_f_earlier_permit",
+            ("开个小吃店 食品经营许可咋个办", "食品经营许可"),
+            ("服务员要办健康证不", "从业人员健康证明办理"),
+            "许可证那个帮我代办嘛",
+            "食品经营许可",
+        ),
+    ],
+)
+async def test_a_booking_can_go_back_to_an_item_discussed_before(server, who, first, then, booking, item):
+    resident = user(server, who)
+    for text, shown in (first, then):
+        assert shown in head(await resident.say(text))
+    reply = await resident.say(booking)
+    assert f"「{item}」的代办服务" in reply, reply
 
 
 async def test_an_id_card_carried_in_initials_stays_on_the_item(server):

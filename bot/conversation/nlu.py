@@ -203,7 +203,7 @@ STATUS_ASKED = re.compile(
 # "低保交上去一般好久批得下来": how long such a case takes in general, not where the asker's own one is.
 IN_GENERAL = re.compile(r"一般|通常|正常情况|平常|普遍")
 MINE = re.compile(r"我的|我那个|我家的|我们的|我交的|我报的|我申请的")
-# Asking for a service itself (not about posting a copy of a card or a bank's counter; "怎么办" asks for nothing).
+# A benefit's payment asked after ("抚恤金咋个还没到账", "种地补贴打到一折通上头 还没到").
 PAYMENT_ASKED = re.compile(r"到账|到帐|打到卡|打卡上|发下来|发放|打到(一卡通|社保卡|折子|存折)|(还)?没(有)?到|发了没")
 # The asker's own case ("生育津贴申请快一个月了 还没到账 帮我查一下嘛"): its progress.
 BOOKED = re.compile(r"预约|代办|上门|约的|申请|查一下|查下|帮我查|交上去|报上去")
@@ -271,6 +271,7 @@ QUESTION_AFTER_STORY = re.compile(
 )
 # Asking how to go about something.
 HOW = re.compile(r"怎么|咋|如何")
+# Asking for a service itself (not about posting a copy of a card or a bank's counter; "怎么办" asks for nothing).
 SERVICE_ASKED = re.compile(
     r"换|补|(?<!怎么)(?<!咋)办|申请|申领|注销|登记|注册|迁|认定|(?<!实名)认证|投诉|举报|调解|报销|备案|贷|执照|许可证"
     # "失业金能领不 现在跑外卖算不算就业": claiming a benefit
