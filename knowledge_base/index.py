@@ -321,6 +321,9 @@ class ItemIndex:
             return None
         docs = [d for d in (self.lexicon.normalize(f) for f in found) if len(d) >= 2]
         held = [any(d in name for d in docs) for name in self.names]
+        if not any(held):  # "个体户执照": no item's name holds it; the items its words name issue it
+            issuing = self.named(" ".join(docs))
+            held = [code in issuing for code in self.codes]
         return np.array(held, dtype=bool) if any(held) else None
 
     def _known_spans(self, run: str) -> list[tuple[int, int]]:

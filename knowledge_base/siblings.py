@@ -63,8 +63,11 @@ STAGES = [
         re.compile(r"市外"),
     ),
 ]
-# A document the asker already has ("出生证已经拿到了", "出生证医院给了"): the item issuing it is not what is asked.
-HELD = re.compile(r"(?P<doc>[\u4e00-\u9fff]{1,6}?(证明|证|本))(已经|都|也|医院|早就)?(拿到|有|给了|办好|开好|领到|开了)了?")
+# A document the asker already has ("出生证已经拿到了", "出生证医院给了"): the item issuing it is not what is asked;
+# ... or a licence issued already ("个体户执照办下来了 想领发票").
+HELD = re.compile(
+    r"(?P<doc>[\u4e00-\u9fff]{1,6}?(证明|证|本|执照))(已经|都|也|医院|早就)?(拿到|有|给了|办好|开好|领到|开了|办下来|批下来)了?"
+)
 # A document asked about as something to bring ("要带户口本吗", "户口本要不要", "需要身份证吗"): a material of the
 # service asked about, weak evidence for the items that issue that document. Not one to get ("宝宝身份证要不要办",
 # "还要办食品许可证么") nor a name ("领结婚证要带…").

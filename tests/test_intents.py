@@ -115,6 +115,10 @@ EVERYDAY = [
     ("执照想托你们代办 材料我拍照发过来 行不", "book_proxy"),  # materials sent, but first of all asking us
     ("想在屋头装几个扶手 能不能来个人看看咋个弄", "book_home_visit"),
     ("电视机收不到台了 哪个来帮我调一哈", "out_of_scope"),
+    ("爷爷身份证上的名字跟户口本不一样 信用社不给取钱 咋个办", "ask_item"),  # the bank is where it happened
+    ("老房子墙裂了好宽的缝 下雨就漏 政府帮不帮修", "ask_item"),
+    ("村头来了个卖保险的 说交五年就返本 划算不", "out_of_scope"),
+    ("有人说给3000包过驾驶证考试 靠得住不", "out_of_scope"),
 ]
 
 

@@ -27,6 +27,8 @@ class Neighbour:
     whatever_named: bool = False
     # Regular expressions for what words cannot say ("电话说交300块手续费": an amount between the words).
     patterns: tuple[str, ...] = ()
+    # Words that are mostly where a story happens ("信用社不给她取钱"): they refuse only a message naming no service.
+    story_words: tuple[str, ...] = ()
 
 
 # The entry whose words look like a neighbour's but are part of government services ("村会计"): longer, so they
@@ -55,6 +57,7 @@ class Neighbours:
                     tuple(map(str, e["words"])),
                     bool(e.get("whatever_named")),
                     tuple(map(str, e.get("patterns") or ())),
+                    tuple(map(str, e.get("story_words") or ())),
                 )
                 for e in entries
             ]

@@ -238,7 +238,7 @@ ASKS_IF_VISITED = re.compile(
     r"|(医生|村医|大夫)会(来|上门|到)[^,，。?？]{0,10}(不|吗|嘛|么|没)[?？]?$"
 )
 # Help asked of the government ("政府有没有补助", "国家给不给补贴"), as opposed to a shop or a bank.
-GOVERNMENT_HELP = re.compile(r"(政府|国家|民政|你们).{0,6}(补助|补贴|救助|帮扶|扶持|赔|补偿|管不管)")
+GOVERNMENT_HELP = re.compile(r"(政府|国家|民政|你们).{0,6}(补助|补贴|救助|帮扶|扶持|赔|补偿|管不管|帮不帮|修不修)")
 # Where to hand in a form or papers ("表格我们村委会帮他填 交到哪点"): a step of some procedure, asked of us.
 HANDS_IN_PAPERS = re.compile(r"(表|表格|材料|资料|申请书)[^,，。?？]{0,10}(交|递|送)(到|去|给|在)?(哪|哪里|哪点|哪儿|哪个)")
 # Documents public bodies issue that the catalogue does not hold.
@@ -594,7 +594,9 @@ class Understander:
             )
             asks_named = result.plausible and named_itself and SERVICE_ASKED.search(norm)
             clearly_named = result.confident and named_itself and _named_lead(result, named)
-            refused = outside is not None and (outside.whatever_named or not (asks_named or clearly_named))
+            # "奶奶的名字身份证上和户口本上差一个字 信用社不给她取钱": the bank is only where the story happens.
+            only_story = bool(named) and all(w in d.story_words for w, d in self.neighbours.found(norm))
+            refused = outside is not None and (outside.whatever_named or not (asks_named or clearly_named or only_story))
             if refused and not outside.whatever_named and (apart := self.asked_apart(norm, neighbour_words)) is not None:
                 # "新买了个三轮车拉饲料 上牌咋个整": the feed is the story; the question, free of it, asks a service.
                 result, refused = apart, False
