@@ -4,6 +4,8 @@ that says where to turn and what the assistant can do; an item that itself speak
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from bot.conversation.neighbours import OURS, shared_neighbours
@@ -23,6 +25,9 @@ def test_every_domain_lists_words_and_no_word_twice():
     words = [w for d in DOMAINS for w in d.words] + list(OURS_WORDS)
     assert len(DOMAINS) >= 9 and all(d.words and d.label and d.ask for d in DOMAINS)
     assert len(words) == len(set(words))
+    # a story word is one of the domain's own words; a pattern compiles
+    assert all(set(d.story_words) <= set(d.words) for d in DOMAINS)
+    assert all(re.compile(p) for d in DOMAINS for p in d.patterns)
 
 
 @pytest.mark.parametrize("domain", DOMAINS, ids=[d.domain for d in DOMAINS])
