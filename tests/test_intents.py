@@ -119,6 +119,8 @@ EVERYDAY = [
     ("老房子墙裂了好宽的缝 下雨就漏 政府帮不帮修", "ask_item"),
     ("村头来了个卖保险的 说交五年就返本 划算不", "out_of_scope"),
     ("有人说给3000包过驾驶证考试 靠得住不", "out_of_scope"),
+    ("我煮的面好吃 想摆个摊 要啥子证", "ask_item"),  # a licence asked for, though the food is praised
+    ("昭通哪家米线好吃", "out_of_scope"),
 ]
 
 
