@@ -322,8 +322,8 @@ def test_understand_cli_contract():
         # Writer AN, sealed until the final understanding code of that session (ee4c7fe): a 彝族 grandmother in 永善 whose
         # 12-year-old grandson types, a construction worker from 镇雄 in 上海 on voice input, a village doctor in 彝良,
         # a bride from 贵州 in 昭阳, a retired soldier in 威信, a truck owner in 鲁甸. First run: 95.7/97.0/97.2/98.1 %,
-        # 1.0 % refused, every intent at 96.7 % or more (start code of that session: the same); 96.0/97.7/99.1/98.7 %,
-        # 0.7 % refused after reading it. Not trained on.
+        # 1.0 % refused, every intent at 96.7 % or more (start code of that session: the same); 96.3/98.0/99.1/98.9 %,
+        # 0.5 % refused after reading it. Not trained on.
         ("forty_third_writer_an_questions.jsonl", {"top1": 0.95, "top3": 0.97, "oos_recall": 0.98, "intent_accuracy": 0.98}),
     ],
 )
