@@ -325,6 +325,12 @@ def test_understand_cli_contract():
         # 1.0 % refused, every intent at 96.7 % or more (start code of that session: the same); 96.3/98.0/99.1/98.9 %,
         # 0.5 % refused after reading it. Not trained on.
         ("forty_third_writer_an_questions.jsonl", {"top1": 0.95, "top3": 0.97, "oos_recall": 0.98, "intent_accuracy": 0.98}),
+        # Writer AO, sealed until the final code of that session (1521874); nothing was changed after reading it: an
+        # 88-year-old blind man in 昭阳 dictating to a neighbour's daughter, a mother in a 宁波 shoe factory for her son
+        # in 彝良, a township clerk in 永善, a student in 昆明 for her grandparents, a farming couple in 镇雄, a laid-off
+        # worker in 水富. First run: 99.3/100/96.3/99.1 %, none refused, every intent at 96.3 % or more (start code of
+        # that session: 99.0/99.7/95.4/98.5 %, 0.2 %). Not trained on.
+        ("forty_fourth_writer_ao_questions.jsonl", {"top1": 0.98, "top3": 0.99, "oos_recall": 0.95, "intent_accuracy": 0.98}),
     ],
 )
 def test_question_sets_meet_the_accuracy_floor(understander, name, floors):
