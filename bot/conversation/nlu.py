@@ -551,7 +551,7 @@ class Understander:
         if intent in ("ask_item", "out_of_scope") and closing and not asks(norm) and not named and not result.confident:
             intent = "thanks"  # "那等我下个礼拜回来去办 多谢", "行 我克弄": a plan; nothing asked, no service named
         if intent == "query_progress" and aspect == "time" and result.plausible and IN_GENERAL.search(norm):
-            if not MINE.search(norm):
+            if not MINE.search(norm):  # "我的低保交上去一般好久批得下来" is the asker's own case
                 intent = "ask_item"
         if intent == "query_progress" and result.confident and PAYMENT_ASKED.search(norm) and not BOOKED.search(norm):
             # "抚恤金这个季度咋个还没到账": a benefit's payment, answered from its guide, not a booking's progress.
@@ -588,14 +588,15 @@ class Understander:
             # 删掉": a neighbouring trade, unless the best item speaks of it.
             outside = self.outside(norm, [result.best.code] if result.best else [])
             # Named by a word of its own, not by part of the neighbour's word ("烟草零售" does not name 烟花零售).
-            neighbour_words = [w for w, _ in self.neighbours.found(norm)] if outside is not None else []
+            found = self.neighbours.found(norm) if outside is not None else []
+            neighbour_words = [w for w, _ in found]
             named_itself = result.best is not None and any(
                 result.best.code in codes and not any(w in n for n in neighbour_words) for w, codes in naming.items()
             )
             asks_named = result.plausible and named_itself and SERVICE_ASKED.search(norm)
             clearly_named = result.confident and named_itself and _named_lead(result, named)
             # "奶奶的名字身份证上和户口本上差一个字 信用社不给她取钱": the bank is only where the story happens.
-            only_story = bool(named) and all(w in d.story_words for w, d in self.neighbours.found(norm))
+            only_story = bool(named) and all(w in d.story_words for w, d in found)
             refused = outside is not None and (outside.whatever_named or not (asks_named or clearly_named or only_story))
             if refused and not outside.whatever_named and (apart := self.asked_apart(norm, neighbour_words)) is not None:
                 # "新买了个三轮车拉饲料 上牌咋个整": the feed is the story; the question, free of it, asks a service.
