@@ -192,6 +192,11 @@ async def test_while_waiting_the_bot_answers_questions_and_says_where_the_reside
     assert "已等了 6 分钟" in again
     # Asking for a person again always answers.
     assert "排" in await resident.say("人工呢")
+    # Thanks while waiting get a courteous word and where they stand; staff still see the message.
+    thanked = await resident.say("好的 麻烦了")
+    assert thanked.startswith("【小助手】不客气") and "仍在排队" in thanked, thanked
+    chat = await services.store.escalations.find_one({"openid": "o_waits"})
+    assert chat["last_message"] == "好的 麻烦了"
 
 
 async def test_out_of_hours_a_waiting_resident_is_told_when_staff_return_with_96128(server, services):

@@ -61,9 +61,12 @@ def test_a_service_that_speaks_of_the_word_keeps_the_question(understander, text
     [
         # Help asked of the government for what looks like a repair.
         ("我屋头那个老房子墙裂起好宽的缝缝 一下雨就漏 怕哪天垮了 政府有莫得补助给我们修", "ask_item"),
-        # A government document the catalogue lacks is a service question, unless it is another city's.
-        ("在昭阳区打工 居住证咋个办", "ask_item"),
+        # A government document the catalogue has no guide for is refused with where to get it, here or in another
+        # city; a service that asks for one as a material is answered.
+        ("在昭阳区打工 居住证咋个办", "out_of_scope"),
         ("成都社区要我们去登记居住证，在哪里办？", "out_of_scope"),
+        ("租客叫我帮他办居住证，说要房东出个证明，我要给他出哪样，在哪点办？", "out_of_scope"),
+        ("娃娃今年6岁要读一年级 我们户口不在水富 是租房住的 入学报名要哪些材料啊 居住证也要吗", "ask_item"),
         # A brand's "subsidy" and a game's real-name check are not services.
         ("某品牌奶粉说二胎有补贴，能领吗？是政府发的吗", "out_of_scope"),
         ("游戏实名认证能用奶奶身份证吗", "out_of_scope"),
@@ -86,6 +89,13 @@ async def test_refusal_says_where_to_turn_and_what_the_assistant_does(server):
     resident = user(server, "o_nb_cow")
     reply = await resident.say("我家的牛这几天不吃草 你们晓得是哪样病不")
     assert "帮不上" in reply and "兽医" in reply and "政务服务" in reply and "【" not in reply, reply
+
+
+async def test_a_residence_permit_is_refused_with_where_to_get_it_not_offered_household_items(server):
+    resident = user(server, "o_nb_residence")
+    reply = await resident.say("我户口不在昭通，在这边工作需要办居住证吗？在哪里办？")
+    assert "居住证" in reply and "派出所" in reply and "96128" in reply, reply
+    assert "户口" not in reply.split("。")[0] and "请回复数字" not in reply, reply
 
 
 async def test_neighbouring_question_mid_conversation_is_refused_then_the_item_continues(server):

@@ -191,7 +191,7 @@ class Assistant:
 
     async def answer_while_waiting(self, openid: str, text: str) -> str | None:
         """A service question (or a number picking an aspect of the item just shown) asked while waiting for
-        staff: the bot's answer, which the desk marks as the assistant's. None for anything else."""
+        staff, or thanks: the bot's answer, which the desk marks as the assistant's. None for anything else."""
         state = await self.dialogs.get(openid)
         number = NUMBER.match(normalize(text))
         if number and (state.get("choices") or {}).get("kind") in ("items", "aspects"):
@@ -199,6 +199,8 @@ class Assistant:
         if ABOUT_THE_WAIT.search(normalize(text)):
             return None  # "还要等多久": the queue, not the time the item last shown takes
         u = self.understander.understand(text)
+        if u.intent == "thanks":
+            return texts.WELCOME_WHILE_WAITING  # "好的 麻烦了": courtesy answered; the message still reaches staff
         if u.intent != "ask_item":
             return None
         if u.result.confident:
@@ -536,7 +538,7 @@ class Assistant:
         生源地信用助学贷款)."""
         if u.outside is None:
             return False
-        if current and u.aspect in GUIDE_FACTS and not u.named:
+        if current and u.aspect in GUIDE_FACTS and not u.named and not self.understander.neighbour_asked(u.text):
             return False  # "上了好久能用嘛 娃娃三天两头感冒": a part of the guide asked, the illness is why
         return not current or self.understander.outside(standard(u.text), [current]) is not None
 

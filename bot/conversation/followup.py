@@ -47,6 +47,11 @@ MOVES = re.compile(r"迁|转户|落户|上户")
 SHORT_ASPECT_QUESTION = 8
 # Parts of a guide a follow-up asks about the asker's own situation.
 ASKER_ASPECTS = frozenset({"remote", "agent"})
+# ... and how the asker would do it: asked of the item under discussion when nothing else is named ("我能在手机上帮她
+# 弄不 还是要回巧家" after 医保异地就医备案, though 资格认证's FAQ speaks of phones).
+ASKER_WAYS = ASKER_ASPECTS | {"online"}
+# A message opening on another matter ("还有个事", "另外"): what it names is a new question, not the asker's situation.
+ANOTHER_MATTER = re.compile(r"^(还有|另外|再问|对了)(个事|一个事|一件事|一个|个)?[,，、\s]*")
 
 # What a follow-up asks about, matched in the message and in the guide's FAQ questions alike.
 CONCEPTS = {
@@ -128,6 +133,8 @@ def about_current(
         if u.aspect is not None and message_stage(u.text) is None and all(current in c for c in u.naming.values()):
             return True  # "好久拿得到执照" after 农民专业合作社设立登记: every naming word names it too
         if current not in u.named:
+            if ANOTHER_MATTER.match(text) and u.result.plausible and u.result.best.code in u.named:
+                return False  # "还有她那个养老钱 听讲人走了能领一笔" after 死亡户口注销
             # A broad word (户口 names nine items) in a question about a part of the guide is the asker's
             # circumstance ("要带啥 我们户口不在一起", "我老公户口在浙江 在昭通能办不"), unless it matches another item well.
             # A statement with no service verb is a circumstance too ("她户口在务基，人跟我们住在县城").
@@ -154,7 +161,7 @@ def about_current(
     # Names nothing: about the current item, unless it clearly describes another one. Where the asker is and who
     # would go are asked of the current item, whatever else the words match ("在外地能办不 我回老家了"), and so is
     # a document it asks for ("他没得劳动合同，认得到不" after 工伤认定).
-    if u.aspect in ASKER_ASPECTS or asks_of_document(u, on_materials) or in_faq:
+    if u.aspect in ASKER_WAYS or asks_of_document(u, on_materials) or in_faq:
         return True  # ... and so is what its FAQ answers ("老板不给盖章咋整" after 工伤认定: 单位不给申请工伤怎么办)
     if ASKS_BENEFIT.search(normalize(u.text)):
         return True  # "办下来有没有补贴" after 残疾人证办理: what comes with it (the related items are offered)

@@ -73,7 +73,8 @@ class Neighbours:
     def outside(self, text: str, item_texts: Iterable[str]) -> Neighbour | None:
         """The neighbouring domain the message is about, unless the items' own texts hold its word."""
         texts = list(item_texts)
-        for word, domain in self.found(text):
+        # A domain refused whatever is named speaks first ("电话说…喊我转钱克解冻" is a scam before a bank's matter).
+        for word, domain in sorted(self.found(text), key=lambda found: not found[1].whatever_named):
             if not any(word in t for t in texts):
                 return domain
         return None

@@ -9,6 +9,8 @@ WELCOME = (
 )
 GREETING = "您好！请直接说您要办什么事，比如“办低保要什么材料”“社保卡丢了怎么补”。"
 THANKS = "不客气！还有其他问题随时问我。"
+# Thanks while waiting for staff: the desk adds that the resident is still in the queue.
+WELCOME_WHILE_WAITING = "不客气！您的消息工作人员也会看到。"
 NEVER_MIND = "好的。还有其他问题随时问我。"
 VOICE_UNCLEAR = "抱歉，没听清您的语音。请再说一遍，或直接打字告诉我。"
 UNSUPPORTED = "收到啦。我目前只看得懂文字和语音，请用文字说说您要办什么事。"
