@@ -316,7 +316,7 @@ class ItemIndex:
     def _named_only_as_held(self, text: str) -> np.ndarray | None:
         """Items that issue a document the message says the asker already has ("出生证已经拿到了": 出生医学证明补发),
         while the rest of the message asks about a service it names ("上户口要带啥"): a mask of them, or None."""
-        found = [m.group("doc") for m in HELD.finditer(text)]
+        found = [m.group("doc") or m.group("held") for m in HELD.finditer(text)]
         if not found or not self.named(HELD.sub(" ", text)):
             return None
         docs = [d for d in (self.lexicon.normalize(f) for f in found) if len(d) >= 2]

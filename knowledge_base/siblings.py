@@ -64,9 +64,10 @@ STAGES = [
     ),
 ]
 # A document the asker already has ("出生证已经拿到了", "出生证医院给了"): the item issuing it is not what is asked;
-# ... or a licence issued already ("个体户执照办下来了 想领发票").
+# ... or a licence issued already ("个体户执照办下来了 想领发票", "个体执照是有的", "我有个体户执照，…领票").
 HELD = re.compile(
-    r"(?P<doc>[\u4e00-\u9fff]{1,6}?(证明|证|本|执照))(已经|都|也|医院|早就)?(拿到|有|给了|办好|开好|领到|开了|办下来|批下来)了?"
+    r"(?P<doc>[\u4e00-\u9fff]{1,6}?(证明|证|本|执照))(已经|都|也|医院|早就|是)?(拿到|有|给了|办好|开好|领到|开了|办下来|批下来)了?"
+    r"|(我|已经|早就)(有|拿到了|领到了|办好了)(?P<held>[\u4e00-\u9fff]{1,6}?(证明|证|执照))"
 )
 # A document asked about as something to bring ("要带户口本吗", "户口本要不要", "需要身份证吗"): a material of the
 # service asked about, weak evidence for the items that issue that document. Not one to get ("宝宝身份证要不要办",

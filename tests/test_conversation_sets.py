@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 from bot.conversation import texts
+from bot.handoff import texts as handoff_texts
 from knowledge_base.catalog import load_items
 from tests.utils import user
 
@@ -64,8 +65,9 @@ def judge(turn: dict, reply: str) -> bool:
     if intent == "out_of_scope":
         return "【" not in reply and "为您预约" not in reply and ("答不上来" in reply or "帮不上" in reply)
     # Thanks or a greeting in the middle of a booking form also says the form was left unsent (texts.FORM_LEFT).
+    # ... and while waiting for staff it is the assistant's ("【小助手】不客气！…"), the message still reaching them.
     if intent == "thanks":
-        return reply.startswith(texts.THANKS)
+        return reply.startswith(texts.THANKS) or reply.startswith(handoff_texts.ASSISTANT + texts.WELCOME_WHILE_WAITING)
     if intent == "greeting":
         return reply.startswith(texts.GREETING)
     if intent == "human_agent":

@@ -78,6 +78,10 @@ def test_a_service_that_speaks_of_the_word_keeps_the_question(understander, text
         ("工商银行每月发养老金那几日排队甚长，能否建议多开几个窗口？", "out_of_scope"),
         ("有个客人在网上给我们打了一星差评说床单不干净 能不能让平台删掉", "out_of_scope"),
         ("我们准备开农家乐 营业执照要咋个办", "ask_item"),
+        # 公交 inside 老公交了 / 公公交过 is no bus; a benefit promised for a fee first is a scam.
+        ("公公交过养老保险 人不在了 钱退得回来不", "ask_item"),
+        ("我老公交了十五年养老保险 现在能领了不", "ask_item"),
+        ("网上说 填表领国家补贴三千 要先交手续费两百，真的不", "out_of_scope"),
         ("我叔的三轮车要年检 那个检验标志在哪点领 网上能弄不", "ask_item"),
     ],
 )

@@ -48,6 +48,7 @@ def test_the_stage_of_an_item_comes_from_its_name():
         # A document the asker already has is not the service asked for ...
         ("刘家媳妇娃娃在县医院生的 上户口需要啥 出生证已经拿到了", "GA-005"),
         ("娃娃上户口 出生证医院给了 还要带啥", "GA-005"),
+        ("老师你好，我个体执照是有的噻，这个食品经营许可证还要另外办啊？要准备哪样？", "SJ-005"),
         # ... nor one asked about as something to bring.
         ("上户口要带出生证吗", "GA-005"),
         ("一年级报名要房产证么", "JY-001"),

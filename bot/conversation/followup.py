@@ -161,6 +161,8 @@ def about_current(
     # Names nothing: about the current item, unless it clearly describes another one. Where the asker is and who
     # would go are asked of the current item, whatever else the words match ("在外地能办不 我回老家了"), and so is
     # a document it asks for ("他没得劳动合同，认得到不" after 工伤认定).
+    if ANOTHER_MATTER.match(normalize(u.text)) and result.confident and result.best.code != current:
+        return False  # "还有他去年在昆明住院自己垫的那笔钱 还报得回来不" after 门诊慢特病: another matter, described
     if u.aspect in ASKER_WAYS or asks_of_document(u, on_materials) or in_faq:
         return True  # ... and so is what its FAQ answers ("老板不给盖章咋整" after 工伤认定: 单位不给申请工伤怎么办)
     if ASKS_BENEFIT.search(normalize(u.text)):
