@@ -331,6 +331,25 @@ def test_understand_cli_contract():
         # worker in 水富. First run: 99.3/100/96.3/99.1 %, none refused, every intent at 96.3 % or more (start code of
         # that session: 99.0/99.7/95.4/98.5 %, 0.2 %). Not trained on.
         ("forty_fourth_writer_ao_questions.jsonl", {"top1": 0.98, "top3": 0.99, "oos_recall": 0.95, "intent_accuracy": 0.98}),
+        # Writers AP and AQ, sealed until the starting code of the session after AO (5b7dd33): a 回族 widow in 鲁甸 on voice
+        # input, a man back in 彝良 from 东莞 factories, a 特岗 teacher in 威信, a farmer in 镇雄 with a son in a
+        # wheelchair, a station proxy in 盐津, a hot-pot owner in 昭阳 (AP); a student in 昆明 for his grandparents in 巧家,
+        # a widowed miner in 永善, a pregnant shift worker in 水富, a landlord in 昭阳, a motorbike-taxi driver in 大关
+        # on voice input, a retired cadre in 绥江 (AQ). First runs: AP 98.0/99.7/87.0/97.0 %, none refused; AQ
+        # 95.7/98.3/93.5/97.2 %, 0.5 % refused. After reading them: AP 98.3/99.7/96.3/99.2 %, AQ 96.3/98.7/96.3/98.7 %,
+        # 0.2 % refused. Not trained on.
+        ("forty_fifth_writer_ap_questions.jsonl", {"top1": 0.98, "top3": 0.99, "oos_recall": 0.95, "intent_accuracy": 0.98}),
+        ("forty_sixth_writer_aq_questions.jsonl", {"top1": 0.95, "top3": 0.98, "oos_recall": 0.95, "intent_accuracy": 0.98}),
+        # Writer AR, sealed until the code after AP and AQ were read (a0f710f): a 彝族 woman in 彝良 with little Mandarin,
+        # a township nurse in 鲁甸, a soldier's wife in 昭阳, a new graduate in 镇雄, a deaf man in 巧家 writing in
+        # sign-language order, a resettled fish farmer in 绥江. First run: 96.7/98.3/88.9/97.0 %, 0.7 % refused (session's
+        # starting code: 96.7/98.3/88.0/96.6 %); 97.7/99.0/94.4/98.3 %, 0.5 % refused after reading it.
+        ("forty_seventh_writer_ar_questions.jsonl", {"top1": 0.97, "top3": 0.98, "oos_recall": 0.93, "intent_accuracy": 0.98}),
+        # Writer AS, sealed until the code after AR was read (624c984): a 苗族 grandfather in 威信 dictating to his
+        # granddaughter, a courier in 昭阳, a divorced mother in 镇雄, an injured builder from 永善, a village Party
+        # secretary in 大关, a miner's widow in 彝良. First run: 97.7/99.0/93.5/97.5 %, 0.2 % refused, 代办 and 上门
+        # requests 93.3 % each (the session's starting code gave the same); 97.7/99.0/93.5/97.7 % after reading it.
+        ("forty_eighth_writer_as_questions.jsonl", {"top1": 0.97, "top3": 0.98, "oos_recall": 0.93, "intent_accuracy": 0.97}),
     ],
 )
 def test_question_sets_meet_the_accuracy_floor(understander, name, floors):
