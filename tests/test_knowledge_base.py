@@ -350,6 +350,11 @@ def test_understand_cli_contract():
         # secretary in 大关, a miner's widow in 彝良. First run: 97.7/99.0/93.5/97.5 %, 0.2 % refused, 代办 and 上门
         # requests 93.3 % each (the session's starting code gave the same); 97.7/99.0/93.5/97.7 % after reading it.
         ("forty_eighth_writer_as_questions.jsonl", {"top1": 0.97, "top3": 0.98, "oos_recall": 0.93, "intent_accuracy": 0.97}),
+        # Writer AT, sealed until the code after AS was read (38e321c): an old couple in 盐津 typing for each other, a
+        # hairdresser in 昭阳, a mother back in 彝良 from 江苏, a grandmother in 巧家 raising orphaned grandchildren, a
+        # veteran's son in 威信, a stonemason in 鲁甸. First run: 96.3/98.3/90.7/97.3 %, 1.0 % refused (session's starting
+        # code: 96.7/98.7/89.8/97.3 %, 0.7 %); 96.3/98.3/91.7/97.5 % after reading it.
+        ("forty_ninth_writer_at_questions.jsonl", {"top1": 0.95, "top3": 0.97, "oos_recall": 0.9, "intent_accuracy": 0.97}),
     ],
 )
 def test_question_sets_meet_the_accuracy_floor(understander, name, floors):

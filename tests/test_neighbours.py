@@ -82,6 +82,14 @@ def test_a_service_that_speaks_of_the_word_keeps_the_question(understander, text
         ("公公交过养老保险 人不在了 钱退得回来不", "ask_item"),
         ("我老公交了十五年养老保险 现在能领了不", "ask_item"),
         ("网上说 填表领国家补贴三千 要先交手续费两百，真的不", "out_of_scope"),
+        ("刚才有个电话说是退役军人事务局的，说我爸还有一笔抚恤金没领，要先往一个账户打800块手续费", "out_of_scope"),
+        ("领残疾人补贴要先交工本费不", "ask_item"),  # a fee a service may charge is no scam
+        # Medicines, phone repairs and market prices, however they are asked.
+        ("我那个药吃了头昏 换哪样药好", "out_of_scope"),
+        ("县城哪里换手机屏幕便宜点", "out_of_scope"),
+        ("今天街上猪肉好多钱一斤", "out_of_scope"),
+        # A request to us in a clause of its own.
+        ("村上有代办员不 帮我交一下医保", "book_proxy"),
         ("我叔的三轮车要年检 那个检验标志在哪点领 网上能弄不", "ask_item"),
     ],
 )
