@@ -556,12 +556,16 @@ class Understander:
             intent = "ask_item" if result.plausible or aspect is not None else "out_of_scope"
         # ... a close, unless it ends asking yes or no ("那我喊别人代我去办不")
         closing = THANKS_AT_END.search(norm) or (AGREED_PLAN.match(norm) and not YES_NO_ENDING.search(norm))
-        if intent == "ask_item" and GOVERNMENT_DOCUMENT.search(norm) and not result.confident:
+        if (
+            intent == "ask_item"
+            and GOVERNMENT_DOCUMENT.search(norm)
+            and not result.confident
+            and not _named_lead(result, named, NAMED_ASKED_LEAD)
+        ):
             # "我户口不在昭通 在这边上班要办居住证不", "东莞居住证过期了 在这边能续不": a document the catalogue has no
             # guide for, whatever items its words brush against; refused with where to get it (neighbours.yaml). Not
             # "随迁子女入学要不要居住证": enrolment matches confidently.
-            if not _named_lead(result, named, NAMED_ASKED_LEAD):
-                intent = "out_of_scope"
+            intent = "out_of_scope"
         if intent in ("ask_item", "out_of_scope") and closing and not asks(norm) and not named and not result.confident:
             intent = "thanks"  # "那等我下个礼拜回来去办 多谢", "行 我克弄": a plan; nothing asked, no service named
         if intent == "query_progress" and aspect == "time" and result.plausible and IN_GENERAL.search(norm):
