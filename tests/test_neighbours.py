@@ -88,6 +88,8 @@ def test_a_service_that_speaks_of_the_word_keeps_the_question(understander, text
         ("我那个药吃了头昏 换哪样药好", "out_of_scope"),
         ("县城哪里换手机屏幕便宜点", "out_of_scope"),
         ("今天街上猪肉好多钱一斤", "out_of_scope"),
+        ("收到个短信说老公驾驶证要被注销 喊点链接处理 是真的假的", "out_of_scope"),
+        ("请问雨露计划的职业教育补助怎么申请？村里有个孩子在读中职", "out_of_scope"),
         # A request to us in a clause of its own.
         ("村上有代办员不 帮我交一下医保", "book_proxy"),
         ("我叔的三轮车要年检 那个检验标志在哪点领 网上能弄不", "ask_item"),
