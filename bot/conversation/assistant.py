@@ -538,9 +538,10 @@ class Assistant:
         生源地信用助学贷款)."""
         if u.outside is None:
             return False
-        if current and u.aspect in GUIDE_FACTS and not u.named and not self.understander.neighbour_asked(u.text):
+        norm = standard(u.text)
+        if current and u.aspect in GUIDE_FACTS and not u.named and not self.understander.neighbour_asked(norm):
             return False  # "上了好久能用嘛 娃娃三天两头感冒": a part of the guide asked, the illness is why
-        return not current or self.understander.outside(standard(u.text), [current]) is not None
+        return not current or self.understander.outside(norm, [current]) is not None
 
     def follow_up(self, turn: Turn, code: str, on_materials: bool) -> str | None:
         """A question about the item under discussion: from its guide, else the guide's link and a person.

@@ -123,8 +123,8 @@ def about_current(
         return False
     result = u.result
     top3 = [m.code for m in result.matches[:3]]
+    text = normalize(u.text)
     if u.named:
-        text = normalize(u.text)
         if prerequisite(u, current, on_materials):
             return False  # "那个死亡证明在哪点开" after 死亡户口注销: the certificate's own service, not the police window
         standing = _names_only_standing(u, text) and not MOVES.search(text)  # not "我们户口还在新滩 要迁不"
@@ -158,18 +158,19 @@ def about_current(
                 return True  # "体检在哪点做" after 驾驶证换证: its medical check, not the free check-up for the elderly
             return result.score_of(current) >= STAY_SHARE * result.best.score
         return True
-    # Names nothing: about the current item, unless it clearly describes another one. Where the asker is and who
-    # would go are asked of the current item, whatever else the words match ("在外地能办不 我回老家了"), and so is
-    # a document it asks for ("他没得劳动合同，认得到不" after 工伤认定).
-    if ANOTHER_MATTER.match(normalize(u.text)) and result.confident and result.best.code != current:
-        return False  # "还有他去年在昆明住院自己垫的那笔钱 还报得回来不" after 门诊慢特病: another matter, described
+    # Names nothing: about the current item, unless it clearly describes another one; one opening on another matter
+    # and describing it clearly is a new question ("还有他去年在昆明住院自己垫的那笔钱 还报得回来不" after 门诊慢特病).
+    if ANOTHER_MATTER.match(text) and result.confident and result.best.code != current:
+        return False
+    # Where the asker is, how and who would go are asked of the current item, whatever else the words match ("在外地能
+    # 办不 我回老家了"), and so is a document it asks for ("他没得劳动合同，认得到不" after 工伤认定).
     if u.aspect in ASKER_WAYS or asks_of_document(u, on_materials) or in_faq:
         return True  # ... and so is what its FAQ answers ("老板不给盖章咋整" after 工伤认定: 单位不给申请工伤怎么办)
-    if ASKS_BENEFIT.search(normalize(u.text)):
+    if ASKS_BENEFIT.search(text):
         return True  # "办下来有没有补贴" after 残疾人证办理: what comes with it (the related items are offered)
     if STANDING.search(u.words_text or u.text) and not MOVES.search(u.text):
         return True  # "毕业三年了还算高校毕业生吗" after 创业担保贷款: who the asker is, whatever item such people ask of
-    if u.aspect is not None and len(normalize(u.text)) <= SHORT_ASPECT_QUESTION:
+    if u.aspect is not None and len(text) <= SHORT_ASPECT_QUESTION:
         return True  # "要多久批下来", "手机上能领不": a part of this guide, though wording of another item matches it
     # "他现在更严重了 能不能改高一级" after 残疾人证换领: a sibling of the current item far ahead of it.
     best = result.best

@@ -495,10 +495,11 @@ class Understander:
             return frozenset()
         return frozenset({best.code})
 
-    def neighbour_asked(self, text: str) -> bool:
+    def neighbour_asked(self, norm: str) -> bool:
         """Does a clause that asks hold a neighbouring domain's word ("找代账会计一个月好多钱", "卖烟是不是还要办个烟草证
-        那个在哪办")? Not "上了好久能用嘛 娃娃三天两头感冒": there the illness is the story, the question the guide's."""
-        clauses = [p for c in CLAUSES.split(standard(text)) for p in AFTER_QUESTION_PARTICLE.split(c) if p]
+        那个在哪办")? Not "上了好久能用嘛 娃娃三天两头感冒": there the illness is the story, the question the guide's.
+        norm: the message made standard (`standard`)."""
+        clauses = [p for c in CLAUSES.split(norm) for p in AFTER_QUESTION_PARTICLE.split(c) if p]
         # A part of a guide named mid-story ("我在外地进货几天 回来办得不") is no question; the last clause's is.
         asking = [
             c for i, c in enumerate(clauses) if asks(c) or ASKS_EITHER.search(c) or (i == len(clauses) - 1 and aspect_of(c))
