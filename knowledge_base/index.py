@@ -21,6 +21,7 @@ import numpy as np
 
 from knowledge_base.siblings import (
     AS_MATERIAL,
+    BESIDES,
     HELD,
     MATERIAL_WEIGHT,
     SCHEMES,
@@ -317,13 +318,14 @@ class ItemIndex:
         """Items that issue a document the message says the asker already has ("出生证已经拿到了": 出生医学证明补发),
         while the rest of the message asks about a service it names ("上户口要带啥"): a mask of them, or None."""
         found = [m.group("doc") or m.group("held") for m in HELD.finditer(text)]
-        if not found or not self.named(HELD.sub(" ", text)):
+        besides = [m.group("doc") or m.group("held") for m in BESIDES.finditer(text)]
+        if not besides and (not found or not self.named(HELD.sub(" ", text))):
             return None
-        docs = [d for d in (self.lexicon.normalize(f) for f in found) if len(d) >= 2]
+        docs = [d for d in (self.lexicon.normalize(f) for f in found + besides) if len(d) >= 2]
         held = [any(d in name for d in docs) for name in self.names]
-        if not any(held):  # "个体户执照": no item's name holds it; the items its words name issue it
+        if besides or not any(held):  # "个体户执照": no item's name holds it; the items its words name issue it
             issuing = self.named(" ".join(docs))
-            held = [code in issuing for code in self.codes]
+            held = [h or code in issuing for h, code in zip(held, self.codes)]
         return np.array(held, dtype=bool) if any(held) else None
 
     def _known_spans(self, run: str) -> list[tuple[int, int]]:

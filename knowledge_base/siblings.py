@@ -69,6 +69,11 @@ HELD = re.compile(
     r"(?P<doc>[\u4e00-\u9fff]{1,6}?(证明|证|本|执照))(已经|都|也|医院|早就|是)?(拿到|有|给了|办好|开好|领到|开了|办下来|批下来)了?"
     r"|(我|已经|早就)(有|拿到了|领到了|办好了)(?P<held>[\u4e00-\u9fff]{1,6}?(证明|证|执照))"
 )
+# A licence besides which another is asked for ("营业执照以外是不是还要办个哪样证", "除了健康证还要办啥"): the items
+# issuing it are not what is asked, whatever else the message names.
+BESIDES = re.compile(
+    r"(?P<doc>[\u4e00-\u9fff]{1,6}?(证明|证|执照))(以外|之外)|除(了|开)(?P<held>[\u4e00-\u9fff]{1,6}?(证明|证|执照))"
+)
 # A document asked about as something to bring ("要带户口本吗", "户口本要不要", "需要身份证吗"): a material of the
 # service asked about, weak evidence for the items that issue that document. Not one to get ("宝宝身份证要不要办",
 # "还要办食品许可证么") nor a name ("领结婚证要带…").

@@ -923,6 +923,14 @@ async def test_a_weakly_matched_question_mid_conversation_stays_on_the_item(serv
             "许可证那个帮我代办嘛",
             "食品经营许可",
         ),
+        # naming nothing, but matching the earlier item surely and the current one not at all
+        (
+            "o_f_earlier_boar",
+            ("野猪把张家苞谷地整垮了一大片，能申请补偿不", "野生动物致害补偿申请"),
+            ("顺便问哈 前几天暴雨冲垮了他家猪圈，还有哪样救助没得", "自然灾害生活救助申请"),
+            "野猪那个我帮他约代办嘛",
+            "野生动物致害补偿申请",
+        ),
     ],
 )
 async def test_a_booking_can_go_back_to_an_item_discussed_before(server, who, first, then, booking, item):
@@ -938,3 +946,24 @@ async def test_an_id_card_carried_in_initials_stays_on_the_item(server):
     assert "老年人优待证办理" in head(await resident.say("我爷爷85了 老年优待证咋办"))
     reply = await resident.say("我拿他sfz去帮他办得不")
     assert "老年人优待证办理" in head(reply) and "您问的是" not in reply, reply
+
+
+async def test_a_certificate_asked_where_to_issue_after_a_comma_is_its_own_service(server):
+    resident = user(server, "o_f_death_cert")
+    assert "死亡户口注销" in head(await resident.say("村民陈老太昨天在屋头过世了，88岁，家属问户口咋个注销"))
+    reply = await resident.say("他们说莫得死亡证明，这个在哪开")
+    assert "居民死亡医学证明" in head(reply), reply
+
+
+async def test_a_message_opening_on_another_matter_moves_to_it(server):
+    resident = user(server, "o_f_speaking_of")
+    assert "劳动人事争议仲裁申请" in head(await resident.say("收银员要去仲裁 我要亲自出面不"))
+    reply = await resident.say("说起社保，我自己交了几年都记不得了，在哪查")
+    assert "社会保险个人权益记录查询打印" in head(reply), reply
+
+
+async def test_waiting_for_a_call_closes_the_conversation(server):
+    resident = user(server, "o_f_wait_call")
+    assert "高龄津贴申领" in head(await resident.say("我爷爷90岁了 高龄津贴咋个领"))
+    reply = await resident.say("好，那我等电话")
+    assert reply.startswith("不客气") and "指南里没有写到" not in reply, reply

@@ -172,6 +172,10 @@ MISSED = [
     ("嗯 你好", "greeting"),  # an acknowledgement, then a greeting: not thanks
     ("您好，鲁甸县文屏镇社区工作人员", "greeting"),  # who is writing, the question comes next
     ("健 康 证 在 县 医 院 办 得 不", "ask_item"),  # characters typed one by one with spaces
+    # A grandfather's errand asked of us, in dialect; a son who brings the ID may apply (the guide answers).
+    ("卤菜柜那个食品许可证，我想委托你们整，要出好多", "book_proxy"),
+    ("爷爷房产证补办能代办不 我连找哪个部门都不知道", "book_proxy"),
+    ("本人不能来，儿子带身份证能代办不", "ask_item"),
 ]
 
 

@@ -360,6 +360,12 @@ def test_understand_cli_contract():
         # lorry driver's wife in 巧家. First run: 98.3/99.0/90.7/97.3 %, 0.5 % refused (session's starting code:
         # 98.3/99.0/89.8/97.2 %); 98.3/99.0/94.4/98.1 % after reading it.
         ("fiftieth_writer_au_questions.jsonl", {"top1": 0.97, "top3": 0.98, "oos_recall": 0.9, "intent_accuracy": 0.97}),
+        # Writer AV, sealed until the starting code of the session after AU (7bfe2ac): a widower of 72 in 绥江 on voice
+        # input, a delivery rider in 昭阳 for his disabled mother, a village proxy in 镇雄, a lorry driver from 巧家 on the
+        # road in 四川, a shopkeeper in 鲁甸, a girl of 19 in 大关 caring for her grandfather. First run:
+        # 97.7/99.3/96.3/98.5 %, 0.5 % refused, 代办 requests 28/30 (the only figure under the thresholds);
+        # 98.3/100/100/100 % after reading it.
+        ("fifty_first_writer_av_questions.jsonl", {"top1": 0.97, "top3": 0.99, "oos_recall": 0.97, "intent_accuracy": 0.98}),
     ],
 )
 def test_question_sets_meet_the_accuracy_floor(understander, name, floors):

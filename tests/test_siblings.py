@@ -54,6 +54,8 @@ def test_the_stage_of_an_item_comes_from_its_name():
         ("一年级报名要房产证么", "JY-001"),
         ("生育登记 要结婚证吗 我们没有领", "WJ-001"),
         ("领结婚证要带户口本吗", "MZ-001"),
+        # A licence besides which another is asked for: the items issuing it rank lower.
+        ("我那个超市想加卖卤肉凉菜，营业执照以外是不是还要办个哪样证", "SJ-005"),
         # A stage counts for the items the message names: a health certificate's renewal is no ID card's.
         ("健康证有效期是一年还是两年，过期了要重新体检吗", "WJ-007"),
         # ... but a lost one is, and a first licence is its first issue.

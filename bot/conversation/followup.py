@@ -50,8 +50,11 @@ ASKER_ASPECTS = frozenset({"remote", "agent"})
 # ... and how the asker would do it: asked of the item under discussion when nothing else is named ("我能在手机上帮她
 # 弄不 还是要回巧家" after 医保异地就医备案, though 资格认证's FAQ speaks of phones).
 ASKER_WAYS = ASKER_ASPECTS | {"online"}
-# A message opening on another matter ("还有个事", "另外"): what it names is a new question, not the asker's situation.
-ANOTHER_MATTER = re.compile(r"^(还有|另外|再问|对了)(个事|一个事|一件事|一个|个)?[,，、\s]*")
+# A message opening on another matter ("还有个事", "另外", "说起社保"): what it names is a new question, not the asker's
+# situation.
+ANOTHER_MATTER = re.compile(
+    r"^(还有|另外|再问|对了|顺便问|说起|说到|讲起|提起)(个事|一个事|一件事|一个|个|一下|下|哈)?[,，、\s]*"
+)
 
 # What a follow-up asks about, matched in the message and in the guide's FAQ questions alike.
 CONCEPTS = {
@@ -94,8 +97,11 @@ AS_DOCUMENT = re.compile(
     # "出生证明在医院拿的 还要啥": a document already had
     r"|拿的|拿了|拿到了|领了|领到了"
 )
-# A document asked about as issued ("死亡证明在哪点开", "证明还没开", "证明哪个来开"): its own service.
-ISSUED = re.compile(r"(证明|证|书)[^,，。\s]{0,6}开(?!始|车|店|门|业|户|会|票|发票|支|销)")
+# A document asked about as issued ("死亡证明在哪点开", "证明还没开", "证明哪个来开", "莫得死亡证明，这个在哪开"): its own
+# service.
+ISSUED = re.compile(
+    r"(证明|证|书)([^,，。\s]{0,6}|[,，\s]+(这个|那个|这|那)[^,，。\s]{0,4})开(?!始|车|店|门|业|户|会|票|发票|支|销)"
+)
 # A document someone brings ("儿子带身份证能代办不", "拿户口本来"): had in hand, so no service of its own.
 CARRIED = re.compile(r"(带|拿|凭|揣)(着|上|起|了)?[^\s,，。不没莫]{0,3}?(身份证|户口本|户口簿|证件|证|本|卡)")
 # Who the person is ("他是低保户 一个人住", "不是低保户的能不能减") and where the household is registered
@@ -330,10 +336,13 @@ def earlier_named(u: Understanding, state: dict, current: str | None, current_na
     earlier = state.get("earlier") or ()
     if not earlier or (current and current in u.named):
         return None
+    top3 = [m.code for m in u.result.matches[:3]]
     if u.named:
         named = [c for c in earlier if c in u.named]
     else:
         named = [m.code for m in u.result.matches[:3] if m.code in earlier and _named_by_term(u, m.name, current_name)]
+        if not named and u.result.confident and u.result.best.code in earlier and current not in top3:
+            named = [u.result.best.code]  # "野猪那个我帮他约代办嘛" after 自然灾害救助, with 野生动物致害补偿 asked first
     if len(named) != 1 or (u.result.confident and u.result.best.code != named[0]):
         return None  # not "收割机那个驾驶证在哪点考" (农机驾驶证, clearly) after 驾驶证换证 was asked before
     return named[0]

@@ -150,8 +150,9 @@ BOOKING_VERB = re.compile(
 FAMILY_AGENT = re.compile(
     # not "帮我老公代办", "帮爷爷代办", "代家属去办": there the family member is who it is for
     # within one phrase: "媳妇户口迁县内 代办行不" asks us to do the wife's errand
+    # ... and 代办 after the family member: "儿子带身份证能代办不", not "爷爷房产证补办能代办不" (his errand, asked of us)
     r"(?<!帮)(?<!给)(?<!替)(?<!代)(?<!帮我)(?<!给我)(" + FAMILY + r"|小女|小儿)"
-    r"[^\s,，。!！?？]{0,6}(帮|代|替|去办|来办|去领)|委托(儿子|女儿|小女|小儿|子女|家人|家属|亲属|老伴|孙子|孙女)"
+    r"([^\s,，。!！?？]{0,6}(帮|代(?!办)|替|去办|来办|去领)|(?:(?!补|办|换|申请)[^\s,，。!！?？]){0,6}代办)|委托(儿子|女儿|小女|小儿|子女|家人|家属|亲属|老伴|孙子|孙女)"
     # "我儿子在外地工作，可否由他回来代为办理", "我老公在县城做事 他可以帮我去交材料不"
     # ... not "爷爷自己弄不来 能不能帮他代办": the one who cannot do it is who it is for
     r"|由(他|她|" + FAMILY + r")|(" + FAMILY + r")(?!自己).{0,12}(可以|能|可否|能不能|可不可以)(帮|代|替)(他|她)"
@@ -263,7 +264,7 @@ THANKS_AT_END = re.compile(r"[\s,，。!！~]+(多谢|谢谢|谢了|谢啦|感�
 AGREED_PLAN = re.compile(
     r"^(好|行|要得|嗯+|好的|好嘞|那好|那要得|ok|那)(的|吧|嘛|啊|呀|哈)*[,，。!！~\s]*(那)?"
     r".{0,6}((我|我们|他|她)(先|再|就|明天|后天|回头|自己|马上|回)*(去|克|问|弄|整|带|跟|找|收|准备|说|喊|联系)"
-    r"|等(你们|通知|我|他|她|证)|先这样|就这样|到时候|回头|改天)"
+    r"|等(你们|通知|我|他|她|证|电话|消息|回复|回音)|先这样|就这样|到时候|回头|改天)"  # "好，那我等电话"
 )
 # Where a long message says its question starts ("…我想问的是 …", "…就想问一下 …"): the question is what follows.
 QUESTION_AFTER_STORY = re.compile(
