@@ -104,6 +104,8 @@ def test_a_service_that_speaks_of_the_word_keeps_the_question(understander, text
         # ... and their look-alikes: a visit booked for a check-up, a wild boar's damage.
         ("预约的上门体检定了哪天来 还没得人通知我", "query_progress"),
         ("野猪把苞谷拱完了 政府赔不赔 咋个申请", "ask_item"),
+        ("城管说要办了营业执照才能摆摊 咋个办", "ask_item"),
+        ("屋头着火了烧了半间房 有救助不", "ask_item"),
         # A request to us in a clause of its own.
         ("村上有代办员不 帮我交一下医保", "book_proxy"),
         ("我叔的三轮车要年检 那个检验标志在哪点领 网上能弄不", "ask_item"),
