@@ -967,3 +967,17 @@ async def test_waiting_for_a_call_closes_the_conversation(server):
     assert "高龄津贴申领" in head(await resident.say("我爷爷90岁了 高龄津贴咋个领"))
     reply = await resident.say("好，那我等电话")
     assert reply.startswith("不客气") and "指南里没有写到" not in reply, reply
+
+
+async def test_a_benefit_named_narrowly_after_a_death_is_its_own_question(server):
+    resident = user(server, "o_f_funeral_grant")
+    assert "死亡户口注销" in head(await resident.say("我婆婆前天过世了 户口咋个销"))
+    reply = await resident.say("她生前每个月领一百多块的养老金，人走了，听说还有一笔丧葬费，是不是？")
+    assert "城乡居民养老保险丧葬补助金申领" in head(reply), reply
+
+
+async def test_a_step_the_person_cannot_take_is_answered_from_the_guide(server):
+    resident = user(server, "o_f_cannot_scan")
+    assert "养老保险待遇领取资格认证" in head(await resident.say("我妈的养老认证咋个弄"))
+    reply = await resident.say("她用的是老年机，刷不了脸")
+    assert "养老保险待遇领取资格认证" in head(reply) and "答不上来" not in reply, reply

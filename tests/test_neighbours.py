@@ -105,6 +105,18 @@ def test_a_service_that_speaks_of_the_word_keeps_the_question(understander, text
         ("预约的上门体检定了哪天来 还没得人通知我", "query_progress"),
         ("野猪把苞谷拱完了 政府赔不赔 咋个申请", "ask_item"),
         ("城管说要办了营业执照才能摆摊 咋个办", "ask_item"),
+        # Medicines together, factories, prices, power cuts, reporting officials, a lawyer's fee first, a driving test.
+        ("另外顺便请教一下，二甲双胍和格列美脲一起吃，伤不伤肾？", "out_of_scope"),
+        ("浙江那边 哪个厂好", "out_of_scope"),
+        ("信用设能不能先贷点给我们", "out_of_scope"),
+        ("顺便问一下，建房的钢筋水泥现在什么价", "out_of_scope"),
+        ("今天咋个又停电了，你们晓得好久来电不", "out_of_scope"),
+        ("我要举报我们村的干部，低保全部给他自家亲戚吃了，该找哪个部门", "out_of_scope"),
+        ("上访是去哪里上？县里不管我就去省里", "out_of_scope"),
+        ("有个人加我微信，说能帮我把工伤赔偿搞到二十万，先交五千块律师费，这个是不是骗子", "out_of_scope"),
+        ("我自己想考个驾照，科目一在哪里预约", "out_of_scope"),
+        ("拖拉机驾驶证咋个考 科目一考哪样", "ask_item"),
+        ("想问下驻村工作队员的生活补助标准是多少", "out_of_scope"),
         ("屋头着火了烧了半间房 有救助不", "ask_item"),
         # A request to us in a clause of its own.
         ("村上有代办员不 帮我交一下医保", "book_proxy"),

@@ -38,6 +38,9 @@ FRIDAY = date(2026, 12, 4)
         # 弄 is a lane only after its number; alone it is the local "do".
         ("他的抚恤补助也是在退役军人服务站弄不", None, None, None),
         ("昭阳区龙泉路3弄12号", None, "昭阳区龙泉路3弄12号", None),
+        # 农村 and the village's people are no place to visit.
+        ("她交了十几年农村养老保险的，那些钱还退得到不", None, None, None),
+        ("村里的人都说要等", None, None, None),
     ],
 )
 def test_details_found_in_a_message(text, phone, address, day):
@@ -207,3 +210,15 @@ async def test_so_long_with_nothing_booked_is_a_goodbye(server):
     resident = user(server, "o_goodbye")
     await resident.say("驾驶证要到期了 在外地换得不")
     assert await resident.say("那算了我自己克 谢谢") == texts.THANKS
+
+
+async def test_a_question_at_a_step_for_a_value_pauses_the_form(server):
+    resident = user(server, "o_value_question")
+    assert "给谁办" in await resident.say("我奶奶瘫在床上 老年人优待证能上门办不")
+    await resident.say("2")
+    await resident.say("2")
+    assert "身份证号码" in await resident.say("张桂芬")
+    said = await resident.say("她交了十几年农村养老保险的，那些钱还退得到不")
+    assert "养老" in said and "回复“继续预约”可以接着填" in said and "身份证号码应为18位" not in said, said
+    again = await resident.say("继续预约")
+    assert again.startswith("好的，接着预约。") and "身份证号码" in again, again

@@ -18,11 +18,13 @@ from bot.bookings.volunteered import details_in
 from bot.bookings.workdays import WorkCalendar
 from bot.conversation import texts
 from bot.conversation.nlu import BOOKING_NUMBER, normalize, rating_of
-from bot.conversation.questions import AGREES, ASKS
+from bot.conversation.questions import AGREES, ASKS, YES_NO_ENDING, asks
 from bot.handoff.queue import EscalationQueue
 from bot.privacy import FieldCipher, mask_text
 
 log = logging.getLogger(__name__)
+# Steps that take a typed value (a number, an address, a day): a question there is no answer to them.
+VALUE_STEPS = frozenset({"id", "phone", "address", "date"})
 
 INVITE = re.compile(r"^(?:绑定|代办员绑定|邀请码)?\s*(YQ[0-9A-Z]{6,10})$", re.IGNORECASE)
 MAX_FORM_MEDIA = 5  # photos kept with one booking form
@@ -143,7 +145,7 @@ class BookingDialog:
 
     async def expects(self, turn) -> str:
         """What the open form waits for: "choice" (a numbered list), "name", "item" (which service), or "value"
-        (a number, address or date)."""
+        (a number, address or date); "question" when a step for a value gets a question that gives none."""
         text = normalize(turn.text)
         if BACK.match(text) or QUIT.match(text):
             return "value"  # "上一步", "取消": the form's own commands, at any step
@@ -160,6 +162,8 @@ class BookingDialog:
             return "value"  # "好的", "要得": yes to the summary, not thanks
         if step in CHOICE_STEPS:
             return "choice"
+        if step in VALUE_STEPS and (asks(text) or YES_NO_ENDING.search(text)):
+            return "question"  # "她交了十几年农村养老保险的，那些钱还退得到不" at "身份证号码": no number, a question
         return step if step in ("name", "item") else "value"
 
     async def continue_form(self, turn) -> str:

@@ -26,8 +26,11 @@ ID_IN_TEXT = re.compile(r"(?<![\dA-Za-z])\d{17}[\dXx](?![\dA-Za-z])")
 CHUNKS = re.compile(r"[\s,，。;；!！?？、~～]+")
 # A place a visiting worker can find: a village, group, house number, street or estate ("太平街道" alone names
 # only the township, which the form's township question takes). A lane (弄) is one only after its number: alone it is
-# the local verb "do" ("也是在服务站弄不").
-HOUSE = re.compile(r"村|组|社(?!区)|号|巷|[0-9一二三四五六七八九十]弄|小区|栋|幢|单元|路|街(?!道)|屯|寨")
+# the local verb "do" ("也是在服务站弄不"). Nor is 农村 or the village's people and offices ("交了十几年农村养老保险",
+# "村里的", "村委会").
+HOUSE = re.compile(
+    r"(?<!农)村(?![里上头委医民干])|组|社(?!区)|号|巷|[0-9一二三四五六七八九十]弄|小区|栋|幢|单元|路|街(?!道)|屯|寨"
+)
 # Words before an address ("地址是", "我住在", "我在").
 ADDRESS_LEAD = re.compile(r"^.{0,8}?(地址是|地址在|地址|家住在|家住|住在|我家在|我在|在)")
 # Chunks that speak of a phone ("联系人就是我这个号"), not a place, though they hold 号.

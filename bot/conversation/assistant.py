@@ -62,8 +62,9 @@ def refused(u) -> bool:
     """Out of scope for sure (a rule, or the classifier fairly sure; very sure when the message asks for a part
     of a guide, "一个月好多钱嘛", or asks yes or no, "会不会罚款"): not a follow-up on the current item."""
     text = normalize(u.text)
-    if CIRCUMSTANCES.search(text) or ASKER_HELPS.search(text) or followup.OTHER_WAY.search(text):
-        return False  # "他下不得床 克不了医院 咋个整", "用我的手机帮他刷得不得": about the item under discussion
+    if any(p.search(text) for p in (CIRCUMSTANCES, ASKER_HELPS, followup.OTHER_WAY, followup.CANNOT)):
+        # "他下不得床 克不了医院 咋个整", "用我的手机帮他刷得不得", "她用的是老年机，刷不了脸": about the item under discussion
+        return False
     if u.aspect and len(looks_pinyin(text) or text) <= SHORT_FOLLOW_UP:  # syllables of "duo shao qian"
         return False  # "好多钱", "截止哪天", "微信能交吗": a part of the guide under discussion, whatever the model says
     needed = CONTEXT_OOS_WITH_ASPECT if u.aspect or ASKS_EITHER.search(text) else CONTEXT_OOS
@@ -345,10 +346,11 @@ class Assistant:
                 turn.remember(form=None, choices=None)
                 return await self.intent_human_agent(turn)
             expects = await self.bookings.expects(turn) if "form" in turn.state else "value"
-            if expects in ("choice", "name", "item"):
+            if expects in ("choice", "name", "item", "question"):
                 u = self.understander.understand(turn.text)
                 leaves = {
                     "choice": followup.leaves_form,
+                    "question": followup.leaves_form,
                     "name": followup.leaves_name_step,
                     "item": followup.leaves_item_step,
                 }[expects]
@@ -515,7 +517,8 @@ class Assistant:
             lines = [texts.CHOOSE_ITEM] + [f"{i} {index.item(c)['name']}" for i, c in enumerate(options, 1)]
             return "\n".join(lines + [texts.CHOOSE_NONE])
         foreign = u.rule == "out_of_scope"  # "今天天气怎么样": a rule's refusal
-        asked = u.aspect is not None or asks(normalize(u.text)) or ASKS_EITHER.search(normalize(u.text)) is not None
+        norm = normalize(u.text)
+        asked = u.aspect is not None or asks(norm) or any(p.search(norm) for p in (ASKS_EITHER, followup.CANNOT))
         if current_item and u.outside is None and not foreign and (not u.named or on_materials) and asked:
             # "那边学校不收咋个整" while 转学 is discussed: its guide's link and a person, not a bare "答不上来".
             return self.follow_up(turn, current, on_materials)

@@ -115,6 +115,8 @@ STANDING = re.compile(
     r"|(城区|城里|县城|镇上)租(房|的房子?)的?(?!合同|提取|补贴)"  # "我户口在乡下 城区租房的能申不" after 公租房
     r"|坐轮椅的?|(瘫|躺)在床上"  # "我坐轮椅的 派出所去不了" after 身份证换领: how the person is, not a 轮椅 item
 )
+# A word naming a document rather than a service ("户口簿", "身份证", "结婚证").
+DOCUMENT = re.compile(r"(证|本|簿|卡|证明|照)$")
 # Words that carry no topic of their own in a follow-up.
 FILLER = re.compile(r"^(能|可以|要|需要|不|吗|嘛|呢|办|能办|可不可以|行不行|得不得|给是)$")
 
@@ -151,6 +153,16 @@ def about_current(
             far_ahead = u.result.confident and leads_by(u.result, FAR_AHEAD)
             only_broad = all(len(codes) >= BROAD_NAMING for codes in u.naming.values())
             own_situation = u.aspect in ASKER_ASPECTS and only_broad and not MOVES.search(text) and not far_ahead
+            # ... nor when, asking no part of a guide, a narrow word names the best match, which is sure ("…人走了，
+            # 听说还有一笔丧葬费，是不是" after 死亡户口注销: 养老 names ten items, 丧葬 two); "好久拿得到 我每个月要靠它
+            # 取养老金的" after 社会保障卡补换 asks its time limit.
+            # A document ("户口本在奶奶那儿 复印件行不" after 结婚登记) is one the current item may ask for.
+            narrowly_named = result.confident and any(
+                result.best.code in codes and current not in codes and len(codes) < BROAD_NAMING and not DOCUMENT.search(w)
+                for w, codes in u.naming.items()
+            )
+            if narrowly_named and u.aspect is None and not own_situation:
+                return False
             return len(u.named) >= BROAD_NAMING and asking and (u.confidence < WEAK_MATCH or own_situation)
         # Names the current item's service too, but names a better-fitting item by a word of its own: "上完户口
         # 医保也能一起办吗" after 出生登记 (户口 names both, 医保 only the 医保 items); not "体检呢" after 驾驶证换证.
@@ -268,8 +280,9 @@ CHOICE_NUMBER = re.compile(r"(?<![0-9A-Za-z])[0-9](?![0-9A-Za-z])")  # not the 3
 
 
 def leaves_form(u: Understanding, form: dict) -> bool:
-    """Does a message sent while a form waits for a numbered choice leave the form? Thanks, greetings, an
-    off-topic remark, a question naming a service or asking about one, or booking another item do."""
+    """Does a message sent while a form waits for a numbered choice (or for an address, and asks something) leave the
+    form? Thanks, greetings, an off-topic remark, a question naming a service or asking about one, or booking another
+    item do."""
     if CHOICE_NUMBER.search(u.text) or gives_details(u.text):
         return False  # "电话打我的就得 158xxxx3307": kept for its step, or asked for again whole
     if BRINGS_PAPERS.search(u.text) and not ASKS.search(u.text):
@@ -505,6 +518,9 @@ def faq_entry(item: dict, text: str, lexicon, least: int = 2) -> dict | None:
 
 # "还有莫得别的办法": asks of the item under discussion, and means nothing without it.
 OTHER_WAY = re.compile(r"(别的|其他|其它)(办法|法子|途径|方式|路子)")
+# A step of the item the person cannot take ("她用的是老年机，刷不了脸", "表格我填不来"): asked without a question mark,
+# answered like a question.
+CANNOT = re.compile(r"[\u4e00-\u9fff]不(了|来|成)(?!多少|几)|不会(弄|用|刷|操作|填|写|整)|没(有)?(办法|法子)")
 # "这又需要另办哪项手续", "起房子还要办别的证不": another procedure than the item under discussion, which its guide
 # does not describe; the items it may be are offered instead.
 # The person cannot go to the window ("我坐轮椅的 派出所去不了", "她下不了床"): what the centre can do instead.

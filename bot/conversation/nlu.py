@@ -144,7 +144,9 @@ BOOKING_VERB = re.compile(
     r"预约|(?<!签)(?<!大)约(?!束)|帮我|帮忙|帮他|帮她|安排|派人|派个人|派员|请.{0,4}(来|帮)|麻烦|你们.{0,4}帮|申请代办|想代办|要代办|代交|代为|"
     r"恳请|烦请|敬请|登记一下|来家|到家|上门(办|给|帮|来)|申请[^,，。]{0,8}(上门|代办)|齐了|齐的|准备好了|收齐|报一件|帮报(?!税)|"
     r"(找|托|委托)(你们|贵中心|中心|站上|服务站)|备齐|(交|给)你们.{0,2}代办|"
-    r"帮代|代跑|代报|(请|让|叫)(你们|中心|站上).{0,3}代|受理|请.{0,6}代办"
+    r"帮代|代跑|代报|(请|让|叫)(你们|中心|站上).{0,3}代|受理|请.{0,6}代办|"
+    # "高龄津贴想走帮办代办，由村里代他提交材料可以吗"
+    r"(走|想走|要走)(帮办|代办)|由(村里|村上|村头|村委会?|社区|服务站|站上|代办员)(来)?(代|帮|替)"
 )
 # "我儿子能帮我办不", "可否委托小女代为办理": may a family member apply (answered from the guide), not a booking.
 FAMILY_AGENT = re.compile(
@@ -240,6 +242,10 @@ ASKS_IF_VISITED = re.compile(
     r"会不会.{0,3}(上门|到家|来家)|(?<!你们)上不上门|上门随访|签约(后|了|过后|以后).{0,8}(上门|来家|到家|家中|家里|屋头)"
     # "医生会来屋头量血压不": whether the service comes, asked of what it includes
     r"|(医生|村医|大夫)会(来|上门|到)[^,，。?？]{0,10}(不|吗|嘛|么|没)[?？]?$"
+    # "卫生院的人要到家里来看吗？还是家属拿着东西去就行？": whether staff come, asked of how the service is done
+    r"|(卫生院|医院|医生|村医|派出所|公安|工作人员)的?人?(要|会|得)(到|来)(家里|家头|屋头|家中)(来)?(看|查看|核实|核查)(吗|不|嘛|么)"
+    # "是否需要卫生院的医生到家中查看？"
+    r"|(是否|要不要|需不需要)(需要)?(卫生院|医院|村医|派出所|公安)的?(医生|人|民警)?(到|来)(家里|家头|屋头|家中)(来)?(看|查看|核实|核查)"
 )
 # Help asked of the government ("政府有没有补助", "国家给不给补贴"), as opposed to a shop or a bank.
 GOVERNMENT_HELP = re.compile(r"(政府|国家|民政|你们).{0,6}(补助|补贴|救助|帮扶|扶持|赔|补偿|管不管|帮不帮|修不修)")
@@ -719,6 +725,8 @@ class Understander:
             if result.confident or (guess == "rate_service" and aspect == "time"):
                 # ... and so is a question about a part of a guide: "好久办得好" asks, it does not praise.
                 needed = ACCEPT_INTENT_OVER_CONFIDENT_ITEM
+            if guess == "query_progress" and MINE.search(text):
+                needed = min(needed, ACCEPT_INTENT_OVER_ITEM)  # "我申请的临时救助都半个月了，好久才批得下来": the asker's own
             if sure >= needed:
                 return guess
         if guess == "out_of_scope":
