@@ -117,6 +117,11 @@ def test_a_service_that_speaks_of_the_word_keeps_the_question(understander, text
         ("我自己想考个驾照，科目一在哪里预约", "out_of_scope"),
         ("拖拉机驾驶证咋个考 科目一考哪样", "ask_item"),
         ("想问下驻村工作队员的生活补助标准是多少", "out_of_scope"),
+        ("刚才有个电话说是医保局的，说我医保卡在外地被人盗刷了，叫我把钱转到安全账户配合调查，这个是真的吗", "out_of_scope"),
+        ("有个人说交500块可以帮我把工伤赔偿要回来 靠谱不", "out_of_scope"),
+        ("家族拟续修族谱，欲查民国时期之户籍、田亩旧档，可否至档案馆查阅？", "out_of_scope"),
+        ("顺便问下，上海哪家医院的康复科比较好？", "out_of_scope"),
+        ("这种贷款跟农信社的贷款比，哪个利息低些", "out_of_scope"),
         ("屋头着火了烧了半间房 有救助不", "ask_item"),
         # A request to us in a clause of its own.
         ("村上有代办员不 帮我交一下医保", "book_proxy"),

@@ -153,7 +153,7 @@ FAMILY_AGENT = re.compile(
     # not "帮我老公代办", "帮爷爷代办", "代家属去办": there the family member is who it is for
     # within one phrase: "媳妇户口迁县内 代办行不" asks us to do the wife's errand
     # ... and 代办 after the family member: "儿子带身份证能代办不", not "爷爷房产证补办能代办不" (his errand, asked of us)
-    r"(?<!帮)(?<!给)(?<!替)(?<!代)(?<!帮我)(?<!给我)(" + FAMILY + r"|小女|小儿)"
+    r"(?<!帮)(?<!给)(?<!替)(?<!代)(?<!帮我)(?<!给我)(" + FAMILY + r"|小女|小儿|犬子)"
     r"([^\s,，。!！?？]{0,6}(帮|代(?!办)|替|去办|来办|去领)|(?:(?!补|办|换|申请)[^\s,，。!！?？]){0,6}代办)|委托(儿子|女儿|小女|小儿|子女|家人|家属|亲属|老伴|孙子|孙女)"
     # "我儿子在外地工作，可否由他回来代为办理", "我老公在县城做事 他可以帮我去交材料不"
     # ... not "爷爷自己弄不来 能不能帮他代办": the one who cannot do it is who it is for
@@ -239,7 +239,7 @@ def visit_matters(text: str) -> bool:
 
 
 ASKS_IF_VISITED = re.compile(
-    r"会不会.{0,3}(上门|到家|来家)|(?<!你们)上不上门|上门随访|签约(后|了|过后|以后).{0,8}(上门|来家|到家|家中|家里|屋头)"
+    r"会不会.{0,3}(上门|到家|来家|来我家|到我家|来屋头)|(?<!你们)上不上门|上门随访|签约(后|了|过后|以后).{0,8}(上门|来家|到家|家中|家里|屋头)"
     # "医生会来屋头量血压不": whether the service comes, asked of what it includes
     r"|(医生|村医|大夫)会(来|上门|到)[^,，。?？]{0,10}(不|吗|嘛|么|没)[?？]?$"
     # "卫生院的人要到家里来看吗？还是家属拿着东西去就行？": whether staff come, asked of how the service is done
