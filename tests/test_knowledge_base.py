@@ -366,6 +366,18 @@ def test_understand_cli_contract():
         # 97.7/99.3/96.3/98.5 %, 0.5 % refused, 代办 requests 28/30 (the only figure under the thresholds);
         # 98.3/100/100/100 % after reading it.
         ("fifty_first_writer_av_questions.jsonl", {"top1": 0.97, "top3": 0.99, "oos_recall": 0.97, "intent_accuracy": 0.98}),
+        # Writer AW, sealed until the code after AV was read (37b561e): a retired village doctor in 彝良, a 苗族 woman in
+        # 威信 with little Mandarin, a miner's wife in 永善 on pinyin input, a college-graduate village official in 昭阳,
+        # a 回族 man of 80 in 鲁甸 whose grandson types, an injured factory worker from 水富. First run:
+        # 96.7/98.3/91.7/97.2 %, 0.5 % refused, 代办 requests 28/30 (the session's starting code gave the same);
+        # 97.3/99.0/96.3/99.1 %, 0.2 % refused after reading it.
+        ("fifty_second_writer_aw_questions.jsonl", {"top1": 0.96, "top3": 0.98, "oos_recall": 0.95, "intent_accuracy": 0.98}),
+        # Writer AX, sealed until the code after AW was read (2ccd1ca): a widow of 76 in 巧家 on voice input, a nurse in
+        # 上海 for her parents in 镇雄, a cooperative's accountant in 昭阳, a 彝族 builder back in 永善 injured, a noodle-shop
+        # owner in 盐津, a retired cadre of 66 in 水富 writing old-fashioned Chinese. First run: 97.0/98.3/93.5/97.0 %,
+        # 1.2 % refused, 代办 requests 28/30 (the session's starting code gave the same); 97.0/98.3/96.3/98.3 %, 1.0 %
+        # refused after reading it.
+        ("fifty_third_writer_ax_questions.jsonl", {"top1": 0.96, "top3": 0.98, "oos_recall": 0.95, "intent_accuracy": 0.97}),
     ],
 )
 def test_question_sets_meet_the_accuracy_floor(understander, name, floors):
