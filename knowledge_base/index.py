@@ -316,7 +316,8 @@ class ItemIndex:
 
     def _named_only_as_held(self, text: str) -> np.ndarray | None:
         """Items that issue a document the message says the asker already has ("出生证已经拿到了": 出生医学证明补发),
-        while the rest of the message asks about a service it names ("上户口要带啥"): a mask of them, or None."""
+        while the rest of the message asks about a service it names ("上户口要带啥"), or one besides which another is
+        asked for ("营业执照以外还要办个哪样证"): a mask of them, or None."""
         found = [m.group("doc") or m.group("held") for m in HELD.finditer(text)]
         besides = [m.group("doc") or m.group("held") for m in BESIDES.finditer(text)]
         if not besides and (not found or not self.named(HELD.sub(" ", text))):

@@ -948,18 +948,48 @@ async def test_an_id_card_carried_in_initials_stays_on_the_item(server):
     assert "老年人优待证办理" in head(reply) and "您问的是" not in reply, reply
 
 
-async def test_a_certificate_asked_where_to_issue_after_a_comma_is_its_own_service(server):
-    resident = user(server, "o_f_death_cert")
-    assert "死亡户口注销" in head(await resident.say("村民陈老太昨天在屋头过世了，88岁，家属问户口咋个注销"))
-    reply = await resident.say("他们说莫得死亡证明，这个在哪开")
-    assert "居民死亡医学证明" in head(reply), reply
-
-
-async def test_a_message_opening_on_another_matter_moves_to_it(server):
-    resident = user(server, "o_f_speaking_of")
-    assert "劳动人事争议仲裁申请" in head(await resident.say("收银员要去仲裁 我要亲自出面不"))
-    reply = await resident.say("说起社保，我自己交了几年都记不得了，在哪查")
-    assert "社会保险个人权益记录查询打印" in head(reply), reply
+@pytest.mark.parametrize(
+    "who,first,shown,then,answered",
+    [
+        # a certificate asked where to issue, after a comma: its own service
+        (
+            "o_f_death_cert",
+            "村民陈老太昨天在屋头过世了，88岁，家属问户口咋个注销",
+            "死亡户口注销",
+            "他们说莫得死亡证明，这个在哪开",
+            "居民死亡医学证明",
+        ),
+        # a message opening on another matter ("说起…") moves to it
+        (
+            "o_f_speaking_of",
+            "收银员要去仲裁 我要亲自出面不",
+            "劳动人事争议仲裁申请",
+            "说起社保，我自己交了几年都记不得了，在哪查",
+            "社会保险个人权益记录查询打印",
+        ),
+        # a benefit named by a narrow word (丧葬), sure, though 养老 names ten items
+        (
+            "o_f_funeral_grant",
+            "我婆婆前天过世了 户口咋个销",
+            "死亡户口注销",
+            "她生前每个月领一百多块的养老金，人走了，听说还有一笔丧葬费，是不是？",
+            "城乡居民养老保险丧葬补助金申领",
+        ),
+        # a step the person cannot take, said without a question: answered from the guide
+        (
+            "o_f_cannot_scan",
+            "我妈的养老认证咋个弄",
+            "养老保险待遇领取资格认证",
+            "她用的是老年机，刷不了脸",
+            "养老保险待遇领取资格认证",
+        ),
+    ],
+)
+async def test_a_follow_up_is_answered_from_the_item_it_is_about(server, who, first, shown, then, answered):
+    resident = user(server, who)
+    assert shown in head(await resident.say(first))
+    reply = await resident.say(then)
+    assert answered in head(reply) and "答不上来" not in reply, reply
 
 
 async def test_waiting_for_a_call_closes_the_conversation(server):
@@ -967,17 +997,3 @@ async def test_waiting_for_a_call_closes_the_conversation(server):
     assert "高龄津贴申领" in head(await resident.say("我爷爷90岁了 高龄津贴咋个领"))
     reply = await resident.say("好，那我等电话")
     assert reply.startswith("不客气") and "指南里没有写到" not in reply, reply
-
-
-async def test_a_benefit_named_narrowly_after_a_death_is_its_own_question(server):
-    resident = user(server, "o_f_funeral_grant")
-    assert "死亡户口注销" in head(await resident.say("我婆婆前天过世了 户口咋个销"))
-    reply = await resident.say("她生前每个月领一百多块的养老金，人走了，听说还有一笔丧葬费，是不是？")
-    assert "城乡居民养老保险丧葬补助金申领" in head(reply), reply
-
-
-async def test_a_step_the_person_cannot_take_is_answered_from_the_guide(server):
-    resident = user(server, "o_f_cannot_scan")
-    assert "养老保险待遇领取资格认证" in head(await resident.say("我妈的养老认证咋个弄"))
-    reply = await resident.say("她用的是老年机，刷不了脸")
-    assert "养老保险待遇领取资格认证" in head(reply) and "答不上来" not in reply, reply

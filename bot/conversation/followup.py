@@ -280,8 +280,8 @@ CHOICE_NUMBER = re.compile(r"(?<![0-9A-Za-z])[0-9](?![0-9A-Za-z])")  # not the 3
 
 
 def leaves_form(u: Understanding, form: dict) -> bool:
-    """Does a message sent while a form waits for a numbered choice (or for an address, and asks something) leave the
-    form? Thanks, greetings, an off-topic remark, a question naming a service or asking about one, or booking another
+    """Does a message sent while a form waits for a numbered choice (or for a typed value, and asks something) leave
+    the form? Thanks, greetings, an off-topic remark, a question naming a service or asking about one, or booking another
     item do."""
     if CHOICE_NUMBER.search(u.text) or gives_details(u.text):
         return False  # "电话打我的就得 158xxxx3307": kept for its step, or asked for again whole
