@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from bot import ratings
 from bot.bookings.dateparse import month_day
-from bot.bookings.form import BACK, CHOICE_STEPS, QUIT, BookingForm
+from bot.bookings.form import BACK, CHOICE_STEPS, QUIT, VALUE_STEPS, BookingForm
 from bot.bookings.invites import InviteError, InviteService
 from bot.bookings.notices import BookingNotices, rating_choices
 from bot.bookings.reminders import BookingReminders
@@ -23,8 +23,6 @@ from bot.handoff.queue import EscalationQueue
 from bot.privacy import FieldCipher, mask_text
 
 log = logging.getLogger(__name__)
-# Steps that take a typed value (a number, an address, a day): a question there is no answer to them.
-VALUE_STEPS = frozenset({"id", "phone", "address", "date"})
 
 INVITE = re.compile(r"^(?:绑定|代办员绑定|邀请码)?\s*(YQ[0-9A-Z]{6,10})$", re.IGNORECASE)
 MAX_FORM_MEDIA = 5  # photos kept with one booking form

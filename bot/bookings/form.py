@@ -49,6 +49,8 @@ EDITABLE = [("name", "姓名"), ("id", "身份证号"), ("phone", "电话"), ("a
 HINT = "（回复“上一步”可返回，“取消”可退出）"
 # Steps answered by picking from a numbered list: a message that is no such answer may be a new question.
 CHOICE_STEPS = frozenset({"who", "relation", "qualify", "station", "confirm"})
+# Steps that take a typed value (a number, an address, a day): a question there answers none of them.
+VALUE_STEPS = frozenset({"id", "phone", "address", "date"})
 # Answers to "给谁办": the person is someone else ("他本人来不了", "帮我婆婆"), or the asker ("我自己的").
 FOR_FAMILY = re.compile(
     r"(?<!其)[他她](?!们)|老人|老者|[妈爸父母爷奶孙娃儿女哥姐弟妹叔伯舅姨姑侄]|家人|家里人|家属|外公|外婆|公公|婆婆|老伴|爱人|老公|老婆|媳妇|丈夫|妻子|亲戚|邻居|村民"

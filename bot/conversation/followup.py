@@ -157,10 +157,7 @@ def about_current(
             # 听说还有一笔丧葬费，是不是" after 死亡户口注销: 养老 names ten items, 丧葬 two); "好久拿得到 我每个月要靠它
             # 取养老金的" after 社会保障卡补换 asks its time limit.
             # A document ("户口本在奶奶那儿 复印件行不" after 结婚登记) is one the current item may ask for.
-            narrowly_named = result.confident and any(
-                result.best.code in codes and current not in codes and len(codes) < BROAD_NAMING and not DOCUMENT.search(w)
-                for w, codes in u.naming.items()
-            )
+            narrowly_named = result.confident and named_apart(u, result.best.code, current, narrowly=True, services_only=True)
             if narrowly_named and u.aspect is None and not own_situation:
                 return False
             return len(u.named) >= BROAD_NAMING and asking and (u.confidence < WEAK_MATCH or own_situation)
@@ -327,11 +324,15 @@ def _names_only_standing(u: Understanding, text: str) -> bool:
     return False
 
 
-def named_apart(u: Understanding, code: str, other: str, narrowly: bool = False) -> bool:
+def named_apart(u: Understanding, code: str, other: str, narrowly: bool = False, services_only: bool = False) -> bool:
     """Does a word of the message name `code` without naming `other` (with `narrowly`: a word naming few items,
-    "食品许可" rather than "户口")?"""
+    "食品许可" rather than "户口"; with `services_only`: a word that is no document's, not "户口簿")?"""
     return any(
-        code in codes and other not in codes and not (narrowly and len(codes) >= BROAD_NAMING) for codes in u.naming.values()
+        code in codes
+        and other not in codes
+        and not (narrowly and len(codes) >= BROAD_NAMING)
+        and not (services_only and DOCUMENT.search(word))
+        for word, codes in u.naming.items()
     )
 
 
@@ -349,10 +350,10 @@ def earlier_named(u: Understanding, state: dict, current: str | None, current_na
     earlier = state.get("earlier") or ()
     if not earlier or (current and current in u.named):
         return None
-    top3 = [m.code for m in u.result.matches[:3]]
     if u.named:
         named = [c for c in earlier if c in u.named]
     else:
+        top3 = [m.code for m in u.result.matches[:3]]
         named = [m.code for m in u.result.matches[:3] if m.code in earlier and _named_by_term(u, m.name, current_name)]
         if not named and u.result.confident and u.result.best.code in earlier and current not in top3:
             named = [u.result.best.code]  # "野猪那个我帮他约代办嘛" after 自然灾害救助, with 野生动物致害补偿 asked first

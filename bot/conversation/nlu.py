@@ -238,14 +238,16 @@ def visit_matters(text: str) -> bool:
     return SPEAKS_OF_VISIT.search(text) is not None or CANNOT_GET_ABOUT.search(text) is not None
 
 
+# Staff coming to the house to look ("到家里来看", "来屋头核实"), asked of below.
+_COMES_TO_LOOK = r"(到|来)(家里|家头|屋头|家中)(来)?(看|查看|核实|核查)"
 ASKS_IF_VISITED = re.compile(
     r"会不会.{0,3}(上门|到家|来家|来我家|到我家|来屋头)|(?<!你们)上不上门|上门随访|签约(后|了|过后|以后).{0,8}(上门|来家|到家|家中|家里|屋头)"
     # "医生会来屋头量血压不": whether the service comes, asked of what it includes
     r"|(医生|村医|大夫)会(来|上门|到)[^,，。?？]{0,10}(不|吗|嘛|么|没)[?？]?$"
     # "卫生院的人要到家里来看吗？还是家属拿着东西去就行？": whether staff come, asked of how the service is done
-    r"|(卫生院|医院|医生|村医|派出所|公安|工作人员)的?人?(要|会|得)(到|来)(家里|家头|屋头|家中)(来)?(看|查看|核实|核查)(吗|不|嘛|么)"
+    r"|(卫生院|医院|医生|村医|派出所|公安|工作人员)的?人?(要|会|得)" + _COMES_TO_LOOK + r"(吗|不|嘛|么)"
     # "是否需要卫生院的医生到家中查看？"
-    r"|(是否|要不要|需不需要)(需要)?(卫生院|医院|村医|派出所|公安)的?(医生|人|民警)?(到|来)(家里|家头|屋头|家中)(来)?(看|查看|核实|核查)"
+    r"|(是否|要不要|需不需要)(需要)?(卫生院|医院|村医|派出所|公安)的?(医生|人|民警)?" + _COMES_TO_LOOK
 )
 # Help asked of the government ("政府有没有补助", "国家给不给补贴"), as opposed to a shop or a bank.
 GOVERNMENT_HELP = re.compile(r"(政府|国家|民政|你们).{0,6}(补助|补贴|救助|帮扶|扶持|赔|补偿|管不管|帮不帮|修不修)")
