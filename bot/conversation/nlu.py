@@ -744,7 +744,7 @@ class Understander:
         # "要带什么材料" alone still asks about an item: the one under discussion; and "低保新申 材料清单麻烦发一下"
         # asks a part of the guide of items it matches, if only weakly: which one is offered, not refused.
         asks_part = aspect is not None and not result.terms
-        asks_part_of_match = guess == "ask_item" and aspect in GUIDE_FACTS and result.best is not None
+        asks_part_of_match = guess in ("ask_item", *BOOKING_INTENTS) and aspect in GUIDE_FACTS and result.best is not None
         if result.plausible or asks_part or asks_part_of_match or (guess == "ask_item" and sure >= ACCEPT_ASK):
             return "ask_item"
         if guess == "ask_item" and sure >= WEAK_QUESTION and result.best is not None:
