@@ -1000,3 +1000,17 @@ async def test_waiting_for_a_call_closes_the_conversation(server):
     assert "高龄津贴申领" in head(await resident.say("我爷爷90岁了 高龄津贴咋个领"))
     reply = await resident.say("好，那我等电话")
     assert reply.startswith("不客气") and "指南里没有写到" not in reply, reply
+
+
+async def test_a_plainly_off_topic_question_mid_conversation_is_refused_not_sent_to_the_guide(server):
+    """The classifier very sure the message is about something else: refused, not "the guide does not say"; a
+    follow-up the model is less sure of still gets the item's guide link and a person."""
+    resident = user(server, "o_f_plainly_off")
+    await resident.say("工伤认定要带哪些材料")
+    refused = await resident.say("这几天咳得凶 吃点哪样药")
+    assert refused.startswith("抱歉，这个问题我还答不上来") and "工伤认定" not in refused, refused
+    assert "单位不给申请工伤怎么办" in await resident.say("单位不给盖章咋整")
+    pupil = user(server, "o_f_less_sure_follow_up")
+    await pupil.say("娃娃上小学报名要带啥")
+    said = await pupil.say("几号开始报")
+    assert "【义务教育入学报名】" in said and "请工作人员回答您" in said, said

@@ -51,8 +51,10 @@ QUOTED = re.compile(r"[“《]([^”》]{2,40})[”》]")
 # An unsure match that the message names by a service word is answered when it scores this much above the next.
 NAMED_LEAD = 1.2
 # In a conversation about an item, a message naming nothing is out of scope only when the classifier is this sure.
-CONTEXT_OOS = 0.6
+CONTEXT_OOS = 0.75
 CONTEXT_OOS_WITH_ASPECT = 0.9
+# ... and is refused outright, rather than given the item's guide link and a person, only when it is this sure.
+CONTEXT_OOS_OUTRIGHT = 0.95
 # A message this short that asks for a part of a guide is a follow-up, never out of scope.
 SHORT_FOLLOW_UP = 6
 NEARBY = re.compile(r"(附近|最近|离我近|周边|旁边).{0,6}(服务站|服务中心|便民|办事|窗口|代办点|政务)")
@@ -477,7 +479,7 @@ class Assistant:
             reply = self.show_item(turn, first, aspect)
             turn.remember(item=current, choices=None, detour=first)
             return reply
-        if pointed:
+        if pointed and on_current:
             return self.show_item(turn, pointed, aspect)
         if result.confident:
             return self.show_item(turn, result.best.code, aspect)
@@ -519,7 +521,10 @@ class Assistant:
         foreign = u.rule == "out_of_scope"  # "今天天气怎么样": a rule's refusal
         norm = normalize(u.text)
         asked = u.aspect is not None or asks(norm) or any(p.search(norm) for p in (ASKS_EITHER, followup.CANNOT))
-        if current_item and u.outside is None and not foreign and (not u.named or on_materials) and asked:
+        # "这几天咳得凶 吃点哪样药" while 工伤认定 is discussed is plainly no question about it: refused, not answered with
+        # the guide's link as if it were.
+        plainly_off = not on_current and u.guess == "out_of_scope" and u.sure >= CONTEXT_OOS_OUTRIGHT
+        if current_item and u.outside is None and not plainly_off and not foreign and (not u.named or on_materials) and asked:
             # "那边学校不收咋个整" while 转学 is discussed: its guide's link and a person, not a bare "答不上来".
             return self.follow_up(turn, current, on_materials)
         if aspect and u.intent == "ask_item":
