@@ -53,6 +53,8 @@ def test_each_domain_example_is_out_of_scope(understander, domain):
         ("去年在物流公司开了八个月工资 听人说能退税 咋个弄", "SW-001"),
         ("店里员工工资都不高，个税那个年度汇算是他们各人搞，还是我这个老板帮他们搞", "SW-001"),
         ("孩子被人收养了还能领孤儿生活费吗", "MZ-013"),
+        # A fake product is a consumer complaint, whatever the product (its FAQ: 买到假化肥、假种子、假农药怎么办).
+        ("买的化肥是假的 撒下去一点用都没有 去哪点告他", "SJ-008"),
     ],
 )
 def test_a_service_that_speaks_of_the_word_keeps_the_question(understander, text, code):
