@@ -1014,3 +1014,13 @@ async def test_a_plainly_off_topic_question_mid_conversation_is_refused_not_sent
     await pupil.say("娃娃上小学报名要带啥")
     said = await pupil.say("几号开始报")
     assert "【义务教育入学报名】" in said and "请工作人员回答您" in said, said
+
+
+async def test_money_paid_out_of_pocket_after_a_missed_filing_leads_to_its_reimbursement(server):
+    """异地就医备案's FAQ says where the money paid without a filing is claimed back (零星医疗费用报销), and the next
+    question about papers is about that item."""
+    resident = user(server, "o_f_paid_out_of_pocket")
+    await resident.say("异地就医备案咋个弄")
+    said = await resident.say("要是在外省住院没能直接结算 回来咋个报")
+    assert "自己垫的钱回来怎么报" in said and "零星医疗费用报销" in said, said
+    assert head(await resident.say("要留哪些单据")) == "【零星医疗费用报销】"

@@ -32,7 +32,7 @@ INTENTS = (
 # Family members who may do an errand for someone: in the "agent" part of a guide and in FAMILY_AGENT.
 FAMILY = (
     "儿子|女儿|子女|家里人|家人|家属|亲戚|亲属|老伴|孙子|孙女|媳妇|儿媳|女婿|老公|老婆|丈夫|妻子|爱人|兄弟|姐妹|哥哥|姐姐|"
-    "弟弟|妹妹|爷爷|奶奶|外公|外婆|我妈|我爸|妈妈|爸爸|父母|侄子|侄儿|侄女|外甥"
+    "弟弟|妹妹|爷爷|奶奶|外公|外婆|我妈|我爸|妈妈|爸爸|父母|侄子|侄儿|侄女|外甥|祖父|祖母"
 )
 # "帮我们网格王家老奶奶代办一下高龄津贴", "孙子的医保帮我代办": the family member is who it is for, not who goes.
 FOR_FAMILY_REQUEST = re.compile(r"帮.{0,10}(" + FAMILY + r")[^,，。]{0,4}(代办|办一下)|(" + FAMILY + r")的.{0,8}帮(我|我们)")
