@@ -189,6 +189,7 @@ MISSED = [
     ("我们合作社法人变更的事，资料我都整理齐了，能不能请你们的代办员帮我们去办一下？我这几天在对账走不开", "book_proxy"),
     ("上月递交之公积金提取申请，不知审核至何地步？", "query_progress"),
     ("前些日子所交之残疾人证申请，现已办至何环节？", "query_progress"),
+    ("上个月交的执照材料审好没有 等得心焦", "query_progress"),
     ("新生儿上户口可否由其祖父代为办理？", "ask_item"),  # who may go, not a request to us
 ]
 
