@@ -479,7 +479,7 @@ class Assistant:
             reply = self.show_item(turn, first, aspect)
             turn.remember(item=current, choices=None, detour=first)
             return reply
-        if pointed and on_current:
+        if pointed and on_current:  # not "盐津到水富的车几点有没" after an answer that named 死亡医学证明
             return self.show_item(turn, pointed, aspect)
         if result.confident:
             return self.show_item(turn, result.best.code, aspect)
