@@ -396,8 +396,8 @@ def test_understand_cli_contract():
         # a long-haul trucker from 镇雄 on the road, a 社区网格员 in 昭阳 for the elderly and disabled of her grid, a
         # hotpot-restaurant owner in 威信, a widower of 75 in 鲁甸 living alone, a young father in 盐津 with a newborn.
         # First run: 96.3/98.3/100/99.1 %, 0.5 % refused, query_progress 11/12 (the session's starting code gave
-        # 95.3/98.3/96.3/98.5 %). Not among the classifier's examples yet; read for one rule ('审好没有').
-        ("fifty_sixth_writer_ba_questions.jsonl", {"top1": 0.95, "top3": 0.97, "oos_recall": 0.98, "intent_accuracy": 0.98}),
+        # 95.3/98.3/96.3/98.5 %). Then read (one rule: '审好没有') and added to the examples.
+        ("fifty_sixth_writer_ba_questions.jsonl", {"top1": 0.97, "top3": 0.98, "oos_recall": 0.98, "intent_accuracy": 0.98}),
     ],
 )
 def test_question_sets_meet_the_accuracy_floor(understander, name, floors):
