@@ -1026,3 +1026,10 @@ async def test_money_paid_out_of_pocket_after_a_missed_filing_leads_to_its_reimb
     said = await resident.say("要是在外省住院没能直接结算 回来咋个报")
     assert "自己垫的钱回来怎么报" in said and "零星医疗费用报销" in said, said
     assert head(await resident.say("要留哪些单据")) == "【零星医疗费用报销】"
+
+
+async def test_whether_one_may_have_the_benefit_is_answered_from_its_conditions(server):
+    resident = user(server, "o_f_may_have_it")
+    await resident.say("重度残疾人护理补贴咋个申请")
+    said = await resident.say("一级残疾 领得到不")
+    assert head(said) == "【重度残疾人护理补贴申领】" and "受理条件" in said, said

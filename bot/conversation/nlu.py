@@ -131,6 +131,8 @@ ASPECTS: list[tuple[str, re.Pattern]] = [
             r"|影响(吗|不|没有|大不大)|有没有影响|会不会影响|有影响"
             # "毕业三年了还算高校毕业生吗": whether the asker still counts as one the item is for
             r"|还算.{1,10}(吗|不|么|嘛)$"
+            # "一级残疾 但不是低保户 领得到不": whether the asker may have the benefit
+            r"|(领|享受|评)得(到|了)(不|吗|么|没)"
         ),
     ),
     ("basis", re.compile(r"依据|政策文件|法规|哪条规定|法律规定")),
