@@ -503,7 +503,8 @@ class Assistant:
         named_part = u.aspect in GUIDE_FACTS and bool(u.named & set(options))
         # "要发票原件吗 丢了一张" while 医保异地就医备案 is discussed: a question naming a few of the choices gets them,
         # those of the discussed item's theme first (零星医疗费用报销 before the tax office's invoices).
-        named_question = bool(current_item and u.named & set(options)) and asks(normalize(u.text))
+        norm = normalize(u.text)
+        named_question = bool(current_item and u.named & set(options)) and asks(norm)
         if named_question and current not in options:
             theme = current_item.get("theme")
             options = sorted(options, key=lambda c: self.understander.index.item(c).get("theme") != theme)
@@ -519,7 +520,6 @@ class Assistant:
             lines = [texts.CHOOSE_ITEM] + [f"{i} {index.item(c)['name']}" for i, c in enumerate(options, 1)]
             return "\n".join(lines + [texts.CHOOSE_NONE])
         foreign = u.rule == "out_of_scope"  # "今天天气怎么样": a rule's refusal
-        norm = normalize(u.text)
         asked = u.aspect is not None or asks(norm) or any(p.search(norm) for p in (ASKS_EITHER, followup.CANNOT))
         # "这几天咳得凶 吃点哪样药" while 工伤认定 is discussed is plainly no question about it: refused, not answered with
         # the guide's link as if it were.
