@@ -39,9 +39,13 @@ class LocalSpeech:
         table = {pair[0]: pair[1] for pair in (data.get("traditional") or "").split() if len(pair) == 2}
         self._chars = str.maketrans(table)
 
+    def simplified(self, text: str) -> str:
+        """The text with traditional characters made simplified, and nothing else changed."""
+        return text.translate(self._chars)
+
     def standard(self, text: str) -> str:
         """The text in standard words (expects NFKC-normalised, lower-case text)."""
-        text = text.translate(self._chars)
+        text = self.simplified(text)
         return self._re.sub(lambda m: self._map[m.group(0)], text) if self._re is not None else text
 
 

@@ -76,6 +76,8 @@ CONCEPTS = {
     "transfer": re.compile(r"转(回|过来|过去|移|入|出|到|不|吗|么)|要转|合并|接续"),
     # "要不要重新去医院评" after 残疾人证换领: its FAQ "换证一定要重新评残吗？", not the grade-change item.
     "reassess": re.compile(r"重新.{0,4}(评|鉴定)|评残|复评|重评|再评"),
+    # "他之前在那边已经垫了一万多，那个钱回来咋报" after 医保异地就医备案: its FAQ on money paid out of pocket
+    "paid_self": re.compile(r"垫|自费|自己(出|掏|付)的?钱"),
 }
 # A document asked about as a service of its own: lost, expired, to be replaced or applied for ("那户口本呢").
 OWN_SERVICE = re.compile(

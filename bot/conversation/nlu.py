@@ -151,6 +151,9 @@ BOOKING_VERB = re.compile(
     r"(走|想走|要走)(帮办|代办)|由(村里|村上|村头|村委会?|社区|服务站|站上|代办员)(来)?(代|帮|替)"
 )
 # "我儿子能帮我办不", "可否委托小女代为办理": may a family member apply (answered from the guide), not a booking.
+# A family member who cannot do it ("家属不识字", "儿子回不来") is no one who might go instead.
+CANNOT_DO = r"(不识字|不会|不懂|弄不来|来不了|回不来|赶不回|不在家|都在外)"
+CAPABLE_FAMILY = r"(" + FAMILY + r")(?!自己)(?![^,，。\s]{0,4}" + CANNOT_DO + r")"
 FAMILY_AGENT = re.compile(
     # not "帮我老公代办", "帮爷爷代办", "代家属去办": there the family member is who it is for
     # within one phrase: "媳妇户口迁县内 代办行不" asks us to do the wife's errand
@@ -158,8 +161,9 @@ FAMILY_AGENT = re.compile(
     r"(?<!帮)(?<!给)(?<!替)(?<!代)(?<!帮我)(?<!给我)(" + FAMILY + r"|小女|小儿|犬子)"
     r"([^\s,，。!！?？]{0,6}(帮|代(?!办)|替|去办|来办|去领)|(?:(?!补|办|换|申请)[^\s,，。!！?？]){0,6}代办)|委托(儿子|女儿|小女|小儿|子女|家人|家属|亲属|老伴|孙子|孙女)"
     # "我儿子在外地工作，可否由他回来代为办理", "我老公在县城做事 他可以帮我去交材料不"
-    # ... not "爷爷自己弄不来 能不能帮他代办": the one who cannot do it is who it is for
-    r"|由(他|她|" + FAMILY + r")|(" + FAMILY + r")(?!自己).{0,12}(可以|能|可否|能不能|可不可以)(帮|代|替)(他|她)"
+    # ... not "爷爷自己弄不来 能不能帮他代办": the one who cannot do it is who it is for; nor "家属不识字，能不能帮他们
+    # 代办注销": the family cannot, and asks us
+    r"|由(他|她|" + FAMILY + r")|" + CAPABLE_FAMILY + r".{0,12}(可以|能|可否|能不能|可不可以)(帮|代|替)(他|她)"
     r"|(" + FAMILY + r").{0,12}(他|她)(可以|能|可否|能不能|可不可以)(帮|代|替|来办|去办|去交)"
     # "补卡可否他人代办": whether someone else may apply
     r"|(可否|能否|能不能|可不可以|可以|能)(由)?(他人|别人|其他人|旁人|亲属|家属)(代办|代领|代为|代理|帮办|代替|代交)"
@@ -444,7 +448,9 @@ class Understander:
     def pinyin(self) -> PinyinReader:
         """Built on first use (most processes see few pinyin messages; `warm` builds it ahead)."""
         if self._pinyin is None:
-            self._pinyin = shared_reader(_catalog_texts(self.index), example_texts(), self.index.lexicon.tokenizer.cut)
+            # Residents' examples in simplified characters: pinyin is read into the words the rest understands.
+            examples = [self.index.lexicon.speech.simplified(t) for t in example_texts()]
+            self._pinyin = shared_reader(_catalog_texts(self.index), examples, self.index.lexicon.tokenizer.cut)
         return self._pinyin
 
     def item_text(self, code: str) -> str:
@@ -719,6 +725,9 @@ class Understander:
                     # "路远得很 你们上不上门": asked of us, so no other trade's business unless the model is fairly sure
                     # (a neighbouring trade's word is refused below whatever the intent).
                     override = OVERRIDE_BOOKING_RULE_BY_ASK
+            if rule == "cancel_booking" and guess in BOOKING_INTENTS:
+                # a cancellation names what was booked ("前所预约代为打印社保记录一事…特此取消"): its words are no new request
+                override = OVERRIDE_BOOKING_RULE_ASKED
             return guess if guess != rule and sure >= override else rule
         if guess == "query_progress" and result.confident and aspect == "time" and not STATUS_ASKED.search(text):
             # "临时救助好久批得下来" asks how long the item takes, not where the asker's own case is.
@@ -807,5 +816,9 @@ def rating_of(text: str) -> int | None:
 
 
 def _looks_pasted(text: str) -> bool:
+    """Long text of several sentences asking us nothing (an article forwarded into the chat); a resident's long story
+    ending in a question ("…我想问下工伤认定是要哪个去申请，病人自己能申请不") is no paste."""
     sentences = [s for s in re.split(r"[。！？!?；;]", text) if len(s.strip()) > 4]
-    return len(text) > PASTED_TEXT_CHARS and len(sentences) >= 3
+    if len(text) <= PASTED_TEXT_CHARS or len(sentences) < 3:
+        return False
+    return not (QUESTION_AFTER_STORY.search(text) or asks(sentences[-1]))
