@@ -1028,6 +1028,14 @@ async def test_money_paid_out_of_pocket_after_a_missed_filing_leads_to_its_reimb
     assert head(await resident.say("要留哪些单据")) == "【零星医疗费用报销】"
 
 
+async def test_money_paid_out_of_pocket_in_other_words_gets_that_faq(server):
+    """ "垫了一万多 那个钱回来咋报" shares no words with the FAQ's question but its concept (money paid out of pocket)."""
+    resident = user(server, "o_f_paid_other_words")
+    await resident.say("异地就医备案咋个弄")
+    said = await resident.say("他之前在那边已经垫了一万多，那个钱回来咋报")
+    assert "自己垫的钱回来怎么报" in said and "零星医疗费用报销" in said, said
+
+
 async def test_whether_one_may_have_the_benefit_is_answered_from_its_conditions(server):
     resident = user(server, "o_f_may_have_it")
     await resident.say("重度残疾人护理补贴咋个申请")

@@ -340,3 +340,35 @@ def test_words_typed_apart_in_sign_language_order_are_read_as_one_phrase(underst
 def test_a_proxy_making_a_booking_for_someone_books_it(understander):
     """ "我帮他约个代办": the proxy books 代办 for the villager, not asks whether they may go for him."""
     assert understander.understand("老者身份证丢了 我帮他约个代办得不得").intent == "book_proxy"
+
+
+@pytest.mark.parametrize(
+    "text, intent",
+    [
+        # The family cannot do it, so they ask us.
+        ("有个老太太过世半个月了户口还没销，家属不识字，能不能帮他们代办注销", "book_proxy"),
+        ("杨家那个一级肢体残疾的，护理补贴想请村上代办员帮着申请，家属都在浙江打工，有事打我电话就得", "book_proxy"),
+        # A cancellation names what was booked, in a formal hand.
+        ("前所预约代为打印社保记录一事，犬子已代为办妥，特此取消，有劳。", "cancel_booking"),
+        # "过期好久了" says how long ago: the visit asked for is a booking, not a question about the time it takes.
+        ("有户重病的老者身份证过期好久了，人抬不动，派出所能上门照相办证不？", "book_home_visit"),
+    ],
+)
+def test_requests_written_apart_by_proxies_and_formal_cancellations(understander, text, intent):
+    assert understander.understand(text).intent == intent
+
+
+def test_a_long_story_ending_in_a_question_is_no_pasted_article(understander):
+    """A village doctor's 150-character story with its question at the end is asked, not refused as pasted text."""
+    story = (
+        "跟你说个事，病人是我们村的，在县城边上砖厂做工，上个月从架子上摔下来，股骨颈骨折，在县医院做的置换，花了四万多。"
+        "老板开头还来看了一趟，现在电话都不接了。家属来找我开证明，我说我只能写个就诊记录。"
+        "我想问下工伤认定是要哪个去申请，病人自己能申请不，有没有时间限制"
+    )
+    u = understander.understand(story)
+    assert u.intent == "ask_item" and u.result.best.code == "RS-014", (u.intent, u.result.matches[:2])
+    article = (
+        "近日，我市召开全市政务服务工作推进会。会议总结了上半年工作情况。会议强调，要进一步优化营商环境，"
+        "提升群众办事便利度，推动更多事项网上办、掌上办、就近办。会议要求各县区抓好落实，确保各项任务按期完成。"
+    )
+    assert understander.understand(article).intent == "out_of_scope"
