@@ -418,6 +418,16 @@ def test_understand_cli_contract():
         # 0.0 % refused, every intent at 100 % but out_of_scope (102/108). Then read and added to the examples.
         ("fifty_ninth_writer_bd_questions.jsonl", {"top1": 0.99, "top3": 0.99, "oos_recall": 0.96, "intent_accuracy": 0.98}),
         ("sixtieth_writer_be_questions.jsonl", {"top1": 0.99, "top3": 0.99, "oos_recall": 0.98, "intent_accuracy": 0.98}),
+        # Writers BF and BG, sealed until BD and BE had joined the examples (bc6378d). BF: a video-maker of 26 in 镇雄 in
+        # internet slang, a woman of 65 in 昭阳 fresh from the elder university's WeChat class, a night-shift worker at a
+        # 水富 chemical plant, a bamboo-shoot cooperative's accountant in 盐津, a village women's director in 绥江, a 苗族
+        # man of 70 in 彝良 with little Mandarin. First run 99.0/99.3/93.5/98.3 %, 0.2 % refused, out_of_scope 101/108.
+        # BG: a foreman from 永善 on a 昆明 site, a student intern at a township centre's counter, a household head of 60
+        # in 鲁甸 whose house was rebuilt after the earthquake, a bride of 26 in 昭阳, a man of 84 in 大关 typing keywords
+        # with one finger, a 花椒 dealer's wife in 巧家 with three children. First run 98.7/98.7/97.2/98.9 %, 0.5 %
+        # refused, every intent at 97 % or more. Then read and added to the examples.
+        ("sixty_first_writer_bf_questions.jsonl", {"top1": 0.99, "top3": 0.99, "oos_recall": 0.96, "intent_accuracy": 0.98}),
+        ("sixty_second_writer_bg_questions.jsonl", {"top1": 0.98, "top3": 0.98, "oos_recall": 0.98, "intent_accuracy": 0.98}),
     ],
 )
 def test_question_sets_meet_the_accuracy_floor(understander, name, floors):
