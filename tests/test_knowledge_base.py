@@ -428,6 +428,12 @@ def test_understand_cli_contract():
         # refused, every intent at 97 % or more. Then read and added to the examples.
         ("sixty_first_writer_bf_questions.jsonl", {"top1": 0.99, "top3": 0.99, "oos_recall": 0.96, "intent_accuracy": 0.98}),
         ("sixty_second_writer_bg_questions.jsonl", {"top1": 0.98, "top3": 0.98, "oos_recall": 0.98, "intent_accuracy": 0.98}),
+        # Writer BH, sealed until BF and BG had joined the examples (ffdebd5): a ride-hailing driver in 昭阳 whose wife uses
+        # a wheelchair, a retired township cadre of 68 in 永善 helping neighbours, a girl of 12 in 镇雄 typing for her
+        # grandmother, a pig farmer of 50 in 威信, a 回族 baker in 鲁甸, a former 盐津 fisherman who gave up his boat under
+        # the 长江 fishing ban. First run 98.0/99.0/95.4/98.3 %, 0.7 % refused, cancel_booking 11/12 (the session's
+        # starting code gave 98.0/98.7/94.4/97.7 %, 1.0 % refused). Then read and added to the examples.
+        ("sixty_third_writer_bh_questions.jsonl", {"top1": 0.99, "top3": 0.99, "oos_recall": 0.98, "intent_accuracy": 0.98}),
     ],
 )
 def test_question_sets_meet_the_accuracy_floor(understander, name, floors):

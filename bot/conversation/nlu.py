@@ -257,6 +257,8 @@ ASKS_IF_VISITED = re.compile(
 )
 # Help asked of the government ("政府有没有补助", "国家给不给补贴"), as opposed to a shop or a bank.
 GOVERNMENT_HELP = re.compile(r"(政府|国家|民政|你们).{0,6}(补助|补贴|救助|帮扶|扶持|赔|补偿|管不管|帮不帮|修不修)")
+# Whom to complain to ("在街上买的饲料是假的 猪吃了两个月不长 找哪个告"): a public body asked for, whatever the story.
+COMPLAINS_TO = re.compile(r"(找|去|到)(哪个|哪里|哪点|哪儿|谁)[^,，。]{0,2}(告|投诉|举报)|(投诉|举报)(到)?(哪里|哪个|哪点)")
 # Where to hand in a form or papers ("表格我们村委会帮他填 交到哪点"): a step of some procedure, asked of us.
 HANDS_IN_PAPERS = re.compile(r"(表|表格|材料|资料|申请书)[^,，。?？]{0,10}(交|递|送)(到|去|给|在)?(哪|哪里|哪点|哪儿|哪个)")
 # Documents public bodies issue that the catalogue does not hold.
@@ -610,7 +612,12 @@ class Understander:
             # "…遭野猪拱得稀巴烂…听说政府会赔": 野生动物致害补偿 far ahead of any other item, and no neighbouring
             # trade's word: the classifier must be very sure to refuse it.
             intent = "ask_item"
-        elif intent == "out_of_scope" and sure < ACCEPT_OOS and result.plausible and GOVERNMENT_HELP.search(norm):
+        elif (
+            intent == "out_of_scope"
+            and sure < ACCEPT_OOS
+            and result.plausible
+            and (GOVERNMENT_HELP.search(norm) or COMPLAINS_TO.search(norm))
+        ):
             # "老房子墙裂起好宽的缝缝 一下雨就漏…政府有没有补助给我们修": a repair, but asked of the government.
             intent = "ask_item"
         elif intent == "out_of_scope" and sure < ACCEPT_OOS and HANDS_IN_PAPERS.search(norm):
