@@ -352,6 +352,14 @@ def test_a_proxy_making_a_booking_for_someone_books_it(understander):
         ("前所预约代为打印社保记录一事，犬子已代为办妥，特此取消，有劳。", "cancel_booking"),
         # "过期好久了" says how long ago: the visit asked for is a booking, not a question about the time it takes.
         ("有户重病的老者身份证过期好久了，人抬不动，派出所能上门照相办证不？", "book_home_visit"),
+        ("之前预约代办我老伴的高龄津贴，现已由女儿陪同自行办妥，请予取消。", "cancel_booking"),
+        ("孤寡老人申请特困供养，烦请派同志到他家中实地核实，他耳朵背，出门困难。", "book_home_visit"),
+        # A ride-hailing driver's own insurance is his question; a ride to the centre is no service of ours.
+        ("我跑网约车的 算不算灵活就业 想自己交职工养老保险 一年大概要交好多 在哪里办", "ask_item"),
+        ("打个网约车去政务中心要好多钱", "out_of_scope"),
+        # Whom to complain to about fake feed: the consumer complaint, though feed is a farming word.
+        ("在街上买的饲料是假的 猪吃了两个月不长 找哪个告", "ask_item"),
+        ("猪不吃饲料咋个办", "out_of_scope"),
     ],
 )
 def test_requests_written_apart_by_proxies_and_formal_cancellations(understander, text, intent):
