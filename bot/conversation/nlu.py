@@ -150,10 +150,10 @@ BOOKING_VERB = re.compile(
     # "高龄津贴想走帮办代办，由村里代他提交材料可以吗"
     r"(走|想走|要走)(帮办|代办)|由(村里|村上|村头|村委会?|社区|服务站|站上|代办员)(来)?(代|帮|替)"
 )
-# "我儿子能帮我办不", "可否委托小女代为办理": may a family member apply (answered from the guide), not a booking.
 # A family member who cannot do it ("家属不识字", "儿子回不来") is no one who might go instead.
 CANNOT_DO = r"(不识字|不会|不懂|弄不来|来不了|回不来|赶不回|不在家|都在外)"
 CAPABLE_FAMILY = r"(" + FAMILY + r")(?!自己)(?![^,，。\s]{0,4}" + CANNOT_DO + r")"
+# "我儿子能帮我办不", "可否委托小女代为办理": may a family member apply (answered from the guide), not a booking.
 FAMILY_AGENT = re.compile(
     # not "帮我老公代办", "帮爷爷代办", "代家属去办": there the family member is who it is for
     # within one phrase: "媳妇户口迁县内 代办行不" asks us to do the wife's errand
@@ -618,7 +618,8 @@ class Understander:
             and result.plausible
             and (GOVERNMENT_HELP.search(norm) or COMPLAINS_TO.search(norm))
         ):
-            # "老房子墙裂起好宽的缝缝 一下雨就漏…政府有没有补助给我们修": a repair, but asked of the government.
+            # "老房子墙裂起好宽的缝缝 一下雨就漏…政府有没有补助给我们修": a repair, but asked of the government; and
+            # "买的饲料是假的…找哪个告": farming words, but a complaint asked of a public body.
             intent = "ask_item"
         elif intent == "out_of_scope" and sure < ACCEPT_OOS and HANDS_IN_PAPERS.search(norm):
             intent = "ask_item"  # which service is asked about comes next (or is the one under discussion)
