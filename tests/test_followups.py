@@ -1018,22 +1018,22 @@ async def test_a_plainly_off_topic_question_mid_conversation_is_refused_not_sent
     assert "【义务教育入学报名】" in said and "请工作人员回答您" in said, said
 
 
-async def test_money_paid_out_of_pocket_after_a_missed_filing_leads_to_its_reimbursement(server):
+@pytest.mark.parametrize(
+    "asked",
+    [
+        "要是在外省住院没能直接结算 回来咋个报",
+        # no word of the FAQ's question, only its concept (money paid out of pocket)
+        "他之前在那边已经垫了一万多，那个钱回来咋报",
+    ],
+)
+async def test_money_paid_out_of_pocket_after_a_missed_filing_leads_to_its_reimbursement(server, asked):
     """异地就医备案's FAQ says where the money paid without a filing is claimed back (零星医疗费用报销), and the next
     question about papers is about that item."""
-    resident = user(server, "o_f_paid_out_of_pocket")
+    resident = user(server, f"o_f_paid_out_of_pocket_{len(asked)}")
     await resident.say("异地就医备案咋个弄")
-    said = await resident.say("要是在外省住院没能直接结算 回来咋个报")
+    said = await resident.say(asked)
     assert "自己垫的钱回来怎么报" in said and "零星医疗费用报销" in said, said
     assert head(await resident.say("要留哪些单据")) == "【零星医疗费用报销】"
-
-
-async def test_money_paid_out_of_pocket_in_other_words_gets_that_faq(server):
-    """ "垫了一万多 那个钱回来咋报" shares no words with the FAQ's question but its concept (money paid out of pocket)."""
-    resident = user(server, "o_f_paid_other_words")
-    await resident.say("异地就医备案咋个弄")
-    said = await resident.say("他之前在那边已经垫了一万多，那个钱回来咋报")
-    assert "自己垫的钱回来怎么报" in said and "零星医疗费用报销" in said, said
 
 
 async def test_whether_one_may_have_the_benefit_is_answered_from_its_conditions(server):

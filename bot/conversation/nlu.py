@@ -762,9 +762,8 @@ class Understander:
                 return guess
         # "要带什么材料" alone still asks about an item: the one under discussion; and "低保新申 材料清单麻烦发一下"
         # asks a part of the guide of items it matches, if only weakly: which one is offered, not refused.
-        asks_part = aspect is not None and not result.terms
-        # "那我喊别人代我去办不": who may go, though the model leans to another intent (a cancellation) and no item fits.
-        asks_part = asks_part or (aspect == "agent" and guess not in ("ask_item", "out_of_scope"))
+        # ... and "那我喊别人代我去办不" asks who may go, though the model leans to another intent and no item fits.
+        asks_part = (aspect is not None and not result.terms) or (aspect == "agent" and guess not in ("ask_item", "out_of_scope"))
         asks_part_of_match = guess in ("ask_item", *BOOKING_INTENTS) and aspect in GUIDE_FACTS and result.best is not None
         if result.plausible or asks_part or asks_part_of_match or (guess == "ask_item" and sure >= ACCEPT_ASK):
             return "ask_item"
