@@ -360,6 +360,19 @@ def test_a_proxy_making_a_booking_for_someone_books_it(understander):
         # Whom to complain to about fake feed: the consumer complaint, though feed is a farming word.
         ("在街上买的饲料是假的 猪吃了两个月不长 找哪个告", "ask_item"),
         ("猪不吃饲料咋个办", "out_of_scope"),
+        # His certificate, asked of us: no family member who might go instead.
+        ("老兵爷爷的优待证能代办吗，他耳朵不太好使，自己跑不了", "book_proxy"),
+        ("他爸在外头打工 我当奶奶的能帮办不", "ask_item"),
+        # 代开 is the invoice service itself, no errand asked of us.
+        ("就这一回要开票 税务局能帮代开不", "ask_item"),
+        # A case stuck somewhere; a card is still where it is got.
+        ("微耕机补贴资料交上去一个月了 钱还没有到 卡在哪里了", "query_progress"),
+        ("社保卡在哪里领", "ask_item"),
+        # Enlisting, a guard's licence and a prison visit are no service of ours.
+        ("当兵报名怎么报 我22岁还可以去吗", "out_of_scope"),
+        ("保安员证在哪点考 公司叫我补一个 给是派出所办", "out_of_scope"),
+        # Water leaking into the home is no visit asked for.
+        ("楼上人家漏水漏到我家，去说了好几次都不管，请问社区能帮我们调解吗？", "ask_item"),
     ],
 )
 def test_requests_written_apart_by_proxies_and_formal_cancellations(understander, text, intent):

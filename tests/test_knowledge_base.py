@@ -440,6 +440,17 @@ def test_understand_cli_contract():
         # 99.0/99.3/98.1/99.1 %, 0.2 % refused, query_progress 11/12 (the session's starting code gave 99.3/99.7/97.2/
         # 99.1 %, 0.0 % refused). Then added to the examples.
         ("sixty_fourth_writer_bi_questions.jsonl", {"top1": 0.99, "top3": 0.99, "oos_recall": 0.98, "intent_accuracy": 0.98}),
+        # Writers BJ and BK, sealed until the final code of the session after BI (45db926). BJ: a 彝族 herb gatherer of 62
+        # in 镇雄 on voice input, a student of 20 volunteering at a township nursing home in 昭阳, a widow of 81 in 水富
+        # whose only son is in prison, a night guard of 50 in 昆明 for his mother in 巧家, a station 代办员 in 鲁甸龙头山
+        # writing like a log, a dumpling-shop owner of 40 in 大关 whose husband is paralysed. First run
+        # 99.3/99.7/96.3/98.9 %, none refused, every intent at 96 % or more. BK: a 苗族 man of 22 in 彝良 writing
+        # Mandarin as a second language, a retired bus driver of 67 in 昭阳, a headteacher in 永善 for pupils' families,
+        # a mother of 35 in 威信 who has just left her husband, an apple seller on 快手 in 昭阳, a man of 90 in 绥江 through
+        # his great-granddaughter. First run 98.3/99.3/96.3/98.7 %, 0.2 % refused, query_progress 11/12. Then read and
+        # added to the examples.
+        ("sixty_fifth_writer_bj_questions.jsonl", {"top1": 0.99, "top3": 0.99, "oos_recall": 0.98, "intent_accuracy": 0.98}),
+        ("sixty_sixth_writer_bk_questions.jsonl", {"top1": 0.99, "top3": 0.99, "oos_recall": 0.98, "intent_accuracy": 0.98}),
     ],
 )
 def test_question_sets_meet_the_accuracy_floor(understander, name, floors):

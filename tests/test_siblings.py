@@ -21,6 +21,12 @@ from tests.utils import catalog_understander
         ("娃娃户口从盐津迁到昭阳要带啥", "within_city"),
         ("户口从昆明迁回镇雄要带哪样", "into_city"),
         ("店搬了 执照上的地址要改", "change"),
+        # 补 and 换 before a certificate or card say the stage; 补贴, 补缴 and a photo do not.
+        ("补身份证要照相", "replace"),
+        ("老伴换残疾证 她行动不方便", "renew"),
+        ("补缴社保咋个算", None),
+        ("换个照片要钱不", None),
+        ("对了 换了残疾证护理补贴要重新申请不", None),
         # A place outside without a move is where someone is from, not a move into the city.
         ("我户口在四川 他户口在昭通 可以在昭通领吗", None),
     ],
@@ -43,6 +49,7 @@ def test_the_stage_of_an_item_comes_from_its_name():
         ("车祸 腿截了 还没办残疾证 怎么办", "CL-001"),
         ("残疾证丢了咋个补", "CL-003"),
         ("残疾证到期了要换", "CL-002"),
+        ("老伴换残疾证，她行动不方便，你们上门来办得不得", "CL-002"),
         ("村民户口从昭阳区迁回鲁甸 要带哪样", "GA-007"),
         ("我在浙江打工 户口想迁回镇雄 咋个弄", "GA-008"),
         # A document the asker already has is not the service asked for ...

@@ -41,6 +41,10 @@ FRIDAY = date(2026, 12, 4)
         # 农村 and the village's people are no place to visit.
         ("她交了十几年农村养老保险的，那些钱还退得到不", None, None, None),
         ("村里的人都说要等", None, None, None),
+        # Nor is the town ("街上"), going to it or its market day ("上街", "赶街"); a street is.
+        ("在街上买的饲料是假的 喂了猪不长 找哪个告", None, None, None),
+        ("礼拜三赶街的时候我送她过来", None, None, None),
+        ("昭阳区北门街18号", None, "昭阳区北门街18号", None),
     ],
 )
 def test_details_found_in_a_message(text, phone, address, day):
@@ -198,6 +202,14 @@ async def test_another_items_question_naming_a_service_station_is_no_address(ser
     assert "给谁办" in await resident.say("他走不得路 能不能上门")
     said = await resident.say("那顺便问下 他的抚恤补助也是在退役军人服务站弄不")
     assert head(said) == "【优抚对象定期抚恤补助申领】" and texts.FORM_LEFT in said and "地址" not in said
+
+
+async def test_a_complaint_about_something_bought_in_town_leaves_the_form(server):
+    resident = user(server, "o_who_complaint")
+    assert "给谁办" in await resident.say("老者的高龄津贴能不能请人代办")
+    said = await resident.say("在街上买的饲料是假的 喂了猪不长 找哪个告")
+    assert "消费者投诉举报" in said and texts.FORM_LEFT in said and "给谁办" not in said
+    assert "给谁办" in await resident.say("继续预约")
 
 
 def test_next_week_with_a_measure_word_is_a_day():

@@ -27,9 +27,9 @@ CHUNKS = re.compile(r"[\s,，。;；!！?？、~～]+")
 # A place a visiting worker can find: a village, group, house number, street or estate ("太平街道" alone names
 # only the township, which the form's township question takes). A lane (弄) is one only after its number: alone it is
 # the local verb "do" ("也是在服务站弄不"). Nor is 农村 or the village's people and offices ("交了十几年农村养老保险",
-# "村里的", "村委会").
+# "村里的", "村委会"), nor a street of "街上买的", "上街", "赶街" (in town, market day).
 HOUSE = re.compile(
-    r"(?<!农)村(?![里上头委医民干])|组|社(?!区)|号|巷|[0-9一二三四五六七八九十]弄|小区|栋|幢|单元|路|街(?!道)|屯|寨"
+    r"(?<!农)村(?![里上头委医民干])|组|社(?!区)|号|巷|[0-9一二三四五六七八九十]弄|小区|栋|幢|单元|路|(?<![上赶])街(?![道上头])|屯|寨"
 )
 # Words before an address ("地址是", "我住在", "我在").
 ADDRESS_LEAD = re.compile(r"^.{0,8}?(地址是|地址在|地址|家住在|家住|住在|我家在|我在|在)")
