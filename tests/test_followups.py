@@ -1041,3 +1041,32 @@ async def test_whether_one_may_have_the_benefit_is_answered_from_its_conditions(
     await resident.say("重度残疾人护理补贴咋个申请")
     said = await resident.say("一级残疾 领得到不")
     assert head(said) == "【重度残疾人护理补贴申领】" and "受理条件" in said, said
+
+
+async def test_a_time_question_in_words_every_guide_shares_stays_on_the_item(server):
+    """ "申请之后多久能批下来" names nothing; its words match 低保's FAQ best, but it asks of the item under discussion."""
+    resident = user(server, "o_f_plain_time")
+    await resident.say("舅舅家的房子去年被鉴定成危房了，农村危房改造补助怎么申请？")
+    assert head(await resident.say("申请之后多久能批下来")) == "【农村危房改造申请】"
+
+
+async def test_asking_how_to_apply_for_a_service_the_current_item_mentions_is_a_new_question(server):
+    """医疗救助 speaks of 低保 households, but "那低保咋个申请" asks for 低保 itself."""
+    resident = user(server, "o_f_apply_for_other")
+    assert head(await resident.say("看病花了好多钱 医疗救助咋个申请")) == "【医疗救助申请】"
+    assert head(await resident.say("那低保咋个申请 我们家够不够")) == "【最低生活保障申请】"
+
+
+async def test_a_message_opening_on_another_matter_asks_what_it_names(server):
+    resident = user(server, "o_f_another_matter")
+    assert head(await resident.say("老年人优待证在哪里办")) == "【老年人优待证办理】"
+    said = await resident.say("另问：老伴中风后左腿无力，走路要人扶，听人说可以办残疾证，不知够不够得上？")
+    assert head(said) == "【残疾人证办理】", said
+
+
+async def test_the_asker_offering_to_go_for_a_sick_relative_books_nothing(server):
+    """ "本人可否代她前去办理" asks whether the asker may go: answered from the guide, no visit booked."""
+    resident = user(server, "o_f_asker_goes")
+    await resident.say("申领城乡居民养老金需携带哪些材料？")
+    said = await resident.say("她患病行动不便，本人可否代她前去办理？")
+    assert head(said) == "【城乡居民基本养老保险待遇申领】" and "为您预约" not in said, said

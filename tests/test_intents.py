@@ -371,6 +371,12 @@ def test_a_proxy_making_a_booking_for_someone_books_it(understander):
         # Enlisting, a guard's licence and a prison visit are no service of ours.
         ("当兵报名怎么报 我22岁还可以去吗", "out_of_scope"),
         ("保安员证在哪点考 公司叫我补一个 给是派出所办", "out_of_scope"),
+        # Salesmen at the door are no visit asked for either; the village proxy by name, or asked for by a family
+        # member, is a booking; "886" says goodbye.
+        ("有人上门推销保健品 这个咋个看", "out_of_scope"),
+        ("种地补贴 村头小杨帮我报得不", "book_proxy"),
+        ("爷爷销户口的事 我爸说找代办员帮忙 能帮约一下吗", "book_proxy"),
+        ("ok 3q 886", "thanks"),
         # Water leaking into the home is no visit asked for.
         ("楼上人家漏水漏到我家，去说了好几次都不管，请问社区能帮我们调解吗？", "ask_item"),
     ],

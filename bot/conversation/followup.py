@@ -53,7 +53,7 @@ ASKER_WAYS = ASKER_ASPECTS | {"online"}
 # A message opening on another matter ("还有个事", "另外", "说起社保"): what it names is a new question, not the asker's
 # situation.
 ANOTHER_MATTER = re.compile(
-    r"^(还有|另外|再问|对了|顺便问|说起|说到|讲起|提起)(个事|一个事|一件事|一个|个|一下|下|哈)?[,，、\s]*"
+    r"^(还有|另外|另问|另有|再问|还想问|对了|顺便问|顺带问|顺便请教|再请教|说起|说到|讲起|提起)(个事|一个事|一件事|一事|一个|个|一下|下|哈)?[,，、:：\s]*"
 )
 
 # What a follow-up asks about, matched in the message and in the guide's FAQ questions alike.
@@ -137,6 +137,10 @@ def about_current(
     if u.named:
         if prerequisite(u, current, on_materials):
             return False  # "那个死亡证明在哪点开" after 死亡户口注销: the certificate's own service, not the police window
+        if result.plausible and result.best.code != current and applies_for(u, result.best.code):
+            # "那低保咋个申请 我们家够不够" after 医疗救助 (低保 names both): applying for the other item itself
+            if result.score_of(current) < STAY_SHARE * result.best.score:
+                return False
         standing = _names_only_standing(u, text) and not MOVES.search(text)  # not "我们户口还在新滩 要迁不"
         if asks_of_document(u, on_materials) or standing or ASKS_IMPACT.search(text):
             return True  # ... and "他身份证过期了 有影响不" asks what it means for the current item
@@ -181,7 +185,7 @@ def about_current(
         return False
     # Where the asker is, how and who would go are asked of the current item, whatever else the words match ("在外地能
     # 办不 我回老家了"), and so is a document it asks for ("他没得劳动合同，认得到不" after 工伤认定).
-    if u.aspect in ASKER_WAYS or asks_of_document(u, on_materials) or in_faq:
+    if u.aspect in ASKER_WAYS or asks_of_document(u, on_materials) or in_faq or u.plain_aspect:
         return True  # ... and so is what its FAQ answers ("老板不给盖章咋整" after 工伤认定: 单位不给申请工伤怎么办)
     if ASKS_BENEFIT.search(text):
         return True  # "办下来有没有补贴" after 残疾人证办理: what comes with it (the related items are offered)
@@ -299,6 +303,16 @@ def leaves_form(u: Understanding, form: dict) -> bool:
     # Booking another item it names ("还有他的社保卡也顺便问问，是不是也能上门补" while booking 身份证换领).
     names_other = bool(u.named) and item not in u.named
     return names_other and (u.result.confident or (u.result.plausible and u.result.best.code in u.named))
+
+
+# A service word followed by how to apply for it ("低保怎么申请", "护理补贴咋个办").
+APPLYING = r"(要|该|得)?(怎么|如何|咋)?(申请|办理|申领|办)"
+
+
+def applies_for(u: Understanding, code: str) -> bool:
+    """Does the message ask how to apply for the service a word of it names (one naming `code`)?"""
+    said = u.words_text or normalize(u.text)
+    return any(code in codes and re.search(re.escape(w) + APPLYING, said) for w, codes in u.naming.items())
 
 
 def _step_of_current(u: Understanding, best, current: str, current_name: str) -> bool:

@@ -160,7 +160,7 @@ FAMILY_AGENT = re.compile(
     # ... and 代办 after the family member: "儿子带身份证能代办不", not "爷爷房产证补办能代办不" (his errand, asked of us)
     # ... nor "老兵爷爷的优待证能代办吗": his certificate, asked of us (but "我当奶奶的能帮办不" asks who may go)
     r"(?<!帮)(?<!给)(?<!替)(?<!代)(?<!帮我)(?<!给我)(" + FAMILY + r"|小女|小儿|犬子)(?!的(?![能可去来帮代替]))"
-    r"([^\s,，。!！?？]{0,6}(帮|代(?!办)|替|去办|来办|去领)|(?:(?!补|办|换|申请)[^\s,，。!！?？]){0,6}代办)|委托(儿子|女儿|小女|小儿|子女|家人|家属|亲属|老伴|孙子|孙女)"
+    r"((?:(?!代办员)[^\s,，。!！?？]){0,6}(帮|代(?!办)|替|去办|来办|去领)|(?:(?!补|办|换|申请)[^\s,，。!！?？]){0,6}代办(?!员))|委托(儿子|女儿|小女|小儿|子女|家人|家属|亲属|老伴|孙子|孙女)"
     # "我儿子在外地工作，可否由他回来代为办理", "我老公在县城做事 他可以帮我去交材料不"
     # ... not "爷爷自己弄不来 能不能帮他代办": the one who cannot do it is who it is for; nor "家属不识字，能不能帮他们
     # 代办注销": the family cannot, and asks us
@@ -171,7 +171,7 @@ FAMILY_AGENT = re.compile(
 )
 # "我能帮他认不", "我是她儿子 我能帮她办吗": the asker would do it for someone, and asks whether that is allowed.
 ASKER_HELPS = re.compile(
-    r"我(能|可以|可不可以|能不能|可否)(帮|替|代)(他|她|老人|我妈|我爸|我老者)?.{0,6}(办|认|领|弄|去|交|签|刷)"
+    r"(我|本人)(能|可以|可不可以|能不能|可否)(帮|替|代)(他|她|老人|我妈|我爸|我老者)?.{0,6}(办|认|领|弄|去|交|签|刷)"
     r"|用我的手机帮(他|她)|我帮(他|她)(办|弄|去办|去弄)(得不|得不得|得成不|行不|可以不|可以吗|行吗)"
     # "能不能我们社工或者村委帮他申请"
     r"|(能不能|可不可以|可以|能否)我们.{0,8}帮(他|她|他们|她们)"
@@ -360,6 +360,9 @@ class Understanding:
     naming: dict = field(default_factory=dict)
     # The text those words were found in: synonyms made standard ("个体户" is "个体工商户" there).
     words_text: str = ""
+    # The message asks a part of a guide in words every guide shares, and nothing else ("申请之后多久能批下来"):
+    # whatever item those words match, it asks of the item under discussion.
+    plain_aspect: bool = False
 
     @property
     def confidence(self) -> float:
@@ -446,6 +449,7 @@ class Understander:
         self.neighbours = neighbours if neighbours is not None else shared_neighbours()
         self._item_texts: dict[str, str] = {}
         self._material_words: dict[str, frozenset[str]] = {}
+        self._generic: re.Pattern | None = None
 
     @property
     def pinyin(self) -> PinyinReader:
@@ -475,6 +479,13 @@ class Understander:
     def mentions_materials(self, u: Understanding, code: str | None) -> bool:
         """Does the message speak of a document the item asks for ("要不要带户口本", "死亡证明是村医开的 要得不")?"""
         return bool(code) and bool(self._content_words(u.text) & self.material_words(code))
+
+    def without_generic(self, text: str) -> str:
+        """The message without the words every guide shares ("申请", "办理", "之后")."""
+        if self._generic is None:
+            words = sorted(self.index.lexicon.generic | COMMON_WORDS, key=len, reverse=True)
+            self._generic = re.compile("|".join(map(re.escape, words)))
+        return self._generic.sub("", text)
 
     def _content_words(self, text: str) -> frozenset[str]:
         lx = self.index.lexicon
@@ -704,6 +715,7 @@ class Understander:
             rule=rule,
             naming=naming,
             words_text=words_text,
+            plain_aspect=aspect is not None and not named and only_asks(self.without_generic(norm), aspect),
         )
 
     @staticmethod
@@ -806,6 +818,11 @@ def aspect_of(text: str) -> str | None:
     return None
 
 
+# Words any question may hold besides a part of a guide: when, whether, how it comes out.
+COMMON_WORDS = frozenset(
+    {"之后", "以后", "过后", "后", "一般", "大概", "大约", "能", "要", "会", "还", "需要", "可以", "得"}
+    | {"批下来", "办下来", "下来", "办好", "拿到", "审批", "批"}
+)
 PARTICLES = re.compile(r"[不吗么嘛呢啊呀没的了哦哈噻\s?？。!！,，.~]")
 
 
