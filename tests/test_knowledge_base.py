@@ -461,6 +461,16 @@ def test_understand_cli_contract():
         # 97.3/98.7/96.3/98.3 %, 0.7 % refused, thanks 5/6. Then read and added to the examples.
         ("sixty_seventh_writer_bl_questions.jsonl", {"top1": 0.99, "top3": 0.99, "oos_recall": 0.98, "intent_accuracy": 0.98}),
         ("sixty_eighth_writer_bm_questions.jsonl", {"top1": 0.99, "top3": 0.99, "oos_recall": 0.98, "intent_accuracy": 0.98}),
+        # Writers BN and BO, sealed until BL and BM had joined the examples (dcc7ec6). BN: a tofu maker of 52 in 巧家 on
+        # voice input, a shy young man of 19 in 昭阳 at his first job, a beekeeper of 63 in 盐津 typing one-handed after a
+        # stroke, a factory worker of 29 from 镇雄 in 深圳 writing Cantonese words, a community Party secretary in 水富, a
+        # soldier's widow of 88 in 彝良. First run 98.0/99.0/95.4/97.9 %, 0.5 % refused, book_proxy 28/30,
+        # cancel_booking 11/12, thanks 5/6. BO: a tyre-repair man of 45 in 威信, a boy of 15 in 大关 typing for his ill
+        # mother, a retired nurse of 70 in 昭阳, a 回族 cattle trader of 50 in 鲁甸, a mother of 33 in 永善 caring for her
+        # autistic son, a village bookkeeper of 56 in 绥江. First run 97.7/99.0/91.7/97.7 %, 0.7 % refused, out_of_scope
+        # 99/108. Then read and added to the examples.
+        ("sixty_ninth_writer_bn_questions.jsonl", {"top1": 0.99, "top3": 0.99, "oos_recall": 0.98, "intent_accuracy": 0.98}),
+        ("seventieth_writer_bo_questions.jsonl", {"top1": 0.99, "top3": 0.99, "oos_recall": 0.96, "intent_accuracy": 0.98}),
     ],
 )
 def test_question_sets_meet_the_accuracy_floor(understander, name, floors):
