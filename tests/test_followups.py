@@ -1070,3 +1070,11 @@ async def test_the_asker_offering_to_go_for_a_sick_relative_books_nothing(server
     await resident.say("申领城乡居民养老金需携带哪些材料？")
     said = await resident.say("她患病行动不便，本人可否代她前去办理？")
     assert head(said) == "【城乡居民基本养老保险待遇申领】" and "为您预约" not in said, said
+
+
+async def test_a_booking_naming_the_farmland_subsidy_in_its_own_words_books_it(server):
+    """ "种地补贴" is what residents call 耕地地力保护补贴: asked to book after a 低保 question, it books that, not 低保."""
+    resident = user(server, "o_f_farm_subsidy_booking")
+    await resident.say("那低保咋个申请 我们家够不够")
+    said = await resident.say("种地补贴 村头小杨帮我报得不")
+    assert "「耕地地力保护补贴申领」的代办服务" in said, said
