@@ -1078,3 +1078,82 @@ async def test_a_booking_naming_the_farmland_subsidy_in_its_own_words_books_it(s
     await resident.say("那低保咋个申请 我们家够不够")
     said = await resident.say("种地补贴 村头小杨帮我报得不")
     assert "「耕地地力保护补贴申领」的代办服务" in said, said
+
+
+async def test_a_service_named_as_what_the_asker_is_not_stays_on_the_item(server):
+    """ "我们不是低保 也能申请不" names 低保 as a condition of 医疗救助, not a question about 低保."""
+    resident = user(server, "o_f_not_dibao")
+    assert head(await resident.say("婆娘透析一年下来医保报了还差一万多 听说有个医疗救助 咋个申请")) == "【医疗救助申请】"
+    said = await resident.say("我们不是低保 也能申请不")
+    assert head(said).startswith("【医疗救助申请】"), said
+
+
+async def test_a_service_to_get_first_or_which_record_counts_stays_on_the_item(server):
+    resident = user(server, "o_f_prerequisite")
+    assert head(await resident.say("返乡创业那个贴息贷款 我这种刚毕业的能贷不")) == "【创业担保贷款申请】"
+    said = await resident.say("是不是要先把营业执照办了才能申请")
+    assert head(said).startswith("【创业担保贷款申请】"), said
+    elder = user(server, "o_f_which_age")
+    await elder.say("王大爷家的老者这个月刚满80，高龄津贴要先在村里登记还是直接报到乡民政所？要准备哪些东西")
+    said = await elder.say("他身份证上的年龄跟户口本上的差了一岁，按哪个算")
+    assert head(said).startswith("【高龄津贴申领】"), said
+    booked = await elder.say("那我帮他预约个代办嘛，老者下不了山")
+    assert "「高龄津贴申领」的代办服务" in booked, booked
+
+
+async def test_a_new_trouble_or_another_document_described_without_its_name_is_a_new_question(server):
+    wages = user(server, "o_f_wages")
+    await wages.say("老公给物流公司开车 卸货时候脚砸伤了 公司不认工伤 咋办")
+    said = await wages.say("公司还欠他两个月工资没发 这个又找哪个")
+    assert head(said) == "【劳动保障监察投诉】", said
+    away = user(server, "o_f_care_away")
+    assert head(await away.say("一家四口今年的医保在哪交")) == "【城乡居民基本医疗保险参保登记】"
+    said = await away.say("老公在广东跑车 在那边看病刷得成不")
+    assert head(said) == "【医保异地就医备案】", said
+    food = user(server, "o_f_food_licence")
+    await food.say("想在溪洛渡镇开个小吃店卖凉粉凉面 营业执照要咋个办啊")
+    said = await food.say("卖吃的是不是还得另外办个许可证 我听说不办会被查")
+    assert head(said) == "【食品经营许可】", said
+
+
+async def test_money_paid_out_of_pocket_is_claimed_back_under_its_own_item(server):
+    """After 异地就医备案, "自己垫的钱 还报得了不" asks 零星医疗费用报销 (垫付 is its word)."""
+    resident = user(server, "o_f_paid_out")
+    assert head(await resident.say("我妈要去昆明看病 医保要弄啥手续")) == "【医保异地就医备案】"
+    said = await resident.say("上回去昆明没弄这个 自己垫的钱 还报得了不")
+    assert head(said) == "【零星医疗费用报销】", said
+
+
+async def test_an_unnamed_question_opened_as_another_matter_is_not_the_items(server):
+    """ "顺便问下 …" that names no service and reads off-topic is refused, not answered from the item's guide; a
+    question of the guide opened the same way still is."""
+    resident = user(server, "o_f_by_the_way")
+    await resident.say("帮个老客人问一下 他驾驶证下个月到期 在水富能换不")
+    said = await resident.say("顺便问下 明年的猪肉价格会不会涨")
+    assert "机动车驾驶证换证" not in said and "抱歉" in said, said
+    said = await resident.say("对了 要带啥")
+    assert head(said) == "【机动车驾驶证换证】" and "申请材料" in said, said
+
+
+async def test_a_booking_saying_which_papers_are_ready_books_the_item_under_discussion(server):
+    resident = user(server, "o_f_papers_ready")
+    await resident.say("还有我那个透析，医保报了自己还是要出好多，那个救助的，叫医疗救助是不是，我能不能申请")
+    said = await resident.say("那就帮我代办嘛，电话13988071426，发票那些我都准备好了")
+    assert "「医疗救助申请」的代办服务" in said, said
+
+
+async def test_booking_another_item_at_the_name_question_books_that_item(server):
+    resident = user(server, "o_f_second_visit")
+    await resident.say("老妈81了 高龄津贴咋个领")
+    await resident.say("她下不得床 派人上门来办")
+    await resident.say("威信县旧城镇 我兄弟在屋 电话15187230964")
+    said = await resident.say("顺便那个老年人免费体检 也一起上门来搞了嘛")
+    assert "「65岁及以上老年人免费健康体检」的上门服务" in said, said
+
+
+async def test_someone_in_despair_gets_the_psychological_aid_line_not_a_refusal(server):
+    resident = user(server, "o_f_despair")
+    said = await resident.say("有时候真的觉得自己就是个拖累，一个礼拜三回躺在那里被抽血，屋头被我拖垮了，活起真的莫得意思")
+    assert "12356" in said and "帮不上忙" not in said, said
+    said = await resident.say("穷得活不下去了 低保咋个申请")
+    assert head(said) == "【最低生活保障申请】", said

@@ -388,6 +388,30 @@ def test_a_proxy_making_a_booking_for_someone_books_it(understander):
         ("问下党费，退休党员按养老金哪个基数交？有没有最新的比例", "out_of_scope"),
         # Water leaking into the home is no visit asked for.
         ("楼上人家漏水漏到我家，去说了好几次都不管，请问社区能帮我们调解吗？", "ask_item"),
+        # A new proxy introducing themself: 站代 of 服务站代办员 is no errand.
+        ("你好！我是威信县旧城镇坪子村新上任的便民服务站代办员，姓陈，以后少不了要麻烦你们", "greeting"),
+        # A request after the item it names, and a copy asked for.
+        ("临时救助帮我报上克 我叫陈大贵 以勒镇的 电话13987051268", "book_proxy"),
+        ("社保缴费记录帮我打一份出来 仲裁要用 我克不了县城", "book_proxy"),
+        ("村干部帮我交上去了 好久批得下来", "query_progress"),  # done already: where it stands, no booking
+        ("低保申请交了一个月。结果有没有？", "query_progress"),
+        # A story that says where a case stands, then asks the guide.
+        (
+            "上个月底把认定的材料交上克了，到现在还没得消息。这一个月透了十二回都是按普通门诊报的，"
+            "想问一哈认定下来以后，之前透的那些还能不能补着按门特报？",
+            "ask_item",
+        ),
+        # "人还算命大" is luck, not fortune-telling.
+        ("驾驶员在毕节翻车了 人还算命大 腿骨折住院 他医保是威信交的 在贵州住院要不要先备案", "ask_item"),
+        ("高学压的人吃得腊肉不 我们这点过年都要吃", "out_of_scope"),
+        ("打麻将杠上开花算几番 她们几个硬说不算", "out_of_scope"),
+        ("农合还要交不 我听她们打麻将的说七十岁以上的不交也得 是不是真的", "ask_item"),
+        ("满八十那个钱一个月到底是好多嘛？赶场天几个老者在那点争，一个说五十一个说一百，叫我来问", "ask_item"),
+        ("跟婆婆天天吵 她非要给6个月的娃喂米汤泡饭 我说不行 村里有没有人能来调解一下啊", "ask_item"),
+        ("在镇上母婴店买的奶粉 过期半个月了 娃喝了两天拉肚子 老板还不认账 可以去哪里告他", "ask_item"),
+        ("今年下冰雹 荞子洋芋都打光了 一家人吃的都不够 国家有补的不", "ask_item"),
+        ("野猪晚上来 吃洋芋。地里全翻。赔钱吗", "ask_item"),
+        ("本科一年最多能贷多少", "ask_item"),
     ],
 )
 def test_requests_written_apart_by_proxies_and_formal_cancellations(understander, text, intent):
@@ -408,3 +432,11 @@ def test_a_long_story_ending_in_a_question_is_no_pasted_article(understander):
         "提升群众办事便利度，推动更多事项网上办、掌上办、就近办。会议要求各县区抓好落实，确保各项任务按期完成。"
     )
     assert understander.understand(article).intent == "out_of_scope"
+    # Questions before a closing remark ("…我不想白跑") are no article either.
+    asked_first = (
+        "再问一下调整残疾等级的事。我爹的残疾军人证还在，但是当年部队的病历、评残的原始档案我们家里一份都莫得。"
+        "有人说没有原始档案就调不了，有人说可以由退役军人事务局去调档。到底是哪种说法对？档案要我们自己去找还是"
+        "你们这边负责调取？我不想白跑"
+    )
+    u = understander.understand(asked_first)
+    assert u.intent == "ask_item" and u.result.best.code == "WS-002", (u.intent, u.result.matches[:2])

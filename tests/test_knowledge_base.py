@@ -471,6 +471,23 @@ def test_understand_cli_contract():
         # 99/108. Then read and added to the examples.
         ("sixty_ninth_writer_bn_questions.jsonl", {"top1": 0.99, "top3": 0.99, "oos_recall": 0.98, "intent_accuracy": 0.98}),
         ("seventieth_writer_bo_questions.jsonl", {"top1": 0.99, "top3": 0.99, "oos_recall": 0.96, "intent_accuracy": 0.98}),
+        # Writers BP and BQ, sealed until BN and BO had joined the examples (17c9c85). BP: a potato farmer, a
+        # granddaughter typing for her grandparents, a deaf mother writing in sign-language order, a newly appointed
+        # station proxy, a barber, a carpenter who lost two fingers. First run 99.0/99.0/94.4/97.5 %, 0.5 % refused,
+        # out_of_scope 102/108, book_proxy 28/30, greeting 5/6, query_progress 11/12. BQ: a lorry driver's wife, a new
+        # graduate, a 彝族 elder, a restaurant owner, a widower, a disabled veteran's son. First run
+        # 98.3/98.7/97.2/98.5 %, 1.0 % refused. Writers BR and BS, sealed until the session's
+        # starting code (19becb1). BR: a roofer of 52 in 彝良 typing with one thumb after a fall, a nanny of 38 from 镇雄
+        # in 杭州 asking for her father-in-law, a retired maths teacher of 66 in 昭阳, a grandmother of 71 in 鲁甸 who
+        # plays mahjong and dictates, a coal-haulage boss of 45 in 威信, the son of 30 of a blind father in 盐津 typing
+        # pinyin shorthand. First run 97.7/99.0/94.4/98.3 %, 0.5 % refused, out_of_scope 102/108. BS: a retired
+        # midwife of 69 in 巧家, a noodle-stall owner of 33 in 大关, a dialysis patient of 47 in 水富, a mother of 19 in
+        # 永善 writing internet slang, a village group leader of 55 in 绥江, a man of 29 back from 瑞丽 and 广东. First
+        # run 97.7/98.7/95.4/98.3 %, 0.7 % refused. Then all four read and added to the examples.
+        ("seventy_first_writer_bp_questions.jsonl", {"top1": 0.99, "top3": 0.99, "oos_recall": 0.98, "intent_accuracy": 0.98}),
+        ("seventy_second_writer_bq_questions.jsonl", {"top1": 0.99, "top3": 0.99, "oos_recall": 0.98, "intent_accuracy": 0.98}),
+        ("seventy_third_writer_br_questions.jsonl", {"top1": 0.99, "top3": 0.99, "oos_recall": 0.98, "intent_accuracy": 0.98}),
+        ("seventy_fourth_writer_bs_questions.jsonl", {"top1": 0.99, "top3": 0.99, "oos_recall": 0.98, "intent_accuracy": 0.98}),
     ],
 )
 def test_question_sets_meet_the_accuracy_floor(understander, name, floors):

@@ -23,7 +23,7 @@ def understander() -> Understander:
 
 def test_every_domain_lists_words_and_no_word_twice():
     words = [w for d in DOMAINS for w in d.words] + list(OURS_WORDS)
-    assert len(DOMAINS) >= 9 and all(d.words and d.label and d.ask for d in DOMAINS)
+    assert len(DOMAINS) >= 9 and all(d.words and d.label and (d.ask or d.reply) for d in DOMAINS)
     assert len(words) == len(set(words))
     # a story word is one of the domain's own words; a pattern compiles
     assert all(set(d.story_words) <= set(d.words) for d in DOMAINS)
@@ -128,6 +128,21 @@ def test_a_service_that_speaks_of_the_word_keeps_the_question(understander, text
         # A request to us in a clause of its own.
         ("村上有代办员不 帮我交一下医保", "book_proxy"),
         ("我叔的三轮车要年检 那个检验标志在哪点领 网上能弄不", "ask_item"),
+        # Writers BP to BS: neighbouring trades' words, and the look-alikes that keep their service.
+        ("木工的职业技能等级证咋个考", "out_of_scope"),
+        ("冒昧问一句，我们这种村级代办员一个月有好多补贴？是乡镇发还是县上发", "out_of_scope"),
+        ("我是代办员，想问王大爷的高龄补贴一个月有好多", "ask_item"),  # not the proxy's own pay
+        ("助听器牌子哪个好？店里卖八千。贵不贵？", "out_of_scope"),
+        ("蜜雪冰城加盟大概要投好多钱 在永善县城开能回本不", "out_of_scope"),
+        ("我理发店要不要办那个公共场所卫生许可证 在哪点办", "out_of_scope"),
+        ("开米线店的卫生许可证在哪里办", "ask_item"),
+        ("想在老家养几十只羊 羊子拉稀咋个整", "out_of_scope"),
+        ("医生说婆娘以后可能要换肾 换肾要排好久 要好多钱", "out_of_scope"),
+        ("说句心里话，我哥一年到头电话都不打一个，爹病了他一分钱没出，我心里憋屈得很，这种哥还要不要认", "out_of_scope"),
+        ("国三的老车子淘汰有没得补贴 报废咋个搞", "out_of_scope"),
+        ("驾驶员在镇雄撞了个骑摩托的 交警的事故认定书一般要好久才出得来", "out_of_scope"),
+        ("银行的客户经理劝我开一个个人养老金账户，说每年存12000元可以抵个税，有必要开吗", "out_of_scope"),
+        ("娃娃生下来第四天，脸上身上黄黄的，眼白都有点黄，要不要紧哦", "out_of_scope"),
     ],
 )
 def test_government_help_and_documents_against_look_alikes(understander, text, intent):

@@ -55,6 +55,8 @@ CONTEXT_OOS = 0.75
 CONTEXT_OOS_WITH_ASPECT = 0.9
 # ... and is refused outright, rather than given the item's guide link and a person, only when it is this sure.
 CONTEXT_OOS_OUTRIGHT = 0.95
+# ... but when the asker opens another matter and names no service, leaning out of scope is enough for both.
+CONTEXT_OOS_OTHER_MATTER = 0.5
 # A message this short that asks for a part of a guide is a follow-up, never out of scope.
 SHORT_FOLLOW_UP = 6
 NEARBY = re.compile(r"(附近|最近|离我近|周边|旁边).{0,6}(服务站|服务中心|便民|办事|窗口|代办点|政务)")
@@ -70,7 +72,14 @@ def refused(u) -> bool:
     if u.aspect and len(looks_pinyin(text) or text) <= SHORT_FOLLOW_UP:  # syllables of "duo shao qian"
         return False  # "好多钱", "截止哪天", "微信能交吗": a part of the guide under discussion, whatever the model says
     needed = CONTEXT_OOS_WITH_ASPECT if u.aspect or ASKS_EITHER.search(text) else CONTEXT_OOS
+    if opens_other_matter(u):
+        needed = CONTEXT_OOS_OTHER_MATTER
     return u.intent == "out_of_scope" and u.guess == "out_of_scope" and u.sure >= needed
+
+
+def opens_other_matter(u) -> bool:
+    """ "顺便问下 成都回水富的大巴还有没得": the asker says a new matter comes, and names no service."""
+    return not u.named and followup.ANOTHER_MATTER.match(normalize(u.text)) is not None
 
 
 def named_best(u) -> str | None:
@@ -472,13 +481,15 @@ class Assistant:
             if reply is not None:
                 return reply
         if off_domain:
-            return texts.NOT_OURS.format(label=u.outside.label, ask=u.outside.ask)
+            return u.outside.refusal(texts.NOT_OURS)
         if first := followup.prerequisite(u, current, on_materials):
             # "那个死亡证明在哪点开" after 死亡户口注销: the certificate is answered, the errand stays under discussion
             # ("我爸能去办吗" is about it), and the certificate is pointed to ("那个医生能来屋头开不").
             reply = self.show_item(turn, first, aspect)
             turn.remember(item=current, choices=None, detour=first)
             return reply
+        if on_current and (away := followup.care_away(u, current_name)):
+            return self.show_item(turn, away, aspect)  # matched weakly, but the only service for care elsewhere
         if pointed and on_current:  # not "盐津到水富的车几点有没" after an answer that named 死亡医学证明
             return self.show_item(turn, pointed, aspect)
         if result.confident:
@@ -523,7 +534,9 @@ class Assistant:
         asked = u.aspect is not None or asks(norm) or any(p.search(norm) for p in (ASKS_EITHER, followup.CANNOT))
         # "这几天咳得凶 吃点哪样药" while 工伤认定 is discussed is plainly no question about it: refused, not answered with
         # the guide's link as if it were.
-        plainly_off = not on_current and u.guess == "out_of_scope" and u.sure >= CONTEXT_OOS_OUTRIGHT
+        # ... and so is an unnamed question the asker opens as another matter ("对了 你们晓得哪点铺面租金便宜不").
+        sure_off = CONTEXT_OOS_OTHER_MATTER if opens_other_matter(u) else CONTEXT_OOS_OUTRIGHT
+        plainly_off = not on_current and u.guess == "out_of_scope" and u.sure >= sure_off
         if current_item and u.outside is None and not plainly_off and not foreign and (not u.named or on_materials) and asked:
             # "那边学校不收咋个整" while 转学 is discussed: its guide's link and a person, not a bare "答不上来".
             return self.follow_up(turn, current, on_materials)

@@ -106,10 +106,10 @@ ISSUED = re.compile(
 )
 # A document someone brings ("儿子带身份证能代办不", "拿户口本来"): had in hand, so no service of its own.
 CARRIED = re.compile(r"(带|拿|凭|揣)(着|上|起|了)?[^\s,，。不没莫]{0,3}?(身份证|户口本|户口簿|证件|证|本|卡)")
-# Who the person is ("他是低保户 一个人住", "不是低保户的能不能减") and where the household is registered
-# ("我们户口不在昭阳", "户口在村里"): a circumstance, not a service asked for.
+# Who the person is ("他是低保户 一个人住", "不是低保户的能不能减", "我们不是低保 也能申请不") and where the household
+# is registered ("我们户口不在昭阳", "户口在村里"): a circumstance, not a service asked for.
 STANDING = re.compile(
-    r"(是|不是|属于|算|作为)(低保户|低保对象|特困户|特困人员|贫困户|脱贫户|监测户|残疾人|重度残疾人?|退役军人|军属|烈属"
+    r"(是|不是|属于|算|作为)(低保户|低保对象|低保(?![申咋怎在要办])|特困户|特困人员|贫困户|脱贫户|监测户|残疾人|重度残疾人?|退役军人|军属|烈属"
     r"|个体户|个体工商户"  # "我是个体户能贷多少" after 创业担保贷款
     r"|(高校)?毕业生|失业人员|就业困难人员|(返乡)?农民工|脱贫人口)"  # "毕业三年了还算高校毕业生吗" after the same
     r"|户口(还|都|也)?(不)?在(?!哪)[^,，。;；!！?？\s]{1,8}|(农村|城镇|外地|外省)户口"
@@ -117,6 +117,18 @@ STANDING = re.compile(
     r"|(城区|城里|县城|镇上)租(房|的房子?)的?(?!合同|提取|补贴)"  # "我户口在乡下 城区租房的能申不" after 公租房
     r"|坐轮椅的?|(瘫|躺)在床上"  # "我坐轮椅的 派出所去不了" after 身份证换领: how the person is, not a 轮椅 item
 )
+# A condition of the current item that names another service: one to get first ("是不是要先把营业执照办了才能申请"
+# after 创业担保贷款), or which record counts ("他身份证上的年龄跟户口本上的差了一岁，按哪个算" after 高龄津贴).
+CONDITION = re.compile(
+    r"(先|要先|得先)把?[^,，。\s]{1,8}(办|弄|整|拿|领)(了|好|下来|到)?[^,，。\s]{0,2}(才能|才可以|才得|再)"
+    r"|按哪(个|样|一个)(算|来|为准)|以哪(个|样|一个)为准"
+)
+# Whom to turn to about a trouble ("这个又找哪个", "该找谁").
+TURNS_TO = re.compile(r"(找|问)(哪个|谁|哪里|哪点|哪个部门)")
+# Getting another document besides ("卖吃的是不是还得另外办个许可证" after 个体工商户设立登记): not the current one's stage.
+ANOTHER_DOCUMENT = re.compile(r"(另外|另|还得|还要)(再)?(办|申请|弄|整)(个|一个|张)?[^,，。\s]{0,4}(证|照|许可)")
+# Treatment away from home ("在那边看病刷得成不"), which 异地就医 items are about.
+REMOTE_CARE = re.compile(r"看病|住院|就医|拿药|开药|刷得成|刷不刷|报销")
 # A word naming a document rather than a service ("户口簿", "身份证", "结婚证").
 DOCUMENT = re.compile(r"(证|本|簿|卡|证明|照)$")
 # Words that carry no topic of their own in a follow-up.
@@ -137,6 +149,8 @@ def about_current(
     if u.named:
         if prerequisite(u, current, on_materials):
             return False  # "那个死亡证明在哪点开" after 死亡户口注销: the certificate's own service, not the police window
+        if CONDITION.search(text):
+            return True
         if result.plausible and result.best.code != current and applies_for(u, result.best.code):
             # "那低保咋个申请 我们家够不够" after 医疗救助 (低保 names both): applying for the other item itself
             if result.score_of(current) < STAY_SHARE * result.best.score:
@@ -166,6 +180,16 @@ def about_current(
             narrowly_named = result.confident and named_apart(u, result.best.code, current, narrowly=True, services_only=True)
             if narrowly_named and u.aspect is None and not own_situation:
                 return False
+            # ... nor a new trouble a sure match describes, the current item has no word of, and whose own place to turn
+            # is asked ("公司还欠他两个月工资没发 这个又找哪个" after 工伤认定: 公司 names nine items, 劳动保障监察 fits).
+            if (
+                u.aspect is None
+                and result.confident
+                and result.best.score >= NEW_TOPIC_SCORE
+                and not result.score_of(current)
+                and TURNS_TO.search(text)
+            ):
+                return False
             return len(u.named) >= BROAD_NAMING and asking and (u.confidence < WEAK_MATCH or own_situation)
         # Names the current item's service too, but names a better-fitting item by a word of its own: "上完户口
         # 医保也能一起办吗" after 出生登记 (户口 names both, 医保 only the 医保 items); not "体检呢" after 驾驶证换证.
@@ -185,6 +209,8 @@ def about_current(
         return False
     # Where the asker is, how and who would go are asked of the current item, whatever else the words match ("在外地能
     # 办不 我回老家了"), and so is a document it asks for ("他没得劳动合同，认得到不" after 工伤认定).
+    if care_away(u, current_name):
+        return False  # "老公在广东跑车 在那边看病刷得成不" after 医保参保: care away from home is a service of its own
     if u.aspect in ASKER_WAYS or asks_of_document(u, on_materials) or in_faq or u.plain_aspect:
         return True  # ... and so is what its FAQ answers ("老板不给盖章咋整" after 工伤认定: 单位不给申请工伤怎么办)
     if ASKS_BENEFIT.search(text):
@@ -200,7 +226,7 @@ def about_current(
             return False
     # "我的是丢了，不是坏了" after 残疾人证补办: where the current item's card is in its life, not another item; but
     # "打疫苗的本本丢了" after 户口迁移 is another document's life.
-    if message_stage(u.text) is not None and item_stages(current_name) & LIFE_STAGES:
+    if message_stage(u.text) is not None and item_stages(current_name) & LIFE_STAGES and not ANOTHER_DOCUMENT.search(text):
         return True
     # "对了车子也要年审了 一起整得不" after 驾驶证换证: the other item far ahead, though the current one ranks third.
     if not (result.confident and result.best.score >= NEW_TOPIC_SCORE):
@@ -212,7 +238,11 @@ def about_current(
 REQUEST_WORDS = re.compile(r"代办|上门|帮忙|帮我|预约|来家|到家|派人")
 # A clause saying where something is or who someone is ("合作社在白鹤滩镇", "我姓陈"), or offering a detail
 # ("她身份证号我发给你").
-SAYS_WHERE_OR_WHO = re.compile(r"在|住|姓|叫|(证号|号码|电话|照片|复印件)[^,，。]{0,6}(发|给|拍|传|有|带)")
+SAYS_WHERE_OR_WHO = re.compile(
+    r"在|住|姓|叫|(证号|号码|电话|照片|复印件)[^,，。]{0,6}(发|给|拍|传|有|带)"
+    # ... or which papers are ready: "发票那些我都准备好了", "身份证我拿给村头"
+    r"|准备好|备齐|备好|拿给|交给|带(上|起|着)"
+)
 
 
 def prerequisite(u: Understanding, current: str | None, on_materials: bool) -> str | None:
@@ -227,6 +257,15 @@ def prerequisite(u: Understanding, current: str | None, on_materials: bool) -> s
 def _far_beyond(result, current: str) -> bool:
     """Does the best match score FAR_AHEAD times the current item or more?"""
     return result.best.code != current and result.score_of(current) * FAR_AHEAD <= result.best.score
+
+
+def care_away(u: Understanding, current_name: str) -> str | None:
+    """The item about treatment elsewhere (异地就医备案) that a question of being treated away from home ranks first,
+    while the item under discussion is not about being elsewhere ("在那边看病刷得成不" after 医保参保)."""
+    best = u.result.best
+    if u.aspect != "remote" or best is None or not REMOTE_CARE.search(normalize(u.text)):
+        return None
+    return best.code if "异地" in best.name and "异地" not in current_name else None
 
 
 def kin(name: str, other: str) -> bool:
@@ -301,6 +340,11 @@ def leaves_form(u: Understanding, form: dict) -> bool:
         # "对了车子也要年审了 一起整得不" asks yes or no.
         return bool(u.named and item not in u.named) or names_better(u, item) or u.aspect is not None or asks_other(u, item)
     # Booking another item it names ("还有他的社保卡也顺便问问，是不是也能上门补" while booking 身份证换领).
+    return books_other(u, item)
+
+
+def books_other(u: Understanding, item: str | None) -> bool:
+    """Does a message name, and match, another item than the form's?"""
     names_other = bool(u.named) and item not in u.named
     return names_other and (u.result.confident or (u.result.plausible and u.result.best.code in u.named))
 
@@ -456,6 +500,9 @@ def leaves_name_step(u: Understanding, form: dict) -> bool:
         return True
     if u.intent == "out_of_scope":
         return u.guess == "out_of_scope" and u.sure >= 0.9 and len(text) > NAME_CHARS
+    if u.intent in ("book_proxy", "book_home_visit") and len(text) > NAME_CHARS:
+        # "顺便那个老年人免费体检 也一起上门来搞了嘛" while booking 高龄津贴: another item booked, no name
+        return books_other(u, (form.get("data") or {}).get("item"))
     # "我老汉明年满八十 是不是还有个补贴": a name is never a question.
     return u.intent == "ask_item" and (bool(u.named) or asks(text)) and len(text) > NAME_CHARS
 

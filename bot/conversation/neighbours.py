@@ -29,6 +29,11 @@ class Neighbour:
     patterns: tuple[str, ...] = ()
     # Words that are mostly where a story happens ("信用社不给她取钱"): they refuse only a message naming no service.
     story_words: tuple[str, ...] = ()
+    # The whole answer, where "抱歉…帮不上忙" would be the wrong words (someone in despair).
+    reply: str = ""
+
+    def refusal(self, template: str) -> str:
+        return self.reply or template.format(label=self.label, ask=self.ask)
 
 
 # The entry whose words look like a neighbour's but are part of government services ("村会计"): longer, so they
@@ -58,6 +63,7 @@ class Neighbours:
                     bool(e.get("whatever_named")),
                     tuple(map(str, e.get("patterns") or ())),
                     tuple(map(str, e.get("story_words") or ())),
+                    str(e.get("reply") or ""),
                 )
                 for e in entries
             ]

@@ -63,8 +63,10 @@ ASPECTS: list[tuple[str, re.Pattern]] = [
         re.compile(
             r"(一|每|1)个?(月|年|次|亩|人|户)[^,，。?？]{0,4}(多少|好多)|(补|贷|发|领|给|赔|减|报|津贴|补贴|补助)(了|得到?|能)?(多少|好多)"
             r"|(多少|好多)钱一(个月|年|亩)|标准是?(多少|好多)|额度|几成|百分之几|报销比例"
-            # "丧葬费有好多": how much a benefit is
-            r"|(丧葬费|抚恤金|补助金|津贴|补贴|养老金)(有|是|能有)(多少|好多)"
+            # "丧葬费有好多", "批下来补助大概有好多": how much a benefit is
+            r"|(丧葬费|抚恤金|补助金|补助|津贴|补贴|养老金)(大概|大约|一般)?(有|是|能有)(多少|好多)"
+            # ... and what is left of it once the words every guide shares are taken out ("补助大概有好多" -> "有好多")
+            r"|^(有|能有)(多少|好多)[?？吗啊呀嘛]*$"
         ),
     ),
     # "免费体检" names an item, it does not ask about fees.
@@ -98,6 +100,8 @@ ASPECTS: list[tuple[str, re.Pattern]] = [
     ),
     # ... and "在卫生院补得到不": whether it is done at that place.
     ("location", re.compile(r"^在.{1,8}(办|补|换|领|交|开|做)(得到|得了|得成)?(不|吗|么)$")),
+    # "威信有检测站没得 还是要拉到昭通": whether there is a place nearby
+    ("location", re.compile(r"有(没有)?[^,，。\s]{1,5}(站|所|窗口|网点)(没得|没有|吗|不)")),
     # not an address to change ("执照变更地址能代办不", "身份证上的地址要改")
     (
         "location",
@@ -141,6 +145,7 @@ ASPECTS: list[tuple[str, re.Pattern]] = [
 
 BOOKING_INTENTS = ("book_proxy", "book_home_visit")
 # Parts of a guide whose question outweighs a mention of proxies or home visits.
+BENEFIT_FACTS = frozenset({"amount"})
 GUIDE_FACTS = {"materials", "time", "amount", "fee", "location", "phone", "hours"}
 BOOKING_VERB = re.compile(
     r"预约|(?<!签)(?<!大)约(?!束)|帮我|帮忙|帮他|帮她|安排|派人|派个人|派员|请.{0,4}(来|帮)|麻烦|你们.{0,4}帮|申请代办|想代办|要代办|代交|代为|"
@@ -257,7 +262,7 @@ ASKS_IF_VISITED = re.compile(
     r"|(是否|要不要|需不需要)(需要)?(卫生院|医院|村医|派出所|公安)的?(医生|人|民警)?" + _COMES_TO_LOOK
 )
 # Help asked of the government ("政府有没有补助", "国家给不给补贴"), as opposed to a shop or a bank.
-GOVERNMENT_HELP = re.compile(r"(政府|国家|民政|你们).{0,6}(补助|补贴|救助|帮扶|扶持|赔|补偿|管不管|帮不帮|修不修)")
+GOVERNMENT_HELP = re.compile(r"(政府|国家|民政|你们).{0,6}(补助|补贴|救助|帮扶|扶持|赔|补偿|有补|补不补|管不管|帮不帮|修不修)")
 # Whom to complain to ("在街上买的饲料是假的 猪吃了两个月不长 找哪个告"): a public body asked for, whatever the story.
 COMPLAINS_TO = re.compile(r"(找|去|到)(哪个|哪里|哪点|哪儿|谁)[^,，。]{0,2}(告|投诉|举报)|(投诉|举报)(到)?(哪里|哪个|哪点)")
 # Where to hand in a form or papers ("表格我们村委会帮他填 交到哪点"): a step of some procedure, asked of us.
@@ -284,8 +289,10 @@ AGREED_PLAN = re.compile(
     r"|等(你们|通知|我|他|她|证|电话|消息|回复|回音)|先这样|就这样|到时候|回头|改天)"  # "好，那我等电话"
 )
 # Where a long message says its question starts ("…我想问的是 …", "…就想问一下 …"): the question is what follows.
+# Rules that a story before the question can set off without asking it.
+STORY_RULES = frozenset({"query_progress", "cancel_booking"})
 QUESTION_AFTER_STORY = re.compile(
-    r".{6,}(?:我想问的是|想问的是|我就想问|我想问一下|我想问下|主要是问|请问一下|请问)[,，:：\s]*(.+)$"
+    r".{6,}(?:我想问的是|想问的是|我就想问|我想问一下|我想问下|想问一哈|想问一下|主要是问|请问一下|请问)[,，:：\s]*(.+)$"
 )
 # Asking how to go about something.
 HOW = re.compile(r"怎么|咋|如何")
@@ -302,6 +309,7 @@ SERVICE_ASKED = re.compile(
 RULES_FILE = Path(__file__).with_name("intents.yaml")
 # Longer than this and made of several sentences: a pasted article, not a question.
 PASTED_TEXT_CHARS = 120
+QUESTION_MARK = re.compile(r"[？?]")
 MEANINGFUL = re.compile(r"[\u4e00-\u9fffa-zA-Z0-9\u2600-\u27bf\u2b50\U0001F000-\U0001FAFF]")
 
 # How the classifier and the rules are combined (calibrated on held-apart writers, see README "Intents").
@@ -565,6 +573,11 @@ class Understander:
         if not MEANINGFUL.search(norm) or _looks_pasted(norm):
             return Understanding(text, "out_of_scope", empty, guess="out_of_scope", sure=1.0)
         rule = self.rule_intent(self.index.lexicon.normalize(norm))
+        if rule in STORY_RULES and (said := QUESTION_AFTER_STORY.search(norm)):
+            if self.rule_intent(self.index.lexicon.normalize(said.group(1))) is None:
+                # "材料交上克了，到现在还没得消息…想问一哈认定下来以后，之前透的那些还能不能补着报": the story says
+                # where the case stands; what is asked, after "想问", is a question of the guide.
+                rule = None
         if rule == "out_of_scope":
             return Understanding(text, rule, empty, guess=rule, sure=1.0, outside=self.outside(norm, []), rule=rule)
         guess, sure, _ = self.classifier.predict(PREFACE.sub("", norm) or norm)
@@ -610,9 +623,18 @@ class Understander:
             # "种地补贴打到一折通上头 信用社说还没到": a benefit's payment, though a bank is where it is looked for.
             intent = "ask_item"
         lead = NAMED_ASKED_LEAD if guess == "ask_item" else NAMED_STORY_LEAD
-        if intent == "out_of_scope" and (guess != "out_of_scope" or sure < ACCEPT_OOS) and _named_lead(result, named, lead):
+        named_far_ahead = (
+            sure < ACCEPT_OOS_OVER_CLEAR_ITEM
+            and _named_lead(result, named, CLEAR_LEAD)
+            and SERVICE_ASKED.search(norm) is not None
+            and self.outside(norm, []) is None
+        )
+        named_ahead = (guess != "out_of_scope" or sure < ACCEPT_OOS) and _named_lead(result, named, lead)
+        if intent == "out_of_scope" and (named_ahead or named_far_ahead):
             # A long story that names its service ("…吵了好几回了 村上能不能喊人来给我们调解一下") and ranks it clearly
-            # first is a question about it, though the story dilutes the match.
+            # first is a question about it, though the story dilutes the match; and one naming its service far ahead of
+            # any other and asking for it, with no neighbouring trade's word ("跟婆婆天天吵…村里有没有人能来调解一下啊"),
+            # needs a very sure classifier to be refused.
             intent = "ask_item"
         elif (
             intent == "out_of_scope"
@@ -627,11 +649,22 @@ class Understander:
         elif (
             intent == "out_of_scope"
             and sure < ACCEPT_OOS
-            and result.plausible
+            and (result.plausible or (result.best is not None and result.best.code in named))
             and (GOVERNMENT_HELP.search(norm) or COMPLAINS_TO.search(norm))
         ):
             # "老房子墙裂起好宽的缝缝 一下雨就漏…政府有没有补助给我们修": a repair, but asked of the government; and
-            # "买的饲料是假的…找哪个告": farming words, but a complaint asked of a public body.
+            # "买的饲料是假的…找哪个告": farming words, but a complaint asked of a public body; and "下冰雹 荞子洋芋都
+            # 打光了…国家有补的不", where the trouble's own word (冰雹) names the item first, however weakly matched.
+            intent = "ask_item"
+        elif (
+            intent == "out_of_scope"
+            and sure < ACCEPT_OOS
+            and aspect in BENEFIT_FACTS
+            and result.plausible
+            and leads_by(result, NAMED_STORY_LEAD)
+        ):
+            # "满八十那个钱一个月到底是好多嘛？赶场天几个老者在那点争…": how much a benefit pays, and one benefit
+            # clearly first, though the story around it reads as chat.
             intent = "ask_item"
         elif intent == "out_of_scope" and sure < ACCEPT_OOS and HANDS_IN_PAPERS.search(norm):
             intent = "ask_item"  # which service is asked about comes next (or is the one under discussion)
@@ -649,7 +682,11 @@ class Understander:
             clearly_named = result.confident and named_itself and _named_lead(result, named)
             # "奶奶的名字身份证上和户口本上差一个字 信用社不给她取钱": the bank is only where the story happens.
             only_story = bool(named) and all(w in d.story_words for w, d in found)
-            refused = outside is not None and (outside.whatever_named or not (asks_named or clearly_named or only_story))
+            # "买的奶粉过期了…娃喝了拉肚子…可以去哪里告他": a complaint asked of a public body, whatever the story's trade.
+            complains = COMPLAINS_TO.search(norm) is not None and result.plausible
+            refused = outside is not None and (
+                outside.whatever_named or not (asks_named or clearly_named or only_story or complains)
+            )
             if refused and not outside.whatever_named and (apart := self.asked_apart(norm, neighbour_words)) is not None:
                 # "新买了个三轮车拉饲料 上牌咋个整": the feed is the story; the question, free of it, asks a service.
                 result, refused = apart, False
@@ -844,8 +881,9 @@ def rating_of(text: str) -> int | None:
 
 def _looks_pasted(text: str) -> bool:
     """Long text of several sentences asking us nothing (an article forwarded into the chat); a resident's long story
-    ending in a question ("…我想问下工伤认定是要哪个去申请，病人自己能申请不") is no paste."""
+    ending in a question ("…我想问下工伤认定是要哪个去申请，病人自己能申请不") is no paste, nor one whose questions
+    come before a closing remark ("…是在派出所办还是要到县公安局" after "…能不能作为依据？")."""
     sentences = [s for s in re.split(r"[。！？!?；;]", text) if len(s.strip()) > 4]
     if len(text) <= PASTED_TEXT_CHARS or len(sentences) < 3:
         return False
-    return not (QUESTION_AFTER_STORY.search(text) or asks(sentences[-1]))
+    return not (QUESTION_AFTER_STORY.search(text) or QUESTION_MARK.search(text) or any(map(asks, sentences)))

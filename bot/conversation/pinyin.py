@@ -99,14 +99,15 @@ LETTER_WORD = re.compile(r"(?<![a-z])[a-z]{2,5}(?![a-z])")
 def spell_initials(text: str, initials: dict[str, str]) -> str:
     """Letters typed for whole words ("zm" 怎么, "sfz" 身份证) written as the words: among characters as characters
     ("身份证zm补" -> 身份证怎么补), in a message all in letters as pinyin, so that it reads whole ("gaoling jintie zm
-    ling" -> 高龄津贴怎么领). Letters that are pinyin already stay."""
+    ling" -> 高龄津贴怎么领). Letters that are pinyin already stay in a message all in letters, where the reader reads
+    them; among characters they are words typed in letters too ("wo上班莫时间跑" -> 我上班莫时间跑)."""
     if not initials or not LATIN_RUN.search(text):
         return text
     in_letters = CJK_WORD.search(text) is None
 
     def spell(m: re.Match) -> str:
         word = initials.get(m.group(0))
-        if word is None or syllables(m.group(0)) is not None:
+        if word is None or (in_letters and syllables(m.group(0)) is not None):
             return m.group(0)
         return " " + " ".join(lazy_pinyin(word, style=Style.NORMAL)) + " " if in_letters else word
 
