@@ -61,7 +61,8 @@ NAMES = {item["code"]: item["name"] for item in load_items()[0]}
 # until BH had joined) gave 151/175 on its first run; writers BJ and BK (sealed until BI had joined) 160/175 and
 # 152/174; writers BL and BM (sealed until BJ and BK had joined) 148/176 and 133/166; writers BN and BO (sealed until
 # BL and BM had joined) 137/172 and 161/177; writers BP and BQ (sealed until BN and BO had joined) 155/177 and 146/177;
-# writers BR and BS (sealed until the next session's starting code) 150/177 and 151/180.
+# writers BR and BS (sealed until the next session's starting code) 150/177 and 151/180; writers BT and BU (sealed until
+# BP to BS had joined) 156/176 and 156/175.
 FLOOR = 0.86
 
 

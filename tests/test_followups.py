@@ -1151,6 +1151,14 @@ async def test_booking_another_item_at_the_name_question_books_that_item(server)
     assert "「65岁及以上老年人免费健康体检」的上门服务" in said, said
 
 
+async def test_the_cremation_fee_after_the_funeral_grant_is_its_own_item(server):
+    """火化 names 基本殡葬服务费用减免: asked after the pension's funeral grant, it is a new question."""
+    resident = user(server, "o_f_cremation")
+    await resident.say("老伴交过农村那个养老保险 人走了 家里头能领丧葬补助不")
+    said = await resident.say("还有火化那个钱 听说也可以减一点 是不是")
+    assert head(said) == "【基本殡葬服务费用减免】", said
+
+
 async def test_someone_in_despair_gets_the_psychological_aid_line_not_a_refusal(server):
     resident = user(server, "o_f_despair")
     said = await resident.say("有时候真的觉得自己就是个拖累，一个礼拜三回躺在那里被抽血，屋头被我拖垮了，活起真的莫得意思")

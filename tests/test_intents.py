@@ -412,6 +412,11 @@ def test_a_proxy_making_a_booking_for_someone_books_it(understander):
         ("今年下冰雹 荞子洋芋都打光了 一家人吃的都不够 国家有补的不", "ask_item"),
         ("野猪晚上来 吃洋芋。地里全翻。赔钱吗", "ask_item"),
         ("本科一年最多能贷多少", "ask_item"),
+        # Another way asked for is a question of the guide, and creditors at the door are no visit.
+        ("卧床老人没法刷脸，养老待遇资格认证有没有别的办法", "ask_item"),
+        ("我兄弟被人哄着签了一张借条，现在人家天天上门来要钱，他哪里还得起。请问法律援助可以帮忙吗", "ask_item"),
+        # Whose bookkeeper called is the story; the invoice is asked.
+        ("有个单位来我店头搞工会福利 今天他们会计打电话来说要我开发漂才得给钱 我是个体户 从来没开过发票", "ask_item"),
     ],
 )
 def test_requests_written_apart_by_proxies_and_formal_cancellations(understander, text, intent):

@@ -488,6 +488,16 @@ def test_understand_cli_contract():
         ("seventy_second_writer_bq_questions.jsonl", {"top1": 0.99, "top3": 0.99, "oos_recall": 0.98, "intent_accuracy": 0.98}),
         ("seventy_third_writer_br_questions.jsonl", {"top1": 0.99, "top3": 0.99, "oos_recall": 0.98, "intent_accuracy": 0.98}),
         ("seventy_fourth_writer_bs_questions.jsonl", {"top1": 0.99, "top3": 0.99, "oos_recall": 0.98, "intent_accuracy": 0.98}),
+        # Writers BT and BU, sealed until BP to BS had joined the examples (e8b5c4a). BT: a forest ranger of 58 in 大关,
+        # a tailor of 63 in 昭阳's old town, a miner's wife of 50 in 镇雄 whose husband has silicosis, a student volunteer
+        # of 20 at a 敬老院, a man of 78 in 威信 new to WeChat writing by hand, a landlady of 48 in 水富. First run
+        # 97.7/98.7/96.3/98.5 %, 0.5 % refused (starting code 97.7/99.0/96.3/98.7 %, 0.2 %). BU: a blind masseur of 39
+        # in 昭阳 on a screen reader, a young 特岗 teacher from 四川 in 彝良, a divorced father of 41 in 巧家, a retired
+        # nurse of 60 in 永善 caring for her mother with dementia, a soldier of 24 back in 鲁甸, a village proxy of 60 in
+        # 绥江 with eight years at the station. First run 97.0/98.3/93.5/97.5 %, 0.5 % refused, book_proxy 28/30,
+        # out_of_scope 101/108 (starting code 97.0/98.0/92.6/97.3 %). Then both read and added to the examples.
+        ("seventy_fifth_writer_bt_questions.jsonl", {"top1": 0.99, "top3": 0.99, "oos_recall": 0.98, "intent_accuracy": 0.98}),
+        ("seventy_sixth_writer_bu_questions.jsonl", {"top1": 0.98, "top3": 0.98, "oos_recall": 0.98, "intent_accuracy": 0.98}),
     ],
 )
 def test_question_sets_meet_the_accuracy_floor(understander, name, floors):

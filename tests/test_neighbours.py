@@ -143,6 +143,19 @@ def test_a_service_that_speaks_of_the_word_keeps_the_question(understander, text
         ("驾驶员在镇雄撞了个骑摩托的 交警的事故认定书一般要好久才出得来", "out_of_scope"),
         ("银行的客户经理劝我开一个个人养老金账户，说每年存12000元可以抵个税，有必要开吗", "out_of_scope"),
         ("娃娃生下来第四天，脸上身上黄黄的，眼白都有点黄，要不要紧哦", "out_of_scope"),
+        # Writers BT and BU.
+        ("我有杆老火药枪，能不能办个持枪证拿来撵野猪", "out_of_scope"),
+        ("志愿汇APP上的志愿时长怎么认证呀，敬老院的负责人不会操作", "out_of_scope"),
+        ("爷爷的养老金卡被ATM吞了，银行说要本人去取", "out_of_scope"),
+        ("残疾人就业保障金是哪样 我店里招了两个盲人师傅 是不是可以领一笔钱", "out_of_scope"),
+        ("服务期满了想调回四川老家教书，跨省调动要走啥子程序", "out_of_scope"),
+        ("法院判的时候小的判给她了 我想把抚养权要回来 起诉书咋个写", "out_of_scope"),
+        ("说起来都是气，我弟弟一家过年都不来看一眼，照顾老人全落在我一个人身上", "out_of_scope"),
+        ("对了，昭阳那边租个两室的房子大概好多钱一个月", "out_of_scope"),
+        ("下个月哪天是好日子 我们想选个日子扯证", "out_of_scope"),
+        ("领结婚证要钱吗 周末民政局开门不 想选个好日子", "ask_item"),
+        ("村头评低保不公平 有关系的都评上了 我们这种真困难的倒评不上 我要告他们 找哪个", "out_of_scope"),
+        ("我从批发部进的一批饮料喝起味道怪怪的，瓶子也不对头，怕是假货，找哪个部门反映", "ask_item"),
     ],
 )
 def test_government_help_and_documents_against_look_alikes(understander, text, intent):

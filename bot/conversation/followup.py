@@ -16,6 +16,7 @@ from bot.conversation.nlu import (
     GIVES_ADDRESS,
     GIVES_NUMBER,
     GUIDE_FACTS,
+    OTHER_WAY,
     STATUS_ASKED,
     Understanding,
     leads_by,
@@ -126,7 +127,7 @@ CONDITION = re.compile(
 # Whom to turn to about a trouble ("这个又找哪个", "该找谁").
 TURNS_TO = re.compile(r"(找|问)(哪个|谁|哪里|哪点|哪个部门)")
 # Getting another document besides ("卖吃的是不是还得另外办个许可证" after 个体工商户设立登记): not the current one's stage.
-ANOTHER_DOCUMENT = re.compile(r"(另外|另|还得|还要)(再)?(办|申请|弄|整)(个|一个|张)?[^,，。\s]{0,4}(证|照|许可)")
+ANOTHER_DOCUMENT = re.compile(r"(另外|另|还得|还要)(再)?((办|申请|弄|整)(个|一个|张)?|个|一个|张)[^,，。\s]{0,4}(证|照|许可)")
 # Treatment away from home ("在那边看病刷得成不"), which 异地就医 items are about.
 REMOTE_CARE = re.compile(r"看病|住院|就医|拿药|开药|刷得成|刷不刷|报销")
 # A word naming a document rather than a service ("户口簿", "身份证", "结婚证").
@@ -581,7 +582,6 @@ def faq_entry(item: dict, text: str, lexicon, least: int = 2) -> dict | None:
 
 
 # "还有莫得别的办法": asks of the item under discussion, and means nothing without it.
-OTHER_WAY = re.compile(r"(别的|其他|其它)(办法|法子|途径|方式|路子)")
 # A step of the item the person cannot take ("她用的是老年机，刷不了脸", "表格我填不来"): asked without a question mark,
 # answered like a question.
 CANNOT = re.compile(r"[\u4e00-\u9fff]不(了|来|成)(?!多少|几)|不会(弄|用|刷|操作|填|写|整)|没(有)?(办法|法子)")

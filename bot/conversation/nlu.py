@@ -252,6 +252,8 @@ def visit_matters(text: str) -> bool:
 
 # Staff coming to the house to look ("到家里来看", "来屋头核实"), asked of below.
 _COMES_TO_LOOK = r"(到|来)(家里|家头|屋头|家中)(来)?(看|查看|核实|核查)"
+# Another way asked for ("卧床老人没法刷脸，养老待遇资格认证有没有别的办法"): a question of the guide, not a visit booked.
+OTHER_WAY = re.compile(r"(别的|其他|其它)(办法|法子|途径|方式|路子)")
 ASKS_IF_VISITED = re.compile(
     r"会不会.{0,3}(上门|到家|来家|来我家|到我家|来屋头)|(?<!你们)上不上门|上门随访|签约(后|了|过后|以后).{0,8}(上门|来家|到家|家中|家里|屋头)"
     # "医生会来屋头量血压不": whether the service comes, asked of what it includes
@@ -264,7 +266,9 @@ ASKS_IF_VISITED = re.compile(
 # Help asked of the government ("政府有没有补助", "国家给不给补贴"), as opposed to a shop or a bank.
 GOVERNMENT_HELP = re.compile(r"(政府|国家|民政|你们).{0,6}(补助|补贴|救助|帮扶|扶持|赔|补偿|有补|补不补|管不管|帮不帮|修不修)")
 # Whom to complain to ("在街上买的饲料是假的 猪吃了两个月不长 找哪个告"): a public body asked for, whatever the story.
-COMPLAINS_TO = re.compile(r"(找|去|到)(哪个|哪里|哪点|哪儿|谁)[^,，。]{0,2}(告|投诉|举报)|(投诉|举报)(到)?(哪里|哪个|哪点)")
+COMPLAINS_TO = re.compile(
+    r"(找|去|到)(哪个|哪里|哪点|哪儿|谁)[^,，。]{0,4}(告|投诉|举报|反映)|(投诉|举报|反映)(到)?(哪里|哪个|哪点)"
+)
 # Where to hand in a form or papers ("表格我们村委会帮他填 交到哪点"): a step of some procedure, asked of us.
 HANDS_IN_PAPERS = re.compile(r"(表|表格|材料|资料|申请书)[^,，。?？]{0,10}(交|递|送)(到|去|给|在)?(哪|哪里|哪点|哪儿|哪个)")
 # Documents public bodies issue that the catalogue does not hold.
@@ -315,6 +319,9 @@ MEANINGFUL = re.compile(r"[\u4e00-\u9fffa-zA-Z0-9\u2600-\u27bf\u2b50\U0001F000-\
 # How the classifier and the rules are combined (calibrated on held-apart writers, see README "Intents").
 # A rule that fires wins unless the classifier is at least this sure of another intent:
 OVERRIDE_RULE = 0.8
+# ... and a little surer over a rating or complaint that asks for no service, whose words the model reads as a question
+# about the service complained of ("交医保的窗口就一个人 能不能多开个窗口"):
+OVERRIDE_RATING_RULE = 0.85
 # Booking rules fire on any mention of 代办/上门, also in ratings, progress questions and cancellations:
 OVERRIDE_BOOKING_RULE = 0.4
 # ... except by ask_item, which the mention of a service in a booking request makes likely ("能派人来登记救助不"):
@@ -729,6 +736,8 @@ class Understander:
                 intent, aspect = "ask_item", "agent"
             elif ASKER_HELPS.search(norm) and not ASKS_US.search(norm):
                 intent, aspect = "ask_item", "agent"
+            elif intent == "book_home_visit" and OTHER_WAY.search(norm) and not VISIT_REQUESTED.search(norm):
+                intent = "ask_item"  # "养老金资格认证 老者腿不行走不动 有没得别的办法认证"
             elif intent == "book_home_visit" and ASKS_IF_VISITED.search(norm):
                 intent = "ask_item"  # "签了过后会不会上门来给老汉量血压": what the service includes
             elif (
@@ -783,6 +792,8 @@ class Understander:
                     # "路远得很 你们上不上门": asked of us, so no other trade's business unless the model is fairly sure
                     # (a neighbouring trade's word is refused below whatever the intent).
                     override = OVERRIDE_BOOKING_RULE_BY_ASK
+            if rule == "rate_service" and guess == "ask_item" and aspect is None and not SERVICE_ASKED.search(text):
+                override = OVERRIDE_RATING_RULE
             if rule == "cancel_booking" and guess in BOOKING_INTENTS:
                 # a cancellation names what was booked ("前所预约代为打印社保记录一事…特此取消"): its words are no new request
                 override = OVERRIDE_BOOKING_RULE_ASKED
