@@ -415,6 +415,12 @@ def test_a_proxy_making_a_booking_for_someone_books_it(understander):
         # Another way asked for is a question of the guide, and creditors at the door are no visit.
         ("卧床老人没法刷脸，养老待遇资格认证有没有别的办法", "ask_item"),
         ("我兄弟被人哄着签了一张借条，现在人家天天上门来要钱，他哪里还得起。请问法律援助可以帮忙吗", "ask_item"),
+        # Writers BV and BW: a call back asked for, papers sorted out, a step of the service asked about.
+        ("麻烦安排工作人员回电，13708705562，上班时间都可以。", "human_agent"),
+        ("单位公积金缴存登记和8名职工开户，能否代办？资料我这边已经整理好。", "book_proxy"),
+        ("低保申请了是不是要来家里调查？要看存折不", "ask_item"),
+        ("代开票要扣好多税？卖了八万块钱的花椒", "ask_item"),
+        ("野猪把苞谷拱了一大片 鸡饲料就靠那点苞谷 找那个赔", "ask_item"),
         # Whose bookkeeper called is the story; the invoice is asked.
         ("有个单位来我店头搞工会福利 今天他们会计打电话来说要我开发漂才得给钱 我是个体户 从来没开过发票", "ask_item"),
     ],

@@ -498,6 +498,18 @@ def test_understand_cli_contract():
         # out_of_scope 101/108 (starting code 97.0/98.0/92.6/97.3 %). Then both read and added to the examples.
         ("seventy_fifth_writer_bt_questions.jsonl", {"top1": 0.99, "top3": 0.99, "oos_recall": 0.98, "intent_accuracy": 0.98}),
         ("seventy_sixth_writer_bu_questions.jsonl", {"top1": 0.98, "top3": 0.98, "oos_recall": 0.98, "intent_accuracy": 0.98}),
+        # Writers BV and BW, sealed until BT and BU had joined the examples (6414aad). BV: a wild-mushroom seller of 57
+        # in 彝良 on voice input, a woman of 40 who runs a private kindergarten in 昭阳, a retired coal-mine cadre of 72
+        # in 镇雄 in a formal hand, a widow of 31 in 威信 whose husband died at work, a young man of 22 in 鲁甸 in a
+        # wheelchair writing internet slang, a couple of 50 with 300 laying hens in 绥江. First run
+        # 98.3/99.7/94.4/98.3 %, 0.2 % refused, out_of_scope 102/108, human_agent 11/12 (starting code
+        # 99.0/99.7/93.5/98.1 %). BW: a grandmother of 66 in 巧家 raising four grandchildren, a woman of 34 back from 上海
+        # for her father after a stroke, a walnut and 花椒 trader of 50 in 鲁甸, a wife of 60 in 水富 whose husband had a
+        # stroke, a teahouse owner of 58 in 昭阳 relaying his regulars, a couple from 镇雄 picking cotton in 新疆. First
+        # run 98.3/99.0/100/99.6 %, 0.2 % refused, every intent at 99 % or more (starting code 98.7/99.3/100/99.8 %).
+        # Then both read and added to the examples.
+        ("seventy_seventh_writer_bv_questions.jsonl", {"top1": 0.98, "top3": 0.99, "oos_recall": 0.97, "intent_accuracy": 0.98}),
+        ("seventy_eighth_writer_bw_questions.jsonl", {"top1": 0.98, "top3": 0.99, "oos_recall": 0.98, "intent_accuracy": 0.98}),
     ],
 )
 def test_question_sets_meet_the_accuracy_floor(understander, name, floors):

@@ -143,7 +143,12 @@ def test_a_service_that_speaks_of_the_word_keeps_the_question(understander, text
         ("驾驶员在镇雄撞了个骑摩托的 交警的事故认定书一般要好久才出得来", "out_of_scope"),
         ("银行的客户经理劝我开一个个人养老金账户，说每年存12000元可以抵个税，有必要开吗", "out_of_scope"),
         ("娃娃生下来第四天，脸上身上黄黄的，眼白都有点黄，要不要紧哦", "out_of_scope"),
-        # Writers BT and BU.
+        # Writers BT to BW.
+        ("园所消防验收在哪里申请？需要先请第三方做消防检测吗？", "out_of_scope"),
+        ("单位给员工交五险，企业社保开户在哪里办？", "out_of_scope"),
+        ("老公名下那辆五菱面包车要过户到我名下 去哪里办", "out_of_scope"),
+        ("二手房过户要去哪里办", "ask_item"),
+        ("养殖场是不是要克畜牧站备案 300只要不要", "out_of_scope"),
         ("我有杆老火药枪，能不能办个持枪证拿来撵野猪", "out_of_scope"),
         ("志愿汇APP上的志愿时长怎么认证呀，敬老院的负责人不会操作", "out_of_scope"),
         ("爷爷的养老金卡被ATM吞了，银行说要本人去取", "out_of_scope"),
