@@ -581,7 +581,6 @@ def faq_entry(item: dict, text: str, lexicon, least: int = 2) -> dict | None:
     return best
 
 
-# "还有莫得别的办法": asks of the item under discussion, and means nothing without it.
 # A step of the item the person cannot take ("她用的是老年机，刷不了脸", "表格我填不来"): asked without a question mark,
 # answered like a question.
 CANNOT = re.compile(r"[\u4e00-\u9fff]不(了|来|成)(?!多少|几)|不会(弄|用|刷|操作|填|写|整)|没(有)?(办法|法子)")

@@ -252,7 +252,8 @@ def visit_matters(text: str) -> bool:
 
 # Staff coming to the house to look ("到家里来看", "来屋头核实"), asked of below.
 _COMES_TO_LOOK = r"(到|来)(家里|家头|屋头|家中)(来)?(看|查看|核实|核查)"
-# Another way asked for ("卧床老人没法刷脸，养老待遇资格认证有没有别的办法"): a question of the guide, not a visit booked.
+# Another way asked for ("卧床老人没法刷脸，养老待遇资格认证有没有别的办法"): a question of the guide, not a visit booked;
+# in a follow-up ("还有莫得别的办法") it asks of the item under discussion, and means nothing without it.
 OTHER_WAY = re.compile(r"(别的|其他|其它)(办法|法子|途径|方式|路子)")
 ASKS_IF_VISITED = re.compile(
     r"会不会.{0,3}(上门|到家|来家|来我家|到我家|来屋头)|(?<!你们)上不上门|上门随访|签约(后|了|过后|以后).{0,8}(上门|来家|到家|家中|家里|屋头)"
@@ -298,9 +299,9 @@ AGREED_PLAN = re.compile(
     r".{0,6}((我|我们|他|她)(先|再|就|明天|后天|回头|自己|马上|回)*(去|克|问|弄|整|带|跟|找|收|准备|说|喊|联系)"
     r"|等(你们|通知|我|他|她|证|电话|消息|回复|回音)|先这样|就这样|到时候|回头|改天)"  # "好，那我等电话"
 )
-# Where a long message says its question starts ("…我想问的是 …", "…就想问一下 …"): the question is what follows.
 # Rules that a story before the question can set off without asking it.
 STORY_RULES = frozenset({"query_progress", "cancel_booking"})
+# Where a long message says its question starts ("…我想问的是 …", "…就想问一下 …"): the question is what follows.
 QUESTION_AFTER_STORY = re.compile(
     r".{6,}(?:我想问的是|想问的是|我就想问|我想问一下|我想问下|想问一哈|想问一下|主要是问|请问一下|请问)[,，:：\s]*(.+)$"
 )
@@ -636,14 +637,15 @@ class Understander:
             # "种地补贴打到一折通上头 信用社说还没到": a benefit's payment, though a bank is where it is looked for.
             intent = "ask_item"
         lead = NAMED_ASKED_LEAD if guess == "ask_item" else NAMED_STORY_LEAD
-        named_far_ahead = (
-            sure < ACCEPT_OOS_OVER_CLEAR_ITEM
-            and _named_lead(result, named, CLEAR_LEAD)
-            and SERVICE_ASKED.search(norm) is not None
-            and self.outside(norm, []) is None
-        )
-        named_ahead = (guess != "out_of_scope" or sure < ACCEPT_OOS) and _named_lead(result, named, lead)
-        if intent == "out_of_scope" and (named_ahead or named_far_ahead):
+        if intent == "out_of_scope" and (
+            ((guess != "out_of_scope" or sure < ACCEPT_OOS) and _named_lead(result, named, lead))
+            or (
+                sure < ACCEPT_OOS_OVER_CLEAR_ITEM
+                and _named_lead(result, named, CLEAR_LEAD)
+                and SERVICE_ASKED.search(norm) is not None
+                and self.outside(norm, []) is None
+            )
+        ):
             # A long story that names its service ("…吵了好几回了 村上能不能喊人来给我们调解一下") and ranks it clearly
             # first is a question about it, though the story dilutes the match; and one naming its service far ahead of
             # any other and asking for it, with no neighbouring trade's word ("跟婆婆天天吵…村里有没有人能来调解一下啊"),
