@@ -1165,3 +1165,64 @@ async def test_someone_in_despair_gets_the_psychological_aid_line_not_a_refusal(
     assert "12356" in said and "帮不上忙" not in said, said
     said = await resident.say("穷得活不下去了 低保咋个申请")
     assert head(said) == "【最低生活保障申请】", said
+
+
+async def test_a_progress_question_naming_a_service_puts_it_under_discussion(server):
+    """ "低保 申请 一个月 了 没 消息 到 哪了" with nothing booked: the 低保 is what "一般 审 多久" then asks of."""
+    resident = user(server, "o_f_progress_names")
+    said = await resident.say("低保 申请 一个月 了 没 消息 到 哪了")
+    assert "没有办理中的预约" in said, said
+    said = await resident.say("一般 审 多久")
+    assert head(said) == "【最低生活保障申请】", said
+
+
+async def test_who_issues_a_document_asked_after_the_errand_needing_it(server):
+    """After 死亡户口注销, "派出所说要个死亡的证明 … 哪个开" asks the death certificate's own service."""
+    resident = user(server, "o_f_who_issues")
+    said = await resident.say("我阿达前天在屋头走了 他的户口咋个销")
+    assert head(said) == "【死亡户口注销】", said
+    said = await resident.say("派出所说要个死亡的证明 他不是在医院死的 哪个开")
+    assert head(said) == "【居民死亡医学证明（推断）书签发】", said
+
+
+async def test_papers_handed_over_with_a_booking_do_not_change_what_is_booked(server):
+    """ "我把她的身份证社保卡交出来" names the ID and the card as papers: the funeral grant under discussion is booked."""
+    resident = user(server, "o_f_papers_handed")
+    said = await resident.say("她还领的农村养老金 人走了是不是还有一笔丧葬费")
+    assert head(said) == "【城乡居民养老保险丧葬补助金申领】", said
+    said = await resident.say("这个你们能帮我代办不 我把她的身份证社保卡交出来")
+    assert "「城乡居民养老保险丧葬补助金申领」的代办服务" in head(said), said
+
+
+async def test_papers_listed_in_a_materials_question_stay_on_the_item(server):
+    """ "要哪些东西 身份证户口本 还要他本人的卡吧" after 高龄津贴 asks its materials, not the ID card's."""
+    resident = user(server, "o_f_papers_listed")
+    said = await resident.say("高田乡的 马家老两口 男的82女的79 男的高龄津贴能领了不")
+    assert head(said) == "【高龄津贴申领】", said
+    said = await resident.say("要哪些东西 身份证户口本 还要他本人的卡吧")
+    assert head(said) == "【高龄津贴申领】", said
+
+
+async def test_who_does_it_is_a_question_and_a_question_leaves_the_item_step(server):
+    """ "是公司帮办还是我自己" after 生育津贴 asks who applies (no booking); a question sent where a booking asks which
+    service ("大概多久到账") leaves the form and is answered of the item under discussion."""
+    resident = user(server, "o_f_who_does")
+    said = await resident.say("生育津贴怎么申请啊 第一次弄 啥都不懂")
+    assert head(said) == "【生育津贴申领】", said
+    said = await resident.say("是公司帮办还是我自己")
+    assert head(said) == "【生育津贴申领】" and "请家人或别人帮忙办" in said, said
+    newcomer = user(server, "o_f_item_step_question")
+    said = await newcomer.say("预约代办")
+    assert "请问要办什么事" in said, said
+    said = await newcomer.say("大概多久到账")
+    assert "没找到这个事项" not in said and "预约还没有提交" in said, said
+
+
+async def test_when_the_booked_visit_comes_asks_the_booking(server):
+    """ "大概几天能来" while a home visit is being booked asks about the booking, not the item's time limit."""
+    resident = user(server, "o_f_visit_comes")
+    await resident.say("爷爷养老金提示要认证了 他看不见 刷脸一直失败")
+    said = await resident.say("那约个上门认证吧 地址洛泽河镇 奶奶在家")
+    assert "「养老保险待遇领取资格认证」的上门服务" in said, said
+    said = await resident.say("大概几天能来 我好提前跟奶奶说")
+    assert "预约" in said and "【" not in head(said), said

@@ -423,6 +423,20 @@ def test_a_proxy_making_a_booking_for_someone_books_it(understander):
         ("野猪把苞谷拱了一大片 鸡饲料就靠那点苞谷 找那个赔", "ask_item"),
         # Whose bookkeeper called is the story; the invoice is asked.
         ("有个单位来我店头搞工会福利 今天他们会计打电话来说要我开发漂才得给钱 我是个体户 从来没开过发票", "ask_item"),
+        # Writers BX and BY: the village proxy or our staff asked to do it, however the request is worded.
+        ("我把地包给别人种果树了合同签了 想喊那个代办员帮我拿到乡上备个案 我自己走不拢", "book_proxy"),
+        ("能不能让村里的代办员帮爷爷把护理补贴申请交上去 我在昆明回不去 资料我拍照发过去 原件让奶奶给", "book_proxy"),
+        ("我爹的低保 我跑车莫得空 村上能不能帮我递材料", "book_proxy"),
+        ("我不会弄手机上的那些 我老汉交养老保险的那个记录要打出来 能不能喊你们的人帮我打了 我来拿", "book_proxy"),
+        ("社保卡 办 我 走不开 家里 来人 拍照 可以吗", "book_home_visit"),
+        ("上门 那个 怎么 约 我家 在 村里 远 什么时候 能来", "book_home_visit"),
+        # ... while how a certificate is issued, or who does it, is asked of the guide.
+        ("是不是卫生院的要来屋头看了才开", "ask_item"),
+        ("卫生院的人来家头看吗 还是我们要克卫生院", "ask_item"),
+        ("是公司帮办还是我自己", "ask_item"),
+        # A goodbye, and thanks with a compliment.
+        ("好 晚安💤", "thanks"),
+        ("谢啦 你们这个还挺方便的😄", "thanks"),
     ],
 )
 def test_requests_written_apart_by_proxies_and_formal_cancellations(understander, text, intent):

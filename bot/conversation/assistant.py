@@ -476,18 +476,18 @@ class Assistant:
             return self.show_item(turn, pointed, aspect)  # ... even though it names nothing
         if on_current and (earlier := followup.earlier_named(u, turn.state, current, current_name)):
             return self.show_item(turn, earlier, aspect)  # "执照那个要好多钱" after 食品经营许可, 执照 asked first
+        if on_current and (first := followup.prerequisite(u, current, on_materials)):
+            # "那个死亡证明在哪点开" after 死亡户口注销: the certificate is answered, the errand stays under discussion
+            # ("我爸能去办吗" is about it), and the certificate is pointed to ("那个医生能来屋头开不").
+            reply = self.show_item(turn, first, aspect)
+            turn.remember(item=current, choices=None, detour=first)
+            return reply
         if followup.about_current(u, current, on_materials, current_name, in_faq) and on_current:
             reply = self.follow_up(turn, current, on_materials)
             if reply is not None:
                 return reply
         if off_domain:
             return u.outside.refusal(texts.NOT_OURS)
-        if first := followup.prerequisite(u, current, on_materials):
-            # "那个死亡证明在哪点开" after 死亡户口注销: the certificate is answered, the errand stays under discussion
-            # ("我爸能去办吗" is about it), and the certificate is pointed to ("那个医生能来屋头开不").
-            reply = self.show_item(turn, first, aspect)
-            turn.remember(item=current, choices=None, detour=first)
-            return reply
         if on_current and (away := followup.care_away(u, current_name)):
             return self.show_item(turn, away, aspect)  # matched weakly, but the only service for care elsewhere
         if pointed and on_current:  # not "盐津到水富的车几点有没" after an answer that named 死亡医学证明
@@ -603,6 +603,9 @@ class Assistant:
         if current and u.aspect == "time" and not (u.named - {current}) and "form" not in turn.state:
             # "交上去好久批得下来" after 低保, with nothing booked: how long the item takes, not "no bookings".
             return await self.bookings.list_open(turn, lambda: self.follow_up(turn, current, on_materials=False))
+        if "form" not in turn.state and (asked := named_best(u)) is not None and u.result.plausible:
+            # "低保 申请 一个月 了 没 消息 到 哪了": the case's service is then under discussion ("一般 审 多久").
+            turn.remember(item=asked, choices=None)
         return await self.bookings.list_open(turn)
 
     async def intent_cancel_booking(self, turn: Turn) -> str:

@@ -18,6 +18,7 @@ from bot.conversation.nlu import (
     GUIDE_FACTS,
     OTHER_WAY,
     STATUS_ASKED,
+    VISIT_COMING,
     Understanding,
     leads_by,
     normalize,
@@ -105,6 +106,8 @@ AS_DOCUMENT = re.compile(
 ISSUED = re.compile(
     r"(证明|证|书)([^,，。\s]{0,6}|[,，\s]+(这个|那个|这|那)[^,，。\s]{0,4})开(?!始|车|店|门|业|户|会|票|发票|支|销)"
 )
+# ... or who issues it, in a clause of its own: "派出所说要个死亡的证明 他不是在医院死的 哪个开"
+ISSUED_BY = re.compile(r"(哪个|谁|哪里|哪点|在哪|去哪|找哪个)(来|去)?开(?!始|车|店|门|业|户|会|票|发票|支|销)[^,，。\s]{0,3}$")
 # A document someone brings ("儿子带身份证能代办不", "拿户口本来"): had in hand, so no service of its own.
 CARRIED = re.compile(r"(带|拿|凭|揣)(着|上|起|了)?[^\s,，。不没莫]{0,3}?(身份证|户口本|户口簿|证件|证|本|卡)")
 # Who the person is ("他是低保户 一个人住", "不是低保户的能不能减", "我们不是低保 也能申请不") and where the household
@@ -243,6 +246,8 @@ SAYS_WHERE_OR_WHO = re.compile(
     r"在|住|姓|叫|(证号|号码|电话|照片|复印件)[^,，。]{0,6}(发|给|拍|传|有|带)"
     # ... or which papers are ready: "发票那些我都准备好了", "身份证我拿给村头"
     r"|准备好|备齐|备好|拿给|交给|带(上|起|着)"
+    # ... or handed over, photographed: "我把她的身份证社保卡交出来", "身份证我有拍照的"
+    r"|交出来|拿出来|拍(了|好|的|照)"
 )
 
 
@@ -250,9 +255,12 @@ def prerequisite(u: Understanding, current: str | None, on_materials: bool) -> s
     """The item issuing a document the current item asks for, when the message asks where or how that document is
     issued and that item matches far ahead ("死亡证明还没开 先去哪" after 死亡户口注销: the death certificate)."""
     result = u.result
-    if current and u.named and on_materials and ISSUED.search(normalize(u.text)) and result.confident:
-        return result.best.code if _far_beyond(result, current) else None
-    return None
+    if not (current and u.named and on_materials and result.confident) or result.best.code == current:
+        return None
+    text = normalize(u.text)
+    if ISSUED_BY.search(text):
+        return result.best.code  # who issues the document is asked outright: the issuing item, first, is the answer
+    return result.best.code if ISSUED.search(text) and _far_beyond(result, current) else None
 
 
 def _far_beyond(result, current: str) -> bool:
@@ -449,12 +457,20 @@ def named_beyond_standing(u: Understanding, code: str, other: str) -> bool:
     return any(code in codes and other not in codes and w in rest for w, codes in u.naming.items())
 
 
+# Which papers to bring, asked in general ("要哪些东西", "带些啥子"), not whether one document is needed ("要先办那个就业
+# 创业证吗" asks for another service).
+LISTS_PAPERS = re.compile(r"(要|带|准备|需要)(些)?(哪些|啥子?|什么|哪样)(东西|材料|资料|证件)?")
+
+
 def asks_of_document(u: Understanding, on_materials: bool) -> bool:
     """ "要不要带户口本", "死亡证明是村医开的 要得不": a document the current item asks for (on_materials), though
     another item is named by it; "社保卡也找不到了 能补一张吗" asks for that other service."""
     text = normalize(u.text)
     if on_materials and (CARRIED.search(text) or CARRIED.search(u.words_text)):  # "拿她sfz帮她办": 身份证 in words
         return True  # "他老婆拿身份证来能帮他补不" after 社会保障卡补换: the ID is had and brought, the card is replaced
+    papers = [w for w in u.naming if DOCUMENT.search(w)]  # 身份证, 户口簿 (and 户口 within it)
+    if on_materials and LISTS_PAPERS.search(text) and all(any(w in p for p in papers) for w in u.naming):
+        return True  # "要哪些东西 身份证户口本 还要他本人的卡吧" after 高龄津贴: its papers, listed as the asker guesses them
     # "要租房合同吗 房东不给签咋办": what to do if it cannot be had is no other service asked for.
     return on_materials and AS_DOCUMENT.search(text) is not None and not OWN_SERVICE.search(WHAT_TO_DO.sub(" ", text))
 
@@ -517,7 +533,10 @@ def leaves_item_step(u: Understanding, form: dict) -> bool:
     and neighbouring domains do; anything else (a number picked from its list, a service) is read as the service."""
     if DIGIT.search(u.text):
         return False
-    return u.intent in NOT_ITEMS or u.outside is not None
+    # ... and so does a question that names no service ("大概多久到账", "去哪看"): asked of the item under discussion
+    # or refused, not read as the service to book.
+    asks_no_service = not u.named and (u.aspect is not None or asks(normalize(u.text)))
+    return u.intent in NOT_ITEMS or u.outside is not None or asks_no_service
 
 
 # Whether something the asker mentions matters to the item under discussion ("他身份证过期了 有影响不").
@@ -535,6 +554,9 @@ def intent_in_context(u: Understanding, current: str | None) -> str:
             return "ask_item"  # "那回来以后还要取消不" after 异地就医备案: whether the 备案 must be cancelled
         if u.aspect in GUIDE_FACTS and asks(text):
             return "ask_item"  # "那我自己去 县上哪个部门": going in person, and asking where
+    if u.intent in ("ask_item", "out_of_scope") and u.aspect == "time" and not u.named and current:
+        if re.search(VISIT_COMING, normalize(u.text)):
+            return "query_progress"  # "大概几天能来 我好提前跟奶奶说": the booked visit, else the item's time limit
     if u.intent == "query_progress" and u.aspect in GUIDE_FACTS and about_current(u, current):
         if u.aspect == "time":  # ... unless it asks where its own case stands ("好久能来", "批下来了没")
             return u.intent if STATUS_ASKED.search(normalize(u.text)) else "ask_item"

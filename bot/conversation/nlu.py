@@ -13,6 +13,7 @@ from bot.conversation.neighbours import Neighbour, Neighbours, item_text, shared
 from bot.conversation.pinyin import PinyinReader, has_pinyin, shared_reader, spell_initials
 from bot.conversation.questions import ASKS, ASKS_EITHER, CLAUSES, YES_NO_ENDING, asks
 from knowledge_base.index import ItemIndex, Result
+from knowledge_base.siblings import OUTSIDE
 from knowledge_base.text import CJK, local_speech
 from knowledge_base.yamlfile import read_yaml
 
@@ -46,6 +47,8 @@ ASPECTS: list[tuple[str, re.Pattern]] = [
         re.compile(
             # not papers someone brings ("喊屋头老汉拿起材料克", "我后天把材料送过来", "材料我让孙子送来")
             r"(?<!拿起)(?<!拿着)(?<!带起)(?<!带着)(?<!把)(?<!送)材料(?![^,，。?？]{0,8}(送|拿|带)(来|过来|起来))|资料|带什么|带啥|带哪些|要带|准备什么|准备啥|需要什么|要什么证|证件|原件还是复印件|要哪些(病历|证|单子|票)"
+            # "要哪些东西 身份证户口本 还要他本人的卡吧"
+            r"|(要|带|准备)(哪些|啥子?|什么|哪样|些啥)东西"
             r"|(要不要|需不需要|用不用)[^,，。?？]{0,8}(证明|原件|复印件|照片|户口簿|户口本|身份证|结婚证)"
             # "租房合同要吗", "要疫苗本吗"
             r"|(证|本|合同|证明|照片|复印件|原件)(要|需要)(吗|不|么)[?？]*$|^要[^,，。]{0,8}(证|本|合同|证明|照片)(吗|不|么)"
@@ -96,6 +99,8 @@ ASPECTS: list[tuple[str, re.Pattern]] = [
             r"外地|异地|外省|省外|跨省|回不来|回不去|不在(本地|家|昭通)|在(昆明|外面|浙江|广东|上海|北京)|打工的地方"
             # "她户口在四川 能在水富领不"
             r"|(户口|户籍)在(四川|贵州|重庆|广东|浙江|江苏|福建|上海|北京|宜宾|毕节|泸州|外边)"
+            # "我要克宁波住半年 在那边拿药能报不": going to live elsewhere, and treated there
+            r"|(去|克|到)(" + OUTSIDE + r")[^,，。]{0,4}(住|打工|带|跑|待|呆)|在那边(看病|拿药|开药|住院|刷|报|就医)"
         ),
     ),
     # ... and "在卫生院补得到不": whether it is done at that place.
@@ -150,7 +155,7 @@ GUIDE_FACTS = {"materials", "time", "amount", "fee", "location", "phone", "hours
 BOOKING_VERB = re.compile(
     r"预约|(?<!签)(?<!大)约(?!束)|帮我|帮忙|帮他|帮她|安排|派人|派个人|派员|请.{0,4}(来|帮)|麻烦|你们.{0,4}帮|申请代办|想代办|要代办|代交|代为|"
     r"恳请|烦请|敬请|登记一下|来家|到家|上门(办|给|帮|来)|申请[^,，。]{0,8}(上门|代办)|齐了|齐的|准备好了|整理好|收齐|报一件|帮报(?!税)|"
-    r"(找|托|委托)(你们|贵中心|中心|站上|服务站)|备齐|(交|给)你们.{0,2}代办|"
+    r"(找|托|委托)(你们|贵中心|中心|站上|服务站)|备齐|(交|给)你们.{0,2}代办|代办员.{0,4}帮|"
     r"帮代(?!开)|代跑|代报|(请|让|叫)(你们|中心|站上).{0,3}代|受理|请.{0,6}代办|"
     # "高龄津贴想走帮办代办，由村里代他提交材料可以吗"
     r"(走|想走|要走)(帮办|代办)|由(村里|村上|村头|村委会?|社区|服务站|站上|代办员)(来)?(代|帮|替)"
@@ -195,7 +200,11 @@ EXPLICIT_BOOKING = re.compile(
     r"|(约|报)(个|一个|一下)?(代办|上门)|(那|那就|就)(请你们|麻烦你们|帮我)?(代办|上门)(吧|嘛|算了)"
     # "恳请工作人员代为办理…申领手续", "能否委托贵中心代办"
     r"|(恳请|烦请|请|麻烦)(你们|工作人员|贵中心|中心).{0,4}(代为|代办|协助办理)|委托(你们|贵中心|中心).{0,2}代办"
+    # "上门 那个 怎么 约 … 什么时候 能来": how to book it, though it goes on to ask when
+    r"|(怎么|咋个|咋|哪里|哪点|在哪)(预约|约)"
 )
+# Who does it, asked as a choice ("是公司帮办还是我自己"): a question of the guide, not a request.
+WHO_DOES = re.compile(r"(是|由)[^,，。]{0,6}(帮办|代办|办|弄|申请|报)还是(我|自己|个人)")
 # Asking us, not a family member, to do it.
 ASKS_US = re.compile(r"你们|派人|派个人|预约|(约|报)(个|一个|一下)?(代办|上门)|上门|安排|登记一下|麻烦")
 CIRCUMSTANCES = re.compile(
@@ -213,10 +222,11 @@ BOOKING_NUMBER = re.compile(r"\b([A-Z]{2}\d{8,14})\b", re.IGNORECASE)
 RATING = re.compile(r"(?<![0-9十])([1-5一二三四五])\s*(?:分|星)")  # not "扣了12分"
 CHINESE_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5}
 # A question about the asker's own case rather than about an item's time limit.
+# When the visit comes ("大概几天能来", "好久能来"): a booking's progress, or, with none, the item's time limit.
+VISIT_COMING = r"(好久|好多天|几天|什么时候|啥时候|几时|哪天)(能|会)?(来|上门|过来)"
 STATUS_ASKED = re.compile(
     r"了(吗|嘛|么|没|不)|没(有|得)?(批|到|办|好|下来|消息)|还(没|莫)|咋样|怎么样|到哪|"
-    r"我的|我那个|我家的|报的|交的|交上去|报上去|有结果|申请的|提交的|等了|"
-    r"(好久|好多天|几天|什么时候|啥时候|几时|哪天)(能|会)?(来|上门|过来)"
+    r"我的|我那个|我家的|报的|交的|交上去|报上去|有结果|申请的|提交的|等了|" + VISIT_COMING
 )
 # "低保交上去一般好久批得下来": how long such a case takes in general, not where the asker's own one is.
 IN_GENERAL = re.compile(r"一般|通常|正常情况|平常|普遍")
@@ -260,12 +270,15 @@ ASKS_IF_VISITED = re.compile(
     # "医生会来屋头量血压不": whether the service comes, asked of what it includes
     r"|(医生|村医|大夫)会(来|上门|到)[^,，。?？]{0,10}(不|吗|嘛|么|没)[?？]?$"
     # "卫生院的人要到家里来看吗？还是家属拿着东西去就行？": whether staff come, asked of how the service is done
-    r"|(卫生院|医院|医生|村医|派出所|公安|工作人员)的?人?(要|会|得)" + _COMES_TO_LOOK + r"(吗|不|嘛|么)"
+    # ... and "卫生院的人来家头看吗 还是我们要克卫生院"
+    r"|(卫生院|医院|医生|村医|派出所|公安|工作人员)的?人?(要|会|得)?" + _COMES_TO_LOOK + r"(吗|不|嘛|么)"
     # "是否需要卫生院的医生到家中查看？"
     r"|(是否|要不要|需不需要)(需要)?(卫生院|医院|村医|派出所|公安)的?(医生|人|民警)?"
     + _COMES_TO_LOOK
     # "低保申请了是不是要来家里调查？": a step of the service asked about
     + r"|是不是要(来|到|上门)(家里|屋头|家头)?(调查|核实|走访)"
+    # "是不是卫生院的要来屋头看了才开": how a certificate is issued
+    + r"|是不是[^,，。]{0,8}要(来|到)(家里|屋头|家头|家中)(看|查看)了?才"
 )
 # Help asked of the government ("政府有没有补助", "国家给不给补贴"), as opposed to a shop or a bank.
 # ... or of a public body by name ("牛遭豹子咬死了一头 林草局赔不赔").
@@ -742,7 +755,7 @@ class Understander:
             elif FAMILY_AGENT.search(norm) and not ASKS_US.search(norm) and not FOR_FAMILY_REQUEST.search(norm):
                 # "我老公在县城做事 他可以帮我去交材料不": who may go, whatever else the message mentions.
                 intent, aspect = "ask_item", "agent"
-            elif ASKER_HELPS.search(norm) and not ASKS_US.search(norm):
+            elif (ASKER_HELPS.search(norm) or WHO_DOES.search(norm)) and not ASKS_US.search(norm):
                 intent, aspect = "ask_item", "agent"
             elif intent == "book_home_visit" and OTHER_WAY.search(norm) and not VISIT_REQUESTED.search(norm):
                 intent = "ask_item"  # "养老金资格认证 老者腿不行走不动 有没得别的办法认证"
