@@ -437,6 +437,13 @@ def test_a_proxy_making_a_booking_for_someone_books_it(understander):
         # A goodbye, and thanks with a compliment.
         ("好 晚安💤", "thanks"),
         ("谢啦 你们这个还挺方便的😄", "thanks"),
+        # Writers BZ and CA: a disappointment is a rating, a case handed in asks its progress, whether the doctor comes
+        # is asked of the service, the village proxy asked to enrol a child books, and 外公 is no bus (公交).
+        ("说实话有点失望，材料交上去让我跑了三趟，每一趟都说少个东西，就不能一次讲清楚吗", "rate_service"),
+        ("大娃的轮椅适配申请交上去一个多月了，评估也做了，轮椅好久能到手", "query_progress"),
+        ("村医说要跟我们签个啥子约，签了以后他来不来屋头给老者量血压", "ask_item"),
+        ("儿子上学报名 村上的代办员可以帮忙报不 我们那天要去昆明拉家具", "book_proxy"),
+        ("我外公交了好多年的养老保险 他死了以后那些钱还能拿回来不 外婆问的", "ask_item"),
     ],
 )
 def test_requests_written_apart_by_proxies_and_formal_cancellations(understander, text, intent):

@@ -94,6 +94,7 @@ def test_import_reports_bad_rows_by_line(items, tmp_path):
         ("我们想去lz 要带些啥", "MZ-001"),
         ("娃娃的防疫针本本找不到了 咋个补", "WJ-006"),  # 防疫针本本: the vaccination booklet
         ("老婆生病住院花了好几万 借钱借不到了 有没有那种一下子给点钱救急的", "MZ-006"),  # 救急: temporary assistance
+        ("做饭的证办下来管几年呀 到期了咋整", "SJ-005"),  # 做饭的证: the food business licence
     ],
 )
 def test_typos_synonyms_and_colloquial_names_find_the_item(understander, message, code):
@@ -523,6 +524,18 @@ def test_understand_cli_contract():
         # examples.
         ("seventy_ninth_writer_bx_questions.jsonl", {"top1": 0.99, "top3": 0.99, "oos_recall": 0.98, "intent_accuracy": 0.98}),
         ("eightieth_writer_by_questions.jsonl", {"top1": 0.98, "top3": 0.99, "oos_recall": 0.98, "intent_accuracy": 0.98}),
+        # Writers BZ and CA, sealed until BX and BY had joined the examples (3333fec). BZ: a potter of 66 in 大关 on a
+        # big-button phone, a girl of 21 in 镇雄 selling on 快手 livestreams, a retired policeman of 70 in 昭阳 writing
+        # formally for his neighbours, a left-behind boy of 13 in 彝良 for his grandparents, a navel-orange grower of 49
+        # in 永善 widowed last year, a minibus conductor of 55 in 威信 relaying his passengers. First run
+        # 97.7/99.0/91.7/97.3 %, 0.7 % refused, out_of_scope 99/108. CA: a man of 83 in 鲁甸 with a hearing aid through
+        # his wife's voice input, a nurse of 30 back from 广州 in 水富, a quarry worker of 45 in 盐津 who lost an eye at
+        # work, a woman of 39 opening a homestay near 大山包, the father of 42 in 巧家 of twins with cerebral palsy, a
+        # retired teacher of 75 in 绥江 typing toneless pinyin. First run 97.3/98.7/88.9/97.0 %, 0.2 % refused,
+        # out_of_scope 96/108 (the session's starting code gave the same for BZ, and 97.7/98.3/88.9/96.8 % for CA). Then
+        # both read and added to the examples.
+        ("eighty_first_writer_bz_questions.jsonl", {"top1": 0.99, "top3": 0.99, "oos_recall": 0.96, "intent_accuracy": 0.98}),
+        ("eighty_second_writer_ca_questions.jsonl", {"top1": 0.99, "top3": 0.99, "oos_recall": 0.95, "intent_accuracy": 0.98}),
     ],
 )
 def test_question_sets_meet_the_accuracy_floor(understander, name, floors):

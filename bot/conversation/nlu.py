@@ -230,7 +230,7 @@ STATUS_ASKED = re.compile(
 )
 # "低保交上去一般好久批得下来": how long such a case takes in general, not where the asker's own one is.
 IN_GENERAL = re.compile(r"一般|通常|正常情况|平常|普遍")
-MINE = re.compile(r"我的|我那个|我家的|我们的|我交的|我报的|我申请的")
+MINE = re.compile(r"我的|我那个|我家的|我们的|我交的|我报的|我申请的|(申请|材料|资料)(已经)?交上去")
 # A benefit's payment asked after ("抚恤金咋个还没到账", "种地补贴打到一折通上头 还没到").
 PAYMENT_ASKED = re.compile(r"到账|到帐|打到卡|打卡上|发下来|发放|打到(一卡通|社保卡|折子|存折)|(还)?没(有)?到|发了没")
 # The asker's own case ("生育津贴申请快一个月了 还没到账 帮我查一下嘛"): its progress.
@@ -266,7 +266,7 @@ _COMES_TO_LOOK = r"(到|来)(家里|家头|屋头|家中)(来)?(看|查看|核�
 # in a follow-up ("还有莫得别的办法") it asks of the item under discussion, and means nothing without it.
 OTHER_WAY = re.compile(r"(别的|其他|其它)(办法|法子|途径|方式|路子)")
 ASKS_IF_VISITED = re.compile(
-    r"会不会.{0,3}(上门|到家|来家|来我家|到我家|来屋头)|(?<!你们)上不上门|上门随访|签约(后|了|过后|以后).{0,8}(上门|来家|到家|家中|家里|屋头)"
+    r"会不会.{0,3}(上门|到家|来家|来我家|到我家|来屋头)|(?<!你们)上不上门|(?<!你们)来不来(屋头|家里|家头|家)|上门随访|签约(后|了|过后|以后).{0,8}(上门|来家|到家|家中|家里|屋头)"
     # "医生会来屋头量血压不": whether the service comes, asked of what it includes
     r"|(医生|村医|大夫)会(来|上门|到)[^,，。?？]{0,10}(不|吗|嘛|么|没)[?？]?$"
     # "卫生院的人要到家里来看吗？还是家属拿着东西去就行？": whether staff come, asked of how the service is done
