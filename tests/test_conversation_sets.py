@@ -64,7 +64,7 @@ NAMES = {item["code"]: item["name"] for item in load_items()[0]}
 # writers BR and BS (sealed until the next session's starting code) 150/177 and 151/180; writers BT and BU (sealed until
 # BP to BS had joined) 156/176 and 156/175; writers BV and BW (sealed until BT and BU had joined) 146/173 and 162/178;
 # writers BX and BY (sealed until the next session's starting code) 146/170 and 151/179; writers BZ and CA (sealed
-# until BX and BY had joined) 153/170 and 145/174.
+# until BX and BY had joined) 153/170 and 145/174; writer CB (sealed until BZ and CA had joined, not yet read) 138/168.
 FLOOR = 0.86
 
 

@@ -536,6 +536,13 @@ def test_understand_cli_contract():
         # both read and added to the examples.
         ("eighty_first_writer_bz_questions.jsonl", {"top1": 0.99, "top3": 0.99, "oos_recall": 0.96, "intent_accuracy": 0.98}),
         ("eighty_second_writer_ca_questions.jsonl", {"top1": 0.99, "top3": 0.99, "oos_recall": 0.95, "intent_accuracy": 0.98}),
+        # Writer CB, sealed until the session's final code (237f975), run once there and not yet read nor among the
+        # examples: a bamboo-shoot farmer of 59 in 盐津 on voice input, a pharmacy clerk of 26 in 昭阳, a woman of 72 moved
+        # from the 鲁甸 mountains to a relocation estate, a coach driver of 48 from 镇雄 based in 昆明, a new village
+        # 代办员 of 24 in 永善, a former township clerk of 64 in 威信 typing with his left hand after a stroke. First run
+        # 99.0/99.0/97.2/98.3 %, 0.5 % refused, book_home_visit 28/30 (the session's starting code gave
+        # 98.7/99.0/97.2/98.3 %).
+        ("eighty_third_writer_cb_questions.jsonl", {"top1": 0.98, "top3": 0.98, "oos_recall": 0.96, "intent_accuracy": 0.97}),
     ],
 )
 def test_question_sets_meet_the_accuracy_floor(understander, name, floors):

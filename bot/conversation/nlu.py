@@ -221,9 +221,9 @@ GIVES_NUMBER = re.compile(r"1[3-9][0-9xX*＊×]{9}|0[0-9]{2,3}-?[0-9]{7,8}")
 BOOKING_NUMBER = re.compile(r"\b([A-Z]{2}\d{8,14})\b", re.IGNORECASE)
 RATING = re.compile(r"(?<![0-9十])([1-5一二三四五])\s*(?:分|星)")  # not "扣了12分"
 CHINESE_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5}
-# A question about the asker's own case rather than about an item's time limit.
 # When the visit comes ("大概几天能来", "好久能来"): a booking's progress, or, with none, the item's time limit.
 VISIT_COMING = r"(好久|好多天|几天|什么时候|啥时候|几时|哪天)(能|会)?(来|上门|过来)"
+# A question about the asker's own case rather than about an item's time limit.
 STATUS_ASKED = re.compile(
     r"了(吗|嘛|么|没|不)|没(有|得)?(批|到|办|好|下来|消息)|还(没|莫)|咋样|怎么样|到哪|"
     r"我的|我那个|我家的|报的|交的|交上去|报上去|有结果|申请的|提交的|等了|" + VISIT_COMING
