@@ -64,7 +64,8 @@ NAMES = {item["code"]: item["name"] for item in load_items()[0]}
 # writers BR and BS (sealed until the next session's starting code) 150/177 and 151/180; writers BT and BU (sealed until
 # BP to BS had joined) 156/176 and 156/175; writers BV and BW (sealed until BT and BU had joined) 146/173 and 162/178;
 # writers BX and BY (sealed until the next session's starting code) 146/170 and 151/179; writers BZ and CA (sealed
-# until BX and BY had joined) 153/170 and 145/174; writer CB (sealed until BZ and CA had joined, not yet read) 138/168.
+# until BX and BY had joined) 153/170 and 145/174; writer CB (sealed until BZ and CA had joined) 138/168; writers CC
+# and CD (sealed until the next session's starting code, dc7e371) 159/173 and 144/171.
 FLOOR = 0.86
 
 

@@ -1226,3 +1226,43 @@ async def test_when_the_booked_visit_comes_asks_the_booking(server):
     assert "「养老保险待遇领取资格认证」的上门服务" in said, said
     said = await resident.say("大概几天能来 我好提前跟奶奶说")
     assert "预约" in said and "【" not in head(said), said
+
+
+async def test_a_weather_question_gives_no_day_to_a_paused_booking(server):
+    """ "明天还落不落雨" names a day but asks about the weather: not answered, and the paused visit booking takes no
+    date from it."""
+    resident = user(server, "o_f_weather_day")
+    await resident.say("我那个房子 土墙的 裂了 落雨就漏 政府修不修")
+    said = await resident.say("我一个老的带孙孙 能不能派人来看一哈 我怕哪天垮了")
+    assert "「农村危房改造申请」的上门服务" in said, said
+    said = await resident.say("前几天下冷子 把瓦也打烂了好多 这个又找哪个")
+    assert head(said) == "【自然灾害生活救助申请】" and "继续预约" in said, said
+    said = await resident.say("明天还落不落雨")
+    assert "答不上来" in said and "希望日期" not in said, said
+    said = await resident.say("继续预约")
+    assert "给谁办" in said, said
+
+
+async def test_a_question_at_whom_for_leaves_the_form_and_whom_answers_it(server):
+    """At "给谁办", "病历在县医院，复印件行不" asks the booked item's materials (the form waits); "给我妈办 可以不"
+    answers the step."""
+    resident = user(server, "o_f_who_step_question")
+    said = await resident.say("门诊慢特病 能代办不")
+    assert "给谁办" in said, said
+    said = await resident.say("病历在县医院，复印件行不")
+    assert head(said) == "【门诊慢特病待遇认定】" and "继续预约" in said, said
+    said = await resident.say("继续预约")
+    assert "给谁办" in said, said
+    said = await resident.say("给我妈办 可以不")
+    assert "TA是您的" in said, said
+
+
+async def test_a_progress_word_with_nothing_booked_asks_the_item_under_discussion(server):
+    """ "他爹也两年莫得音信 这个算不算嘛" (莫得音信 reads as a case's progress) after 事实无人抚养 asks of that item."""
+    resident = user(server, "o_f_progress_word_item")
+    said = await resident.say("我孙孙的爹妈离婚了 两个都跑了 好几年不管 事实无人抚养的补贴娃儿领得到不")
+    assert head(said) == "【事实无人抚养儿童基本生活补贴申领】", said
+    said = await resident.say("他妈电话都打不通 他爹也两年莫得音信 这个算不算嘛")
+    assert "事实无人抚养儿童基本生活补贴申领" in head(said) and "没有办理中的预约" not in said, said
+    said = await resident.say("行吧 3q")
+    assert said.startswith("不客气"), said

@@ -450,6 +450,32 @@ def test_requests_written_apart_by_proxies_and_formal_cancellations(understander
     assert understander.understand(text).intent == intent
 
 
+@pytest.mark.parametrize(
+    "text, intent",
+    [
+        # Writers CC and CD: an errand asked for books it however the asker gets about; someone sent to a relative's
+        # home is a visit; whether a service comes, whether the person must come in, and whether the asker may take
+        # the papers are questions; an unkept visit is rated; "排上没" asks progress; "你好嘛" greets; someone to
+        # settle a boundary quarrel is mediation, not a person at the desk.
+        ("有没有人 能帮我 跑一趟乡头 办个事 我七十几了 走不动", "book_proxy"),
+        ("乡头帮我办个事嘛 我出不了门 我那个滴保 帮我申请一哈", "book_proxy"),
+        ("能不能请人去我妈家里帮她做养老金认证，手机刷脸她弄不来", "book_home_visit"),
+        ("想约人去我妈家看下，房子厕所那些能不能改一下装扶手，她老是摔", "book_home_visit"),
+        ("家庭医生 签约 要钱不 签了他们会上门来看不", "ask_item"),
+        ("家人们谁懂啊😭 我爷爷中风瘫在床上快一年了 想给他办个残疾证 但他根本下不了床 评残必须本人去医院吗？？", "ask_item"),
+        ("爷爷身份证马上过期了📅 他下不了床 我拿着他户口本去帮他换可以吗", "ask_item"),
+        ("上回预约的上门 说好上午来 结果等到天黑都莫见人影 电话也打不通 太不负责了", "rate_service"),
+        ("上门的那个排上没 等好几天了 打电话也没人接", "query_progress"),
+        ("你好嘛", "greeting"),
+        ("我跟隔壁 地界 吵了好几年了 他把界桩挪了 想找个人来评评理", "ask_item"),
+        ("我老婆天天跟我吵 你们评评理", "out_of_scope"),
+        ("想找个人每天去看一眼我妈，镇雄乡下找得到保姆不，一个月好多钱", "out_of_scope"),
+    ],
+)
+def test_errands_visits_and_questions_written_by_new_residents(understander, text, intent):
+    assert understander.understand(text).intent == intent
+
+
 def test_a_long_story_ending_in_a_question_is_no_pasted_article(understander):
     """A village doctor's 150-character story with its question at the end is asked, not refused as pasted text."""
     story = (

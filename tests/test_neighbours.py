@@ -167,6 +167,31 @@ def test_government_help_and_documents_against_look_alikes(understander, text, i
     assert understander.understand(text).intent == intent
 
 
+@pytest.mark.parametrize(
+    "text, intent",
+    [
+        # Services of other offices that sound like ours (writers CC and CD), refused with where to go ...
+        ("想给我们合作社的茶叶注册个商标 在哪点申请 要好久批得下来", "out_of_scope"),
+        ("请问我们退役军人家门口挂的光荣牌，是统一发放还是自己去领？我家的被风吹掉了。", "out_of_scope"),
+        ("退伍证搞丢了 咋个补 急急急", "out_of_scope"),
+        ("兄弟18了 兵役登记咋弄", "out_of_scope"),
+        ("16岁可以报名学驾照吗🚗 想以后载爷爷去医院", "out_of_scope"),
+        ("县头 过年 发不发米 发不发油 去年隔壁都有我咋个莫得", "out_of_scope"),
+        ("高中的助学金咋申请啊 班主任说要交贫困证明 我们家是脱贫户", "out_of_scope"),
+        ("儿子在广东 想找个厂 四十几岁了还有人要不", "out_of_scope"),
+        ("老师我问哈 盲人医疗按摩那个资格考试 今年好久报名 在哪点报", "out_of_scope"),
+        ("成都积分入学要好多分，我们外地的娃娃读公办难不难", "out_of_scope"),
+        # ... while the same words in a question of ours keep it.
+        ("当过兵的能办那个优待证吗 要带退伍证不", "ask_item"),
+        ("请保姆一个月要三千多实在请不起。想问问县社会福利院能不能收", "ask_item"),
+        ("隔壁那家把我茶地的界石挪过去两尺 说了几回都不听 找哪个来评理 要不要钱", "ask_item"),
+        ("生源地助学贷款咋个申请 娃娃考起大学了", "ask_item"),
+    ],
+)
+def test_other_offices_services_against_ours(understander, text, intent):
+    assert understander.understand(text).intent == intent
+
+
 async def test_refusal_says_where_to_turn_and_what_the_assistant_does(server):
     resident = user(server, "o_nb_cow")
     reply = await resident.say("我家的牛这几天不吃草 你们晓得是哪样病不")

@@ -18,7 +18,7 @@ from bot.bookings.volunteered import details_in
 from bot.bookings.workdays import WorkCalendar
 from bot.conversation import texts
 from bot.conversation.nlu import BOOKING_NUMBER, normalize, rating_of
-from bot.conversation.questions import AGREES, ASKS, YES_NO_ENDING, asks
+from bot.conversation.questions import AGREES, YES_NO_ENDING, asks
 from bot.handoff.queue import EscalationQueue
 from bot.privacy import FieldCipher, mask_text
 
@@ -66,6 +66,16 @@ RESUME = re.compile(r"^(继续|接着)(预约|约|填|办)?(吧|嘛|哈)?$")
 
 # A day offered as a short yes-no question ("明天上午可以不", "星期三得不得").
 PROPOSES_DAY = re.compile(r"^.{0,10}?(可以|行|得不得|要得|方便)(不|吗|么|不嘛)?[?？。!！]*$")
+# A yes-no question of the form "A不A" ("落不落雨", "来不来").
+A_NOT_A = re.compile(r"([\u4e00-\u9fff])不\1")
+
+
+def offers_day(text: str) -> bool:
+    """Does a (normalised) message state rather than ask? "我妹妹下周三上午拿材料过去" and "明天上午可以不" offer a day;
+    "明天能办吗" asks, and "明天还落不落雨", "天气预报说今天晚上还要下 是不是真的哦" ask about the weather."""
+    return not (asks(text) or A_NOT_A.search(text)) or PROPOSES_DAY.match(text) is not None
+
+
 # A message that speaks of cancelling a booking, not only "算了".
 CANCEL_NAMED = re.compile(r"取消|撤销|退掉|不要了|不约了|不办了|预约|代办|上门")
 
@@ -107,7 +117,7 @@ class BookingDialog:
         if RESUME.match(text):
             return True
         given = details_in(turn.text, self.service.today())
-        return bool(given.phone or given.id_number or given.address or (given.day and not ASKS.search(text)))
+        return bool(given.phone or given.id_number or given.address or (given.day and offers_day(text)))
 
     async def resume(self, turn) -> str:
         form = turn.state["paused_form"]
@@ -152,9 +162,7 @@ class BookingDialog:
         if step == "station" and says_place:
             return "value"  # the township typed instead of picked ("北闸镇") is the answer
         given = details_in(turn.text, self.service.today())
-        # "我妹妹下周三上午拿材料过去" and "明天上午可以不" offer a day; "明天能办吗" asks.
-        statement = not ASKS.search(text) or PROPOSES_DAY.match(text) is not None
-        if given.phone or given.id_number or given.address or (statement and (says_place or given.day)):
+        if given.phone or given.id_number or given.address or (offers_day(text) and (says_place or given.day)):
             return "value"  # "地址威信县旧城镇大河村三组 明天上午他都在家" answers the form ahead of its questions
         if step == "confirm" and AGREES.match(text):
             return "value"  # "好的", "要得": yes to the summary, not thanks

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from bot.conversation import followup, guide, texts
 from bot.conversation.nlu import (
     ASKER_HELPS,
+    BOOKED,
     CIRCUMSTANCES,
     GUIDE_FACTS,
     WEAK_QUESTION,
@@ -600,8 +601,11 @@ class Assistant:
 
     async def intent_query_progress(self, turn: Turn) -> str:
         u, current = turn.understanding, turn.state.get("item")
-        if current and u.aspect == "time" and not (u.named - {current}) and "form" not in turn.state:
-            # "交上去好久批得下来" after 低保, with nothing booked: how long the item takes, not "no bookings".
+        about_item = u.aspect == "time" or not BOOKED.search(u.text)
+        if current and about_item and not (u.named - {current}) and "form" not in turn.state:
+            # "交上去好久批得下来" after 低保, with nothing booked: how long the item takes, not "no bookings"; and
+            # "啥时候到账" after 一次性经济补助, "他爹也两年莫得音信 这个算不算嘛" after 事实无人抚养: the item's guide
+            # (not "我的预约", which asks for the bookings).
             return await self.bookings.list_open(turn, lambda: self.follow_up(turn, current, on_materials=False))
         if "form" not in turn.state and (asked := named_best(u)) is not None and u.result.plausible:
             # "低保 申请 一个月 了 没 消息 到 哪了": the case's service is then under discussion ("一般 审 多久").

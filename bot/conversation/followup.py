@@ -24,7 +24,8 @@ from bot.conversation.nlu import (
     normalize,
     visit_matters,
 )
-from bot.conversation.questions import ASKS, ASKS_IF, ASKS_WHAT, CLAUSES, asks
+from bot.conversation.questions import ASKS, ASKS_IF, ASKS_WHAT, CLAUSES, YES_NO_ENDING, asks
+from bot.conversation.whom import relation_in
 from knowledge_base.siblings import LIFE_STAGES, item_stages, message_stage
 
 # A message naming no item by its name still starts a new question when the search finds another item
@@ -338,6 +339,8 @@ def leaves_form(u: Understanding, form: dict) -> bool:
         return False  # "电话打我的就得 158xxxx3307": kept for its step, or asked for again whole
     if BRINGS_PAPERS.search(u.text) and not ASKS.search(u.text):
         return False  # "我后天上午把材料送过来": a plan, not a question; the form asks its question again
+    if relation_in(u.text) and not u.named and u.aspect is None and u.intent in ("ask_item", "out_of_scope"):
+        return False  # "给我妈办 可以不" at "给谁办": whom it is for, answered however it ends
     if u.intent in UNSURE_LEAVERS and u.rule != u.intent and u.sure < SURE_TO_LEAVE and not ASKS.search(u.text):
         return False  # a remark the model half reads as a progress question or a rating; "好久能来" asks
     if u.intent in NOT_FORM_ANSWERS:
@@ -347,9 +350,24 @@ def leaves_form(u: Understanding, form: dict) -> bool:
     if u.intent == "ask_item":
         # "还有她在昭通住院自己垫的钱咋个报": a question that fits another item surely, though it names none.
         # "对了车子也要年审了 一起整得不" asks yes or no.
-        return bool(u.named and item not in u.named) or names_better(u, item) or u.aspect is not None or asks_other(u, item)
+        # ... and a question of no one in particular ("病历在县医院，复印件行不" at "给谁办") answers no choice either.
+        text = normalize(u.text)
+        asks_of_noone = (asks(text) or YES_NO_ENDING.search(text) is not None) and not (
+            relation_in(u.text) or SOMEONE.search(u.text)
+        )
+        return (
+            bool(u.named and item not in u.named)
+            or names_better(u, item)
+            or u.aspect is not None
+            or asks_other(u, item)
+            or asks_of_noone
+        )
     # Booking another item it names ("还有他的社保卡也顺便问问，是不是也能上门补" while booking 身份证换领).
     return books_other(u, item)
+
+
+# Someone a choice may be about ("他85了 算不算"): the answer to the form's question, however it is worded.
+SOMEONE = re.compile(r"[他她]|自己|本人|给我|帮我|我的")
 
 
 def books_other(u: Understanding, item: str | None) -> bool:

@@ -178,6 +178,8 @@ FAMILY_AGENT = re.compile(
     r"|(" + FAMILY + r").{0,12}(他|她)(可以|能|可否|能不能|可不可以)(帮|代|替|来办|去办|去交)"
     # "补卡可否他人代办": whether someone else may apply
     r"|(可否|能否|能不能|可不可以|可以|能)(由)?(他人|别人|其他人|旁人|亲属|家属)(代办|代领|代为|代理|帮办|代替|代交)"
+    # "可以喊别人代我去办不": someone else sent by the asker (not "喊人帮我", which asks us)
+    r"|(喊|叫|请|让|找)(别人|其他人|旁人|亲戚|朋友)(代|帮|替)(我|他|她)?(去)?(办|领|交|跑)"
 )
 # "我能帮他认不", "我是她儿子 我能帮她办吗": the asker would do it for someone, and asks whether that is allowed.
 ASKER_HELPS = re.compile(
@@ -191,7 +193,11 @@ ASKER_HELPS = re.compile(
     r"|(可否|能否|能不能|可不可以|可以|能)由我(来)?(代|帮|替|去|办)"
     # "我代我妈去办可以不"
     r"|我(来)?代(" + FAMILY + r"|他|她)[^,，。]{0,6}(可以不|行不|得不得|可以吗|行吗|能不能|可不可以|要得不)"
+    # "他下不了床 我拿着他户口本去帮他换可以吗"
+    r"|我(拿着?|带着?)[^,，。]{0,8}(去|来)(帮|替|给)(他|她)[^,，。]{0,4}(可以不|行不|得不得|可以吗|行吗|能不能|可不可以|要得不)"
 )
+# Whether the person must come in themself ("评残必须本人去医院吗"): a question of the guide, however they get about.
+PRESENCE_ASKED = re.compile(r"(必须|一定要|非要|非得|只能)(要)?(本人|他本人|她本人|老人)(亲自)?(去|到|来|在场|到场)")
 # Words that can only be a booking request, whatever else the message asks.
 EXPLICIT_BOOKING = re.compile(
     r"申请代办|要代办|想代办|代办一下|报一件|帮报(?!税)|帮(我|我们)办一下|帮.{1,5}代办|帮我(弄|整|办)一下|"
@@ -206,7 +212,10 @@ EXPLICIT_BOOKING = re.compile(
 # Who does it, asked as a choice ("是公司帮办还是我自己"): a question of the guide, not a request.
 WHO_DOES = re.compile(r"(是|由)[^,，。]{0,6}(帮办|代办|办|弄|申请|报)还是(我|自己|个人)")
 # Asking us, not a family member, to do it.
-ASKS_US = re.compile(r"你们|派人|派个人|预约|(约|报)(个|一个|一下)?(代办|上门)|上门|安排|登记一下|麻烦")
+# ... or someone sent to the home ("能不能请人去我妈家里帮她做养老金认证")
+ASKS_US = re.compile(
+    r"你们|派人|派个人|预约|(约|报)(个|一个|一下)?(代办|上门)|上门|安排|登记一下|麻烦|(请|喊|叫|约)(个)?人(去|到|来)"
+)
 CIRCUMSTANCES = re.compile(
     r"瘫痪在床|瘫痪|卧床不起|卧床|下不了床|下不得床|起不来床|出不了门|走不动路?|走不得路|行动不便|行动不方便|腿脚不好|腿脚不便|坐轮椅|"
     r"重度残疾|不识字|不会弄|不会(用|耍|玩|弄)?(智能)?手机|走不开|回不来|在外地|在外省|打工"
@@ -266,7 +275,8 @@ _COMES_TO_LOOK = r"(到|来)(家里|家头|屋头|家中)(来)?(看|查看|核�
 # in a follow-up ("还有莫得别的办法") it asks of the item under discussion, and means nothing without it.
 OTHER_WAY = re.compile(r"(别的|其他|其它)(办法|法子|途径|方式|路子)")
 ASKS_IF_VISITED = re.compile(
-    r"会不会.{0,3}(上门|到家|来家|来我家|到我家|来屋头)|(?<!你们)上不上门|(?<!你们)来不来(屋头|家里|家头|家)|上门随访|签约(后|了|过后|以后).{0,8}(上门|来家|到家|家中|家里|屋头)"
+    r"会不会.{0,3}(上门|到家|来家|来我家|到我家|来屋头)|(?<!你们)上不上门|(?<!你们)来不来(屋头|家里|家头|家)|上门随访|签(约)?(后|了|过后|以后)(?!字).{0,8}(上门|来家|到家|家中|家里|屋头)"
+    # "家庭医生 签约 要钱不 签了他们会上门来看不"
     # "医生会来屋头量血压不": whether the service comes, asked of what it includes
     r"|(医生|村医|大夫)会(来|上门|到)[^,，。?？]{0,10}(不|吗|嘛|么|没)[?？]?$"
     # "卫生院的人要到家里来看吗？还是家属拿着东西去就行？": whether staff come, asked of how the service is done
@@ -755,7 +765,7 @@ class Understander:
             elif FAMILY_AGENT.search(norm) and not ASKS_US.search(norm) and not FOR_FAMILY_REQUEST.search(norm):
                 # "我老公在县城做事 他可以帮我去交材料不": who may go, whatever else the message mentions.
                 intent, aspect = "ask_item", "agent"
-            elif (ASKER_HELPS.search(norm) or WHO_DOES.search(norm)) and not ASKS_US.search(norm):
+            elif (ASKER_HELPS.search(norm) or WHO_DOES.search(norm) or PRESENCE_ASKED.search(norm)) and not ASKS_US.search(norm):
                 intent, aspect = "ask_item", "agent"
             elif intent == "book_home_visit" and OTHER_WAY.search(norm) and not VISIT_REQUESTED.search(norm):
                 intent = "ask_item"  # "养老金资格认证 老者腿不行走不动 有没得别的办法认证"
