@@ -65,7 +65,8 @@ NAMES = {item["code"]: item["name"] for item in load_items()[0]}
 # BP to BS had joined) 156/176 and 156/175; writers BV and BW (sealed until BT and BU had joined) 146/173 and 162/178;
 # writers BX and BY (sealed until the next session's starting code) 146/170 and 151/179; writers BZ and CA (sealed
 # until BX and BY had joined) 153/170 and 145/174; writer CB (sealed until BZ and CA had joined) 138/168; writers CC
-# and CD (sealed until the next session's starting code, dc7e371) 159/173 and 144/171.
+# and CD (sealed until the next session's starting code, dc7e371) 159/173 and 144/171; writers CE and CF (sealed until
+# CC and CD had joined, 470b05a) 155/167 and 142/168.
 FLOOR = 0.86
 
 

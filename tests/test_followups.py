@@ -1266,3 +1266,18 @@ async def test_a_progress_word_with_nothing_booked_asks_the_item_under_discussio
     assert "事实无人抚养儿童基本生活补贴申领" in head(said) and "没有办理中的预约" not in said, said
     said = await resident.say("行吧 3q")
     assert said.startswith("不客气"), said
+
+
+async def test_a_question_with_an_age_at_the_name_step_leaves_the_form(server):
+    """At "请输入办事人的中文姓名", "我爹也在屋头 84了 高龄补贴他领得到不" asks about another service (the age is no
+    name and no number picked): it is answered and the visit booking waits."""
+    resident = user(server, "o_f_name_step_age")
+    said = await resident.say("我妈72了 老年证在哪办")
+    assert head(said) == "【老年人优待证办理】", said
+    said = await resident.say("她腿脚不行 喊人上门来办嘛")
+    assert "「老年人优待证办理」的上门服务" in said, said
+    said = await resident.say("2")
+    said = await resident.say("2")
+    assert "姓名" in said, said
+    said = await resident.say("我爹也在屋头 84了 高龄补贴他领得到不")
+    assert head(said) == "【高龄津贴申领】" and "继续预约" in said, said

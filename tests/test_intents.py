@@ -470,6 +470,18 @@ def test_requests_written_apart_by_proxies_and_formal_cancellations(understander
         ("我跟隔壁 地界 吵了好几年了 他把界桩挪了 想找个人来评评理", "ask_item"),
         ("我老婆天天跟我吵 你们评评理", "out_of_scope"),
         ("想找个人每天去看一眼我妈，镇雄乡下找得到保姆不，一个月好多钱", "out_of_scope"),
+        # Writers CE and CF: "喊人上门" (喊 read as 叫) asks for the visit though it asks the fee too; papers sent to us
+        # book; a family member working away cannot go; the asker's son helping, "要老者本人去办不" and "我拿他身份证去
+        # 得不得" ask who may go.
+        ("我爸81了 腿脚不方便 那个老人坐车免费的优待证 能不能喊人上门来给他办 我们屋头在牛寨乡", "book_home_visit"),
+        ("我家新房子办证 能找代办吗 我爸妈在家 资料我可以线上传给你们", "book_proxy"),
+        ("慢病 那个 认定 我 去不到 县医院 能不能 来人 到 家头", "book_home_visit"),
+        ("我爸在外面打工 那个交通补贴能不能帮他代办一下 他走的时候啥都没弄", "book_proxy"),
+        ("异地就医那个备案我儿子在手机上能不能帮我弄", "ask_item"),
+        ("高龄津贴要老者本人去办不 他走不动了 我拿他身份证去得不得", "ask_item"),
+        # "好多" asks how much, it does not say 好; "要得 板扎" (好的 很好) closes.
+        ("一个月 给 好多", "ask_item"),
+        ("要得 板扎", "thanks"),
     ],
 )
 def test_errands_visits_and_questions_written_by_new_residents(understander, text, intent):

@@ -181,6 +181,14 @@ def test_government_help_and_documents_against_look_alikes(understander, text, i
         ("儿子在广东 想找个厂 四十几岁了还有人要不", "out_of_scope"),
         ("老师我问哈 盲人医疗按摩那个资格考试 今年好久报名 在哪点报", "out_of_scope"),
         ("成都积分入学要好多分，我们外地的娃娃读公办难不难", "out_of_scope"),
+        # ... and from writers CE and CF
+        ("请问现在老年人打流感疫苗是免费的吗？在哪里可以打？", "out_of_scope"),
+        ("能不能帮我查一下包工头的身份证号和家住哪里 我要去找他", "out_of_scope"),
+        ("学校国家助学金评选 辅导员说要填家庭困难认定表 这个是你们管吗", "out_of_scope"),
+        ("期末高数挂了 补考在哪报名 要交钱吗", "out_of_scope"),
+        ("ABA和地板时光哪个更适合我们家孩子？他现在7岁，有一些语言，但是不太会主动说", "out_of_scope"),
+        ("火把节 今年 县上 搞不搞 在哪点 搞", "out_of_scope"),
+        ("出租车审车 是一年一回还是半年一回", "ask_item"),
         # ... while the same words in a question of ours keep it.
         ("当过兵的能办那个优待证吗 要带退伍证不", "ask_item"),
         ("请保姆一个月要三千多实在请不起。想问问县社会福利院能不能收", "ask_item"),

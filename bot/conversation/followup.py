@@ -526,9 +526,10 @@ def leaves_name_step(u: Understanding, form: dict) -> bool:
     """Does a message sent at the form's name question ("请输入办事人的姓名") leave the form? Thanks, a greeting,
     a question about a part of a guide ("多久能拿到", "要带啥"), about a named service or a neighbouring domain do;
     the form stays open for anything else, which its own check accepts as a name or asks again."""
-    if DIGIT.search(u.text):
-        return False
     text = normalize(u.text)
+    asked = asks(text) or YES_NO_ENDING.search(text) is not None
+    if DIGIT.search(u.text) and not (u.intent == "ask_item" and u.named and asked):
+        return False  # ... but "我爹也在屋头 84了 高龄补贴他领得到不" asks about a service, an age in passing
     if BRINGS_PAPERS.search(text) and not ASKS.search(text):
         return False  # "明天上午我拿身份证过来": a plan; the form asks its question again
     if u.intent in NOT_NAMES or u.aspect is not None or u.outside is not None:

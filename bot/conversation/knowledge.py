@@ -97,8 +97,10 @@ class KnowledgeService:
         loop = asyncio.get_running_loop()
         # The intent classifier trains on first use (once per process): in the thread too.
         understander: Understander = await loop.run_in_executor(None, self.built.understander, items)
+        # The pinyin reader too, before the new index answers anyone: built while messages wait, it held the first
+        # replies after a start up to ten seconds (the old index, if any, answers meanwhile).
+        await loop.run_in_executor(None, understander.warm)
         self._understander = CachedUnderstander(understander, version)
-        loop.run_in_executor(None, understander.warm)  # the pinyin reader, off the reply path
         self.version = version
         self.build_seconds = time.perf_counter() - started
         self.built_at = time.time()

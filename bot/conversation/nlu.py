@@ -157,11 +157,13 @@ BOOKING_VERB = re.compile(
     r"恳请|烦请|敬请|登记一下|来家|到家|上门(办|给|帮|来)|申请[^,，。]{0,8}(上门|代办)|齐了|齐的|准备好了|整理好|收齐|报一件|帮报(?!税)|"
     r"(找|托|委托)(你们|贵中心|中心|站上|服务站)|备齐|(交|给)你们.{0,2}代办|代办员.{0,4}帮|"
     r"帮代(?!开)|代跑|代报|(请|让|叫)(你们|中心|站上).{0,3}代|受理|请.{0,6}代办|"
+    # "我家新房子办证 能找代办吗 … 资料我可以线上传给你们"
+    r"找(你们)?代办|(传|发|寄)给你们|"
     # "高龄津贴想走帮办代办，由村里代他提交材料可以吗"
     r"(走|想走|要走)(帮办|代办)|由(村里|村上|村头|村委会?|社区|服务站|站上|代办员)(来)?(代|帮|替)"
 )
 # A family member who cannot do it ("家属不识字", "儿子回不来") is no one who might go instead.
-CANNOT_DO = r"(不识字|不会|不懂|弄不来|来不了|回不来|赶不回|不在家|都在外)"
+CANNOT_DO = r"(不识字|不会|不懂|弄不来|来不了|回不来|赶不回|不在家|都在外|在外|打工)"  # "我爸在外面打工"
 CAPABLE_FAMILY = r"(" + FAMILY + r")(?!自己)(?![^,，。\s]{0,4}" + CANNOT_DO + r")"
 # "我儿子能帮我办不", "可否委托小女代为办理": may a family member apply (answered from the guide), not a booking.
 FAMILY_AGENT = re.compile(
@@ -178,6 +180,8 @@ FAMILY_AGENT = re.compile(
     r"|(" + FAMILY + r").{0,12}(他|她)(可以|能|可否|能不能|可不可以)(帮|代|替|来办|去办|去交)"
     # "补卡可否他人代办": whether someone else may apply
     r"|(可否|能否|能不能|可不可以|可以|能)(由)?(他人|别人|其他人|旁人|亲属|家属)(代办|代领|代为|代理|帮办|代替|代交)"
+    # "异地就医那个备案我儿子在手机上能不能帮我弄"
+    r"|" + CAPABLE_FAMILY + r"[^,，。]{0,8}(可以|能|可否|能不能|可不可以)帮我(弄|办|交|填|申请)"
     # "可以喊别人代我去办不": someone else sent by the asker (not "喊人帮我", which asks us)
     r"|(喊|叫|请|让|找)(别人|其他人|旁人|亲戚|朋友)(代|帮|替)(我|他|她)?(去)?(办|领|交|跑)"
 )
@@ -194,10 +198,14 @@ ASKER_HELPS = re.compile(
     # "我代我妈去办可以不"
     r"|我(来)?代(" + FAMILY + r"|他|她)[^,，。]{0,6}(可以不|行不|得不得|可以吗|行吗|能不能|可不可以|要得不)"
     # "他下不了床 我拿着他户口本去帮他换可以吗"
-    r"|我(拿着?|带着?)[^,，。]{0,8}(去|来)(帮|替|给)(他|她)[^,，。]{0,4}(可以不|行不|得不得|可以吗|行吗|能不能|可不可以|要得不)"
+    r"|(?<![帮替给])我(拿着?|带着?)[^,，。]{0,8}(去|来)((帮|替|给)(他|她))?[^,，。]{0,4}(可以不|行不|得不得|可以吗|行吗|能不能|可不可以|要得不)"
 )
 # Whether the person must come in themself ("评残必须本人去医院吗"): a question of the guide, however they get about.
-PRESENCE_ASKED = re.compile(r"(必须|一定要|非要|非得|只能)(要)?(本人|他本人|她本人|老人)(亲自)?(去|到|来|在场|到场)")
+PRESENCE_ASKED = re.compile(
+    r"(必须|一定要|非要|非得|只能)(要)?(本人|他本人|她本人|老人)(亲自)?(去|到|来|在场|到场)"
+    # "高龄津贴要老者本人去办不 他走不动了"
+    r"|要(老者|老人|他|她)?本人(亲自)?(去|来|到)[^,，。]{0,3}(不|吗|么)"
+)
 # Words that can only be a booking request, whatever else the message asks.
 EXPLICIT_BOOKING = re.compile(
     r"申请代办|要代办|想代办|代办一下|报一件|帮报(?!税)|帮(我|我们)办一下|帮.{1,5}代办|帮我(弄|整|办)一下|"
@@ -250,7 +258,7 @@ BOOKED = re.compile(r"预约|代办|上门|约的|申请|查一下|查下|帮我
 # Asking us to arrange a visit, beyond asking whether there is one ("能不能派人上门", "麻烦安排一下"); not what the
 # visitor would do ("来屋头帮我换尿管", "来家里给老人测血糖").
 VISIT_REQUESTED = re.compile(
-    r"预约|(?<!签)约(个|一下|好|起)|安排|派|请(人|个人|你们|工作人员)|喊.{0,8}(来|上门)|麻烦|帮忙|你们|登记一下|申请"
+    r"预约|(?<!签)约(个|一下|好|起)|安排|派|请(人|个人|你们|工作人员)|[喊叫].{0,8}(来|上门)|麻烦|帮忙|你们|登记一下|申请"
     # "能不能来人看一下咋个弄": someone asked to come
     r"|来(个)?人(来)?(看|帮)"
     # ... or giving what a booking needs ("地址是XX镇XX村三组", "联系电话找我儿子")
@@ -835,8 +843,9 @@ class Understander:
         if guess not in ("ask_item", "out_of_scope"):
             # A confidently matched item is evidence for a question about it: the classifier must be surer.
             needed = ACCEPT_INTENT_OVER_ITEM if result.plausible else ACCEPT_INTENT
-            if result.confident or (guess == "rate_service" and aspect == "time"):
-                # ... and so is a question about a part of a guide: "好久办得好" asks, it does not praise.
+            if result.confident or (guess == "rate_service" and aspect in ("time", "amount")):
+                # ... and so is a question about a part of a guide: "好久办得好" asks, it does not praise, and
+                # "一个月 给 好多" asks how much (好多), it does not say 好.
                 needed = ACCEPT_INTENT_OVER_CONFIDENT_ITEM
             if guess == "query_progress" and MINE.search(text):
                 needed = min(needed, ACCEPT_INTENT_OVER_ITEM)  # "我申请的临时救助都半个月了，好久才批得下来": the asker's own
