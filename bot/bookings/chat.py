@@ -18,7 +18,7 @@ from bot.bookings.volunteered import details_in
 from bot.bookings.workdays import WorkCalendar
 from bot.conversation import texts
 from bot.conversation.nlu import BOOKING_NUMBER, normalize, rating_of
-from bot.conversation.questions import AGREES, YES_NO_ENDING, asks
+from bot.conversation.questions import A_NOT_A, AGREES, asks, asks_or_ends_yes_no
 from bot.handoff.queue import EscalationQueue
 from bot.privacy import FieldCipher, mask_text
 
@@ -66,8 +66,6 @@ RESUME = re.compile(r"^(继续|接着)(预约|约|填|办)?(吧|嘛|哈)?$")
 
 # A day offered as a short yes-no question ("明天上午可以不", "星期三得不得").
 PROPOSES_DAY = re.compile(r"^.{0,10}?(可以|行|得不得|要得|方便)(不|吗|么|不嘛)?[?？。!！]*$")
-# A yes-no question of the form "A不A" ("落不落雨", "来不来").
-A_NOT_A = re.compile(r"([\u4e00-\u9fff])不\1")
 
 
 def offers_day(text: str) -> bool:
@@ -168,7 +166,7 @@ class BookingDialog:
             return "value"  # "好的", "要得": yes to the summary, not thanks
         if step in CHOICE_STEPS:
             return "choice"
-        if step in VALUE_STEPS and (asks(text) or YES_NO_ENDING.search(text)):
+        if step in VALUE_STEPS and asks_or_ends_yes_no(text):
             return "question"  # "她交了十几年农村养老保险的，那些钱还退得到不" at "身份证号码": no number, a question
         return step if step in ("name", "item") else "value"
 

@@ -19,7 +19,7 @@ from bot.bookings.townships import Township, TownshipList
 from bot.bookings.volunteered import Details, details_in
 from bot.conversation import followup
 from bot.conversation.nlu import normalize
-from bot.conversation.questions import AGREES, YES_NO_ENDING, asks
+from bot.conversation.questions import AGREES, asks_or_ends_yes_no
 from bot.conversation.whom import relation_in
 from bot.privacy import (
     InvalidIDNumber,
@@ -104,7 +104,7 @@ class BookingForm:
         what = f"「{item['name']}」的" if item else ""
         # "公证处可以上门吗 老人行动不便" asks whether it can be done: say yes before the form's first question.
         asked = normalize(turn.text)
-        agreed = "可以的" if asks(asked) or YES_NO_ENDING.search(asked) else "好的"
+        agreed = "可以的" if asks_or_ends_yes_no(asked) else "好的"
         intro = f"{agreed}，为您预约{what}{KIND_LABELS[kind]}。" + (
             f"（为您的{relation}办）" if actor.kind == "resident" and relation else ""
         )

@@ -24,7 +24,7 @@ from bot.conversation.nlu import (
     normalize,
     visit_matters,
 )
-from bot.conversation.questions import ASKS, ASKS_IF, ASKS_WHAT, CLAUSES, YES_NO_ENDING, asks
+from bot.conversation.questions import ASKS, ASKS_IF, ASKS_WHAT, CLAUSES, asks, asks_or_ends_yes_no
 from bot.conversation.whom import relation_in
 from knowledge_base.siblings import LIFE_STAGES, item_stages, message_stage
 
@@ -352,9 +352,7 @@ def leaves_form(u: Understanding, form: dict) -> bool:
         # "对了车子也要年审了 一起整得不" asks yes or no.
         # ... and a question of no one in particular ("病历在县医院，复印件行不" at "给谁办") answers no choice either.
         text = normalize(u.text)
-        asks_of_noone = (asks(text) or YES_NO_ENDING.search(text) is not None) and not (
-            relation_in(u.text) or SOMEONE.search(u.text)
-        )
+        asks_of_noone = asks_or_ends_yes_no(text) and not (relation_in(u.text) or SOMEONE.search(u.text))
         return (
             bool(u.named and item not in u.named)
             or names_better(u, item)
@@ -527,8 +525,7 @@ def leaves_name_step(u: Understanding, form: dict) -> bool:
     a question about a part of a guide ("多久能拿到", "要带啥"), about a named service or a neighbouring domain do;
     the form stays open for anything else, which its own check accepts as a name or asks again."""
     text = normalize(u.text)
-    asked = asks(text) or YES_NO_ENDING.search(text) is not None
-    if DIGIT.search(u.text) and not (u.intent == "ask_item" and u.named and asked):
+    if DIGIT.search(u.text) and not (u.intent == "ask_item" and u.named and asks_or_ends_yes_no(text)):
         return False  # ... but "我爹也在屋头 84了 高龄补贴他领得到不" asks about a service, an age in passing
     if BRINGS_PAPERS.search(text) and not ASKS.search(text):
         return False  # "明天上午我拿身份证过来": a plan; the form asks its question again
