@@ -566,6 +566,55 @@ def test_understand_cli_contract():
         # read and added to the examples.
         ("eighty_sixth_writer_ce_questions.jsonl", {"top1": 0.99, "top3": 0.99, "oos_recall": 0.97, "intent_accuracy": 0.98}),
         ("eighty_seventh_writer_cf_questions.jsonl", {"top1": 0.98, "top3": 0.98, "oos_recall": 0.97, "intent_accuracy": 0.98}),
+        # Writers CG and CH, sealed until CE and CF had joined the examples (a2badbc). CG: a kiwi grower who drives a
+        # tractor, a daughter-in-law from 鲁甸 working in 温州, a miner's widow in 镇雄 with failing eyes, a community
+        # worker, a barber, a deaf teenager of 17 writing in sign-language order. First run 99.0/99.3/98.1/98.5 %, 0.5 %
+        # refused, book_home_visit 26/30 (that session's starting code 99.0/99.3/97.2/98.3 %). CH: a beekeeper, a bride
+        # from 宜宾 married into 永善, an old village proxy, a blind man of 79, a logistics boss, a farmer's wife whose
+        # house was flooded. First run 96.3/97.0/92.6/96.6 %, 1.2 % refused (starting code 96.3/97.0/90.7/96.2 %). Then
+        # both read and added to the examples.
+        ("eighty_eighth_writer_cg_questions.jsonl", {"top1": 0.99, "top3": 0.99, "oos_recall": 0.99, "intent_accuracy": 0.99}),
+        (
+            "eighty_ninth_writer_ch_questions.jsonl",
+            {"top1": 0.96, "top3": 0.96, "oos_recall": 0.96, "intent_accuracy": 0.97, "refused_max": 0.015},
+        ),
+        # Writers CK and CL, sealed until the session's starting code (9a5b435). CK: a man of 67 in 鲁甸龙头山 whose house
+        # was rebuilt after the earthquake (voice input), a delivery rider of 28 asking for his grandmother, a former
+        # teacher of 55 now a village proxy in 威信, a port worker of 40 in 水富, a 彝族 woman of 50 in 彝良 with little
+        # Mandarin, a widow of 32 in 大关 raising two children. First run 98.0/98.7/94.4/97.0 %, 1.2 % refused. CL: a retired
+        # village doctor of 72 in 永善, a mango farmer of 45 in 巧家 typing pinyin, a factory worker of 36 from 镇雄 in 宁波, a
+        # blind man of 50 in 绥江 on a screen reader, a restaurant owner of 42 in 昭阳, a student of 20 from 盐津. First run
+        # 99.0/99.3/90.7/97.3 %, 0.7 % refused. Then both read and added to the examples.
+        (
+            "ninetieth_writer_ck_questions.jsonl",
+            {"top1": 0.98, "top3": 0.98, "oos_recall": 0.98, "intent_accuracy": 0.98, "refused_max": 0.015},
+        ),
+        ("ninety_first_writer_cl_questions.jsonl", {"top1": 0.99, "top3": 0.99, "oos_recall": 0.98, "intent_accuracy": 0.99}),
+        # Near-scope sets: 150 questions each that sound like government business but no guide answers (other offices,
+        # another city's rules, a company's own matters), and 75 look-alikes a guide does answer, written apart from the
+        # rules (tests/data/NEAR_SCOPE_BRIEF.md). Some look-alikes the writers labelled ask_item ask us to book, hence the
+        # low intent floors. First runs: ng1 and ng2 refused 61.3 % and 64.7 % of their out-of-scope questions and 0.7 %
+        # of the look-alikes (9a5b435 with CG and CH among the examples); ng3 and ng4, sealed until words drawn from ng1
+        # and ng2 had joined the neighbouring domains (and ng1 and ng2 the examples), 64.0 % and 69.3 %, no look-alike
+        # refused (9a5b435 alone: 50.7 % and
+        # 49.3 %). Then all four read for more words. They are not among the classifier's examples: trained on, they made
+        # it refuse look-alikes of ours ("表格我们村委会帮他填 交到哪点") for a few points of out-of-scope recall.
+        (
+            "ninety_second_near_scope_ng1_questions.jsonl",
+            {"top1": 0.9, "top3": 0.94, "oos_recall": 0.81, "intent_accuracy": 0.85, "refused_max": 0.015},
+        ),
+        (
+            "ninety_third_near_scope_ng2_questions.jsonl",
+            {"top1": 0.95, "top3": 0.95, "oos_recall": 0.8, "intent_accuracy": 0.85},
+        ),
+        (
+            "ninety_fourth_near_scope_ng3_questions.jsonl",
+            {"top1": 0.87, "top3": 0.87, "oos_recall": 0.68, "intent_accuracy": 0.75},
+        ),
+        (
+            "ninety_fifth_near_scope_ng4_questions.jsonl",
+            {"top1": 0.91, "top3": 0.94, "oos_recall": 0.66, "intent_accuracy": 0.75},
+        ),
     ],
 )
 def test_question_sets_meet_the_accuracy_floor(understander, name, floors):
