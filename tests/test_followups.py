@@ -1116,6 +1116,16 @@ async def test_a_new_trouble_or_another_document_described_without_its_name_is_a
     assert head(said) == "【食品经营许可】", said
 
 
+async def test_money_asked_of_a_service_named_is_a_new_question(server):
+    """After 死亡医学证明, "他交过农村养老保险嘞 还领得到点钱不" asks what the pension pays at a death (丧葬补助金), not
+    the certificate's guide."""
+    resident = user(server, "o_f_money_named")
+    assert head(await resident.say("老汉在家头过世的 死亡证明找哪个开")) == "【居民死亡医学证明（推断）书签发】"
+    said = await resident.say("他交过农村养老保险嘞 还领得到点钱不")
+    # the pension's items, 丧葬补助金 among them, not the certificate's guide
+    assert head(said) == texts.CHOOSE_ITEM and "城乡居民养老保险丧葬补助金申领" in said, said
+
+
 async def test_money_paid_out_of_pocket_is_claimed_back_under_its_own_item(server):
     """After 异地就医备案, "自己垫的钱 还报得了不" asks 零星医疗费用报销 (垫付 is its word)."""
     resident = user(server, "o_f_paid_out")
@@ -1229,8 +1239,8 @@ async def test_when_the_booked_visit_comes_asks_the_booking(server):
 
 
 async def test_a_weather_question_gives_no_day_to_a_paused_booking(server):
-    """ "明天还落不落雨" names a day but asks about the weather: not answered, and the paused visit booking takes no
-    date from it."""
+    """ "明天还落不落雨" and "明天有雨没" name a day but ask about the weather: not answered, and the paused visit
+    booking takes no date from them."""
     resident = user(server, "o_f_weather_day")
     await resident.say("我那个房子 土墙的 裂了 落雨就漏 政府修不修")
     said = await resident.say("我一个老的带孙孙 能不能派人来看一哈 我怕哪天垮了")
@@ -1239,6 +1249,8 @@ async def test_a_weather_question_gives_no_day_to_a_paused_booking(server):
     assert head(said) == "【自然灾害生活救助申请】" and "继续预约" in said, said
     said = await resident.say("明天还落不落雨")
     assert "答不上来" in said and "希望日期" not in said, said
+    said = await resident.say("明天有雨没")  # a yes-no question ending in 没
+    assert "希望日期" not in said, said
     said = await resident.say("继续预约")
     assert "给谁办" in said, said
 

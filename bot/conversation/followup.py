@@ -46,6 +46,8 @@ FAR_AHEAD = 2.0
 FAR_BEHIND = 4.0
 # A move asked for ("能迁回来不"): a service of its own, not where the asker is.
 MOVES = re.compile(r"迁|转户|落户|上户")
+# Money asked for ("还领得到点钱不", "能领好多钱", "有钱领没"): what a service named pays, not the current item's steps.
+MONEY_ASKED = re.compile(r"(领|拿|补|发)(得到|得了|得成)?[^,，。\s]{0,3}钱|有钱(领|拿)")
 # A question about a part of a guide this short, naming nothing, is about the item under discussion.
 SHORT_ASPECT_QUESTION = 8
 # Parts of a guide a follow-up asks about the asker's own situation.
@@ -168,6 +170,8 @@ def about_current(
         if current not in u.named:
             if ANOTHER_MATTER.match(text) and u.result.plausible and u.result.best.code in u.named:
                 return False  # "还有她那个养老钱 听讲人走了能领一笔" after 死亡户口注销
+            if MONEY_ASKED.search(text) and u.result.plausible and u.result.best.code in u.named:
+                return False  # "他交过农村养老保险嘞 还领得到点钱不" after 死亡医学证明: money from the service named
             # A broad word (户口 names nine items) in a question about a part of the guide is the asker's
             # circumstance ("要带啥 我们户口不在一起", "我老公户口在浙江 在昭通能办不"), unless it matches another item well.
             # A statement with no service verb is a circumstance too ("她户口在务基，人跟我们住在县城").
