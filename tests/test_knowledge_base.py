@@ -615,6 +615,37 @@ def test_understand_cli_contract():
             "ninety_fifth_near_scope_ng4_questions.jsonl",
             {"top1": 0.91, "top3": 0.94, "oos_recall": 0.66, "intent_accuracy": 0.75},
         ),
+        # Writers CI and CJ, sealed until the session's code was frozen (eb96343). CI: a beef-noodle stall keeper of 50 in
+        # 鲁甸, a grandmother of 78 in 镇雄 raising two grandchildren on voice input, a truck driver of 38 from 彝良, a
+        # community grid worker of 30 in 昭阳, a man of 60 back in 巧家 from building sites with a bad back, a new father of
+        # 27 in 永善. First run 98.3/99.0/98.1/99.2 %, 0.2 % refused, every intent at 95 % or more (the session's starting
+        # code, 9a5b435: 98.3/99.0/96.3/98.9 %). CJ: a retired miner of 66 in 威信 with a lung disease, a nurse of 35 in
+        # 水富, a village proxy in her 40s in 大关, a bamboo-shoot farmer of 58 in 盐津 typing pinyin, the head of a
+        # relocated family of 52 in 绥江, a graduate of 23 in 昭阳. First run 98.3/99.0/95.4/98.7 %, 0.2 % refused, every
+        # intent at 95 % or more (starting code 98.3/99.0/95.4/98.5 %). Read, but not yet among the examples: learnt, they
+        # flipped "发票要原件吗 掉了一张" after 异地就医备案 to the tax invoice item (tests/test_followups.py).
+        ("ninety_sixth_writer_ci_questions.jsonl", {"top1": 0.98, "top3": 0.99, "oos_recall": 0.98, "intent_accuracy": 0.99}),
+        ("ninety_seventh_writer_cj_questions.jsonl", {"top1": 0.98, "top3": 0.99, "oos_recall": 0.95, "intent_accuracy": 0.98}),
+        # Near-scope sets ng5 and ng6, sealed until eb96343: first run 68.0 % and 66.0 % of their out-of-scope questions
+        # refused, no look-alike refused (starting code 57.3 % and 56.7 %). ng7 and ng8, sealed until 3cd49f5: first run
+        # 58.7 % and 52.7 %, 1.3 % of the look-alikes refused; then read for the words of eb96343. None of the four is
+        # among the classifier's examples.
+        (
+            "ninety_eighth_near_scope_ng5_questions.jsonl",
+            {"top1": 0.95, "top3": 0.97, "oos_recall": 0.67, "intent_accuracy": 0.77},
+        ),
+        (
+            "ninety_ninth_near_scope_ng6_questions.jsonl",
+            {"top1": 0.98, "top3": 0.98, "oos_recall": 0.64, "intent_accuracy": 0.75},
+        ),
+        (
+            "one_hundredth_near_scope_ng7_questions.jsonl",
+            {"top1": 0.9, "top3": 0.91, "oos_recall": 0.62, "intent_accuracy": 0.72, "refused_max": 0.015},
+        ),
+        (
+            "one_hundred_first_near_scope_ng8_questions.jsonl",
+            {"top1": 0.93, "top3": 0.95, "oos_recall": 0.62, "intent_accuracy": 0.73, "refused_max": 0.015},
+        ),
     ],
 )
 def test_question_sets_meet_the_accuracy_floor(understander, name, floors):
