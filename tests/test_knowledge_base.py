@@ -624,8 +624,8 @@ def test_understand_cli_contract():
         # relocated family of 52 in 绥江, a graduate of 23 in 昭阳. First run 98.3/99.0/95.4/98.7 %, 0.2 % refused, every
         # intent at 95 % or more (starting code 98.3/99.0/95.4/98.5 %). Read, but not yet among the examples: learnt, they
         # flipped "发票要原件吗 掉了一张" after 异地就医备案 to the tax invoice item (tests/test_followups.py).
-        ("ninety_sixth_writer_ci_questions.jsonl", {"top1": 0.98, "top3": 0.99, "oos_recall": 0.98, "intent_accuracy": 0.99}),
-        ("ninety_seventh_writer_cj_questions.jsonl", {"top1": 0.98, "top3": 0.99, "oos_recall": 0.95, "intent_accuracy": 0.98}),
+        ("ninety_sixth_writer_ci_questions.jsonl", {"top1": 0.98, "top3": 0.98, "oos_recall": 0.98, "intent_accuracy": 0.99}),
+        ("ninety_seventh_writer_cj_questions.jsonl", {"top1": 0.98, "top3": 0.98, "oos_recall": 0.95, "intent_accuracy": 0.98}),
         # Near-scope sets ng5 and ng6, sealed until eb96343: first run 68.0 % and 66.0 % of their out-of-scope questions
         # refused, no look-alike refused (starting code 57.3 % and 56.7 %). ng7 and ng8, sealed until 3cd49f5: first run
         # 58.7 % and 52.7 %, 1.3 % of the look-alikes refused; then read for the words of eb96343. None of the four is
