@@ -168,10 +168,10 @@ def about_current(
         if u.aspect is not None and message_stage(u.text) is None and all(current in c for c in u.naming.values()):
             return True  # "好久拿得到执照" after 农民专业合作社设立登记: every naming word names it too
         if current not in u.named:
-            if ANOTHER_MATTER.match(text) and u.result.plausible and u.result.best.code in u.named:
-                return False  # "还有她那个养老钱 听讲人走了能领一笔" after 死亡户口注销
-            if MONEY_ASKED.search(text) and u.result.plausible and u.result.best.code in u.named:
-                return False  # "他交过农村养老保险嘞 还领得到点钱不" after 死亡医学证明: money from the service named
+            if (ANOTHER_MATTER.match(text) or MONEY_ASKED.search(text)) and result.plausible and result.best.code in u.named:
+                # "还有她那个养老钱 听讲人走了能领一笔" after 死亡户口注销, and "他交过农村养老保险嘞 还领得到点钱不" after
+                # 死亡医学证明: another matter opened, or money asked of the service named
+                return False
             # A broad word (户口 names nine items) in a question about a part of the guide is the asker's
             # circumstance ("要带啥 我们户口不在一起", "我老公户口在浙江 在昭通能办不"), unless it matches another item well.
             # A statement with no service verb is a circumstance too ("她户口在务基，人跟我们住在县城").
