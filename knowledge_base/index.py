@@ -168,6 +168,10 @@ class ItemIndex:
                 self._by_sound.setdefault(pinyin_key(w), set()).add(w)
         self._doc_chars = [frozenset(c) for c in corpora["chars"]]
         self._naming = self._naming_words(items)
+        # Synonyms' canonical spellings and short aliases that name items, found whole in a message whatever jieba
+        # cuts ("审车帮我代办" is "车辆年审帮我代办" once normalised, cut as 车辆 / 年 / 审帮).
+        spellings = set(self.lexicon.canonical).union(*map(self._short_aliases, items))
+        self._naming_spellings = sorted(w for w in spellings if w in self._naming)
         stages = staged_items(self.names)
         self._at_stage = {stage: np.array([stage in found for found in stages], dtype=bool) for stage, *_ in STAGES}
         schemes = [item_scheme(n) for n in self.names]
@@ -177,8 +181,9 @@ class ItemIndex:
         """Words that name a service (身份证, 低保, 不动产, 轮椅 ...) -> the items whose name or aliases hold them.
 
         The vocabulary: the everyday words of the item names (with the halves of four-character compounds and
-        the first two characters of longer words) and the canonical spellings of synonyms.yaml, without the
-        generic words of knowledge_base/data/generic_words.txt (申请, 补办, 登记 ...)."""
+        the first two characters of longer words), the aliases that are a single short word (审车, 评残, 销户: what
+        residents call a service whose name they do not know) and the canonical spellings of synonyms.yaml, without
+        the generic words of knowledge_base/data/generic_words.txt (申请, 补办, 登记 ...)."""
         lx, plain = self.lexicon, plain_tokenizer()
         vocab: set[str] = set(lx.canonical)
         for item in items:
@@ -187,6 +192,7 @@ class ItemIndex:
             words |= {h for w in words if len(w) == 4 and all(plain.FREQ.get(x) for x in (w[:2], w[2:])) for h in (w[:2], w[2:])}
             words |= {w[:2] for w in words if len(w) >= 3 and plain.FREQ.get(w[:2])}
             vocab |= words
+            vocab |= self._short_aliases(item)
         vocab -= lx.generic | lx.stopwords
         naming: dict[str, set[str]] = {}
         for item in items:
@@ -195,6 +201,10 @@ class ItemIndex:
                 if any(w in t for t in titles):
                     naming.setdefault(w, set()).add(item["code"])
         return {w: frozenset(codes) for w, codes in naming.items()}
+
+    def _short_aliases(self, item: dict) -> set[str]:
+        """An item's aliases of a single short word, as the lexicon spells them (审车 is 车辆年审)."""
+        return {self.lexicon.normalize(a) for a in item.get("aliases", []) if len(a) in (2, 3) and CJK.fullmatch(a)}
 
     def named_in_full(self, text: str) -> list[str]:
         """The items whose whole names a text holds, in the order they appear ("…签发《居民死亡医学证明（推断）书》
@@ -219,6 +229,7 @@ class ItemIndex:
         lx = self.lexicon
         runs, words = lx.analyze(norm)
         found = {*words, *(w for r in runs for w in plain_tokenizer().cut(r, HMM=False)), *self.sound_alikes(runs)}
+        found.update(w for w in self._naming_spellings if w in norm)
         return {w: self._naming[w] for w in found if w in self._naming}
 
     def _build_scorer(self) -> None:

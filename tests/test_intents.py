@@ -160,6 +160,8 @@ MISSED = [
     ("您好，现在可以咨询吗", "greeting"),
     ("人宫服务在哪点", "human_agent"),
     ("我想委托你们帮我办 咋个弄", "book_proxy"),
+    # writer CN's first run: a person asked for as "有人工没得" (not a greeting)
+    ("有人工没得 想问点事情", "human_agent"),
     # and later (issue 18): requests to act, asking us to come and look, greetings and thanks in other words.
     ("能不能帮我弄一下残疾证", "book_proxy"),
     ("房子要垮了 你们来看下嘛 危房改造那个", "book_home_visit"),

@@ -18,7 +18,7 @@ from bot.bookings.volunteered import details_in
 from bot.bookings.workdays import WorkCalendar
 from bot.conversation import texts
 from bot.conversation.nlu import BOOKING_NUMBER, normalize, rating_of
-from bot.conversation.questions import A_NOT_A, AGREES, asks_or_ends_yes_no
+from bot.conversation.questions import AGREES, asks_or_ends_yes_no
 from bot.handoff.queue import EscalationQueue
 from bot.privacy import FieldCipher, mask_text
 
@@ -71,7 +71,7 @@ PROPOSES_DAY = re.compile(r"^.{0,10}?(可以|行|得不得|要得|方便)(不|�
 def offers_day(text: str) -> bool:
     """Does a (normalised) message state rather than ask? "我妹妹下周三上午拿材料过去" and "明天上午可以不" offer a day;
     "明天能办吗" asks, and "明天还落不落雨", "明天有雨没", "天气预报说今天晚上还要下 是不是真的哦" ask about the weather."""
-    return not (asks_or_ends_yes_no(text) or A_NOT_A.search(text)) or PROPOSES_DAY.match(text) is not None
+    return not asks_or_ends_yes_no(text) or PROPOSES_DAY.match(text) is not None
 
 
 # A message that speaks of cancelling a booking, not only "算了".

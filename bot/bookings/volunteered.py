@@ -15,6 +15,7 @@ from datetime import date
 from bot.bookings.dateparse import parse_day
 from bot.bookings.fields import ADDRESS_PART, FieldInvalid, clean_address
 from bot.conversation.followup import PAPERS_COMING
+from bot.conversation.questions import asks_or_ends_yes_no
 from bot.privacy import fold_digits
 
 MOBILE_IN_TEXT = re.compile(r"(?<!\d)1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}(?!\d)")
@@ -88,7 +89,8 @@ def _address(chunks: list[str]) -> str | None:
     """Neighbouring chunks that name places ("会仪镇" "大坪村三组"), joined, when one of them names a house."""
     runs: list[list[str]] = [[]]
     for chunk in chunks:
-        if ADDRESS_PART.search(chunk) and not NOT_PLACE.search(chunk):
+        # ... not a question about a place ("去县城的路垮没垮")
+        if ADDRESS_PART.search(chunk) and not NOT_PLACE.search(chunk) and not asks_or_ends_yes_no(chunk):
             runs[-1].append(chunk)
         elif runs[-1]:
             runs.append([])

@@ -493,9 +493,10 @@ class Assistant:
             return self.show_item(turn, away, aspect)  # matched weakly, but the only service for care elsewhere
         if pointed and on_current:  # not "盐津到水富的车几点有没" after an answer that named 死亡医学证明
             return self.show_item(turn, pointed, aspect)
-        if result.confident:
+        kin_alike = self.theme_kin_named_alike(u, current_item)
+        if result.confident and not kin_alike:
             return self.show_item(turn, result.best.code, aspect)
-        if u.intent == "ask_item" and named_best(u):  # "能先拿个临时的不": the service it names, clearly first
+        if u.intent == "ask_item" and named_best(u) and not kin_alike:  # "能先拿个临时的不": the service it names
             return self.show_item(turn, named_best(u), aspect)
         options = self.first_issue_first([m.code for m in result.matches[:3]], u.text)
         if current in options:
@@ -544,6 +545,23 @@ class Assistant:
         if aspect and u.intent == "ask_item":
             return texts.ASK_WHICH_ITEM
         return texts.DONT_KNOW
+
+    def theme_kin_named_alike(self, u: Understanding, current_item: dict | None) -> bool:
+        """Is a candidate of the discussed item's theme named by every word that names the best match, which is of
+        another theme? "发票要原件吗" after 医保异地就医备案: 发票 names the tax office's invoices and 零星医疗费用报销
+        alike, so the message is no sure question about the tax office; the choices, the theme's first, say so."""
+        if current_item is None or u.result.best is None:
+            return False
+        best, theme, index = u.result.best.code, current_item.get("theme"), self.understander.index
+        if best not in u.named or index.item(best).get("theme") == theme:
+            return False
+        return any(
+            m.code in u.named
+            and m.code != current_item["code"]
+            and index.item(m.code).get("theme") == theme
+            and not followup.named_apart(u, best, m.code)
+            for m in u.result.matches[1:3]
+        )
 
     def first_issue_first(self, options: list[str], text: str) -> list[str]:
         """Choices among kin items ("烧烤摊 执照咋办": 注销 / 设立 / 变更) with the first issue first when the message says

@@ -52,6 +52,8 @@ ASPECTS: list[tuple[str, re.Pattern]] = [
             r"|(要不要|需不需要|用不用)[^,，。?？]{0,8}(证明|原件|复印件|照片|户口簿|户口本|身份证|结婚证)"
             # "租房合同要吗", "要疫苗本吗"
             r"|(证|本|合同|证明|照片|复印件|原件)(要|需要)(吗|不|么)[?？]*$|^要[^,，。]{0,8}(证|本|合同|证明|照片)(吗|不|么)"
+            # "病历在县医院，复印件行不": whether a copy will do
+            r"|(复印件|复印的|影印件)(就)?(行|可以|得|管用)(不|吗|么|嘛|没)"
         ),
     ),
     (
@@ -161,6 +163,8 @@ BOOKING_VERB = re.compile(
     r"找(你们)?代办|(传|发|寄)给你们|"
     # "高龄津贴想走帮办代办，由村里代他提交材料可以吗"
     r"(走|想走|要走)(帮办|代办)|由(村里|村上|村头|村委会?|社区|服务站|站上|代办员)(来)?(代|帮|替)"
+    # "我收了8个人的材料 能不能一起代办": a proxy's papers in hand, all to be done
+    r"|收了[^,，。]{0,8}材料|一起(代办|帮.{0,2}办)"
 )
 # A family member who cannot do it ("家属不识字", "儿子回不来") is no one who might go instead.
 CANNOT_DO = r"(不识字|不会|不懂|弄不来|来不了|回不来|赶不回|不在家|都在外|在外|打工)"  # "我爸在外面打工"
@@ -278,7 +282,7 @@ def visit_matters(text: str) -> bool:
 
 
 # Staff coming to the house to look ("到家里来看", "来屋头核实"), asked of below.
-_COMES_TO_LOOK = r"(到|来)(家里|家头|屋头|家中)(来)?(看|查看|核实|核查)"
+_COMES_TO_LOOK = r"((到|来)(家里|家头|屋头|家中)(来)?|派(个)?人来)(看|查看|核实|核查|调查)"
 # Another way asked for ("卧床老人没法刷脸，养老待遇资格认证有没有别的办法"): a question of the guide, not a visit booked;
 # in a follow-up ("还有莫得别的办法") it asks of the item under discussion, and means nothing without it.
 OTHER_WAY = re.compile(r"(别的|其他|其它)(办法|法子|途径|方式|路子)")
@@ -289,7 +293,10 @@ ASKS_IF_VISITED = re.compile(
     r"|(医生|村医|大夫)会(来|上门|到)[^,，。?？]{0,10}(不|吗|嘛|么|没)[?？]?$"
     # "卫生院的人要到家里来看吗？还是家属拿着东西去就行？": whether staff come, asked of how the service is done
     # ... and "卫生院的人来家头看吗 还是我们要克卫生院"
-    r"|(卫生院|医院|医生|村医|派出所|公安|工作人员)的?人?(要|会|得)?" + _COMES_TO_LOOK + r"(吗|不|嘛|么)"
+    # ... "卫生院的医生是否需要到家里来查看？", "卫生院要派人来调查不"
+    r"|(卫生院|医院|医生|村医|派出所|公安|工作人员)的?(医生|人)?(是否|要不要|需不需要)?(需要|要|会|得)?"
+    + _COMES_TO_LOOK
+    + r"(吗|不|嘛|么|[?？])"
     # "是否需要卫生院的医生到家中查看？"
     r"|(是否|要不要|需不需要)(需要)?(卫生院|医院|村医|派出所|公安)的?(医生|人|民警)?"
     + _COMES_TO_LOOK

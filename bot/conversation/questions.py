@@ -21,8 +21,8 @@ ASKS_IF = re.compile(
 )
 # A yes-no question in 昭通 speech ending with 不 or 没 ("派出所能上门拍照不").
 YES_NO_ENDING = re.compile(r"[不没][?？!！。\s]*$")
-# A yes-no question of the form "A不A" ("落不落雨", "来不来").
-A_NOT_A = re.compile(r"([\u4e00-\u9fff])不\1")
+# A yes-no question of the form "A不A" or "A没A" ("落不落雨", "来不来", "路垮没垮").
+A_NOT_A = re.compile(r"([\u4e00-\u9fff])[不没]\1")
 # Either-or questions ("会不会罚款", "要不要带户口本").
 ASKS_EITHER = re.compile(r"会不会|能不能|要不要|是不是|可不可以|有没有|得不得|算不算")
 
@@ -37,8 +37,9 @@ def asks(text: str) -> bool:
 
 
 def asks_or_ends_yes_no(text: str) -> bool:
-    """asks(), or a yes-no question ending in 不 or 没 in 昭通 speech ("病历在县医院，复印件行不")."""
-    return asks(text) or YES_NO_ENDING.search(text) is not None
+    """asks(), or a yes-no question ending in 不 or 没 in 昭通 speech ("病历在县医院，复印件行不"), or of the form
+    "A不A" ("路垮没垮")."""
+    return asks(text) or YES_NO_ENDING.search(text) is not None or A_NOT_A.search(text) is not None
 
 
 # Saying yes in a resident's words ("好的", "要得", "嗯", "可以"): at a form's confirmation, or to an offer.
