@@ -167,17 +167,19 @@ class ItemIndex:
             if 2 <= len(w) <= 4 and CJK.fullmatch(w):
                 self._by_sound.setdefault(pinyin_key(w), set()).add(w)
         self._doc_chars = [frozenset(c) for c in corpora["chars"]]
-        self._naming = self._naming_words(items)
+        short_aliases = set().union(*map(self._short_aliases, items))
+        self._naming = self._naming_words(items, short_aliases)
         # Synonyms' canonical spellings and short aliases that name items, found whole in a message whatever jieba
         # cuts ("审车帮我代办" is "车辆年审帮我代办" once normalised, cut as 车辆 / 年 / 审帮).
-        spellings = set(self.lexicon.canonical).union(*map(self._short_aliases, items))
-        self._naming_spellings = sorted(w for w in spellings if w in self._naming)
+        self._naming_spellings = sorted(w for w in set(self.lexicon.canonical) | short_aliases if w in self._naming)
+        # Short aliases name only as written: a sound-alike of 粮补 is no such word ("一年补好多" is not 一粮补).
+        self._written_only = short_aliases - set(self.lexicon.canonical)
         stages = staged_items(self.names)
         self._at_stage = {stage: np.array([stage in found for found in stages], dtype=bool) for stage, *_ in STAGES}
         schemes = [item_scheme(n) for n in self.names]
         self._of_scheme = {scheme: np.array([s == scheme for s in schemes], dtype=bool) for scheme, *_ in SCHEMES}
 
-    def _naming_words(self, items: list[dict]) -> dict[str, frozenset[str]]:
+    def _naming_words(self, items: list[dict], short_aliases: set[str]) -> dict[str, frozenset[str]]:
         """Words that name a service (身份证, 低保, 不动产, 轮椅 ...) -> the items whose name or aliases hold them.
 
         The vocabulary: the everyday words of the item names (with the halves of four-character compounds and
@@ -185,14 +187,13 @@ class ItemIndex:
         residents call a service whose name they do not know) and the canonical spellings of synonyms.yaml, without
         the generic words of knowledge_base/data/generic_words.txt (申请, 补办, 登记 ...)."""
         lx, plain = self.lexicon, plain_tokenizer()
-        vocab: set[str] = set(lx.canonical)
+        vocab: set[str] = set(lx.canonical) | short_aliases
         for item in items:
             words = {w for w in plain.cut(lx.normalize(item["name"]), HMM=False) if len(w) >= 2 and CJK.fullmatch(w)}
             # 结婚登记 names by 结婚, 危房改造 by 危房; 轮椅车 by 轮椅.
             words |= {h for w in words if len(w) == 4 and all(plain.FREQ.get(x) for x in (w[:2], w[2:])) for h in (w[:2], w[2:])}
             words |= {w[:2] for w in words if len(w) >= 3 and plain.FREQ.get(w[:2])}
             vocab |= words
-            vocab |= self._short_aliases(item)
         vocab -= lx.generic | lx.stopwords
         naming: dict[str, set[str]] = {}
         for item in items:
@@ -228,7 +229,8 @@ class ItemIndex:
         """naming_words of a text already normalised by the lexicon (whose words the caller also reads)."""
         lx = self.lexicon
         runs, words = lx.analyze(norm)
-        found = {*words, *(w for r in runs for w in plain_tokenizer().cut(r, HMM=False)), *self.sound_alikes(runs)}
+        heard = (w for w in self.sound_alikes(runs) if w not in self._written_only)
+        found = {*words, *(w for r in runs for w in plain_tokenizer().cut(r, HMM=False)), *heard}
         found.update(w for w in self._naming_spellings if w in norm)
         return {w: self._naming[w] for w in found if w in self._naming}
 

@@ -5,6 +5,8 @@ through /wechat."""
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 
 from bot.conversation import texts
@@ -399,7 +401,8 @@ async def test_a_yes_no_question_about_the_item_offers_no_other_items(server):
 
 @pytest.mark.parametrize("first,about,then,says,not_says", IN_CONTEXT)
 async def test_a_follow_up_is_read_in_its_conversation(server, first, about, then, says, not_says):
-    resident = user(server, "o_f_context")
+    # One resident per case: what an earlier case left under discussion must not colour this one.
+    resident = user(server, "o_f_context_" + hashlib.sha1((first + then).encode()).hexdigest()[:12])
     assert about in head(await resident.say(first))
     reply = await resident.say(then)
     assert says in head(reply) and not_says not in reply, reply
@@ -1351,3 +1354,13 @@ async def test_a_proxy_with_papers_in_hand_asks_to_book(server):
     assert head(await resident.say("门诊慢特病咋个认定")) == "【门诊慢特病待遇认定】"
     said = await resident.say("我收了8个人的材料 能不能一起代办")
     assert "「门诊慢特病待遇认定」的代办服务" in said, said
+
+
+async def test_a_sound_alike_of_a_short_alias_names_nothing(server):
+    """ "一年补好多" after 燃油补贴 asks its amount: 年补 sounds like 粮补 (种粮补贴's short alias), which names only as
+    written."""
+    resident = user(server, "o_f_sound_alike_alias")
+    said = await resident.say("他那个三轮车每年的油补要重新申请吗")
+    assert head(said) == "【残疾人机动轮椅车燃油补贴申领】", said
+    said = await resident.say("一年补好多")
+    assert "残疾人机动轮椅车燃油补贴申领" in head(said), said

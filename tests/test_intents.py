@@ -160,8 +160,6 @@ MISSED = [
     ("您好，现在可以咨询吗", "greeting"),
     ("人宫服务在哪点", "human_agent"),
     ("我想委托你们帮我办 咋个弄", "book_proxy"),
-    # writer CN's first run: a person asked for as "有人工没得" (not a greeting)
-    ("有人工没得 想问点事情", "human_agent"),
     # and later (issue 18): requests to act, asking us to come and look, greetings and thanks in other words.
     ("能不能帮我弄一下残疾证", "book_proxy"),
     ("房子要垮了 你们来看下嘛 危房改造那个", "book_home_visit"),
@@ -193,6 +191,12 @@ MISSED = [
     ("前些日子所交之残疾人证申请，现已办至何环节？", "query_progress"),
     ("上个月交的执照材料审好没有 等得心焦", "query_progress"),
     ("新生儿上户口可否由其祖父代为办理？", "ask_item"),  # who may go, not a request to us
+    # Writers CN, CO and CP's first runs: whether the medicine is paid back; a visit declined; how a service is done.
+    ("高血压 天天吃药 能报不", "ask_item"),
+    ("我想预约代办，把我能申请的残疾人补贴一次性都办了。不用上门，电话联系", "book_proxy"),
+    ("无障碍改造一般补多少钱？是给钱自己找人装，还是他们派人来装", "ask_item"),
+    ("家庭医生签约了有什么实际用处？能不能定期上门帮我换导尿管", "ask_item"),
+    ("有人工没得 想问点事情", "human_agent"),
 ]
 
 

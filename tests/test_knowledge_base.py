@@ -663,6 +663,33 @@ def test_understand_cli_contract():
             "one_hundred_third_writer_cn_questions.jsonl",
             {"top1": 0.99, "top3": 0.99, "oos_recall": 0.96, "intent_accuracy": 0.98},
         ),
+        # Writers CO and CP, sealed until CM and CN had joined the examples (d24939d). CO: a cobbler of 74 in 昭阳 writing
+        # with a stylus, a care worker of 33 from 鲁甸 in a 昆明 nursing home, a village party secretary of 51 in 彝良
+        # who runs the service station, a walnut farmer of 57 in 大关 on voice input, a bride of 24 from 毕节 new to
+        # 镇雄, a man of 44 in a wheelchair in 水富 with an online tea shop. First run 97.3/99.3/97.2/98.9 %, none
+        # refused, every intent at 95 % or more. CP: a widower of 79 in 巧家 typing homophones, a minibus conductor of
+        # 46 in 鲁甸, a returnee of 35 from 广东 in 绥江 writing Cantonese, a hamlet helper of 63 in 威信, a teacher of
+        # 39 in 永善, a boy of 17 in 盐津 with pinyin initials. First run 97.7/98.7/97.2/98.5 %, 0.5 % refused
+        # (book_home_visit 28/30, query_progress 11/12: Cantonese). The session's starting code (b9c18d3) gave the same
+        # figures on both. Then both read (Cantonese function words joined local_speech.yaml) and added to the examples.
+        (
+            "one_hundred_fourth_writer_co_questions.jsonl",
+            {"top1": 0.99, "top3": 0.99, "oos_recall": 0.98, "intent_accuracy": 0.99},
+        ),
+        (
+            "one_hundred_fifth_writer_cp_questions.jsonl",
+            {"top1": 0.99, "top3": 0.99, "oos_recall": 0.98, "intent_accuracy": 0.99},
+        ),
+        # Near-scope sets ng9 and ng10, sealed until d24939d: first run 74.0 % and 72.0 % of their out-of-scope
+        # questions refused, no look-alike refused (b9c18d3: 73.3 % and 72.7 %). Read for a few words; not examples.
+        (
+            "one_hundred_sixth_near_scope_ng9_questions.jsonl",
+            {"top1": 0.9, "top3": 0.92, "oos_recall": 0.73, "intent_accuracy": 0.79},
+        ),
+        (
+            "one_hundred_seventh_near_scope_ng10_questions.jsonl",
+            {"top1": 0.96, "top3": 0.96, "oos_recall": 0.71, "intent_accuracy": 0.79},
+        ),
     ],
 )
 def test_question_sets_meet_the_accuracy_floor(understander, name, floors):

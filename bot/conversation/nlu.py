@@ -302,6 +302,9 @@ ASKS_IF_VISITED = re.compile(
     + _COMES_TO_LOOK
     # "低保申请了是不是要来家里调查？": a step of the service asked about
     + r"|是不是要(来|到|上门)(家里|屋头|家头)?(调查|核实|走访)"
+    # "是给钱自己找人装，还是他们派人来装": how the service is done; "能不能定期上门帮我换导尿管": what it includes
+    # (an either-or: not "算了 还是派人上门吧", a request)
+    + r"|是[^。？?]{1,14}还是[^,，。]{0,4}(他们|你们|政府|村上)?(派人|上门)|定期(上门|来家|到家|来屋头)"
     # "是不是卫生院的要来屋头看了才开": how a certificate is issued
     + r"|是不是[^,，。]{0,8}要(来|到)(家里|屋头|家头|家中)(看|查看)了?才"
 )
@@ -719,7 +722,9 @@ class Understander:
             # "满八十那个钱一个月到底是好多嘛？赶场天几个老者在那点争…": how much a benefit pays, and one benefit
             # clearly first, though the story around it reads as chat.
             intent = "ask_item"
-        elif intent == "out_of_scope" and sure < ACCEPT_OOS and HANDS_IN_PAPERS.search(norm):
+        elif intent == "out_of_scope" and HANDS_IN_PAPERS.search(norm) and (sure < ACCEPT_OOS or self.outside(norm, []) is None):
+            # "表格我们村委会帮他填 交到哪点": our forms handed in, however sure the model is, unless a neighbouring
+            # trade's word says whose forms they are
             intent = "ask_item"  # which service is asked about comes next (or is the one under discussion)
         if intent in ("ask_item", "out_of_scope", "query_progress", "rate_service", *BOOKING_INTENTS):
             # "农商行贷款利率好多", "快递到哪了", "牛不吃草", "你们能不能帮我去劝一下她" (after 吵架), "一星差评…让平台
