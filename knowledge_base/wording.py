@@ -41,12 +41,14 @@ def shape(text: str) -> str:
 
 
 def ngrams(text: str, n_max: int = 3) -> list[str]:
-    """Character 1..n_max-grams of a shaped text with start and end markers, each once."""
+    """Character 1..n_max-grams of a shaped text with start and end markers, each once, sorted: sums over them (the
+    classifier's training, the items' wording) then run in the same order in every process, whatever the hash seed,
+    so a model trained on one machine is the model trained on another."""
     s = "^" + shape(text) + "$"
     grams = {s[i : i + n] for n in range(1, n_max + 1) for i in range(len(s) - n + 1)}
     grams.discard("^")
     grams.discard("$")
-    return list(grams)
+    return sorted(grams)
 
 
 class ItemWording:

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from knowledge_base import wording
 from knowledge_base.wording import ngrams
 
 log = logging.getLogger(__name__)
@@ -168,7 +169,7 @@ class IntentClassifier:
 
 
 def _training_key(docs: list[list[str]], answers: list[str], labels: list[str], settings: dict) -> str:
-    digest = hashlib.sha256(Path(__file__).read_bytes())
+    digest = hashlib.sha256(Path(__file__).read_bytes() + Path(wording.__file__).read_bytes())  # and how n-grams are cut
     digest.update(json.dumps([labels, settings, answers], ensure_ascii=False).encode())
     for grams in docs:
         digest.update("\x1f".join(sorted(grams)).encode() + b"\x1e")
