@@ -1364,3 +1364,59 @@ async def test_a_sound_alike_of_a_short_alias_names_nothing(server):
     assert head(said) == "【残疾人机动轮椅车燃油补贴申领】", said
     said = await resident.say("一年补好多")
     assert "残疾人机动轮椅车燃油补贴申领" in head(said), said
+
+
+async def test_a_question_without_a_greeting_word_is_no_greeting_mid_conversation(server):
+    """ "爸爸不在能上吗" after 出生登记 asks who may register the baby; the model hears the 在 of "在吗"."""
+    resident = user(server, "o_f_father_away")
+    assert head(await resident.say("宝宝出生了 上户口要准备啥")) == "【出生登记】"
+    said = await resident.say("爸爸不在能上吗")
+    assert "出生登记" in head(said) and "您好" not in said, said
+
+
+async def test_a_fear_of_losing_a_paper_or_a_bad_foot_is_no_replacement(server):
+    """ "她怕弄丢" fears losing the birth certificate it asks about, and "脚坏了" is the leg: neither asks to replace a
+    lost or broken certificate."""
+    resident = user(server, "o_f_fear_of_losing")
+    assert head(await resident.say("村头刘家媳妇生了 娃娃上户口要哪些")) == "【出生登记】"
+    said = await resident.say("出生证明要交原件不 她怕弄丢")
+    assert "出生登记" in head(said) and "补发" not in head(said), said
+    other = user(server, "o_f_bad_foot")
+    said = await other.say("我男的 脚坏了 残级证要办 咋个办")
+    assert "残疾人证办理" in head(said) or said.splitlines()[1] == "1 残疾人证办理", said
+
+
+async def test_not_having_the_card_a_benefit_needs_asks_for_the_card(server):
+    resident = user(server, "o_f_no_card_yet")
+    assert "重度残疾人护理补贴申领" in head(await resident.say("老伴中风瘫起了 听说有个护理补贴 咋个申请"))
+    said = await resident.say("她还莫得残疾证 要先办那个是不是")
+    assert "残疾人证办理" in head(said), said
+
+
+async def test_another_service_named_far_ahead_is_booked_in_the_middle_of_a_form(server):
+    """ "家里那辆车也该年检了 一起帮我代办了吧" while booking the licence renewal: 年检 names the inspection far
+    ahead of anything else, so it is booked, not offered among unrelated choices."""
+    resident = user(server, "o_f_inspection_too")
+    await resident.say("他驾照下个月到期 人回不来 咋个换")
+    assert "「机动车驾驶证换证」的代办服务" in await resident.say("那能不能帮我代办 材料我来准备")
+    said = await resident.say("家里那辆车也该年检了 一起帮我代办了吧")
+    assert "「机动车检验合格标志核发」的代办服务" in said, said
+    papers = user(server, "o_f_papers_collected")
+    assert head(await papers.say("高龄津贴咋个申请")) == "【高龄津贴申领】"
+    said = await papers.say("那就约个代办嘛 三个人的身份证户口本我都收齐了")
+    assert "居民身份证" not in said, said  # the ID cards are papers collected, not the service booked
+
+
+async def test_thanks_and_a_weather_question_answer_no_form_step(server):
+    """ "好了，谢谢你们，今天问清楚了" at the date step thanks, it names no day; "对了 明天鲁甸下不下雨 我要骑摩托进村"
+    at the address step asks the weather, it gives no address or day."""
+    resident = user(server, "o_f_thanks_in_form")
+    await resident.say("烟花爆竹零售许可证咋个办")
+    assert "代办服务" in await resident.say("我不会弄这些，你们帮我代办了嘛，材料我准备。")
+    said = await resident.say("好了，谢谢你们，今天问清楚了。")
+    assert "日期" not in said and "继续预约" in said, said
+    visit = user(server, "o_f_weather_in_form")
+    await visit.say("5组有个老者中风瘫了两年 残疾证还莫办 咋个评")
+    assert "上门服务" in await visit.say("他下不了床 帮他约个上门评定")
+    said = await visit.say("对了 明天鲁甸下不下雨 我要骑摩托进村")
+    assert "记下" not in said and "继续预约" in said, said

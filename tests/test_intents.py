@@ -516,3 +516,28 @@ def test_a_long_story_ending_in_a_question_is_no_pasted_article(understander):
     )
     u = understander.understand(asked_first)
     assert u.intent == "ask_item" and u.result.best.code == "WS-002", (u.intent, u.result.matches[:2])
+
+
+@pytest.mark.parametrize(
+    "text, intent",
+    [
+        # 色兰 (salaam), the greeting of 昭通's Hui residents; trying the account out after a story of who writes.
+        ("色兰", "greeting"),
+        (
+            "你好嘛，我是扎西镇开粮油店的老杨，在街上开了二十多年了。我大姑娘前天回来教我用这个公众号，说以后有啥子"
+            "事情不用跑，可以先在这里问，我先试一哈看你们在不在。",
+            "greeting",
+        ),
+        # No greeting word, and a question: "不在" is someone away; an A不A question after a plan is no close.
+        ("爸爸不在能上吗", "ask_item"),
+        ("那我自己去申请要不要钱", "ask_item"),
+        # The asker's own case, asked whether its result is out.
+        ("我在九月份交了慢性病认定的申请，说是要等专家评审，现在快两个月了，结果出来没有？", "query_progress"),
+        # Going for someone who asked the asker to; visits within a signed service; staff coming to a shop to look.
+        ("过户给姑娘那个事情，她在昆明上班请不到假回不来，能不能她委托我去办？", "ask_item"),
+        ("我们老两口想跟村医签个约 以后有个病痛的能上门来看看", "ask_item"),
+        ("那这个证改地址，是不是还要派人来新门面看一下才得？", "ask_item"),
+    ],
+)
+def test_greetings_closes_and_questions_told_apart(understander, text, intent):
+    assert understander.understand(text).intent == intent

@@ -74,6 +74,7 @@ def offers_day(text: str) -> bool:
     return not asks_or_ends_yes_no(text) or PROPOSES_DAY.match(text) is not None
 
 
+THANKS = re.compile(r"谢谢|多谢|感谢|谢了|谢啦")
 # A message that speaks of cancelling a booking, not only "算了".
 CANCEL_NAMED = re.compile(r"取消|撤销|退掉|不要了|不约了|不办了|预约|代办|上门")
 
@@ -159,7 +160,10 @@ class BookingDialog:
         says_place = self.form.places.names_a_place(turn.text)
         if step == "station" and says_place:
             return "value"  # the township typed instead of picked ("北闸镇") is the answer
-        given = details_in(turn.text, self.service.today())
+        today = self.service.today()
+        given = details_in(turn.text, today)
+        if given.day is not None and given.day <= today and THANKS.search(text):
+            given.day = None  # "好了，谢谢你们，今天问清楚了": the day the question was answered, no day for staff
         if given.phone or given.id_number or given.address or (offers_day(text) and (says_place or given.day)):
             return "value"  # "地址威信县旧城镇大河村三组 明天上午他都在家" answers the form ahead of its questions
         if step == "confirm" and AGREES.match(text):

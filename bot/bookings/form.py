@@ -47,6 +47,10 @@ QUIT = re.compile(
 BACK = re.compile(r"^(上一步|返回|后退|退回上一步|改上一个)$")
 EDITABLE = [("name", "姓名"), ("id", "身份证号"), ("phone", "电话"), ("address", "地址"), ("date", "日期")]
 HINT = "（回复“上一步”可返回，“取消”可退出）"
+# Papers said to be ready ("身份证户口本我都收齐了", "材料我准备好了").
+PAPERS_IN_HAND = re.compile(r"收齐|收好|备齐|准备好|准备齐|都有|齐了|带(起|着|上|好)了?")
+# A booking request whose match is unsure books the item its word names when that scores this many times any other.
+BOOKED_BY_NAME_LEAD = 2.0
 # Steps answered by picking from a numbered list: a message that is no such answer may be a new question.
 CHOICE_STEPS = frozenset({"who", "relation", "qualify", "station", "confirm"})
 # Steps that take a typed value (a number, an address, a day): a question there answers none of them.
@@ -121,7 +125,8 @@ class BookingForm:
         u, current = turn.understanding, turn.state.get("item")
         if u is None:
             return current
-        index = self._index().index
+        understander = self._index()
+        index = understander.index
         choices = turn.state.get("choices") or {}
         offered = choices.get("options", []) if choices.get("kind") == "items" else []
         by_name = [c for c in offered if (item := index.item(c)) and any(w in item["name"] for w in u.naming)]
@@ -131,9 +136,12 @@ class BookingForm:
         current_name = current_item["name"] if current_item else ""
         if earlier := followup.earlier_named(u, turn.state, current, current_name):
             return earlier  # "执照那个还是找你们代办吧" after 食品经营许可, with 营业执照 asked first
+        papers = current and u.naming and set(u.naming) <= understander.material_words(current)
+        if papers and PAPERS_IN_HAND.search(u.text) and not u.result.confident:
+            return current  # "那就约个代办嘛 三个人的身份证户口本我都收齐了" after 高龄津贴: its papers, in hand
         names_nothing = current and followup.request_names_nothing(u.text, index.named)
         if followup.books_by_name(u, current_name) and not names_nothing:
-            return u.result.best.code if u.result.confident else None  # "残疾证能上门办吗": asked by its name
+            return u.result.best.code if u.result.confident else self._clearly_named(u)  # "残疾证能上门办吗": by its name
         pointed = followup.pointed_to(turn.state, u.result)
         if pointed and followup.fits_better(u.result, pointed, current):
             return pointed  # "医生能上门来开不" after the death certificate was answered on the way to 死亡户口注销
@@ -145,7 +153,19 @@ class BookingForm:
             return pointed  # "那个医生能来屋头开不" after an answer naming 居民死亡医学证明（推断）书签发
         if u.result.confident:
             return u.result.best.code
+        if clearly := self._clearly_named(u):
+            return clearly  # "家里那辆车也该年检了 一起帮我代办了吧": 年检 names 机动车检验 far ahead of all else
         return None if u.named else current
+
+    @staticmethod
+    def _clearly_named(u) -> str | None:
+        """The item a booking request names by its word far ahead of every other match, though the match is unsure;
+        not an ID card named among the papers collected ("三个人的身份证户口本我都收齐了")."""
+        best = followup.named_best(u)
+        scores = {m.code: m.score for m in u.result.matches}
+        if best is None or best not in scores:
+            return None
+        return best if all(s * BOOKED_BY_NAME_LEAD <= scores[best] for c, s in scores.items() if c != best) else None
 
     def _refusal(self, kind: str, item_code: str) -> str | None:
         item = self._index().index.item(item_code)

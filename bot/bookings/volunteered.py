@@ -34,8 +34,9 @@ HOUSE = re.compile(
 )
 # Words before an address ("地址是", "我住在", "我在").
 ADDRESS_LEAD = re.compile(r"^.{0,8}?(地址是|地址在|地址|家住在|家住|住在|我家在|我在|在)")
-# Chunks that speak of a phone ("联系人就是我这个号"), not a place, though they hold 号.
-NOT_PLACE = re.compile(r"联系|电话|手机|号码|这个号|微信")
+# Chunks that speak of a phone ("联系人就是我这个号"), not a place, though they hold 号; or of where the asker is going
+# ("我要骑摩托进村").
+NOT_PLACE = re.compile(r"联系|电话|手机|号码|这个号|微信|^我们?(要|得|准备|打算)")
 ADDRESS_TAIL = re.compile(r"(那点|那里|这里|那边)?(的|嘛|哈|呢|啊|哦|了)*$")
 # A day on which the resident does something themselves ("明天我把材料收齐", "后天我拿过来", "明天上午他侄儿送材料
 # 过来") is not the day they want staff to come or act.

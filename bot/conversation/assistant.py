@@ -8,13 +8,12 @@ import pickle
 import re
 from dataclasses import dataclass, field
 
-from bot.conversation import followup, guide, texts
+from bot.conversation import choices, followup, guide, texts
 from bot.conversation.nlu import (
     ASKER_HELPS,
     BOOKED,
     CIRCUMSTANCES,
     GUIDE_FACTS,
-    WEAK_QUESTION,
     Understander,
     Understanding,
     normalize,
@@ -25,7 +24,6 @@ from bot.conversation.pinyin import looks_pinyin
 from bot.conversation.questions import AGREEING, ASKS_EITHER, asks
 from bot.conversation.whom import relation_in
 from bot.handoff import texts as handoff_texts
-from knowledge_base.siblings import item_stages, message_stage
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +36,6 @@ NUMBER = re.compile(r"^\s*([0-9]{1,2})\s*[.。号]?\s*$")
 FORM_ANSWER = re.compile(r"^\s*(?:(?:\+?86)?[\d\s\-]{11,22}[Xx]?|\d{1,2}月\d{1,2}[日号]?)\s*$")
 # Asking for a person wins even in the middle of a booking form: the form is dropped, not submitted.
 HUMAN_IN_FORM = re.compile(r"人工|真人|客服|找工作人员")
-# A plausible match is offered as a choice when the message names one of the candidates, or scores this.
-CHOICES_SCORE = 15.0
-# The classifier this sure that a message asks about a service lets it choose among the items it names.
-SURE_QUESTION = 0.9
 # Asking about the wait for staff, while waiting ("还要等多久", "要等好久才有人").
 ABOUT_THE_WAIT = re.compile(r"^(还|我)?要等(多久|好久|多长时间|几分钟)|等.{0,4}(多久|好久)才|还要等|等了(好久|半天|这么久)")
 # Items an answer names in full, quoted, that the next message may be about ("见“…”"): a few at most.
@@ -49,8 +43,6 @@ POINTED_MAX = 3
 # Items discussed before the current one that a message may go back to by a word naming them.
 EARLIER_MAX = 3
 QUOTED = re.compile(r"[“《]([^”》]{2,40})[”》]")
-# An unsure match that the message names by a service word is answered when it scores this much above the next.
-NAMED_LEAD = 1.2
 # In a conversation about an item, a message naming nothing is out of scope only when the classifier is this sure.
 CONTEXT_OOS = 0.75
 CONTEXT_OOS_WITH_ASPECT = 0.9
@@ -81,18 +73,6 @@ def refused(u) -> bool:
 def opens_other_matter(u) -> bool:
     """ "顺便问下 成都回水富的大巴还有没得": the asker says a new matter comes, and names no service."""
     return not u.named and followup.ANOTHER_MATTER.match(normalize(u.text)) is not None
-
-
-def named_best(u) -> str | None:
-    """The item a message names by its service word that also ranks clearly first, or the only item it names."""
-    if len(u.named) == 1:
-        return next(iter(u.named))
-    matches = u.result.matches
-    if matches and matches[0].code in u.named:
-        second = matches[1].score if len(matches) > 1 else 0.0
-        if matches[0].score >= NAMED_LEAD * second:
-            return matches[0].code
-    return None
 
 
 @dataclass
@@ -493,39 +473,13 @@ class Assistant:
             return self.show_item(turn, away, aspect)  # matched weakly, but the only service for care elsewhere
         if pointed and on_current:  # not "盐津到水富的车几点有没" after an answer that named 死亡医学证明
             return self.show_item(turn, pointed, aspect)
-        kin_alike = self.theme_kin_named_alike(u, current_item)
+        kin_alike = choices.theme_kin_named_alike(self.understander.index, u, current_item)
         if result.confident and not kin_alike:
             return self.show_item(turn, result.best.code, aspect)
-        if u.intent == "ask_item" and named_best(u) and not kin_alike:  # "能先拿个临时的不": the service it names
-            return self.show_item(turn, named_best(u), aspect)
-        options = self.first_issue_first([m.code for m in result.matches[:3]], u.text)
-        if current in options:
-            # "一级残疾 但不是低保户 领得到不" after 重度残疾人护理补贴: the item under discussion is the likeliest of the
-            # choices, and follow-ups ("申请表在哪点拿") stay with it until another is picked; unless a word names
-            # another choice apart from it ("上完户口医保也要交吧" after 出生登记: 医保), which then comes last.
-            others = [c for c in options if c != current]
-            apart = any(
-                followup.named_beyond_standing(u, c, current) and not followup.named_apart(u, current, c, narrowly=True)
-                for c in others
-            )
-            options = others + [current] if apart else [current] + others
-        # "顺便问下 娃的医保也是一起弄？": a sure question naming a few candidates (医保: five), though none matches well;
-        # not a broad word ("要公司办还是自己" after 生育津贴: 公司 names nine).
-        sure_question = u.guess == "ask_item" and u.sure >= SURE_QUESTION and len(u.named) < followup.BROAD_NAMING
-        # "低保新申 材料清单麻烦发一下": a part of the guide asked of an item the message names, though it matches weakly.
-        named_part = u.aspect in GUIDE_FACTS and bool(u.named & set(options))
-        # "要发票原件吗 丢了一张" while 医保异地就医备案 is discussed: a question naming a few of the choices gets them,
-        # those of the discussed item's theme first (零星医疗费用报销 before the tax office's invoices).
-        norm = normalize(u.text)
-        named_question = bool(current_item and u.named & set(options)) and asks(norm)
-        if named_question and current not in options:
-            theme = current_item.get("theme")
-            options = sorted(options, key=lambda c: self.understander.index.item(c).get("theme") != theme)
-        # "我爸腿不行 走路要拄拐 糖尿病搞的 能评残疾不": a question whose story dilutes its match gets the candidates,
-        # unless an item is under discussion ("要公司办还是自己" after 生育津贴 is about it, answered below).
-        weak_question = current_item is None and u.guess == "ask_item" and u.sure >= WEAK_QUESTION
-        plausible = result.plausible or sure_question or named_part or named_question or weak_question
-        if options and plausible and (u.named & set(options) or result.best.score >= CHOICES_SCORE):
+        if u.intent == "ask_item" and followup.named_best(u) and not kin_alike:  # "能先拿个临时的不": the service it names
+            return self.show_item(turn, followup.named_best(u), aspect)
+        options = choices.offered(self.understander.index, u, current, current_item)
+        if options:
             # "Did you mean" only among candidates the message points at, never three unrelated items.
             # Until a number is picked, follow-ups ("要好多钱") are about the likeliest candidate, named in the answer.
             turn.remember(choices={"kind": "items", "options": options}, item=options[0])
@@ -533,6 +487,7 @@ class Assistant:
             lines = [texts.CHOOSE_ITEM] + [f"{i} {index.item(c)['name']}" for i, c in enumerate(options, 1)]
             return "\n".join(lines + [texts.CHOOSE_NONE])
         foreign = u.rule == "out_of_scope"  # "今天天气怎么样": a rule's refusal
+        norm = normalize(u.text)
         asked = u.aspect is not None or asks(norm) or any(p.search(norm) for p in (ASKS_EITHER, followup.CANNOT))
         # "这几天咳得凶 吃点哪样药" while 工伤认定 is discussed is plainly no question about it: refused, not answered with
         # the guide's link as if it were.
@@ -545,33 +500,6 @@ class Assistant:
         if aspect and u.intent == "ask_item":
             return texts.ASK_WHICH_ITEM
         return texts.DONT_KNOW
-
-    def theme_kin_named_alike(self, u: Understanding, current_item: dict | None) -> bool:
-        """Is a candidate of the discussed item's theme named by every word that names the best match, which is of
-        another theme? "发票要原件吗" after 医保异地就医备案: 发票 names the tax office's invoices and 零星医疗费用报销
-        alike, so the message is no sure question about the tax office; the choices, the theme's first, say so."""
-        if current_item is None or u.result.best is None:
-            return False
-        best, theme, index = u.result.best.code, current_item.get("theme"), self.understander.index
-        if best not in u.named or index.item(best).get("theme") == theme:
-            return False
-        return any(
-            m.code in u.named
-            and m.code != current_item["code"]
-            and index.item(m.code).get("theme") == theme
-            and not followup.named_apart(u, best, m.code)
-            for m in u.result.matches[1:3]
-        )
-
-    def first_issue_first(self, options: list[str], text: str) -> list[str]:
-        """Choices among kin items ("烧烤摊 执照咋办": 注销 / 设立 / 变更) with the first issue first when the message says
-        no stage: someone asking how to get one wants one; follow-ups go to the first choice until one is picked."""
-        if len(options) < 2 or message_stage(text) is not None:
-            return options
-        names = {c: self.understander.index.item(c)["name"] for c in options}
-        top = names[options[0]]
-        first = [c for c in options if "first" in item_stages(names[c]) and followup.kin(names[c], top)]
-        return first[:1] + [c for c in options if c not in first[:1]]
 
     def outside(self, u: Understanding, current: str | None) -> bool:
         """A neighbouring domain's question, unless the item under discussion speaks of it ("利息好多" after
@@ -625,7 +553,7 @@ class Assistant:
             # "啥时候到账" after 一次性经济补助, "他爹也两年莫得音信 这个算不算嘛" after 事实无人抚养: the item's guide
             # (not "我的预约", which asks for the bookings).
             return await self.bookings.list_open(turn, lambda: self.follow_up(turn, current, on_materials=False))
-        if "form" not in turn.state and (asked := named_best(u)) is not None and u.result.plausible:
+        if "form" not in turn.state and (asked := followup.named_best(u)) is not None and u.result.plausible:
             # "低保 申请 一个月 了 没 消息 到 哪了": the case's service is then under discussion ("一般 审 多久").
             turn.remember(item=asked, choices=None)
         return await self.bookings.list_open(turn)

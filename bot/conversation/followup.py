@@ -13,6 +13,7 @@ from os.path import commonprefix
 
 from bot.conversation import guide
 from bot.conversation.nlu import (
+    AWAY,
     GIVES_ADDRESS,
     GIVES_NUMBER,
     GUIDE_FACTS,
@@ -26,7 +27,7 @@ from bot.conversation.nlu import (
 )
 from bot.conversation.questions import ASKS, ASKS_IF, ASKS_WHAT, CLAUSES, asks, asks_or_ends_yes_no
 from bot.conversation.whom import relation_in
-from knowledge_base.siblings import LIFE_STAGES, item_stages, message_stage
+from knowledge_base.siblings import LIFE_STAGES, OUTSIDE, item_stages, message_stage
 
 # A message naming no item by its name still starts a new question when the search finds another item
 # this strongly and surely ("我想开个小卖部" after 身份证): a combined score of a clear description.
@@ -64,7 +65,7 @@ ANOTHER_MATTER = re.compile(
 # What a follow-up asks about, matched in the message and in the guide's FAQ questions alike.
 CONCEPTS = {
     "agent": re.compile(r"代|委托|家属|家里人|家人|子女|儿子|女儿|亲属|亲戚|别人|他人|本人|亲自|老伴|孙|爷爷|奶奶|替"),
-    "remote": re.compile(r"外地|异地|外省|省外|跨省|回不来|回昭通|不在本地|打工"),
+    "remote": re.compile(AWAY + r"|回昭通|不在本地|打工"),
     "notice": re.compile(r"登报|声明|公告"),
     "home": re.compile(r"上门|卧床|瘫痪|走不动|出不了门|下不了床|下不得床|起不来"),
     "online": re.compile(r"网上|手机|小程序|办事通|线上"),
@@ -135,7 +136,9 @@ TURNS_TO = re.compile(r"(找|问)(哪个|谁|哪里|哪点|哪个部门)")
 # Getting another document besides ("卖吃的是不是还得另外办个许可证" after 个体工商户设立登记): not the current one's stage.
 ANOTHER_DOCUMENT = re.compile(r"(另外|另|还得|还要)(再)?((办|申请|弄|整)(个|一个|张)?|个|一个|张)[^,，。\s]{0,4}(证|照|许可)")
 # Treatment away from home ("在那边看病刷得成不"), which 异地就医 items are about.
-REMOTE_CARE = re.compile(r"看病|住院|就医|拿药|开药|刷得成|刷不刷|报销")
+REMOTE_CARE = re.compile(r"看病|住院|就医|拿药|开药|刷得成|刷不刷|报销|直接刷|刷医保|做手术")
+# Going elsewhere to be treated ("我下个月还要克成都装假肢"), though the message asks no part of a guide about it.
+TREATED_AWAY = re.compile(r"(去|克|到)(" + OUTSIDE + r")[^,，。]{0,4}(看病|住院|装|做手术|开刀|拿药)")
 # A word naming a document rather than a service ("户口簿", "身份证", "结婚证").
 DOCUMENT = re.compile(r"(证|本|簿|卡|证明|照)$")
 # Words that carry no topic of their own in a follow-up.
@@ -153,6 +156,8 @@ def about_current(
     result = u.result
     top3 = [m.code for m in result.matches[:3]]
     text = normalize(u.text)
+    if u.named and care_away(u, current_name):
+        return False  # "我下个月还要克成都装假肢 这回咋个才能直接刷医保" after 零星医疗费用报销: treatment elsewhere
     if u.named:
         if prerequisite(u, current, on_materials):
             return False  # "那个死亡证明在哪点开" after 死亡户口注销: the certificate's own service, not the police window
@@ -277,7 +282,8 @@ def care_away(u: Understanding, current_name: str) -> str | None:
     """The item about treatment elsewhere (异地就医备案) that a question of being treated away from home ranks first,
     while the item under discussion is not about being elsewhere ("在那边看病刷得成不" after 医保参保)."""
     best = u.result.best
-    if u.aspect != "remote" or best is None or not REMOTE_CARE.search(normalize(u.text)):
+    text = normalize(u.text)
+    if not (u.aspect == "remote" or TREATED_AWAY.search(text)) or best is None or not REMOTE_CARE.search(text):
         return None
     return best.code if "异地" in best.name and "异地" not in current_name else None
 
@@ -670,4 +676,21 @@ def answer(item: dict, u: Understanding, lexicon, guide_url: str, on_materials: 
         return guide.faq_answer(item, entry, guide_url)
     if asks_of_document(u, on_materials):
         return guide.section(item, "materials", guide_url)  # "需要先有营业执照吗": it is on the list
+    return None
+
+
+# An unsure match that the message names by a service word is answered (or booked) when it scores this much above the
+# next.
+NAMED_LEAD = 1.2
+
+
+def named_best(u) -> str | None:
+    """The item a message names by its service word that also ranks clearly first, or the only item it names."""
+    if len(u.named) == 1:
+        return next(iter(u.named))
+    matches = u.result.matches
+    if matches and matches[0].code in u.named:
+        second = matches[1].score if len(matches) > 1 else 0.0
+        if matches[0].score >= NAMED_LEAD * second:
+            return matches[0].code
     return None

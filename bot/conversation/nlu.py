@@ -11,7 +11,7 @@ from pathlib import Path
 from bot.conversation.classifier import IntentClassifier, example_texts, shared_classifier
 from bot.conversation.neighbours import Neighbour, Neighbours, item_text, shared_neighbours
 from bot.conversation.pinyin import PinyinReader, has_pinyin, shared_reader, spell_initials
-from bot.conversation.questions import ASKS, ASKS_EITHER, CLAUSES, YES_NO_ENDING, asks
+from bot.conversation.questions import ASKS, ASKS_EITHER, CLAUSES, asks, asks_or_ends_yes_no
 from knowledge_base.index import ItemIndex, Result
 from knowledge_base.siblings import OUTSIDE
 from knowledge_base.text import CJK, local_speech
@@ -30,6 +30,8 @@ INTENTS = (
     "out_of_scope",
 )
 
+# Being away from home, in a message and in a guide's FAQ alike ("人在外地", "回不来"); the "remote" part of a guide.
+AWAY = "外地|异地|外省|省外|跨省|回不来"
 # Family members who may do an errand for someone: in the "agent" part of a guide and in FAMILY_AGENT.
 FAMILY = (
     "儿子|女儿|子女|家里人|家人|家属|亲戚|亲属|老伴|孙子|孙女|媳妇|儿媳|女婿|老公|老婆|丈夫|妻子|爱人|兄弟|姐妹|哥哥|姐姐|"
@@ -54,6 +56,8 @@ ASPECTS: list[tuple[str, re.Pattern]] = [
             r"|(证|本|合同|证明|照片|复印件|原件)(要|需要)(吗|不|么)[?？]*$|^要[^,，。]{0,8}(证|本|合同|证明|照片)(吗|不|么)"
             # "病历在县医院，复印件行不": whether a copy will do
             r"|(复印件|复印的|影印件)(就)?(行|可以|得|管用)(不|吗|么|嘛|没)"
+            # "出生证明要交原件不 她怕弄丢": whether the original is handed in
+            r"|(交|带|给|收)(原件|复印件)(不|吗|么|嘛|没)"
         ),
     ),
     (
@@ -98,7 +102,7 @@ ASPECTS: list[tuple[str, re.Pattern]] = [
     (
         "remote",
         re.compile(
-            r"外地|异地|外省|省外|跨省|回不来|回不去|不在(本地|家|昭通)|在(昆明|外面|浙江|广东|上海|北京)|打工的地方"
+            AWAY + r"|回不去|不在(本地|家|昭通)|在(昆明|外面|浙江|广东|上海|北京)|打工的地方"
             # "她户口在四川 能在水富领不"
             r"|(户口|户籍)在(四川|贵州|重庆|广东|浙江|江苏|福建|上海|北京|宜宾|毕节|泸州|外边)"
             # "我要克宁波住半年 在那边拿药能报不": going to live elsewhere, and treated there
@@ -199,6 +203,8 @@ ASKER_HELPS = re.compile(
     r"|我们?(代办员)?(帮代|代跑|帮(他|她|他们|她们)).{0,6}(的话|得不得|行不行|行不|可以不|可以吗|可不可以|能不能)"
     # "我是他胞弟，可否由我代为办理"
     r"|(可否|能否|能不能|可不可以|可以|能)由我(来)?(代|帮|替|去|办)"
+    # "她在昆明上班回不来，能不能她委托我去办": the asker goes for her
+    r"|(他|她)委托我(去|来)?(办|代办|跑|领)"
     # "我代我妈去办可以不"
     r"|我(来)?代(" + FAMILY + r"|他|她)[^,，。]{0,6}(可以不|行不|得不得|可以吗|行吗|能不能|可不可以|要得不)"
     # "他下不了床 我拿着他户口本去帮他换可以吗"
@@ -247,7 +253,9 @@ VISIT_COMING = r"(好久|好多天|几天|什么时候|啥时候|几时|哪天)(
 # A question about the asker's own case rather than about an item's time limit.
 STATUS_ASKED = re.compile(
     r"了(吗|嘛|么|没|不)|没(有|得)?(批|到|办|好|下来|消息)|还(没|莫)|咋样|怎么样|到哪|"
-    r"我的|我那个|我家的|报的|交的|交上去|报上去|有结果|申请的|提交的|等了|" + VISIT_COMING
+    r"我的|我那个|我家的|报的|交的|交上去|报上去|有结果|申请的|提交的|等了|"
+    # "…现在快两个月了，结果出来没有", "目前审核到了什么程度"
+    r"出来(没|了没)|(什么|哪个|哪一?)(程度|阶段|步)|进度|" + VISIT_COMING
 )
 # "低保交上去一般好久批得下来": how long such a case takes in general, not where the asker's own one is.
 IN_GENERAL = re.compile(r"一般|通常|正常情况|平常|普遍")
@@ -281,41 +289,46 @@ def visit_matters(text: str) -> bool:
     return SPEAKS_OF_VISIT.search(text) is not None or CANNOT_GET_ABOUT.search(text) is not None
 
 
-# Staff coming to the house to look ("到家里来看", "来屋头核实"), asked of below.
-_COMES_TO_LOOK = r"((到|来)(家里|家头|屋头|家中)(来)?|派(个)?人来)(看|查看|核实|核查|调查)"
 # Another way asked for ("卧床老人没法刷脸，养老待遇资格认证有没有别的办法"): a question of the guide, not a visit booked;
 # in a follow-up ("还有莫得别的办法") it asks of the item under discussion, and means nothing without it.
 OTHER_WAY = re.compile(r"(别的|其他|其它)(办法|法子|途径|方式|路子)")
-ASKS_IF_VISITED = re.compile(
-    r"会不会.{0,3}(上门|到家|来家|来我家|到我家|来屋头)|(?<!你们)上不上门|(?<!你们)来不来(屋头|家里|家头|家)|上门随访|签(约)?(后|了|过后|以后)(?!字).{0,8}(上门|来家|到家|家中|家里|屋头)"
-    # "家庭医生 签约 要钱不 签了他们会上门来看不"
-    # "医生会来屋头量血压不": whether the service comes, asked of what it includes
+# Whether a visit is part of how the service is done, asked of the guide rather than requested now; one pattern per
+# form the question takes. "你们上不上门" and "你们来不来家里" ask us to come, and are requests.
+_HOME = r"(家里|家头|屋头|家中)"
+# "会不会上门来给老汉量血压", "医生会来屋头量血压不": whether they come.
+_WILL_COME = (
+    r"会不会.{0,3}(上门|到家|来家|来我家|到我家|来屋头)"
     r"|(医生|村医|大夫)会(来|上门|到)[^,，。?？]{0,10}(不|吗|嘛|么|没)[?？]?$"
-    # "卫生院的人要到家里来看吗？还是家属拿着东西去就行？": whether staff come, asked of how the service is done
-    # ... and "卫生院的人来家头看吗 还是我们要克卫生院"
-    # ... "卫生院的医生是否需要到家里来查看？", "卫生院要派人来调查不"
-    r"|(卫生院|医院|医生|村医|派出所|公安|工作人员)的?(医生|人)?(是否|要不要|需不需要)?(需要|要|会|得)?"
-    + _COMES_TO_LOOK
-    + r"(吗|不|嘛|么|[?？])"
-    # "是否需要卫生院的医生到家中查看？"
-    r"|(是否|要不要|需不需要)(需要)?(卫生院|医院|村医|派出所|公安)的?(医生|人|民警)?"
-    + _COMES_TO_LOOK
-    # "低保申请了是不是要来家里调查？": a step of the service asked about
-    + r"|是不是要(来|到|上门)(家里|屋头|家头)?(调查|核实|走访)"
-    # "是给钱自己找人装，还是他们派人来装": how the service is done; "能不能定期上门帮我换导尿管": what it includes
-    # (an either-or: not "算了 还是派人上门吧", a request)
-    + r"|是[^。？?]{1,14}还是[^,，。]{0,4}(他们|你们|政府|村上)?(派人|上门)|定期(上门|来家|到家|来屋头)"
-    # "是不是卫生院的要来屋头看了才开": how a certificate is issued
-    + r"|是不是[^,，。]{0,8}要(来|到)(家里|屋头|家头|家中)(看|查看)了?才"
 )
+_COME_OR_NOT = r"(?<!你们)上不上门|(?<!你们)来不来(屋头|家里|家头|家)"
+# Staff coming to the house to look, asked as a step of the service: "卫生院的人要到家里来看吗？还是家属拿着东西去就行？",
+# "卫生院要派人来调查不", "是否需要卫生院的医生到家中查看？", "低保申请了是不是要来家里调查？", "是不是卫生院的要来屋头看了才开".
+_TO_LOOK = rf"(((到|来){_HOME}(来)?|派(个)?人来)(看|查看|核实|核查|调查))"
+_STAFF = r"(卫生院|医院|医生|村医|派出所|公安|工作人员)"
+_MUST_COME_TO_LOOK = (
+    rf"{_STAFF}的?(医生|人)?(是否|要不要|需不需要)?(需要|要|会|得)?{_TO_LOOK}(吗|不|嘛|么|[?？])"
+    rf"|(是否|要不要|需不需要)(需要)?(卫生院|医院|村医|派出所|公安)的?(医生|人|民警)?{_TO_LOOK}"
+    r"|是不是要(来|到|上门)(家里|屋头|家头)?(调查|核实|走访)"
+    # ... or to a shop: "那这个证改地址，是不是还要派人来新门面看一下才得？"
+    r"|是不是[^,，。]{0,8}要(派(个)?人)?(来|到)[^,，。]{0,6}(看|查看)(一下|一眼)?了?才"
+)
+# Visits within a signed service: "上门随访", "签了过后他们会上门来看不", "想跟村医签个约 以后有个病痛的能上门来看看",
+# "能不能定期上门帮我换导尿管".
+_VISITS_IN_SERVICE = (
+    r"上门随访|签(个)?(约)?\s?(后|了|过后|以后)(?!字).{0,8}(上门|来家|到家|家中|家里|屋头)|定期(上门|来家|到家|来屋头)"
+)
+# Either-or of how it is done: "是给钱自己找人装，还是他们派人来装" (not "算了 还是派人上门吧", a request).
+_EITHER_WAY = r"是[^。？?]{1,14}还是[^,，。]{0,4}(他们|你们|政府|村上)?(派人|上门)"
+ASKS_IF_VISITED = re.compile("|".join((_WILL_COME, _COME_OR_NOT, _MUST_COME_TO_LOOK, _VISITS_IN_SERVICE, _EITHER_WAY)))
 # Help asked of the government ("政府有没有补助", "国家给不给补贴"), as opposed to a shop or a bank.
 # ... or of a public body by name ("牛遭豹子咬死了一头 林草局赔不赔").
 GOVERNMENT_HELP = re.compile(
     r"(政府|国家|民政|你们|[\u4e00-\u9fff]{1,3}局).{0,6}(补助|补贴|救助|帮扶|扶持|赔|补偿|有补|补不补|管不管|帮不帮|修不修)"
 )
-# Whom to complain to ("在街上买的饲料是假的 猪吃了两个月不长 找哪个告"): a public body asked for, whatever the story.
+# Whom to complain to ("在街上买的饲料是假的 猪吃了两个月不长 找哪个告", "请问我应向哪个部门反映"): a public body
+# asked for, whatever the story.
 COMPLAINS_TO = re.compile(
-    r"(找|去|到)(哪个|那个|哪里|哪点|哪儿|谁)[^,，。]{0,4}(告|投诉|举报|反映|赔)|(投诉|举报|反映)(到)?(哪里|哪个|哪点)"
+    r"(找|去|到)(哪个|那个|哪里|哪点|哪儿|谁)[^,，。]{0,4}(告|投诉|举报|反映|赔)|向哪个部门(反映|投诉|举报)|(投诉|举报|反映)(到)?(哪里|哪个|哪点)"
 )
 # Where to hand in a form or papers ("表格我们村委会帮他填 交到哪点"): a step of some procedure, asked of us.
 HANDS_IN_PAPERS = re.compile(r"(表|表格|材料|资料|申请书)[^,，。?？]{0,10}(交|递|送)(到|去|给|在)?(哪|哪里|哪点|哪儿|哪个)")
@@ -330,6 +343,13 @@ CANCELS = re.compile(
     r"取消|取销|取小|不要|不用|撤|退|算了|不办|不来|莫来|别来|不需要|不必|免了|作废|停|改天|改约|改时间|改期|延期|推迟|"
     r"换个时间|不去|去不了|来不了|不搞|不整|不弄|别办|莫办|罢了|不约|不想约|删|cancel|注销|放弃|不作数|去掉|约错|点错|"
     r"qu ?xiao|不克|不想办",
+    re.I,
+)
+# Words of greeting, among them the short ones residents write ("在不", "早", "新年好", "领导好"): a message the model
+# takes for a greeting without one and asking something is a question.
+GREETING_WORDS = re.compile(
+    r"你好|您好|你们好|好[!！。~\s]*$|在的?[不吗么嘛没？?]|在线|人在|有人|上班|喂|哈喽|hello|hi|嗨|嘿|早|晚上好|请问|打扰|咨询"
+    r"|问(个|点|一下|下)|色兰|色俩目|赛俩目|同志|快乐|过年好|新年好",
     re.I,
 )
 # Thanks closing a message ("…回来去办 多谢"), after a space or a stop.
@@ -651,11 +671,16 @@ class Understander:
         if favoured:  # the question names another item than the story: search again, favouring it
             result = self.index.search(norm, asked=favoured)
         intent = self.combine(rule, guess, sure, result, aspect, norm)
+        if intent == "greeting" and rule is None and asks(norm) and not GREETING_WORDS.search(norm):
+            intent = "ask_item"  # "爸爸不在能上吗" (after 出生登记): the model hears 在; no greeting asks anything
         if intent == "cancel_booking" and rule is None and not CANCELS.search(norm):
             # "那之前垫的那次呢": every cancellation residents wrote says so (1,061 examples); the model alone does not.
             intent = "ask_item" if result.plausible or aspect is not None else "out_of_scope"
         # ... a close, unless it ends asking yes or no ("那我喊别人代我去办不")
-        closing = THANKS_AT_END.search(norm) or (AGREED_PLAN.match(norm) and not YES_NO_ENDING.search(norm))
+        # ... or "那我自己去申请要不要钱", an A不A question
+        closing = THANKS_AT_END.search(norm) or (
+            AGREED_PLAN.match(norm) and not asks_or_ends_yes_no(norm) and not ASKS_EITHER.search(norm)
+        )
         if (
             intent == "ask_item"
             and GOVERNMENT_DOCUMENT.search(norm)
@@ -770,7 +795,7 @@ class Understander:
             return Understanding(
                 text, intent, empty, aspect=aspect, named=named, guess=guess, sure=sure, outside=outside, rule=rule
             )
-        if intent in ("thanks", "greeting") and aspect is not None and ASKS.search(norm):
+        if intent in ("thanks", "greeting") and rule != "greeting" and aspect is not None and ASKS.search(norm):
             intent = "ask_item"  # "好的，谢谢，请问上门需要收费吗": the question after the courtesy
         if intent in BOOKING_INTENTS:
             # How the person is ("卧床不起", "走不动") says why to book, not what: keep it out of item matching.
