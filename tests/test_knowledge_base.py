@@ -690,6 +690,33 @@ def test_understand_cli_contract():
             "one_hundred_seventh_near_scope_ng10_questions.jsonl",
             {"top1": 0.96, "top3": 0.96, "oos_recall": 0.71, "intent_accuracy": 0.79},
         ),
+        # Writers CQ and CR, sealed until the session's starting code (1bb2b9d). CQ: a retired coal porter of 83 in 镇雄 on
+        # voice input, a cleaner of 45 from 大关 in 上海 asking for her bedridden father, a village proxy of 37 in 鲁甸 who
+        # types in abbreviations, a 回族 beef seller of 52 in 昭阳, a mother of 25 in 彝良 with newborn twins and emoji,
+        # a grain-store owner of 60 in 威信 writing long stories. First run 98.3/99.0/98.1/99.1 %, 0.2 % refused
+        # (greeting 5/6: a long story trying the account out). CR: a retired teacher of 76 in 绥江 writing formally, a
+        # motorbike repairman of 41 in 巧家 typing toneless pinyin, a 苗族 woman of 55 in 威信 with little Mandarin, a
+        # soldier's wife of 30 in 水富, a man of 48 in 永善 who lost a leg (voice input), a student of 16 in 盐津 with
+        # internet slang. First run 96.7/98.3/93.5/97.5 %, 1.0 % refused (out_of_scope 101/108: 随军, 探亲假, driving
+        # tests; book_proxy 29/30; query_progress 11/12). Then both read and added to the examples.
+        (
+            "one_hundred_eighth_writer_cq_questions.jsonl",
+            {"top1": 0.99, "top3": 0.99, "oos_recall": 0.98, "intent_accuracy": 0.99},
+        ),
+        (
+            "one_hundred_ninth_writer_cr_questions.jsonl",
+            {"top1": 0.98, "top3": 0.98, "oos_recall": 0.99, "intent_accuracy": 0.98, "refused_max": 0.015},
+        ),
+        # Near-scope sets ng11 and ng12, sealed until 1bb2b9d: first run 74.0 % and 69.3 % of their out-of-scope
+        # questions refused, no look-alike refused. Read for a few words (随军, 探亲假); not examples.
+        (
+            "one_hundred_tenth_near_scope_ng11_questions.jsonl",
+            {"top1": 0.93, "top3": 0.93, "oos_recall": 0.72, "intent_accuracy": 0.79},
+        ),
+        (
+            "one_hundred_eleventh_near_scope_ng12_questions.jsonl",
+            {"top1": 0.97, "top3": 0.97, "oos_recall": 0.68, "intent_accuracy": 0.78},
+        ),
     ],
 )
 def test_question_sets_meet_the_accuracy_floor(understander, name, floors):

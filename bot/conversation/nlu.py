@@ -345,6 +345,8 @@ CANCELS = re.compile(
     r"qu ?xiao|不克|不想办",
     re.I,
 )
+# Hurrying a case along, as the message's opening words (the query_progress rule of intents.yaml that says so).
+HURRY = re.compile(r"^(那|那就)?(能不能|可不可以|可以|麻烦|请|帮我|帮忙)?(快点|快一点|快些|催一下|催下|催催|催一哈)")
 # Words of greeting, among them the short ones residents write ("在不", "早", "新年好", "领导好"): a message the model
 # takes for a greeting without one and asking something is a question.
 GREETING_WORDS = re.compile(
@@ -671,6 +673,8 @@ class Understander:
         if favoured:  # the question names another item than the story: search again, favouring it
             result = self.index.search(norm, asked=favoured)
         intent = self.combine(rule, guess, sure, result, aspect, norm)
+        if rule == "query_progress" and intent == "out_of_scope" and HURRY.match(norm) and self.outside(norm, []) is None:
+            intent = rule  # "能不能快点 他下个月要到广东来": hurrying a case along, whatever the story after it
         if intent == "greeting" and rule is None and asks(norm) and not GREETING_WORDS.search(norm):
             intent = "ask_item"  # "爸爸不在能上吗" (after 出生登记): the model hears 在; no greeting asks anything
         if intent == "cancel_booking" and rule is None and not CANCELS.search(norm):
