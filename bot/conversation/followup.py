@@ -16,6 +16,7 @@ from bot.conversation.nlu import (
     AWAY,
     GIVES_ADDRESS,
     GIVES_NUMBER,
+    GOES_AWAY,
     GUIDE_FACTS,
     OTHER_WAY,
     STATUS_ASKED,
@@ -27,7 +28,7 @@ from bot.conversation.nlu import (
 )
 from bot.conversation.questions import ASKS, ASKS_IF, ASKS_WHAT, CLAUSES, asks, asks_or_ends_yes_no
 from bot.conversation.whom import relation_in
-from knowledge_base.siblings import LIFE_STAGES, OUTSIDE, item_stages, message_stage
+from knowledge_base.siblings import LIFE_STAGES, item_stages, message_stage
 
 # A message naming no item by its name still starts a new question when the search finds another item
 # this strongly and surely ("我想开个小卖部" after 身份证): a combined score of a clear description.
@@ -138,7 +139,7 @@ ANOTHER_DOCUMENT = re.compile(r"(另外|另|还得|还要)(再)?((办|申请|弄
 # Treatment away from home ("在那边看病刷得成不"), which 异地就医 items are about.
 REMOTE_CARE = re.compile(r"看病|住院|就医|拿药|开药|刷得成|刷不刷|报销|直接刷|刷医保|做手术")
 # Going elsewhere to be treated ("我下个月还要克成都装假肢"), though the message asks no part of a guide about it.
-TREATED_AWAY = re.compile(r"(去|克|到)(" + OUTSIDE + r")[^,，。]{0,4}(看病|住院|装|做手术|开刀|拿药)")
+TREATED_AWAY = re.compile(GOES_AWAY + r"(看病|住院|装|做手术|开刀|拿药)")
 # A word naming a document rather than a service ("户口簿", "身份证", "结婚证").
 DOCUMENT = re.compile(r"(证|本|簿|卡|证明|照)$")
 # Words that carry no topic of their own in a follow-up.

@@ -32,6 +32,8 @@ INTENTS = (
 
 # Being away from home, in a message and in a guide's FAQ alike ("人在外地", "回不来"); the "remote" part of a guide.
 AWAY = "外地|异地|外省|省外|跨省|回不来"
+# Going to a place outside 昭通 ("克宁波", "去成都华西"), before what the asker will do there.
+GOES_AWAY = r"(去|克|到)(" + OUTSIDE + r")[^,，。]{0,4}"
 # Family members who may do an errand for someone: in the "agent" part of a guide and in FAMILY_AGENT.
 FAMILY = (
     "儿子|女儿|子女|家里人|家人|家属|亲戚|亲属|老伴|孙子|孙女|媳妇|儿媳|女婿|老公|老婆|丈夫|妻子|爱人|兄弟|姐妹|哥哥|姐姐|"
@@ -106,7 +108,7 @@ ASPECTS: list[tuple[str, re.Pattern]] = [
             # "她户口在四川 能在水富领不"
             r"|(户口|户籍)在(四川|贵州|重庆|广东|浙江|江苏|福建|上海|北京|宜宾|毕节|泸州|外边)"
             # "我要克宁波住半年 在那边拿药能报不": going to live elsewhere, and treated there
-            r"|(去|克|到)(" + OUTSIDE + r")[^,，。]{0,4}(住|打工|带|跑|待|呆)|在那边(看病|拿药|开药|住院|刷|报|就医)"
+            r"|" + GOES_AWAY + r"(住|打工|带|跑|待|呆)|在那边(看病|拿药|开药|住院|刷|报|就医)"
         ),
     ),
     # ... and "在卫生院补得到不": whether it is done at that place.
