@@ -60,6 +60,10 @@ def local_speech(data_dir: Path = DATA_DIR) -> LocalSpeech:
     return _SPEECH[path]
 
 
+# Phrases holding a synonym's variant that mean something else: folded to themselves.
+NOT_VARIANTS = ("这个税", "那个税", "哪个税", "一个税", "每个税")
+
+
 class Lexicon:
     """Domain vocabulary: user dictionary, synonyms/typos folded to one spelling, stop words."""
 
@@ -78,6 +82,8 @@ class Lexicon:
         # Canonical spellings map to themselves, so a short variant inside one is left alone
         # (养老保 -> 养老保险 must not turn 养老保险 into 养老保险险).
         self.fold += [(str(c).lower(), c) for c in synonyms]
+        # ... and so do phrases a short variant hides in ("这个税是在过户之前还是之后交": no 个税 there).
+        self.fold += [(phrase, phrase) for phrase in NOT_VARIANTS]
         self.fold.sort(key=lambda pair: -len(pair[0]))
         self._fold_re = re.compile("|".join(re.escape(v) for v, _ in self.fold)) if self.fold else None
         self._fold_map = dict(self.fold)

@@ -1420,3 +1420,70 @@ async def test_thanks_and_a_weather_question_answer_no_form_step(server):
     assert "上门服务" in await visit.say("他下不了床 帮他约个上门评定")
     said = await visit.say("对了 明天鲁甸下不下雨 我要骑摩托进村")
     assert "记下" not in said and "继续预约" in said, said
+
+
+async def test_everyday_papers_guessed_with_the_materials_question_stay_on_the_item(server):
+    """ "要带啥材料啊 户口本要不要" after 无犯罪记录证明 asks for its list (户口本 names the 户口 items, which are not
+    asked about); and "这个税" is no 个税."""
+    resident = user(server, "o_f_hukou_book_guessed")
+    assert head(await resident.say("想问下无犯罪记录证明在绥江哪里开 新公司hr要的")) == "【无犯罪记录证明开具】"
+    said = await resident.say("要带啥材料啊 户口本要不要")
+    assert head(said) == "【无犯罪记录证明开具】" and "申请材料" in said, said
+    assert head(await resident.say("好久能拿到 ddl是下周三😭")) == "【无犯罪记录证明开具】"
+    tax = user(server, "o_f_this_tax")
+    await tax.say("我想将名下一套住房过户给儿子，需办理哪些手续？")
+    assert head(await tax.say("需要交税吗？赠与的契税是多少？")) == "【契税申报】"
+    said = await tax.say("这个税是在过户之前还是之后交？")
+    assert "契税申报" in head(said), said
+
+
+async def test_the_outcome_of_the_application_and_care_away_mid_conversation(server):
+    """ "要是批下来能补好多前" after 危房改造 asks how much it pays (前 a slip of 钱), not 低保; "认定了以后我去昆明…
+    买药报不报得到" after 门诊慢特病 asks for treatment elsewhere (异地就医备案)."""
+    resident = user(server, "o_f_if_approved")
+    assert head(await resident.say("我们住的土墙房子裂了好宽的缝危房改造咋个申请")) == "【农村危房改造申请】"
+    said = await resident.say("要是批下来能补好多前")
+    assert head(said) == "【农村危房改造申请】", said
+    away = user(server, "o_f_pills_in_kunming")
+    assert head(await away.say("我高血压吃药吃了十多年了漫特病那个认定我办得了不")) == "【门诊慢特病待遇认定】"
+    said = await away.say("认定了以后我去昆明儿子那点住在那边买药报不报得到")
+    assert head(said) == "【医保异地就医备案】", said
+
+
+async def test_a_topic_of_another_trade_then_its_question_is_refused_mid_conversation(server):
+    """ "违章罚款 在哪交 手机上能交不" after 年检: the fine is the question's topic, not the inspection's step."""
+    resident = user(server, "o_f_fines_topic")
+    assert head(await resident.say("车子年审 10月到期 能提前审不")) == "【机动车检验合格标志核发】"
+    said = await resident.say("违章罚款 在哪交 手机上能交不")
+    assert "帮不上忙" in said and "【" not in said, said
+
+
+async def test_a_weather_question_then_a_story_gives_no_day(server):
+    """ "明天下雨不 我苞谷还在坝子头晒起的" at the date step asks the weather, the day is not the visit's."""
+    resident = user(server, "o_f_rain_then_story")
+    await resident.say("我这种一个老者带孙孙的 吃得到低保不")
+    assert "申请材料" in await resident.say("要拿哪些东西去")
+    assert "代办服务" in await resident.say("我认不到几个字 表填不来 能不能喊村上的人帮我力")
+    said = await resident.say("明天下雨不 我苞谷还在坝子头晒起的")
+    assert "记下" not in said, said
+
+
+async def test_the_shop_name_and_a_transport_licence_by_its_short_name(server):
+    """ "店名能随便取不" after 个体工商户设立登记 is its FAQ on names; "运输证那个 你们帮我代办了嘛" while 从业资格证
+    is discussed books the 运输证's own item."""
+    resident = user(server, "o_f_shop_name")
+    assert head(await resident.say("在吗 我想开个美甲店💅 执照咋办")) == "【个体工商户设立登记】"
+    said = await resident.say("店名能随便取不 想叫甲甲乐哈哈")
+    assert head(said) == "【个体工商户设立登记】" and "名称" in said, said
+    trucker = user(server, "o_f_transport_licence")
+    await trucker.say("驾驶员那个从业资格证 我还莫得 要考吧")
+    said = await trucker.say("运输证那个 你们帮我代办了嘛 我在路上")
+    assert "「道路货物运输经营许可」的代办服务" in said, said
+
+
+async def test_a_booked_visit_asked_for_with_nothing_booked(server):
+    """ "大概几号能来" after a question about 身份证换领, with nothing booked: no booking, not the guide's time limit."""
+    resident = user(server, "o_f_which_day_they_come")
+    await resident.say("身份证过期了 在哪换")
+    said = await resident.say("大概几号能来")
+    assert "没有办理中的预约" in said, said

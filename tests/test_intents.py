@@ -537,6 +537,19 @@ def test_a_long_story_ending_in_a_question_is_no_pasted_article(understander):
         ("过户给姑娘那个事情，她在昆明上班请不到假回不来，能不能她委托我去办？", "ask_item"),
         ("我们老两口想跟村医签个约 以后有个病痛的能上门来看看", "ask_item"),
         ("那这个证改地址，是不是还要派人来新门面看一下才得？", "ask_item"),
+        # "好了没得啥子了" is nothing more to ask, not "is it done yet"; a plan to tell someone, or to wait, closes.
+        ("好了没得啥子了谢谢", "thanks"),
+        ("晓得了我去跟他儿子说", "thanks"),
+        ("好那我在屋头等着谢谢了", "thanks"),
+        ("我孙子的户口好了没有", "query_progress"),
+        # Whether both must attend is a question of the guide, not a visit asked for; and whether staff come to look.
+        ("办过户时，我和老伴是否都必须到场？她行动不便。", "ask_item"),
+        ("卫生院的人要到屋头来看一下不", "ask_item"),
+        # Papers sent off with nothing back, a booked visit's day: where the asker's case stands.
+        ("驾照换证材料寄回去半个月了 还没收到新证 咋回事", "query_progress"),
+        ("大概几号能来", "query_progress"),
+        # Papers the asker will post are no question about materials: the booking stands.
+        ("驾照换证 我回不去 你们能代办不 材料我寄回来", "book_proxy"),
     ],
 )
 def test_greetings_closes_and_questions_told_apart(understander, text, intent):

@@ -14,6 +14,7 @@ from bot.conversation.nlu import (
     BOOKED,
     CIRCUMSTANCES,
     GUIDE_FACTS,
+    VISIT_COMING,
     Understander,
     Understanding,
     normalize,
@@ -547,7 +548,8 @@ class Assistant:
 
     async def intent_query_progress(self, turn: Turn) -> str:
         u, current = turn.understanding, turn.state.get("item")
-        about_item = u.aspect == "time" or not BOOKED.search(u.text)
+        # ... though "大概几号能来" asks only of a booked visit
+        about_item = (u.aspect == "time" or not BOOKED.search(u.text)) and not re.search(VISIT_COMING, normalize(u.text))
         if current and about_item and not (u.named - {current}) and "form" not in turn.state:
             # "交上去好久批得下来" after 低保, with nothing booked: how long the item takes, not "no bookings"; and
             # "啥时候到账" after 一次性经济补助, "他爹也两年莫得音信 这个算不算嘛" after 事实无人抚养: the item's guide

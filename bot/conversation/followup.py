@@ -52,6 +52,10 @@ MOVES = re.compile(r"迁|转户|落户|上户")
 MONEY_ASKED = re.compile(r"(领|拿|补|发)(得到|得了|得成)?[^,，。\s]{0,3}钱|有钱(领|拿)")
 # A question about a part of a guide this short, naming nothing, is about the item under discussion.
 SHORT_ASPECT_QUESTION = 8
+# The outcome of the application under discussion, opening a short question ("要是批下来能补好多钱"); not "要是评下来是
+# 一级或者二级，是不是还有个照护方面的补贴？", another benefit the outcome brings.
+ITS_OUTCOME = re.compile(r"^(那|要是|如果|等)?(批|办|审|认定|评)(下来|好|完|了)+")
+OUTCOME_QUESTION = 12
 # Parts of a guide a follow-up asks about the asker's own situation.
 ASKER_ASPECTS = frozenset({"remote", "agent"})
 # ... and how the asker would do it: asked of the item under discussion when nothing else is named ("我能在手机上帮她
@@ -85,6 +89,8 @@ CONCEPTS = {
     "reassess": re.compile(r"重新.{0,4}(评|鉴定)|评残|复评|重评|再评"),
     # "他之前在那边已经垫了一万多，那个钱回来咋报" after 医保异地就医备案: its FAQ on money paid out of pocket
     "paid_self": re.compile(r"垫|自费|自己(出|掏|付)的?钱"),
+    # "店名能随便取不" after 个体工商户设立登记: its FAQ on the shop's name
+    "shop_name": re.compile(r"店名|名称|字号|(取|起)(个)?名"),
 }
 # A document asked about as a service of its own: lost, expired, to be replaced or applied for ("那户口本呢").
 OWN_SERVICE = re.compile(
@@ -137,7 +143,7 @@ TURNS_TO = re.compile(r"(找|问)(哪个|谁|哪里|哪点|哪个部门)")
 # Getting another document besides ("卖吃的是不是还得另外办个许可证" after 个体工商户设立登记): not the current one's stage.
 ANOTHER_DOCUMENT = re.compile(r"(另外|另|还得|还要)(再)?((办|申请|弄|整)(个|一个|张)?|个|一个|张)[^,，。\s]{0,4}(证|照|许可)")
 # Treatment away from home ("在那边看病刷得成不"), which 异地就医 items are about.
-REMOTE_CARE = re.compile(r"看病|住院|就医|拿药|开药|刷得成|刷不刷|报销|直接刷|刷医保|做手术")
+REMOTE_CARE = re.compile(r"看病|住院|就医|拿药|开药|买药|报得到|报不报|刷得成|刷不刷|报销|直接刷|刷医保|做手术")
 # Going elsewhere to be treated ("我下个月还要克成都装假肢"), though the message asks no part of a guide about it.
 TREATED_AWAY = re.compile(GOES_AWAY + r"(看病|住院|装|做手术|开刀|拿药)")
 # A word naming a document rather than a service ("户口簿", "身份证", "结婚证").
@@ -232,7 +238,9 @@ def about_current(
         return True  # "办下来有没有补贴" after 残疾人证办理: what comes with it (the related items are offered)
     if STANDING.search(u.words_text or u.text) and not MOVES.search(u.text):
         return True  # "毕业三年了还算高校毕业生吗" after 创业担保贷款: who the asker is, whatever item such people ask of
-    if u.aspect is not None and len(text) <= SHORT_ASPECT_QUESTION:
+    if u.aspect is not None and (
+        len(text) <= SHORT_ASPECT_QUESTION or (len(text) <= OUTCOME_QUESTION and ITS_OUTCOME.match(text))
+    ):
         return True  # "要多久批下来", "手机上能领不": a part of this guide, though wording of another item matches it
     # "他现在更严重了 能不能改高一级" after 残疾人证换领: a sibling of the current item far ahead of it.
     best = result.best
@@ -487,6 +495,8 @@ def named_beyond_standing(u: Understanding, code: str, other: str) -> bool:
 # Which papers to bring, asked in general ("要哪些东西", "带些啥子"), not whether one document is needed ("要先办那个就业
 # 创业证吗" asks for another service).
 LISTS_PAPERS = re.compile(r"(要|带|准备|需要)(些)?(哪些|啥子?|什么|哪样)(东西|材料|资料|证件)?")
+# Whether to bring a paper ("户口本要带不", "要不要带身份证").
+BRING_ASKED = re.compile(r"要带(不|吗|么|没)|带不带|要不要带")
 
 
 def asks_of_document(u: Understanding, on_materials: bool) -> bool:
@@ -498,6 +508,11 @@ def asks_of_document(u: Understanding, on_materials: bool) -> bool:
     papers = [w for w in u.naming if DOCUMENT.search(w)]  # 身份证, 户口簿 (and 户口 within it)
     if on_materials and LISTS_PAPERS.search(text) and all(any(w in p for p in papers) for w in u.naming):
         return True  # "要哪些东西 身份证户口本 还要他本人的卡吧" after 高龄津贴: its papers, listed as the asker guesses them
+    # "要带啥材料啊 户口本要不要" after 无犯罪记录证明: its own list asked for, an everyday paper guessed on it, though
+    # the item does not ask for it (the list answers).
+    asks_list = u.aspect == "materials" and (LISTS_PAPERS.search(text) or BRING_ASKED.search(text))
+    if asks_list and papers and all(any(w in p for p in papers) for w in u.naming) and not OWN_SERVICE.search(text):
+        return True
     # "要租房合同吗 房东不给签咋办": what to do if it cannot be had is no other service asked for.
     return on_materials and AS_DOCUMENT.search(text) is not None and not OWN_SERVICE.search(WHAT_TO_DO.sub(" ", text))
 
@@ -585,8 +600,9 @@ def intent_in_context(u: Understanding, current: str | None) -> str:
         if re.search(VISIT_COMING, normalize(u.text)):
             return "query_progress"  # "大概几天能来 我好提前跟奶奶说": the booked visit, else the item's time limit
     if u.intent == "query_progress" and u.aspect in GUIDE_FACTS and about_current(u, current):
-        if u.aspect == "time":  # ... unless it asks where its own case stands ("好久能来", "批下来了没")
-            return u.intent if STATUS_ASKED.search(normalize(u.text)) else "ask_item"
+        if u.aspect == "time":  # ... unless it asks where its own case stands ("好久能来", "批下来了没", "大概几号能来")
+            text = normalize(u.text)
+            return u.intent if STATUS_ASKED.search(text) or re.search(VISIT_COMING, text) else "ask_item"
         if u.rule is None:  # "那材料交到哪点嘛 村委会还是镇上": the model alone reads progress into it
             return "ask_item"
     return u.intent

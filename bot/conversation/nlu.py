@@ -50,9 +50,9 @@ ASPECTS: list[tuple[str, re.Pattern]] = [
         "materials",
         re.compile(
             # not papers someone brings ("喊屋头老汉拿起材料克", "我后天把材料送过来", "材料我让孙子送来")
-            r"(?<!拿起)(?<!拿着)(?<!带起)(?<!带着)(?<!把)(?<!送)材料(?![^,，。?？]{0,8}(送|拿|带)(来|过来|起来))|资料|带什么|带啥|带哪些|要带|准备什么|准备啥|需要什么|要什么证|证件|原件还是复印件|要哪些(病历|证|单子|票)"
+            r"(?<!拿起)(?<!拿着)(?<!带起)(?<!带着)(?<!把)(?<!送)材料(?![^,，。?？]{0,8}(送|拿|带|寄)(来|过来|起来|回来|回去))|资料|带什么|带啥|带哪些|要带|准备什么|准备啥|需要什么|要什么证|证件|原件还是复印件|要哪些(病历|证|单子|票)"
             # "要哪些东西 身份证户口本 还要他本人的卡吧"
-            r"|(要|带|准备)(哪些|啥子?|什么|哪样|些啥)东西"
+            r"|(要|带|准备|拿|交)(哪些|啥子?|什么|哪样|些啥)东西"
             r"|(要不要|需不需要|用不用)[^,，。?？]{0,8}(证明|原件|复印件|照片|户口簿|户口本|身份证|结婚证)"
             # "租房合同要吗", "要疫苗本吗"
             r"|(证|本|合同|证明|照片|复印件|原件)(要|需要)(吗|不|么)[?？]*$|^要[^,，。]{0,8}(证|本|合同|证明|照片)(吗|不|么)"
@@ -217,6 +217,8 @@ PRESENCE_ASKED = re.compile(
     r"(必须|一定要|非要|非得|只能)(要)?(本人|他本人|她本人|老人)(亲自)?(去|到|来|在场|到场)"
     # "高龄津贴要老者本人去办不 他走不动了"
     r"|要(老者|老人|他|她)?本人(亲自)?(去|来|到)[^,，。]{0,3}(不|吗|么)"
+    # "办过户时，我和老伴是否都必须到场？她行动不便。", "补领是否需要我们两人同去"
+    r"|(是否|需不需要|是不是|必须|都要|都得)[^,，。？?]{0,6}(到场|在场|同去|一起去|都去|亲自去)"
 )
 # Words that can only be a booking request, whatever else the message asks.
 EXPLICIT_BOOKING = re.compile(
@@ -251,7 +253,7 @@ BOOKING_NUMBER = re.compile(r"\b([A-Z]{2}\d{8,14})\b", re.IGNORECASE)
 RATING = re.compile(r"(?<![0-9十])([1-5一二三四五])\s*(?:分|星)")  # not "扣了12分"
 CHINESE_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5}
 # When the visit comes ("大概几天能来", "好久能来"): a booking's progress, or, with none, the item's time limit.
-VISIT_COMING = r"(好久|好多天|几天|什么时候|啥时候|几时|哪天)(能|会)?(来|上门|过来)"
+VISIT_COMING = r"(好久|好多天|几天|几号|什么时候|啥时候|几时|哪天)(能|会)?(来|上门|过来)"
 # A question about the asker's own case rather than about an item's time limit.
 STATUS_ASKED = re.compile(
     r"了(吗|嘛|么|没|不)|没(有|得)?(批|到|办|好|下来|消息)|还(没|莫)|咋样|怎么样|到哪|"
@@ -308,7 +310,7 @@ _COME_OR_NOT = r"(?<!你们)上不上门|(?<!你们)来不来(屋头|家里|家�
 _TO_LOOK = rf"(((到|来){_HOME}(来)?|派(个)?人来)(看|查看|核实|核查|调查))"
 _STAFF = r"(卫生院|医院|医生|村医|派出所|公安|工作人员)"
 _MUST_COME_TO_LOOK = (
-    rf"{_STAFF}的?(医生|人)?(是否|要不要|需不需要)?(需要|要|会|得)?{_TO_LOOK}(吗|不|嘛|么|[?？])"
+    rf"{_STAFF}的?(医生|人)?(是否|要不要|需不需要)?(需要|要|会|得)?{_TO_LOOK}(吗|不|嘛|么|[?？]|(一下|一哈|下)(不|吗))"
     rf"|(是否|要不要|需不需要)(需要)?(卫生院|医院|村医|派出所|公安)的?(医生|人|民警)?{_TO_LOOK}"
     r"|是不是要(来|到|上门)(家里|屋头|家头)?(调查|核实|走访)"
     # ... or to a shop: "那这个证改地址，是不是还要派人来新门面看一下才得？"
@@ -360,9 +362,9 @@ GREETING_WORDS = re.compile(
 THANKS_AT_END = re.compile(r"[\s,，。!！~]+(多谢|谢谢|谢了|谢啦|感谢|辛苦了)[你您们啊哈了啦呀!！。~\s]*$")
 # Agreeing, then saying what one will do ("行 我克弄", "好 等我问下我老公", "要得 那我找村委会开证明去"): a close.
 AGREED_PLAN = re.compile(
-    r"^(好|行|要得|嗯+|好的|好嘞|那好|那要得|ok|那)(的|吧|嘛|啊|呀|哈)*[,，。!！~\s]*(那)?"
+    r"^(好|行|要得|嗯+|好的|好嘞|那好|那要得|ok|那|晓得了|知道了|明白了)(的|吧|嘛|啊|呀|哈)*[,，。!！~\s]*(那)?"
     r".{0,6}((我|我们|他|她)(先|再|就|明天|后天|回头|自己|马上|回)*(去|克|问|弄|整|带|跟|找|收|准备|说|喊|联系)"
-    r"|等(你们|通知|我|他|她|证|电话|消息|回复|回音)|先这样|就这样|到时候|回头|改天)"  # "好，那我等电话"
+    r"|等(着|你们|通知|我|他|她|证|电话|消息|回复|回音)|先这样|就这样|到时候|回头|改天)"  # "好，那我等电话"
 )
 # Rules that a story before the question can set off without asking it.
 STORY_RULES = frozenset({"query_progress", "cancel_booking"})
@@ -489,6 +491,8 @@ SPACED_CHARACTERS = re.compile(r"(?:[\u4e00-\u9fff] +){3,}[\u4e00-\u9fff]")
 # A question clause told apart from a neighbouring trade's story must match its item this well by itself: a clear
 # description ("上牌要带些啥" scores 32 for 机动车注册登记, "要转到哪里" 12 for a pension transfer).
 APART_SCORE = 25.0
+# A clause left with at most this many characters once a neighbouring trade's word is taken out is only its topic.
+TOPIC_REST = 2
 # Words typed apart in sign-language order ("妈妈 认证 刷脸 不 会", "人 来 家 帮 可以 吗"): a clause of at least
 # this many words, this short on average, is read as one phrase.
 SPACED_WORDS = 4
@@ -622,7 +626,10 @@ class Understander:
         asking = [
             c for i, c in enumerate(clauses) if asks(c) or ASKS_EITHER.search(c) or (i == len(clauses) - 1 and aspect_of(c))
         ]
-        return any(self.neighbours.found(c) for c in asking)
+        # ... and so does a clause that is nothing but the trade's word, the topic of the question after it ("违章罚款
+        # 在哪交 手机上能交不").
+        topics = [c for c in clauses[:-1] if (found := self.neighbours.found(c)) and len(_without(c, found)) <= TOPIC_REST]
+        return any(self.neighbours.found(c) for c in asking) or bool(topics and asking)
 
     def outside(self, norm: str, codes) -> Neighbour | None:
         """The neighbouring domain of a message, unless one of these items holds the word."""
@@ -936,6 +943,13 @@ def _catalog_texts(index: ItemIndex) -> list[str]:
 
 # Parts of a guide a question clause may ask of the item it names ("跟车队扯皮 工钱不给 仲裁要钱不": 仲裁's fee).
 ASKED_FACTS = frozenset({"fee", "amount", "materials", "time", "location"})
+
+
+def _without(text: str, found: list) -> str:
+    """The text without the neighbouring words found in it."""
+    for word, _ in found:
+        text = text.replace(word, "")
+    return text
 
 
 def aspect_of(text: str) -> str | None:
