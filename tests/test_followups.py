@@ -1487,3 +1487,38 @@ async def test_a_booked_visit_asked_for_with_nothing_booked(server):
     await resident.say("身份证过期了 在哪换")
     said = await resident.say("大概几号能来")
     assert "没有办理中的预约" in said, said
+
+
+async def test_the_errand_after_this_one_and_money_of_another_item(server):
+    """ "开了之后去派出所销户 要带啥" after 死亡医学证明 asks for the next errand (销户 names both); "丧葬费领得到不"
+    after it asks for the funeral grant."""
+    resident = user(server, "o_f_next_errand")
+    assert head(await resident.say("居民老人在家去世 死亡证明怎么开")) == "【居民死亡医学证明（推断）书签发】"
+    said = await resident.say("开了之后去派出所销户 要带啥")
+    assert head(said) == "【死亡户口注销】", said
+    grant = user(server, "o_f_funeral_grant")
+    await grant.say("家属问我推断书咋开 人在家走的 在小河镇")
+    said = await grant.say("他交了十几年农村养老 丧葬费领得到不 好多钱")
+    assert head(said) == "【城乡居民养老保险丧葬补助金申领】", said
+
+
+async def test_falling_ill_away_and_other_licences_answered_from_the_faq(server):
+    """ "在那边生病了咋个整 医保用得到不" after 城乡医保 asks for treatment elsewhere; "卖吃的是不是还要办别的许可" after
+    个体工商户设立登记 is its FAQ "卖吃的还要办别的证吗？", which names the food licence."""
+    resident = user(server, "o_f_ill_in_dongguan")
+    assert head(await resident.say("我过完年要克东莞儿子那点住 城乡医保咋个交")) == "【城乡居民基本医疗保险参保登记】"
+    said = await resident.say("我过完年要克东莞儿子那点住 在那边生病了咋个整 医保用得到不")
+    assert head(said) == "【医保异地就医备案】", said
+    shop = user(server, "o_f_food_licence_faq")
+    await shop.say("在吗 我想开个小吃店 执照咋办")
+    said = await shop.say("卖吃的是不是还要办别的许可")
+    assert head(said) == "【个体工商户设立登记】" and "食品经营许可" in said, said
+
+
+async def test_a_question_at_a_choice_step_pauses_the_form(server):
+    """ "办了证有钱拿不 还是就一个本本" at "给谁办" asks something, in its first clause: the form waits, unsent."""
+    resident = user(server, "o_f_question_at_whom")
+    await resident.say("我爹耳朵聋了几十年 残疾证咋个办")
+    assert "上门服务" in await resident.say("他走不动 能上门来评不")
+    said = await resident.say("办了证有钱拿不 还是就一个本本")
+    assert "继续预约" in said and "给谁办" not in said, said

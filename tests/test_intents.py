@@ -550,6 +550,12 @@ def test_a_long_story_ending_in_a_question_is_no_pasted_article(understander):
         ("大概几号能来", "query_progress"),
         # Papers the asker will post are no question about materials: the booking stands.
         ("驾照换证 我回不去 你们能代办不 材料我寄回来", "book_proxy"),
+        # Handed in some time ago and still waiting (sign-language order too); not "材料交了要好久能批下来", in general.
+        ("我公公残疾证的申请上个月就交了 评残也去评了 证好久下来", "query_progress"),
+        ("残疾证 换 申请 交 一个月 新 证 还 没 好 查 一下", "query_progress"),
+        ("材料交了要好久能批下来", "ask_item"),
+        # A call asking for money first, for a rise of the pension: a scam.
+        ("有人打电话说帮我涨养老今 要先交钱 真的假的", "out_of_scope"),
     ],
 )
 def test_greetings_closes_and_questions_told_apart(understander, text, intent):

@@ -742,6 +742,27 @@ def test_understand_cli_contract():
             "one_hundred_fourteenth_near_scope_ng13_questions.jsonl",
             {"top1": 0.85, "top3": 0.86, "oos_recall": 0.68, "intent_accuracy": 0.74},
         ),
+        # Writers CU and CV, sealed until CS and CT had joined the examples (ab79357). CU: a widow of 74 in 镇雄 on voice
+        # input, a former coal miner of 56 in 彝良 with 尘肺, a township nurse of 33 in 巧家, a man of 44 back in 大关
+        # after fifteen years in 福建, a new village proxy of 26 in 威信, a tea-garden owner of 49 in 盐津. First run
+        # 99.7/99.7/95.4/98.7 %, 0.2 % refused (query_progress 11/12). CV: a deaf man of 38 in 昭阳 in sign-language
+        # order, a grandmother of 69 in 水富 with homophone slips, a bride of 27 from 四川 in 永善, a pig butcher of 50 in
+        # 鲁甸, a software tester of 35 in 深圳 from 绥江 for his parents, a 回族 noodle-shop owner of 61 in 昭阳. First
+        # run 98.0/99.0/97.2/98.9 %, 0.5 % refused (query_progress 11/12). Then both read and added to the examples.
+        (
+            "one_hundred_fifteenth_writer_cu_questions.jsonl",
+            {"top1": 0.99, "top3": 0.99, "oos_recall": 0.95, "intent_accuracy": 0.98},
+        ),
+        (
+            "one_hundred_sixteenth_writer_cv_questions.jsonl",
+            {"top1": 0.98, "top3": 0.99, "oos_recall": 0.97, "intent_accuracy": 0.98},
+        ),
+        # Near-scope set ng14, sealed until ab79357: first run 65.3 % of its out-of-scope questions refused, no
+        # look-alike refused. Not examples.
+        (
+            "one_hundred_seventeenth_near_scope_ng14_questions.jsonl",
+            {"top1": 0.93, "top3": 0.95, "oos_recall": 0.64, "intent_accuracy": 0.74},
+        ),
     ],
 )
 def test_question_sets_meet_the_accuracy_floor(understander, name, floors):

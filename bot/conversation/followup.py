@@ -49,13 +49,15 @@ FAR_BEHIND = 4.0
 # A move asked for ("能迁回来不"): a service of its own, not where the asker is.
 MOVES = re.compile(r"迁|转户|落户|上户")
 # Money asked for ("还领得到点钱不", "能领好多钱", "有钱领没"): what a service named pays, not the current item's steps.
-MONEY_ASKED = re.compile(r"(领|拿|补|发)(得到|得了|得成)?[^,，。\s]{0,3}钱|有钱(领|拿)")
+MONEY_ASKED = re.compile(r"(领|拿|补|发)(得到|得了|得成)?[^,，。\s]{0,3}钱|有钱(领|拿)|(费|金)(领|拿)(得到|得了|得成)")
 # A question about a part of a guide this short, naming nothing, is about the item under discussion.
 SHORT_ASPECT_QUESTION = 8
 # The outcome of the application under discussion, opening a short question ("要是批下来能补好多钱"); not "要是评下来是
 # 一级或者二级，是不是还有个照护方面的补贴？", another benefit the outcome brings.
 ITS_OUTCOME = re.compile(r"^(那|要是|如果|等)?(批|办|审|认定|评)(下来|好|完|了)+")
-OUTCOME_QUESTION = 12
+OUTCOME_QUESTION = 16
+# The errand after the current one is done ("开了之后去派出所销户 要带啥" after 死亡医学证明).
+NEXT_ERRAND = re.compile(r"(开|办|拿|领)(了|到|好)(之后|以后|过后|后)[^,，。]{0,3}(去|再|还要|又)")
 # Parts of a guide a follow-up asks about the asker's own situation.
 ASKER_ASPECTS = frozenset({"remote", "agent"})
 # ... and how the asker would do it: asked of the item under discussion when nothing else is named ("我能在手机上帮她
@@ -89,6 +91,8 @@ CONCEPTS = {
     "reassess": re.compile(r"重新.{0,4}(评|鉴定)|评残|复评|重评|再评"),
     # "他之前在那边已经垫了一万多，那个钱回来咋报" after 医保异地就医备案: its FAQ on money paid out of pocket
     "paid_self": re.compile(r"垫|自费|自己(出|掏|付)的?钱"),
+    # "卖吃的是不是还要办别的许可" after 个体工商户设立登记: its FAQ "卖吃的还要办别的证吗？"
+    "other_licence": re.compile(r"(别的|其他|其它|另外的?)(证|许可|手续)|还要办(别的|其他|哪)"),
     # "店名能随便取不" after 个体工商户设立登记: its FAQ on the shop's name
     "shop_name": re.compile(r"店名|名称|字号|(取|起)(个)?名"),
 }
@@ -143,7 +147,9 @@ TURNS_TO = re.compile(r"(找|问)(哪个|谁|哪里|哪点|哪个部门)")
 # Getting another document besides ("卖吃的是不是还得另外办个许可证" after 个体工商户设立登记): not the current one's stage.
 ANOTHER_DOCUMENT = re.compile(r"(另外|另|还得|还要)(再)?((办|申请|弄|整)(个|一个|张)?|个|一个|张)[^,，。\s]{0,4}(证|照|许可)")
 # Treatment away from home ("在那边看病刷得成不"), which 异地就医 items are about.
-REMOTE_CARE = re.compile(r"看病|住院|就医|拿药|开药|买药|报得到|报不报|刷得成|刷不刷|报销|直接刷|刷医保|做手术")
+REMOTE_CARE = re.compile(
+    r"看病|住院|就医|拿药|开药|买药|生病|病了|医保用得|报得到|报不报|刷得成|刷不刷|报销|直接刷|刷医保|做手术"
+)
 # Going elsewhere to be treated ("我下个月还要克成都装假肢"), though the message asks no part of a guide about it.
 TREATED_AWAY = re.compile(GOES_AWAY + r"(看病|住院|装|做手术|开刀|拿药)")
 # A word naming a document rather than a service ("户口簿", "身份证", "结婚证").
@@ -166,6 +172,8 @@ def about_current(
     if u.named and care_away(u, current_name):
         return False  # "我下个月还要克成都装假肢 这回咋个才能直接刷医保" after 零星医疗费用报销: treatment elsewhere
     if u.named:
+        if NEXT_ERRAND.search(text) and result.plausible and result.best.code != current and result.best.code in u.named:
+            return False
         if prerequisite(u, current, on_materials):
             return False  # "那个死亡证明在哪点开" after 死亡户口注销: the certificate's own service, not the police window
         if CONDITION.search(text):
@@ -371,7 +379,9 @@ def leaves_form(u: Understanding, form: dict) -> bool:
         # "对了车子也要年审了 一起整得不" asks yes or no.
         # ... and a question of no one in particular ("病历在县医院，复印件行不" at "给谁办") answers no choice either.
         text = normalize(u.text)
-        asks_of_noone = asks_or_ends_yes_no(text) and not (relation_in(u.text) or SOMEONE.search(u.text))
+        # ... in any clause ("办了证有钱拿不 还是就一个本本")
+        yes_no = asks_or_ends_yes_no(text) or any(asks_or_ends_yes_no(c) for c in CLAUSES.split(text) if c)
+        asks_of_noone = yes_no and not (relation_in(u.text) or SOMEONE.search(u.text))
         return (
             bool(u.named and item not in u.named)
             or names_better(u, item)
@@ -682,9 +692,12 @@ def related(index, item: dict, text: str) -> list[str]:
 def answer(item: dict, u: Understanding, lexicon, guide_url: str, on_materials: bool = False) -> str | None:
     """The answer to a follow-up from the item's guide, or None when the guide does not hold it.
     on_materials: the message speaks of a document the item asks for (Understander.mentions_materials)."""
-    if OTHER_PROCEDURE.search(normalize(u.text)):
-        return None  # not this item's steps or FAQ: the related items are offered
     entry = faq_entry(item, u.text, lexicon)
+    if OTHER_PROCEDURE.search(normalize(u.text)):
+        # Not this item's steps: the related items are offered, unless its FAQ speaks of the other licences
+        # ("卖吃的还要办别的证吗？" of 个体工商户设立登记).
+        speaks_of_others = entry is not None and CONCEPTS["other_licence"].search(entry["q"])
+        return guide.faq_answer(item, entry, guide_url) if speaks_of_others else None
     if u.aspect is None and entry is None and CANNOT_GO.search(u.text) and (item.get("home_visit") or item.get("proxy")):
         return guide.without_going(item, guide_url)
     if u.aspect in GUIDE_FACTS or (u.aspect and entry is None):
