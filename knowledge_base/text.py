@@ -60,10 +60,6 @@ def local_speech(data_dir: Path = DATA_DIR) -> LocalSpeech:
     return _SPEECH[path]
 
 
-# Phrases holding a synonym's variant that mean something else: folded to themselves.
-NOT_VARIANTS = ("这个税", "那个税", "哪个税", "一个税", "每个税")
-
-
 class Lexicon:
     """Domain vocabulary: user dictionary, synonyms/typos folded to one spelling, stop words."""
 
@@ -83,7 +79,7 @@ class Lexicon:
         # (养老保 -> 养老保险 must not turn 养老保险 into 养老保险险).
         self.fold += [(str(c).lower(), c) for c in synonyms]
         # ... and so do phrases a short variant hides in ("这个税是在过户之前还是之后交": no 个税 there).
-        self.fold += [(phrase, phrase) for phrase in NOT_VARIANTS]
+        self.fold += [(phrase.lower(), phrase.lower()) for phrase in _lines(data_dir / "not_variants.txt")]
         self.fold.sort(key=lambda pair: -len(pair[0]))
         self._fold_re = re.compile("|".join(re.escape(v) for v, _ in self.fold)) if self.fold else None
         self._fold_map = dict(self.fold)

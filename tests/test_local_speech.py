@@ -10,7 +10,7 @@ import yaml
 
 from bot.conversation.nlu import INTENTS, Understander
 from knowledge_base.catalog import DATA_DIR
-from knowledge_base.text import local_speech
+from knowledge_base.text import Lexicon, local_speech
 from tests.utils import catalog_understander, user
 
 TABLE = yaml.safe_load((DATA_DIR / "local_speech.yaml").read_text(encoding="utf-8"))
@@ -89,3 +89,17 @@ def test_a_message_of_pinyin_and_initials_reads_whole(understander, text, code):
 async def test_a_grandson_typing_initials_gets_the_item_through_wechat(server):
     reply = await user(server, "o_ls_initials").say("gaoling jintie zm ling")
     assert reply.startswith("【高龄津贴申领】"), reply
+
+
+NOT_VARIANTS = [
+    line.strip()
+    for line in (DATA_DIR / "not_variants.txt").read_text(encoding="utf-8").splitlines()
+    if line.strip() and not line.startswith("#")
+]
+
+
+@pytest.mark.parametrize("phrase", NOT_VARIANTS)
+def test_each_phrase_hiding_a_variant_is_left_as_written(phrase):
+    lexicon = Lexicon()
+    assert any(variant in phrase for variant, canonical in lexicon.fold if variant != phrase), "no variant hides in it"
+    assert phrase in lexicon.normalize(f"{phrase}是在过户之前还是之后交")

@@ -18,7 +18,7 @@ from bot.bookings.volunteered import details_in
 from bot.bookings.workdays import WorkCalendar
 from bot.conversation import texts
 from bot.conversation.nlu import BOOKING_NUMBER, normalize, rating_of
-from bot.conversation.questions import AGREES, CLAUSES, asks_or_ends_yes_no
+from bot.conversation.questions import AGREES, asks_or_ends_yes_no, clauses
 from bot.handoff.queue import EscalationQueue
 from bot.privacy import FieldCipher, mask_text
 
@@ -72,8 +72,8 @@ def offers_day(text: str) -> bool:
     """Does a (normalised) message state rather than ask? "我妹妹下周三上午拿材料过去" and "明天上午可以不" offer a day;
     "明天能办吗" asks, and "明天还落不落雨", "明天有雨没", "天气预报说今天晚上还要下 是不是真的哦" ask about the weather."""
     # ... in any clause: "明天下雨不 我苞谷还在坝子头晒起的" asks first and explains after.
-    clauses = [c for c in CLAUSES.split(text) if c] or [text]
-    return PROPOSES_DAY.match(text) is not None or not any(asks_or_ends_yes_no(c) and not PROPOSES_DAY.match(c) for c in clauses)
+    parts = clauses(text) or [text]
+    return PROPOSES_DAY.match(text) is not None or not any(asks_or_ends_yes_no(c) and not PROPOSES_DAY.match(c) for c in parts)
 
 
 THANKS = re.compile(r"谢谢|多谢|感谢|谢了|谢啦")

@@ -26,7 +26,7 @@ from bot.conversation.nlu import (
     normalize,
     visit_matters,
 )
-from bot.conversation.questions import ASKS, ASKS_IF, ASKS_WHAT, CLAUSES, asks, asks_or_ends_yes_no
+from bot.conversation.questions import ASKS, ASKS_IF, ASKS_WHAT, asks, asks_or_ends_yes_no, clauses
 from bot.conversation.whom import relation_in
 from knowledge_base.siblings import LIFE_STAGES, item_stages, message_stage
 
@@ -322,15 +322,15 @@ def books_by_name(u: Understanding, current_name: str) -> bool:
 
 
 def request_names_nothing(text: str, named_in) -> bool:
-    """Does the clause asking us to book name no item, while the other clauses name items only in passing
+    """Does the clause asking us to book name no item, while the other parts name items only in passing
     ("那麻烦你们帮忙代办，合作社在白鹤滩镇，我姓陈"), not as a service asked for ("身份证丢了，帮我代办",
     "另，今年养老金资格认证，烦请派员上门办理")?
     named_in: the item index's `named`."""
-    clauses = [c for c in CLAUSES.split(normalize(text)) if c]
-    requests = [c for c in clauses if REQUEST_WORDS.search(c)]
+    parts = clauses(normalize(text))
+    requests = [c for c in parts if REQUEST_WORDS.search(c)]
     if not requests or any(named_in(c) for c in requests):
         return False
-    passing = [c for c in clauses if c not in requests and named_in(c)]
+    passing = [c for c in parts if c not in requests and named_in(c)]
     return all(SAYS_WHERE_OR_WHO.search(c) and not OWN_SERVICE.search(c) for c in passing)
 
 
@@ -380,7 +380,7 @@ def leaves_form(u: Understanding, form: dict) -> bool:
         # ... and a question of no one in particular ("病历在县医院，复印件行不" at "给谁办") answers no choice either.
         text = normalize(u.text)
         # ... in any clause ("办了证有钱拿不 还是就一个本本")
-        yes_no = asks_or_ends_yes_no(text) or any(asks_or_ends_yes_no(c) for c in CLAUSES.split(text) if c)
+        yes_no = asks_or_ends_yes_no(text) or any(asks_or_ends_yes_no(c) for c in clauses(text))
         asks_of_noone = yes_no and not (relation_in(u.text) or SOMEONE.search(u.text))
         return (
             bool(u.named and item not in u.named)

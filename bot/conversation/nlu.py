@@ -11,7 +11,7 @@ from pathlib import Path
 from bot.conversation.classifier import IntentClassifier, example_texts, shared_classifier
 from bot.conversation.neighbours import Neighbour, Neighbours, item_text, shared_neighbours
 from bot.conversation.pinyin import PinyinReader, has_pinyin, shared_reader, spell_initials
-from bot.conversation.questions import ASKS, ASKS_EITHER, CLAUSES, asks, asks_or_ends_yes_no
+from bot.conversation.questions import ASKS, ASKS_EITHER, asks, asks_or_ends_yes_no, clauses
 from knowledge_base.index import ItemIndex, Result
 from knowledge_base.siblings import OUTSIDE
 from knowledge_base.text import CJK, local_speech
@@ -349,8 +349,6 @@ CANCELS = re.compile(
     r"qu ?xiao|不克|不想办",
     re.I,
 )
-# Hurrying a case along, as the message's opening words (the query_progress rule of intents.yaml that says so).
-HURRY = re.compile(r"^(那|那就)?(能不能|可不可以|可以|麻烦|请|帮我|帮忙)?(快点|快一点|快些|催一下|催下|催催|催一哈)")
 # Words of greeting, among them the short ones residents write ("在不", "早", "新年好", "领导好"): a message the model
 # takes for a greeting without one and asking something is a question.
 GREETING_WORDS = re.compile(
@@ -472,6 +470,7 @@ class _Rule:
     intent: str
     pattern: re.Pattern
     whole: bool
+    name: str | None = None  # a block's `name`, for code that asks which rule fired ("hurry")
 
 
 def _load_rules(path: Path) -> list[_Rule]:
@@ -480,7 +479,7 @@ def _load_rules(path: Path) -> list[_Rule]:
         if block["intent"] not in INTENTS:
             raise ValueError(f"{path}: unknown intent {block['intent']!r}")
         for pattern in block["patterns"]:
-            rules.append(_Rule(block["intent"], re.compile(pattern, re.IGNORECASE), bool(block.get("whole"))))
+            rules.append(_Rule(block["intent"], re.compile(pattern, re.IGNORECASE), bool(block.get("whole")), block.get("name")))
     return rules
 
 
@@ -583,11 +582,11 @@ class Understander:
         return frozenset(w for w in lx.words(lx.normalize(standard(text))) if len(w) >= 2 and w not in lx.generic)
 
     def asked_apart(self, norm: str, neighbour_words: list[str]) -> Result | None:
-        """The match of the clauses that ask (or ask us to book), when none holds a neighbouring trade's word and they match an
+        """The match of the parts that ask (or ask us to book), when none holds a neighbouring trade's word and they match an
         item surely by themselves: the trade is the story ("买了个货车 帮人家拉猪拉饲料 要办哪样运输证")."""
-        clauses = [c for c in CLAUSES.split(norm) if c]
-        asking = [c for c in clauses if asks(c) or ASKS_EITHER.search(c) or aspect_of(c) or BOOKING_VERB.search(c)]
-        if len(clauses) < 2 or not asking or len(asking) == len(clauses):
+        parts = clauses(norm)
+        asking = [c for c in parts if asks(c) or ASKS_EITHER.search(c) or aspect_of(c) or BOOKING_VERB.search(c)]
+        if len(parts) < 2 or not asking or len(asking) == len(parts):
             return None
         if any(w in c for c in asking for w in neighbour_words):
             return None
@@ -599,14 +598,14 @@ class Understander:
         """The item the question itself names, when the rest of the message tells a story that may point elsewhere
         ("之前公司拖欠工资还不给开离职证明，劳动仲裁怎么申请": 仲裁, not the wage complaint the story describes).
         text: the message as its naming words were found in (Understanding.words_text); result: its matches."""
-        clauses = [c for c in CLAUSES.split(text) if c]
-        asking = [asks(c) or ASKS_EITHER.search(c) is not None or aspect_of(c) is not None for c in clauses]
-        question = " ".join(c for c, q in zip(clauses, asking) if q)
+        parts = clauses(text)
+        asking = [asks(c) or ASKS_EITHER.search(c) is not None or aspect_of(c) is not None for c in parts]
+        question = " ".join(c for c, q in zip(parts, asking) if q)
         if all(asking) or not (SERVICE_ASKED.search(question) or HOW.search(question) or aspect_of(question) in ASKED_FACTS):
             return frozenset()  # nothing but the question, or a question of no service ("出生证明和结婚证都要吗")
         # ... and the story names another item that the whole message ranks among its first two. Names come from
         # the words already found, so most messages stop before anything is searched.
-        story = " ".join(c for c, q in zip(clauses, asking) if not q)
+        story = " ".join(c for c, q in zip(parts, asking) if not q)
         in_question = frozenset().union(*(codes for w, codes in naming.items() if w in question))
         told_of = frozenset().union(*(codes for w, codes in naming.items() if w in story))
         told_of &= {m.code for m in result.matches[:2]}
@@ -621,15 +620,14 @@ class Understander:
         """Does a clause that asks hold a neighbouring domain's word ("找代账会计一个月好多钱", "卖烟是不是还要办个烟草证
         那个在哪办")? Not "上了好久能用嘛 娃娃三天两头感冒": there the illness is the story, the question the guide's.
         norm: the message made standard (`standard`)."""
-        clauses = [p for c in CLAUSES.split(norm) for p in AFTER_QUESTION_PARTICLE.split(c) if p]
+        parts = [p for c in clauses(norm) for p in AFTER_QUESTION_PARTICLE.split(c) if p]
         # A part of a guide named mid-story ("我在外地进货几天 回来办得不") is no question; the last clause's is.
-        asking = [
-            c for i, c in enumerate(clauses) if asks(c) or ASKS_EITHER.search(c) or (i == len(clauses) - 1 and aspect_of(c))
-        ]
+        asking = [c for i, c in enumerate(parts) if asks(c) or ASKS_EITHER.search(c) or (i == len(parts) - 1 and aspect_of(c))]
         # ... and so does a clause that is nothing but the trade's word, the topic of the question after it ("违章罚款
         # 在哪交 手机上能交不").
-        topics = [c for c in clauses[:-1] if (found := self.neighbours.found(c)) and len(_without(c, found)) <= TOPIC_REST]
-        return any(self.neighbours.found(c) for c in asking) or bool(topics and asking)
+        found = {c: self.neighbours.found(c) for c in parts}
+        topics = [c for c in parts[:-1] if found[c] and len(_without(c, found[c])) <= TOPIC_REST]
+        return any(found[c] for c in asking) or bool(topics and asking)
 
     def outside(self, norm: str, codes) -> Neighbour | None:
         """The neighbouring domain of a message, unless one of these items holds the word."""
@@ -637,6 +635,10 @@ class Understander:
 
     def warm(self) -> None:
         self.pinyin  # noqa: B018 - builds it
+
+    def hurries(self, text: str) -> bool:
+        """Does the message open by hurrying a case along (the `hurry` rule of intents.yaml)?"""
+        return any(r.name == "hurry" and r.pattern.search(self.index.lexicon.normalize(text)) for r in self.rules)
 
     def rule_intent(self, text: str) -> str | None:
         for rule in self.rules:
@@ -682,7 +684,7 @@ class Understander:
         if favoured:  # the question names another item than the story: search again, favouring it
             result = self.index.search(norm, asked=favoured)
         intent = self.combine(rule, guess, sure, result, aspect, norm)
-        if rule == "query_progress" and intent == "out_of_scope" and HURRY.match(norm) and self.outside(norm, []) is None:
+        if rule == "query_progress" and intent == "out_of_scope" and self.hurries(norm) and self.outside(norm, []) is None:
             intent = rule  # "能不能快点 他下个月要到广东来": hurrying a case along, whatever the story after it
         if intent == "greeting" and rule is None and asks(norm) and not GREETING_WORDS.search(norm):
             intent = "ask_item"  # "爸爸不在能上吗" (after 出生登记): the model hears 在; no greeting asks anything

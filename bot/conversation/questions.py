@@ -31,6 +31,11 @@ ASKS_EITHER = re.compile(r"会不会|能不能|要不要|是不是|可不可以|
 CLAUSES = re.compile(r"[,，。;；!！?？\s]+")
 
 
+def clauses(text: str) -> list[str]:
+    """The message's non-empty clauses, split at punctuation and spaces ("户口在镇雄，能交吗" -> two)."""
+    return [c for c in CLAUSES.split(text) if c]
+
+
 def asks(text: str) -> bool:
     """Does the (normalised) message ask something: a question mark, a yes-or-no form, what or which?"""
     return bool(ASKS.search(text) or ASKS_IF.search(text) or ASKS_WHAT.search(text))
