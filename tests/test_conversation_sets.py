@@ -73,7 +73,8 @@ NAMES = {item["code"]: item["name"] for item in load_items()[0]}
 # and CN had joined, d24939d) 162/179 and 152/171 (163/179 and 153/171 on b9c18d3); writers CQ and CR (sealed until
 # the next session's starting code, 1bb2b9d) 161/178 and 149/175; writers CS and CT (sealed until the next session's
 # starting code, 62af987) 162/176 and 157/174; writers CU and CV (sealed until CS and CT had joined, ab79357) 159/183
-# and 165/186.
+# and 165/186; writers CW and CX (sealed until the next session's refactor a6ec199, no change in understanding) 155/175
+# and 138/168.
 FLOOR = 0.86
 
 

@@ -27,7 +27,12 @@ log = logging.getLogger(__name__)
 INVITE = re.compile(r"^(?:绑定|代办员绑定|邀请码)?\s*(YQ[0-9A-Z]{6,10})$", re.IGNORECASE)
 MAX_FORM_MEDIA = 5  # photos kept with one booking form
 THANKED = re.compile(r"谢谢|感谢|多谢|辛苦")
-COMPLAINT = re.compile(r"投诉|不满意|差评|态度(差|不好)|太慢|迟到|没人管")
+# A complaint, also in residents' words ("排了一上午队…老火得很", "体验欠佳", "白跑一趟 心累"): passed to staff.
+COMPLAINT = re.compile(
+    r"投诉|不满意|差评|态度(差|不好)|太慢|迟到|没人管|老火|不舒服|生气|心累|寒心|失望|欠佳|很差|太差|不负责|放.{0,2}鸽子|"
+    r"上点心|改进|改善|提速|意见(很|太|好)?大|推来推去|踢皮球|白跑|跑了.{0,3}(趟|回)|没人来|不见人|会谢"
+)
+PRAISE = re.compile(r"表扬|好得很|感谢|谢谢|点赞|暖心|细心|耐心|热情|给力|好人")
 
 # A rating in words, on the five levels of bot/ratings.py; tried from the strongest wording down, so
 # "非常不满意" is 1 before "不满意" is 2 and "满意" is 4. Plain "好的" is an acknowledgement, not a rating.
@@ -49,6 +54,11 @@ WORD_LEVELS: list[tuple[int, re.Pattern]] = [
     ),
     (4, re.compile(r"满意|很好|挺好|蛮好|不错|好评|点赞|点个赞|棒|👍|可以的|辛苦了")),
 ]
+
+
+def complains(text: str) -> bool:
+    """Does the message complain, and not praise ("态度好得很 跑了好几趟 要表扬她": the trips were the proxy's)?"""
+    return COMPLAINT.search(text) is not None and not PRAISE.search(text) and (words_rating(text) or 0) < 4
 
 
 def words_rating(text: str) -> int | None:
@@ -260,7 +270,7 @@ class BookingDialog:
         actor = await self.actor(turn.openid)
         score = rating_of(turn.text)
         booking = await self.service.unrated_completed(actor)
-        complaint = bool(COMPLAINT.search(turn.text))
+        complaint = complains(turn.text)
         if booking is None:
             if complaint:
                 await self.escalations.enqueue(turn.openid, "complaint", turn.text)
@@ -290,7 +300,7 @@ class BookingDialog:
             await self.service.rate(actor, number, score, comment)
         except BookingError as exc:
             return exc.message
-        if ratings.is_complaint(score) or COMPLAINT.search(comment or ""):
+        if ratings.is_complaint(score) or complains(comment or ""):
             await self.escalations.enqueue(turn.openid, "low_rating", mask_text(f"{number} {score}分 {comment}"))
             return f"已记下您的评价：{ratings.label(score)}。很抱歉这次没让您满意，已转给工作人员回访，会尽快联系您。"
         return f"谢谢您的评价（{ratings.label(score)}）！祝您生活愉快。"

@@ -20,6 +20,7 @@ from bot.conversation.nlu import (
     normalize,
     standard,
     visit_matters,
+    waiting_story,
 )
 from bot.conversation.pinyin import looks_pinyin
 from bot.conversation.questions import AGREEING, ASKS_EITHER, asks
@@ -550,15 +551,26 @@ class Assistant:
         u, current = turn.understanding, turn.state.get("item")
         # ... though "大概几号能来" asks only of a booked visit
         about_item = (u.aspect == "time" or not BOOKED.search(u.text)) and not re.search(VISIT_COMING, normalize(u.text))
-        if current and about_item and not (u.named - {current}) and "form" not in turn.state:
+        waiting = waiting_story(standard(u.text))
+        if current and (about_item or waiting) and not (u.named - {current}) and "form" not in turn.state:
             # "交上去好久批得下来" after 低保, with nothing booked: how long the item takes, not "no bookings"; and
             # "啥时候到账" after 一次性经济补助, "他爹也两年莫得音信 这个算不算嘛" after 事实无人抚养: the item's guide
-            # (not "我的预约", which asks for the bookings).
+            # (not "我的预约", which asks for the bookings). A case told as handed in and still waiting ("上个月就交上去了
+            # 到现在还没消息") is shown how to look up its progress.
+            if waiting:
+                return await self.bookings.list_open(turn, lambda: self.where_it_stands(current))
             return await self.bookings.list_open(turn, lambda: self.follow_up(turn, current, on_materials=False))
         if "form" not in turn.state and (asked := followup.named_best(u)) is not None and u.result.plausible:
-            # "低保 申请 一个月 了 没 消息 到 哪了": the case's service is then under discussion ("一般 审 多久").
+            # "低保 申请 一个月 了 没 消息 到 哪了": the case's service is then under discussion ("一般 审 多久"), and,
+            # with nothing booked here, the resident is told how to look up its progress.
             turn.remember(item=asked, choices=None)
+            return await self.bookings.list_open(turn, lambda: self.where_it_stands(asked))
         return await self.bookings.list_open(turn)
+
+    def where_it_stands(self, code: str) -> str | None:
+        """How to look up the progress of a case of this item handed in at a window (None for an unknown item)."""
+        item = self.understander.index.item(code)
+        return None if item is None else guide.where_it_stands(item, self.guide_url(code))
 
     async def intent_cancel_booking(self, turn: Turn) -> str:
         return await self.bookings.start_cancel(turn)

@@ -268,6 +268,20 @@ def without_going(item: dict, guide_url: str) -> str:
     return "\n".join(lines)
 
 
+def where_it_stands(item: dict, guide_url: str) -> str:
+    """For a case handed in at a window, not booked here ("高龄津贴上个月就报上去了 到现在还莫得钱"): the guide's ways to
+    look up its progress, its promised time, and whom to call."""
+    promised = _days(item["promised_limit_days"], item.get("promised_limit_unit", "工作日"))
+    lines = ["您在本助手没有办理中的预约。", f"【{item['name']}】的办理进度可以这样查："]
+    # ... not "在本公众号回复“查进度”": the bookings here were just looked up
+    ways = [way for way in item.get("progress_query") or () if "本公众号" not in way] or [f"拨打咨询电话 {item['phone']}"]
+    lines += [f"{i}. {way}" for i, way in enumerate(ways, 1)]
+    lines.append(f"承诺时限：{promised}，从受理之日算。")
+    lines.append(f"咨询电话：{item['phone']}；全市政务信息专线：{INFO_LINE}")
+    lines.append(f'<a href="{guide_url}">完整指南</a>　回复“人工”找工作人员')
+    return "\n".join(lines)
+
+
 def not_in_guide(item: dict, guide_url: str, related: list[str] = ()) -> str:
     """A follow-up the guide does not answer: items it may be about instead (`related`, their names, numbered),
     where to read the whole guide, and a person to ask (the number after the related items)."""

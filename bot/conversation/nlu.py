@@ -11,7 +11,7 @@ from pathlib import Path
 from bot.conversation.classifier import IntentClassifier, example_texts, shared_classifier
 from bot.conversation.neighbours import Neighbour, Neighbours, item_text, shared_neighbours
 from bot.conversation.pinyin import PinyinReader, has_pinyin, shared_reader, spell_initials
-from bot.conversation.questions import ASKS, ASKS_EITHER, asks, asks_or_ends_yes_no, clauses
+from bot.conversation.questions import ASKS, ASKS_EITHER, ASKS_IF, asks, asks_or_ends_yes_no, clauses
 from knowledge_base.index import ItemIndex, Result
 from knowledge_base.siblings import OUTSIDE
 from knowledge_base.text import CJK, local_speech
@@ -261,9 +261,78 @@ STATUS_ASKED = re.compile(
     # "…现在快两个月了，结果出来没有", "目前审核到了什么程度"
     r"出来(没|了没)|(什么|哪个|哪一?)(程度|阶段|步)|进度|" + VISIT_COMING
 )
+# How long it will take ("材料交了要好久能批下来"), asked ahead rather than of a case waiting.
+HOW_LONG_AHEAD = re.compile(r"要(好久|多久|几天|多长时间|多少天)")
 # "低保交上去一般好久批得下来": how long such a case takes in general, not where the asker's own one is.
 IN_GENERAL = re.compile(r"一般|通常|正常情况|平常|普遍")
 MINE = re.compile(r"我的|我那个|我家的|我们的|我交的|我报的|我申请的|(申请|材料|资料)(已经)?交上去")
+# A case told as a story of waiting: something handed in, applied for, booked or inspected before ("高龄津贴上个月就叫
+# 村上报上去了", "托我爸去派出所代办的", "林业站的人来看过"), ...
+DONE_BEFORE = re.compile(
+    r"(交|报|递交|提交|申请|申报|登记|填|寄|投诉|受理|备案)(了|过|的|上去|上克)|(办|做|弄|审|换|补)(的|完)"
+    r"|(交|递交|提交)[^,，。\s?？]{1,8}了|(申报|申请|提交|递交|受理)已"
+    r"|已(经)?(于[^,，。]{0,8})?(提交|递交|申请|申报|受理|办完|交|报|登记)"
+    r"|(量|看|鉴定|体检|拍照|评)过|(托|请|喊|叫|让).{0,10}(代办|办|弄)的|(代办|上门|预约|约)(申领)?的"
+)
+# ... and a result that has not come: "还没下来", "一直显示待审核", "没人理", "说三天 今天第六天了", "报乡里一个多月了",
+# "寄了没", "说回来等通知", "帮我催催".
+WAITED = r"(天|周|礼拜|星期|工作日|月|年)"
+WAITED_DAYS = r"(天|周|礼拜|星期|工作日|月)"  # not years: "交了十几年了" are contributions
+NUMBER = r"[0-9一二两三四五六七八九十几半百俩]+"
+STILL_WAITING = re.compile(
+    r"(还|都|也)(是)?(没|未|莫)(有|得)?(下来|到|批|收到|拿到|领到|拿回|看到|见|出|消息|动静|音信|联系|寄|办好|好|通知|结果|生效|盖章"
+    r"|回|打|退|安排|钱|注|号)|还(是)?(没|未|莫)(有|得)?([,，。!！?？\s]|$)"
+    r"|一直(没|未)(有|得)?(下来|到|批|收到|消息|动静|联系|回|通知|退|寄)|(一直|仍然?|还)显示|(尚|期间)未(收到|办结|下来|批)"
+    r"|没(有|得)?(音信|动静|下文|回音|信息)|没人(理|联系|管|说)|今天(已是|已经是|是)?第|等了.{0,4}"
+    + WAITED
+    + r"|(说|讲|告知|答应|承诺).{0,12}"
+    + WAITED
+    + r".{0,12}(现在|今天|这都|都|已经|已).{0,6}("
+    + WAITED[1:-1]
+    + r"|第)"
+    + r"|(到现在|至今|到今天)(都|也|还)?(没|莫|未)|(已经?|都|快|一晃)(满|过)?"
+    + NUMBER
+    + r"(个)?多?"
+    + WAITED
+    + r"|(报|交|申请|提交|递交|申报)[^,，。\s]{0,8}?(快|已经?|都)?"
+    + NUMBER
+    + r"(个)?多?"
+    + WAITED_DAYS
+    + r"(多)?了"
+    + r"|这都.{0,3}"
+    + WAITED
+    + r"|(钱|证|卡|结果|批复)呢|一分(钱)?(都)?没(到|见|发|有)|突然没发"
+    r"|(寄|到|批|办|评|审|发|下来)了没|出没出|批没批|到没到|寄没寄|发没发|还(发|来|批|办)不(发|来|批|办)|查不到"
+    r"|(啥|什么|哪个)状态|是否(已|在)|(说|叫|让)(回去|回来)?等(通知|消息)|说在(复核|审核|审批)|卡在(谁|哪)|名单里"
+    r"|(帮|给)(我|我们)?(催|核实)|催(一下|下|催)"
+)
+# A booking told as done ("托我爸代办的", "预约上门的"), not asked for.
+BOOKED_BEFORE = re.compile(r"(代办|上门|预约)(申领)?的|(代办|预约)(了|过)")
+# ... or asked when it comes, of a case handed in at a time named ("入住申请上个月报的 什么时候能安排床位").
+PAST_TIME = re.compile(r"上个?月|上周|上礼拜|去年|前年|年前|年初|[0-9一二三四五六七八九十]+月份?|昨天|前天|前几天|上回|上次")
+WHEN_ASKED = re.compile(r"((什么|啥)时候|好久|多久|何时|哪天)(能|才|可以|会)?(下来|批|到|好|安排|拿到|出来|来)")
+# ... or whether one may ("临时身份证能马上办不"), unless it asks us to look ("能不能帮我看一哈").
+CHECK_ASKED = re.compile(r"(帮|给)(我|我们|他|她)?(查|看|催|核实|问)|查(一下|下|查)|催(一下|下|催)")
+# ... unless it asks how to go on, which the guide answers ("现在都过了大半年了还能申请不", "新的还没下来 能先开个临时的不").
+HOW_TO_GO_ON = re.compile(
+    r"还(能|可以|领得到|来得及)|来得及|能(不能)?先|(咋个|怎么|如何|咋)(去|来)?(办|领|申请|弄|整|开始|查)|找哪个"
+    r"|(去|在|到)哪(里|点|儿|个地方)?(办|领|申请|交|弄|整|打|查)|去哪|要(不要)?(自己)?(去)?申请"
+)
+
+
+def waiting_story(norm: str) -> bool:
+    """Does the message tell of a case handed in before and still waiting (DONE_BEFORE, STILL_WAITING), asking no
+    part of a guide but when (in the clauses that ask: the story may name the papers handed in)?"""
+    return (
+        DONE_BEFORE.search(norm) is not None
+        and (STILL_WAITING.search(norm) is not None or (PAST_TIME.search(norm) and WHEN_ASKED.search(norm)) is not None)
+        and aspect_of(" ".join(c for c in clauses(norm) if asks(c))) in (None, "time")
+        and not IN_GENERAL.search(norm)
+        and not HOW_TO_GO_ON.search(norm)
+        and (not ASKS_IF.search(norm) or CHECK_ASKED.search(norm) is not None)
+    )
+
+
 # A benefit's payment asked after ("抚恤金咋个还没到账", "种地补贴打到一折通上头 还没到").
 PAYMENT_ASKED = re.compile(r"到账|到帐|打到卡|打卡上|发下来|发放|打到(一卡通|社保卡|折子|存折)|(还)?没(有)?到|发了没")
 # The asker's own case ("生育津贴申请快一个月了 还没到账 帮我查一下嘛"): its progress.
@@ -708,12 +777,21 @@ class Understander:
             intent = "out_of_scope"
         if intent in ("ask_item", "out_of_scope") and closing and not asks(norm) and not named and not result.confident:
             intent = "thanks"  # "那等我下个礼拜回来去办 多谢", "行 我克弄": a plan; nothing asked, no service named
+        if intent == "query_progress" and rule is None and HOW_LONG_AHEAD.search(norm) and not MINE.search(norm):
+            if not waiting_story(norm):  # "材料交了要好久能批下来": how long it will take, asked before anything waits
+                intent = "ask_item"
         if intent == "query_progress" and aspect == "time" and result.plausible and IN_GENERAL.search(norm):
             if not MINE.search(norm):  # "我的低保交上去一般好久批得下来" is the asker's own case
                 intent = "ask_item"
         if intent == "query_progress" and result.confident and PAYMENT_ASKED.search(norm) and not BOOKED.search(norm):
             # "抚恤金这个季度咋个还没到账": a benefit's payment, answered from its guide, not a booking's progress.
             intent = "ask_item"
+        if (
+            (intent == "ask_item" or (intent in BOOKING_INTENTS and BOOKED_BEFORE.search(norm)))
+            and waiting_story(norm)
+            and not (PAYMENT_ASKED.search(norm) and not BOOKED.search(norm))  # a benefit's payment, as above
+        ):
+            intent = "query_progress"  # "交通补贴申请了 快3个月了 钱呢": the asker's own case, though the item is named
         if intent == "out_of_scope" and PAYMENT_ASKED.search(norm) and _named_lead(result, named):
             # "种地补贴打到一折通上头 信用社说还没到": a benefit's payment, though a bank is where it is looked for.
             intent = "ask_item"

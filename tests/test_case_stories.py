@@ -1,0 +1,96 @@
+"""Residents telling of their own case rather than asking about a service (issue 18): a case handed in at a window and
+still waiting is a progress question whose answer says how to look it up; a complaint or praise about how a service
+went is a rating, and a complaint with nothing booked reaches staff; asking for a department's person is a hand-off.
+At unit level for the understanding, through /wechat for what the resident reads."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.conversation.nlu import Understander, standard, waiting_story
+from tests.utils import catalog_understander, user
+
+
+@pytest.fixture(scope="module")
+def understander() -> Understander:
+    return catalog_understander()
+
+
+def head(reply: str) -> str:
+    return reply.splitlines()[0] if reply else ""
+
+
+# Handed in (or booked, or inspected) before, and nothing back yet: the asker's own case, though the service is named.
+WAITING = [
+    "我妈的高龄津贴三个月前就叫村上报上去了 到现在卡上还没得钱",
+    "残疾证的材料上个月交到残联了 一直没得消息 是不是搞掉了",
+    "营业执照变更 交了材料说五个工作日 今天第九天了",
+    "医保报销的单子暑假就交上去了 钱一直没退回来",
+    "户口本上改名字 我爸去派出所弄的 说要审批 这都三个礼拜了",
+    "托村上代办员代办的老年证 说半个月 现在一个多月了还没拿到",
+    "公租房申请交到住建局两个月了 名单里咋个没得我",
+]
+# ... and what sounds close but asks how the service works, or how to go on: the guide answers.
+GENERAL = [
+    "低保交上去一般好久批得下来",
+    "高龄津贴每个月几号发",
+    "身份证交上去换了 新的还没下来 能先开个临时的不",
+    "老伴走了大半年了 当时不晓得有丧葬补助 现在还能申请不",
+    "我四十五了一直没交过养老保险 现在交还来得及不",
+    "健康证去年办的 好久过期",
+]
+
+
+@pytest.mark.parametrize("text", WAITING)
+def test_a_case_handed_in_and_still_waiting_is_a_progress_question(understander, text):
+    assert waiting_story(standard(text))
+    assert understander.understand(text).intent == "query_progress"
+
+
+@pytest.mark.parametrize("text", GENERAL)
+def test_how_a_service_goes_in_general_or_how_to_go_on_is_a_question(understander, text):
+    assert understander.understand(text).intent == "ask_item"
+
+
+async def test_a_case_handed_in_at_a_window_is_shown_how_to_look_up_its_progress(server):
+    resident = user(server, "o_story_window")
+    said = await resident.say("我妈的高龄津贴三个月前就叫村上报上去了 到现在卡上还没得钱")
+    assert "没有办理中的预约" in said and "【高龄津贴申领】的办理进度可以这样查：" in said, said
+    # the guide's ways to look it up, its promised time, and whom to call; not "reply 查进度 here", just done
+    assert "我的办件" in said and "承诺时限：15个工作日" in said and "0870-2212580" in said and "96128" in said, said
+    assert "本公众号" not in said, said
+    # ... and the service is then under discussion
+    said = await resident.say("要带啥材料")
+    assert head(said) == "【高龄津贴申领】", said
+
+
+async def test_a_case_told_as_waiting_after_a_question_about_its_service(server):
+    resident = user(server, "o_story_current")
+    assert "最低生活保障申请" in head(await resident.say("低保咋个申请"))
+    said = await resident.say("上个月就交上去了 到现在还没得消息")
+    assert "【最低生活保障申请】的办理进度可以这样查：" in said and "承诺时限：20个工作日" in said, said
+    # how long it takes, asked in general, is still the guide's time limit
+    said = await resident.say("交上去好久批得下来")
+    assert head(said) == "【最低生活保障申请】" and "法定时限" in said, said
+
+
+async def test_a_complaint_with_nothing_booked_reaches_staff(server, services):
+    resident = user(server, "o_story_complaint")
+    said = await resident.say("去镇上办社保卡 排了一上午队 轮到我了说系统坏了明天再来 老火得很")
+    assert "已转给工作人员跟进" in said, said
+    entry = await services.store.escalations.find_one({"openid": "o_story_complaint"})
+    assert entry["reason"] == "complaint" and "系统坏了" in entry["last_message"]
+
+
+async def test_praise_for_a_window_is_thanked_not_answered_with_a_guide(server, services):
+    resident = user(server, "o_story_praise")
+    said = await resident.say("窗口那个大姐好暖心 看我抱着娃让我先办 太给力了")
+    assert said.startswith("谢谢您的评价"), said
+    assert await services.store.escalations.count_documents({"openid": "o_story_praise"}) == 0
+
+
+async def test_asking_for_a_departments_person_is_a_hand_off(server, services):
+    resident = user(server, "o_story_person")
+    said = await resident.say("我这事一两句说不清 想找民政局的人当面谈 咋个联系")
+    assert "人工" in said, said
+    assert await services.store.escalations.count_documents({"openid": "o_story_person", "reason": "asked"}) == 1
