@@ -70,7 +70,7 @@ def visit_line(item: dict) -> str:
 
 def summary(item: dict, guide_url: str, visit: bool = False) -> str:
     """The item's card; with `visit` (someone who cannot get about, or a visit spoken of) 上门 is offered first."""
-    promised = _days(item["promised_limit_days"], item.get("promised_limit_unit", "工作日"))
+    promised = _promised(item)
     lines = [
         f"【{item['name']}】",
         item["summary"],
@@ -132,8 +132,12 @@ def _location(item: dict) -> list[str]:
     return [f"办理地点：{item['location']}", f"办理时间：{item['hours']}"]
 
 
+def _promised(item: dict) -> str:
+    return _days(item["promised_limit_days"], item.get("promised_limit_unit", "工作日"))
+
+
 def _time(item: dict) -> list[str]:
-    promised = _days(item["promised_limit_days"], item.get("promised_limit_unit", "工作日"))
+    promised = _promised(item)
     legal = _days(item["legal_limit_days"], item.get("legal_limit_unit", "工作日"))
     lines = [f"承诺时限：{promised}（法定时限{legal}）"]
     if _special_steps(item):
@@ -271,7 +275,7 @@ def without_going(item: dict, guide_url: str) -> str:
 def where_it_stands(item: dict, guide_url: str) -> str:
     """For a case handed in at a window, not booked here ("高龄津贴上个月就报上去了 到现在还莫得钱"): the guide's ways to
     look up its progress, its promised time, and whom to call."""
-    promised = _days(item["promised_limit_days"], item.get("promised_limit_unit", "工作日"))
+    promised = _promised(item)
     lines = ["您在本助手没有办理中的预约。", f"【{item['name']}】的办理进度可以这样查："]
     # ... not "在本公众号回复“查进度”": the bookings here were just looked up
     ways = [way for way in item.get("progress_query") or () if "本公众号" not in way] or [f"拨打咨询电话 {item['phone']}"]

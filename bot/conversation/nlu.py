@@ -783,13 +783,14 @@ class Understander:
         if intent == "query_progress" and aspect == "time" and result.plausible and IN_GENERAL.search(norm):
             if not MINE.search(norm):  # "我的低保交上去一般好久批得下来" is the asker's own case
                 intent = "ask_item"
-        if intent == "query_progress" and result.confident and PAYMENT_ASKED.search(norm) and not BOOKED.search(norm):
-            # "抚恤金这个季度咋个还没到账": a benefit's payment, answered from its guide, not a booking's progress.
+        # "抚恤金这个季度咋个还没到账": a benefit's payment, answered from its guide, not a booking's progress.
+        payment = PAYMENT_ASKED.search(norm) is not None and not BOOKED.search(norm)
+        if intent == "query_progress" and result.confident and payment:
             intent = "ask_item"
         if (
             (intent == "ask_item" or (intent in BOOKING_INTENTS and BOOKED_BEFORE.search(norm)))
+            and not payment
             and waiting_story(norm)
-            and not (PAYMENT_ASKED.search(norm) and not BOOKED.search(norm))  # a benefit's payment, as above
         ):
             intent = "query_progress"  # "交通补贴申请了 快3个月了 钱呢": the asker's own case, though the item is named
         if intent == "out_of_scope" and PAYMENT_ASKED.search(norm) and _named_lead(result, named):
