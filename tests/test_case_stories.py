@@ -29,6 +29,16 @@ WAITING = [
     "户口本上改名字 我爸去派出所弄的 说要审批 这都三个礼拜了",
     "托村上代办员代办的老年证 说半个月 现在一个多月了还没拿到",
     "公租房申请交到住建局两个月了 名单里咋个没得我",
+    # ... a payment after something handed in, or plainly overdue, is the case's, not the guide's payment day
+    "退役补助的材料上个月已交齐 钱好久发",
+    "我的养老金以往都是五号到 这个月都十二号了还没到",
+    # ... told when to expect it, and the time is past, though the handing in is not told
+    "派出所说户口迁移三个工作日办好 今天都第七天了",
+    # ... a booking made before and overdue, though it says 代办
+    "驾照换证委托中心代办 五月交的材料 新证至今未到",
+    # ... where it is stuck is its state, not a place to go
+    "网上申请的生育登记 一直显示审核中 卡在哪个环节了",
+    "临时救助申请交上去一个多月 到现在还没批",
 ]
 # ... and what sounds close but asks how the service works, or how to go on: the guide answers.
 GENERAL = [
@@ -38,6 +48,12 @@ GENERAL = [
     "老伴走了大半年了 当时不晓得有丧葬补助 现在还能申请不",
     "我四十五了一直没交过养老保险 现在交还来得及不",
     "健康证去年办的 好久过期",
+    # ... a benefit's payment day, a rule's time limit, contributions counted, a document lost or past its date
+    "抚恤金这个季度咋个还没到账",
+    "材料提交后五个工作日内能批下来吗",
+    "想查一下我交了几年社保 能打个单子不",
+    "身份证搞丢了 补办要带啥",
+    "养老金认证过了期会不会停发",
 ]
 
 
@@ -94,3 +110,29 @@ async def test_asking_for_a_departments_person_is_a_hand_off(server, services):
     said = await resident.say("我这事一两句说不清 想找民政局的人当面谈 咋个联系")
     assert "人工" in said, said
     assert await services.store.escalations.count_documents({"openid": "o_story_person", "reason": "asked"}) == 1
+
+
+# How a service went, praised or regretted, in words the rules know ("值得肯定", "颇为感动", "下次能不能准时点").
+RATINGS = [
+    "上门的同志很细致 值得肯定",
+    "代办员小杨跑前跑后帮我把手续办完了 我很感动",
+    "约的上午上门 下午四点才来 下次能不能准时点",
+    "排了两个钟头才轮到我 就开一个窗口",
+]
+# Asking for a person, in words the rules know ("值班人员", "是不是机器人", "哪位工作人员").
+PERSONS = [
+    "想跟中心值班人员通个电话",
+    "你们是不是机器人 我要找管低保的那个人",
+    "事情有点复杂 想请一位工作人员详细说一下",
+    "我该找哪位工作人员问残疾证的事",
+]
+
+
+@pytest.mark.parametrize("text", RATINGS)
+def test_how_a_service_went_is_a_rating(understander, text):
+    assert understander.understand(text).intent == "rate_service"
+
+
+@pytest.mark.parametrize("text", PERSONS)
+def test_asking_for_a_person_is_a_hand_off(understander, text):
+    assert understander.understand(text).intent == "human_agent"

@@ -12,6 +12,18 @@ from bot.conversation.classifier import IntentClassifier, example_texts, shared_
 from bot.conversation.neighbours import Neighbour, Neighbours, item_text, shared_neighbours
 from bot.conversation.pinyin import PinyinReader, has_pinyin, shared_reader, spell_initials
 from bot.conversation.questions import ASKS, ASKS_EITHER, ASKS_IF, asks, asks_or_ends_yes_no, clauses
+from bot.conversation.stories import (
+    BOOKED_BEFORE,
+    CHECK_ASKED,
+    DONE_BEFORE,
+    HOW_TO_GO_ON,
+    MINE,
+    OVERDUE,
+    WHERE_STUCK,
+    overdue,
+    still_waiting,
+    tells_case,
+)
 from knowledge_base.index import ItemIndex, Result
 from knowledge_base.siblings import OUTSIDE
 from knowledge_base.text import CJK, local_speech
@@ -265,68 +277,16 @@ STATUS_ASKED = re.compile(
 HOW_LONG_AHEAD = re.compile(r"要(好久|多久|几天|多长时间|多少天)")
 # "低保交上去一般好久批得下来": how long such a case takes in general, not where the asker's own one is.
 IN_GENERAL = re.compile(r"一般|通常|正常情况|平常|普遍")
-MINE = re.compile(r"我的|我那个|我家的|我们的|我交的|我报的|我申请的|(申请|材料|资料)(已经)?交上去")
-# A case told as a story of waiting: something handed in, applied for, booked or inspected before ("高龄津贴上个月就叫
-# 村上报上去了", "托我爸去派出所代办的", "林业站的人来看过"), ...
-DONE_BEFORE = re.compile(
-    r"(交|报|递交|提交|申请|申报|登记|填|寄|投诉|受理|备案)(了|过|的|上去|上克)|(办|做|弄|审|换|补)(的|完)"
-    r"|(交|递交|提交)[^,，。\s?？]{1,8}了|(申报|申请|提交|递交|受理)已"
-    r"|已(经)?(于[^,，。]{0,8})?(提交|递交|申请|申报|受理|办完|交|报|登记)"
-    r"|(量|看|鉴定|体检|拍照|评)过|(托|请|喊|叫|让).{0,10}(代办|办|弄)的|(代办|上门|预约|约)(申领)?的"
-)
-# ... and a result that has not come: "还没下来", "一直显示待审核", "没人理", "说三天 今天第六天了", "报乡里一个多月了",
-# "寄了没", "说回来等通知", "帮我催催".
-WAITED = r"(天|周|礼拜|星期|工作日|月|年)"
-WAITED_DAYS = r"(天|周|礼拜|星期|工作日|月)"  # not years: "交了十几年了" are contributions
-NUMBER = r"[0-9一二两三四五六七八九十几半百俩]+"
-STILL_WAITING = re.compile(
-    r"(还|都|也)(是)?(没|未|莫)(有|得)?(下来|到|批|收到|拿到|领到|拿回|看到|见|出|消息|动静|音信|联系|寄|办好|好|通知|结果|生效|盖章"
-    r"|回|打|退|安排|钱|注|号)|还(是)?(没|未|莫)(有|得)?([,，。!！?？\s]|$)"
-    r"|一直(没|未)(有|得)?(下来|到|批|收到|消息|动静|联系|回|通知|退|寄)|(一直|仍然?|还)显示|(尚|期间)未(收到|办结|下来|批)"
-    r"|没(有|得)?(音信|动静|下文|回音|信息)|没人(理|联系|管|说)|今天(已是|已经是|是)?第|等了.{0,4}"
-    + WAITED
-    + r"|(说|讲|告知|答应|承诺).{0,12}"
-    + WAITED
-    + r".{0,12}(现在|今天|这都|都|已经|已).{0,6}("
-    + WAITED[1:-1]
-    + r"|第)"
-    + r"|(到现在|至今|到今天)(都|也|还)?(没|莫|未)|(已经?|都|快|一晃)(满|过)?"
-    + NUMBER
-    + r"(个)?多?"
-    + WAITED
-    + r"|(报|交|申请|提交|递交|申报)[^,，。\s]{0,8}?(快|已经?|都)?"
-    + NUMBER
-    + r"(个)?多?"
-    + WAITED_DAYS
-    + r"(多)?了"
-    + r"|这都.{0,3}"
-    + WAITED
-    + r"|(钱|证|卡|结果|批复)呢|一分(钱)?(都)?没(到|见|发|有)|突然没发"
-    r"|(寄|到|批|办|评|审|发|下来)了没|出没出|批没批|到没到|寄没寄|发没发|还(发|来|批|办)不(发|来|批|办)|查不到"
-    r"|(啥|什么|哪个)状态|是否(已|在)|(说|叫|让)(回去|回来)?等(通知|消息)|说在(复核|审核|审批)|卡在(谁|哪)|名单里"
-    r"|(帮|给)(我|我们)?(催|核实)|催(一下|下|催)"
-)
-# A booking told as done ("托我爸代办的", "预约上门的"), not asked for.
-BOOKED_BEFORE = re.compile(r"(代办|上门|预约)(申领)?的|(代办|预约)(了|过)")
-# ... or asked when it comes, of a case handed in at a time named ("入住申请上个月报的 什么时候能安排床位").
-PAST_TIME = re.compile(r"上个?月|上周|上礼拜|去年|前年|年前|年初|[0-9一二三四五六七八九十]+月份?|昨天|前天|前几天|上回|上次")
-WHEN_ASKED = re.compile(r"((什么|啥)时候|好久|多久|何时|哪天)(能|才|可以|会)?(下来|批|到|好|安排|拿到|出来|来)")
-# ... or whether one may ("临时身份证能马上办不"), unless it asks us to look ("能不能帮我看一哈").
-CHECK_ASKED = re.compile(r"(帮|给)(我|我们|他|她)?(查|看|催|核实|问)|查(一下|下|查)|催(一下|下|催)")
-# ... unless it asks how to go on, which the guide answers ("现在都过了大半年了还能申请不", "新的还没下来 能先开个临时的不").
-HOW_TO_GO_ON = re.compile(
-    r"还(能|可以|领得到|来得及)|来得及|能(不能)?先|(咋个|怎么|如何|咋)(去|来)?(办|领|申请|弄|整|开始|查)|找哪个"
-    r"|(去|在|到)哪(里|点|儿|个地方)?(办|领|申请|交|弄|整|打|查)|去哪|要(不要)?(自己)?(去)?申请"
-)
 
 
 def waiting_story(norm: str) -> bool:
-    """Does the message tell of a case handed in before and still waiting (DONE_BEFORE, STILL_WAITING), asking no
+    """Does the message tell of a case handed in before and still waiting (bot/conversation/stories.py), asking no
     part of a guide but when (in the clauses that ask: the story may name the papers handed in)?"""
+    asked = WHERE_STUCK.sub("", " ".join(c for c in clauses(norm) if asks(c)))
     return (
-        DONE_BEFORE.search(norm) is not None
-        and (STILL_WAITING.search(norm) is not None or (PAST_TIME.search(norm) and WHEN_ASKED.search(norm)) is not None)
-        and aspect_of(" ".join(c for c in clauses(norm) if asks(c))) in (None, "time")
+        tells_case(norm)
+        and still_waiting(norm)
+        and aspect_of(asked) in (None, "time")
         and not IN_GENERAL.search(norm)
         and not HOW_TO_GO_ON.search(norm)
         and (not ASKS_IF.search(norm) or CHECK_ASKED.search(norm) is not None)
@@ -337,6 +297,8 @@ def waiting_story(norm: str) -> bool:
 PAYMENT_ASKED = re.compile(r"到账|到帐|打到卡|打卡上|发下来|发放|打到(一卡通|社保卡|折子|存折)|(还)?没(有)?到|发了没")
 # The asker's own case ("生育津贴申请快一个月了 还没到账 帮我查一下嘛"): its progress.
 BOOKED = re.compile(r"预约|代办|上门|约的|申请|查一下|查下|帮我查|交上去|报上去")
+# ... or handed in, or looked for past its time ("材料上月已交齐 款项何时发放", "以往都是十号就到了 今天都二十号了").
+HANDED_IN_BEFORE = re.compile(DONE_BEFORE.pattern + "|" + OVERDUE.pattern)
 # Whether the service includes visits ("会不会上门来量血压"), not a request for one.
 # ... or "签约后能否定期上门给老伴量血压": a visit that is part of the service, not one asked for now.
 # "你们上不上门" asks us to come.
@@ -483,6 +445,8 @@ ACCEPT_OOS_OVER_CLEAR_ITEM = 0.95
 # or above this when an item is only plausible ("复印身份证哪点便宜"), or matched hardly at all:
 ACCEPT_OOS_PLAUSIBLE_ITEM = 0.4
 ACCEPT_OOS_UNSURE_ITEM = 0.3
+# ... and no refusal at all when the question is as likely as the refusal (an item matching, no neighbour's word).
+COIN_FLIP = 0.02
 # An item the message names by its service word and that scores this many times the next is what it is about:
 NAMED_STORY_LEAD = 1.5
 # ... and a little less when the classifier too reads a question ("我是服务站的，有户人家想报低保，男的…").
@@ -737,7 +701,7 @@ class Understander:
                 rule = None
         if rule == "out_of_scope":
             return Understanding(text, rule, empty, guess=rule, sure=1.0, outside=self.outside(norm, []), rule=rule)
-        guess, sure, _ = self.classifier.predict(PREFACE.sub("", norm) or norm)
+        guess, sure, chances = self.classifier.predict(PREFACE.sub("", norm) or norm)
         aspect = aspect_of(norm)
         words_text = self.index.lexicon.normalize(norm)
         naming = self.index.naming_words_in(words_text)
@@ -753,6 +717,16 @@ class Understander:
         if favoured:  # the question names another item than the story: search again, favouring it
             result = self.index.search(norm, asked=favoured)
         intent = self.combine(rule, guess, sure, result, aspect, norm)
+        if (
+            intent == "out_of_scope"
+            and guess == "out_of_scope"
+            and sure - chances["ask_item"] < COIN_FLIP
+            and result.best is not None
+            and self.outside(norm, []) is None
+        ):
+            # "老公在广东跑车 在那边看病刷得成不": the model cannot tell a refusal from a question, an item matches and no
+            # neighbouring trade's word is said; offering the item costs the resident less than refusing on a coin flip.
+            intent = "ask_item"
         if rule == "query_progress" and intent == "out_of_scope" and self.hurries(norm) and self.outside(norm, []) is None:
             intent = rule  # "能不能快点 他下个月要到广东来": hurrying a case along, whatever the story after it
         if intent == "greeting" and rule is None and asks(norm) and not GREETING_WORDS.search(norm):
@@ -784,11 +758,11 @@ class Understander:
             if not MINE.search(norm):  # "我的低保交上去一般好久批得下来" is the asker's own case
                 intent = "ask_item"
         # "抚恤金这个季度咋个还没到账": a benefit's payment, answered from its guide, not a booking's progress.
-        payment = PAYMENT_ASKED.search(norm) is not None and not BOOKED.search(norm)
+        payment = PAYMENT_ASKED.search(norm) is not None and not BOOKED.search(norm) and not HANDED_IN_BEFORE.search(norm)
         if intent == "query_progress" and result.confident and payment:
             intent = "ask_item"
         if (
-            (intent == "ask_item" or (intent in BOOKING_INTENTS and BOOKED_BEFORE.search(norm)))
+            (intent == "ask_item" or (intent in BOOKING_INTENTS and (BOOKED_BEFORE.search(norm) or overdue(norm))))
             and not payment
             and waiting_story(norm)
         ):
