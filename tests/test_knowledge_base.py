@@ -802,6 +802,24 @@ def test_understand_cli_contract():
             "one_hundred_twenty_second_progress_stories_pq3_questions.jsonl",
             {"top1": 0.99, "top3": 0.99, "oos_recall": 0.0, "intent_accuracy": 0.97},
         ),
+        # Progress stories PQ4 (eight more personas: a goat herder of 63 in 永善, a husband in 绥江 whose wife is
+        # disabled, a son on building sites in 浙江 for his family in 镇雄, a young food-company owner in 昭阳, a woman
+        # of 52 in 大关 on 低保, a township clerk in 彝良, a student from 巧家, a widow of 70 in 盐津 whose niece types).
+        # Sealed until 769da79 (which had learnt PQ3): first run progress 50/80, ratings 22/40, persons 38/40,
+        # questions 77/80 (intents 77.9 %); on 69a517d 38/80, 21/40, 38/40, 77/80. Then read and added to the examples.
+        (
+            "one_hundred_twenty_third_progress_stories_pq4_questions.jsonl",
+            {"top1": 0.95, "top3": 0.95, "oos_recall": 0.0, "intent_accuracy": 0.89},
+        ),
+        # Writer CY, sealed until 769da79: a former miner of 55 in 永善 with silicosis whose wife types for him, a
+        # delivery rider of 29 in 昭阳, a 彝族 grandmother of 68 in 绥江 in a second language, a village doctor of 41 in
+        # 大关, a man of 38 back from 上海 to farm in 水富, a school-leaver of 18 in 彝良 for her grandparents. First run
+        # 99.0/99.0/95.4/98.1 %, 0.5 % refused; every intent at 95 % or more but cancellations (11/12). Then read and
+        # added to the examples.
+        (
+            "one_hundred_twenty_fourth_writer_cy_questions.jsonl",
+            {"top1": 0.98, "top3": 0.98, "oos_recall": 0.95, "intent_accuracy": 0.97},
+        ),
     ],
 )
 def test_question_sets_meet_the_accuracy_floor(understander, name, floors):

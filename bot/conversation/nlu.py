@@ -729,7 +729,12 @@ class Understander:
             intent = "ask_item"
         if rule == "query_progress" and intent == "out_of_scope" and self.hurries(norm) and self.outside(norm, []) is None:
             intent = rule  # "能不能快点 他下个月要到广东来": hurrying a case along, whatever the story after it
-        if intent == "greeting" and rule is None and asks(norm) and not GREETING_WORDS.search(norm):
+        if (
+            (intent == "greeting" or (intent == "out_of_scope" and guess == "greeting"))
+            and rule is None
+            and asks(norm)
+            and not GREETING_WORDS.search(norm)
+        ):
             intent = "ask_item"  # "爸爸不在能上吗" (after 出生登记): the model hears 在; no greeting asks anything
         if intent == "cancel_booking" and rule is None and not CANCELS.search(norm):
             # "那之前垫的那次呢": every cancellation residents wrote says so (1,061 examples); the model alone does not.
@@ -751,6 +756,10 @@ class Understander:
             intent = "out_of_scope"
         if intent in ("ask_item", "out_of_scope") and closing and not asks(norm) and not named and not result.confident:
             intent = "thanks"  # "那等我下个礼拜回来去办 多谢", "行 我克弄": a plan; nothing asked, no service named
+        if intent == "query_progress" and rule is None and result.plausible and HOW_TO_GO_ON.search(norm):
+            # "认定下来以后 之前透的那些还能不能补着报": how to go on, which the guide answers; not "一直显示待受理 咋办"
+            if not self.hurries(norm) and not OVERDUE.search(norm):
+                intent = "ask_item"
         if intent == "query_progress" and rule is None and HOW_LONG_AHEAD.search(norm) and not MINE.search(norm):
             if not waiting_story(norm):  # "材料交了要好久能批下来": how long it will take, asked before anything waits
                 intent = "ask_item"
