@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from bot.conversation.nlu import INTENTS, Understander
+from bot.conversation.pinyin import spell_initials
 from knowledge_base.catalog import DATA_DIR
 from knowledge_base.text import Lexicon, local_speech
 from tests.utils import catalog_understander, user
@@ -84,6 +85,13 @@ def test_each_initial_is_spelled_out(understander, entry):
 def test_a_message_of_pinyin_and_initials_reads_whole(understander, text, code):
     u = understander.understand(text)
     assert u.intent == "ask_item" and u.result.best.code == code, (u.intent, u.result.matches[:3])
+
+
+def test_a_lone_letter_is_a_word_only_in_a_message_all_in_letters(understander):
+    # "l" for 了 lets the rest read as pinyin; among characters a lone letter is a letter ("C级危房")
+    spelled = spell_initials("sfz kuai guo qi l zm huan a", understander.index.lexicon.initials)
+    assert " ".join(spelled.split()) == "shen fen zheng kuai guo qi le zen me huan a"
+    assert spell_initials("鉴定是c级危房", understander.index.lexicon.initials) == "鉴定是c级危房"
 
 
 async def test_a_grandson_typing_initials_gets_the_item_through_wechat(server):

@@ -20,7 +20,6 @@ from bot.conversation.nlu import (
     normalize,
     standard,
     visit_matters,
-    waiting_story,
 )
 from bot.conversation.pinyin import looks_pinyin
 from bot.conversation.questions import AGREEING, ASKS_EITHER, asks
@@ -551,7 +550,7 @@ class Assistant:
         u, current = turn.understanding, turn.state.get("item")
         # ... though "大概几号能来" asks only of a booked visit
         about_item = (u.aspect == "time" or not BOOKED.search(u.text)) and not re.search(VISIT_COMING, normalize(u.text))
-        waiting = waiting_story(standard(u.text))
+        waiting = u.waiting
         if current and (about_item or waiting) and not (u.named - {current}) and "form" not in turn.state:
             # "交上去好久批得下来" after 低保, with nothing booked: how long the item takes, not "no bookings"; and
             # "啥时候到账" after 一次性经济补助, "他爹也两年莫得音信 这个算不算嘛" after 事实无人抚养: the item's guide

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from bot.conversation.classifier import IntentClassifier, example_texts, shared_classifier
 from bot.conversation.neighbours import Neighbour, Neighbours, item_text, shared_neighbours
+from bot.conversation.own_case import OwnCase, shared_own_case
 from bot.conversation.pinyin import PinyinReader, has_pinyin, shared_reader, spell_initials
 from bot.conversation.questions import ASKS, ASKS_EITHER, ASKS_IF, asks, asks_or_ends_yes_no, clauses
 from bot.conversation.stories import (
@@ -483,6 +484,9 @@ class Understanding:
     # The message asks a part of a guide in words every guide shares, and nothing else ("申请之后多久能批下来"):
     # whatever item those words match, it asks of the item under discussion.
     plain_aspect: bool = False
+    # A progress asked as the asker's own case handed in and still waiting ("上个月就交上去了 到现在还没消息"),
+    # not a booking looked up nor how long the service takes: its answer is how to look the case up.
+    waiting: bool = False
 
     @property
     def confidence(self) -> float:
@@ -564,10 +568,12 @@ class Understander:
         classifier: IntentClassifier | None = None,
         pinyin: PinyinReader | None = None,
         neighbours: Neighbours | None = None,
+        own_case: OwnCase | None = None,
     ):
         self.index = index
         self.rules = _load_rules(rules_path)
         self.classifier = classifier if classifier is not None else shared_classifier()
+        self.own_case = own_case if own_case is not None else shared_own_case()
         self._pinyin = pinyin
         self.neighbours = neighbours if neighbours is not None else shared_neighbours()
         self._item_texts: dict[str, str] = {}
@@ -872,6 +878,17 @@ class Understander:
             return Understanding(
                 text, intent, empty, aspect=aspect, named=named, guess=guess, sure=sure, outside=outside, rule=rule
             )
+        # "尘肺那个工伤认定 去年腊月交的 咋个一点信都莫得": a case told in words no pattern knows; the model that only
+        # tells a waiting case from a question (own_case.py) is sure it is the asker's own. Not when it asks how to go
+        # on ("…想问一哈认定下来以后 之前透的那些还能不能补着报"), which the guide answers, unless something is overdue.
+        heard = (
+            intent == "ask_item"
+            and not (HOW_TO_GO_ON.search(norm) and not overdue(norm))
+            and self.own_case.waiting(PREFACE.sub("", norm) or norm, chances["query_progress"])
+        )
+        if heard:
+            intent = "query_progress"
+        waiting = intent == "query_progress" and (heard or waiting_story(norm))
         if intent in ("thanks", "greeting") and rule != "greeting" and aspect is not None and ASKS.search(norm):
             intent = "ask_item"  # "好的，谢谢，请问上门需要收费吗": the question after the courtesy
         if intent in BOOKING_INTENTS:
@@ -915,6 +932,7 @@ class Understander:
             naming=naming,
             words_text=words_text,
             plain_aspect=aspect is not None and not named and only_asks(self.without_generic(norm), aspect),
+            waiting=waiting,
         )
 
     @staticmethod

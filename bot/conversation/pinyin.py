@@ -92,8 +92,8 @@ def has_pinyin(text: str) -> bool:
     return looks_pinyin(text) is not None or bool(pinyin_spans(text))
 
 
-# A run of letters standing alone ("sfz diule zm bu"), not inside a longer word.
-LETTER_WORD = re.compile(r"(?<![a-z])[a-z]{2,5}(?![a-z])")
+# A run of letters standing alone ("sfz diule zm bu", "l" for 了), not inside a longer word.
+LETTER_WORD = re.compile(r"(?<![a-z])[a-z]{1,5}(?![a-z])")
 
 
 def spell_initials(text: str, initials: dict[str, str]) -> str:
@@ -109,6 +109,8 @@ def spell_initials(text: str, initials: dict[str, str]) -> str:
         word = initials.get(m.group(0))
         if word is None or (in_letters and syllables(m.group(0)) is not None):
             return m.group(0)
+        if len(m.group(0)) == 1 and not in_letters:
+            return m.group(0)  # a lone letter among characters is a letter ("C级危房", "B超"), not a word typed short
         return " " + " ".join(lazy_pinyin(word, style=Style.NORMAL)) + " " if in_letters else word
 
     return LETTER_WORD.sub(spell, text)
