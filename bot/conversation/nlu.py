@@ -16,11 +16,11 @@ from bot.conversation.questions import ASKS, ASKS_EITHER, ASKS_IF, asks, asks_or
 from bot.conversation.stories import (
     BOOKED_BEFORE,
     CHECK_ASKED,
-    DONE_BEFORE,
     HOW_TO_GO_ON,
     MINE,
     OVERDUE,
     WHERE_STUCK,
+    handed_in_or_overdue,
     overdue,
     still_waiting,
     tells_case,
@@ -298,8 +298,6 @@ def waiting_story(norm: str) -> bool:
 PAYMENT_ASKED = re.compile(r"到账|到帐|打到卡|打卡上|发下来|发放|打到(一卡通|社保卡|折子|存折)|(还)?没(有)?到|发了没")
 # The asker's own case ("生育津贴申请快一个月了 还没到账 帮我查一下嘛"): its progress.
 BOOKED = re.compile(r"预约|代办|上门|约的|申请|查一下|查下|帮我查|交上去|报上去")
-# ... or handed in, or looked for past its time ("材料上月已交齐 款项何时发放", "以往都是十号就到了 今天都二十号了").
-HANDED_IN_BEFORE = re.compile(DONE_BEFORE.pattern + "|" + OVERDUE.pattern)
 # Whether the service includes visits ("会不会上门来量血压"), not a request for one.
 # ... or "签约后能否定期上门给老伴量血压": a visit that is part of the service, not one asked for now.
 # "你们上不上门" asks us to come.
@@ -773,7 +771,7 @@ class Understander:
             if not MINE.search(norm):  # "我的低保交上去一般好久批得下来" is the asker's own case
                 intent = "ask_item"
         # "抚恤金这个季度咋个还没到账": a benefit's payment, answered from its guide, not a booking's progress.
-        payment = PAYMENT_ASKED.search(norm) is not None and not BOOKED.search(norm) and not HANDED_IN_BEFORE.search(norm)
+        payment = PAYMENT_ASKED.search(norm) is not None and not BOOKED.search(norm) and not handed_in_or_overdue(norm)
         if intent == "query_progress" and result.confident and payment:
             intent = "ask_item"
         if (

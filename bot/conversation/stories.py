@@ -89,6 +89,12 @@ def tells_case(norm: str) -> bool:
     )
 
 
+def handed_in_or_overdue(norm: str) -> bool:
+    """Was something handed in, or is a result looked for past its time ("材料上月已交齐 款项何时发放", "以往都是十号就到
+    了 今天都二十号了")? A benefit's money asked after is then the case's progress, not the guide's payment day."""
+    return DONE_BEFORE.search(norm) is not None or OVERDUE.search(norm) is not None
+
+
 def overdue(norm: str) -> bool:
     """Is a result plainly overdue ("至今未到", "说三天 今天第六天了"), which no new request says?"""
     return OVERDUE.search(norm) is not None or PROMISE_PASSED.search(norm) is not None
