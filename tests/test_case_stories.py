@@ -58,7 +58,7 @@ GENERAL = [
 
 
 # Waiting told in words no pattern of stories.py knows: the model that only tells a waiting case from a question
-# (bot/conversation/own_case.py) hears it in the story. Written for the test.
+# (bot/conversation/rereading.py) hears it in the story. Written for the test.
 WAITING_IN_NEW_WORDS = [
     "寄给残联的护理补贴申请 快递显示签收了的 到今天电话都莫得一个",
     "残疾证换证的照片在残联拍了 喊我回来等 等到现在过年都要到了",
@@ -76,7 +76,7 @@ SHORT_QUESTIONS = [
 
 
 @pytest.mark.parametrize("text", WAITING_IN_NEW_WORDS)
-def test_a_case_told_in_new_words_is_heard_by_the_own_case_model(understander, text):
+def test_a_case_told_in_new_words_is_heard_by_the_rereading(understander, text):
     assert not waiting_story(standard(text))  # no pattern finds it
     u = understander.understand(text)
     assert u.intent == "query_progress" and u.waiting
@@ -167,6 +167,29 @@ PERSONS = [
     "事情有点复杂 想请一位工作人员详细说一下",
     "我该找哪位工作人员问残疾证的事",
 ]
+
+
+# ... and in words the intent model reads as a question about the service they name, though it has learnt them (from
+# progress-story sets PQ and PQ4): the model that only tells how a service went from a question
+# (bot/conversation/rereading.py) hears them.
+RATINGS_NAMING_THE_SERVICE = [
+    "派出所的姐姐好温柔 帮我加急开了无犯罪证明 赶上报名了 爱了爱了",
+    "改造的师傅来装扶手，装歪了，她扶都扶不稳，这个怎么搞嘛",
+]
+
+
+@pytest.mark.parametrize("text", RATINGS_NAMING_THE_SERVICE)
+def test_how_a_named_service_went_is_heard_by_the_rereading(understander, text):
+    u = understander.understand(text)
+    assert u.intent == "rate_service", (u.guess, u.intent)
+
+
+async def test_a_complaint_naming_its_service_reaches_staff(server, services):
+    resident = user(server, "o_story_named_complaint")
+    said = await resident.say("改造的师傅来装扶手，装歪了，她扶都扶不稳，这个怎么搞嘛")
+    assert "已转给工作人员跟进" in said, said
+    entry = await services.store.escalations.find_one({"openid": "o_story_named_complaint"})
+    assert entry["reason"] == "complaint" and "装歪了" in entry["last_message"]
 
 
 @pytest.mark.parametrize("text", RATINGS)

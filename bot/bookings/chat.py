@@ -272,7 +272,10 @@ class BookingDialog:
         booking = await self.service.unrated_completed(actor)
         complaint = complains(turn.text)
         if booking is None:
-            if complaint:
+            # A complaint with nothing booked reaches staff, and so does an account that neither praises nor rates
+            # ("去卫生院办接种证 等了一上午😩 抱起娃娃手都酸了", "装的扶手是歪的 这样改造有啥用"): thanking a complaint is
+            # worse than staff reading it.
+            if complaint or not (PRAISE.search(turn.text) or (score or words_rating(turn.text) or 0) >= 3):
                 await self.escalations.enqueue(turn.openid, "complaint", turn.text)
                 return "很抱歉给您添麻烦了。已转给工作人员跟进，会尽快联系您；也可拨打 12345 反映。"
             return "谢谢您的评价！我们会继续努力。"

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from bot.conversation.classifier import IntentClassifier, example_texts, shared_classifier
 from bot.conversation.neighbours import Neighbour, Neighbours, item_text, shared_neighbours
-from bot.conversation.own_case import OwnCase, shared_own_case
 from bot.conversation.pinyin import PinyinReader, has_pinyin, shared_reader, spell_initials
 from bot.conversation.questions import ASKS, ASKS_EITHER, ASKS_IF, asks, asks_or_ends_yes_no, clauses
+from bot.conversation.rereading import Rereading, how_it_went, own_case, shared_rereading
 from bot.conversation.stories import (
     BOOKED_BEFORE,
     CHECK_ASKED,
@@ -566,12 +566,15 @@ class Understander:
         classifier: IntentClassifier | None = None,
         pinyin: PinyinReader | None = None,
         neighbours: Neighbours | None = None,
-        own_case: OwnCase | None = None,
+        waiting_case: Rereading | None = None,
+        service_went: Rereading | None = None,
     ):
         self.index = index
         self.rules = _load_rules(rules_path)
         self.classifier = classifier if classifier is not None else shared_classifier()
-        self.own_case = own_case if own_case is not None else shared_own_case()
+        # A message read as a question, read again (rereading.py): the asker's own case waiting, or how a service went.
+        self.waiting_case = waiting_case if waiting_case is not None else shared_rereading("query_progress")
+        self.service_went = service_went if service_went is not None else shared_rereading("rate_service")
         self._pinyin = pinyin
         self.neighbours = neighbours if neighbours is not None else shared_neighbours()
         self._item_texts: dict[str, str] = {}
@@ -877,15 +880,18 @@ class Understander:
                 text, intent, empty, aspect=aspect, named=named, guess=guess, sure=sure, outside=outside, rule=rule
             )
         # "尘肺那个工伤认定 去年腊月交的 咋个一点信都莫得": a case told in words no pattern knows; the model that only
-        # tells a waiting case from a question (own_case.py) is sure it is the asker's own. Not when it asks how to go
+        # tells a waiting case from a question (rereading.py) is sure it is the asker's own. Not when it asks how to go
         # on ("…想问一哈认定下来以后 之前透的那些还能不能补着报"), which the guide answers, unless something is overdue.
+        asked = PREFACE.sub("", norm) or norm
         heard = (
             intent == "ask_item"
             and not (HOW_TO_GO_ON.search(norm) and not overdue(norm))
-            and self.own_case.waiting(PREFACE.sub("", norm) or norm, chances["query_progress"])
+            and own_case(self.waiting_case, asked, chances["query_progress"])
         )
         if heard:
             intent = "query_progress"
+        elif intent == "ask_item" and how_it_went(self.service_went, asked):
+            intent = "rate_service"  # "上户口那个姐姐好好哦😍 一次就给我弄完了 谢谢哈": how it went, though it names it
         waiting = intent == "query_progress" and (heard or waiting_story(norm))
         if intent in ("thanks", "greeting") and rule != "greeting" and aspect is not None and ASKS.search(norm):
             intent = "ask_item"  # "好的，谢谢，请问上门需要收费吗": the question after the courtesy
