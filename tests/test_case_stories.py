@@ -131,12 +131,19 @@ async def test_a_case_told_in_new_words_is_shown_how_to_look_up_its_progress(ser
     assert "【残疾人证换领】的办理进度可以这样查：" in said, said
 
 
-async def test_a_complaint_with_nothing_booked_reaches_staff(server, services):
-    resident = user(server, "o_story_complaint")
-    said = await resident.say("去镇上办社保卡 排了一上午队 轮到我了说系统坏了明天再来 老火得很")
+@pytest.mark.parametrize(
+    "openid,text,said_of_it",
+    [
+        ("o_story_complaint", "去镇上办社保卡 排了一上午队 轮到我了说系统坏了明天再来 老火得很", "系统坏了"),
+        # ... and one naming its service, read again as a rating, in no complaint's words
+        ("o_story_named_complaint", "改造的师傅来装扶手，装歪了，她扶都扶不稳，这个怎么搞嘛", "装歪了"),
+    ],
+)
+async def test_a_complaint_with_nothing_booked_reaches_staff(server, services, openid, text, said_of_it):
+    said = await user(server, openid).say(text)
     assert "已转给工作人员跟进" in said, said
-    entry = await services.store.escalations.find_one({"openid": "o_story_complaint"})
-    assert entry["reason"] == "complaint" and "系统坏了" in entry["last_message"]
+    entry = await services.store.escalations.find_one({"openid": openid})
+    assert entry["reason"] == "complaint" and said_of_it in entry["last_message"]
 
 
 async def test_praise_for_a_window_is_thanked_not_answered_with_a_guide(server, services):
@@ -182,14 +189,6 @@ RATINGS_NAMING_THE_SERVICE = [
 def test_how_a_named_service_went_is_heard_by_the_rereading(understander, text):
     u = understander.understand(text)
     assert u.intent == "rate_service", (u.guess, u.intent)
-
-
-async def test_a_complaint_naming_its_service_reaches_staff(server, services):
-    resident = user(server, "o_story_named_complaint")
-    said = await resident.say("改造的师傅来装扶手，装歪了，她扶都扶不稳，这个怎么搞嘛")
-    assert "已转给工作人员跟进" in said, said
-    entry = await services.store.escalations.find_one({"openid": "o_story_named_complaint"})
-    assert entry["reason"] == "complaint" and "装歪了" in entry["last_message"]
 
 
 @pytest.mark.parametrize("text", RATINGS)
