@@ -708,7 +708,8 @@ class Understander:
                 rule = None
         if rule == "out_of_scope":
             return Understanding(text, rule, empty, guess=rule, sure=1.0, outside=self.outside(norm, []), rule=rule)
-        guess, sure, chances = self.classifier.predict(PREFACE.sub("", norm) or norm)
+        unprefaced = PREFACE.sub("", norm) or norm  # what the models read: "顺便问下" says only that a question follows
+        guess, sure, chances = self.classifier.predict(unprefaced)
         aspect = aspect_of(norm)
         words_text = self.index.lexicon.normalize(norm)
         naming = self.index.naming_words_in(words_text)
@@ -882,15 +883,14 @@ class Understander:
         # "尘肺那个工伤认定 去年腊月交的 咋个一点信都莫得": a case told in words no pattern knows; the model that only
         # tells a waiting case from a question (rereading.py) is sure it is the asker's own. Not when it asks how to go
         # on ("…想问一哈认定下来以后 之前透的那些还能不能补着报"), which the guide answers, unless something is overdue.
-        asked = PREFACE.sub("", norm) or norm
         heard = (
             intent == "ask_item"
             and not (HOW_TO_GO_ON.search(norm) and not overdue(norm))
-            and own_case(self.waiting_case, asked, chances["query_progress"])
+            and own_case(self.waiting_case, unprefaced, chances["query_progress"])
         )
         if heard:
             intent = "query_progress"
-        elif intent == "ask_item" and how_it_went(self.service_went, asked):
+        elif intent == "ask_item" and how_it_went(self.service_went, unprefaced):
             intent = "rate_service"  # "上户口那个姐姐好好哦😍 一次就给我弄完了 谢谢哈": how it went, though it names it
         waiting = intent == "query_progress" and (heard or waiting_story(norm))
         if intent in ("thanks", "greeting") and rule != "greeting" and aspect is not None and ASKS.search(norm):

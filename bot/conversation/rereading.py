@@ -21,15 +21,10 @@ as the other:
 
 from __future__ import annotations
 
-import logging
-import threading
-import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from bot.conversation.classifier import CACHE_DIR, IntentClassifier, default_example_files, load_examples
-
-log = logging.getLogger(__name__)
+from bot.conversation.classifier import IntentClassifier, shared_model
 
 QUESTION = "ask_item"
 # How sure the model must be to take a question for a waiting case. Chosen on PQ5 and CZ: 0.6 found 14 stories and
@@ -67,21 +62,6 @@ def how_it_went(rereading: Rereading, text: str) -> bool:
     return len(text) >= STORY_LENGTH and rereading.chance(text) >= HOW_IT_WENT
 
 
-_SHARED: dict[tuple, Rereading] = {}
-_LOCK = threading.Lock()
-
-
 def shared_rereading(other: str, paths: Iterable[Path] | None = None) -> Rereading:
     """Trained on the repository's examples once per process, and kept beside the intent model (classifier.py)."""
-    from bot.conversation.nlu import standard
-
-    paths = tuple(paths if paths is not None else default_example_files())
-    key = (other, *((str(p), p.stat().st_mtime_ns) for p in paths))
-    with _LOCK:
-        if key not in _SHARED:
-            started = time.perf_counter()
-            examples = [(text, intent) for text, intent in load_examples(paths) if intent in (other, QUESTION)]
-            model = IntentClassifier.train(examples, (other, QUESTION), standard, min_count=2, steps=80, cache_dir=CACHE_DIR)
-            _SHARED[key] = Rereading(model, other)
-            log.info("%s rereading ready (%d examples) in %.2fs", other, len(examples), time.perf_counter() - started)
-        return _SHARED[key]
+    return Rereading(shared_model((other, QUESTION), steps=80, paths=paths), other)
