@@ -1522,3 +1522,10 @@ async def test_a_question_at_a_choice_step_pauses_the_form(server):
     assert "上门服务" in await resident.say("他走不动 能上门来评不")
     said = await resident.say("办了证有钱拿不 还是就一个本本")
     assert "继续预约" in said and "给谁办" not in said, said
+
+
+async def test_which_of_two_places_is_asked_of_the_item_under_discussion(server):
+    resident = user(server, "o_f_either_place")
+    assert "野生动物致害补偿" in head(await resident.say("家人们 野猪把奶奶家的洋芋地拱完了 能赔不"))
+    reply = await resident.say("找村里还是去林业局")
+    assert "【野生动物致害补偿申请】" in head(reply) and "办理地点" in reply, reply

@@ -55,6 +55,9 @@ def test_pinyin_messages_are_read_as_characters(understander):
     assert understander.pinyin.read("shen fen zheng diu le zen me bu ban").startswith("身份证丢了")
     assert understander.pinyin.read("hen manyi 5 fen") == "很满意5分"
     assert understander.pinyin.read("kuaidi dao le").startswith("快递")  # the commoner word, not 快 地倒 了
+    # ... and commoner words apart than one rare word: 要 带, not 腰带 (a belt); 代办, not 代 半
+    assert understander.pinyin.read("tuixiu yao dai sha cailiao") == "退休要带啥材料"
+    assert "代办" in understander.pinyin.read("fang chan zheng bu ban qing bang wo dai ban")
 
 
 def test_pinyin_between_characters_is_read_and_english_words_are_left(understander):

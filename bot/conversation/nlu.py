@@ -126,6 +126,11 @@ ASPECTS: list[tuple[str, re.Pattern]] = [
     ),
     # ... and "在卫生院补得到不": whether it is done at that place.
     ("location", re.compile(r"^在.{1,8}(办|补|换|领|交|开|做)(得到|得了|得成)?(不|吗|么)$")),
+    # "找村里还是去林业局", "去乡上还是县上": which of two places to turn to
+    (
+        "location",
+        re.compile(r"(找|去|到|克)[^,，。\s]{1,6}还是(找|去|到|克)?[^,，。\s]{0,6}(局|所|站|中心|政府|窗口|村|乡|镇|县|上)"),
+    ),
     # "威信有检测站没得 还是要拉到昭通": whether there is a place nearby
     ("location", re.compile(r"有(没有)?[^,，。\s]{1,5}(站|所|窗口|网点)(没得|没有|吗|不)")),
     # not an address to change ("执照变更地址能代办不", "身份证上的地址要改")

@@ -2,8 +2,8 @@
 
 Residents without a Chinese keyboard type toneless pinyin, spaced or run together. The letters are
 split into syllables, and the syllables are read back as the words residents and the catalog use
-(words of the item guides and of the example messages), longest word first; a syllable no word
-covers becomes its most frequent character. The result feeds the rules, the classifier and item
+(words and characters of the item guides and of the example messages), choosing the likeliest words
+as jieba does: "yao dai" is 要带, not the rarer 腰带. The result feeds the rules, the classifier and item
 matching like any typed message.
 """
 
@@ -142,7 +142,8 @@ class PinyinReader:
                 chars.setdefault(key[0], Counter())[word] += count
             elif key not in self.words or self.words[key][1] < count:
                 self.words[key] = (word, count)
-        self.chars = {s: c.most_common(1)[0][0] for s, c in chars.items()}
+        self.chars = {s: c.most_common(1)[0] for s, c in chars.items()}
+        self.total = sum(words.values()) or 1
 
     def read(self, text: str) -> str | None:
         """The message in characters (digits kept: "hen manyi 5 fen" -> 很满意5分; characters kept around pinyin
@@ -160,27 +161,29 @@ class PinyinReader:
         return "".join(part if part.isdigit() else self._read(looks_pinyin(part) or syllables_of(part)) for part in parts)
 
     def _read(self, syl: list[str]) -> str:
+        """The likeliest reading: syllables covered by known words or characters first, then the product of how
+        often each word is used (a unigram model, as jieba segments): "yao dai sha cailiao" is 要 带 啥 材料, for 要
+        and 带 are far commoner than 腰带, and "kuaidi dao le" is 快递 到 了, for 快递 is commoner than 快 and 地 apart."""
         n = len(syl)
-        # best[i]: (syllables covered by words, -pieces, how common its words are, text) for the first i syllables;
-        # between readings alike in the first two, the commoner words win ("kuaidi dao le": 快递 到了, not 快 地倒 了).
-        best: list[tuple[int, int, float, str] | None] = [None] * (n + 1)
-        best[0] = (0, 0, 0.0, "")
+        # best[i]: (syllables covered, log-probability of its words, text) for the first i syllables.
+        best: list[tuple[int, float, str] | None] = [None] * (n + 1)
+        best[0] = (0, 0.0, "")
         for i in range(n):
             if best[i] is None:
                 continue
-            covered, pieces, common, sofar = best[i]
+            covered, chance, sofar = best[i]
             options = []
             for size in range(min(MAX_WORD, n - i), 1, -1):
                 hit = self.words.get(tuple(syl[i : i + size]))
                 if hit:
-                    options.append((size, covered + size, math.log(hit[1] + 1), hit[0]))
-            one = self.chars.get(syl[i]) or self.words.get((syl[i],), ("", 0))[0]
-            options.append((1, covered + (1 if one else 0), 0.0, one or syl[i]))
-            for size, cov, weight, piece in options:
-                cand = (cov, pieces - 1, common + weight, sofar + piece)
-                if best[i + size] is None or cand[:3] > best[i + size][:3]:
+                    options.append((size, size, hit))
+            one = self.chars.get(syl[i]) or self.words.get((syl[i],))
+            options.append((1, 1 if one else 0, one or (syl[i], 0)))
+            for size, known, (piece, count) in options:
+                cand = (covered + known, chance + math.log((count + 1) / self.total), sofar + piece)
+                if best[i + size] is None or cand[:2] > best[i + size][:2]:
                     best[i + size] = cand
-        return best[n][3] if best[n] else ""
+        return best[n][2] if best[n] else ""
 
 
 _SHARED: dict[int, PinyinReader] = {}
