@@ -35,7 +35,9 @@ class BotProcess:
         env.update(BOT_PORT=str(self.port), BOT_DATA_DIR=str(self.data_dir), MONGODB_URI="mongomock://")
         self.log = open(self.data_dir.parent / f"server-{self.port}.log", "ab")  # noqa: SIM115
         self.proc = subprocess.Popen([sys.executable, "-m", "bot"], cwd=ROOT, env=env, stdout=self.log, stderr=self.log)
-        deadline = time.monotonic() + 60
+        # The server listens once its understanding is built (bot/__main__.py, from the model cache): about 60 s
+        # beside the other test worker on a 2-core machine, which this deadline must not measure.
+        deadline = time.monotonic() + 240
         while time.monotonic() < deadline:
             assert self.proc.poll() is None, (self.data_dir.parent / f"server-{self.port}.log").read_text()
             try:
