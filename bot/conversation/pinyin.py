@@ -177,7 +177,7 @@ class PinyinReader:
                 hit = self.words.get(tuple(syl[i : i + size]))
                 if hit:
                     options.append((size, size, hit))
-            one = self.chars.get(syl[i]) or self.words.get((syl[i],))
+            one = self.chars.get(syl[i])  # words of one character are kept in chars only
             options.append((1, 1 if one else 0, one or (syl[i], 0)))
             for size, known, (piece, count) in options:
                 cand = (covered + known, chance + math.log((count + 1) / self.total), sofar + piece)
