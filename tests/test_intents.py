@@ -238,6 +238,20 @@ def test_payments_progress_ratings_and_formal_requests(understander, text, inten
     assert understander.understand(text).intent == intent
 
 
+@pytest.mark.parametrize(
+    "text, intent",
+    [
+        # A proxy or visit already made, told with praise or blame, is how it went ...
+        ("代办员小李帮我爹把高龄津贴办好了 省了我跑一趟 谢谢她", "rate_service"),
+        ("上门给我妈换身份证的那两个民警很耐心 感谢", "rate_service"),
+        # ... but one that asks for another is a booking still.
+        ("上次代办员帮我把低保弄好了 谢谢 这回残疾证也能帮我代办不", "book_proxy"),
+    ],
+)
+def test_a_proxy_or_visit_already_made_is_rated_not_booked(understander, text, intent):
+    assert understander.understand(text).intent == intent
+
+
 def test_how_long_it_takes_is_no_praise(understander):
     u = understander.understand("好久办得好")
     assert u.intent != "rate_service" and u.aspect == "time"

@@ -447,7 +447,10 @@ class Assistant:
         # "我儿子能帮我办不"); one that names another item ("那低保呢") is a new question.
         current_item = self.understander.index.item(current) if current else None
         current_name = current_item["name"] if current_item else ""
-        in_faq = current_item is not None and followup.faq_concept(current_item, u.text)
+        # ... but a word its FAQ speaks of does not hold a first choice that was only a guess: "家人们 野猪把奶奶家的洋芋地拱完了
+        # 能赔不" after the choices for "tuixiu yao dai sha cailiao" is no question about 公积金's "家人能帮我代办吗".
+        guessed = choices.only_guessed(turn.state)
+        in_faq = current_item is not None and not guessed and followup.faq_concept(current_item, u.text)
         off_domain = self.outside(u, current)
         # What the item's FAQ speaks of is no off-topic remark, whatever the model says ("我们手机用不太来，刷脸总是
         # 不成功" after 养老保险待遇领取资格认证); a neighbouring trade's word still is.

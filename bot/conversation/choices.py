@@ -80,3 +80,11 @@ def offered(index, u: Understanding, current: str | None, current_item: dict | N
     if options and plausible and (u.named & set(options) or result.best.score >= CHOICES_SCORE):
         return options
     return []
+
+
+def only_guessed(state: dict) -> bool:
+    """Is the item under discussion only the likeliest of pending "did you mean" choices (Assistant.intent_ask_item
+    remembers options[0] until a number is picked)? The choices a failed answer offers ("related") leave the
+    discussed item among none of them."""
+    pending = state.get("choices") or {}
+    return pending.get("kind") == "items" and state.get("item") in (pending.get("options") or [])

@@ -359,6 +359,16 @@ _VISITS_IN_SERVICE = (
 # Either-or of how it is done: "是给钱自己找人装，还是他们派人来装" (not "算了 还是派人上门吧", a request).
 _EITHER_WAY = r"是[^。？?]{1,14}还是[^,，。]{0,4}(他们|你们|政府|村上)?(派人|上门)"
 ASKS_IF_VISITED = re.compile("|".join((_WILL_COME, _COME_OR_NOT, _MUST_COME_TO_LOOK, _VISITS_IN_SERVICE, _EITHER_WAY)))
+# A proxy or visit that already happened, told with praise or blame ("村上代办员帮我把养老金认证弄好了 感谢他们",
+# "上门评残的医生很专业 特此感谢", "说是上门体检 来了量个血压就走了 这个不得行"): how a service went, not a booking.
+# Over every test file, the messages it finds that ask nothing were all labelled ratings (71).
+_STAFF_DID = (
+    r"(代办员|工作人员|年轻人|小伙子|小姑娘|同志|医生|师傅|他们|她们|人家).{0,16}"
+    r"(弄好了|办好了|跑完了|办完了|弄完了|搞好了|搞定了|办下来了|来了|来过)"
+)
+_THOSE_WHO_CAME = r"上门[^，。,\s]{0,12}的(医生|年轻人|同志|工作人员|小伙子|小姑娘|姐姐|大姐|师傅|人|两个|几个)|说是上门"
+_APPRAISES = r"感谢|谢谢|谢了|真好|好好|专业|周到|不得行|太差|省了|负责|耐心|热情|满意"
+TELLS_HOW_IT_WENT = re.compile(rf"^(?=.*({_STAFF_DID}|{_THOSE_WHO_CAME}))(?=.*({_APPRAISES}))")
 # Help asked of the government ("政府有没有补助", "国家给不给补贴"), as opposed to a shop or a bank.
 # ... or of a public body by name ("牛遭豹子咬死了一头 林草局赔不赔").
 GOVERNMENT_HELP = re.compile(
@@ -900,6 +910,8 @@ class Understander:
         waiting = intent == "query_progress" and (heard or waiting_story(norm))
         if intent in ("thanks", "greeting") and rule != "greeting" and aspect is not None and ASKS.search(norm):
             intent = "ask_item"  # "好的，谢谢，请问上门需要收费吗": the question after the courtesy
+        if intent in BOOKING_INTENTS and TELLS_HOW_IT_WENT.search(norm) and not asks(norm):
+            intent = "rate_service"  # "上门帮我公公认证养老金的两个年轻人真好 … 谢谢了": the visit was made
         if intent in BOOKING_INTENTS:
             # How the person is ("卧床不起", "走不动") says why to book, not what: keep it out of item matching.
             trimmed = CIRCUMSTANCES.sub(" ", norm)
