@@ -1541,3 +1541,10 @@ async def test_a_sure_question_about_another_item_while_choices_are_pending_is_a
     assert "【野生动物致害补偿申请】" in head(reply), reply
     reply = await resident.say("找村里还是去林业局")
     assert "【野生动物致害补偿申请】" in head(reply) and "办理地点" in reply, reply
+
+
+async def test_how_much_in_pinyin_initials_is_asked_of_the_item_under_discussion(server):
+    resident = user(server, "o_f_initials_amount")
+    assert "野生动物致害补偿" in head(await resident.say("野猪把洋芋地拱了 政府赔不赔"))
+    reply = await resident.say("neng pei dsq")  # dsq: 多少钱, typed as initials
+    assert "【野生动物致害补偿申请】" in head(reply), reply

@@ -69,6 +69,18 @@ def test_pinyin_between_characters_is_read_and_english_words_are_left(understand
     assert understander.pinyin.read("ok 谢谢") is None
 
 
+def test_pinyin_around_one_foreign_word_is_read(understander):
+    # An initial the lexicon does not know ("qt") or an English word ("app") no longer leaves a message unread.
+    read = understander.pinyin.read("wo ba 82 mianfei tijian zai nali zuo qt")
+    assert "免费体检" in read and read.endswith("qt"), read
+    got = understander.understand("wo ba 82 mianfei tijian zai nali zuo qt")
+    assert got.intent == "ask_item" and got.result.best.code == "WJ-009"
+    assert understander.pinyin.read("app shang zen me cha yang lao jin").startswith("app 上怎么查养老金")
+    # ... but English with a pinyin-like word in it is no pinyin.
+    assert understander.pinyin.read("thank you so much") is None
+    assert understander.pinyin.read("i love you") is None
+
+
 # Written for these tests, apart from the example files: the categories the rules alone got wrong.
 EVERYDAY = [
     ("谢谢小同志啊 我晓得咋个弄了", "thanks"),

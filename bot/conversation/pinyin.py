@@ -75,17 +75,42 @@ def looks_pinyin(text: str) -> list[str] | None:
     return out if len(out) >= 2 else None
 
 
-def pinyin_spans(text: str) -> list[tuple[re.Match, list[str]]]:
-    """In a message of characters, each span of letters that reads as at least two pinyin syllables
-    ("yao sha cailiao"), with its syllables; "app", "ok" or a lone "ban" stay as written."""
-    if not CJK_WORD.search(text):
+# A message all in letters may hold a word that is no pinyin ("wo ma 83 mianfei tijian qu nali tj": an initial the
+# lexicon does not know, or "app"); its pinyin is read around that word as around characters, when one such word is
+# left and the rest makes this many syllables ("thank you" is no pinyin with a word left over).
+FOREIGN_WORDS = 1
+LETTER_MESSAGE_SYLLABLES = 3
+
+
+def pinyin_spans(text: str) -> list[tuple[int, int, list[str]]]:
+    """Each span of letters that reads as pinyin, as (start, end, syllables): in a message of characters, spans of at
+    least two syllables ("yao sha cailiao"; "app", "ok" or a lone "ban" stay as written); in a message of letters that
+    is not pinyin throughout, the spans around its one foreign word (FOREIGN_WORDS)."""
+    if CJK_WORD.search(text):
+        return [(m.start(), m.end(), syl) for m in LATIN_SPAN.finditer(text) if (syl := looks_pinyin(m.group(0)))]
+    spans: list[tuple[int, int, list[str]]] = []
+    foreign = 0
+    for span in LATIN_SPAN.finditer(text):
+        run_of: list[tuple[int, int, list[str]]] = []  # readable runs since the last foreign word
+        for run in LATIN_RUN.finditer(span.group(0)):
+            syl = syllables(run.group(0))
+            if syl is None:
+                foreign += 1
+                spans += _joined(run_of)
+                run_of = []
+            else:
+                run_of.append((span.start() + run.start(), span.start() + run.end(), syl))
+        spans += _joined(run_of)
+    if foreign > FOREIGN_WORDS or sum(len(syl) for *_, syl in spans) < LETTER_MESSAGE_SYLLABLES:
         return []
-    out = []
-    for m in LATIN_SPAN.finditer(text):
-        syl = looks_pinyin(m.group(0))
-        if syl is not None:
-            out.append((m, syl))
-    return out
+    return spans
+
+
+def _joined(runs: list[tuple[int, int, list[str]]]) -> list[tuple[int, int, list[str]]]:
+    """Neighbouring readable runs as one span, read together ("mianfei tijian" is 免费体检, not 免费 and 体检 apart)."""
+    if not runs:
+        return []
+    return [(runs[0][0], runs[-1][1], [s for *_, syl in runs for s in syl])]
 
 
 def has_pinyin(text: str) -> bool:
@@ -147,15 +172,16 @@ class PinyinReader:
 
     def read(self, text: str) -> str | None:
         """The message in characters (digits kept: "hen manyi 5 fen" -> 很满意5分; characters kept around pinyin
-        spans: "娃娃zhuanxue yao sha cailiao" -> 娃娃转学要啥材料), or None when it holds no pinyin."""
+        spans: "娃娃zhuanxue yao sha cailiao" -> 娃娃转学要啥材料; a foreign word too: "... qu nali tj" -> …去哪里 tj),
+        or None when it holds no pinyin."""
         if looks_pinyin(text) is None:
             spans = pinyin_spans(text)
             if not spans:
                 return None
             out, last = [], 0
-            for m, syl in spans:
-                out += [text[last : m.start()], self._read(syl)]
-                last = m.end()
+            for start, end, syl in spans:
+                out += [text[last:start], self._read(syl)]
+                last = end
             return "".join(out) + text[last:]
         parts = re.split(r"([0-9]+)", text)
         return "".join(part if part.isdigit() else self._read(looks_pinyin(part) or syllables_of(part)) for part in parts)
