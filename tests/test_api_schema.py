@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.utils import free_port
+from tests.utils import SERVER_START_SECONDS, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,7 +39,7 @@ def api_server(tmp_path):
     log = open(tmp_path / "server.log", "wb")
     proc = subprocess.Popen([sys.executable, "-m", "bot"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
+    deadline = time.time() + SERVER_START_SECONDS
     while time.time() < deadline:
         try:
             with urllib.request.urlopen(base + "/healthz", timeout=2) as r:

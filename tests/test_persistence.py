@@ -18,7 +18,7 @@ from tornado.httpclient import AsyncHTTPClient
 from bot.embedded import DataDirLocked, Journal, open_persistent_client
 from bot.simulate import WeChatUser
 from settings import DEV_ADMIN_TOKEN
-from tests.utils import free_port, home_visit_script, make_id, next_workday_text
+from tests.utils import SERVER_START_SECONDS, free_port, home_visit_script, make_id, next_workday_text
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN = {"Authorization": f"Bearer {DEV_ADMIN_TOKEN}", "Content-Type": "application/json"}
@@ -35,9 +35,7 @@ class BotProcess:
         env.update(BOT_PORT=str(self.port), BOT_DATA_DIR=str(self.data_dir), MONGODB_URI="mongomock://")
         self.log = open(self.data_dir.parent / f"server-{self.port}.log", "ab")  # noqa: SIM115
         self.proc = subprocess.Popen([sys.executable, "-m", "bot"], cwd=ROOT, env=env, stdout=self.log, stderr=self.log)
-        # The server listens once its understanding is built (bot/__main__.py, from the model cache): about 60 s
-        # beside the other test worker on a 2-core machine, which this deadline must not measure.
-        deadline = time.monotonic() + 240
+        deadline = time.monotonic() + SERVER_START_SECONDS
         while time.monotonic() < deadline:
             assert self.proc.poll() is None, (self.data_dir.parent / f"server-{self.port}.log").read_text()
             try:
