@@ -1531,9 +1531,9 @@ async def test_which_of_two_places_is_asked_of_the_item_under_discussion(server)
     assert "【野生动物致害补偿申请】" in head(reply) and "办理地点" in reply, reply
 
 
-async def test_a_sure_question_about_another_item_while_choices_are_pending_is_a_new_question(server):
-    # The choices' first item is only a guess: a message that surely describes another item leaves it, and the
-    # follow-up after it is about the new item, not about the guess.
+async def test_a_word_of_a_guessed_choices_faq_does_not_hold_a_question_about_another_item(server):
+    # The choices' first item is only a guess: 家人, a concept its FAQ speaks of, does not keep a wild-boar question
+    # on it, and the follow-up after it is about the new item, not about the guess.
     resident = user(server, "o_f_choices_then_other")
     offered = await resident.say("tuixiu yao dai sha cailiao")
     assert texts.CHOOSE_ITEM in offered, offered

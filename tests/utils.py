@@ -24,10 +24,10 @@ AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 # The item files parsed once and the index over them built once per test process (read-only; a test
 # that edits items gets its own build, and the last few item sets are kept).
 BUILT = BuiltIndexes(keep=4)
-# Real argon2id at its smallest cost: the production parameters cost ~0.4 s of CPU per hash and verify.
 # How long a test waits for `python -m bot` to listen. It listens once its understanding is built (bot/__main__.py,
 # from the model cache): 60-90 s beside the other test worker on a 2-core machine, which these tests must not measure.
 SERVER_START_SECONDS = 240
+# Real argon2id at its smallest cost: the production parameters cost ~0.4 s of CPU per hash and verify.
 TEST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 _DB_NUMBERS = itertools.count(1)
 
