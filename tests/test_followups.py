@@ -924,6 +924,14 @@ async def test_a_weakly_matched_question_mid_conversation_stays_on_the_item(serv
             "执照那个找你们代办吧",
             "个体工商户设立登记",
         ),
+        # a word naming the current item too (执照 names 税务登记), but standing in the earlier item's name only
+        (
+            "o_f_earlier_licence_named_both",
+            ("铺子搬到新街了 营业执照上的地址要咋个改", "营业执照变更登记"),
+            ("改完了税务那边要不要再跑一趟", "税务登记"),
+            "算了执照那个还是麻烦你们代办员帮我弄，我一个人守铺子走不开",
+            "营业执照变更登记",
+        ),
         # naming no item, but a word of the earlier item's name (许可)
         (
             "o_f_earlier_permit",
@@ -1548,3 +1556,21 @@ async def test_how_much_in_pinyin_initials_is_asked_of_the_item_under_discussion
     assert "野生动物致害补偿" in head(await resident.say("野猪把洋芋地拱了 政府赔不赔"))
     reply = await resident.say("neng pei dsq")  # dsq: 多少钱, typed as initials
     assert "【野生动物致害补偿申请】" in head(reply), reply
+
+
+async def test_blame_of_a_visit_that_never_came_is_taken_as_a_rating_not_a_new_booking(server):
+    # Until this was read as blame, the no-show below started another visit-booking form; with nothing booked on this
+    # account, the blame reaches staff. Money that came, with thanks, is praise.
+    resident = user(server, "o_f_no_show_blamed")
+    reply = await resident.say("约起说礼拜五上门来给我妈认证 她在屋头等了一整天都莫得人来 太不像话了")
+    assert "工作人员跟进" in reply and "上门服务" not in reply, reply
+    thanks = await user(server, "o_f_money_came_thanked").say("谢谢政府 我妈的高龄补贴钱收到了")
+    assert "谢谢您的评价" in thanks, thanks
+
+
+async def test_a_question_naming_nothing_stays_on_the_item_though_another_matches_it_a_little(server):
+    # 垫钱 matches 零星医疗费用报销 (a score of 25.7): before, that was enough to leave the repair grant mid-conversation.
+    resident = user(server, "o_f_nameless_stays")
+    assert "【农村危房改造申请】" in head(await resident.say("我的房子是土墙房 墙都裂开了 危房改造我得不得"))
+    reply = await resident.say("要我自己先垫钱修不 我莫得钱")
+    assert "【农村危房改造申请】" in head(reply), reply

@@ -264,6 +264,32 @@ def test_a_proxy_or_visit_already_made_is_rated_not_booked(understander, text, i
     assert understander.understand(text).intent == intent
 
 
+@pytest.mark.parametrize(
+    "text, intent",
+    [
+        # A result that came, told with thanks, is how the service went ...
+        ("低保批下来了 钱也到了 谢谢你们", "rate_service"),
+        ("代办的小姑娘帮我把医保弄好了 谢谢她", "rate_service"),
+        # ... but "got it, thanks" or "I did it, thanks" closes a chat, and a cancellation with thanks cancels.
+        ("收到了 谢谢", "thanks"),
+        ("弄好了 谢谢你们", "thanks"),
+        ("那个代办不要了 我自己去办好了 谢谢", "cancel_booking"),
+        # Blame of a visit that never came is a rating; without blame it asks where the booking stands.
+        ("约的礼拜五上门 我妈在屋头等了一天都莫得人来 太不像话了", "rate_service"),
+        ("约的礼拜五上门 我妈在屋头等了一天都莫得人来", "query_progress"),
+        ("窗口那个人冷冰冰的 问两句就不理人", "rate_service"),
+        # News of a case asked for in few words, or a delivery not come, is its progress.
+        ("敬老院那个申请 有信儿没得", "query_progress"),
+        ("优待证 还莫送来", "query_progress"),
+        ("我爹的残疾证 办了两个月 咋个还没得", "query_progress"),
+        # A person asked to take the matter up.
+        ("问了三遍都答非所问 请人工处理一下", "human_agent"),
+    ],
+)
+def test_results_blame_and_news_of_a_case(understander, text, intent):
+    assert understander.understand(text).intent == intent
+
+
 def test_how_long_it_takes_is_no_praise(understander):
     u = understander.understand("好久办得好")
     assert u.intent != "rate_service" and u.aspect == "time"

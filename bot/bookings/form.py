@@ -134,7 +134,7 @@ class BookingForm:
             return by_name[0]  # "执照这个麻烦帮我代办吧" with 税务登记 / 营业执照变更登记 offered: the one its words name
         current_item = index.item(current) if current else None
         current_name = current_item["name"] if current_item else ""
-        if earlier := followup.earlier_named(u, turn.state, current, current_name):
+        if earlier := followup.earlier_named(u, turn.state, current, current_name, booking=True):
             return earlier  # "执照那个还是找你们代办吧" after 食品经营许可, with 营业执照 asked first
         papers = current and u.naming and set(u.naming) <= understander.material_words(current)
         if papers and PAPERS_IN_HAND.search(u.text) and not u.result.confident:

@@ -369,6 +369,20 @@ _STAFF_DID = (
 _THOSE_WHO_CAME = r"上门[^，。,\s]{0,12}的(医生|年轻人|同志|工作人员|小伙子|小姑娘|姐姐|大姐|师傅|人|两个|几个)|说是上门"
 _APPRAISES = r"感谢|谢谢|谢了|真好|好好|专业|周到|不得行|太差|省了|负责|耐心|热情|满意"
 TELLS_HOW_IT_WENT = re.compile(rf"^(?=.*({_STAFF_DID}|{_THOSE_WHO_CAME}))(?=.*({_APPRAISES}))")
+# A result that came, told with thanks or praise ("护理补贴办得快 谢了", "谢谢政府 钱收到了", "那个小伙子好 帮我弄好了
+# 谢谢"): how a service went, not a courtesy or a question. Not "要得 谢谢了哈 记到了" (remembered).
+# Not a bare "收到了" or "弄好了" ("got it", "I did it"), which close a chat.
+_CAME_THROUGH = (
+    r"(帮|给)[^,，。\s]{0,6}(弄|办|搞|整)(好|完|下来)了|(钱|证|卡|补贴|津贴|款)[^,，。\s]{0,4}(收到了|到账了|拿到了|领到了|到了)"
+    r"|办下来了|打赢了|办得(快|好)|(很|非常|好)负责"
+)
+RESULT_PRAISED = re.compile(rf"^(?=.*({_CAME_THROUGH}))(?=.*(谢|好评|点赞|五星|五颗星))")
+# Blame of how a service was given: nobody came when promised, with blame ("约起说星期三上门来 我等了一整天都莫得人来
+# 太不像话了"; without blame it is the booking's progress), or the manner of the staff ("接电话的人冷冰冰的", "体验欠佳").
+_NO_SHOW = r"等[^,，。]{0,10}(没有|没得|没)人来|白等"
+_BLAME = r"不像话|不高兴|太差|差评|不负责|不满意|生气|气人"
+_POOR_MANNER = r"冷冰冰|体验(欠佳|不好|很差|差)|提(一点|个|点)?建议|态度(差|不好|恶劣)|不耐烦|爱理不理"
+BLAMES_SERVICE = re.compile(rf"^(?=.*({_NO_SHOW}))(?=.*({_BLAME}))|{_POOR_MANNER}")
 # Help asked of the government ("政府有没有补助", "国家给不给补贴"), as opposed to a shop or a bank.
 # ... or of a public body by name ("牛遭豹子咬死了一头 林草局赔不赔").
 GOVERNMENT_HELP = re.compile(
@@ -907,6 +921,10 @@ class Understander:
             intent = "query_progress"
         elif intent == "ask_item" and how_it_went(self.service_went, unprefaced):
             intent = "rate_service"  # "上户口那个姐姐好好哦😍 一次就给我弄完了 谢谢哈": how it went, though it names it
+        if intent in ("thanks", "ask_item") and RESULT_PRAISED.search(norm) and not asks(norm) and not CANCELS.search(norm):
+            intent = "rate_service"  # "谢谢政府 钱收到了": the result came, and the asker says how it went
+        elif intent in ("query_progress", *BOOKING_INTENTS) and BLAMES_SERVICE.search(norm) and not asks(norm):
+            intent = "rate_service"  # "…等了一整天都没有人来 太不像话了": blame of a visit that never came, not a booking
         waiting = intent == "query_progress" and (heard or waiting_story(norm))
         if intent in ("thanks", "greeting") and rule != "greeting" and aspect is not None and ASKS.search(norm):
             intent = "ask_item"  # "好的，谢谢，请问上门需要收费吗": the question after the courtesy
