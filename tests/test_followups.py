@@ -1574,3 +1574,10 @@ async def test_a_question_naming_nothing_stays_on_the_item_though_another_matche
     assert "【农村危房改造申请】" in head(await resident.say("我的房子是土墙房 墙都裂开了 危房改造我得不得"))
     reply = await resident.say("要我自己先垫钱修不 我莫得钱")
     assert "【农村危房改造申请】" in head(reply), reply
+
+
+async def test_the_next_errand_after_the_item_is_approved_is_a_new_question(server):
+    resident = user(server, "o_f_next_after_approval")
+    assert "【农村宅基地申请】" in head(await resident.say("想在老家起房子 宅基地咋个申请"))
+    reply = await resident.say("宅基地审批下来以后还要去办规划许可证不")
+    assert "【乡村建设规划许可证核发】" in head(reply), reply

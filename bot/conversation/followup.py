@@ -60,8 +60,9 @@ SHORT_ASPECT_QUESTION = 8
 # 一级或者二级，是不是还有个照护方面的补贴？", another benefit the outcome brings.
 ITS_OUTCOME = re.compile(r"^(那|要是|如果|等)?(批|办|审|认定|评)(下来|好|完|了)+")
 OUTCOME_QUESTION = 16
-# The errand after the current one is done ("开了之后去派出所销户 要带啥" after 死亡医学证明).
-NEXT_ERRAND = re.compile(r"(开|办|拿|领)(了|到|好)(之后|以后|过后|后)[^,，。]{0,3}(去|再|还要|又)")
+# The errand after the current one is done ("开了之后去派出所销户 要带啥" after 死亡医学证明, "宅基地批下来以后还要办规划
+# 许可证吗" after 农村宅基地申请).
+NEXT_ERRAND = re.compile(r"((开|办|拿|领)(了|到|好)|(批|审|办)下来)(之后|以后|过后|后)[^,，。]{0,3}(去|再|还要|又)")
 # Parts of a guide a follow-up asks about the asker's own situation.
 ASKER_ASPECTS = frozenset({"remote", "agent"})
 # ... and how the asker would do it: asked of the item under discussion when nothing else is named ("我能在手机上帮她
