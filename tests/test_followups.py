@@ -1568,16 +1568,30 @@ async def test_blame_of_a_visit_that_never_came_is_taken_as_a_rating_not_a_new_b
     assert "谢谢您的评价" in thanks, thanks
 
 
-async def test_a_question_naming_nothing_stays_on_the_item_though_another_matches_it_a_little(server):
-    # 垫钱 matches 零星医疗费用报销 (a score of 25.7): before, that was enough to leave the repair grant mid-conversation.
-    resident = user(server, "o_f_nameless_stays")
-    assert "【农村危房改造申请】" in head(await resident.say("我的房子是土墙房 墙都裂开了 危房改造我得不得"))
-    reply = await resident.say("要我自己先垫钱修不 我莫得钱")
-    assert "【农村危房改造申请】" in head(reply), reply
-
-
-async def test_the_next_errand_after_the_item_is_approved_is_a_new_question(server):
-    resident = user(server, "o_f_next_after_approval")
-    assert "【农村宅基地申请】" in head(await resident.say("想在老家起房子 宅基地咋个申请"))
-    reply = await resident.say("宅基地审批下来以后还要去办规划许可证不")
-    assert "【乡村建设规划许可证核发】" in head(reply), reply
+@pytest.mark.parametrize(
+    "who,first,first_item,then,then_item",
+    [
+        # naming nothing, the question stays though another item matches it a little: 垫钱 gives 零星医疗费用报销 a
+        # score of 25.7, which was enough to leave the repair grant
+        (
+            "o_f_nameless_stays",
+            "我的房子是土墙房 墙都裂开了 危房改造我得不得",
+            "农村危房改造申请",
+            "要我自己先垫钱修不 我莫得钱",
+            "农村危房改造申请",
+        ),
+        # the errand after the item is approved is a new question
+        (
+            "o_f_next_after_approval",
+            "想在老家起房子 宅基地咋个申请",
+            "农村宅基地申请",
+            "宅基地审批下来以后还要去办规划许可证不",
+            "乡村建设规划许可证核发",
+        ),
+    ],
+)
+async def test_the_item_a_follow_up_is_answered_from(server, who, first, first_item, then, then_item):
+    resident = user(server, who)
+    assert f"【{first_item}】" in head(await resident.say(first))
+    reply = await resident.say(then)
+    assert f"【{then_item}】" in head(reply), reply
