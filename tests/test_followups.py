@@ -1000,6 +1000,23 @@ async def test_an_id_card_carried_in_initials_stays_on_the_item(server):
             "她用的是老年机，刷不了脸",
             "养老保险待遇领取资格认证",
         ),
+        # naming nothing, it stays though another item matches it a little: 垫钱 gives 零星医疗费用报销 a score of 25.7,
+        # which was enough to leave the repair grant
+        (
+            "o_f_nameless_stays",
+            "我的房子是土墙房 墙都裂开了 危房改造我得不得",
+            "【农村危房改造申请】",
+            "要我自己先垫钱修不 我莫得钱",
+            "【农村危房改造申请】",
+        ),
+        # the errand after the item is approved is a new question
+        (
+            "o_f_next_after_approval",
+            "想在老家起房子 宅基地咋个申请",
+            "【农村宅基地申请】",
+            "宅基地审批下来以后还要去办规划许可证不",
+            "【乡村建设规划许可证核发】",
+        ),
     ],
 )
 async def test_a_follow_up_is_answered_from_the_item_it_is_about(server, who, first, shown, then, answered):
@@ -1566,32 +1583,3 @@ async def test_blame_of_a_visit_that_never_came_is_taken_as_a_rating_not_a_new_b
     assert "工作人员跟进" in reply and "上门服务" not in reply, reply
     thanks = await user(server, "o_f_money_came_thanked").say("谢谢政府 我妈的高龄补贴钱收到了")
     assert "谢谢您的评价" in thanks, thanks
-
-
-@pytest.mark.parametrize(
-    "who,first,first_item,then,then_item",
-    [
-        # naming nothing, the question stays though another item matches it a little: 垫钱 gives 零星医疗费用报销 a
-        # score of 25.7, which was enough to leave the repair grant
-        (
-            "o_f_nameless_stays",
-            "我的房子是土墙房 墙都裂开了 危房改造我得不得",
-            "农村危房改造申请",
-            "要我自己先垫钱修不 我莫得钱",
-            "农村危房改造申请",
-        ),
-        # the errand after the item is approved is a new question
-        (
-            "o_f_next_after_approval",
-            "想在老家起房子 宅基地咋个申请",
-            "农村宅基地申请",
-            "宅基地审批下来以后还要去办规划许可证不",
-            "乡村建设规划许可证核发",
-        ),
-    ],
-)
-async def test_the_item_a_follow_up_is_answered_from(server, who, first, first_item, then, then_item):
-    resident = user(server, who)
-    assert f"【{first_item}】" in head(await resident.say(first))
-    reply = await resident.say(then)
-    assert f"【{then_item}】" in head(reply), reply

@@ -383,6 +383,21 @@ _NO_SHOW = r"等[^,，。]{0,10}(没有|没得|没)人来|白等"
 _BLAME = r"不像话|不高兴|太差|差评|不负责|不满意|生气|气人"
 _POOR_MANNER = r"冷冰冰|体验(欠佳|不好|很差|差)|提(一点|个|点)?建议|态度(差|不好|恶劣)|不耐烦|爱理不理"
 BLAMES_SERVICE = re.compile(rf"^(?=.*({_NO_SHOW}))(?=.*({_BLAME}))|{_POOR_MANNER}")
+
+
+def tells_how_it_went(intent: str, norm: str) -> bool:
+    """Is a message the model reads as thanks, a question, progress or a booking, and which asks nothing, an account of
+    how a service went: a result told with thanks ("谢谢政府 钱收到了"; not a cancellation), a proxy or visit already
+    made ("上门帮我公公认证养老金的两个年轻人真好 … 谢谢了"), or blame of one never made ("…等了一整天都没有人来 太不像话了")?"""
+    if asks(norm):
+        return False
+    if intent in ("thanks", "ask_item"):
+        return RESULT_PRAISED.search(norm) is not None and not CANCELS.search(norm)
+    if intent in BOOKING_INTENTS and TELLS_HOW_IT_WENT.search(norm):
+        return True
+    return intent in ("query_progress", *BOOKING_INTENTS) and BLAMES_SERVICE.search(norm) is not None
+
+
 # Help asked of the government ("政府有没有补助", "国家给不给补贴"), as opposed to a shop or a bank.
 # ... or of a public body by name ("牛遭豹子咬死了一头 林草局赔不赔").
 GOVERNMENT_HELP = re.compile(
@@ -921,15 +936,11 @@ class Understander:
             intent = "query_progress"
         elif intent == "ask_item" and how_it_went(self.service_went, unprefaced):
             intent = "rate_service"  # "上户口那个姐姐好好哦😍 一次就给我弄完了 谢谢哈": how it went, though it names it
-        if intent in ("thanks", "ask_item") and RESULT_PRAISED.search(norm) and not asks(norm) and not CANCELS.search(norm):
-            intent = "rate_service"  # "谢谢政府 钱收到了": the result came, and the asker says how it went
-        elif intent in ("query_progress", *BOOKING_INTENTS) and BLAMES_SERVICE.search(norm) and not asks(norm):
-            intent = "rate_service"  # "…等了一整天都没有人来 太不像话了": blame of a visit that never came, not a booking
+        if tells_how_it_went(intent, norm):
+            intent = "rate_service"
         waiting = intent == "query_progress" and (heard or waiting_story(norm))
         if intent in ("thanks", "greeting") and rule != "greeting" and aspect is not None and ASKS.search(norm):
             intent = "ask_item"  # "好的，谢谢，请问上门需要收费吗": the question after the courtesy
-        if intent in BOOKING_INTENTS and TELLS_HOW_IT_WENT.search(norm) and not asks(norm):
-            intent = "rate_service"  # "上门帮我公公认证养老金的两个年轻人真好 … 谢谢了": the visit was made
         if intent in BOOKING_INTENTS:
             # How the person is ("卧床不起", "走不动") says why to book, not what: keep it out of item matching.
             trimmed = CIRCUMSTANCES.sub(" ", norm)
