@@ -1017,6 +1017,30 @@ async def test_an_id_card_carried_in_initials_stays_on_the_item(server):
             "宅基地审批下来以后还要去办规划许可证不",
             "【乡村建设规划许可证核发】",
         ),
+        # who goes, the employer or the asker: 公司 names nine items, none of them this one, and still it stays
+        (
+            "o_f_who_applies",
+            "生完娃娃了 生育津贴咋个领",
+            "【生育津贴申领】",
+            "是公司去申请还是要我自己去",
+            "【生育津贴申领】",
+        ),
+        # a yes-no question ending in 不, which the model reads as chat: the guide's link and a person, not "答不上来"
+        (
+            "o_f_yes_no_ending",
+            "老者在屋头走的 死亡证明咋个开",
+            "【居民死亡医学证明（推断）书签发】",
+            "村卫生室能开不",
+            "【居民死亡医学证明（推断）书签发】",
+        ),
+        # whether a card is needed, which the model alone reads as a bank's business
+        (
+            "o_f_heirs_card",
+            "老者走了 他的丧葬补助金咋个领",
+            "【城乡居民养老保险丧葬补助金申领】",
+            "要他儿子的银行卡不",
+            "【城乡居民养老保险丧葬补助金申领】",
+        ),
     ],
 )
 async def test_a_follow_up_is_answered_from_the_item_it_is_about(server, who, first, shown, then, answered):

@@ -290,6 +290,28 @@ def test_results_blame_and_news_of_a_case(understander, text, intent):
     assert understander.understand(text).intent == intent
 
 
+@pytest.mark.parametrize(
+    "text, intent",
+    [
+        # Staff asked to be kinder, a visit days late with blame: how the service went, though it is put as a question
+        # or names a visit.
+        ("在乡上办残疾补贴 那个工作人员说话凶得很 娃娃都吓到了 能不能温和点", "rate_service"),
+        ("约的礼拜一上门 拖到礼拜四才来 我爹干等了三天 不安逸", "rate_service"),
+        # Venting about the online service, with no trade's word.
+        ("手机上申请一直转圈 搞了一晚上 心态崩了", "rate_service"),
+        # ... but blame of staff elsewhere is not ours to rate.
+        ("医院那个护士态度差得很 我要投诉 找哪个", "out_of_scope"),
+        # "Whoever runs this" asks for a person.
+        ("等了一上午了 找个管事的来讲嘛", "human_agent"),
+        # How long ahead to book is a question of the guide; booking now and asking it books.
+        ("上门办残疾证要提前几天约", "ask_item"),
+        ("我要预约上门认证 需要提前几天", "book_home_visit"),
+    ],
+)
+def test_manner_lateness_venting_and_lead_time(understander, text, intent):
+    assert understander.understand(text).intent == intent
+
+
 def test_how_long_it_takes_is_no_praise(understander):
     u = understander.understand("好久办得好")
     assert u.intent != "rate_service" and u.aspect == "time"

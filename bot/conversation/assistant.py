@@ -22,7 +22,7 @@ from bot.conversation.nlu import (
     visit_matters,
 )
 from bot.conversation.pinyin import looks_pinyin
-from bot.conversation.questions import AGREEING, ASKS_EITHER, asks
+from bot.conversation.questions import AGREEING, ASKS_EITHER, YES_NO_ENDING, asks
 from bot.conversation.whom import relation_in
 from bot.handoff import texts as handoff_texts
 
@@ -452,10 +452,12 @@ class Assistant:
         guessed = choices.only_guessed(turn.state)
         in_faq = current_item is not None and not guessed and followup.faq_concept(current_item, u.text)
         off_domain = self.outside(u, current)
-        # What the item's FAQ speaks of is no off-topic remark, whatever the model says ("我们手机用不太来，刷脸总是
-        # 不成功" after 养老保险待遇领取资格认证); a neighbouring trade's word still is.
-        on_current = not off_domain if u.outside is not None else (in_faq or not refused(u))
         on_materials = self.understander.mentions_materials(u, current)
+        # What the item's FAQ speaks of is no off-topic remark, whatever the model says ("我们手机用不太来，刷脸总是
+        # 不成功" after 养老保险待遇领取资格认证), nor whether a document its guide asks for is needed ("要他儿子的银行卡不"
+        # after 丧葬补助金申领); a neighbouring trade's word still is.
+        asks_its_document = on_materials and u.aspect == "materials"
+        on_current = not off_domain if u.outside is not None else (in_faq or asks_its_document or not refused(u))
         pointed = followup.pointed_to(turn.state, result)  # "那个证明村医能开不" after the answer that named it
         if pointed and on_current and followup.fits_better(result, pointed, current):
             return self.show_item(turn, pointed, aspect)  # ... even though it names nothing
@@ -492,7 +494,9 @@ class Assistant:
             return "\n".join(lines + [texts.CHOOSE_NONE])
         foreign = u.rule == "out_of_scope"  # "今天天气怎么样": a rule's refusal
         norm = normalize(u.text)
-        asked = u.aspect is not None or asks(norm) or any(p.search(norm) for p in (ASKS_EITHER, followup.CANNOT))
+        # A yes-no question ending in 不 ("我用奶奶的手机可以交不") asks as much as one with "吗"; not "罚不罚" or "管不管",
+        # which off-topic questions take as often.
+        asked = u.aspect is not None or asks(norm) or any(p.search(norm) for p in (ASKS_EITHER, YES_NO_ENDING, followup.CANNOT))
         # "这几天咳得凶 吃点哪样药" while 工伤认定 is discussed is plainly no question about it: refused, not answered with
         # the guide's link as if it were.
         # ... and so is an unnamed question the asker opens as another matter ("对了 你们晓得哪点铺面租金便宜不").

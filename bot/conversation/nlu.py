@@ -67,8 +67,8 @@ ASPECTS: list[tuple[str, re.Pattern]] = [
             # "要哪些东西 身份证户口本 还要他本人的卡吧"
             r"|(要|带|准备|拿|交)(哪些|啥子?|什么|哪样|些啥)东西"
             r"|(要不要|需不需要|用不用)[^,，。?？]{0,8}(证明|原件|复印件|照片|户口簿|户口本|身份证|结婚证)"
-            # "租房合同要吗", "要疫苗本吗"
-            r"|(证|本|合同|证明|照片|复印件|原件)(要|需要)(吗|不|么)[?？]*$|^要[^,，。]{0,8}(证|本|合同|证明|照片)(吗|不|么)"
+            # "租房合同要吗", "要疫苗本吗", "要他儿子的银行卡不"
+            r"|(证|本|卡|合同|证明|照片|复印件|原件)(要|需要)(吗|不|么)[?？]*$|^要[^,，。]{0,8}(证|本|卡|合同|证明|照片)(吗|不|么)"
             # "病历在县医院，复印件行不": whether a copy will do
             r"|(复印件|复印的|影印件)(就)?(行|可以|得|管用)(不|吗|么|嘛|没)"
             # "出生证明要交原件不 她怕弄丢": whether the original is handed in
@@ -109,9 +109,12 @@ ASPECTS: list[tuple[str, re.Pattern]] = [
             r".{0,6}(帮|代|替|去办|来办|去领|领)|代(我|他|她)|替(我|他|她)|代领|代签|委托|(要|必须|得|非得)本人|本人(去|来|到场|亲自)|亲自"
             r"|由(他|她).{0,4}(代|办)|(他|她)(可以|能|可否|能不能|可不可以)(帮|代|替)"
             # "我能帮他去办不": the asker would go for someone
-            r"|我(能|可以|可不可以|能不能|可否)(帮|替|代)(他|她)"
+            r"|我(能|可以|可不可以|能不能|可否|能否)(帮|替|代)(他|她)"
             # "孙女拿我身份证去能帮我办不": the one who goes carries the papers
             r"|(" + FAMILY + r"|别人|他人)(拿|带)[^,，。]{0,8}(帮|代|替|去办|来办|去领)"
+            # "是公司去申请还是要我自己去", "单位办还是我自己交", "要公司办还是自己": who goes, one or the other
+            r"|[^,，。]{1,8}(去|来)?(申请|办|弄|交|报)?还是[^,，。]{0,4}(我|自己|本人)(自己)?(去|来|办|交|申请|弄|报)"
+            r"|[^,，。]{1,8}(申请|办|弄|交|报)还是[^,，。]{0,2}(我|自己|本人)"
         ),
     ),
     (
@@ -215,7 +218,7 @@ FAMILY_AGENT = re.compile(
 )
 # "我能帮他认不", "我是她儿子 我能帮她办吗": the asker would do it for someone, and asks whether that is allowed.
 ASKER_HELPS = re.compile(
-    r"(我|本人)(能|可以|可不可以|能不能|可否)(帮|替|代)(他|她|老人|我妈|我爸|我老者)?.{0,6}(办|认|领|弄|去|交|签|刷)"
+    r"(我|本人)(能|可以|可不可以|能不能|可否|能否)(帮|替|代)(他|她|老人|我妈|我爸|我老者)?.{0,6}(办|认|领|弄|去|交|签|刷)"
     r"|用我的手机帮(他|她)|我帮(他|她)(办|弄|去办|去弄)(得不|得不得|得成不|行不|可以不|可以吗|行吗)"
     # "能不能我们社工或者村委帮他申请"
     r"|(能不能|可不可以|可以|能否)我们.{0,8}帮(他|她|他们|她们)"
@@ -281,6 +284,10 @@ STATUS_ASKED = re.compile(
 )
 # How long it will take ("材料交了要好久能批下来"), asked ahead rather than of a case waiting.
 HOW_LONG_AHEAD = re.compile(r"要(好久|多久|几天|多长时间|多少天)")
+# How long ahead to book or apply ("上门认证需要提前多久预约？"): a question of the guide, unless the asker books now
+# ("我要预约代办退役军人优待证，请问需要提前几天？", "约派出所上门来换 要提前几天约").
+AHEAD_ASKED = re.compile(r"提前(多久|几天|好久|多长时间|多少天|几个?小时|几个?钟头)")
+BOOKS_NOW = re.compile(r"(我|我们)(要|想)(预约|约|代办)|帮我(预约|约)|约[^,，。\s]{0,8}上门来")
 # "低保交上去一般好久批得下来": how long such a case takes in general, not where the asker's own one is.
 IN_GENERAL = re.compile(r"一般|通常|正常情况|平常|普遍")
 
@@ -364,10 +371,10 @@ ASKS_IF_VISITED = re.compile("|".join((_WILL_COME, _COME_OR_NOT, _MUST_COME_TO_L
 # Over every test file, the messages it finds that ask nothing were all labelled ratings (71).
 _STAFF_DID = (
     r"(代办员|工作人员|年轻人|小伙子|小姑娘|同志|医生|师傅|他们|她们|人家).{0,16}"
-    r"(弄好了|办好了|跑完了|办完了|弄完了|搞好了|搞定了|办下来了|来了|来过)"
+    r"(弄好了|办好了|跑完了|办完了|弄完了|搞好了|搞定了|办下来了|来了|来过|跑了(好|好几|几|很多)(次|趟|回))"
 )
 _THOSE_WHO_CAME = r"上门[^，。,\s]{0,12}的(医生|年轻人|同志|工作人员|小伙子|小姑娘|姐姐|大姐|师傅|人|两个|几个)|说是上门"
-_APPRAISES = r"感谢|谢谢|谢了|真好|好好|专业|周到|不得行|太差|省了|负责|耐心|热情|满意"
+_APPRAISES = r"感谢|谢谢|谢了|真好|好好|专业|周到|不得行|太差|省了|负责|耐心|热情|满意|全靠|多亏"
 TELLS_HOW_IT_WENT = re.compile(rf"^(?=.*({_STAFF_DID}|{_THOSE_WHO_CAME}))(?=.*({_APPRAISES}))")
 # A result that came, told with thanks or praise ("护理补贴办得快 谢了", "谢谢政府 钱收到了", "那个小伙子好 帮我弄好了
 # 谢谢"): how a service went, not a courtesy or a question. Not "要得 谢谢了哈 记到了" (remembered).
@@ -377,18 +384,29 @@ _CAME_THROUGH = (
     r"|办下来了|打赢了|办得(快|好)|(很|非常|好)负责"
 )
 RESULT_PRAISED = re.compile(rf"^(?=.*({_CAME_THROUGH}))(?=.*(谢|好评|点赞|五星|五颗星))")
-# Blame of how a service was given: nobody came when promised, with blame ("约起说星期三上门来 我等了一整天都莫得人来
-# 太不像话了"; without blame it is the booking's progress), or the manner of the staff ("接电话的人冷冰冰的", "体验欠佳").
-_NO_SHOW = r"等[^,，。]{0,10}(没有|没得|没)人来|白等"
-_BLAME = r"不像话|不高兴|太差|差评|不负责|不满意|生气|气人"
-_POOR_MANNER = r"冷冰冰|体验(欠佳|不好|很差|差)|提(一点|个|点)?建议|态度(差|不好|恶劣)|不耐烦|爱理不理"
+# Blame of how a service was given: nobody came when promised, or came days late, with blame ("约起说星期三上门来 我等了
+# 一整天都莫得人来 太不像话了", "说好礼拜三来拖到礼拜五才来…干等了两天不安逸"; without blame it is the booking's
+# progress), or the manner of the staff ("接电话的人冷冰冰的", "体验欠佳", "工作人员说话有点凶").
+_NO_SHOW = r"等[^,，。]{0,10}(没有|没得|没)人来|白等|干等|拖到[^,，。]{0,6}才(来|到)"
+_BLAME = r"不像话|不高兴|太差|差评|不负责|不满意|生气|气人|不安逸"
+_POOR_MANNER = r"冷冰冰|体验(欠佳|不好|很差|差)|提(一点|个|点)?建议|态度(差|不好|恶劣)|不耐烦|爱理不理|说话[^,，。]{0,3}凶|凶巴巴"
 BLAMES_SERVICE = re.compile(rf"^(?=.*({_NO_SHOW}))(?=.*({_BLAME}))|{_POOR_MANNER}")
+# Staff asked to be kinder ("…说话有点凶 … 能不能温和一点"): a rating, though it is put as a question.
+KINDER_ASKED = re.compile(r"(能不能|可不可以|能否|希望|麻烦)[^,，。]{0,4}(温和|客气|耐心|和气|和蔼)(一)?点")
+# Being treated or claiming for it ("在那边看病刷得成不").
+TREATED = re.compile(r"看病|住院|就医|拿药|开药|刷医保|刷卡|刷得(成|到)|报销")
+# Venting about a visit to the hall or the online service ("排了四十分钟…才说少个复印件 不能早点说吗 心态崩了", "网上办
+# 一直转圈圈…这系统真的一言难尽"): how it went, though no item or rating word is named.
+VENTS = re.compile(r"心态(崩|炸)|一言难尽")
 
 
 def tells_how_it_went(intent: str, norm: str) -> bool:
     """Is a message the model reads as thanks, a question, progress or a booking, and which asks nothing, an account of
     how a service went: a result told with thanks ("谢谢政府 钱收到了"; not a cancellation), a proxy or visit already
-    made ("上门帮我公公认证养老金的两个年轻人真好 … 谢谢了"), or blame of one never made ("…等了一整天都没有人来 太不像话了")?"""
+    made ("上门帮我公公认证养老金的两个年轻人真好 … 谢谢了"), blame of one never made ("…等了一整天都没有人来 太不像话了"),
+    or blame of the staff's manner with a plea to be kinder, which may be put as a question ("…说话有点凶 … 能不能温和一点")?"""
+    if intent == "ask_item" and BLAMES_SERVICE.search(norm) and KINDER_ASKED.search(norm):
+        return True
     if asks(norm):
         return False
     if intent in ("thanks", "ask_item"):
@@ -876,6 +894,12 @@ class Understander:
             # "满八十那个钱一个月到底是好多嘛？赶场天几个老者在那点争…": how much a benefit pays, and one benefit
             # clearly first, though the story around it reads as chat.
             intent = "ask_item"
+        elif intent == "out_of_scope" and aspect == "remote" and TREATED.search(norm) and sure < ACCEPT_OOS and result.best:
+            # "老公在广东跑车 在那边看病刷得成不": whether care away from home is covered, asked of some item (not
+            # "我在上海想办个居住证要去哪里办", which the model rightly refuses)
+            intent = "ask_item"
+        elif intent == "out_of_scope" and VENTS.search(norm) and sure < ACCEPT_OOS and self.outside(norm, []) is None:
+            intent = "rate_service"  # "…才说少个复印件 不能早点说吗 心态崩了": how a visit went, no trade's word
         elif intent == "out_of_scope" and HANDS_IN_PAPERS.search(norm) and (sure < ACCEPT_OOS or self.outside(norm, []) is None):
             # "表格我们村委会帮他填 交到哪点": our forms handed in, however sure the model is, unless a neighbouring
             # trade's word says whose forms they are
@@ -950,6 +974,8 @@ class Understander:
                 named = frozenset().union(*naming.values())
             if rule == intent and aspect in GUIDE_FACTS and not BOOKING_VERB.search(norm):
                 # "可以委托别人办吗 要带哪些材料" asks about the guide; nobody asked us to book anything.
+                intent = "ask_item"
+            elif AHEAD_ASKED.search(norm) and not BOOKS_NOW.search(norm):
                 intent = "ask_item"
             elif FAMILY_AGENT.search(norm) and not ASKS_US.search(norm) and not FOR_FAMILY_REQUEST.search(norm):
                 # "我老公在县城做事 他可以帮我去交材料不": who may go, whatever else the message mentions.
