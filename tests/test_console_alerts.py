@@ -131,6 +131,43 @@ async def test_serving_rows_say_how_long_they_are_served_and_closed_rows_show_th
     await shoot(page, "queue-supervisor")
 
 
+async def test_a_hand_off_that_arrives_while_the_page_loads_its_queue_still_alerts(server, services, browser):
+    """The socket may bring a new chat before the page's first full list does (a slow network, a busy server):
+    it alerts like any other, and the list then shows it once; a chat already waiting before the page opened
+    does not alert."""
+    open_all_day(services)
+    await make_staff(services, "alice")
+    await user(server, "o_already").say("转人工")
+    page = await new_page(browser)
+    await login(page, server, "alice")
+    await page.wait_for_selector("#live-status.on")
+    await until(page, "document.title.startsWith('(1) ')")
+
+    held, release = [], asyncio.Event()
+
+    async def hold_the_list(route):
+        held.append(route.request.url)
+        await release.wait()
+        await route.continue_()
+
+    await page.route("**/console/queue.json", hold_the_list)
+    await page.reload()
+    await page.wait_for_selector("#live-status.on")
+    for _ in range(100):  # the page has asked for its list and waits for it
+        if held:
+            break
+        await asyncio.sleep(0.05)
+    assert held
+    await user(server, "o_meanwhile").say("转人工")
+    await asyncio.sleep(0.5)  # the socket has delivered it; the list has not come
+    release.set()
+    await until(page, "document.body.dataset.alerts === '1'")
+    await until(page, "document.title.startsWith('(2) ')")
+    assert await page.locator("#waiting .chat").count() == 2
+    await asyncio.sleep(0.5)
+    assert await page.evaluate("document.body.dataset.alerts") == "1"  # the one already waiting stayed quiet
+
+
 async def test_the_alert_sound_starts_with_the_agents_first_click_on_each_page(server, services, browser):
     """Browsers play no sound before a gesture on the page: the first click or key after opening a page
     turns it on, so a reload or a second tab does not stay silent for the rest of the shift."""

@@ -196,12 +196,23 @@
     var count = document.getElementById("waiting-count");
     if (count) count.textContent = document.getElementById("waiting").children.length;
   }
+  function showChat(c) { track(c); if (page === "queue") placeRow(c); }
+  // Changes the socket brings before the first full list. They happened after the page subscribed, so they
+  // may alert; were they simply tracked, the list (already holding them) would make them look old, and a
+  // resident who asked for a person in that moment would never ring.
+  var early = [];
   function resync() {
     fetch("/console/queue.json", { headers: { "Accept": "application/json" }, credentials: "same-origin" })
       .then(function (r) { return r.json(); })
       .then(function (d) {
-        (d.chats || []).forEach(function (c) { track(c); if (page === "queue") placeRow(c); });
+        var changed = {};
+        early.forEach(function (c) { changed[c.id] = true; });
+        var chats = d.chats || [];
+        chats.forEach(function (c) { if (!changed[c.id]) showChat(c); });
         synced = true;
+        early.forEach(showChat);
+        early = [];
+        chats.forEach(function (c) { if (changed[c.id]) showChat(c); });  // a newer revision than the socket's
         showCount();
       });
   }
@@ -246,8 +257,7 @@
     ws.onmessage = function (ev) {
       var data = JSON.parse(ev.data);
       if (data.type !== "chat") return;
-      track(data.chat);
-      if (page === "queue") placeRow(data.chat);
+      if (synced) showChat(data.chat); else early.push(data.chat);
       if (chatId && data.chat.id === chatId) refreshLive();
     };
     ws.onclose = function (ev) {
