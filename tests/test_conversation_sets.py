@@ -80,6 +80,7 @@ NAMES = {item["code"]: item["name"] for item in load_items()[0]}
 # Writer EA (first run on 11eedd8, kept unlearnt until stop 54) 155/177; 156/177 on 76f3c9f.
 # Writer EB (first run on 8183766, kept unlearnt until stop 55) 157/172.
 # Writer EC (first run on 7109c2d, kept unlearnt until stop 56) 156/181; 159/181 on 0cc4b50.
+# Writer ED (first run on 4f03f27, kept unlearnt until stop 57) 163/173, the same on 8fa5a27.
 FLOOR = 0.86
 
 

@@ -797,6 +797,8 @@ class Understander:
             # "老公在广东跑车 在那边看病刷得成不": the model cannot tell a refusal from a question, an item matches and no
             # neighbouring trade's word is said; offering the item costs the resident less than refusing on a coin flip.
             intent = "ask_item"
+        if intent == "out_of_scope" and result is empty and rule is None and self.outside(norm, []) is None:
+            intent = "ask_item"  # "一个月 给 好多": a part of a guide and nothing else, which the item under discussion answers
         if rule == "query_progress" and intent == "out_of_scope" and self.hurries(norm) and self.outside(norm, []) is None:
             intent = rule  # "能不能快点 他下个月要到广东来": hurrying a case along, whatever the story after it
         if (
