@@ -1041,6 +1041,14 @@ async def test_an_id_card_carried_in_initials_stays_on_the_item(server):
             "要他儿子的银行卡不",
             "【城乡居民养老保险丧葬补助金申领】",
         ),
+        # the next errand in local speech ("户口咋销", knowledge_base/data/local_speech.yaml), not the certificate's guide
+        (
+            "o_f_next_errand",
+            "我妈在家里走的 死亡证明哪点开",
+            "【居民死亡医学证明（推断）书签发】",
+            "开好了户口咋销",
+            "【死亡户口注销】",
+        ),
     ],
 )
 async def test_a_follow_up_is_answered_from_the_item_it_is_about(server, who, first, shown, then, answered):

@@ -312,6 +312,27 @@ def test_manner_lateness_venting_and_lead_time(understander, text, intent):
     assert understander.understand(text).intent == intent
 
 
+@pytest.mark.parametrize(
+    "text, intent",
+    [
+        # When a person is on duty, or nobody answering: a person asked for.
+        ("人工什么时候上班 我明天再来问", "human_agent"),
+        ("问了半天没人回 有人在没有", "human_agent"),
+        # Staff who came to the house praised for their manner, a helper thanked in the third person, a result faster
+        # than hoped: how the service went.
+        ("上门给我妈拍照换证的同志好客气 还帮她梳头", "rate_service"),
+        ("隔壁村的小李帮我爹跑残疾证 热心肠 谢谢他", "rate_service"),
+        ("临时救助三天就到账了 比我想象的快", "rate_service"),
+        # Signed up, and nothing yet: the asker's own case.
+        ("冰雹打了苞谷 救助报名了 还没有", "query_progress"),
+        # Staff asked, in these words, to do it for them.
+        ("高龄补贴的表太复杂了 能否请工作人员代我们填报", "book_proxy"),
+    ],
+)
+def test_persons_on_duty_praise_of_who_came_signing_up_and_asking_staff_to_do_it(understander, text, intent):
+    assert understander.understand(text).intent == intent
+
+
 def test_how_long_it_takes_is_no_praise(understander):
     u = understander.understand("好久办得好")
     assert u.intent != "rate_service" and u.aspect == "time"

@@ -20,6 +20,7 @@ from bot.conversation.nlu import (
     GUIDE_FACTS,
     OTHER_WAY,
     STATUS_ASKED,
+    TREATMENT,
     VISIT_COMING,
     Understanding,
     leads_by,
@@ -152,9 +153,7 @@ TURNS_TO = re.compile(r"(找|问)(哪个|谁|哪里|哪点|哪个部门)")
 # Getting another document besides ("卖吃的是不是还得另外办个许可证" after 个体工商户设立登记): not the current one's stage.
 ANOTHER_DOCUMENT = re.compile(r"(另外|另|还得|还要)(再)?((办|申请|弄|整)(个|一个|张)?|个|一个|张)[^,，。\s]{0,4}(证|照|许可)")
 # Treatment away from home ("在那边看病刷得成不"), which 异地就医 items are about.
-REMOTE_CARE = re.compile(
-    r"看病|住院|就医|拿药|开药|买药|生病|病了|医保用得|报得到|报不报|刷得成|刷不刷|报销|直接刷|刷医保|做手术"
-)
+REMOTE_CARE = re.compile(TREATMENT + r"|买药|生病|病了|医保用得|报得到|报不报|刷不刷|直接刷|做手术")
 # Going elsewhere to be treated ("我下个月还要克成都装假肢"), though the message asks no part of a guide about it.
 TREATED_AWAY = re.compile(GOES_AWAY + r"(看病|住院|装|做手术|开刀|拿药)")
 # A word naming a document rather than a service ("户口簿", "身份证", "结婚证").

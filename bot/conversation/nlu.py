@@ -192,6 +192,8 @@ BOOKING_VERB = re.compile(
     r"(走|想走|要走)(帮办|代办)|由(村里|村上|村头|村委会?|社区|服务站|站上|代办员)(来)?(代|帮|替)"
     # "我收了8个人的材料 能不能一起代办": a proxy's papers in hand, all to be done
     r"|收了[^,，。]{0,8}材料|一起(代办|帮.{0,2}办)"
+    # "丧葬补助那个 能不能你们代办 材料我拍照发过来", "能否请工作人员代我们办理"
+    r"|你们(来)?代办|请.{0,6}代(我|我们|他|她|他们)(办|去办|跑|交|填|申请)"
 )
 # A family member who cannot do it ("家属不识字", "儿子回不来") is no one who might go instead.
 CANNOT_DO = r"(不识字|不会|不懂|弄不来|来不了|回不来|赶不回|不在家|都在外|在外|打工)"  # "我爸在外面打工"
@@ -248,7 +250,7 @@ EXPLICIT_BOOKING = re.compile(
     # "行 那就约个代办吧", "行 那就代办吧"
     r"|(约|报)(个|一个|一下)?(代办|上门)|(那|那就|就)(请你们|麻烦你们|帮我)?(代办|上门)(吧|嘛|算了)"
     # "恳请工作人员代为办理…申领手续", "能否委托贵中心代办"
-    r"|(恳请|烦请|请|麻烦)(你们|工作人员|贵中心|中心).{0,4}(代为|代办|协助办理)|委托(你们|贵中心|中心).{0,2}代办"
+    r"|(恳请|烦请|请|麻烦)(你们|工作人员|贵中心|中心).{0,4}(代为|代办|代(我|我们|他|她|他们)办|协助办理)|委托(你们|贵中心|中心).{0,2}代办"
     # "上门 那个 怎么 约 … 什么时候 能来": how to book it, though it goes on to ask when
     r"|(怎么|咋个|咋|哪里|哪点|在哪)(预约|约)"
 )
@@ -374,16 +376,25 @@ _STAFF_DID = (
     r"(弄好了|办好了|跑完了|办完了|弄完了|搞好了|搞定了|办下来了|来了|来过|跑了(好|好几|几|很多)(次|趟|回))"
 )
 _THOSE_WHO_CAME = r"上门[^，。,\s]{0,12}的(医生|年轻人|同志|工作人员|小伙子|小姑娘|姐姐|大姐|师傅|人|两个|几个)|说是上门"
-_APPRAISES = r"感谢|谢谢|谢了|真好|好好|专业|周到|不得行|太差|省了|负责|耐心|热情|满意|全靠|多亏"
-TELLS_HOW_IT_WENT = re.compile(rf"^(?=.*({_STAFF_DID}|{_THOSE_WHO_CAME}))(?=.*({_APPRAISES}))")
+_APPRAISES = r"感谢|谢谢|谢了|真好|好好|专业|周到|不得行|太差|省了|负责|耐心|热情|满意|全靠|多亏|客气|暖和|暖心|贴心|好人"
+# ... or came out of their way for it ("公证处周末上门…专门跑了一趟山路，感谢")
+_WENT_OUT_OF_THEIR_WAY = r"专门[^,，。]{0,6}(跑|来)了(一|几|好几)?(趟|次|回)"
+TELLS_HOW_IT_WENT = re.compile(rf"^(?=.*({_STAFF_DID}|{_THOSE_WHO_CAME}|{_WENT_OUT_OF_THEIR_WAY}))(?=.*({_APPRAISES}))")
 # A result that came, told with thanks or praise ("护理补贴办得快 谢了", "谢谢政府 钱收到了", "那个小伙子好 帮我弄好了
 # 谢谢"): how a service went, not a courtesy or a question. Not "要得 谢谢了哈 记到了" (remembered).
 # Not a bare "收到了" or "弄好了" ("got it", "I did it"), which close a chat.
 _CAME_THROUGH = (
-    r"(帮|给)[^,，。\s]{0,6}(弄|办|搞|整)(好|完|下来)了|(钱|证|卡|补贴|津贴|款)[^,，。\s]{0,4}(收到了|到账了|拿到了|领到了|到了)"
+    r"(帮|给)[^,，。\s]{0,6}(弄|办|搞|整)(好|完|下来)了|(钱|证|卡|补贴|津贴|款|救助|金)[^,，。\s]{0,4}(收到了|到账了|拿到了|领到了|到了)"
     r"|办下来了|打赢了|办得(快|好)|(很|非常|好)负责"
 )
-RESULT_PRAISED = re.compile(rf"^(?=.*({_CAME_THROUGH}))(?=.*(谢|好评|点赞|五星|五颗星))")
+RESULT_PRAISED = re.compile(
+    rf"^(?=.*({_CAME_THROUGH}))(?=.*(谢|好评|点赞|五星|五颗星|比(我)?(想|预想|预计)(的|象的|像的|中的)?(还)?快))"
+)
+# Someone thanked in the third person for doing it ("村里小王 帮我办养老 好人 谢谢她"): praise of who served, not thanks
+# to us.
+THANKS_WHO_HELPED = re.compile(
+    r"^(?=.*帮(我|我们|他|她|老人|我妈|我爸)[^,，。]{0,6}(办|弄|跑|填|交|申请|认证))(?=.*(谢谢|感谢|多谢)(他|她|他们|她们|人家))"
+)
 # Blame of how a service was given: nobody came when promised, or came days late, with blame ("约起说星期三上门来 我等了
 # 一整天都莫得人来 太不像话了", "说好礼拜三来拖到礼拜五才来…干等了两天不安逸"; without blame it is the booking's
 # progress), or the manner of the staff ("接电话的人冷冰冰的", "体验欠佳", "工作人员说话有点凶").
@@ -393,8 +404,9 @@ _POOR_MANNER = r"冷冰冰|体验(欠佳|不好|很差|差)|提(一点|个|点)?
 BLAMES_SERVICE = re.compile(rf"^(?=.*({_NO_SHOW}))(?=.*({_BLAME}))|{_POOR_MANNER}")
 # Staff asked to be kinder ("…说话有点凶 … 能不能温和一点"): a rating, though it is put as a question.
 KINDER_ASKED = re.compile(r"(能不能|可不可以|能否|希望|麻烦)[^,，。]{0,4}(温和|客气|耐心|和气|和蔼)(一)?点")
-# Being treated or claiming for it ("在那边看病刷得成不").
-TREATED = re.compile(r"看病|住院|就医|拿药|开药|刷医保|刷卡|刷得(成|到)|报销")
+# Being treated or claiming for it ("在那边看病刷得成不"); followup.REMOTE_CARE adds looser words of illness.
+TREATMENT = r"看病|住院|就医|拿药|开药|刷医保|刷卡|刷得(成|到)|报销"
+TREATED = re.compile(TREATMENT)
 # Venting about a visit to the hall or the online service ("排了四十分钟…才说少个复印件 不能早点说吗 心态崩了", "网上办
 # 一直转圈圈…这系统真的一言难尽"): how it went, though no item or rating word is named.
 VENTS = re.compile(r"心态(崩|炸)|一言难尽")
@@ -410,7 +422,7 @@ def tells_how_it_went(intent: str, norm: str) -> bool:
     if asks(norm):
         return False
     if intent in ("thanks", "ask_item"):
-        return RESULT_PRAISED.search(norm) is not None and not CANCELS.search(norm)
+        return (RESULT_PRAISED.search(norm) or THANKS_WHO_HELPED.search(norm)) is not None and not CANCELS.search(norm)
     if intent in BOOKING_INTENTS and TELLS_HOW_IT_WENT.search(norm):
         return True
     return intent in ("query_progress", *BOOKING_INTENTS) and BLAMES_SERVICE.search(norm) is not None
@@ -902,6 +914,8 @@ class Understander:
             intent = "ask_item"
         elif intent == "out_of_scope" and VENTS.search(norm) and sure < ACCEPT_OOS and self.outside(norm, []) is None:
             intent = "rate_service"  # "…才说少个复印件 不能早点说吗 心态崩了": how a visit went, no trade's word
+        elif intent == "out_of_scope" and THANKS_WHO_HELPED.search(norm) and not asks(norm) and sure < ACCEPT_OOS:
+            intent = "rate_service"  # "村里小王 帮我办养老 好人 谢谢她"
         elif intent == "out_of_scope" and HANDS_IN_PAPERS.search(norm) and (sure < ACCEPT_OOS or self.outside(norm, []) is None):
             # "表格我们村委会帮他填 交到哪点": our forms handed in, however sure the model is, unless a neighbouring
             # trade's word says whose forms they are
