@@ -76,9 +76,12 @@ async def test_the_booking_page_says_whom_to_call_and_names_people(server, servi
     await services.console.accounts.create("sup1", "supervisor", PASSWORD, must_change=False, created_by="t", name="李明")
     script = home_visit_script(township="北闸镇")
     script[script.index("13812345678")] = "没有电话"
+    script.insert(script.index("张桂芬"), "下午三点以后家里都有人 电话打我弟弟的")  # for staff, answering no question
     resident = user(server, "o_daughter_nm")
     replies = await converse(resident, *script)
+    assert "已记下留言" in replies[1] and "姓名" in replies[1], replies[1]
     assert "电话：无。工作人员会通过昭阳区政务服务中心" in replies[-1] and "（北闸镇）" in replies[-1]
+    assert "留言：下午三点以后家里都有人 电话打我弟弟的" in replies[-1]
     assert "预约成功" in await resident.say("1")
     booking = await services.store.bookings.find_one({"booked_by": "o_daughter_nm"})
 
@@ -88,6 +91,7 @@ async def test_the_booking_page_says_whom_to_call_and_names_people(server, servi
     facts = await page.inner_text(".facts")
     assert "办事人在北闸镇" in facts and "办事人没有电话，这是服务站的电话" in facts
     assert "居民（为母亲预约）" in facts and "o_daughter" not in facts
+    assert await page.inner_text("#resident-note") == "下午三点以后家里都有人 电话打我弟弟的"
     await page.click("#action-accept button[type=submit]")
     await page.wait_for_load_state()
     history = await page.inner_text("#history")

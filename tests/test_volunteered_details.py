@@ -234,3 +234,38 @@ async def test_a_question_at_a_step_for_a_value_pauses_the_form(server):
     assert "养老" in said and "回复“继续预约”可以接着填" in said and "身份证号码应为18位" not in said, said
     again = await resident.say("继续预约")
     assert again.startswith("好的，接着预约。") and "身份证号码" in again, again
+
+
+@pytest.mark.parametrize(
+    "text, note",
+    [
+        # Whom staff should call and when someone is home: kept for staff in the resident's words.
+        ("电话打我孙子的 他叫小龙", "电话打我孙子的 他叫小龙"),
+        ("下午三点以后家中都有人", "下午三点以后家中都有人"),
+        # ... without the number or the place, which their own steps keep (the address only encrypted).
+        ("礼拜三上午我都在屋头 电话打我孙子的 13887004512", "礼拜三上午我都在屋头 电话打我孙子的"),
+        ("下午两点以后家里有人 大坪村三组12号", "下午两点以后家里有人"),
+        # A question is no note.
+        ("下午几点有人在家吗", None),
+        ("张桂芬", None),
+    ],
+)
+def test_whom_to_call_and_when_someone_is_home_are_a_note_for_staff(text, note):
+    assert details_in(text, FRIDAY).note == note
+
+
+async def test_a_note_for_staff_keeps_the_form_and_reaches_the_booking(server, services):
+    """ "电话打我孙子的他叫小龙" right after a booking starts answers no question: it is kept, shown before submitting
+    and stored with the booking, and the form asks its question again instead of "答不上来"."""
+    resident = user(server, "o_note")
+    await resident.say("我八十二了高龄津贴咋个领")
+    assert "给谁办" in await resident.say("我不会弄你们帮我代办嘛")
+    reply = await resident.say("电话打我孙子的他叫小龙")
+    assert reply.startswith("好的，「高龄津贴申领」代办服务已记下留言。") and "给谁办" in reply, reply
+    assert "答不上来" not in reply
+    replies = await converse(resident, "1", "周德明", make_id("19440101"), "13887004512", "1", next_workday_text())
+    summary = replies[-1]
+    assert "请核对预约信息" in summary and "留言：电话打我孙子的他叫小龙" in summary, summary
+    assert "预约成功" in await resident.say("1")
+    booking = await services.store.bookings.find_one({"booked_by": "o_note"})
+    assert booking["resident_note"] == "电话打我孙子的他叫小龙" and booking["beneficiary"]["relation"] == "本人"

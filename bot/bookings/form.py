@@ -27,6 +27,7 @@ from bot.privacy import (
     mask_id,
     mask_name,
     mask_phone,
+    mask_text,
     parse_id_number,
     parse_landline,
     parse_mobile,
@@ -55,6 +56,7 @@ BOOKED_BY_NAME_LEAD = 2.0
 CHOICE_STEPS = frozenset({"who", "relation", "qualify", "station", "confirm"})
 # Steps that take a typed value (a number, an address, a day): a question there answers none of them.
 VALUE_STEPS = frozenset({"id", "phone", "address", "date"})
+MAX_NOTES = 3  # the resident's notes to staff kept per booking (the latest)
 # Answers to "给谁办": the person is someone else ("他本人来不了", "帮我婆婆"), or the asker ("我自己的").
 FOR_FAMILY = re.compile(
     r"(?<!其)[他她](?!们)|老人|老者|[妈爸父母爷奶孙娃儿女哥姐弟妹叔伯舅姨姑侄]|家人|家里人|家属|外公|外婆|公公|婆婆|老伴|爱人|老公|老婆|媳妇|丈夫|妻子|亲戚|邻居|村民"
@@ -197,11 +199,13 @@ class BookingForm:
             told_again = []
         given = details_in(turn.text, self.service.today())
         told = await self._keep_given(turn, form, actor, step, given)
+        # The step's own value inside a longer message ("电话13887014526 下午都可以打") is its answer.
+        own = {"phone": given.phone, "id": given.id_number, "address": given.address}.get(step)
         if told and step == "name":
             reply = ""  # "电话打我孙子的 138…" gives other details, not a name
+        elif given.note and not own and step != "date":
+            reply = ""  # "下午三点以后家中都有人" answers neither whom it is for nor where: the question is asked again
         else:
-            # The step's own value inside a longer message ("电话13887014526 下午都可以打") is its answer.
-            own = {"phone": given.phone, "id": given.id_number, "address": given.address}.get(step)
             reply = await getattr(self, f"_answer_{step}")(turn, form, actor, own or turn.text.strip())
         if reply is not None and not (told and turn.state.get("form") is form):
             return reply  # a validation message or a final answer
@@ -236,6 +240,9 @@ class BookingForm:
                 kept.append(f"希望日期{describe_day(given.day)}")
             else:  # "那就明天上午来嘛" on a Friday: said now, the date question comes later
                 notes.append(f"{problem}日期稍后再选。")
+        if given.note and mask_text(given.note) not in data.get("resident_notes", []):
+            data["resident_notes"] = [*data.get("resident_notes", []), mask_text(given.note)][-MAX_NOTES:]
+            kept.append("留言")
         if not (kept or notes):
             return []
         code = form["data"].get("item")
@@ -604,6 +611,8 @@ class BookingForm:
         place = f"（{d['township']}）" if d.get("township") and not centre.startswith(d["township"]) else ""
         lines.append(f"服务站：{centre}{place}")
         lines.append(f"希望日期：{describe_day(date.fromisoformat(d['date']))}")
+        if d.get("resident_notes"):
+            lines.append(f"留言：{'；'.join(d['resident_notes'])}")
         return "\n".join(lines)
 
     def _phone_line(self, form, actor: Actor) -> str:
@@ -632,6 +641,7 @@ class BookingForm:
             relation=d.get("relation") or ("居民" if actor.kind == "proxy" else "本人"),
             address=self._open(form, "address"),
             qualification=d.get("qualification", ""),
+            note="；".join(d.get("resident_notes", [])),
             request_key=f"{turn.openid}:{form['id']}",
         )
         try:

@@ -32,6 +32,7 @@ KIND_LABELS = {"proxy": "代办服务", "home_visit": "上门服务"}
 KIND_PREFIX = {"proxy": "DB", "home_visit": "SM"}
 # A booking number: prefix, local date, then a sequence of at least four digits (more on a busy day).
 NUMBER_PATTERN = r"(?:DB|SM|db|sm)\d{12,14}"
+NOTE_LIMIT = 300  # characters of the resident's note to staff that a booking keeps
 STATUS_LABELS = {
     "submitted": "已提交，等待受理",
     "accepted": "已受理",
@@ -133,6 +134,7 @@ class BookingRequest:
     phone_kind: str = "mobile"
     township: str = ""  # where the person lives when the station is their county's centre (form: 北闸镇)
     wxa_openid: str | None = None  # reached by mini-program subscribe messages too
+    note: str = ""  # the resident's words to staff: whom to call, when someone is home (IDs and phones masked)
 
 
 def load_rules(path: Path = RULES_FILE) -> dict:
@@ -283,6 +285,8 @@ class BookingService:
         for key in ("request_hash", "channel", "wxa_openid"):
             if getattr(req, key):
                 doc[key] = getattr(req, key)
+        if req.note.strip():
+            doc["resident_note"] = mask_text(req.note.strip())[:NOTE_LIMIT]
         try:
             await self.bookings.insert_one(doc)
         except DuplicateKeyError:

@@ -3,7 +3,8 @@
 Residents do not wait for the question: at "给谁办？" they write "礼拜三上午我都在屋头 电话打我孙子的 13887004512"
 or "那就喊他们来嘛 我在会仪镇 大坪村三组". The phone number, ID number, address and day found in such a message are
 kept for their own steps (the form checks each as if it had been asked, and shows them all before submitting),
-so nobody is asked again for what they already said.
+so nobody is asked again for what they already said. Whom to call or when someone is home ("电话打我孙子的 他叫小龙",
+"下午三点以后家中都有人") answers no step: it is kept as the resident's note to the staff who will call.
 """
 
 from __future__ import annotations
@@ -15,9 +16,13 @@ from datetime import date
 from bot.bookings.dateparse import parse_day
 from bot.bookings.fields import ADDRESS_PART, FieldInvalid, clean_address
 from bot.conversation.followup import PAPERS_COMING
-from bot.conversation.questions import asks_or_ends_yes_no
+from bot.conversation.nlu import CONTACT_HINT
+from bot.conversation.questions import ASKS, asks_or_ends_yes_no
 from bot.privacy import fold_digits
 
+NOTE_CHARS = 100
+NOTE_TAIL_CHARS = 8
+DIGITS = re.compile(r"[0-9０-９]|[零〇一二三四五六七八九幺两]{5,}")  # not "三点以后" or "礼拜三"
 MOBILE_IN_TEXT = re.compile(r"(?<!\d)1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}(?!\d)")
 # A mobile number with its middle hidden, as people copy it from a screen ("139xxxx6621"): no number to call.
 # Writers hide any stretch ("13988xxxx51", "158xxxxxxx9"): eleven places, at least two of them hidden.
@@ -50,9 +55,10 @@ class Details:
     address: str | None = None
     day: date | None = None
     masked_phone: bool = False  # a number given with its middle hidden
+    note: str | None = None  # whom to call or when someone is home, in the resident's words, for staff
 
     def __bool__(self) -> bool:
-        return any((self.phone, self.id_number, self.address, self.day, self.masked_phone))
+        return any((self.phone, self.id_number, self.address, self.day, self.masked_phone, self.note))
 
 
 def details_in(text: str, today: date) -> Details:
@@ -73,6 +79,8 @@ def details_in(text: str, today: date) -> Details:
         rest = _cut(rest, m)
     chunks = [c for c in CHUNKS.split(rest) if c]
     found.address = _address(chunks)
+    if CONTACT_HINT.search(text) and not ASKS.search(text):
+        found.note = _note(chunks)
     for chunk in chunks:
         if found.address and chunk in found.address or OWN_ERRAND.search(chunk):
             continue
@@ -80,6 +88,23 @@ def details_in(text: str, today: date) -> Details:
             found.day = day
             break
     return found
+
+
+def _note(chunks: list[str]) -> str | None:
+    """The chunks that say whom to call or when someone is home, and a short one after each ("他叫小龙"); never a
+    number or a place (the phone and the address are kept by their own steps, the address only encrypted)."""
+    said, follows = [], False
+    for chunk in chunks:
+        plain = not DIGITS.search(chunk) and not ADDRESS_PART.search(chunk)
+        if CONTACT_HINT.search(chunk) and plain:
+            said.append(chunk)
+            follows = True
+        elif follows and plain and len(chunk) <= NOTE_TAIL_CHARS:
+            said.append(chunk)
+            follows = False
+        else:
+            follows = False
+    return " ".join(said)[:NOTE_CHARS] or None
 
 
 def _cut(text: str, match: re.Match) -> str:

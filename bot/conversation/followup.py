@@ -14,6 +14,7 @@ from os.path import commonprefix
 from bot.conversation import guide
 from bot.conversation.nlu import (
     AWAY,
+    CONTACT_HINT,
     GIVES_ADDRESS,
     GIVES_NUMBER,
     GOES_AWAY,
@@ -370,6 +371,8 @@ def leaves_form(u: Understanding, form: dict) -> bool:
     item do."""
     if CHOICE_NUMBER.search(u.text) or gives_details(u.text):
         return False  # "电话打我的就得 158xxxx3307": kept for its step, or asked for again whole
+    if CONTACT_HINT.search(u.text) and not ASKS.search(u.text):
+        return False  # "电话打我孙子的他叫小龙": a note for staff, kept; the form asks its question again
     if BRINGS_PAPERS.search(u.text) and not ASKS.search(u.text):
         return False  # "我后天上午把材料送过来": a plan, not a question; the form asks its question again
     if relation_in(u.text) and not u.named and u.aspect is None and u.intent in ("ask_item", "out_of_scope"):
