@@ -240,8 +240,9 @@ class BookingForm:
                 kept.append(f"希望日期{describe_day(given.day)}")
             else:  # "那就明天上午来嘛" on a Friday: said now, the date question comes later
                 notes.append(f"{problem}日期稍后再选。")
-        if given.note and mask_text(given.note) not in data.get("resident_notes", []):
-            data["resident_notes"] = [*data.get("resident_notes", []), mask_text(given.note)][-MAX_NOTES:]
+        note = mask_text(given.note) if given.note else None
+        if note and note not in data.get("resident_notes", []):
+            data["resident_notes"] = [*data.get("resident_notes", []), note][-MAX_NOTES:]
             kept.append("留言")
         if not (kept or notes):
             return []

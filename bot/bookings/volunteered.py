@@ -15,14 +15,15 @@ from datetime import date
 
 from bot.bookings.dateparse import parse_day
 from bot.bookings.fields import ADDRESS_PART, FieldInvalid, clean_address
-from bot.conversation.followup import PAPERS_COMING
+from bot.conversation.followup import PAPERS_COMING, gives_note
 from bot.conversation.nlu import CONTACT_HINT
-from bot.conversation.questions import ASKS, asks_or_ends_yes_no
+from bot.conversation.questions import asks_or_ends_yes_no
 from bot.privacy import fold_digits
 
-NOTE_CHARS = 100
-NOTE_TAIL_CHARS = 8
-DIGITS = re.compile(r"[0-9０-９]|[零〇一二三四五六七八九幺两]{5,}")  # not "三点以后" or "礼拜三"
+NOTE_CHARS = 100  # of a note for staff, as kept from one message
+NOTE_TAIL_CHARS = 8  # a chunk after the note's own, kept with it ("他叫小龙")
+# A number in a chunk, which a note leaves to the phone and ID steps; a run of Chinese digits is one too, not "三点以后".
+NUMBER_IN_CHUNK = re.compile(r"[0-9０-９]|[零〇一二三四五六七八九幺两]{5,}")
 MOBILE_IN_TEXT = re.compile(r"(?<!\d)1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}(?!\d)")
 # A mobile number with its middle hidden, as people copy it from a screen ("139xxxx6621"): no number to call.
 # Writers hide any stretch ("13988xxxx51", "158xxxxxxx9"): eleven places, at least two of them hidden.
@@ -79,7 +80,7 @@ def details_in(text: str, today: date) -> Details:
         rest = _cut(rest, m)
     chunks = [c for c in CHUNKS.split(rest) if c]
     found.address = _address(chunks)
-    if CONTACT_HINT.search(text) and not ASKS.search(text):
+    if gives_note(text):
         found.note = _note(chunks)
     for chunk in chunks:
         if found.address and chunk in found.address or OWN_ERRAND.search(chunk):
@@ -95,7 +96,7 @@ def _note(chunks: list[str]) -> str | None:
     number or a place (the phone and the address are kept by their own steps, the address only encrypted)."""
     said, follows = [], False
     for chunk in chunks:
-        plain = not DIGITS.search(chunk) and not ADDRESS_PART.search(chunk)
+        plain = not NUMBER_IN_CHUNK.search(chunk) and not ADDRESS_PART.search(chunk)
         if CONTACT_HINT.search(chunk) and plain:
             said.append(chunk)
             follows = True

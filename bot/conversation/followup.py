@@ -358,6 +358,12 @@ def gives_details(text: str) -> bool:
     return GIVES_NUMBER.search(text) is not None or GIVES_ADDRESS.search(normalize(text)) is not None
 
 
+def gives_note(text: str) -> bool:
+    """Does the message say whom staff should call or when someone is home, asking nothing (a note for staff that a
+    booking form keeps: bot/bookings/volunteered.py)?"""
+    return CONTACT_HINT.search(text) is not None and not ASKS.search(text)
+
+
 # Intents that are never an answer to a form's numbered question.
 NOT_FORM_ANSWERS = frozenset({"thanks", "greeting", "human_agent", "query_progress", "rate_service", "out_of_scope"})
 DIGIT = re.compile(r"[0-9]")
@@ -371,7 +377,7 @@ def leaves_form(u: Understanding, form: dict) -> bool:
     item do."""
     if CHOICE_NUMBER.search(u.text) or gives_details(u.text):
         return False  # "电话打我的就得 158xxxx3307": kept for its step, or asked for again whole
-    if CONTACT_HINT.search(u.text) and not ASKS.search(u.text):
+    if gives_note(u.text):
         return False  # "电话打我孙子的他叫小龙": a note for staff, kept; the form asks its question again
     if BRINGS_PAPERS.search(u.text) and not ASKS.search(u.text):
         return False  # "我后天上午把材料送过来": a plan, not a question; the form asks its question again

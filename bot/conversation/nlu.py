@@ -270,7 +270,6 @@ CIRCUMSTANCES = re.compile(
 )
 # An address being given ("地址是鲁甸县文屏镇团街", "地址：成都市武侯区…").
 GIVES_ADDRESS = re.compile(r"地址(是|在)?[:：]?\s*[\u4e00-\u9fff]{0,8}(省|市|县|区|镇|乡|街道|村|社区|路|街|巷)")
-# A phone number being given, whole or partly hidden ("139xxxx5521").
 # Whom staff should call, or when someone is home ("电话打我孙子的 他叫小龙", "下午三点以后家中都有人"): a note for the
 # staff who will call, given while a booking form waits (bot/bookings/volunteered.py keeps it).
 CONTACT_HINT = re.compile(
@@ -278,6 +277,7 @@ CONTACT_HINT = re.compile(
     r"|(打给|联系)(我的?)?(" + FAMILY + r")"
     r"|(上午|下午|中午|晚上|白天|早上|[0-9一二三四五六七八九十两]+点)[^,，。？?]{0,8}(在家|在屋头|在屋里|(家里|家中|家头|屋头|屋里)都?有人|有人在)"
 )
+# A phone number being given, whole or partly hidden ("139xxxx5521").
 GIVES_NUMBER = re.compile(r"1[3-9][0-9xX*＊×]{9}|0[0-9]{2,3}-?[0-9]{7,8}")
 BOOKING_NUMBER = re.compile(r"\b([A-Z]{2}\d{8,14})\b", re.IGNORECASE)
 RATING = re.compile(r"(?<![0-9十])([1-5一二三四五])\s*(?:分|星)")  # not "扣了12分"
